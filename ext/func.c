@@ -1,0 +1,107 @@
+/*
+** func.c: vlog's scalar SQL functions.
+**
+**   vlog_version()            'vlog 0.1.0 zstd 1.5.4 xxhash 0.8.1 sqlite 3.40.1'
+**   vlog_version(COMPONENT)   one of those versions: COMPONENT is 'vlog',
+**                             'zstd', 'xxhash' or 'sqlite'
+**
+** The versions are those of the libraries the process runs with, not the
+** headers vlog was compiled against.
+*/
+#include <string.h>
+#include "vlogInt.h"
+#include "util.h"
+
+/* Name of a function whose presence tells that vlog is already registered
+** with a connection. */
+#define VLOG_MARKER_FUNC "vlog_version"
+
+static void versionFunc(
+  sqlite3_context *ctx,
+  int argc,
+  sqlite3_value **argv
+){
+  char zXxh[24];
+  const char *zZstd = vlogZstdVersion();
+  const char *zSqlite = sqlite3_libversion();
+  vlogXxhashVersion(zXxh, sizeof(zXxh));
+
+  if( argc==0 ){
+    char *z = sqlite3_mprintf("vlog %s zstd %s xxhash %s sqlite %s",
+                              VLOG_VERSION, zZstd, zXxh, zSqlite);
+    if( z==0 ){
+      sqlite3_result_error_nomem(ctx);
+    }else{
+      sqlite3_result_text(ctx, z, -1, sqlite3_free);
+    }
+  }else{
+    const char *zWhat = 0;
+    const char *zRes = 0;
+    if( sqlite3_value_type(argv[0])==SQLITE_TEXT ){
+      zWhat = (const char*)sqlite3_value_text(argv[0]);
+      if( zWhat==0 ){
+        sqlite3_result_error_nomem(ctx);
+        return;
+      }
+    }
+    if( zWhat==0 ){
+      /* not text */
+    }else if( sqlite3_stricmp(zWhat, "vlog")==0 ){
+      zRes = VLOG_VERSION;
+    }else if( sqlite3_stricmp(zWhat, "zstd")==0 ){
+      zRes = zZstd;
+    }else if( sqlite3_stricmp(zWhat, "xxhash")==0 ){
+      zRes = zXxh;
+    }else if( sqlite3_stricmp(zWhat, "sqlite")==0 ){
+      zRes = zSqlite;
+    }
+    if( zRes==0 ){
+      char *zErr = zWhat ?
+        sqlite3_mprintf("vlog_version(): unknown component %Q; "
+                        "expected 'vlog', 'zstd', 'xxhash' or 'sqlite'", zWhat) :
+        sqlite3_mprintf("vlog_version(): the component must be text: "
+                        "'vlog', 'zstd', 'xxhash' or 'sqlite'");
+      sqlite3_result_error(ctx, zErr ? zErr : "vlog_version(): bad argument", -1);
+      sqlite3_free(zErr);
+      return;
+    }
+    sqlite3_result_text(ctx, zRes, -1, SQLITE_TRANSIENT);
+  }
+}
+
+/*
+** True when vlog's functions are already registered with db.  Preparing
+** (not running) a statement that names the marker function is the only way
+** SQLite offers to ask.  A failed prepare leaves "no such function" as the
+** connection's error, which sqlite3_open() would then report; the
+** successful prepare that vlogFuncRegister() makes after registering clears
+** it again.
+*/
+static int isRegistered(sqlite3 *db){
+  sqlite3_stmt *pStmt = 0;
+  int rc = sqlite3_prepare_v2(db, "SELECT " VLOG_MARKER_FUNC "()", -1, &pStmt, 0);
+  sqlite3_finalize(pStmt);
+  return rc==SQLITE_OK;
+}
+
+int vlogFuncRegister(sqlite3 *db){
+  static const struct {
+    const char *zName;
+    int nArg;
+    void (*xFunc)(sqlite3_context*, int, sqlite3_value**);
+  } aFunc[] = {
+    { "vlog_version", 1, versionFunc },
+    { "vlog_version", 0, versionFunc },    /* the marker: keep it last */
+  };
+  int i;
+  int rc = SQLITE_OK;
+
+  if( isRegistered(db) ) return SQLITE_OK;
+  for(i=0; rc==SQLITE_OK && i<(int)(sizeof(aFunc)/sizeof(aFunc[0])); i++){
+    rc = sqlite3_create_function_v2(db, aFunc[i].zName, aFunc[i].nArg,
+        SQLITE_UTF8|SQLITE_DETERMINISTIC|SQLITE_INNOCUOUS, 0,
+        aFunc[i].xFunc, 0, 0, 0);
+  }
+  if( rc==SQLITE_OK && !isRegistered(db) ) rc = SQLITE_ERROR;
+  return rc;
+}

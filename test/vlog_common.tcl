@@ -1,0 +1,51 @@
+# vlog_common.tcl: what the project's test files share.
+#
+# A test file starts with
+#
+#     source [file join [file dirname [info script]] vlog_common.tcl]
+#     set testprefix NAME
+#
+# make test (tool/runtests.sh) sets the environment this file reads:
+#   SQLITE_SRC   SQLite's source tree (tester.tcl lives in its test/)
+#   VLOG_TOP     the project's top folder (vlog.so, vlogtool, Makefile)
+#   VLOG_BUILD   the build folder (build/)
+
+foreach v {SQLITE_SRC VLOG_TOP VLOG_BUILD} {
+  if {![info exists ::env($v)]} {
+    puts stderr "vlog_common.tcl: \$$v is not set; run the tests with make test"
+    exit 1
+  }
+}
+set testdir [file join $::env(SQLITE_SRC) test]
+source [file join $testdir tester.tcl]
+
+# The project's Tcl test commands (test/test_vlog.c) exist in
+# testfixture-vlog only.
+catch { load {} Vlogtest }
+
+set ::vlog_top   $::env(VLOG_TOP)
+set ::vlog_build $::env(VLOG_BUILD)
+set ::vlog_so    [file join $::vlog_top vlog.so]
+set ::vlogtool   [file join $::vlog_top vlogtool]
+
+# vlog_load DB ?SO?: load the loadable extension SO (default vlog.so) into
+# connection DB the way a user does, with load_extension().
+proc vlog_load {db {so ""}} {
+  if {$so eq ""} { set so $::vlog_so }
+  $db enable_load_extension 1
+  $db eval { SELECT load_extension($so) }
+}
+
+# vlog_exec ARGS: run a program; return {exitcode output} with stdout and
+# stderr together, never raising a Tcl error for a non-zero exit.
+proc vlog_exec {args} {
+  set rc [catch { exec {*}$args 2>@1 } out opts]
+  if {$rc} {
+    set ec [lindex [dict get $opts -errorcode] 0]
+    if {$ec eq "CHILDSTATUS"} {
+      return [list [lindex [dict get $opts -errorcode] 2] $out]
+    }
+    return [list -1 $out]
+  }
+  return [list 0 $out]
+}
