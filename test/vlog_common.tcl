@@ -9,8 +9,10 @@
 #   SQLITE_SRC   SQLite's source tree (tester.tcl lives in its test/)
 #   VLOG_TOP     the project's top folder (vlog.so, vlogtool, Makefile)
 #   VLOG_BUILD   the build folder (build/)
+#   VLOG_MAKEDIR where make ran: vlog.so, libvlog.a, vlogtool, Makefile
+#   VLOG_ASAN_FLAGS  the sanitizer flags of this build, if any
 
-foreach v {SQLITE_SRC VLOG_TOP VLOG_BUILD} {
+foreach v {SQLITE_SRC VLOG_TOP VLOG_BUILD VLOG_MAKEDIR} {
   if {![info exists ::env($v)]} {
     puts stderr "vlog_common.tcl: \$$v is not set; run the tests with make test"
     exit 1
@@ -25,8 +27,9 @@ catch { load {} Vlogtest }
 
 set ::vlog_top   $::env(VLOG_TOP)
 set ::vlog_build $::env(VLOG_BUILD)
-set ::vlog_so    [file join $::vlog_top vlog.so]
-set ::vlogtool   [file join $::vlog_top vlogtool]
+set ::vlog_makedir $::env(VLOG_MAKEDIR)
+set ::vlog_so    [file join $::vlog_makedir vlog.so]
+set ::vlogtool   [file join $::vlog_makedir vlogtool]
 
 # vlog_load DB ?SO?: load the loadable extension SO (default vlog.so) into
 # connection DB the way a user does, with load_extension().

@@ -32,7 +32,7 @@ per_file_timeout=${VLOG_TEST_TIMEOUT:-1800}
 if [ "${1:-}" = --one ]; then
   fixture=$2 file=$3 asuser=$4
   name=$(basename "$file" .test)
-  kind=$(basename "$(dirname "$file")")
+  case "$file" in "$SQLITE_SRC"/*) kind=sqlite ;; *) kind=vlog ;; esac
   dir=$runroot/$kind/$name
   rm -rf "$dir"; mkdir -p "$dir"
   run=()
@@ -67,6 +67,7 @@ while [ $# -gt 0 ]; do
     *) echo "runtests.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
+tf=$(cd "$tf" && pwd)
 [ -x "$tf/testfixture-vlog" ] || { echo "runtests.sh: no $tf/testfixture-vlog" >&2; exit 2; }
 mkdir -p "$runroot"
 chmod 755 "$runroot"
