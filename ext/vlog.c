@@ -41,9 +41,10 @@ static const char *versionText(char *zBuf, int n, int iVersion){
   return zBuf;
 }
 
-#ifdef _WIN32
-__declspec(dllexport)
-#endif
+/* The loadable build compiles with -fvisibility=hidden: the entry point is
+** the only symbol vlog.so exports, so that its internals (sqlite3_api among
+** them) never clash with another extension's. */
+__attribute__((visibility("default")))
 int sqlite3_vlog_init(
   sqlite3 *db,
   char **pzErrMsg,
