@@ -1,12 +1,22 @@
 /*
-** util.h: small services every engine module uses.
+** util.h: small services every engine module uses: checksums (xxhash),
+** varints, big-endian integers, a growable buffer, error reporting.
 **
 ** The engine links zstd and xxhash from the system (Debian's libzstd and
-** libxxhash); it never carries its own copy of either.  This header reports
-** the versions actually running, for vlog_version() and vlogtool.
+** libxxhash); it never carries its own copy of either.
 */
 #ifndef VLOG_UTIL_H
 #define VLOG_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "engine.h"
+
+typedef uint8_t u8;
+typedef uint16_t u16;
+typedef uint32_t u32;
+typedef uint64_t u64;
+typedef int64_t i64;
 
 /* Version string of the libzstd the process runs with ("1.5.4").  Static
 ** storage owned by libzstd. */
@@ -15,5 +25,48 @@ const char *vlogZstdVersion(void);
 /* Version of the libxxhash the process runs with, as "X.Y.Z" written into
 ** zBuf (nBuf bytes, at least 16).  Returns zBuf. */
 char *vlogXxhashVersion(char *zBuf, int nBuf);
+
+/* The checksum of every on-disk structure: XXH3-64 with a seed that names
+** the structure, so that a block of one kind never passes for another. */
+u64 vlogChecksum(const void *p, size_t n, u64 seed);
+
+/* Integers in on-disk structures: little-endian, fixed width. */
+void vlogPut16(u8 *a, u16 v);
+void vlogPut32(u8 *a, u32 v);
+void vlogPut64(u8 *a, u64 v);
+u16 vlogGet16(const u8 *a);
+u32 vlogGet32(const u8 *a);
+u64 vlogGet64(const u8 *a);
+
+/* Varints (LEB128, at most 10 bytes).  vlogGetVarint() returns the bytes
+** read, or 0 when the varint runs past pEnd (corrupt input). */
+int vlogPutVarint(u8 *a, u64 v);
+int vlogGetVarint(const u8 *a, const u8 *pEnd, u64 *pv);
+int vlogVarintLen(u64 v);
+
+/* A growable byte buffer.  a==0 until the first append. */
+typedef struct VlogBuf VlogBuf;
+struct VlogBuf {
+  u8 *a;
+  int n;
+  int nAlloc;
+};
+int vlogBufReserve(VlogEnv*, VlogBuf*, int nExtra);   /* VLOG_NOMEM */
+int vlogBufAppend(VlogEnv*, VlogBuf*, const void*, int);
+int vlogBufAppendVarint(VlogEnv*, VlogBuf*, u64);
+int vlogBufPrintf(VlogEnv*, VlogBuf*, const char *zFmt, ...);
+void vlogBufFree(VlogEnv*, VlogBuf*);
+
+void *vlogMallocZero(VlogEnv*, size_t);
+char *vlogStrdup(VlogEnv*, const char*);
+char *vlogMprintf(VlogEnv*, const char *zFmt, ...);
+
+/*
+** VLOG_CORRUPT_BKPT: the value VLOG_CORRUPT, after recording the source
+** line (like SQLite's SQLITE_CORRUPT_BKPT).  A debugger breakpoint on
+** vlogCorruptError() stops where corruption is first noticed.
+*/
+int vlogCorruptError(int iLine);
+#define VLOG_CORRUPT_BKPT vlogCorruptError(__LINE__)
 
 #endif /* VLOG_UTIL_H */

@@ -1,0 +1,275 @@
+/*
+** bset.c: sorted sets of keys (bsets): comparison, search, the packed
+** on-disk form and its decoding.
+**
+** DESIGN NOTE
+**
+** A bset on disk is a header (storeInt.h) and its entries packed one after
+** another, in key order, each sharing a prefix with the one before it
+** (prefix compression):
+**
+**     varint  bytes shared with the previous key
+**     varint  bytes of key that follow
+**     bytes   the rest of the key
+**     u8      type: 0 key and value, 1 whiteout (a deleted key)
+**     varint  value bytes      (type 0 only)
+**     bytes   the value        (type 0 only)
+**
+** In an interior node the value is a child pointer of PTR_SIZE bytes
+** (vlogPtrEncode()).
+**
+** Decoding never trusts the input: every length is checked against the
+** end of the buffer, keys must be strictly increasing, bset 0 (always
+** written compacted) and interior nodes hold no whiteout, and anything else is
+** VLOG_CORRUPT with the node's offset in the message.  Decoded keys and
+** values are written out in full into one arena per bset, so that searches
+** compare whole keys; the arena lives as long as the node.
+**
+** Search inside a bset is a binary search over its sorted entry array.
+*/
+#include "storeInt.h"
+
+int vlogKeyCmp(const u8 *a, int na, const u8 *b, int nb){
+  int n = na<nb ? na : nb;
+  int c = n ? memcmp(a, b, n) : 0;
+  return c ? c : na - nb;
+}
+
+/* Position of the first entry >= key in pSet (0..n); returns 1 when that
+** entry equals the key. */
+int vlogBsetSearch(const Bset *pSet, const u8 *pKey, int nKey, int *piPos){
+  int lo = 0, hi = pSet->n;
+  while( lo<hi ){
+    int mid = (lo+hi)/2;
+    const Entry *e = &pSet->a[mid];
+    if( vlogKeyCmp(e->pKey, (int)e->nKey, pKey, nKey)<0 ){
+      lo = mid+1;
+    }else{
+      hi = mid;
+    }
+  }
+  *piPos = lo;
+  return lo<pSet->n
+      && vlogKeyCmp(pSet->a[lo].pKey, (int)pSet->a[lo].nKey, pKey, nKey)==0;
+}
+
+/* Upper bound of an entry's packed size (no prefix shared). */
+int vlogEntrySize(const Entry *e){
+  int n = vlogVarintLen(0) + vlogVarintLen(e->nKey) + (int)e->nKey + 1;
+  if( e->eType==ENTRY_PUT ) n += vlogVarintLen(e->nVal) + (int)e->nVal;
+  return n;
+}
+
+/* A child pointer: fixed 20 bytes (u64 generation, u64 offset, u32
+** length), so that writing a child never changes its parent's size. */
+void vlogPtrEncode(const NodePtr *pPtr, u8 *a, int *pn){
+  vlogPut64(a, pPtr->gen);
+  vlogPut64(&a[8], pPtr->off);
+  vlogPut32(&a[16], pPtr->len);
+  *pn = PTR_SIZE;
+}
+
+int vlogPtrDecode(const u8 *a, int n, NodePtr *pPtr){
+  if( n!=PTR_SIZE ) return VLOG_CORRUPT_BKPT;
+  pPtr->gen = vlogGet64(a);
+  pPtr->off = vlogGet64(&a[8]);
+  pPtr->len = vlogGet32(&a[16]);
+  if( pPtr->gen==0 ) return VLOG_CORRUPT_BKPT;
+  return VLOG_OK;
+}
+
+/*
+** Append bset number iBset of pNode, holding entries a[0..n), to pBuf in
+** its on-disk form (header, packed entries, padding to BSET_ALIGN).
+*/
+int vlogBsetEncode(VlogStore *p, Node *pNode, const Entry *a, int n, int iBset,
+                   VlogBuf *pBuf){
+  VlogEnv *pEnv = p->pEnv;
+  int iHdr = pBuf->n;
+  int i, rc;
+  const Entry *pPrev = 0;
+  u8 *h;
+
+  rc = vlogBufReserve(pEnv, pBuf, BSET_HDR);
+  if( rc ) return rc;
+  memset(&pBuf->a[iHdr], 0, BSET_HDR);
+  pBuf->n += BSET_HDR;
+  for(i=0; rc==VLOG_OK && i<n; i++){
+    const Entry *e = &a[i];
+    int nShared = 0;
+    if( pPrev ){
+      int nMax = pPrev->nKey<e->nKey ? (int)pPrev->nKey : (int)e->nKey;
+      while( nShared<nMax && pPrev->pKey[nShared]==e->pKey[nShared] ) nShared++;
+    }
+    rc = vlogBufReserve(pEnv, pBuf, 21 + (int)e->nKey + (int)e->nVal);
+    if( rc ) break;
+    pBuf->n += vlogPutVarint(&pBuf->a[pBuf->n], (u64)nShared);
+    pBuf->n += vlogPutVarint(&pBuf->a[pBuf->n], (u64)(e->nKey - nShared));
+    memcpy(&pBuf->a[pBuf->n], &e->pKey[nShared], e->nKey - nShared);
+    pBuf->n += e->nKey - nShared;
+    pBuf->a[pBuf->n++] = e->eType;
+    if( e->eType==ENTRY_PUT ){
+      pBuf->n += vlogPutVarint(&pBuf->a[pBuf->n], e->nVal);
+      if( e->nVal ) memcpy(&pBuf->a[pBuf->n], e->pVal, e->nVal);
+      pBuf->n += e->nVal;
+    }
+    pPrev = e;
+  }
+  if( rc ) return rc;
+  h = &pBuf->a[iHdr];
+  vlogPut32(&h[0], BSET_MAGIC);
+  vlogPut16(&h[4], FORMAT_VERSION);
+  h[6] = pNode->iLevel;
+  h[7] = (u8)iBset;
+  vlogPut32(&h[8], pNode->iTree);
+  vlogPut32(&h[12], (u32)n);
+  vlogPut64(&h[16], pNode->gen);
+  vlogPut64(&h[24], p->sb.iSeq+1);
+  vlogPut32(&h[32], (u32)(pBuf->n - iHdr - BSET_HDR));
+  vlogPut32(&h[36], 0);
+  {
+    u64 x = vlogChecksum(&h[BSET_HDR], pBuf->n - iHdr - BSET_HDR, SEED_BSET);
+    x ^= vlogChecksum(h, 40, SEED_BSET);
+    vlogPut64(&h[40], x);
+  }
+  /* pad */
+  while( rc==VLOG_OK && (pBuf->n - iHdr) % BSET_ALIGN ){
+    rc = vlogBufAppend(pEnv, pBuf, "", 1);
+  }
+  return rc;
+}
+
+/* Decode the entries of one bset payload into pSet (arena included). */
+static int bsetDecode(VlogStore *p, Bset *pSet, const u8 *a, int n, int nEntry,
+                      int bInterior, int bNoWhiteout, u64 iOff){
+  const u8 *pEnd = &a[n];
+  const u8 *z;
+  int pass, i;
+  i64 nArena = 0;
+  u8 *pArena = 0;
+  Entry *aE;
+
+  if( nEntry<0 || nEntry>n ) goto corrupt;
+  aE = (Entry*)vlogMallocZero(p->pEnv, sizeof(Entry)*(nEntry ? nEntry : 1));
+  if( aE==0 ) return vlogSetError(p, VLOG_NOMEM, 0);
+  pSet->a = aE;
+  pSet->n = 0;
+  pSet->nAlloc = nEntry;
+  for(pass=0; pass<2; pass++){
+    const u8 *pPrevKey = 0;
+    u64 nPrevKey = 0;
+    u8 *pOut = pArena;
+    z = a;
+    for(i=0; i<nEntry; i++){
+      u64 nShared, nSuffix, nVal = 0;
+      int k, eType;
+      k = vlogGetVarint(z, pEnd, &nShared);  if( k==0 ) goto corrupt;  z += k;
+      k = vlogGetVarint(z, pEnd, &nSuffix);  if( k==0 ) goto corrupt;  z += k;
+      if( nShared>nPrevKey || nShared+nSuffix==0 || nShared+nSuffix>VLOG_MAX_KEY
+       || nSuffix>(u64)(pEnd-z) ) goto corrupt;
+      if( pass==1 ){
+        Entry *e = &aE[i];
+        if( nShared ) memcpy(pOut, pPrevKey, nShared);
+        memcpy(&pOut[nShared], z, nSuffix);
+        e->pKey = pOut;
+        e->nKey = (u32)(nShared+nSuffix);
+        pOut += e->nKey;
+        if( i>0 && vlogKeyCmp(aE[i-1].pKey, aE[i-1].nKey, e->pKey, e->nKey)>=0 ){
+          goto corrupt;
+        }
+        pPrevKey = e->pKey;
+      }else{
+        nArena += nShared+nSuffix;
+        pPrevKey = (const u8*)"";     /* lengths only in pass 0 */
+      }
+      nPrevKey = nShared+nSuffix;
+      z += nSuffix;
+      if( z>=pEnd ) goto corrupt;
+      eType = *z++;
+      if( eType!=ENTRY_PUT && eType!=ENTRY_WHITEOUT ) goto corrupt;
+      if( bNoWhiteout && eType!=ENTRY_PUT ) goto corrupt;
+      if( eType==ENTRY_PUT ){
+        k = vlogGetVarint(z, pEnd, &nVal);  if( k==0 ) goto corrupt;  z += k;
+        if( nVal>(u64)(pEnd-z) ) goto corrupt;
+      }
+      if( pass==1 ){
+        Entry *e = &aE[i];
+        e->eType = (u8)eType;
+        e->nVal = (u32)nVal;
+        e->pVal = pOut;
+        if( nVal ) memcpy(pOut, z, nVal);
+        pOut += nVal;
+        if( bInterior ){
+          NodePtr ptr;
+          if( vlogPtrDecode(e->pVal, e->nVal, &ptr) ) goto corrupt;
+        }
+      }else{
+        nArena += nVal;
+        /* prefix of the next key must be checked against real bytes in
+        ** pass 1; here only lengths matter */
+      }
+      z += nVal;
+    }
+    if( z!=pEnd ) goto corrupt;
+    if( pass==0 ){
+      pArena = (u8*)vlogMalloc(p->pEnv, (size_t)(nArena ? nArena : 1));
+      if( pArena==0 ) return vlogSetError(p, VLOG_NOMEM, 0);
+      pSet->aArena = pArena;
+    }
+  }
+  pSet->n = nEntry;
+  return VLOG_OK;
+
+ corrupt:
+  return vlogSetError(p, VLOG_CORRUPT_BKPT,
+      "B-tree node at offset %llu: malformed entry in a bset",
+      (unsigned long long)iOff);
+}
+
+/*
+** Decode the node region a[0..n) read from offset iOff into pNode, whose
+** gen, iTree and iLevel are what the pointer to it promised.
+*/
+int vlogNodeDecode(VlogStore *p, Node *pNode, const u8 *a, int n, u32 iTree,
+                   int iLevel, u64 iOff){
+  int iPos = 0;
+  int iBset = 0;
+  while( iPos<n ){
+    const u8 *h = &a[iPos];
+    u32 nPayload, nEntry;
+    u64 x;
+    int rc;
+    if( iBset>=3 || n-iPos<BSET_HDR ) goto corrupt;
+    if( vlogGet32(&h[0])!=BSET_MAGIC ) goto corrupt;
+    nPayload = vlogGet32(&h[32]);
+    if( nPayload > (u32)(n-iPos-BSET_HDR) ) goto corrupt;
+    x = vlogChecksum(&h[BSET_HDR], nPayload, SEED_BSET) ^ vlogChecksum(h, 40, SEED_BSET);
+    if( x!=vlogGet64(&h[40]) ){
+      return vlogSetError(p, VLOG_CORRUPT_BKPT,
+          "B-tree node at offset %llu: checksum mismatch in bset %d",
+          (unsigned long long)iOff, iBset);
+    }
+    if( vlogGet16(&h[4])!=FORMAT_VERSION || h[6]!=iLevel || h[7]!=iBset
+     || vlogGet32(&h[8])!=iTree || vlogGet64(&h[16])!=pNode->gen ){
+      return vlogSetError(p, VLOG_CORRUPT_BKPT,
+          "B-tree node at offset %llu is not the node its parent points to "
+          "(tree %u level %d generation %llu expected)", (unsigned long long)iOff,
+          iTree, iLevel, (unsigned long long)pNode->gen);
+    }
+    if( iLevel>0 && iBset>0 ) goto corrupt;
+    nEntry = vlogGet32(&h[12]);
+    rc = bsetDecode(p, &pNode->aBset[iBset], &h[BSET_HDR], (int)nPayload,
+                    (int)nEntry, iLevel>0, iLevel>0 || iBset==0, iOff);
+    pNode->nBset = (u8)(iBset+1);
+    if( rc ) return rc;
+    pNode->aBset[iBset].bDisk = 1;
+    iPos += (BSET_HDR + (int)nPayload + BSET_ALIGN-1) & ~(BSET_ALIGN-1);
+    iBset++;
+  }
+  if( iBset==0 ) goto corrupt;
+  return VLOG_OK;
+
+ corrupt:
+  return vlogSetError(p, VLOG_CORRUPT_BKPT,
+      "B-tree node at offset %llu: malformed bset header", (unsigned long long)iOff);
+}

@@ -1,0 +1,190 @@
+/*
+** checkpoint.c: writing the trees to the file and trimming the journal.
+**
+** DESIGN NOTE
+**
+** A checkpoint makes the file's trees hold everything committed, so that
+** recovery need not replay the journal written before it:
+**
+**   1. flush the write buffer into the trees;
+**   2. write every dirty node, children before parents (by level, in
+**      passes, since writing a node dirties its parent, and writing a root
+**      dirties the roots tree, and allocating node space dirties the alloc
+**      tree through the write buffer); repeat 1-2 until nothing is dirty;
+**   3. sync (new nodes are durable before anything points to them);
+**   4. write the superblock to the other slot: sequence + 1, the roots
+**      tree's root, the journal position where the next entry goes; sync;
+**   5. now durable: regions superseded since the last checkpoint are free,
+**      journal buckets before the current one are free, and FREE buckets
+**      at the end of the file are cut off (truncate).
+**
+** Nodes are written copy-on-write (btree.c), never over bytes the durable
+** superblock reaches, so a crash anywhere before step 4 completes leaves
+** the previous checkpoint and its journal intact; after it, the new one.
+** The work is bounded by the dirty nodes, which the automatic checkpoint
+** (journal size threshold, txn.c) keeps bounded.
+**
+** A checkpoint holds the EXCLUSIVE lock.  If it fails, the handle's caches
+** no longer match the file and are reloaded at the next transaction.
+*/
+#include <stdlib.h>
+#include "storeInt.h"
+
+static int levelCmp(const void *a, const void *b){
+  const Node *x = *(const Node**)a, *y = *(const Node**)b;
+  return (int)x->iLevel - (int)y->iLevel;
+}
+
+/* One pass over the dirty nodes, lowest level first.  *pnDone counts the
+** nodes written. */
+static int writePass(VlogStore *p, int *pnDone){
+  Node *pN;
+  Node **apNode;
+  int n = 0, i, rc = VLOG_OK;
+
+  for(pN=p->pDirty; pN; pN=pN->pDirtyNext) n++;
+  *pnDone = 0;
+  if( n==0 ) return VLOG_OK;
+  apNode = (Node**)vlogMalloc(p->pEnv, sizeof(Node*)*n);
+  if( apNode==0 ) return vlogSetError(p, VLOG_NOMEM, 0);
+  n = 0;
+  for(pN=p->pDirty; pN; pN=pN->pDirtyNext){
+    pN->bInDirty = 0;
+    apNode[n++] = pN;
+    vlogNodeRef(p, pN);
+  }
+  p->pDirty = 0;
+  qsort(apNode, n, sizeof(Node*), levelCmp);
+  for(i=0; i<n; i++){
+    if( rc==VLOG_OK && apNode[i]->bDirty && !apNode[i]->bDead ){
+      rc = vlogNodeWrite(p, apNode[i]);
+      (*pnDone)++;
+    }
+  }
+  for(i=0; i<n; i++) vlogNodeUnref(p, apNode[i]);
+  vlogFree(p->pEnv, apNode);
+  return rc;
+}
+
+/* Record roots of trees that became empty. */
+static int saveEmptyTrees(VlogStore *p){
+  Tree *pT;
+  int rc = VLOG_OK;
+  for(pT=p->pTrees; rc==VLOG_OK && pT; pT=pT->pNext){
+    if( pT->nLevel==0 && pT->nSavedLevel!=0 ) rc = vlogTreeSaveRoot(p, pT);
+  }
+  if( rc==VLOG_OK && p->rootsTree.nLevel==0 ){
+    p->sb.rootsRoot.gen = 0;
+    p->sb.rootsRoot.off = 0;
+    p->sb.rootsRoot.len = 0;
+    p->sb.rootsLevel = 1;
+  }
+  return rc;
+}
+
+int vlogCheckpointInternal(VlogStore *p){
+  int rc, nDone, nPass = 0;
+  u64 i, iCur, nKeep;
+  i64 nFile = 0;
+
+  assert( p->eLock==VLOG_LOCK_EXCLUSIVE );
+  /* 1-2 */
+  do{
+    rc = saveEmptyTrees(p);
+    if( rc==VLOG_OK ) rc = vlogWbFlush(p, 1);
+    if( rc==VLOG_OK ) rc = writePass(p, &nDone);
+    if( rc==VLOG_OK && ++nPass>64 ){
+      rc = vlogSetError(p, VLOG_ERROR, "checkpoint does not converge (internal error)");
+    }
+  }while( rc==VLOG_OK && (nDone>0 || p->wb.n>0 || p->pDirty) );
+  if( rc ) goto failed;
+  if( p->rootsTree.nLevel>0 && p->rootsTree.pRoot ){
+    p->sb.rootsRoot.gen = p->rootsTree.pRoot->gen;
+    p->sb.rootsRoot.off = p->rootsTree.pRoot->iOff;
+    p->sb.rootsRoot.len = p->rootsTree.pRoot->nDisk;
+    p->sb.rootsLevel = p->rootsTree.nLevel;
+  }
+
+  /* 3 */
+  if( p->cfg.eSync!=VLOG_SYNC_OFF ){
+    rc = p->pEnv->xSync(p->pFile);
+    if( rc ){
+      vlogSetError(p, rc, "cannot sync the checkpoint's nodes (%s)", vlogErrName(rc));
+      goto failed;
+    }
+  }
+
+  /* 4 */
+  p->sb.iSeq++;
+  p->sb.iJrnlOff = p->jrnl.iOff;
+  p->sb.iJrnlSeq = p->jrnl.iSeq;
+  p->sb.iCkptTime = (u64)p->pEnv->xNow(p->pEnv);
+  rc = vlogSbWrite(p);
+  if( rc ){
+    p->sb.iSeq--;
+    goto failed;
+  }
+  p->wbJrnl.n = 0;            /* all captured by the checkpoint */
+  p->jrnl.nSize = 0;
+  p->jrnl.iDurable = p->jrnl.iSeq - 1;
+  p->nCheckpoint++;
+
+  /* 5 */
+  iCur = p->jrnl.iOff / p->sb.nBucketSize;
+  p->jrnl.iFirstBucket = iCur;
+  for(i=1; rc==VLOG_OK && i<p->sb.nBucket; i++){
+    if( p->aBucket[i].eKind==KIND_JOURNAL && i!=iCur ){
+      rc = vlogBucketSetState(p, i, BUCKET_FREE, KIND_NONE);
+    }
+  }
+  vlogRegionsAfterCheckpoint(p);
+  nKeep = p->sb.nBucket;
+  while( nKeep>2 && p->aBucket[nKeep-1].eState==BUCKET_FREE ) nKeep--;
+  if( rc==VLOG_OK && p->pEnv->xSize(p->pFile, &nFile)==VLOG_OK
+   && (u64)nFile > nKeep*p->sb.nBucketSize ){
+    /* Only FREE buckets go: the durable superblock reaches none of them. */
+    rc = p->pEnv->xTruncate(p->pFile, (i64)(nKeep*p->sb.nBucketSize));
+    if( rc ){
+      vlogSetError(p, rc, "cannot truncate %s (%s)", p->zPath, vlogErrName(rc));
+    }else{
+      p->sb.nBucket = nKeep;
+      if( p->iOpenBtree>=nKeep ) p->iOpenBtree = 0;
+    }
+  }
+  if( rc ) goto failed;
+  return VLOG_OK;
+
+ failed:
+  p->bValid = 0;
+  return rc;
+}
+
+int vlogCheckpoint(VlogStore *p){
+  int rc;
+  int eTxn = p->eTxn;
+  if( eTxn==2 ){
+    return vlogSetError(p, VLOG_MISUSE,
+        "cannot checkpoint inside a write transaction: commit first");
+  }
+  if( p->cfg.bReadOnly ){
+    return vlogSetError(p, VLOG_READONLY, "%s is open read-only", p->zPath);
+  }
+  rc = vlogBegin(p, 1);
+  if( rc ) return rc;
+  rc = vlogStoreLock(p, VLOG_LOCK_EXCLUSIVE);
+  if( rc==VLOG_OK ){
+    /* Bring in what others committed before writing our view. */
+    rc = vlogStoreRefresh(p);
+  }
+  if( rc==VLOG_OK ) rc = vlogCheckpointInternal(p);
+  /* end the transaction without committing anything new */
+  {
+    int rc2 = vlogCommit(p);
+    if( rc==VLOG_OK ) rc = rc2;
+  }
+  if( eTxn==1 ){
+    int rc2 = vlogBegin(p, 0);
+    if( rc==VLOG_OK ) rc = rc2;
+  }
+  return rc;
+}

@@ -1,0 +1,402 @@
+/*
+** cursor.c: iterators over one tree: seek (=, >=, <=, >, <), next, prev,
+** bounded ranges.
+**
+** DESIGN NOTE
+**
+** A cursor holds the path from the root to its leaf (each node pinned, so
+** that the cache does not evict it) and a position in the leaf's live
+** view (btree.c: the merge of its bsets).  It also keeps a copy of its
+** current key.  Any change to the handle's trees (a write of this handle,
+** or a reload after another handle committed) bumps the handle's
+** modification count; a cursor that sees the count moved re-seeks to its
+** saved key before stepping, so it stays correct across commits and
+** splits: next returns the smallest key greater than the last one
+** returned, prev the largest smaller one.
+**
+** Bounds: keys outside [lo, hi] (each end open or closed, or absent) are
+** never returned; a cursor stepping past a bound becomes invalid.
+**
+** Outside a transaction, each call runs in a read transaction of its own.
+*/
+#include "storeInt.h"
+
+struct VlogCursor {
+  VlogStore *pStore;
+  u32 iTree;
+  VlogCursor *pNext;
+  Node *apPath[33];
+  int aiIdx[33];
+  int nPath;                   /* 0: not positioned */
+  int iPos;                    /* position in the leaf's view */
+  int bValid;
+  u64 iModCount;
+  VlogBuf key;                 /* the current key */
+  VlogBuf lo, hi;
+  int bLo, bHi, bLoOpen, bHiOpen;
+};
+
+static void leafEntries(Node *pLeaf, Entry **paE, int *pn){
+  if( pLeaf->aView ){
+    *paE = pLeaf->aView;
+    *pn = pLeaf->nView;
+  }else{
+    *paE = pLeaf->aBset[0].a;
+    *pn = pLeaf->aBset[0].n;
+  }
+}
+
+static void pathRelease(VlogCursor *pCsr){
+  int i;
+  for(i=0; i<pCsr->nPath; i++) vlogNodeUnref(pCsr->pStore, pCsr->apPath[i]);
+  pCsr->nPath = 0;
+}
+
+void vlogCursorsInvalidate(VlogStore *p){
+  VlogCursor *pCsr;
+  for(pCsr=p->pCursors; pCsr; pCsr=pCsr->pNext) pathRelease(pCsr);
+}
+
+int vlogCursorOpen(VlogStore *p, uint32_t iTree, VlogCursor **ppCsr){
+  VlogCursor *pCsr = (VlogCursor*)vlogMallocZero(p->pEnv, sizeof(VlogCursor));
+  *ppCsr = 0;
+  if( pCsr==0 ) return vlogSetError(p, VLOG_NOMEM, 0);
+  pCsr->pStore = p;
+  pCsr->iTree = iTree;
+  pCsr->pNext = p->pCursors;
+  p->pCursors = pCsr;
+  *ppCsr = pCsr;
+  return VLOG_OK;
+}
+
+int vlogCursorClose(VlogCursor *pCsr){
+  VlogStore *p;
+  VlogCursor **pp;
+  if( pCsr==0 ) return VLOG_OK;
+  p = pCsr->pStore;
+  pathRelease(pCsr);
+  for(pp=&p->pCursors; *pp; pp=&(*pp)->pNext){
+    if( *pp==pCsr ){ *pp = pCsr->pNext; break; }
+  }
+  vlogBufFree(p->pEnv, &pCsr->key);
+  vlogBufFree(p->pEnv, &pCsr->lo);
+  vlogBufFree(p->pEnv, &pCsr->hi);
+  vlogFree(p->pEnv, pCsr);
+  return VLOG_OK;
+}
+
+int vlogCursorBounds(VlogCursor *pCsr, const void *pLo, int nLo, int bLoOpen,
+                     const void *pHi, int nHi, int bHiOpen){
+  VlogStore *p = pCsr->pStore;
+  int rc = VLOG_OK;
+  pCsr->lo.n = pCsr->hi.n = 0;
+  pCsr->bLo = pLo!=0;
+  pCsr->bHi = pHi!=0;
+  pCsr->bLoOpen = bLoOpen;
+  pCsr->bHiOpen = bHiOpen;
+  if( pLo ) rc = vlogBufAppend(p->pEnv, &pCsr->lo, pLo, nLo);
+  if( rc==VLOG_OK && pHi ) rc = vlogBufAppend(p->pEnv, &pCsr->hi, pHi, nHi);
+  pCsr->bValid = 0;
+  return rc ? vlogSetError(p, rc, 0) : VLOG_OK;
+}
+
+/* 0 when pKey is within the bounds, <0 below the lower, >0 above the upper */
+static int boundsCheck(VlogCursor *pCsr, const u8 *pKey, int nKey){
+  if( pCsr->bLo ){
+    int c = vlogKeyCmp(pKey, nKey, pCsr->lo.a, pCsr->lo.n);
+    if( c<0 || (c==0 && pCsr->bLoOpen) ) return -1;
+  }
+  if( pCsr->bHi ){
+    int c = vlogKeyCmp(pKey, nKey, pCsr->hi.a, pCsr->hi.n);
+    if( c>0 || (c==0 && pCsr->bHiOpen) ) return 1;
+  }
+  return 0;
+}
+
+/* Pin and push pNode onto the path. */
+static void pathPush(VlogCursor *pCsr, Node *pNode, int iIdx){
+  vlogNodeRef(pCsr->pStore, pNode);
+  pCsr->apPath[pCsr->nPath] = pNode;
+  pCsr->aiIdx[pCsr->nPath] = iIdx;
+  pCsr->nPath++;
+}
+
+/* Descend from apPath[nPath-1] (interior) along child iIdx, then always the
+** first (bLast=0) or last (bLast=1) child, to a leaf. */
+static int descendEdge(VlogCursor *pCsr, int iIdx, int bLast){
+  VlogStore *p = pCsr->pStore;
+  int rc = VLOG_OK;
+  while( rc==VLOG_OK && pCsr->apPath[pCsr->nPath-1]->iLevel>0 ){
+    Node *pParent = pCsr->apPath[pCsr->nPath-1];
+    Node *pChild;
+    if( iIdx<0 ) iIdx = bLast ? pParent->aBset[0].n-1 : 0;
+    pCsr->aiIdx[pCsr->nPath-1] = iIdx;
+    rc = vlogNodeChild(p, pParent, iIdx, &pChild);
+    if( rc==VLOG_OK ){
+      pathPush(pCsr, pChild, 0);
+      iIdx = -1;
+    }
+  }
+  if( rc==VLOG_OK ) rc = vlogNodeView(p, pCsr->apPath[pCsr->nPath-1]);
+  return rc;
+}
+
+/* Position on the first (bLast=0) or last entry of the next (bBack=0) or
+** previous leaf; bValid=0 at the end of the tree. */
+static int stepLeaf(VlogCursor *pCsr, int bBack){
+  int rc, i;
+  for(i=pCsr->nPath-2; i>=0; i--){
+    Node *pN = pCsr->apPath[i];
+    int iNext = pCsr->aiIdx[i] + (bBack ? -1 : 1);
+    if( iNext>=0 && iNext<pN->aBset[0].n ){
+      int j;
+      for(j=pCsr->nPath-1; j>i; j--) vlogNodeUnref(pCsr->pStore, pCsr->apPath[j]);
+      pCsr->nPath = i+1;
+      rc = descendEdge(pCsr, iNext, bBack);
+      if( rc ) return rc;
+      {
+        Entry *aE;
+        int n;
+        leafEntries(pCsr->apPath[pCsr->nPath-1], &aE, &n);
+        pCsr->iPos = bBack ? n-1 : 0;
+      }
+      return VLOG_OK;
+    }
+  }
+  pCsr->bValid = 0;
+  return VLOG_OK;
+}
+
+/* Settle on a valid entry: skip empty leaves in direction bBack, check the
+** bounds, save the key. */
+static int settle(VlogCursor *pCsr, int bBack){
+  VlogStore *p = pCsr->pStore;
+  int rc = VLOG_OK;
+  while( pCsr->bValid ){
+    Entry *aE;
+    int n;
+    leafEntries(pCsr->apPath[pCsr->nPath-1], &aE, &n);
+    if( pCsr->iPos>=0 && pCsr->iPos<n ){
+      Entry *e = &aE[pCsr->iPos];
+      int c = boundsCheck(pCsr, e->pKey, (int)e->nKey);
+      if( (c<0 && bBack) || (c>0 && !bBack) ){
+        pCsr->bValid = 0;
+      }else if( c==0 ){
+        pCsr->key.n = 0;
+        rc = vlogBufAppend(p->pEnv, &pCsr->key, e->pKey, e->nKey);
+        if( rc ) return vlogSetError(p, rc, 0);
+        pCsr->iModCount = p->iModCount;
+        return VLOG_OK;
+      }else{
+        /* before the lower bound going forward / past the upper going
+        ** back: cannot happen after a bounded seek, but step on */
+        pCsr->iPos += bBack ? -1 : 1;
+      }
+      continue;
+    }
+    rc = stepLeaf(pCsr, bBack);
+    if( rc ) return rc;
+  }
+  return VLOG_OK;
+}
+
+/* Position at the leaf entry for pKey according to eSeek. */
+static int seekInternal(VlogCursor *pCsr, const u8 *pKey, int nKey, int eSeek){
+  VlogStore *p = pCsr->pStore;
+  Tree *pTree;
+  Node *pNode;
+  Entry *aE;
+  int n, lo, hi, rc, bEq, bBack;
+
+  pathRelease(pCsr);
+  pCsr->bValid = 0;
+  rc = vlogTreeGet(p, pCsr->iTree, 0, &pTree);
+  if( rc==VLOG_NOTFOUND ) return VLOG_OK;
+  if( rc ) return rc;
+  if( pTree->pRoot==0 ){
+    if( pTree->nLevel==0 ) return VLOG_OK;
+    rc = vlogNodeLoad(p, pTree->iTree, (int)pTree->nLevel-1, &pTree->root, 0, &pNode);
+    if( rc ) return rc;
+    pTree->pRoot = pNode;
+    vlogNodeRef(p, pNode);
+  }
+  pathPush(pCsr, pTree->pRoot, 0);
+  while( rc==VLOG_OK && pCsr->apPath[pCsr->nPath-1]->iLevel>0 ){
+    Node *pParent = pCsr->apPath[pCsr->nPath-1];
+    Node *pChild;
+    int iPos;
+    Bset *pSet = &pParent->aBset[0];
+    if( pSet->n==0 ) return vlogSetError(p, VLOG_CORRUPT_BKPT, "empty interior node");
+    if( pKey==0 ){
+      iPos = eSeek==VLOG_SEEK_LE ? pSet->n-1 : 0;
+    }else if( !vlogBsetSearch(pSet, pKey, nKey, &iPos) ){
+      iPos = iPos>0 ? iPos-1 : 0;
+    }
+    pCsr->aiIdx[pCsr->nPath-1] = iPos;
+    rc = vlogNodeChild(p, pParent, iPos, &pChild);
+    if( rc==VLOG_OK ) pathPush(pCsr, pChild, 0);
+  }
+  if( rc==VLOG_OK ) rc = vlogNodeView(p, pCsr->apPath[pCsr->nPath-1]);
+  if( rc ) return rc;
+
+  leafEntries(pCsr->apPath[pCsr->nPath-1], &aE, &n);
+  if( pKey==0 ){
+    /* first or last */
+    pCsr->iPos = eSeek==VLOG_SEEK_LE ? n-1 : 0;
+    pCsr->bValid = 1;
+    return settle(pCsr, eSeek==VLOG_SEEK_LE);
+  }
+  lo = 0; hi = n;
+  while( lo<hi ){
+    int mid = (lo+hi)/2;
+    if( vlogKeyCmp(aE[mid].pKey, aE[mid].nKey, pKey, nKey)<0 ) lo = mid+1;
+    else hi = mid;
+  }
+  bEq = lo<n && vlogKeyCmp(aE[lo].pKey, aE[lo].nKey, pKey, nKey)==0;
+  bBack = 0;
+  switch( eSeek ){
+    case VLOG_SEEK_EQ:
+      if( !bEq ) return VLOG_OK;
+      pCsr->iPos = lo;
+      break;
+    case VLOG_SEEK_GE:
+      pCsr->iPos = lo;
+      break;
+    case VLOG_SEEK_GT:
+      pCsr->iPos = bEq ? lo+1 : lo;
+      break;
+    case VLOG_SEEK_LE:
+      pCsr->iPos = bEq ? lo : lo-1;
+      bBack = 1;
+      break;
+    default:   /* LT */
+      pCsr->iPos = lo-1;
+      bBack = 1;
+      break;
+  }
+  pCsr->bValid = 1;
+  rc = settle(pCsr, bBack);
+  if( rc==VLOG_OK && eSeek==VLOG_SEEK_EQ && pCsr->bValid
+   && vlogKeyCmp(pCsr->key.a, pCsr->key.n, pKey, nKey)!=0 ){
+    pCsr->bValid = 0;
+  }
+  return rc;
+}
+
+/* Begin a read transaction for a cursor call made outside one. */
+static int callBegin(VlogCursor *pCsr, int *pbAuto){
+  VlogStore *p = pCsr->pStore;
+  *pbAuto = (p->eTxn==0);
+  if( *pbAuto ) return vlogBegin(p, 0);
+  return VLOG_OK;
+}
+static int callEnd(VlogCursor *pCsr, int bAuto, int rc){
+  if( bAuto ) vlogCommit(pCsr->pStore);
+  return rc;
+}
+
+/* The bounded seek: a seek for a key outside the bounds lands on the
+** nearest bound. */
+int vlogCursorSeek(VlogCursor *pCsr, const void *pKey, int nKey, int eSeek){
+  int bAuto, rc = callBegin(pCsr, &bAuto);
+  if( rc ) return rc;
+  if( eSeek<VLOG_SEEK_EQ || eSeek>VLOG_SEEK_LT ){
+    return callEnd(pCsr, bAuto,
+        vlogSetError(pCsr->pStore, VLOG_MISUSE, "bad seek operation %d", eSeek));
+  }
+  if( eSeek!=VLOG_SEEK_EQ ){
+    int bBack = (eSeek==VLOG_SEEK_LE || eSeek==VLOG_SEEK_LT);
+    int c = boundsCheck(pCsr, (const u8*)pKey, nKey);
+    if( c<0 && !bBack ){
+      pKey = pCsr->lo.a; nKey = pCsr->lo.n;
+      eSeek = pCsr->bLoOpen ? VLOG_SEEK_GT : VLOG_SEEK_GE;
+    }else if( c>0 && bBack ){
+      pKey = pCsr->hi.a; nKey = pCsr->hi.n;
+      eSeek = pCsr->bHiOpen ? VLOG_SEEK_LT : VLOG_SEEK_LE;
+    }
+  }
+  rc = seekInternal(pCsr, (const u8*)pKey, nKey, eSeek);
+  return callEnd(pCsr, bAuto, rc);
+}
+
+static int seekEnd(VlogCursor *pCsr, int bLast){
+  int bAuto, rc = callBegin(pCsr, &bAuto);
+  if( rc ) return rc;
+  if( !bLast && pCsr->bLo ){
+    rc = seekInternal(pCsr, pCsr->lo.a, pCsr->lo.n,
+                      pCsr->bLoOpen ? VLOG_SEEK_GT : VLOG_SEEK_GE);
+  }else if( bLast && pCsr->bHi ){
+    rc = seekInternal(pCsr, pCsr->hi.a, pCsr->hi.n,
+                      pCsr->bHiOpen ? VLOG_SEEK_LT : VLOG_SEEK_LE);
+  }else{
+    rc = seekInternal(pCsr, 0, 0, bLast ? VLOG_SEEK_LE : VLOG_SEEK_GE);
+  }
+  return callEnd(pCsr, bAuto, rc);
+}
+
+int vlogCursorFirst(VlogCursor *pCsr){ return seekEnd(pCsr, 0); }
+int vlogCursorLast(VlogCursor *pCsr){ return seekEnd(pCsr, 1); }
+
+static int step(VlogCursor *pCsr, int bBack){
+  VlogStore *p = pCsr->pStore;
+  int bAuto, rc;
+  if( !pCsr->bValid ) return VLOG_OK;
+  rc = callBegin(pCsr, &bAuto);
+  if( rc ) return rc;
+  if( pCsr->nPath==0 || pCsr->iModCount!=p->iModCount ){
+    /* The tree changed since: find our place again by key. */
+    VlogBuf saved = pCsr->key;
+    memset(&pCsr->key, 0, sizeof(VlogBuf));
+    rc = seekInternal(pCsr, saved.a, saved.n, bBack ? VLOG_SEEK_LT : VLOG_SEEK_GT);
+    vlogBufFree(p->pEnv, &saved);
+  }else{
+    pCsr->iPos += bBack ? -1 : 1;
+    rc = settle(pCsr, bBack);
+  }
+  return callEnd(pCsr, bAuto, rc);
+}
+
+int vlogCursorNext(VlogCursor *pCsr){ return step(pCsr, 0); }
+int vlogCursorPrev(VlogCursor *pCsr){ return step(pCsr, 1); }
+
+int vlogCursorValid(VlogCursor *pCsr){
+  return pCsr->bValid;
+}
+
+int vlogCursorKey(VlogCursor *pCsr, const void **ppKey, int *pnKey){
+  if( !pCsr->bValid ){
+    *ppKey = 0;
+    *pnKey = 0;
+    return VLOG_MISUSE;
+  }
+  *ppKey = pCsr->key.a;
+  *pnKey = pCsr->key.n;
+  return VLOG_OK;
+}
+
+int vlogCursorValue(VlogCursor *pCsr, const void **ppVal, int *pnVal){
+  VlogStore *p = pCsr->pStore;
+  *ppVal = 0;
+  *pnVal = 0;
+  if( !pCsr->bValid ) return VLOG_MISUSE;
+  if( pCsr->nPath==0 || pCsr->iModCount!=p->iModCount ){
+    /* Re-find the entry after a change (it may have been deleted). */
+    const u8 *pVal;
+    int nVal, bAuto;
+    int rc = callBegin(pCsr, &bAuto);
+    if( rc ) return rc;
+    rc = vlogBtreeLookup(p, pCsr->iTree, pCsr->key.a, pCsr->key.n, &pVal, &nVal);
+    if( rc==VLOG_OK ){
+      *ppVal = pVal;
+      *pnVal = nVal;
+    }
+    return callEnd(pCsr, bAuto, rc);
+  }else{
+    Entry *aE;
+    int n;
+    leafEntries(pCsr->apPath[pCsr->nPath-1], &aE, &n);
+    *ppVal = aE[pCsr->iPos].pVal;
+    *pnVal = (int)aE[pCsr->iPos].nVal;
+  }
+  return VLOG_OK;
+}

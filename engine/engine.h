@@ -1,0 +1,159 @@
+/*
+** engine.h: the interface of vlog's storage engine to the rest of vlog
+** (ext/, vfs/, tool/, the tests).
+**
+** A store is one file holding B-trees of keys and values (and, later, a
+** value log).  A VlogStore is one handle on it, used by one thread at a
+** time, with its own node cache, as a SQLite connection has its own page
+** cache.  Handles in one process and in several processes coordinate
+** through the file's locks (io.h) and see each other's commits at their
+** next transaction.
+**
+** TRANSACTIONS
+**   vlogBegin(p, 0)   read transaction: SHARED lock; sees the last committed
+**                     state and nothing else until it ends
+**   vlogBegin(p, 1)   write transaction: RESERVED lock (one writer per
+**                     store); readers carry on; its changes are visible to
+**                     this handle only until commit
+**   vlogCommit(p)     EXCLUSIVE while the journal entry is written (waits
+**                     for readers: VLOG_BUSY if they stay); durable when it
+**                     returns with sync=full
+**   vlogRollback(p)   undoes the write transaction
+**   vlogSavepoint(p, N), vlogRollbackTo(p, N), vlogRelease(p, N)
+**                     nested savepoints, numbered from 1 like SQLite's
+**                     xSavepoint(): N open savepoints after vlogSavepoint
+** Calls made outside a transaction run in one of their own (autocommit).
+**
+** KEYS AND VALUES
+** A tree is named by a 32-bit id; ids below VLOG_TREE_FIRST_USER belong to
+** the engine.  Keys are byte strings of 1 to VLOG_MAX_KEY bytes compared
+** with memcmp() (shorter first on a tie); values are 0 to the store's
+** maximum inline value size (about a quarter of a node; vlogStoreLimits()).
+** A pointer the engine returns (key, value, message) is valid until the next
+** call on the same handle or cursor, unless said otherwise.
+**
+** RESULT CODES
+** The values of SQLite's result codes, so that ext/ and vfs/ pass them up
+** unchanged.  Every error leaves a message in vlogStoreErrMsg().
+*/
+#ifndef VLOG_ENGINE_H
+#define VLOG_ENGINE_H
+
+#include <stdint.h>
+#include "io.h"
+
+#define VLOG_OK           0
+#define VLOG_ERROR        1
+#define VLOG_BUSY         5
+#define VLOG_NOMEM        7
+#define VLOG_READONLY     8
+#define VLOG_IOERR       10
+#define VLOG_CORRUPT     11
+#define VLOG_NOTFOUND    12
+#define VLOG_FULL        13
+#define VLOG_CANTOPEN    14
+#define VLOG_TOOBIG      18
+#define VLOG_CONSTRAINT  19
+#define VLOG_MISUSE      21
+#define VLOG_RANGE       25
+#define VLOG_NOTADB      26
+#define VLOG_IOERR_READ        (VLOG_IOERR | (1<<8))
+#define VLOG_IOERR_SHORT_READ  (VLOG_IOERR | (2<<8))
+#define VLOG_IOERR_WRITE       (VLOG_IOERR | (3<<8))
+#define VLOG_IOERR_FSYNC       (VLOG_IOERR | (4<<8))
+#define VLOG_IOERR_TRUNCATE    (VLOG_IOERR | (6<<8))
+#define VLOG_IOERR_FSTAT       (VLOG_IOERR | (7<<8))
+#define VLOG_IOERR_DELETE      (VLOG_IOERR | (10<<8))
+#define VLOG_IOERR_NOMEM       (VLOG_IOERR | (12<<8))
+#define VLOG_IOERR_LOCK        (VLOG_IOERR | (15<<8))
+
+/* Limits */
+#define VLOG_MAX_KEY          2048            /* bytes of key */
+#define VLOG_TREE_FIRST_USER  16              /* lower tree ids: the engine's */
+#define VLOG_MAX_TREE         0x7fffffff
+
+/* Synchronous levels, as SQLite's PRAGMA synchronous */
+#define VLOG_SYNC_OFF     0     /* never sync: a crash may lose or corrupt */
+#define VLOG_SYNC_NORMAL  1     /* sync at checkpoint: a crash may lose the
+                                ** last commits, never tear one */
+#define VLOG_SYNC_FULL    2     /* sync at every commit */
+
+typedef struct VlogStore VlogStore;
+typedef struct VlogCursor VlogCursor;
+typedef struct VlogConfig VlogConfig;
+
+struct VlogConfig {
+  int bReadOnly;              /* open read-only */
+  int bCreate;                /* create the store when the file is absent/empty */
+  int nBucketSize;            /* new stores: bytes per bucket (default 1 MiB) */
+  int nNodeSize;              /* new stores: bytes per B-tree node (64 KiB) */
+  int64_t nCacheSize;         /* bytes of clean nodes kept cached (64 MiB) */
+  int64_t nAutoCheckpoint;    /* checkpoint when the journal passes this many
+                              ** bytes (default 32 MiB); 0: only explicitly */
+  int eSync;                  /* VLOG_SYNC_* (default FULL) */
+  int nBusyTimeout;           /* ms to retry a busy lock (default 0) */
+};
+
+/* Fill *pConfig with the defaults. */
+void vlogConfigDefault(VlogConfig *pConfig);
+
+/*
+** Open (and with bCreate, create) the store in file zPath.  *ppStore is set
+** even on failure (unless out of memory), so that vlogStoreErrMsg() can say
+** what went wrong; the caller closes it either way.
+*/
+int vlogStoreOpen(VlogEnv*, const char *zPath, const VlogConfig*, VlogStore **ppStore);
+int vlogStoreClose(VlogStore*);
+const char *vlogStoreErrMsg(VlogStore*);
+int vlogStoreSetSync(VlogStore*, int eSync);
+int vlogStoreSetCacheSize(VlogStore*, int64_t nByte);
+int vlogStoreSetAutoCheckpoint(VlogStore*, int64_t nByte);
+int vlogStoreMaxValue(VlogStore*);          /* largest value a leaf holds */
+
+/* Transactions */
+int vlogBegin(VlogStore*, int bWrite);
+int vlogCommit(VlogStore*);
+int vlogRollback(VlogStore*);
+int vlogSavepoint(VlogStore*, int iSave);
+int vlogRollbackTo(VlogStore*, int iSave);
+int vlogRelease(VlogStore*, int iSave);
+int vlogTxnState(VlogStore*);               /* 0 none, 1 read, 2 write */
+
+/* Keys and values */
+int vlogPut(VlogStore*, uint32_t iTree, const void *pKey, int nKey,
+            const void *pVal, int nVal);
+int vlogDelete(VlogStore*, uint32_t iTree, const void *pKey, int nKey);
+int vlogGet(VlogStore*, uint32_t iTree, const void *pKey, int nKey,
+            const void **ppVal, int *pnVal);          /* VLOG_NOTFOUND */
+int vlogTreeDrop(VlogStore*, uint32_t iTree);         /* delete every key */
+
+/* Cursors */
+#define VLOG_SEEK_EQ  0
+#define VLOG_SEEK_GE  1
+#define VLOG_SEEK_LE  2
+#define VLOG_SEEK_GT  3
+#define VLOG_SEEK_LT  4
+int vlogCursorOpen(VlogStore*, uint32_t iTree, VlogCursor **ppCsr);
+int vlogCursorClose(VlogCursor*);
+int vlogCursorBounds(VlogCursor*,
+    const void *pLo, int nLo, int bLoOpen,  /* pLo==0: no lower bound */
+    const void *pHi, int nHi, int bHiOpen); /* pHi==0: no upper bound */
+int vlogCursorSeek(VlogCursor*, const void *pKey, int nKey, int eSeek);
+int vlogCursorFirst(VlogCursor*);
+int vlogCursorLast(VlogCursor*);
+int vlogCursorNext(VlogCursor*);
+int vlogCursorPrev(VlogCursor*);
+int vlogCursorValid(VlogCursor*);
+int vlogCursorKey(VlogCursor*, const void **ppKey, int *pnKey);
+int vlogCursorValue(VlogCursor*, const void **ppVal, int *pnVal);
+
+/* Maintenance and inspection */
+int vlogCheckpoint(VlogStore*);
+int vlogVerify(VlogStore*, char **pzReport);    /* report: vlogFree()  */
+int vlogStoreInfo(VlogStore*, char **pzInfo);   /* text:   vlogFree()  */
+VlogEnv *vlogStoreEnv(VlogStore*);
+
+/* Name of a result code ("VLOG_CORRUPT"), for messages and tests. */
+const char *vlogErrName(int rc);
+
+#endif /* VLOG_ENGINE_H */

@@ -1,0 +1,102 @@
+/*
+** io.h: the engine's only view of the outside world.
+**
+** Every file operation and every allocation the engine makes goes through a
+** VlogEnv, a table of functions (in the manner of LSM's lsm_env and
+** os_unix.c's aSyscall[]).  Two implementations exist:
+**
+**   vlogEnvPosix()      pread/pwrite/fdatasync/ftruncate/fallocate, fcntl
+**                       locks, malloc.  What vlogtool uses.
+**   vlogEnvVfs(pVfs)    forwards file operations to a parent sqlite3_vfs and
+**                       allocations to sqlite3_malloc(), so that SQLite's
+**                       fault injection (ioerr, oom) and its power-loss
+**                       simulation (the "crash" VFS) reach the engine.  What
+**                       the extension and the tests use.
+**
+** Tests make the Nth I/O call or allocation fail with SQLite's own
+** machinery (sqlite3_io_error_pending, sqlite3_memdebug_fail: the faults of
+** do_faultsim_test), which reaches the engine through vlogEnvVfs().
+**
+** LOCKS
+** The store file is locked the way SQLite locks a database file, with the
+** same five levels (NONE, SHARED, RESERVED, PENDING, EXCLUSIVE), never
+** blocking: a lock that cannot be had at once is VLOG_BUSY.  Through
+** vlogEnvVfs() the levels are the parent VFS's own xLock/xUnlock, so the
+** unix VFS arbitrates between handles of one process and between processes.
+** vlogEnvPosix() takes the same fcntl() byte ranges as SQLite's unix VFS
+** (pending byte at 1 GiB); it is meant for one handle per file per process
+** (vlogtool), since fcntl() locks belong to a process, not to a handle.
+**
+** RESULT CODES
+** The engine's result codes have the values of SQLite's (engine.h), so
+** ext/ and vfs/ pass them up unchanged.
+*/
+#ifndef VLOG_IO_H
+#define VLOG_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct VlogEnv VlogEnv;
+typedef struct VlogFile VlogFile;
+
+/* Flags for xOpen */
+#define VLOG_OPEN_READONLY  0x01
+#define VLOG_OPEN_CREATE    0x02
+
+/* Lock levels for xLock/xUnlock: SQLite's five, with SQLite's meaning. */
+#define VLOG_LOCK_NONE      0
+#define VLOG_LOCK_SHARED    1     /* a reader */
+#define VLOG_LOCK_RESERVED  2     /* the one writer; readers may come */
+#define VLOG_LOCK_PENDING   3     /* the writer waits for readers to leave */
+#define VLOG_LOCK_EXCLUSIVE 4     /* the writer commits; no reader */
+
+struct VlogEnv {
+  void *pCtx;                        /* Implementation's context */
+  /* Files.  Offsets and sizes in bytes. */
+  int (*xOpen)(VlogEnv*, const char *zPath, int flags, VlogFile **ppFile);
+  int (*xClose)(VlogFile*);
+  int (*xRead)(VlogFile*, int64_t iOff, void *pBuf, int nBuf);
+  int (*xWrite)(VlogFile*, int64_t iOff, const void *pBuf, int nBuf);
+  int (*xSync)(VlogFile*);
+  int (*xTruncate)(VlogFile*, int64_t nSize);
+  int (*xSize)(VlogFile*, int64_t *pnSize);
+  int (*xLock)(VlogFile*, int eLevel);       /* raise to eLevel or BUSY */
+  int (*xUnlock)(VlogFile*, int eLevel);     /* lower to NONE or SHARED */
+  int (*xAllocate)(VlogFile*, int64_t iOff, int64_t nByte);  /* may be 0 */
+  int (*xPunch)(VlogFile*, int64_t iOff, int64_t nByte);     /* may be 0 */
+  int (*xDelete)(VlogEnv*, const char *zPath);
+  int (*xFullPath)(VlogEnv*, const char *zPath, char *zOut, int nOut);
+  /* Memory */
+  void *(*xMalloc)(VlogEnv*, size_t);
+  void *(*xRealloc)(VlogEnv*, void*, size_t);
+  void (*xFree)(VlogEnv*, void*);
+  /* Time in microseconds since the epoch; sleeping. */
+  int64_t (*xNow)(VlogEnv*);
+  void (*xSleep)(VlogEnv*, int nMicro);
+};
+
+/* A VlogFile is the implementation's; it starts with its env. */
+struct VlogFile {
+  VlogEnv *pEnv;
+};
+
+/* The POSIX implementation.  Static storage; never freed. */
+VlogEnv *vlogEnvPosix(void);
+
+/*
+** The implementation over a parent sqlite3_vfs (passed as void* so that
+** this header stays free of sqlite3.h).  Returns 0 when out of memory.
+** Free it with vlogEnvVfsFree() once no store uses it.
+*/
+VlogEnv *vlogEnvVfs(void *pSqliteVfs);
+void vlogEnvVfsFree(VlogEnv*);
+
+/* Shorthands used across the engine. */
+#define vlogMalloc(pEnv, n)      ((pEnv)->xMalloc((pEnv), (n)))
+#define vlogRealloc(pEnv, p, n)  ((pEnv)->xRealloc((pEnv), (p), (n)))
+#define vlogFree(pEnv, p)        ((pEnv)->xFree((pEnv), (p)))
+void *vlogMallocZero(VlogEnv*, size_t);
+char *vlogStrdup(VlogEnv*, const char*);
+
+#endif /* VLOG_IO_H */

@@ -1,0 +1,202 @@
+/*
+** io_vfs.c: VlogEnv over a parent sqlite3_vfs (see io.h).
+**
+** The engine's I/O adapter to SQLite, and the one engine file that includes
+** SQLite's header.  Files are opened with the parent VFS as main database
+** files; locks are the parent's own levels; memory comes from
+** sqlite3_malloc64(), so SQLite's OOM injection (sqlite3_memdebug_fail)
+** reaches the engine.  Placing SQLite's test VFSes underneath (the "crash"
+** VFS of test6.c, testvfs, the unix VFS with sqlite3_io_error_pending) is
+** how the tests simulate power loss and I/O errors.
+**
+** The file name handed to the parent's xOpen() stays allocated until
+** xClose(), ends in extra NULs (VFSes look for URI parameters after it) and
+** is the parent's full path name.
+*/
+#ifdef VLOG_STATIC
+# include "sqlite3.h"
+#else
+# include "sqlite3ext.h"
+  SQLITE_EXTENSION_INIT3
+#endif
+#include <string.h>
+#include "engine.h"
+
+typedef struct VfsFile VfsFile;
+struct VfsFile {
+  VlogFile base;               /* Must be first */
+  char *zPath;                 /* Name given to the parent's xOpen() */
+  sqlite3_file *pReal;         /* Parent's file object, allocated after us */
+};
+
+#define ENV_VFS(pEnv) ((sqlite3_vfs*)(pEnv)->pCtx)
+
+static int vfsOpen(VlogEnv *pEnv, const char *zPath, int flags, VlogFile **pp){
+  sqlite3_vfs *pVfs = ENV_VFS(pEnv);
+  int nPath = pVfs->mxPathname + 1;
+  VfsFile *p;
+  int rc;
+  int oflags = SQLITE_OPEN_MAIN_DB;
+  int outFlags = 0;
+
+  *pp = 0;
+  p = (VfsFile*)vlogMallocZero(pEnv, sizeof(VfsFile) + pVfs->szOsFile + nPath + 4);
+  if( p==0 ) return VLOG_NOMEM;
+  p->base.pEnv = pEnv;
+  p->pReal = (sqlite3_file*)&p[1];
+  p->zPath = (char*)p->pReal + pVfs->szOsFile;
+  rc = pVfs->xFullPathname(pVfs, zPath, nPath, p->zPath);
+  if( rc!=SQLITE_OK && rc!=SQLITE_OK_SYMLINK ){
+    vlogFree(pEnv, p);
+    return VLOG_CANTOPEN;
+  }
+  memset(&p->zPath[strlen(p->zPath)], 0, 4);
+  if( flags & VLOG_OPEN_READONLY ){
+    oflags |= SQLITE_OPEN_READONLY;
+  }else{
+    oflags |= SQLITE_OPEN_READWRITE;
+    if( flags & VLOG_OPEN_CREATE ) oflags |= SQLITE_OPEN_CREATE;
+  }
+  rc = pVfs->xOpen(pVfs, p->zPath, p->pReal, oflags, &outFlags);
+  if( rc!=SQLITE_OK ){
+    if( p->pReal->pMethods ) p->pReal->pMethods->xClose(p->pReal);
+    vlogFree(pEnv, p);
+    return (rc & 0xff)==SQLITE_NOMEM ? VLOG_NOMEM : VLOG_CANTOPEN;
+  }
+  *pp = &p->base;
+  return VLOG_OK;
+}
+
+static int vfsClose(VlogFile *pFile){
+  VfsFile *p = (VfsFile*)pFile;
+  int rc = VLOG_OK;
+  if( p ){
+    if( p->pReal->pMethods ) rc = p->pReal->pMethods->xClose(p->pReal);
+    vlogFree(pFile->pEnv, p);
+  }
+  return rc;
+}
+
+static int vfsRead(VlogFile *pFile, int64_t iOff, void *pBuf, int nBuf){
+  VfsFile *p = (VfsFile*)pFile;
+  return p->pReal->pMethods->xRead(p->pReal, pBuf, nBuf, iOff);
+}
+
+static int vfsWrite(VlogFile *pFile, int64_t iOff, const void *pBuf, int nBuf){
+  VfsFile *p = (VfsFile*)pFile;
+  return p->pReal->pMethods->xWrite(p->pReal, pBuf, nBuf, iOff);
+}
+
+static int vfsSync(VlogFile *pFile){
+  VfsFile *p = (VfsFile*)pFile;
+  return p->pReal->pMethods->xSync(p->pReal, SQLITE_SYNC_NORMAL);
+}
+
+static int vfsTruncate(VlogFile *pFile, int64_t nSize){
+  VfsFile *p = (VfsFile*)pFile;
+  return p->pReal->pMethods->xTruncate(p->pReal, nSize);
+}
+
+static int vfsSize(VlogFile *pFile, int64_t *pnSize){
+  VfsFile *p = (VfsFile*)pFile;
+  sqlite3_int64 n = 0;
+  int rc = p->pReal->pMethods->xFileSize(p->pReal, &n);
+  *pnSize = n;
+  return rc;
+}
+
+static int vfsLock(VlogFile *pFile, int eLevel){
+  VfsFile *p = (VfsFile*)pFile;
+  return p->pReal->pMethods->xLock(p->pReal, eLevel);
+}
+
+static int vfsUnlock(VlogFile *pFile, int eLevel){
+  VfsFile *p = (VfsFile*)pFile;
+  return p->pReal->pMethods->xUnlock(p->pReal, eLevel);
+}
+
+static int vfsAllocate(VlogFile *pFile, int64_t iOff, int64_t nByte){
+  VfsFile *p = (VfsFile*)pFile;
+  sqlite3_int64 nHint = iOff + nByte;
+  /* A hint only: a VFS without SIZE_HINT says NOTFOUND, which is fine. */
+  int rc = p->pReal->pMethods->xFileControl(p->pReal, SQLITE_FCNTL_SIZE_HINT, &nHint);
+  return (rc==SQLITE_NOTFOUND) ? VLOG_OK : rc;
+}
+
+static int vfsDelete(VlogEnv *pEnv, const char *zPath){
+  sqlite3_vfs *pVfs = ENV_VFS(pEnv);
+  int rc = pVfs->xDelete(pVfs, zPath, 0);
+  return (rc==SQLITE_IOERR_DELETE_NOENT) ? VLOG_OK : rc;
+}
+
+static int vfsFullPath(VlogEnv *pEnv, const char *zPath, char *zOut, int nOut){
+  sqlite3_vfs *pVfs = ENV_VFS(pEnv);
+  int rc = pVfs->xFullPathname(pVfs, zPath, nOut, zOut);
+  return (rc==SQLITE_OK || rc==SQLITE_OK_SYMLINK) ? VLOG_OK : VLOG_CANTOPEN;
+}
+
+static void *vfsMalloc(VlogEnv *pEnv, size_t n){
+  (void)pEnv;
+  return sqlite3_malloc64(n);
+}
+static void *vfsRealloc(VlogEnv *pEnv, void *p, size_t n){
+  (void)pEnv;
+  return sqlite3_realloc64(p, n);
+}
+static void vfsFree(VlogEnv *pEnv, void *p){
+  (void)pEnv;
+  sqlite3_free(p);
+}
+
+static int64_t vfsNow(VlogEnv *pEnv){
+  sqlite3_vfs *pVfs = ENV_VFS(pEnv);
+  sqlite3_int64 jdMs = 0;
+  if( pVfs->iVersion>=2 && pVfs->xCurrentTimeInt64 ){
+    pVfs->xCurrentTimeInt64(pVfs, &jdMs);
+  }else{
+    double r = 0.0;
+    pVfs->xCurrentTime(pVfs, &r);
+    jdMs = (sqlite3_int64)(r*86400000.0);
+  }
+  /* Julian day number of the Unix epoch, in milliseconds. */
+  return (jdMs - (sqlite3_int64)210866760000000) * 1000;
+}
+
+static void vfsSleep(VlogEnv *pEnv, int nMicro){
+  sqlite3_vfs *pVfs = ENV_VFS(pEnv);
+  pVfs->xSleep(pVfs, nMicro);
+}
+
+VlogEnv *vlogEnvVfs(void *pSqliteVfs){
+  static const VlogEnv tmpl = {
+    0,                 /* pCtx: the parent sqlite3_vfs */
+    vfsOpen,           /* xOpen */
+    vfsClose,          /* xClose */
+    vfsRead,           /* xRead */
+    vfsWrite,          /* xWrite */
+    vfsSync,           /* xSync */
+    vfsTruncate,       /* xTruncate */
+    vfsSize,           /* xSize */
+    vfsLock,           /* xLock */
+    vfsUnlock,         /* xUnlock */
+    vfsAllocate,       /* xAllocate */
+    0,                 /* xPunch: no VFS method for it */
+    vfsDelete,         /* xDelete */
+    vfsFullPath,       /* xFullPath */
+    vfsMalloc,         /* xMalloc */
+    vfsRealloc,        /* xRealloc */
+    vfsFree,           /* xFree */
+    vfsNow,            /* xNow */
+    vfsSleep,          /* xSleep */
+  };
+  VlogEnv *p = (VlogEnv*)sqlite3_malloc(sizeof(VlogEnv));
+  if( p ){
+    *p = tmpl;
+    p->pCtx = pSqliteVfs;
+  }
+  return p;
+}
+
+void vlogEnvVfsFree(VlogEnv *p){
+  sqlite3_free(p);
+}

@@ -1,0 +1,352 @@
+/*
+** journal.c: the journal: one checksummed entry per commit, recovery.
+**
+** DESIGN NOTE
+**
+** The journal is a chain of journal buckets.  Entries (format in
+** storeInt.h) follow one another 16-byte aligned.  The superblock of the
+** last checkpoint says where the first entry after it is, and its sequence
+** number; each entry's sequence is the previous one's plus one.
+**
+** Entry types:
+**   JE_COMMIT  the redo records of one transaction (REC_PUT, REC_DELETE)
+**              and the write-buffer records it produced (REC_WB)
+**   JE_PART    a leading part of a transaction too big for one entry; the
+**              parts count only once their JE_COMMIT follows
+**   JE_LINK    the rest of this bucket is unused; the journal continues at
+**              the start of the bucket named in the payload (u64), whose
+**              allocation is in the entry's REC_WB records
+**
+** Durability.  A commit writes its entries with one write each and, at
+** synchronous=full, syncs once: then it is durable.  Each header carries
+** the "durable sequence": the last entry known synced when it was written.
+**
+** Recovery (replay).  From the checkpoint's journal position, entries are
+** read and applied in order.  The first entry that is not valid (wrong
+** magic, sequence or checksum) is the tail: replay stops there, cleanly,
+** and the next commit overwrites it.  A torn tail is normal after a crash.
+** But an entry that has a valid header and a damaged payload, followed by
+** a valid entry whose durable sequence covers it, was once complete and
+** synced: that is corruption (VLOG_CORRUPT, with the entry's sequence and
+** offset), not a tail, and the store does not open.
+**
+** Readers in other handles use the same replay to catch up with commits
+** made since their last transaction (vlogStoreRefresh()).
+*/
+#include "storeInt.h"
+
+/* Largest payload of one entry. */
+static int maxPayload(VlogStore *p){
+  return (int)p->sb.nBucketSize - JE_HDR - JE_LINK_RESERVE - JE_ALIGN;
+}
+
+static int alignUp(int n){ return (n + JE_ALIGN-1) & ~(JE_ALIGN-1); }
+
+static void headerEncode(u8 *a, int eType, u64 iSeq, u64 iDurable,
+                         const u8 *aPayload, int nPayload, int nRec){
+  vlogPut32(&a[0], JE_MAGIC);
+  vlogPut32(&a[4], (u32)eType);
+  vlogPut64(&a[8], iSeq);
+  vlogPut64(&a[16], iDurable);
+  vlogPut32(&a[24], (u32)nPayload);
+  vlogPut32(&a[28], (u32)nRec);
+  vlogPut64(&a[32], vlogChecksum(aPayload, nPayload, SEED_JPAYLOAD));
+  vlogPut64(&a[40], vlogChecksum(a, 40, SEED_JHDR));
+}
+
+/* Write one entry at the journal position and advance it. */
+static int writeEntry(VlogStore *p, int eType, const u8 *aPayload, int nPayload,
+                      int nRec){
+  VlogBuf b = {0, 0, 0};
+  int n = alignUp(JE_HDR + nPayload);
+  int rc = vlogBufReserve(p->pEnv, &b, n);
+  if( rc ) return vlogSetError(p, rc, 0);
+  memset(b.a, 0, n);
+  headerEncode(b.a, eType, p->jrnl.iSeq, p->jrnl.iDurable, aPayload, nPayload, nRec);
+  if( nPayload ) memcpy(&b.a[JE_HDR], aPayload, nPayload);
+  rc = vlogWriteAt(p, p->jrnl.iOff, b.a, n);
+  vlogBufFree(p->pEnv, &b);
+  if( rc==VLOG_OK ){
+    p->jrnl.iOff += n;
+    p->jrnl.iSeq++;
+    p->jrnl.nSize += n;
+  }
+  return rc;
+}
+
+/* Continue the journal in a new bucket: seal this one, link to the next. */
+static int rollover(VlogStore *p){
+  u64 iCur = p->jrnl.iOff / p->sb.nBucketSize;
+  u64 iNew;
+  u8 aLink[8];
+  VlogBuf link = {0, 0, 0};
+  int rc;
+
+  /* The caller took the records produced before into its own entry; the
+  ** link entry carries the allocation it makes. */
+  assert( p->wbJrnl.n==0 );
+  rc = vlogBucketAlloc(p, KIND_JOURNAL, &iNew);
+  if( rc==VLOG_OK ) rc = vlogBucketSetState(p, iCur, BUCKET_SEALED, KIND_JOURNAL);
+  if( rc==VLOG_OK ){
+    vlogPut64(aLink, iNew);
+    rc = vlogBufAppend(p->pEnv, &link, aLink, 8);
+  }
+  if( rc==VLOG_OK ) rc = vlogBufAppend(p->pEnv, &link, p->wbJrnl.a, p->wbJrnl.n);
+  if( rc==VLOG_OK ) rc = writeEntry(p, JE_LINK, link.a, link.n, 0);
+  if( rc==VLOG_OK ){
+    u8 aZero[JE_HDR];
+    p->jrnl.iOff = vlogBucketOffset(p, iNew);
+    /* A stale entry header from an earlier use of the bucket must not look
+    ** like the next entry: its sequence is older, but zero it anyway. */
+    memset(aZero, 0, sizeof(aZero));
+    rc = vlogWriteAt(p, p->jrnl.iOff, aZero, sizeof(aZero));
+  }
+  vlogBufFree(p->pEnv, &link);
+  p->wbJrnl.n = 0;
+  return rc ? vlogSetError(p, rc, 0) : VLOG_OK;
+}
+
+/*
+** Append the commit whose payload (records) is aPayload[nPayload] to the
+** journal, in one JE_COMMIT entry or, when too big, JE_PART entries and a
+** final JE_COMMIT.  Records are never split: a part ends on a record
+** boundary (parts are cut where the caller's records end, found by
+** walking them).  Then sync, when the store is at synchronous=full.
+*/
+int vlogJournalAppend(VlogStore *p, int eType, const u8 *aPayload, int nPayload,
+                      int nRec){
+  int rc = VLOG_OK;
+  int iStart = 0;
+  int nMax = maxPayload(p);
+
+  while( rc==VLOG_OK ){
+    int nPart = nPayload - iStart;
+    int eThis = eType;
+    u64 iBucketEnd;
+    if( nPart>nMax ){
+      /* Find the last record boundary within nMax bytes. */
+      int i = iStart, iLast = iStart;
+      while( i<nPayload ){
+        u32 nKey, nVal;
+        int nRecBytes;
+        if( aPayload[i]==REC_WB ){
+          nRecBytes = 1 + 4 + 8 + 1 + 1 + aPayload[i+14];
+        }else{
+          nKey = vlogGet32(&aPayload[i+5]);
+          nVal = vlogGet32(&aPayload[i+9+nKey]);
+          nRecBytes = 13 + (int)nKey + (int)nVal;
+        }
+        if( i + nRecBytes - iStart > nMax ) break;
+        i += nRecBytes;
+        iLast = i;
+      }
+      if( iLast==iStart ){
+        return vlogSetError(p, VLOG_TOOBIG,
+            "a record of the transaction is larger than a journal bucket");
+      }
+      nPart = iLast - iStart;
+      eThis = JE_PART;
+    }
+    iBucketEnd = (p->jrnl.iOff / p->sb.nBucketSize + 1) * p->sb.nBucketSize;
+    if( p->jrnl.iOff + alignUp(JE_HDR + nPart) + JE_LINK_RESERVE > iBucketEnd ){
+      rc = rollover(p);
+      if( rc ) break;
+    }
+    rc = writeEntry(p, eThis, &aPayload[iStart], nPart, eThis==eType ? nRec : 0);
+    iStart += nPart;
+    if( eThis==eType ) break;
+  }
+  if( rc==VLOG_OK && p->cfg.eSync==VLOG_SYNC_FULL ){
+    rc = p->pEnv->xSync(p->pFile);
+    if( rc ) vlogSetError(p, rc, "cannot sync the journal (%s)", vlogErrName(rc));
+    else p->jrnl.iDurable = p->jrnl.iSeq - 1;
+  }
+  return rc;
+}
+
+/*
+** Apply the records of a journal payload to the in-memory trees (replay).
+*/
+int vlogJournalApplyPayload(VlogStore *p, const u8 *a, int n){
+  int i = 0;
+  int rc = VLOG_OK;
+  while( rc==VLOG_OK && i<n ){
+    int op = a[i];
+    if( op==REC_WB ){
+      u32 iTree;
+      u64 iKey;
+      int bDel, nVal;
+      if( i+15>n ) break;
+      iTree = vlogGet32(&a[i+1]);
+      iKey = vlogGet64(&a[i+5]);
+      bDel = a[i+13];
+      nVal = a[i+14];
+      if( i+15+nVal>n || nVal>8 ) break;
+      if( iTree==TREE_ALLOC && iKey>0 && iKey<((u64)1<<40) ){
+        /* Keep the bucket table in step with the alloc tree. */
+        if( iKey>=p->sb.nBucket ){
+          rc = vlogBucketSetState(p, iKey, BUCKET_FREE, KIND_NONE);
+        }
+        if( rc==VLOG_OK ){
+          p->aBucket[iKey].eState = bDel ? BUCKET_FREE : (nVal>0 ? a[i+15] : 0);
+          p->aBucket[iKey].eKind = bDel ? KIND_NONE : (nVal>1 ? a[i+16] : 0);
+        }
+      }
+      if( rc==VLOG_OK ) rc = vlogWbAdd(p, iTree, iKey, &a[i+15], nVal, bDel);
+      i += 15 + nVal;
+    }else if( op==REC_PUT || op==REC_DELETE ){
+      u32 iTree, nKey, nVal;
+      if( i+9>n ) break;
+      iTree = vlogGet32(&a[i+1]);
+      nKey = vlogGet32(&a[i+5]);
+      if( (u64)i+13+nKey>(u64)n ) break;
+      nVal = vlogGet32(&a[i+9+nKey]);
+      if( (u64)i+13+nKey+nVal>(u64)n ) break;
+      rc = vlogTxnApply(p, op, iTree, &a[i+9], (int)nKey, &a[i+13+nKey], (int)nVal, 0);
+      i += 13 + (int)nKey + (int)nVal;
+    }else{
+      break;
+    }
+  }
+  if( rc==VLOG_OK && i!=n ){
+    rc = vlogSetError(p, VLOG_CORRUPT_BKPT,
+        "journal entry %llu has a malformed record at byte %d",
+        (unsigned long long)p->jrnl.iSeq, i);
+  }
+  return rc;
+}
+
+/* Read and check the entry header at iOff.  VLOG_OK if valid for sequence
+** iSeq; VLOG_NOTFOUND if not (a tail). */
+static int readHeader(VlogStore *p, u64 iOff, u64 iSeq, u8 *a){
+  u64 iBucketEnd = (iOff / p->sb.nBucketSize + 1) * p->sb.nBucketSize;
+  int rc;
+  if( iOff + JE_HDR > iBucketEnd ) return VLOG_NOTFOUND;
+  rc = p->pEnv->xRead(p->pFile, (i64)iOff, a, JE_HDR);
+  if( rc==VLOG_IOERR_SHORT_READ ) return VLOG_NOTFOUND;
+  if( rc ) return vlogSetError(p, rc, "cannot read the journal at offset %llu",
+                               (unsigned long long)iOff);
+  if( vlogGet32(&a[0])!=JE_MAGIC
+   || vlogGet64(&a[40])!=vlogChecksum(a, 40, SEED_JHDR)
+   || vlogGet64(&a[8])!=iSeq
+   || vlogGet32(&a[4])<JE_COMMIT || vlogGet32(&a[4])>JE_PART
+   || iOff + JE_HDR + vlogGet32(&a[24]) > iBucketEnd ){
+    return VLOG_NOTFOUND;
+  }
+  return VLOG_OK;
+}
+
+/*
+** Replay the journal from the handle's journal position to its tail.
+** bRecover: this is the replay at open, from the checkpoint; journal
+** buckets off the chain are then freed.
+*/
+int vlogJournalReplay(VlogStore *p, int bRecover){
+  u8 aHdr[JE_HDR];
+  VlogBuf parts = {0, 0, 0};
+  VlogBuf body = {0, 0, 0};
+  u64 iPartOff = 0, iPartSeq = 0;       /* where pending parts began */
+  int rc = VLOG_OK;
+  u64 i;
+
+  if( bRecover ){
+    for(i=1; i<p->sb.nBucket; i++) p->aBucket[i].bChain = 0;
+    i = p->jrnl.iOff / p->sb.nBucketSize;
+    if( i>=p->sb.nBucket ){
+      return vlogSetError(p, VLOG_CORRUPT_BKPT, "journal starts outside the store");
+    }
+    p->aBucket[i].bChain = 1;
+  }
+  p->bReplay = 1;
+  while( rc==VLOG_OK ){
+    u64 iOff = p->jrnl.iOff;
+    int eType, nPayload;
+    rc = readHeader(p, iOff, p->jrnl.iSeq, aHdr);
+    if( rc==VLOG_NOTFOUND ){ rc = VLOG_OK; break; }
+    if( rc ) break;
+    eType = (int)vlogGet32(&aHdr[4]);
+    nPayload = (int)vlogGet32(&aHdr[24]);
+    body.n = 0;
+    rc = vlogBufReserve(p->pEnv, &body, nPayload);
+    if( rc ){ vlogSetError(p, rc, 0); break; }
+    rc = vlogReadAt(p, iOff+JE_HDR, body.a, nPayload, "journal entry");
+    if( rc ) break;
+    if( vlogGet64(&aHdr[32])!=vlogChecksum(body.a, nPayload, SEED_JPAYLOAD) ){
+      /* Torn tail, or damage to a once-complete entry?  See the note. */
+      u8 aNext[JE_HDR];
+      u64 iNext = iOff + alignUp(JE_HDR + nPayload);
+      if( readHeader(p, iNext, p->jrnl.iSeq+1, aNext)==VLOG_OK
+       && vlogGet64(&aNext[16])>=p->jrnl.iSeq ){
+        rc = vlogSetError(p, VLOG_CORRUPT_BKPT,
+            "journal entry %llu at offset %llu is damaged (payload checksum "
+            "mismatch) although later entries were written after it was synced",
+            (unsigned long long)p->jrnl.iSeq, (unsigned long long)iOff);
+      }
+      break;
+    }
+    if( eType==JE_PART ){
+      if( parts.n==0 ){ iPartOff = iOff; iPartSeq = p->jrnl.iSeq; }
+      rc = vlogBufAppend(p->pEnv, &parts, body.a, nPayload);
+    }else if( eType==JE_COMMIT ){
+      if( parts.n ){
+        rc = vlogBufAppend(p->pEnv, &parts, body.a, nPayload);
+        if( rc==VLOG_OK ) rc = vlogJournalApplyPayload(p, parts.a, parts.n);
+        parts.n = 0;
+      }else{
+        rc = vlogJournalApplyPayload(p, body.a, nPayload);
+      }
+    }else{
+      u64 iNew;
+      if( nPayload<8 ){
+        rc = vlogSetError(p, VLOG_CORRUPT_BKPT, "journal link entry %llu is too short",
+                          (unsigned long long)p->jrnl.iSeq);
+        break;
+      }
+      iNew = vlogGet64(body.a);
+      if( iNew==0 || iNew>=((u64)1<<40)/p->sb.nBucketSize ){
+        rc = vlogSetError(p, VLOG_CORRUPT_BKPT,
+            "journal link entry %llu names bucket %llu",
+            (unsigned long long)p->jrnl.iSeq, (unsigned long long)iNew);
+        break;
+      }
+      rc = vlogJournalApplyPayload(p, body.a+8, nPayload-8);
+      if( rc ) break;
+      p->jrnl.iSeq++;
+      p->jrnl.nSize += alignUp(JE_HDR + nPayload);
+      p->jrnl.iOff = vlogBucketOffset(p, iNew);
+      if( iNew>=p->sb.nBucket ){
+        rc = vlogBucketSetState(p, iNew, BUCKET_OPEN, KIND_JOURNAL);
+      }
+      if( bRecover && iNew<p->sb.nBucket ) p->aBucket[iNew].bChain = 1;
+      continue;
+    }
+    if( rc ) break;
+    p->jrnl.iSeq++;
+    p->jrnl.iOff = iOff + alignUp(JE_HDR + nPayload);
+    p->jrnl.nSize += alignUp(JE_HDR + nPayload);
+  }
+  p->bReplay = 0;
+  if( rc==VLOG_OK && parts.n ){
+    /* A transaction whose final entry never made it: discard its parts and
+    ** let the next commit write where it began. */
+    p->jrnl.iOff = iPartOff;
+    p->jrnl.iSeq = iPartSeq;
+  }
+  vlogBufFree(p->pEnv, &parts);
+  vlogBufFree(p->pEnv, &body);
+  p->jrnl.iDurable = p->jrnl.iSeq - 1;
+
+  if( rc==VLOG_OK && bRecover ){
+    u64 iCur = p->jrnl.iOff / p->sb.nBucketSize;
+    for(i=1; rc==VLOG_OK && i<p->sb.nBucket; i++){
+      Bucket *pB = &p->aBucket[i];
+      if( pB->bChain ){
+        rc = vlogBucketSetState(p, i, i==iCur ? BUCKET_OPEN : BUCKET_SEALED,
+                                KIND_JOURNAL);
+      }else if( pB->eKind==KIND_JOURNAL ){
+        rc = vlogBucketSetState(p, i, BUCKET_FREE, KIND_NONE);
+      }
+    }
+  }
+  return rc;
+}

@@ -1,0 +1,854 @@
+/*
+** store.c: the store file: superblocks, geometry, buckets, locks, opening.
+**
+** DESIGN NOTE
+**
+** One store is one file (storeInt.h draws the layout).  Bucket 0 holds the
+** two superblock copies; every other bucket holds one kind of content.
+**
+** Superblocks.  A checkpoint writes the copy that does not hold the newest
+** valid superblock, with the sequence number one higher, then syncs.  On
+** open both copies are read; the valid one (magic, version, checksum,
+** sane geometry) with the larger sequence is used.  One damaged copy is
+** survivable; two are SQLITE_CORRUPT, and a file whose first bytes are not
+** a vlog superblock at all is SQLITE_NOTADB.
+**
+** Buckets.  aBucket[] is the truth at run time; the alloc tree (TREE_ALLOC:
+** bucket number -> state, kind) persists it through the write buffer, so a
+** state change never reads the tree.  On open the table is loaded from the
+** alloc tree and then reconciled with what the checkpoint really uses:
+**   - B-tree buckets: the regions (node-size slots) that the loaded trees
+**     reference are found by walking the interior nodes (leaves are not
+**     read); a B-tree bucket with no live region is free;
+**   - journal buckets: those on the chain from the superblock's journal
+**     start are open or sealed; the others are free;
+**   - ZOMBIE buckets (emptied before the loaded checkpoint) are free.
+** Corrections go through the write buffer like any state change.
+**
+** Regions.  B-tree nodes live in node-size regions of B-tree buckets.
+** Regions are allocated one at a time from any B-tree bucket with a free
+** slot; a region superseded by a rewrite (copy-on-write) stays reserved
+** (mPending) until the next checkpoint is durable, because the durable
+** checkpoint still references it; then it is free again, and a bucket with
+** no live or reserved region returns to FREE.
+**
+** Shrinking.  At checkpoint, FREE buckets at the end of the file are cut
+** off: the new superblock records the smaller bucket count and the file is
+** truncated once that superblock is durable.
+**
+** Locks (io.h): a read transaction holds SHARED, a write transaction
+** RESERVED, a commit or checkpoint EXCLUSIVE.  Taking SHARED revalidates
+** the handle (vlogStoreRefresh): a changed superblock sequence means
+** another handle checkpointed, and every cache is dropped and reloaded;
+** otherwise journal entries appended since are replayed into the caches.
+*/
+#include <stdarg.h>
+#include <stdio.h>
+#include "storeInt.h"
+
+void vlogConfigDefault(VlogConfig *p){
+  memset(p, 0, sizeof(*p));
+  p->bCreate = 1;
+  p->nBucketSize = 1024*1024;
+  p->nNodeSize = 64*1024;
+  p->nCacheSize = 64*1024*1024;
+  p->nAutoCheckpoint = 32*1024*1024;
+  p->eSync = VLOG_SYNC_FULL;
+}
+
+const char *vlogErrName(int rc){
+  switch( rc ){
+    case VLOG_OK:               return "VLOG_OK";
+    case VLOG_ERROR:            return "VLOG_ERROR";
+    case VLOG_BUSY:             return "VLOG_BUSY";
+    case VLOG_NOMEM:            return "VLOG_NOMEM";
+    case VLOG_READONLY:         return "VLOG_READONLY";
+    case VLOG_IOERR:            return "VLOG_IOERR";
+    case VLOG_CORRUPT:          return "VLOG_CORRUPT";
+    case VLOG_NOTFOUND:         return "VLOG_NOTFOUND";
+    case VLOG_FULL:             return "VLOG_FULL";
+    case VLOG_CANTOPEN:         return "VLOG_CANTOPEN";
+    case VLOG_TOOBIG:           return "VLOG_TOOBIG";
+    case VLOG_CONSTRAINT:       return "VLOG_CONSTRAINT";
+    case VLOG_MISUSE:           return "VLOG_MISUSE";
+    case VLOG_RANGE:            return "VLOG_RANGE";
+    case VLOG_NOTADB:           return "VLOG_NOTADB";
+    case VLOG_IOERR_READ:       return "VLOG_IOERR_READ";
+    case VLOG_IOERR_SHORT_READ: return "VLOG_IOERR_SHORT_READ";
+    case VLOG_IOERR_WRITE:      return "VLOG_IOERR_WRITE";
+    case VLOG_IOERR_FSYNC:      return "VLOG_IOERR_FSYNC";
+    case VLOG_IOERR_TRUNCATE:   return "VLOG_IOERR_TRUNCATE";
+    case VLOG_IOERR_FSTAT:      return "VLOG_IOERR_FSTAT";
+    case VLOG_IOERR_DELETE:     return "VLOG_IOERR_DELETE";
+    case VLOG_IOERR_NOMEM:      return "VLOG_IOERR_NOMEM";
+    case VLOG_IOERR_LOCK:       return "VLOG_IOERR_LOCK";
+  }
+  if( (rc & 0xff)==VLOG_IOERR ) return "VLOG_IOERR";
+  return "VLOG_ERROR";
+}
+
+const char *vlogBucketStateName(int e){
+  static const char *az[] = { "free", "open", "sealed", "zombie", "need-discard" };
+  return (e>=0 && e<5) ? az[e] : "?";
+}
+const char *vlogBucketKindName(int e){
+  static const char *az[] = { "none", "journal", "btree", "vlog" };
+  return (e>=0 && e<4) ? az[e] : "?";
+}
+
+/*
+** Record an error message for rc and return rc.  Keeps the first message
+** of a chain of errors when zFmt is 0 and a message is already set.
+*/
+int vlogSetError(VlogStore *p, int rc, const char *zFmt, ...){
+  if( rc==VLOG_OK ) return rc;
+  if( zFmt ){
+    va_list ap;
+    char zBuf[512];
+    va_start(ap, zFmt);
+    vsnprintf(zBuf, sizeof(zBuf), zFmt, ap);
+    va_end(ap);
+    vlogFree(p->pEnv, p->zErr);
+    p->zErr = vlogStrdup(p->pEnv, zBuf);
+  }else if( p->zErr==0 ){
+    const char *z = "error";
+    switch( rc & 0xff ){
+      case VLOG_NOMEM:   z = "out of memory"; break;
+      case VLOG_IOERR:   z = "disk I/O error"; break;
+      case VLOG_FULL:    z = "disk full"; break;
+      case VLOG_BUSY:    z = "store is locked by another handle"; break;
+      case VLOG_CORRUPT: z = "store is corrupt"; break;
+    }
+    p->zErr = vlogMprintf(p->pEnv, "%s (%s)", z, vlogErrName(rc));
+  }
+  return rc;
+}
+
+const char *vlogStoreErrMsg(VlogStore *p){
+  if( p==0 ) return "out of memory";
+  return p->zErr ? p->zErr : "not an error";
+}
+
+VlogEnv *vlogStoreEnv(VlogStore *p){ return p->pEnv; }
+
+int vlogReadAt(VlogStore *p, u64 iOff, void *pBuf, int n, const char *zWhat){
+  int rc = p->pEnv->xRead(p->pFile, (i64)iOff, pBuf, n);
+  if( rc==VLOG_IOERR_SHORT_READ ){
+    return vlogSetError(p, VLOG_CORRUPT_BKPT,
+        "%s at offset %llu is past the end of the file (truncated store?)",
+        zWhat, (unsigned long long)iOff);
+  }
+  if( rc ) return vlogSetError(p, rc, "cannot read %s at offset %llu (%s)",
+                               zWhat, (unsigned long long)iOff, vlogErrName(rc));
+  return VLOG_OK;
+}
+
+int vlogWriteAt(VlogStore *p, u64 iOff, const void *pBuf, int n){
+  int rc = p->pEnv->xWrite(p->pFile, (i64)iOff, pBuf, n);
+  if( rc ) return vlogSetError(p, rc, "cannot write %d bytes at offset %llu (%s)",
+                               n, (unsigned long long)iOff, vlogErrName(rc));
+  return VLOG_OK;
+}
+
+u64 vlogGetBE64(const u8 *a){
+  u64 v = 0;
+  int i;
+  for(i=0; i<8; i++) v = (v<<8) | a[i];
+  return v;
+}
+void vlogPutBE64(u8 *a, u64 v){
+  int i;
+  for(i=7; i>=0; i--){ a[i] = (u8)v; v >>= 8; }
+}
+
+u64 vlogBucketOffset(VlogStore *p, u64 iBucket){
+  return iBucket * (u64)p->sb.nBucketSize;
+}
+
+/* ---------------------------------------------------------------------
+** Superblocks
+*/
+static void sbEncode(const Superblock *s, u8 *a){
+  memset(a, 0, SB_SIZE);
+  memcpy(a, SB_MAGIC, 16);
+  vlogPut32(&a[16], FORMAT_VERSION);
+  vlogPut32(&a[20], SB_USED);
+  vlogPut64(&a[24], s->iSeq);
+  vlogPut32(&a[32], s->nBucketSize);
+  vlogPut32(&a[36], s->nNodeSize);
+  vlogPut64(&a[40], s->nBucket);
+  vlogPut64(&a[48], s->rootsRoot.gen);
+  vlogPut64(&a[56], s->rootsRoot.off);
+  vlogPut32(&a[64], s->rootsRoot.len);
+  vlogPut32(&a[68], s->rootsLevel);
+  vlogPut64(&a[72], s->iJrnlOff);
+  vlogPut64(&a[80], s->iJrnlSeq);
+  vlogPut64(&a[88], s->iNextGen);
+  vlogPut64(&a[96], s->iCreated);
+  vlogPut64(&a[104], s->iCkptTime);
+  vlogPut64(&a[112], vlogChecksum(a, 112, SEED_SB));
+}
+
+/*
+** Decode superblock a[].  Returns VLOG_OK, VLOG_NOTADB (not a vlog
+** superblock at all) or VLOG_CORRUPT (a vlog superblock, damaged), with
+** the reason in zWhy.
+*/
+static int sbDecode(const u8 *a, Superblock *s, char *zWhy, int nWhy){
+  u32 nBucket, nNode;
+  if( memcmp(a, SB_MAGIC, 16)!=0 ){
+    snprintf(zWhy, nWhy, "bad magic");
+    return VLOG_NOTADB;
+  }
+  if( vlogGet64(&a[112])!=vlogChecksum(a, 112, SEED_SB) ){
+    snprintf(zWhy, nWhy, "checksum mismatch");
+    return VLOG_CORRUPT_BKPT;
+  }
+  if( vlogGet32(&a[16])!=FORMAT_VERSION ){
+    snprintf(zWhy, nWhy, "format version %u, this vlog reads %u",
+             vlogGet32(&a[16]), FORMAT_VERSION);
+    return VLOG_CORRUPT_BKPT;
+  }
+  s->iSeq = vlogGet64(&a[24]);
+  nBucket = vlogGet32(&a[32]);
+  nNode = vlogGet32(&a[36]);
+  s->nBucketSize = nBucket;
+  s->nNodeSize = nNode;
+  s->nBucket = vlogGet64(&a[40]);
+  s->rootsRoot.gen = vlogGet64(&a[48]);
+  s->rootsRoot.off = vlogGet64(&a[56]);
+  s->rootsRoot.len = vlogGet32(&a[64]);
+  s->rootsLevel = vlogGet32(&a[68]);
+  s->iJrnlOff = vlogGet64(&a[72]);
+  s->iJrnlSeq = vlogGet64(&a[80]);
+  s->iNextGen = vlogGet64(&a[88]);
+  s->iCreated = vlogGet64(&a[96]);
+  s->iCkptTime = vlogGet64(&a[104]);
+  if( nBucket<MIN_BUCKET_SIZE || nBucket>MAX_BUCKET_SIZE || (nBucket & (nBucket-1))
+   || nNode<MIN_NODE_SIZE || nNode>MAX_NODE_SIZE || (nNode & (nNode-1))
+   || nNode>nBucket || nBucket/nNode>MAX_REGIONS
+   || s->nBucket<2 || s->nBucket>((u64)1<<40)
+   || s->rootsLevel<1 || s->rootsLevel>32
+   || s->iJrnlOff<(u64)nBucket || s->iJrnlOff>=s->nBucket*(u64)nBucket
+   || (s->iJrnlOff % JE_ALIGN)
+   || (s->rootsRoot.off && (s->rootsRoot.off % nNode))
+   || s->rootsRoot.len>nNode ){
+    snprintf(zWhy, nWhy, "impossible geometry or pointers");
+    return VLOG_CORRUPT_BKPT;
+  }
+  return VLOG_OK;
+}
+
+/* Write the superblock to the slot not holding the current one, then sync. */
+int vlogSbWrite(VlogStore *p){
+  u8 a[SB_SIZE];
+  int iSlot = 1 - p->iSbSlot;
+  int rc;
+  sbEncode(&p->sb, a);
+  rc = vlogWriteAt(p, (u64)iSlot*SB_SIZE, a, SB_SIZE);
+  if( rc==VLOG_OK && p->cfg.eSync!=VLOG_SYNC_OFF ){
+    rc = p->pEnv->xSync(p->pFile);
+    if( rc ) vlogSetError(p, rc, "cannot sync the superblock (%s)", vlogErrName(rc));
+  }
+  if( rc==VLOG_OK ) p->iSbSlot = iSlot;
+  return rc;
+}
+
+/* Read both superblocks; load the newest valid one into p->sb. */
+static int sbRead(VlogStore *p){
+  u8 a[2][SB_SIZE];
+  Superblock s[2];
+  int rcs[2];
+  char zWhy[2][128];
+  int i, rc;
+  i64 nSize = 0;
+
+  rc = p->pEnv->xSize(p->pFile, &nSize);
+  if( rc ) return vlogSetError(p, rc, "cannot stat %s", p->zPath);
+  if( nSize<2*SB_SIZE ){
+    return vlogSetError(p, VLOG_NOTADB,
+        "%s is not a vlog store: %lld bytes is too small for one",
+        p->zPath, (long long)nSize);
+  }
+  for(i=0; i<2; i++){
+    rc = p->pEnv->xRead(p->pFile, (i64)i*SB_SIZE, a[i], SB_SIZE);
+    if( rc ) return vlogSetError(p, rc, "cannot read superblock %c of %s",
+                                 'A'+i, p->zPath);
+    rcs[i] = sbDecode(a[i], &s[i], zWhy[i], sizeof(zWhy[i]));
+  }
+  if( rcs[0]==VLOG_NOTADB && rcs[1]==VLOG_NOTADB ){
+    return vlogSetError(p, VLOG_NOTADB,
+        "%s is not a vlog store (no vlog superblock at offset 0 or 4096)", p->zPath);
+  }
+  if( rcs[0] && rcs[1] ){
+    return vlogSetError(p, VLOG_CORRUPT_BKPT,
+        "both superblocks of %s are damaged: A (offset 0): %s; B (offset 4096): %s",
+        p->zPath, zWhy[0], zWhy[1]);
+  }
+  i = (rcs[0]==VLOG_OK && (rcs[1] || s[0].iSeq>=s[1].iSeq)) ? 0 : 1;
+  if( rcs[1-i]==VLOG_OK && s[1-i].nBucketSize!=s[i].nBucketSize ){
+    return vlogSetError(p, VLOG_CORRUPT_BKPT,
+        "the superblocks of %s disagree on the bucket size", p->zPath);
+  }
+  p->sb = s[i];
+  p->iSbSlot = i;
+  if( (i64)(p->sb.iJrnlOff) >= nSize ){
+    return vlogSetError(p, VLOG_CORRUPT_BKPT,
+        "superblock %c of %s puts the journal at offset %llu, past the end "
+        "of the file (%lld bytes): truncated store", 'A'+i, p->zPath,
+        (unsigned long long)p->sb.iJrnlOff, (long long)nSize);
+  }
+  return VLOG_OK;
+}
+
+/* ---------------------------------------------------------------------
+** Buckets and regions
+*/
+static int bucketTableGrow(VlogStore *p, u64 nBucket){
+  if( nBucket>p->nBucketAlloc ){
+    u64 nNew = p->nBucketAlloc ? p->nBucketAlloc*2 : 64;
+    Bucket *aNew;
+    while( nNew<nBucket ) nNew *= 2;
+    aNew = (Bucket*)vlogRealloc(p->pEnv, p->aBucket, nNew*sizeof(Bucket));
+    if( aNew==0 ) return vlogSetError(p, VLOG_NOMEM, 0);
+    memset(&aNew[p->nBucketAlloc], 0, (nNew-p->nBucketAlloc)*sizeof(Bucket));
+    p->aBucket = aNew;
+    p->nBucketAlloc = nNew;
+  }
+  if( nBucket>p->sb.nBucket ) p->sb.nBucket = nBucket;
+  return VLOG_OK;
+}
+
+/* Set the state of bucket iBucket, persisting it through the write buffer. */
+int vlogBucketSetState(VlogStore *p, u64 iBucket, int eState, int eKind){
+  Bucket *pB;
+  int rc;
+  u8 aVal[2];
+  if( iBucket>=p->sb.nBucket ){
+    rc = bucketTableGrow(p, iBucket+1);
+    if( rc ) return rc;
+  }
+  pB = &p->aBucket[iBucket];
+  if( eState==BUCKET_FREE ) eKind = KIND_NONE;
+  if( pB->eState==eState && pB->eKind==eKind ) return VLOG_OK;
+  pB->eState = (u8)eState;
+  pB->eKind = (u8)eKind;
+  aVal[0] = (u8)eState;
+  aVal[1] = (u8)eKind;
+  return vlogWbAdd(p, TREE_ALLOC, iBucket, aVal, 2, eState==BUCKET_FREE);
+}
+
+/* Allocate a free bucket for content of kind eKind (state OPEN). */
+int vlogBucketAlloc(VlogStore *p, int eKind, u64 *piBucket){
+  u64 i;
+  for(i=1; i<p->sb.nBucket; i++){
+    if( p->aBucket[i].eState==BUCKET_FREE ) break;
+  }
+  if( i==p->sb.nBucket ){
+    int rc = bucketTableGrow(p, i+1);
+    if( rc ) return rc;
+  }
+  memset(&p->aBucket[i], 0, sizeof(Bucket));
+  *piBucket = i;
+  return vlogBucketSetState(p, i, BUCKET_OPEN, eKind);
+}
+
+/* Allocate one node region; *piOff is its byte offset. */
+int vlogRegionAlloc(VlogStore *p, u64 *piOff){
+  u64 i = p->iOpenBtree;
+  int nSlot = p->nRegionPerBucket;
+  u64 mAll = (nSlot==64) ? ~(u64)0 : (((u64)1<<nSlot)-1);
+  int rc, j;
+  if( i==0 || i>=p->sb.nBucket || p->aBucket[i].eKind!=KIND_BTREE
+   || ((p->aBucket[i].mLive|p->aBucket[i].mPending)&mAll)==mAll ){
+    for(i=1; i<p->sb.nBucket; i++){
+      Bucket *pB = &p->aBucket[i];
+      if( pB->eKind==KIND_BTREE && pB->eState==BUCKET_OPEN
+       && ((pB->mLive|pB->mPending)&mAll)!=mAll ) break;
+    }
+    if( i>=p->sb.nBucket ){
+      rc = vlogBucketAlloc(p, KIND_BTREE, &i);
+      if( rc ) return rc;
+    }
+    p->iOpenBtree = i;
+  }
+  for(j=0; j<nSlot; j++){
+    if( ((p->aBucket[i].mLive|p->aBucket[i].mPending) & ((u64)1<<j))==0 ) break;
+  }
+  assert( j<nSlot );
+  *piOff = vlogBucketOffset(p, i) + (u64)j*p->sb.nNodeSize;
+  vlogRegionSetLive(p, *piOff, 1);
+  return VLOG_OK;
+}
+
+static void regionSlot(VlogStore *p, u64 iOff, u64 *piBucket, int *piSlot){
+  *piBucket = iOff / p->sb.nBucketSize;
+  *piSlot = (int)((iOff % p->sb.nBucketSize) / p->sb.nNodeSize);
+}
+
+void vlogRegionSetLive(VlogStore *p, u64 iOff, int bLive){
+  u64 iBucket;
+  int iSlot;
+  regionSlot(p, iOff, &iBucket, &iSlot);
+  if( iBucket>=p->sb.nBucket ) return;
+  if( bLive ){
+    p->aBucket[iBucket].mLive |= ((u64)1<<iSlot);
+  }else{
+    p->aBucket[iBucket].mLive &= ~((u64)1<<iSlot);
+  }
+}
+
+/* Region iOff is superseded: reserved until the next checkpoint. */
+void vlogRegionRelease(VlogStore *p, u64 iOff){
+  u64 iBucket;
+  int iSlot;
+  if( iOff==0 ) return;
+  regionSlot(p, iOff, &iBucket, &iSlot);
+  if( iBucket>=p->sb.nBucket ) return;
+  p->aBucket[iBucket].mLive &= ~((u64)1<<iSlot);
+  p->aBucket[iBucket].mPending |= ((u64)1<<iSlot);
+}
+
+/* A checkpoint is durable: reserved regions are free; empty B-tree
+** buckets and zombies return to FREE. */
+void vlogRegionsAfterCheckpoint(VlogStore *p){
+  u64 i;
+  for(i=1; i<p->sb.nBucket; i++){
+    Bucket *pB = &p->aBucket[i];
+    pB->mPending = 0;
+    if( (pB->eKind==KIND_BTREE && pB->mLive==0 && i!=p->iOpenBtree)
+     || pB->eState==BUCKET_ZOMBIE ){
+      if( pB->eKind==KIND_BTREE || pB->eState==BUCKET_ZOMBIE ){
+        vlogBucketSetState(p, i, BUCKET_FREE, KIND_NONE);
+      }
+    }
+  }
+}
+
+/* ---------------------------------------------------------------------
+** Locks
+*/
+int vlogStoreLock(VlogStore *p, int eLevel){
+  int rc = VLOG_OK;
+  int nWait = 0;
+  while( p->eLock<eLevel ){
+    int eNext = p->eLock+1;
+    if( eNext==VLOG_LOCK_PENDING ) eNext = VLOG_LOCK_EXCLUSIVE;
+    if( eNext>eLevel ) eNext = eLevel;
+    rc = p->pEnv->xLock(p->pFile, eNext);
+    if( rc==VLOG_BUSY && nWait < p->cfg.nBusyTimeout ){
+      p->pEnv->xSleep(p->pEnv, 1000);
+      nWait++;
+      continue;
+    }
+    if( rc ) break;
+    p->eLock = eNext;
+  }
+  if( rc==VLOG_BUSY ){
+    return vlogSetError(p, rc, "%s is locked: %s", p->zPath,
+        eLevel==VLOG_LOCK_SHARED ? "a writer is committing" :
+        eLevel==VLOG_LOCK_RESERVED ? "another handle is writing" :
+        "readers are active");
+  }
+  if( rc ) return vlogSetError(p, rc, "cannot lock %s (%s)", p->zPath, vlogErrName(rc));
+  return VLOG_OK;
+}
+
+int vlogStoreUnlock(VlogStore *p, int eLevel){
+  int rc = VLOG_OK;
+  if( p->eLock>eLevel ){
+    rc = p->pEnv->xUnlock(p->pFile, eLevel);
+    p->eLock = eLevel;
+  }
+  return rc;
+}
+
+/* ---------------------------------------------------------------------
+** Loading and reconciling
+*/
+
+/* Mark the regions of every node reachable from pNode's interior levels
+** as live (leaves are not read: their regions are in their parents). */
+static int markRegions(VlogStore *p, u32 iTree, int iLevel, const NodePtr *pPtr){
+  Node *pNode = 0;
+  int rc, i;
+  if( pPtr->off ) vlogRegionSetLive(p, pPtr->off, 1);
+  if( iLevel==0 ) return VLOG_OK;
+  rc = vlogNodeLoad(p, iTree, iLevel, pPtr, 0, &pNode);
+  if( rc ) return rc;
+  vlogNodeRef(p, pNode);
+  for(i=0; rc==VLOG_OK && i<pNode->aBset[0].n; i++){
+    NodePtr child;
+    Entry *pE = &pNode->aBset[0].a[i];
+    if( vlogPtrDecode(pE->pVal, pE->nVal, &child) ){
+      rc = vlogSetError(p, VLOG_CORRUPT_BKPT,
+          "interior node at offset %llu has a bad child pointer",
+          (unsigned long long)pPtr->off);
+    }else{
+      rc = markRegions(p, iTree, iLevel-1, &child);
+    }
+  }
+  vlogNodeUnref(p, pNode);
+  return rc;
+}
+
+/* Load aBucket[] from the alloc tree, then reconcile (design note). */
+static int loadBuckets(VlogStore *p){
+  VlogCursor *pCsr = 0;
+  Tree *pTree;
+  int rc;
+  u64 i;
+
+  rc = bucketTableGrow(p, p->sb.nBucket);
+  if( rc ) return rc;
+  memset(p->aBucket, 0, p->nBucketAlloc*sizeof(Bucket));
+  rc = vlogCursorOpen(p, TREE_ALLOC, &pCsr);
+  if( rc==VLOG_OK ) rc = vlogCursorFirst(pCsr);
+  while( rc==VLOG_OK && vlogCursorValid(pCsr) ){
+    const void *pKey, *pVal;
+    int nKey, nVal;
+    u64 iBucket;
+    vlogCursorKey(pCsr, &pKey, &nKey);
+    vlogCursorValue(pCsr, &pVal, &nVal);
+    if( nKey!=8 || nVal!=2 ){
+      rc = vlogSetError(p, VLOG_CORRUPT_BKPT, "bad entry in the alloc tree");
+      break;
+    }
+    iBucket = vlogGetBE64((const u8*)pKey);
+    if( iBucket==0 || iBucket>=p->sb.nBucket ){
+      rc = vlogSetError(p, VLOG_CORRUPT_BKPT,
+          "alloc tree names bucket %llu, outside the store (%llu buckets)",
+          (unsigned long long)iBucket, (unsigned long long)p->sb.nBucket);
+      break;
+    }
+    p->aBucket[iBucket].eState = ((const u8*)pVal)[0];
+    p->aBucket[iBucket].eKind = ((const u8*)pVal)[1];
+    rc = vlogCursorNext(pCsr);
+  }
+  vlogCursorClose(pCsr);
+  if( rc ) return rc;
+
+  /* Regions live in the loaded trees. */
+  rc = markRegions(p, TREE_ROOTS, (int)p->sb.rootsLevel-1, &p->sb.rootsRoot);
+  if( rc==VLOG_OK ) rc = vlogCursorOpen(p, TREE_ROOTS, &pCsr);
+  if( rc==VLOG_OK ) rc = vlogCursorFirst(pCsr);
+  while( rc==VLOG_OK && vlogCursorValid(pCsr) ){
+    const void *pKey;
+    int nKey;
+    u32 iTree;
+    vlogCursorKey(pCsr, &pKey, &nKey);
+    iTree = nKey==4 ? ((u32)((const u8*)pKey)[0]<<24 | (u32)((const u8*)pKey)[1]<<16
+                     | (u32)((const u8*)pKey)[2]<<8 | ((const u8*)pKey)[3]) : 0;
+    rc = vlogTreeGet(p, iTree, 0, &pTree);
+    if( rc==VLOG_OK ){
+      rc = markRegions(p, iTree, (int)pTree->nLevel-1, &pTree->root);
+    }
+    if( rc==VLOG_OK ) rc = vlogCursorNext(pCsr);
+  }
+  vlogCursorClose(pCsr);
+  if( rc ) return rc;
+
+  /* Reconcile B-tree buckets and zombies.  Journal buckets are reconciled
+  ** by vlogJournalReplay(), which walks the chain. */
+  for(i=1; i<p->sb.nBucket; i++){
+    Bucket *pB = &p->aBucket[i];
+    if( pB->mLive && pB->eKind!=KIND_BTREE ){
+      return vlogSetError(p, VLOG_CORRUPT_BKPT,
+          "bucket %llu holds live B-tree nodes but the alloc tree says %s/%s",
+          (unsigned long long)i, vlogBucketStateName(pB->eState),
+          vlogBucketKindName(pB->eKind));
+    }
+    if( (pB->eKind==KIND_BTREE && pB->mLive==0) || pB->eState==BUCKET_ZOMBIE ){
+      rc = vlogBucketSetState(p, i, BUCKET_FREE, KIND_NONE);
+    }else if( pB->eKind==KIND_BTREE && pB->eState!=BUCKET_OPEN ){
+      rc = vlogBucketSetState(p, i, BUCKET_OPEN, KIND_BTREE);
+    }
+    if( rc ) return rc;
+  }
+  return VLOG_OK;
+}
+
+/* Forget every in-memory structure derived from the file. */
+void vlogStoreReset(VlogStore *p){
+  vlogCursorsInvalidate(p);
+  vlogCacheDropAll(p);
+  vlogWbClear(p);
+  p->bValid = 0;
+}
+
+/* Load the state of the file: superblock, trees, buckets, journal. */
+static int storeLoad(VlogStore *p){
+  int rc;
+  int eTxn = p->eTxn;
+  vlogStoreReset(p);
+  rc = sbRead(p);
+  if( rc ) return rc;
+  p->nRegionPerBucket = (int)(p->sb.nBucketSize / p->sb.nNodeSize);
+  p->rootsTree.iTree = TREE_ROOTS;
+  p->rootsTree.nLevel = p->sb.rootsLevel;
+  p->rootsTree.root = p->sb.rootsRoot;
+  p->rootsTree.pRoot = 0;
+  p->jrnl.iOff = p->sb.iJrnlOff;
+  p->jrnl.iSeq = p->sb.iJrnlSeq;
+  p->jrnl.iDurable = p->sb.iJrnlSeq-1;
+  p->jrnl.nSize = 0;
+  p->jrnl.iFirstBucket = p->sb.iJrnlOff / p->sb.nBucketSize;
+  p->bValid = 1;
+  /* The cursors used below must run inside this load, not begin read
+  ** transactions of their own (which would refresh, recursively). */
+  p->eTxn = eTxn ? eTxn : 1;
+  rc = loadBuckets(p);
+  if( rc==VLOG_OK ) rc = vlogJournalReplay(p, 1);
+  p->eTxn = eTxn;
+  if( rc ) p->bValid = 0;
+  return rc;
+}
+
+/* Create a new, empty store in the (empty) file. */
+static int storeCreate(VlogStore *p){
+  u8 a[SB_SIZE];
+  int rc;
+  u64 iJrnl;
+  Superblock *s = &p->sb;
+
+  memset(s, 0, sizeof(*s));
+  s->iSeq = 1;
+  s->nBucketSize = (u32)p->cfg.nBucketSize;
+  s->nNodeSize = (u32)p->cfg.nNodeSize;
+  s->nBucket = 2;
+  s->rootsLevel = 1;
+  s->iNextGen = 1;
+  s->iCreated = (u64)p->pEnv->xNow(p->pEnv);
+  p->nRegionPerBucket = (int)(s->nBucketSize / s->nNodeSize);
+  rc = bucketTableGrow(p, 2);
+  if( rc ) return rc;
+  /* Bucket 1: the first journal bucket. */
+  iJrnl = 1;
+  p->aBucket[1].eState = BUCKET_OPEN;
+  p->aBucket[1].eKind = KIND_JOURNAL;
+  s->iJrnlOff = vlogBucketOffset(p, iJrnl);
+  s->iJrnlSeq = 1;
+  p->jrnl.iOff = s->iJrnlOff;
+  p->jrnl.iSeq = 1;
+  p->jrnl.iDurable = 0;
+  p->jrnl.iFirstBucket = iJrnl;
+  p->rootsTree.iTree = TREE_ROOTS;
+  p->rootsTree.nLevel = 1;
+  p->bValid = 1;
+  rc = vlogWbAdd(p, TREE_ALLOC, iJrnl, (const u8*)"\1\1", 2, 0);
+  /* Zero the journal's first entry header so no stale bytes look valid. */
+  if( rc==VLOG_OK ){
+    u8 aZero[JE_HDR];
+    memset(aZero, 0, sizeof(aZero));
+    rc = vlogWriteAt(p, s->iJrnlOff, aZero, sizeof(aZero));
+  }
+  /* Superblock B gets a copy of the empty superblock so that both are
+  ** valid; the checkpoint then writes A with sequence 2. */
+  if( rc==VLOG_OK ){
+    p->iSbSlot = 0;
+    sbEncode(s, a);
+    rc = vlogWriteAt(p, SB_SIZE, a, SB_SIZE);
+  }
+  if( rc==VLOG_OK ) rc = vlogCheckpointInternal(p);
+  return rc;
+}
+
+static int checkConfig(VlogStore *p){
+  VlogConfig *c = &p->cfg;
+  int n;
+  if( c->nBucketSize==0 ) c->nBucketSize = 1024*1024;
+  if( c->nNodeSize==0 ) c->nNodeSize = 64*1024;
+  n = c->nBucketSize;
+  if( n<MIN_BUCKET_SIZE || n>MAX_BUCKET_SIZE || (n & (n-1)) ){
+    return vlogSetError(p, VLOG_RANGE,
+        "bucket size %d: must be a power of two from %d to %d",
+        n, MIN_BUCKET_SIZE, MAX_BUCKET_SIZE);
+  }
+  n = c->nNodeSize;
+  if( n<MIN_NODE_SIZE || n>MAX_NODE_SIZE || (n & (n-1)) || n>c->nBucketSize
+   || c->nBucketSize/n>MAX_REGIONS ){
+    return vlogSetError(p, VLOG_RANGE,
+        "node size %d: must be a power of two from %d to %d, at most the "
+        "bucket size and at least 1/%d of it", n, MIN_NODE_SIZE, MAX_NODE_SIZE,
+        MAX_REGIONS);
+  }
+  if( c->eSync<VLOG_SYNC_OFF || c->eSync>VLOG_SYNC_FULL ){
+    return vlogSetError(p, VLOG_RANGE, "sync level %d: must be 0, 1 or 2", c->eSync);
+  }
+  if( c->nCacheSize<0 || c->nAutoCheckpoint<0 || c->nBusyTimeout<0 ){
+    return vlogSetError(p, VLOG_RANGE, "negative cache size, checkpoint "
+                        "threshold or busy timeout");
+  }
+  return VLOG_OK;
+}
+
+int vlogStoreOpen(
+  VlogEnv *pEnv,
+  const char *zPath,
+  const VlogConfig *pConfig,
+  VlogStore **ppStore
+){
+  VlogStore *p;
+  int rc;
+  i64 nSize = 0;
+
+  *ppStore = 0;
+  p = (VlogStore*)vlogMallocZero(pEnv, sizeof(VlogStore));
+  if( p==0 ) return VLOG_NOMEM;
+  *ppStore = p;
+  p->pEnv = pEnv;
+  if( pConfig ){
+    p->cfg = *pConfig;
+  }else{
+    vlogConfigDefault(&p->cfg);
+  }
+  p->zPath = vlogStrdup(pEnv, zPath);
+  if( p->zPath==0 ) return vlogSetError(p, VLOG_NOMEM, 0);
+  rc = checkConfig(p);
+  if( rc ) return rc;
+
+  rc = pEnv->xOpen(pEnv, zPath,
+      p->cfg.bReadOnly ? VLOG_OPEN_READONLY :
+      (p->cfg.bCreate ? VLOG_OPEN_CREATE : 0), &p->pFile);
+  if( rc ){
+    return vlogSetError(p, rc, "cannot open %s%s", zPath,
+        (p->cfg.bCreate || p->cfg.bReadOnly) ? "" : " (and create is off)");
+  }
+  rc = vlogStoreLock(p, VLOG_LOCK_SHARED);
+  if( rc==VLOG_OK ) rc = pEnv->xSize(p->pFile, &nSize);
+  if( rc==VLOG_OK && nSize==0 ){
+    if( p->cfg.bReadOnly || !p->cfg.bCreate ){
+      rc = vlogSetError(p, VLOG_NOTADB, "%s is empty, not a vlog store", zPath);
+    }else{
+      /* Create under an EXCLUSIVE lock, and check again: another handle
+      ** may have created it meanwhile. */
+      rc = vlogStoreLock(p, VLOG_LOCK_EXCLUSIVE);
+      if( rc==VLOG_OK ) rc = pEnv->xSize(p->pFile, &nSize);
+      if( rc==VLOG_OK && nSize==0 ) rc = storeCreate(p);
+      if( rc==VLOG_OK ) p->eTxn = 0;
+      vlogStoreUnlock(p, VLOG_LOCK_SHARED);
+      if( rc==VLOG_OK && nSize!=0 ) rc = storeLoad(p);
+    }
+  }else if( rc==VLOG_OK ){
+    rc = storeLoad(p);
+  }
+  vlogStoreUnlock(p, VLOG_LOCK_NONE);
+  return rc;
+}
+
+int vlogStoreClose(VlogStore *p){
+  if( p==0 ) return VLOG_OK;
+  if( p->eTxn==2 ) vlogRollback(p);
+  while( p->pCursors ) vlogCursorClose(p->pCursors);
+  vlogStoreReset(p);
+  vlogTxnLogClear(p);
+  if( p->pFile ){
+    vlogStoreUnlock(p, VLOG_LOCK_NONE);
+    p->pEnv->xClose(p->pFile);
+  }
+  vlogFree(p->pEnv, p->apHash);
+  vlogFree(p->pEnv, p->aBucket);
+  vlogFree(p->pEnv, p->wb.a);
+  vlogBufFree(p->pEnv, &p->wbJrnl);
+  vlogBufFree(p->pEnv, &p->getBuf);
+  vlogFree(p->pEnv, p->zPath);
+  vlogFree(p->pEnv, p->zErr);
+  vlogFree(p->pEnv, p);
+  return VLOG_OK;
+}
+
+/*
+** Called with at least SHARED held: make the in-memory state match the
+** file.  A new superblock (another handle checkpointed) reloads
+** everything; otherwise new journal entries are replayed.
+*/
+int vlogStoreRefresh(VlogStore *p){
+  u8 a[2][SB_SIZE];
+  int rc, i;
+  u64 iSeq = 0;
+  if( !p->bValid ) return storeLoad(p);
+  for(i=0; i<2; i++){
+    Superblock s;
+    char zWhy[128];
+    rc = p->pEnv->xRead(p->pFile, (i64)i*SB_SIZE, a[i], SB_SIZE);
+    if( rc && rc!=VLOG_IOERR_SHORT_READ ) return vlogSetError(p, rc, 0);
+    if( rc==VLOG_OK && sbDecode(a[i], &s, zWhy, sizeof(zWhy))==VLOG_OK
+     && s.iSeq>iSeq ){
+      iSeq = s.iSeq;
+    }
+  }
+  if( iSeq!=p->sb.iSeq ) return storeLoad(p);
+  return vlogJournalReplay(p, 0);
+}
+
+int vlogStoreSetSync(VlogStore *p, int eSync){
+  if( eSync<VLOG_SYNC_OFF || eSync>VLOG_SYNC_FULL ){
+    return vlogSetError(p, VLOG_RANGE, "sync level %d: must be 0, 1 or 2", eSync);
+  }
+  p->cfg.eSync = eSync;
+  return VLOG_OK;
+}
+
+int vlogStoreSetCacheSize(VlogStore *p, int64_t nByte){
+  if( nByte<0 ) return vlogSetError(p, VLOG_RANGE, "negative cache size");
+  p->cfg.nCacheSize = nByte;
+  vlogCacheShrink(p);
+  return VLOG_OK;
+}
+
+int vlogStoreSetAutoCheckpoint(VlogStore *p, int64_t nByte){
+  if( nByte<0 ) return vlogSetError(p, VLOG_RANGE, "negative checkpoint threshold");
+  p->cfg.nAutoCheckpoint = nByte;
+  return VLOG_OK;
+}
+
+int vlogStoreMaxValue(VlogStore *p){
+  return vlogBtreeMaxValue(p);
+}
+
+int vlogStoreInfo(VlogStore *p, char **pzInfo){
+  VlogBuf b = {0, 0, 0};
+  VlogEnv *pEnv = p->pEnv;
+  u64 aCount[5][4];
+  u64 i;
+  int rc, s, k;
+  Tree *pT;
+
+  memset(aCount, 0, sizeof(aCount));
+  rc = vlogBufPrintf(pEnv, &b,
+      "file: %s\nformat: %d\nsuperblock: %c, checkpoint sequence %llu\n"
+      "bucket size: %u\nnode size: %u\nbuckets: %llu (%llu bytes)\n",
+      p->zPath, FORMAT_VERSION, 'A'+p->iSbSlot, (unsigned long long)p->sb.iSeq,
+      p->sb.nBucketSize, p->sb.nNodeSize, (unsigned long long)p->sb.nBucket,
+      (unsigned long long)(p->sb.nBucket*p->sb.nBucketSize));
+  for(i=1; i<p->sb.nBucket; i++){
+    Bucket *pB = &p->aBucket[i];
+    if( pB->eState<5 && pB->eKind<4 ) aCount[pB->eState][pB->eKind]++;
+  }
+  for(s=0; rc==VLOG_OK && s<5; s++){
+    for(k=0; rc==VLOG_OK && k<4; k++){
+      if( aCount[s][k] ){
+        rc = vlogBufPrintf(pEnv, &b, "buckets %s %s: %llu\n",
+            vlogBucketStateName(s), vlogBucketKindName(k),
+            (unsigned long long)aCount[s][k]);
+      }
+    }
+  }
+  if( rc==VLOG_OK ){
+    rc = vlogBufPrintf(pEnv, &b,
+        "journal: next sequence %llu at offset %llu, %lld bytes since checkpoint\n"
+        "tree %u (roots): levels %u\n",
+        (unsigned long long)p->jrnl.iSeq, (unsigned long long)p->jrnl.iOff,
+        (long long)p->jrnl.nSize, TREE_ROOTS, p->rootsTree.nLevel);
+  }
+  for(pT=p->pTrees; rc==VLOG_OK && pT; pT=pT->pNext){
+    rc = vlogBufPrintf(pEnv, &b, "tree %u%s: levels %u\n", pT->iTree,
+        pT->iTree==TREE_ALLOC ? " (alloc)" : "", pT->nLevel);
+  }
+  if( rc ){
+    vlogBufFree(pEnv, &b);
+    return vlogSetError(p, rc, 0);
+  }
+  *pzInfo = (char*)b.a;
+  return VLOG_OK;
+}

@@ -1,0 +1,368 @@
+/*
+** storeInt.h: the engine's private structures, shared by store.c (file,
+** superblocks, buckets, locks), journal.c, bset.c, btree.c, cursor.c,
+** txn.c, checkpoint.c and verify.c.
+**
+** ON-DISK LAYOUT (all integers little-endian)
+**
+**   bucket 0     [superblock A @0][superblock B @4096] ... unused
+**   bucket 1..N  each one kind: journal, B-tree nodes (later: value log)
+**
+** Superblock (SB_SIZE bytes, two copies; the valid one with the larger
+** sequence wins; written alternately, so a torn write leaves the other):
+**     0  magic "vlog-store\0\0\0\0\0\0" (16)
+**    16  u32 format version (1)     20  u32 bytes used by the fields (SB_USED)
+**    24  u64 checkpoint sequence    32  u32 bucket size   36 u32 node size
+**    40  u64 buckets in the file (bucket 0 included)
+**    48  root of the roots tree: u64 gen, u64 offset, u32 length, u32 level
+**    72  u64 journal offset: where the first entry after this checkpoint is
+**    80  u64 journal sequence of that entry
+**    88  u64 next node generation    96 u64 created (unix us)
+**   104  u64 checkpoint time (unix us)
+**   112  u64 xxh3(bytes 0..111, seed SEED_SB)
+**
+** Journal entry (16-byte aligned, in journal buckets; see journal.c):
+**     0  u32 magic "VLJE"   4 u32 type (JE_COMMIT, JE_LINK)
+**     8  u64 sequence      16 u64 durable sequence (see journal.c)
+**    24  u32 payload bytes 28 u32 records
+**    32  u64 xxh3(payload, seed SEED_JPAYLOAD)
+**    40  u64 xxh3(bytes 0..39, seed SEED_JHDR)
+**    48  payload
+**
+** B-tree node region (node-size bytes in a B-tree bucket; see bset.c):
+** one to three bsets, one after another, each 16-byte aligned:
+**     0  u32 magic "VLBS"  4 u16 format version  6 u8 level  7 u8 bset index
+**     8  u32 tree id      12 u32 entries
+**    16  u64 node generation   24 u64 checkpoint sequence of the write
+**    32  u32 payload bytes     36 u32 reserved (0)
+**    40  u64 xxh3(bytes 0..39 and payload, seed SEED_BSET)
+**    48  payload: packed entries (bset.c)
+** A pointer to a node (in its parent, in the superblock, in the roots tree)
+** is (generation, offset, length): length covers the bsets the pointer's
+** owner knows of; bsets appended later are ignored by it.
+*/
+#ifndef VLOG_STORE_INT_H
+#define VLOG_STORE_INT_H
+
+#include <assert.h>
+#include <string.h>
+#include "engine.h"
+#include "util.h"
+
+#define SB_SIZE          4096
+#define SB_USED          120
+#define SB_MAGIC         "vlog-store\0\0\0\0\0\0"
+#define FORMAT_VERSION   1
+
+#define JE_HDR           48
+#define JE_ALIGN         16
+#define JE_MAGIC         0x454a4c56      /* "VLJE" */
+#define JE_COMMIT        1     /* the last (or only) entry of a commit */
+#define JE_LINK          2     /* the journal continues in another bucket */
+#define JE_PART          3     /* part of a commit too big for one entry */
+#define JE_LINK_RESERVE  256   /* bytes kept free at a bucket's end for a link */
+
+/* Record types of a journal payload (and of the transaction log) */
+#define REC_PUT          1
+#define REC_DELETE       2
+#define REC_WB           3
+
+#define BSET_HDR         48
+#define BSET_ALIGN       16
+#define BSET_MAGIC       0x53424c56      /* "VLBS" */
+#define PTR_SIZE         20              /* encoded NodePtr */
+
+/* Checksum seeds: one per structure. */
+#define SEED_SB          0x76534230ULL
+#define SEED_JHDR        0x764a4830ULL
+#define SEED_JPAYLOAD    0x764a5030ULL
+#define SEED_BSET        0x76425330ULL
+
+/* Geometry limits */
+#define MIN_BUCKET_SIZE  (64*1024)
+#define MAX_BUCKET_SIZE  (256*1024*1024)
+#define MIN_NODE_SIZE    (8*1024)
+#define MAX_NODE_SIZE    (1024*1024)
+#define MAX_REGIONS      64              /* node regions per bucket */
+
+/* Engine trees */
+#define TREE_ROOTS       1   /* tree id (4 bytes BE) -> root pointer */
+#define TREE_ALLOC       2   /* bucket (8 bytes BE) -> state, kind */
+
+/* Bucket states (DESIGN.md): the state machine
+**
+**    FREE --alloc--> OPEN --full--> SEALED
+**      ^              |               |
+**      |              +----empty------+--> ZOMBIE --checkpoint--> FREE
+**
+** A ZOMBIE bucket holds nothing live but may still be read by recovery
+** from the last durable checkpoint; the next checkpoint frees it.
+** NEED_DISCARD (free, hole not yet punched) is reserved for the value log.
+*/
+#define BUCKET_FREE          0
+#define BUCKET_OPEN          1
+#define BUCKET_SEALED        2
+#define BUCKET_ZOMBIE        3
+#define BUCKET_NEED_DISCARD  4
+
+#define KIND_NONE        0
+#define KIND_JOURNAL     1
+#define KIND_BTREE       2
+#define KIND_VLOG        3
+
+/* Entry types */
+#define ENTRY_PUT        0
+#define ENTRY_WHITEOUT   1
+
+typedef struct Bucket Bucket;
+typedef struct Bset Bset;
+typedef struct Entry Entry;
+typedef struct Node Node;
+typedef struct NodePtr NodePtr;
+typedef struct Superblock Superblock;
+typedef struct Tree Tree;
+typedef struct Journal Journal;
+typedef struct TxnLog TxnLog;
+typedef struct WriteBuf WriteBuf;
+typedef struct WbEntry WbEntry;
+
+struct NodePtr {
+  u64 gen;                     /* node generation; 0: no node */
+  u64 off;                     /* byte offset of the region; 0: not written */
+  u32 len;                     /* bytes of bsets the owner knows of */
+};
+
+struct Superblock {
+  u64 iSeq;
+  u32 nBucketSize;
+  u32 nNodeSize;
+  u64 nBucket;
+  NodePtr rootsRoot;
+  u32 rootsLevel;
+  u64 iJrnlOff;
+  u64 iJrnlSeq;
+  u64 iNextGen;
+  u64 iCreated;
+  u64 iCkptTime;
+};
+
+struct Bucket {
+  u8 eState;                   /* BUCKET_* */
+  u8 eKind;                    /* KIND_* */
+  u8 bChain;                   /* journal: on the chain being replayed */
+  u64 mLive;                   /* B-tree: bitmap of live regions */
+  u64 mPending;                /* B-tree: superseded, free after checkpoint */
+};
+
+/* One key of a bset in memory. */
+struct Entry {
+  u8 *pKey;
+  u8 *pVal;                    /* leaf: value; interior: encoded NodePtr */
+  u32 nKey;
+  u32 nVal;
+  u8 eType;                    /* ENTRY_PUT or ENTRY_WHITEOUT */
+  u8 bOwn;                     /* pKey is a vlogMalloc() of nKey+nVal */
+};
+
+struct Bset {
+  Entry *a;
+  int n;
+  int nAlloc;
+  u8 bDisk;                    /* already written to the node's region */
+  u8 *aArena;                  /* decoded keys and values of a disk bset */
+};
+
+/*
+** A node in memory.  Leaves may carry up to three bsets, newest last; a
+** newer bset shadows older ones (a whiteout hides an older key).  Interior
+** nodes carry one.  aView is the merged, live-only view of a leaf, built
+** on demand for cursors and invalidated by any change.
+*/
+struct Node {
+  u64 gen;
+  u64 iOff;                    /* region offset; 0: never written */
+  u32 nDisk;                   /* bytes of bsets written in the region */
+  u32 iTree;
+  u8 iLevel;                   /* 0: leaf */
+  u8 nBset;
+  u8 bDirty;                   /* changed since written */
+  u8 bDead;                    /* removed from its tree; freed when unpinned */
+  Bset aBset[3];
+  int nLive;                   /* live entries */
+  int nLiveBytes;              /* their encoded size (no prefix compression) */
+  Entry *aView;                /* merged live view, or 0 */
+  int nView;
+  Node *pParent;               /* in cache, a node pins its parent */
+  int nRef;                    /* children in cache + cursor pins */
+  Node *pHashNext;             /* gen hash chain */
+  Node *pLruPrev, *pLruNext;   /* clean, unreferenced nodes: evictable */
+  Node *pDirtyNext;            /* list of dirty nodes */
+  u8 bInDirty;
+};
+
+/* A tree: an entry of the roots tree, in memory. */
+struct Tree {
+  u32 iTree;
+  u32 nLevel;                  /* levels: 1 = the root is a leaf; 0 empty */
+  u32 nSavedLevel;             /* nLevel as the roots tree records it */
+  NodePtr root;                /* as recorded in the roots tree */
+  Node *pRoot;                 /* in memory (pinned while the Tree lives) */
+  Tree *pNext;
+};
+
+/* The journal as this handle knows it. */
+struct Journal {
+  u64 iOff;                    /* where the next entry goes / is expected */
+  u64 iSeq;                    /* its sequence number */
+  u64 iDurable;                /* entries up to this sequence were synced */
+  i64 nSize;                   /* bytes since the last checkpoint */
+  u64 iFirstBucket;            /* bucket holding the checkpoint's start */
+};
+
+/* Write buffer for blind, derived updates (bucket states).  See wbuf.c. */
+struct WbEntry {
+  u32 iTree;
+  u64 iKey;                    /* bucket number */
+  u8 aVal[8];
+  u8 nVal;
+  u8 bDelete;
+  u64 iSeq;                    /* order of arrival: later wins */
+};
+struct WriteBuf {
+  WbEntry *a;
+  int n;                       /* entries waiting */
+  int nAlloc;                  /* capacity: flush at 1/4, wait at 3/4 */
+  int iFlush;                  /* entries [0, iFlush) sorted and flushing */
+  u64 iNextSeq;
+};
+
+/*
+** The transaction log of the open write transaction: redo records (for the
+** journal entry) and undo records (for rollback), with savepoint marks.
+** Record format in both buffers:
+**   u8 op (1 put, 2 delete), u32 tree, u32 nKey, key, u32 nVal, val
+** (undo: the value before; op 2 = the key was absent).
+*/
+struct TxnLog {
+  VlogBuf redo;
+  int nRedoRec;
+  VlogBuf undo;
+  int *aUndoOff;               /* start offset of each undo record */
+  int nUndo, nUndoAlloc;
+  int aSaveRedo[64], aSaveRedoRec[64], aSaveUndo[64];
+  int nSave;
+};
+
+#define MAX_SAVEPOINT 64
+
+struct VlogStore {
+  VlogEnv *pEnv;
+  VlogFile *pFile;
+  char *zPath;
+  char *zErr;                  /* last error message */
+  VlogConfig cfg;
+  int eLock;                   /* VLOG_LOCK_* held */
+  int eTxn;                    /* 0 none, 1 read, 2 write */
+  int bAutoTxn;                /* the open txn was started implicitly */
+  int bValid;                  /* in-memory state matches the file */
+  Superblock sb;
+  int iSbSlot;                 /* 0 (A) or 1 (B): which copy sb came from */
+  Journal jrnl;
+  Bucket *aBucket;             /* sb.nBucket entries */
+  u64 nBucketAlloc;
+  u64 iOpenBtree;              /* hint: a B-tree bucket with free regions */
+  Tree *pTrees;                /* trees loaded */
+  Tree rootsTree;              /* TREE_ROOTS: root in the superblock */
+  Node **apHash;               /* node cache: gen -> Node */
+  int nHash;
+  int nNode;
+  i64 nCacheBytes;             /* bytes of nodes in cache */
+  Node *pLruFirst, *pLruLast;  /* first = least recently used */
+  Node *pDirty;
+  TxnLog log;
+  WriteBuf wb;
+  VlogBuf wbJrnl;              /* write-buffer records not yet journaled */
+  int bReplay;                 /* replaying the journal: do not journal */
+  u64 iModCount;               /* bumped by every tree change: cursors re-seek */
+  int nRegionPerBucket;
+  VlogCursor *pCursors;
+  VlogBuf getBuf;              /* value copied out by autocommit vlogGet() */
+  /* statistics for info */
+  u64 nCommit, nCheckpoint, nNodeRead, nNodeWrite, nCacheHit, nCacheMiss;
+};
+
+/* store.c */
+int vlogSetError(VlogStore*, int rc, const char *zFmt, ...);
+int vlogReadAt(VlogStore*, u64 iOff, void *p, int n, const char *zWhat);
+int vlogWriteAt(VlogStore*, u64 iOff, const void *p, int n);
+int vlogSbWrite(VlogStore*);
+u64 vlogBucketOffset(VlogStore*, u64 iBucket);
+int vlogBucketAlloc(VlogStore*, int eKind, u64 *piBucket);
+int vlogBucketSetState(VlogStore*, u64 iBucket, int eState, int eKind);
+int vlogRegionAlloc(VlogStore*, u64 *piOff);
+void vlogRegionSetLive(VlogStore*, u64 iOff, int bLive);
+void vlogRegionRelease(VlogStore*, u64 iOff);
+void vlogRegionsAfterCheckpoint(VlogStore*);
+int vlogStoreLock(VlogStore*, int eLevel);
+int vlogStoreUnlock(VlogStore*, int eLevel);
+int vlogStoreRefresh(VlogStore*);
+void vlogStoreReset(VlogStore*);
+const char *vlogBucketStateName(int);
+const char *vlogBucketKindName(int);
+
+/* journal.c */
+int vlogJournalAppend(VlogStore*, int eType, const u8 *aPayload, int nPayload, int nRec);
+int vlogJournalReplay(VlogStore*, int bRecover);
+int vlogJournalApplyPayload(VlogStore*, const u8 *a, int n);
+
+/* bset.c: entry comparison, packing and unpacking */
+int vlogKeyCmp(const u8 *a, int na, const u8 *b, int nb);
+int vlogBsetSearch(const Bset*, const u8 *pKey, int nKey, int *piPos);
+int vlogEntrySize(const Entry*);
+int vlogBsetEncode(VlogStore*, Node*, const Entry *a, int n, int iBset, VlogBuf*);
+int vlogNodeDecode(VlogStore*, Node*, const u8 *a, int n, u32 iTree, int iLevel, u64 iOff);
+void vlogPtrEncode(const NodePtr*, u8 *a, int *pn);
+int vlogPtrDecode(const u8 *a, int n, NodePtr*);
+
+/* btree.c */
+Node *vlogNodeNew(VlogStore*, u32 iTree, int iLevel, u64 gen);
+void vlogNodeFree(VlogStore*, Node*);
+int vlogNodeLoad(VlogStore*, u32 iTree, int iLevel, const NodePtr*, Node *pParent, Node **ppNode);
+int vlogNodeChild(VlogStore*, Node*, int iEntry, Node **ppChild);
+int vlogNodeView(VlogStore*, Node*);
+void vlogNodeMarkDirty(VlogStore*, Node*);
+void vlogNodeRef(VlogStore*, Node*);
+void vlogNodeUnref(VlogStore*, Node*);
+void vlogCacheShrink(VlogStore*);
+void vlogCacheDropAll(VlogStore*);
+int vlogTreeGet(VlogStore*, u32 iTree, int bCreate, Tree **ppTree);
+int vlogBtreeInsert(VlogStore*, u32 iTree, const u8 *pKey, int nKey,
+                    const u8 *pVal, int nVal, int eType);
+int vlogBtreeLookup(VlogStore*, u32 iTree, const u8 *pKey, int nKey,
+                    const u8 **ppVal, int *pnVal);
+int vlogBtreeMaxValue(VlogStore*);
+int vlogTreeSaveRoot(VlogStore*, Tree*);
+int vlogNodeWrite(VlogStore*, Node*);
+
+/* txn.c */
+int vlogTxnApply(VlogStore*, int op, u32 iTree, const u8 *pKey, int nKey,
+                 const u8 *pVal, int nVal, int bLog);
+void vlogTxnLogClear(VlogStore*);
+
+/* wbuf.c */
+int vlogWbAdd(VlogStore*, u32 iTree, u64 iKey, const u8 *aVal, int nVal, int bDelete);
+int vlogWbFlush(VlogStore*, int bAll);
+void vlogWbClear(VlogStore*);
+
+/* checkpoint.c */
+int vlogCheckpointInternal(VlogStore*);
+
+/* cursor.c */
+void vlogCursorsInvalidate(VlogStore*);
+
+#define BE32(a, v) do{ (a)[0]=(u8)((v)>>24); (a)[1]=(u8)((v)>>16); \
+                       (a)[2]=(u8)((v)>>8); (a)[3]=(u8)(v); }while(0)
+u64 vlogGetBE64(const u8 *a);
+void vlogPutBE64(u8 *a, u64 v);
+
+#endif /* VLOG_STORE_INT_H */

@@ -1,0 +1,368 @@
+/*
+** txn.c: transactions, savepoints, and the key/value calls of engine.h.
+**
+** DESIGN NOTE
+**
+** Each handle has its own node cache, so a write transaction changes the
+** cached nodes directly: other handles cannot see them, and this handle
+** sees its own changes, as a SQLite connection does.  Every change is
+** logged twice (TxnLog in storeInt.h):
+**   - a redo record, which the commit writes to the journal;
+**   - an undo record with the value before, which rollback applies in
+**     reverse order.
+** A savepoint is a mark in both logs; rolling back to it undoes the undo
+** records after the mark and truncates the redo log there.
+**
+** Commit: EXCLUSIVE lock (no reader of another handle in the middle of a
+** transaction), journal entry (journal.c), release.  If writing the entry
+** fails, the changes are undone in memory and the handle reloads from the
+** file at its next transaction, so memory never claims more than the file.
+** Whether a commit that failed in its sync survives a crash is open, as
+** for SQLite.
+**
+** Locks: SHARED for a read transaction, RESERVED for a write transaction,
+** EXCLUSIVE during commit and checkpoint.  Calls outside a transaction run
+** in one of their own.
+*/
+#include "storeInt.h"
+
+/* ---------------------------------------------------------------------
+** The transaction log
+*/
+static int logRecord(VlogStore *p, VlogBuf *pBuf, int op, u32 iTree,
+                     const u8 *pKey, int nKey, const u8 *pVal, int nVal){
+  int rc = vlogBufReserve(p->pEnv, pBuf, 13 + nKey + nVal);
+  u8 *a;
+  if( rc ) return vlogSetError(p, rc, 0);
+  a = &pBuf->a[pBuf->n];
+  a[0] = (u8)op;
+  vlogPut32(&a[1], iTree);
+  vlogPut32(&a[5], (u32)nKey);
+  memcpy(&a[9], pKey, nKey);
+  vlogPut32(&a[9+nKey], (u32)nVal);
+  if( nVal ) memcpy(&a[13+nKey], pVal, nVal);
+  pBuf->n += 13 + nKey + nVal;
+  return VLOG_OK;
+}
+
+void vlogTxnLogClear(VlogStore *p){
+  TxnLog *pLog = &p->log;
+  vlogBufFree(p->pEnv, &pLog->redo);
+  vlogBufFree(p->pEnv, &pLog->undo);
+  vlogFree(p->pEnv, pLog->aUndoOff);
+  memset(pLog, 0, sizeof(*pLog));
+}
+
+/*
+** Apply one change (REC_PUT or REC_DELETE) to the trees; with bLog, log
+** it for the journal and for rollback first.
+*/
+int vlogTxnApply(VlogStore *p, int op, u32 iTree, const u8 *pKey, int nKey,
+                 const u8 *pVal, int nVal, int bLog){
+  int rc;
+  if( bLog ){
+    TxnLog *pLog = &p->log;
+    const u8 *pOld = 0;
+    int nOld = 0;
+    int iUndo = pLog->undo.n;
+    rc = vlogBtreeLookup(p, iTree, pKey, nKey, &pOld, &nOld);
+    if( rc==VLOG_NOTFOUND ){
+      if( op==REC_DELETE ) return VLOG_OK;    /* nothing to delete */
+      rc = logRecord(p, &pLog->undo, REC_DELETE, iTree, pKey, nKey, 0, 0);
+    }else if( rc==VLOG_OK ){
+      rc = logRecord(p, &pLog->undo, REC_PUT, iTree, pKey, nKey, pOld, nOld);
+    }
+    if( rc==VLOG_OK && pLog->nUndo>=pLog->nUndoAlloc ){
+      int nNew = pLog->nUndoAlloc ? pLog->nUndoAlloc*2 : 64;
+      int *aNew = (int*)vlogRealloc(p->pEnv, pLog->aUndoOff, sizeof(int)*nNew);
+      if( aNew==0 ){
+        rc = vlogSetError(p, VLOG_NOMEM, 0);
+      }else{
+        pLog->aUndoOff = aNew;
+        pLog->nUndoAlloc = nNew;
+      }
+    }
+    if( rc==VLOG_OK ){
+      pLog->aUndoOff[pLog->nUndo++] = iUndo;
+      rc = logRecord(p, &pLog->redo, op, iTree, pKey, nKey, pVal, nVal);
+      if( rc ){
+        pLog->nUndo--;
+        pLog->undo.n = iUndo;
+      }else{
+        pLog->nRedoRec++;
+      }
+    }else{
+      pLog->undo.n = iUndo;
+    }
+    if( rc ) return rc;
+  }
+  rc = vlogBtreeInsert(p, iTree, pKey, nKey, pVal, nVal,
+                       op==REC_PUT ? ENTRY_PUT : ENTRY_WHITEOUT);
+  return rc;
+}
+
+/* Undo the undo records [iFrom, nUndo), newest first. */
+static int undoTo(VlogStore *p, int iFrom){
+  TxnLog *pLog = &p->log;
+  int rc = VLOG_OK;
+  while( pLog->nUndo>iFrom ){
+    int iOff = pLog->aUndoOff[--pLog->nUndo];
+    const u8 *a = &pLog->undo.a[iOff];
+    u32 iTree = vlogGet32(&a[1]);
+    u32 nKey = vlogGet32(&a[5]);
+    u32 nVal = vlogGet32(&a[9+nKey]);
+    int r2 = vlogTxnApply(p, a[0], iTree, &a[9], (int)nKey, &a[13+nKey], (int)nVal, 0);
+    if( rc==VLOG_OK ) rc = r2;
+    pLog->undo.n = iOff;
+  }
+  return rc;
+}
+
+/* ---------------------------------------------------------------------
+** Transactions
+*/
+static void txnEnd(VlogStore *p){
+  vlogTxnLogClear(p);
+  p->eTxn = 0;
+  p->bAutoTxn = 0;
+  vlogStoreUnlock(p, VLOG_LOCK_NONE);
+  vlogCacheShrink(p);
+}
+
+int vlogTxnState(VlogStore *p){ return p->eTxn; }
+
+int vlogBegin(VlogStore *p, int bWrite){
+  int rc;
+  if( p->eTxn==2 || (p->eTxn==1 && !bWrite) ) return VLOG_OK;
+  if( bWrite && p->cfg.bReadOnly ){
+    return vlogSetError(p, VLOG_READONLY, "%s is open read-only", p->zPath);
+  }
+  if( p->eTxn==0 ){
+    rc = vlogStoreLock(p, VLOG_LOCK_SHARED);
+    if( rc==VLOG_OK ) rc = vlogStoreRefresh(p);
+    if( rc ){
+      vlogStoreUnlock(p, VLOG_LOCK_NONE);
+      return rc;
+    }
+    p->eTxn = 1;
+  }
+  if( bWrite ){
+    rc = vlogStoreLock(p, VLOG_LOCK_RESERVED);
+    if( rc ){
+      if( p->eTxn==1 && p->bAutoTxn ) txnEnd(p);
+      return rc;
+    }
+    p->eTxn = 2;
+  }
+  return VLOG_OK;
+}
+
+int vlogRollback(VlogStore *p){
+  int rc = VLOG_OK;
+  if( p->eTxn==2 ){
+    rc = undoTo(p, 0);
+    if( rc ){
+      /* Cannot undo in memory: reload from the file next time. */
+      p->bValid = 0;
+    }
+  }
+  txnEnd(p);
+  return rc;
+}
+
+int vlogCommit(VlogStore *p){
+  int rc = VLOG_OK;
+  TxnLog *pLog = &p->log;
+  if( p->eTxn!=2 || (pLog->nRedoRec==0 && p->wbJrnl.n==0) ){
+    txnEnd(p);
+    return VLOG_OK;
+  }
+  rc = vlogStoreLock(p, VLOG_LOCK_EXCLUSIVE);
+  if( rc ) return rc;              /* still open: retry or roll back */
+  if( p->wbJrnl.n ){
+    rc = vlogBufAppend(p->pEnv, &pLog->redo, p->wbJrnl.a, p->wbJrnl.n);
+    if( rc ) rc = vlogSetError(p, rc, 0);
+    p->wbJrnl.n = 0;
+  }
+  if( rc==VLOG_OK ){
+    u64 iOff = p->jrnl.iOff, iSeq = p->jrnl.iSeq;
+    i64 nSize = p->jrnl.nSize;
+    rc = vlogJournalAppend(p, JE_COMMIT, pLog->redo.a, pLog->redo.n, pLog->nRedoRec);
+    if( rc ){
+      p->jrnl.iOff = iOff;
+      p->jrnl.iSeq = iSeq;
+      p->jrnl.nSize = nSize;
+    }
+  }
+  if( rc ){
+    undoTo(p, 0);
+    p->bValid = 0;
+    txnEnd(p);
+    return rc;
+  }
+  p->nCommit++;
+  if( p->wb.n >= p->wb.nAlloc/4 ) rc = vlogWbFlush(p, 0);
+  if( rc==VLOG_OK && p->cfg.nAutoCheckpoint>0 && p->jrnl.nSize>=p->cfg.nAutoCheckpoint ){
+    char *zSave = p->zErr;
+    p->zErr = 0;
+    if( vlogCheckpointInternal(p) ){
+      /* The commit is durable; the checkpoint will be retried later. */
+      p->bValid = 0;
+    }
+    vlogFree(p->pEnv, p->zErr);
+    p->zErr = zSave;
+  }
+  if( rc ) p->bValid = 0;
+  txnEnd(p);
+  return VLOG_OK;
+}
+
+int vlogSavepoint(VlogStore *p, int iSave){
+  TxnLog *pLog = &p->log;
+  int rc;
+  if( iSave<1 || iSave>MAX_SAVEPOINT ){
+    return vlogSetError(p, VLOG_RANGE, "savepoint %d: must be 1 to %d",
+                        iSave, MAX_SAVEPOINT);
+  }
+  rc = vlogBegin(p, 1);
+  if( rc ) return rc;
+  while( pLog->nSave<iSave ){
+    pLog->aSaveRedo[pLog->nSave] = pLog->redo.n;
+    pLog->aSaveRedoRec[pLog->nSave] = pLog->nRedoRec;
+    pLog->aSaveUndo[pLog->nSave] = pLog->nUndo;
+    pLog->nSave++;
+  }
+  return VLOG_OK;
+}
+
+int vlogRollbackTo(VlogStore *p, int iSave){
+  TxnLog *pLog = &p->log;
+  int rc;
+  if( iSave<1 || iSave>pLog->nSave || p->eTxn!=2 ){
+    return vlogSetError(p, VLOG_MISUSE, "no savepoint %d to roll back to", iSave);
+  }
+  rc = undoTo(p, pLog->aSaveUndo[iSave-1]);
+  pLog->redo.n = pLog->aSaveRedo[iSave-1];
+  pLog->nRedoRec = pLog->aSaveRedoRec[iSave-1];
+  pLog->nSave = iSave;
+  if( rc ) p->bValid = 0;
+  return rc;
+}
+
+int vlogRelease(VlogStore *p, int iSave){
+  TxnLog *pLog = &p->log;
+  if( iSave<1 ) return vlogSetError(p, VLOG_RANGE, "savepoint %d: must be 1 or more", iSave);
+  if( iSave<=pLog->nSave ) pLog->nSave = iSave-1;
+  return VLOG_OK;
+}
+
+/* ---------------------------------------------------------------------
+** Keys and values
+*/
+static int checkKey(VlogStore *p, u32 iTree, const void *pKey, int nKey){
+  if( iTree<VLOG_TREE_FIRST_USER || iTree>VLOG_MAX_TREE ){
+    return vlogSetError(p, VLOG_RANGE, "tree %u: user trees are %d to %d",
+                        iTree, VLOG_TREE_FIRST_USER, VLOG_MAX_TREE);
+  }
+  if( pKey==0 || nKey<1 ){
+    return vlogSetError(p, VLOG_MISUSE, "empty key: keys are 1 to %d bytes",
+                        VLOG_MAX_KEY);
+  }
+  if( nKey>VLOG_MAX_KEY ){
+    return vlogSetError(p, VLOG_TOOBIG, "key of %d bytes: the limit is %d",
+                        nKey, VLOG_MAX_KEY);
+  }
+  return VLOG_OK;
+}
+
+/* Run a change inside the open write transaction, or one of its own. */
+static int change(VlogStore *p, int op, u32 iTree, const void *pKey, int nKey,
+                  const void *pVal, int nVal){
+  int rc = checkKey(p, iTree, pKey, nKey);
+  int bAuto = 0;
+  if( rc ) return rc;
+  if( op==REC_PUT && (nVal<0 || nVal>vlogBtreeMaxValue(p)) ){
+    return vlogSetError(p, VLOG_TOOBIG, "value of %d bytes: the limit is %d",
+                        nVal, vlogBtreeMaxValue(p));
+  }
+  if( p->eTxn!=2 ){
+    bAuto = (p->eTxn==0);
+    rc = vlogBegin(p, 1);
+    if( rc ) return rc;
+    if( bAuto ) p->bAutoTxn = 1;
+  }
+  rc = vlogTxnApply(p, op, iTree, (const u8*)pKey, nKey, (const u8*)pVal, nVal, 1);
+  if( bAuto ){
+    if( rc==VLOG_OK ) rc = vlogCommit(p);
+    else vlogRollback(p);
+  }
+  return rc;
+}
+
+int vlogPut(VlogStore *p, uint32_t iTree, const void *pKey, int nKey,
+            const void *pVal, int nVal){
+  if( pVal==0 ) pVal = "";
+  return change(p, REC_PUT, iTree, pKey, nKey, pVal, nVal);
+}
+
+int vlogDelete(VlogStore *p, uint32_t iTree, const void *pKey, int nKey){
+  return change(p, REC_DELETE, iTree, pKey, nKey, 0, 0);
+}
+
+int vlogGet(VlogStore *p, uint32_t iTree, const void *pKey, int nKey,
+            const void **ppVal, int *pnVal){
+  int rc = checkKey(p, iTree, pKey, nKey);
+  int bAuto = (p->eTxn==0);
+  const u8 *pVal = 0;
+  int nVal = 0;
+  *ppVal = 0;
+  *pnVal = 0;
+  if( rc ) return rc;
+  if( bAuto ){
+    rc = vlogBegin(p, 0);
+    if( rc ) return rc;
+  }
+  rc = vlogBtreeLookup(p, iTree, (const u8*)pKey, nKey, &pVal, &nVal);
+  if( rc==VLOG_OK && bAuto ){
+    /* The node may be evicted when the transaction ends: copy. */
+    p->getBuf.n = 0;
+    rc = vlogBufAppend(p->pEnv, &p->getBuf, pVal, nVal);
+    if( rc ) rc = vlogSetError(p, rc, 0);
+    pVal = p->getBuf.a ? p->getBuf.a : (const u8*)"";
+  }
+  if( bAuto ) vlogCommit(p);
+  if( rc==VLOG_OK ){
+    *ppVal = pVal;
+    *pnVal = nVal;
+  }
+  return rc;
+}
+
+/* Delete every key of tree iTree (in the open write transaction). */
+int vlogTreeDrop(VlogStore *p, uint32_t iTree){
+  VlogCursor *pCsr = 0;
+  int rc = checkKey(p, iTree, "x", 1);
+  int bAuto = (p->eTxn!=2);
+  if( rc ) return rc;
+  if( bAuto ){
+    rc = vlogBegin(p, 1);
+    if( rc ) return rc;
+  }
+  rc = vlogCursorOpen(p, iTree, &pCsr);
+  if( rc==VLOG_OK ) rc = vlogCursorFirst(pCsr);
+  while( rc==VLOG_OK && vlogCursorValid(pCsr) ){
+    const void *pKey;
+    int nKey;
+    u8 aKey[VLOG_MAX_KEY];
+    vlogCursorKey(pCsr, &pKey, &nKey);
+    memcpy(aKey, pKey, nKey);
+    rc = vlogTxnApply(p, REC_DELETE, iTree, aKey, nKey, 0, 0, 1);
+    if( rc==VLOG_OK ) rc = vlogCursorSeek(pCsr, aKey, nKey, VLOG_SEEK_GT);
+  }
+  vlogCursorClose(pCsr);
+  if( bAuto ){
+    if( rc==VLOG_OK ) rc = vlogCommit(p);
+    else vlogRollback(p);
+  }
+  return rc;
+}

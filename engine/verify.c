@@ -1,0 +1,330 @@
+/*
+** verify.c: the full consistency check (vlogVerify) and its report.
+**
+** DESIGN NOTE
+**
+** Verify runs in a read transaction (or the caller's) and changes nothing
+** on disk.  It first flushes the write buffer into the cached trees (seed
+** 000: nothing may be called stale while an update for it waits in the
+** buffer), then checks:
+**   - every tree, from the roots tree down: node levels, keys in order
+**     within each node and within the separators of the parent, no node
+**     reached twice, counts of keys; every clean node is read again from
+**     the file and its checksums checked (a dirty node exists only in
+**     memory, since the last checkpoint);
+**   - regions: each node region lies in a bucket of kind btree, and the
+**     regions found are exactly the ones the bucket table calls live;
+**   - the alloc tree says for every bucket what the bucket table says;
+**   - the journal from the checkpoint's start: every entry up to the
+**     handle's position is valid (checksums, sequence), on the chain of
+**     journal buckets.
+** The report lists trees, buckets by state and what was checked; an
+** inconsistency is VLOG_CORRUPT with a message naming it.
+*/
+#include "storeInt.h"
+
+typedef struct VerifyCtx VerifyCtx;
+struct VerifyCtx {
+  VlogStore *p;
+  VlogBuf *pRep;
+  u64 *aLive;                  /* per bucket: regions found */
+  u64 nNode, nKey;
+};
+
+static int corrupt(VlogStore *p, const char *zMsg, u32 iTree, u64 iOff){
+  return vlogSetError(p, VLOG_CORRUPT_BKPT, "verify: tree %u, node at offset %llu: %s",
+                      iTree, (unsigned long long)iOff, zMsg);
+}
+
+/* Re-read a clean node's region and decode it (checksums). */
+static int checkOnDisk(VlogStore *p, Node *pNode){
+  u8 *a;
+  Node *pCopy;
+  int rc;
+  if( pNode->bDirty || pNode->iOff==0 ) return VLOG_OK;
+  a = (u8*)vlogMalloc(p->pEnv, pNode->nDisk);
+  pCopy = vlogNodeNew(p, pNode->iTree, pNode->iLevel, pNode->gen);
+  if( a==0 || pCopy==0 ){
+    vlogFree(p->pEnv, a);
+    if( pCopy ) vlogNodeFree(p, pCopy);
+    return vlogSetError(p, VLOG_NOMEM, 0);
+  }
+  rc = vlogReadAt(p, pNode->iOff, a, (int)pNode->nDisk, "B-tree node");
+  if( rc==VLOG_OK ){
+    rc = vlogNodeDecode(p, pCopy, a, (int)pNode->nDisk, pNode->iTree,
+                        pNode->iLevel, pNode->iOff);
+  }
+  vlogNodeFree(p, pCopy);
+  vlogFree(p->pEnv, a);
+  return rc;
+}
+
+/*
+** Check the subtree under pNode; its keys must be >= pLo (when not 0) and
+** < pHi (when not 0).
+*/
+static int checkNode(VerifyCtx *v, Node *pNode, const u8 *pLo, int nLo,
+                     const u8 *pHi, int nHi){
+  VlogStore *p = v->p;
+  int rc, i;
+  Entry *aE;
+  int n;
+
+  v->nNode++;
+  if( pNode->iOff ){
+    u64 iBucket = pNode->iOff / p->sb.nBucketSize;
+    int iSlot = (int)((pNode->iOff % p->sb.nBucketSize) / p->sb.nNodeSize);
+    if( iBucket==0 || iBucket>=p->sb.nBucket ){
+      return corrupt(p, "region outside the store", pNode->iTree, pNode->iOff);
+    }
+    if( p->aBucket[iBucket].eKind!=KIND_BTREE ){
+      return corrupt(p, "region in a bucket that is not a B-tree bucket",
+                     pNode->iTree, pNode->iOff);
+    }
+    if( v->aLive[iBucket] & ((u64)1<<iSlot) ){
+      return corrupt(p, "region used by two nodes", pNode->iTree, pNode->iOff);
+    }
+    v->aLive[iBucket] |= ((u64)1<<iSlot);
+  }
+  rc = checkOnDisk(p, pNode);
+  if( rc ) return rc;
+  rc = vlogNodeView(p, pNode);
+  if( rc ) return rc;
+  aE = pNode->aView ? pNode->aView : pNode->aBset[0].a;
+  n = pNode->aView ? pNode->nView : pNode->aBset[0].n;
+  if( n!=pNode->nLive ){
+    return corrupt(p, "live key count is wrong", pNode->iTree, pNode->iOff);
+  }
+  for(i=0; i<n; i++){
+    if( i>0 && vlogKeyCmp(aE[i-1].pKey, aE[i-1].nKey, aE[i].pKey, aE[i].nKey)>=0 ){
+      return corrupt(p, "keys out of order", pNode->iTree, pNode->iOff);
+    }
+    if( pLo && i>0 && vlogKeyCmp(aE[i].pKey, aE[i].nKey, pLo, nLo)<0 ){
+      return corrupt(p, "key below its parent's separator", pNode->iTree, pNode->iOff);
+    }
+    if( pHi && vlogKeyCmp(aE[i].pKey, aE[i].nKey, pHi, nHi)>=0 ){
+      return corrupt(p, "key at or above the next separator", pNode->iTree, pNode->iOff);
+    }
+  }
+  if( pNode->iLevel==0 ){
+    v->nKey += (u64)n;
+    return VLOG_OK;
+  }
+  if( n==0 ) return corrupt(p, "empty interior node", pNode->iTree, pNode->iOff);
+  vlogNodeRef(p, pNode);
+  for(i=0; rc==VLOG_OK && i<n; i++){
+    Node *pChild;
+    /* entries may move if the child load evicts nothing: re-read them */
+    Entry *aE2 = pNode->aBset[0].a;
+    rc = vlogNodeChild(p, pNode, i, &pChild);
+    if( rc==VLOG_OK && pChild->iLevel!=pNode->iLevel-1 ){
+      rc = corrupt(p, "child at the wrong level", pNode->iTree, pNode->iOff);
+    }
+    if( rc==VLOG_OK ){
+      vlogNodeRef(p, pChild);
+      rc = checkNode(v, pChild, i>0 ? aE2[i].pKey : pLo, i>0 ? (int)aE2[i].nKey : nLo,
+                     i+1<n ? aE2[i+1].pKey : pHi, i+1<n ? (int)aE2[i+1].nKey : nHi);
+      vlogNodeUnref(p, pChild);
+    }
+  }
+  vlogNodeUnref(p, pNode);
+  return rc;
+}
+
+static int checkTree(VerifyCtx *v, Tree *pTree){
+  VlogStore *p = v->p;
+  Node *pRoot = pTree->pRoot;
+  u64 nNode0 = v->nNode, nKey0 = v->nKey;
+  int rc = VLOG_OK;
+  if( pRoot==0 && pTree->nLevel>0 ){
+    rc = vlogNodeLoad(p, pTree->iTree, (int)pTree->nLevel-1, &pTree->root, 0, &pRoot);
+    if( rc ) return rc;
+    pTree->pRoot = pRoot;
+    vlogNodeRef(p, pRoot);
+  }
+  if( pRoot ){
+    if( pRoot->iLevel!=pTree->nLevel-1 ){
+      return corrupt(p, "root level disagrees with the tree's level count",
+                     pTree->iTree, pRoot->iOff);
+    }
+    rc = checkNode(v, pRoot, 0, 0, 0, 0);
+  }
+  if( rc==VLOG_OK ){
+    rc = vlogBufPrintf(p->pEnv, v->pRep, "tree %u: levels %u, nodes %llu, keys %llu\n",
+        pTree->iTree, pTree->nLevel, (unsigned long long)(v->nNode-nNode0),
+        (unsigned long long)(v->nKey-nKey0));
+    if( rc ) rc = vlogSetError(p, rc, 0);
+  }
+  return rc;
+}
+
+/* Check the journal entries from the checkpoint to the handle's position. */
+static int checkJournal(VlogStore *p, VlogBuf *pRep){
+  u64 iOff = p->sb.iJrnlOff, iSeq = p->sb.iJrnlSeq;
+  u64 nEntry = 0;
+  u8 h[JE_HDR];
+  VlogBuf body = {0, 0, 0};
+  int rc = VLOG_OK;
+  while( rc==VLOG_OK && iSeq<p->jrnl.iSeq ){
+    u32 nPayload;
+    u64 iBucket = iOff / p->sb.nBucketSize;
+    if( iBucket>=p->sb.nBucket || p->aBucket[iBucket].eKind!=KIND_JOURNAL ){
+      rc = vlogSetError(p, VLOG_CORRUPT_BKPT,
+          "verify: journal entry %llu is in bucket %llu, not a journal bucket",
+          (unsigned long long)iSeq, (unsigned long long)iBucket);
+      break;
+    }
+    rc = vlogReadAt(p, iOff, h, JE_HDR, "journal entry");
+    if( rc ) break;
+    nPayload = vlogGet32(&h[24]);
+    if( vlogGet32(&h[0])!=JE_MAGIC || vlogGet64(&h[40])!=vlogChecksum(h, 40, SEED_JHDR)
+     || vlogGet64(&h[8])!=iSeq || nPayload>p->sb.nBucketSize ){
+      rc = vlogSetError(p, VLOG_CORRUPT_BKPT,
+          "verify: journal entry %llu at offset %llu: bad header",
+          (unsigned long long)iSeq, (unsigned long long)iOff);
+      break;
+    }
+    body.n = 0;
+    rc = vlogBufReserve(p->pEnv, &body, (int)nPayload);
+    if( rc==VLOG_OK ) rc = vlogReadAt(p, iOff+JE_HDR, body.a, (int)nPayload, "journal entry");
+    if( rc ) break;
+    if( vlogGet64(&h[32])!=vlogChecksum(body.a, nPayload, SEED_JPAYLOAD) ){
+      rc = vlogSetError(p, VLOG_CORRUPT_BKPT,
+          "verify: journal entry %llu at offset %llu: payload checksum mismatch",
+          (unsigned long long)iSeq, (unsigned long long)iOff);
+      break;
+    }
+    nEntry++;
+    if( vlogGet32(&h[4])==JE_LINK ){
+      iOff = vlogGetBE64(body.a) ? vlogGet64(body.a) * p->sb.nBucketSize : 0;
+      iOff = vlogGet64(body.a) * (u64)p->sb.nBucketSize;
+    }else{
+      iOff += (JE_HDR + nPayload + JE_ALIGN-1) & ~(u64)(JE_ALIGN-1);
+    }
+    iSeq++;
+  }
+  vlogBufFree(p->pEnv, &body);
+  if( rc==VLOG_OK ){
+    rc = vlogBufPrintf(p->pEnv, pRep,
+        "journal: %llu entries since the checkpoint, all valid\n",
+        (unsigned long long)nEntry);
+    if( rc ) rc = vlogSetError(p, rc, 0);
+  }
+  return rc;
+}
+
+/* The alloc tree and the bucket table must agree. */
+static int checkAlloc(VlogStore *p){
+  u64 i;
+  int rc = VLOG_OK;
+  for(i=1; rc==VLOG_OK && i<p->sb.nBucket; i++){
+    u8 aKey[8];
+    const u8 *pVal;
+    int nVal, r;
+    Bucket *pB = &p->aBucket[i];
+    vlogPutBE64(aKey, i);
+    r = vlogBtreeLookup(p, TREE_ALLOC, aKey, 8, &pVal, &nVal);
+    if( r==VLOG_NOTFOUND ){
+      if( pB->eState!=BUCKET_FREE ){
+        rc = vlogSetError(p, VLOG_CORRUPT_BKPT,
+            "verify: bucket %llu is %s/%s but the alloc tree has no entry",
+            (unsigned long long)i, vlogBucketStateName(pB->eState),
+            vlogBucketKindName(pB->eKind));
+      }
+    }else if( r ){
+      rc = r;
+    }else if( nVal!=2 || pVal[0]!=pB->eState || pVal[1]!=pB->eKind ){
+      rc = vlogSetError(p, VLOG_CORRUPT_BKPT,
+          "verify: bucket %llu is %s/%s but the alloc tree says %s/%s",
+          (unsigned long long)i, vlogBucketStateName(pB->eState),
+          vlogBucketKindName(pB->eKind),
+          nVal==2 ? vlogBucketStateName(pVal[0]) : "?",
+          nVal==2 ? vlogBucketKindName(pVal[1]) : "?");
+    }
+  }
+  return rc;
+}
+
+int vlogVerify(VlogStore *p, char **pzReport){
+  VlogBuf rep = {0, 0, 0};
+  VerifyCtx v;
+  VlogCursor *pCsr = 0;
+  int rc, bAuto = (p->eTxn==0);
+  u64 i, aCount[5];
+  Tree *pTree;
+
+  *pzReport = 0;
+  memset(&v, 0, sizeof(v));
+  v.p = p;
+  v.pRep = &rep;
+  if( bAuto ){
+    rc = vlogBegin(p, 0);
+    if( rc ) return rc;
+  }
+  rc = vlogWbFlush(p, 1);
+  if( rc==VLOG_OK ){
+    v.aLive = (u64*)vlogMallocZero(p->pEnv, sizeof(u64)*(p->sb.nBucket+1));
+    if( v.aLive==0 ) rc = vlogSetError(p, VLOG_NOMEM, 0);
+  }
+  if( rc==VLOG_OK ){
+    rc = vlogBufPrintf(p->pEnv, &rep, "store %s: checkpoint %llu, %llu buckets of %u bytes, "
+        "nodes of %u bytes\n", p->zPath, (unsigned long long)p->sb.iSeq,
+        (unsigned long long)p->sb.nBucket, p->sb.nBucketSize, p->sb.nNodeSize);
+  }
+  if( rc==VLOG_OK ) rc = checkTree(&v, &p->rootsTree);
+  /* Load every tree the roots tree lists, then check every tree in memory
+  ** (which includes trees created since the checkpoint). */
+  if( rc==VLOG_OK ) rc = vlogCursorOpen(p, TREE_ROOTS, &pCsr);
+  if( rc==VLOG_OK ) rc = vlogCursorFirst(pCsr);
+  while( rc==VLOG_OK && vlogCursorValid(pCsr) ){
+    const void *pKey;
+    int nKey;
+    u32 iTree;
+    vlogCursorKey(pCsr, &pKey, &nKey);
+    if( nKey!=4 ){
+      rc = vlogSetError(p, VLOG_CORRUPT_BKPT, "verify: bad key in the roots tree");
+      break;
+    }
+    iTree = ((u32)((const u8*)pKey)[0]<<24) | ((u32)((const u8*)pKey)[1]<<16)
+          | ((u32)((const u8*)pKey)[2]<<8) | ((const u8*)pKey)[3];
+    rc = vlogTreeGet(p, iTree, 0, &pTree);
+    if( rc==VLOG_OK ) rc = vlogCursorNext(pCsr);
+  }
+  vlogCursorClose(pCsr);
+  for(pTree=p->pTrees; rc==VLOG_OK && pTree; pTree=pTree->pNext){
+    rc = checkTree(&v, pTree);
+  }
+  /* trees emptied since the checkpoint are still listed in memory */
+  for(i=1; rc==VLOG_OK && i<p->sb.nBucket; i++){
+    if( (p->aBucket[i].mLive & ~v.aLive[i]) || (v.aLive[i] & ~p->aBucket[i].mLive) ){
+      rc = vlogSetError(p, VLOG_CORRUPT_BKPT,
+          "verify: bucket %llu: live regions %llx in the table, %llx found",
+          (unsigned long long)i, (unsigned long long)p->aBucket[i].mLive,
+          (unsigned long long)v.aLive[i]);
+    }
+  }
+  if( rc==VLOG_OK ) rc = checkAlloc(p);
+  if( rc==VLOG_OK ) rc = checkJournal(p, &rep);
+  if( rc==VLOG_OK ){
+    memset(aCount, 0, sizeof(aCount));
+    for(i=1; i<p->sb.nBucket; i++){
+      if( p->aBucket[i].eState<5 ) aCount[p->aBucket[i].eState]++;
+    }
+    rc = vlogBufPrintf(p->pEnv, &rep,
+        "buckets: %llu free, %llu open, %llu sealed, %llu zombie, %llu need-discard\n"
+        "nodes: %llu, keys: %llu\nok\n",
+        (unsigned long long)aCount[0], (unsigned long long)aCount[1],
+        (unsigned long long)aCount[2], (unsigned long long)aCount[3],
+        (unsigned long long)aCount[4], (unsigned long long)v.nNode,
+        (unsigned long long)v.nKey);
+    if( rc ) rc = vlogSetError(p, rc, 0);
+  }
+  vlogFree(p->pEnv, v.aLive);
+  if( bAuto ) vlogCommit(p);
+  if( rc ){
+    vlogBufFree(p->pEnv, &rep);
+    return rc;
+  }
+  *pzReport = (char*)rep.a;
+  return VLOG_OK;
+}
