@@ -80,7 +80,7 @@ int vlogPtrDecode(const u8 *a, int n, NodePtr *pPtr){
 
 /*
 ** Append bset number iBset of pNode, holding entries a[0..n), to pBuf in
-** its on-disk form (header, packed entries, padding to BSET_ALIGN).
+** its on-disk form (header, packed entries, padding to BSET_PAD).
 */
 int vlogBsetEncode(VlogStore *p, Node *pNode, const Entry *a, int n, int iBset,
                    VlogBuf *pBuf){
@@ -133,7 +133,7 @@ int vlogBsetEncode(VlogStore *p, Node *pNode, const Entry *a, int n, int iBset,
     vlogPut64(&h[40], x);
   }
   /* pad */
-  while( rc==VLOG_OK && (pBuf->n - iHdr) % BSET_ALIGN ){
+  while( rc==VLOG_OK && (pBuf->n - iHdr) % BSET_PAD ){
     rc = vlogBufAppend(pEnv, pBuf, "", 1);
   }
   return rc;
@@ -263,7 +263,7 @@ int vlogNodeDecode(VlogStore *p, Node *pNode, const u8 *a, int n, u32 iTree,
     pNode->nBset = (u8)(iBset+1);
     if( rc ) return rc;
     pNode->aBset[iBset].bDisk = 1;
-    iPos += (BSET_HDR + (int)nPayload + BSET_ALIGN-1) & ~(BSET_ALIGN-1);
+    iPos += (BSET_HDR + (int)nPayload + VLOG_SECTOR-1) & ~(VLOG_SECTOR-1);
     iBset++;
   }
   if( iBset==0 ) goto corrupt;

@@ -1046,12 +1046,15 @@ int vlogNodeWrite(VlogStore *p, Node *pNode){
 
   assert( pNode->bDirty && !pNode->bDead );
   if( bAppend ){
+    /* the new bset starts on a fresh sector: a torn write cannot reach the
+    ** bsets the durable checkpoint reads */
+    u32 iAt = (pNode->nDisk + VLOG_SECTOR-1) & ~(u32)(VLOG_SECTOR-1);
     rc = vlogBsetEncode(p, pNode, pNode->aBset[iLast].a, pNode->aBset[iLast].n,
                         iLast, &b);
-    if( rc==VLOG_OK && pNode->nDisk + (u32)b.n <= p->sb.nNodeSize ){
-      rc = vlogWriteAt(p, pNode->iOff + pNode->nDisk, b.a, b.n);
+    if( rc==VLOG_OK && iAt + (u32)b.n <= p->sb.nNodeSize ){
+      rc = vlogWriteAt(p, pNode->iOff + iAt, b.a, b.n);
       if( rc==VLOG_OK ){
-        pNode->nDisk += (u32)b.n;
+        pNode->nDisk = iAt + (u32)b.n;
         pNode->aBset[iLast].bDisk = 1;
       }
     }else{

@@ -8,6 +8,9 @@
 ** last checkpoint says where the first entry after it is, and its sequence
 ** number; each entry's sequence is the previous one's plus one.
 **
+** Each entry starts on a sector boundary (VLOG_SECTOR): the next commit
+** never writes into a sector that holds a synced entry.
+**
 ** Entry types:
 **   JE_COMMIT  the redo records of one transaction (REC_PUT, REC_DELETE)
 **              and the write-buffer records it produced (REC_WB)
@@ -37,7 +40,7 @@
 
 /* Largest payload of one entry. */
 static int maxPayload(VlogStore *p){
-  return (int)p->sb.nBucketSize - JE_HDR - JE_LINK_RESERVE - JE_ALIGN;
+  return (int)p->sb.nBucketSize - JE_HDR - JE_LINK_RESERVE - JE_ALIGN*2;
 }
 
 static int alignUp(int n){ return (n + JE_ALIGN-1) & ~(JE_ALIGN-1); }

@@ -292,12 +292,9 @@ static int sbRead(VlogStore *p){
   }
   p->sb = s[i];
   p->iSbSlot = i;
-  if( (i64)(p->sb.iJrnlOff) >= nSize ){
-    return vlogSetError(p, VLOG_CORRUPT_BKPT,
-        "superblock %c of %s puts the journal at offset %llu, past the end "
-        "of the file (%lld bytes): truncated store", 'A'+i, p->zPath,
-        (unsigned long long)p->sb.iJrnlOff, (long long)nSize);
-  }
+  /* The journal position may be at or past the end of the file: nothing
+  ** was written there yet.  A truncated store shows when a node or an
+  ** entry that must exist cannot be read. */
   return VLOG_OK;
 }
 

@@ -21,7 +21,7 @@
 **   104  u64 checkpoint time (unix us)
 **   112  u64 xxh3(bytes 0..111, seed SEED_SB)
 **
-** Journal entry (16-byte aligned, in journal buckets; see journal.c):
+** Journal entry (VLOG_SECTOR-aligned, in journal buckets; see journal.c):
 **     0  u32 magic "VLJE"   4 u32 type (JE_COMMIT, JE_LINK)
 **     8  u64 sequence      16 u64 durable sequence (see journal.c)
 **    24  u32 payload bytes 28 u32 records
@@ -30,7 +30,8 @@
 **    48  payload
 **
 ** B-tree node region (node-size bytes in a B-tree bucket; see bset.c):
-** one to three bsets, one after another, each 16-byte aligned:
+** one to three bsets, each starting on a VLOG_SECTOR boundary of the region
+** (a bset appended later never shares a sector with an earlier one):
 **     0  u32 magic "VLBS"  4 u16 format version  6 u8 level  7 u8 bset index
 **     8  u32 tree id      12 u32 entries
 **    16  u64 node generation   24 u64 checkpoint sequence of the write
@@ -54,13 +55,18 @@
 #define SB_MAGIC         "vlog-store\0\0\0\0\0\0"
 #define FORMAT_VERSION   1
 
+/* Writes that follow synced data start on a new sector, so that a torn
+** write cannot damage bytes already durable (a sector written while the
+** power fails may come back garbled whole).  4 KiB covers today's disks. */
+#define VLOG_SECTOR      4096
+
 #define JE_HDR           48
-#define JE_ALIGN         16
+#define JE_ALIGN         VLOG_SECTOR
 #define JE_MAGIC         0x454a4c56      /* "VLJE" */
 #define JE_COMMIT        1     /* the last (or only) entry of a commit */
 #define JE_LINK          2     /* the journal continues in another bucket */
 #define JE_PART          3     /* part of a commit too big for one entry */
-#define JE_LINK_RESERVE  256   /* bytes kept free at a bucket's end for a link */
+#define JE_LINK_RESERVE  VLOG_SECTOR  /* kept free at a bucket's end for a link */
 
 /* Record types of a journal payload (and of the transaction log) */
 #define REC_PUT          1
@@ -68,7 +74,7 @@
 #define REC_WB           3
 
 #define BSET_HDR         48
-#define BSET_ALIGN       16
+#define BSET_PAD         16              /* a bset's length is a multiple */
 #define BSET_MAGIC       0x53424c56      /* "VLBS" */
 #define PTR_SIZE         20              /* encoded NodePtr */
 
