@@ -756,6 +756,20 @@ static void firstKey(Node *pNode, const u8 **ppKey, int *pnKey){
   *pnKey = (int)e->nKey;
 }
 
+/* Find the index in parent pParent of the entry pointing at pChild. */
+static int parentIndex(Node *pParent, Node *pChild){
+  Bset *pSet = &pParent->aBset[0];
+  int i;
+  for(i=0; i<pSet->n; i++){
+    NodePtr ptr;
+    if( vlogPtrDecode(pSet->a[i].pVal, pSet->a[i].nVal, &ptr)==VLOG_OK
+     && ptr.gen==pChild->gen ){
+      return i;
+    }
+  }
+  return -1;
+}
+
 /*
 ** Split pNode (apPath[iLevelIdx]) in two: the upper half moves to a new
 ** right sibling, whose separator goes into the parent (a new root when
@@ -847,6 +861,30 @@ static int nodeSplit(VlogStore *p, Tree *pTree, Node **apPath, int iIdx){
   pRight->pParent = pParent;
   vlogNodeRef(p, pParent);
   firstKey(pRight, &pSep, &nSep);
+  if( iIdx>0 ){
+    /* The first child of a node may hold keys below its separator (a
+    ** lookup for a key below every separator goes to child 0).  If the
+    ** right half now starts at or below that separator, re-key the left
+    ** child's entry with its own first key, which is smaller. */
+    rc = nodeCompact(p, pParent);
+    if( rc ) return rc;
+    if( parentIndex(pParent, pNode)==0 ){
+      Entry *e0 = &pParent->aBset[0].a[0];
+      if( vlogKeyCmp(e0->pKey, (int)e0->nKey, pSep, nSep)>=0 ){
+        u8 aOld[VLOG_MAX_KEY];
+        int nOld = (int)e0->nKey;
+        const u8 *pK;
+        int nK;
+        memcpy(aOld, e0->pKey, nOld);
+        rc = nodeModify(p, pParent, aOld, nOld, 0, 0, ENTRY_WHITEOUT, &bChanged);
+        if( rc ) return rc;
+        firstKey(pNode, &pK, &nK);
+        childPtr(pNode, aVal, &nVal);
+        rc = nodeModify(p, pParent, pK, nK, aVal, nVal, ENTRY_PUT, &bChanged);
+        if( rc ) return rc;
+      }
+    }
+  }
   childPtr(pRight, aVal, &nVal);
   rc = nodeModify(p, pParent, pSep, nSep, aVal, nVal, ENTRY_PUT, &bChanged);
   if( rc ) return rc;
@@ -860,20 +898,6 @@ static int nodeSplit(VlogStore *p, Tree *pTree, Node **apPath, int iIdx){
     }
   }
   return rc;
-}
-
-/* Find the index in parent pParent of the entry pointing at pChild. */
-static int parentIndex(Node *pParent, Node *pChild){
-  Bset *pSet = &pParent->aBset[0];
-  int i;
-  for(i=0; i<pSet->n; i++){
-    NodePtr ptr;
-    if( vlogPtrDecode(pSet->a[i].pVal, pSet->a[i].nVal, &ptr)==VLOG_OK
-     && ptr.gen==pChild->gen ){
-      return i;
-    }
-  }
-  return -1;
 }
 
 /* Remove pNode from its tree: its region is released at the next
@@ -977,10 +1001,7 @@ static int nodeMerge(VlogStore *p, Tree *pTree, Node **apPath, int iIdx){
     vlogNodeMarkDirty(p, pLeft);
     rc = nodeModify(p, pParent, aKey, nKey, 0, 0, ENTRY_WHITEOUT, &bChanged);
   }
-  if( rc==VLOG_OK ){
-    pRight->aBset[0].n = 0;
-    nodeKill(p, pRight);
-  }
+  if( rc==VLOG_OK ) nodeKill(p, pRight);
   vlogNodeUnref(p, pLeft);
   vlogNodeUnref(p, pRight);
   if( rc ) return rc;

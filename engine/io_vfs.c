@@ -77,14 +77,33 @@ static int vfsClose(VlogFile *pFile){
   return rc;
 }
 
+/* SQLite's VFSes are made for pages: the unix VFS, for one, takes at most
+** 128 KiB per call.  Larger requests go in chunks of VFS_CHUNK. */
+#define VFS_CHUNK 65536
+
 static int vfsRead(VlogFile *pFile, int64_t iOff, void *pBuf, int nBuf){
   VfsFile *p = (VfsFile*)pFile;
-  return p->pReal->pMethods->xRead(p->pReal, pBuf, nBuf, iOff);
+  int rc = SQLITE_OK;
+  int i;
+  for(i=0; rc==SQLITE_OK && i<nBuf; i+=VFS_CHUNK){
+    int n = nBuf-i < VFS_CHUNK ? nBuf-i : VFS_CHUNK;
+    rc = p->pReal->pMethods->xRead(p->pReal, (char*)pBuf+i, n, iOff+i);
+    if( rc==SQLITE_IOERR_SHORT_READ && i+n<nBuf ){
+      memset((char*)pBuf+i+n, 0, nBuf-i-n);
+    }
+  }
+  return rc;
 }
 
 static int vfsWrite(VlogFile *pFile, int64_t iOff, const void *pBuf, int nBuf){
   VfsFile *p = (VfsFile*)pFile;
-  return p->pReal->pMethods->xWrite(p->pReal, pBuf, nBuf, iOff);
+  int rc = SQLITE_OK;
+  int i;
+  for(i=0; rc==SQLITE_OK && i<nBuf; i+=VFS_CHUNK){
+    int n = nBuf-i < VFS_CHUNK ? nBuf-i : VFS_CHUNK;
+    rc = p->pReal->pMethods->xWrite(p->pReal, (const char*)pBuf+i, n, iOff+i);
+  }
+  return rc;
 }
 
 static int vfsSync(VlogFile *pFile){

@@ -18,10 +18,85 @@
 **   vlog_init DB      call sqlite3_vlog_init() on connection DB directly, as
 **                     an application linking libvlog.a may; returns the
 **                     result code's name and the message, if any
+**
+**   vlog_store open NAME PATH ?OPTIONS?
+**                     open the engine store in file PATH (engine/engine.h)
+**                     and create the Tcl command NAME bound to it.  The
+**                     store's I/O goes through vlogEnvVfs() over the SQLite
+**                     VFS named by -vfs (default: the default VFS), so that
+**                     SQLite's fault injection and its crash VFS reach the
+**                     engine.  OPTIONS (the VlogConfig fields; an option not
+**                     given keeps vlogConfigDefault()'s value):
+**                       -vfs VFSNAME        parent VFS
+**                       -create 0|1         bCreate (default here: 1)
+**                       -readonly 0|1       bReadOnly
+**                       -bucketsize N       nBucketSize (new stores)
+**                       -nodesize N         nNodeSize (new stores)
+**                       -cachesize N        nCacheSize, bytes
+**                       -autocheckpoint N   nAutoCheckpoint, bytes
+**                       -sync off|normal|full   eSync
+**                       -busytimeout MS     nBusyTimeout
+**                     Returns NAME.  On failure no command is created and
+**                     the error is "CODENAME message".
+**
+** Store commands (NAME SUBCOMMAND ...).  Every engine error is a Tcl error
+** whose message is "CODENAME message": vlogErrName(rc), a space and
+** vlogStoreErrMsg(), e.g. "VLOG_BUSY database is locked".  TREE is a tree
+** id (0 to 4294967295; users' trees start at 16).  KEY and VALUE are byte
+** arrays (Tcl_GetByteArrayFromObj): binary data round-trips, and ordinary
+** strings of characters up to \xff convert byte for byte.
+**   NAME close                  close the cursors, then the store; frees
+**                               the VlogEnv.  An error from vlogStoreClose()
+**                               is reported as "CODENAME" (the handle is
+**                               gone either way)
+**   NAME begin ?read|write?     vlogBegin(); the default is write
+**   NAME commit                 vlogCommit()
+**   NAME rollback               vlogRollback()
+**   NAME savepoint N            vlogSavepoint(N)
+**   NAME rollback_to N          vlogRollbackTo(N)
+**   NAME release N              vlogRelease(N)
+**   NAME txnstate               vlogTxnState(): 0 none, 1 read, 2 write
+**   NAME put TREE KEY VALUE     vlogPut()
+**   NAME delete TREE KEY        vlogDelete()
+**   NAME get TREE KEY           vlogGet(): {} when the key is absent, else
+**                               a one-element list {VALUE}, so that an
+**                               empty value ({{}}) differs from no value
+**   NAME treedrop TREE          vlogTreeDrop()
+**   NAME checkpoint             vlogCheckpoint()
+**   NAME verify                 vlogVerify(): the report.  When the store
+**                               fails verification the error is "CODENAME
+**                               message" followed by a newline and the
+**                               report, if there is one
+**   NAME info                   vlogStoreInfo(): the text
+**   NAME maxvalue               vlogStoreMaxValue(): largest value, bytes
+**   NAME setsync off|normal|full      vlogStoreSetSync()
+**   NAME setcachesize N               vlogStoreSetCacheSize()
+**   NAME setautocheckpoint N          vlogStoreSetAutoCheckpoint()
+**   NAME cursor NAME2 TREE      vlogCursorOpen(): creates the cursor
+**                               command NAME2; returns NAME2.  Closing the
+**                               store closes (and deletes) its cursors.
+**
+** Cursor commands (NAME2 SUBCOMMAND ...):
+**   NAME2 bounds LO LOOPEN HI HIOPEN
+**                               vlogCursorBounds().  LO and HI are lists:
+**                               the empty list {} means no bound, a list
+**                               of one element {KEY} a bound at KEY (so
+**                               [list $k] for a key held in a variable).
+**                               LOOPEN/HIOPEN: 1 excludes the bound key
+**   NAME2 seek KEY eq|ge|le|gt|lt     vlogCursorSeek(); returns valid
+**   NAME2 first | last | next | prev  move; each returns valid (0 or 1)
+**   NAME2 valid                 vlogCursorValid(): 0 or 1
+**   NAME2 key                   vlogCursorKey(): the key (byte array)
+**   NAME2 value                 vlogCursorValue(): the value (byte array)
+**   NAME2 close                 vlogCursorClose(); deletes NAME2
+** A move that finds nothing (VLOG_NOTFOUND from the engine, or an invalid
+** cursor) is not an error: it returns 0.
 */
 #include <tcl.h>
+#include <string.h>
 #include "sqlite3.h"
 #include "vlog.h"
+#include "engine.h"
 
 /* From SQLite's src/test1.c: the sqlite3* behind a Tcl database command. */
 extern int getDbPointer(Tcl_Interp *interp, const char *zA, sqlite3 **ppDb);
@@ -56,12 +131,580 @@ static int vlogInitCmd(
   return TCL_OK;
 }
 
+/*************************************************************************
+** vlog_store and the store and cursor commands it creates.
+*/
+typedef struct TclStore TclStore;
+typedef struct TclCursor TclCursor;
+
+/* One store command.  Allocated with ckalloc(), never with sqlite3_malloc(),
+** so that OOM injection aimed at the engine does not hit the test glue. */
+struct TclStore {
+  Tcl_Interp *interp;
+  Tcl_Command token;           /* The store's Tcl command */
+  VlogStore *pStore;           /* 0 once closed */
+  VlogEnv *pEnv;               /* From vlogEnvVfs(); freed after close */
+  TclCursor *pCsr;             /* Open cursors of this store */
+};
+
+/* One cursor command; linked into its store's list. */
+struct TclCursor {
+  Tcl_Command token;
+  VlogCursor *pCsr;            /* 0 once closed */
+  TclStore *pStore;
+  TclCursor *pNext;
+};
+
+/* An empty key or bound still needs a non-null pointer. */
+static const unsigned char aEmpty[1] = {0};
+
+/*
+** Leave "CODENAME message" in the interpreter and return TCL_ERROR.  pStore
+** may be 0 (no message then beyond the code's name).
+*/
+static int vlogTclError(Tcl_Interp *interp, VlogStore *pStore, int rc){
+  const char *zMsg = pStore ? vlogStoreErrMsg(pStore) : 0;
+  Tcl_Obj *pRes = Tcl_NewStringObj(vlogErrName(rc), -1);
+  if( zMsg && zMsg[0] ){
+    Tcl_AppendStringsToObj(pRes, " ", zMsg, (char*)0);
+  }
+  Tcl_SetObjResult(interp, pRes);
+  return TCL_ERROR;
+}
+
+/* The bytes of a Tcl object as a key or value. */
+static const unsigned char *vlogTclBytes(Tcl_Obj *pObj, int *pn){
+  const unsigned char *a = Tcl_GetByteArrayFromObj(pObj, pn);
+  return a ? a : aEmpty;
+}
+
+/* Parse a tree id (0 to 2^32-1). */
+static int vlogTclTree(Tcl_Interp *interp, Tcl_Obj *pObj, uint32_t *piTree){
+  Tcl_WideInt w;
+  if( Tcl_GetWideIntFromObj(interp, pObj, &w) ) return TCL_ERROR;
+  if( w<0 || w>(Tcl_WideInt)0xffffffff ){
+    Tcl_AppendResult(interp, "tree id out of range: ", Tcl_GetString(pObj), (char*)0);
+    return TCL_ERROR;
+  }
+  *piTree = (uint32_t)w;
+  return TCL_OK;
+}
+
+/* Parse off|normal|full. */
+static int vlogTclSync(Tcl_Interp *interp, Tcl_Obj *pObj, int *peSync){
+  static const char *azSync[] = { "off", "normal", "full", 0 };
+  static const int aeSync[] = { VLOG_SYNC_OFF, VLOG_SYNC_NORMAL, VLOG_SYNC_FULL };
+  int i;
+  if( Tcl_GetIndexFromObj(interp, pObj, azSync, "sync level", 0, &i) ){
+    return TCL_ERROR;
+  }
+  *peSync = aeSync[i];
+  return TCL_OK;
+}
+
+/* Close cursor p (if still open) and unlink it from its store. */
+static void csrUnlink(TclCursor *p){
+  TclCursor **pp;
+  if( p->pCsr ){
+    vlogCursorClose(p->pCsr);
+    p->pCsr = 0;
+  }
+  if( p->pStore ){
+    for(pp=&p->pStore->pCsr; *pp; pp=&(*pp)->pNext){
+      if( *pp==p ){ *pp = p->pNext; break; }
+    }
+    p->pStore = 0;
+  }
+}
+
+/* Tcl_CmdDeleteProc of a cursor command. */
+static void csrDel(ClientData cd){
+  TclCursor *p = (TclCursor*)cd;
+  csrUnlink(p);
+  ckfree((char*)p);
+}
+
+/*
+** Result of a move: VLOG_OK and VLOG_NOTFOUND answer with the cursor's
+** validity; anything else is an error.
+*/
+static int csrMoved(Tcl_Interp *interp, TclCursor *p, int rc){
+  if( rc!=VLOG_OK && rc!=VLOG_NOTFOUND ){
+    return vlogTclError(interp, p->pStore->pStore, rc);
+  }
+  Tcl_SetObjResult(interp, Tcl_NewIntObj(vlogCursorValid(p->pCsr) ? 1 : 0));
+  return TCL_OK;
+}
+
+/* A bound argument: {} no bound, {KEY} a bound. */
+static int csrBound(
+  Tcl_Interp *interp,
+  Tcl_Obj *pObj,
+  const unsigned char **pa,
+  int *pn
+){
+  int nElem = 0;
+  Tcl_Obj *pKey = 0;
+  if( Tcl_ListObjLength(interp, pObj, &nElem) ) return TCL_ERROR;
+  if( nElem>1 ){
+    Tcl_AppendResult(interp, "a bound is {} (none) or a list of one key, not: ",
+        Tcl_GetString(pObj), (char*)0);
+    return TCL_ERROR;
+  }
+  *pa = 0;
+  *pn = 0;
+  if( nElem==1 ){
+    Tcl_ListObjIndex(interp, pObj, 0, &pKey);
+    *pa = vlogTclBytes(pKey, pn);
+  }
+  return TCL_OK;
+}
+
+/* The cursor command: NAME2 SUBCOMMAND ... */
+static int csrCmd(
+  ClientData cd,
+  Tcl_Interp *interp,
+  int objc,
+  Tcl_Obj *const objv[]
+){
+  TclCursor *p = (TclCursor*)cd;
+  static const struct CsrSub {
+    const char *zName;
+    int nArg;
+    const char *zUsage;
+  } aSub[] = {
+    { "bounds", 4, "LO LOOPEN HI HIOPEN" },   /* 0 */
+    { "seek",   2, "KEY eq|ge|le|gt|lt" },    /* 1 */
+    { "first",  0, "" },                      /* 2 */
+    { "last",   0, "" },                      /* 3 */
+    { "next",   0, "" },                      /* 4 */
+    { "prev",   0, "" },                      /* 5 */
+    { "valid",  0, "" },                      /* 6 */
+    { "key",    0, "" },                      /* 7 */
+    { "value",  0, "" },                      /* 8 */
+    { "close",  0, "" },                      /* 9 */
+    { 0, 0, 0 }
+  };
+  int iSub;
+  int rc;
+
+  if( objc<2 ){
+    Tcl_WrongNumArgs(interp, 1, objv, "SUBCOMMAND ...");
+    return TCL_ERROR;
+  }
+  if( Tcl_GetIndexFromObjStruct(interp, objv[1], aSub, sizeof(aSub[0]),
+                                "subcommand", 0, &iSub) ){
+    return TCL_ERROR;
+  }
+  if( objc!=aSub[iSub].nArg+2 ){
+    Tcl_WrongNumArgs(interp, 2, objv, aSub[iSub].zUsage);
+    return TCL_ERROR;
+  }
+  if( p->pCsr==0 ){
+    Tcl_AppendResult(interp, "cursor is closed", (char*)0);
+    return TCL_ERROR;
+  }
+
+  switch( iSub ){
+    case 0: {                                        /* bounds */
+      const unsigned char *aLo, *aHi;
+      int nLo, nHi, bLoOpen, bHiOpen;
+      if( csrBound(interp, objv[2], &aLo, &nLo)
+       || Tcl_GetBooleanFromObj(interp, objv[3], &bLoOpen)
+       || csrBound(interp, objv[4], &aHi, &nHi)
+       || Tcl_GetBooleanFromObj(interp, objv[5], &bHiOpen)
+      ){
+        return TCL_ERROR;
+      }
+      rc = vlogCursorBounds(p->pCsr, aLo, nLo, bLoOpen, aHi, nHi, bHiOpen);
+      if( rc!=VLOG_OK ) return vlogTclError(interp, p->pStore->pStore, rc);
+      return TCL_OK;
+    }
+    case 1: {                                        /* seek */
+      static const char *azOp[] = { "eq", "ge", "le", "gt", "lt", 0 };
+      static const int aeOp[] = {
+        VLOG_SEEK_EQ, VLOG_SEEK_GE, VLOG_SEEK_LE, VLOG_SEEK_GT, VLOG_SEEK_LT
+      };
+      int iOp, nKey;
+      const unsigned char *aKey;
+      if( Tcl_GetIndexFromObj(interp, objv[3], azOp, "seek op", 0, &iOp) ){
+        return TCL_ERROR;
+      }
+      aKey = vlogTclBytes(objv[2], &nKey);
+      rc = vlogCursorSeek(p->pCsr, aKey, nKey, aeOp[iOp]);
+      return csrMoved(interp, p, rc);
+    }
+    case 2: return csrMoved(interp, p, vlogCursorFirst(p->pCsr));
+    case 3: return csrMoved(interp, p, vlogCursorLast(p->pCsr));
+    case 4: return csrMoved(interp, p, vlogCursorNext(p->pCsr));
+    case 5: return csrMoved(interp, p, vlogCursorPrev(p->pCsr));
+    case 6:                                          /* valid */
+      Tcl_SetObjResult(interp, Tcl_NewIntObj(vlogCursorValid(p->pCsr) ? 1 : 0));
+      return TCL_OK;
+    case 7:                                          /* key */
+    case 8: {                                        /* value */
+      const void *a = 0;
+      int n = 0;
+      rc = iSub==7 ? vlogCursorKey(p->pCsr, &a, &n)
+                   : vlogCursorValue(p->pCsr, &a, &n);
+      if( rc!=VLOG_OK ) return vlogTclError(interp, p->pStore->pStore, rc);
+      Tcl_SetObjResult(interp, Tcl_NewByteArrayObj(a ? a : aEmpty, n));
+      return TCL_OK;
+    }
+    default: {                                       /* close */
+      VlogCursor *pCsr = p->pCsr;
+      p->pCsr = 0;
+      rc = vlogCursorClose(pCsr);
+      Tcl_DeleteCommandFromToken(interp, p->token);
+      if( rc!=VLOG_OK ){
+        Tcl_SetObjResult(interp, Tcl_NewStringObj(vlogErrName(rc), -1));
+        return TCL_ERROR;
+      }
+      return TCL_OK;
+    }
+  }
+}
+
+/* Close the store's cursors, then the store, then its env. */
+static int storeCloseAll(TclStore *p){
+  int rc = VLOG_OK;
+  while( p->pCsr ){
+    TclCursor *pCsr = p->pCsr;
+    csrUnlink(pCsr);           /* closes it and takes it off the list */
+    Tcl_DeleteCommandFromToken(p->interp, pCsr->token);
+  }
+  if( p->pStore ){
+    rc = vlogStoreClose(p->pStore);
+    p->pStore = 0;
+  }
+  if( p->pEnv ){
+    vlogEnvVfsFree(p->pEnv);
+    p->pEnv = 0;
+  }
+  return rc;
+}
+
+/* Tcl_CmdDeleteProc of a store command. */
+static void storeDel(ClientData cd){
+  TclStore *p = (TclStore*)cd;
+  storeCloseAll(p);
+  ckfree((char*)p);
+}
+
+/* Turn a result code into TCL_OK or a "CODENAME message" error. */
+static int storeRc(Tcl_Interp *interp, TclStore *p, int rc){
+  if( rc!=VLOG_OK ) return vlogTclError(interp, p->pStore, rc);
+  return TCL_OK;
+}
+
+/* The store command: NAME SUBCOMMAND ... */
+static int storeCmd(
+  ClientData cd,
+  Tcl_Interp *interp,
+  int objc,
+  Tcl_Obj *const objv[]
+){
+  TclStore *p = (TclStore*)cd;
+  enum {
+    S_CLOSE, S_BEGIN, S_COMMIT, S_ROLLBACK, S_SAVEPOINT, S_ROLLBACK_TO,
+    S_RELEASE, S_TXNSTATE, S_PUT, S_DELETE, S_GET, S_TREEDROP, S_CHECKPOINT,
+    S_VERIFY, S_INFO, S_MAXVALUE, S_SETSYNC, S_SETCACHESIZE,
+    S_SETAUTOCHECKPOINT, S_CURSOR
+  };
+  static const struct StoreSub {
+    const char *zName;
+    int nMinArg, nMaxArg;
+    const char *zUsage;
+  } aSub[] = {
+    { "close",             0, 0, "" },
+    { "begin",             0, 1, "?read|write?" },
+    { "commit",            0, 0, "" },
+    { "rollback",          0, 0, "" },
+    { "savepoint",         1, 1, "N" },
+    { "rollback_to",       1, 1, "N" },
+    { "release",           1, 1, "N" },
+    { "txnstate",          0, 0, "" },
+    { "put",               3, 3, "TREE KEY VALUE" },
+    { "delete",            2, 2, "TREE KEY" },
+    { "get",               2, 2, "TREE KEY" },
+    { "treedrop",          1, 1, "TREE" },
+    { "checkpoint",        0, 0, "" },
+    { "verify",            0, 0, "" },
+    { "info",              0, 0, "" },
+    { "maxvalue",          0, 0, "" },
+    { "setsync",           1, 1, "off|normal|full" },
+    { "setcachesize",      1, 1, "N" },
+    { "setautocheckpoint", 1, 1, "N" },
+    { "cursor",            2, 2, "NAME TREE" },
+    { 0, 0, 0, 0 }
+  };
+  int iSub;
+  int rc = VLOG_OK;
+  uint32_t iTree = 0;
+  int iArg = 0;
+  Tcl_WideInt wArg = 0;
+  const unsigned char *aKey = 0;
+  int nKey = 0;
+
+  if( objc<2 ){
+    Tcl_WrongNumArgs(interp, 1, objv, "SUBCOMMAND ...");
+    return TCL_ERROR;
+  }
+  if( Tcl_GetIndexFromObjStruct(interp, objv[1], aSub, sizeof(aSub[0]),
+                                "subcommand", 0, &iSub) ){
+    return TCL_ERROR;
+  }
+  if( objc<aSub[iSub].nMinArg+2 || objc>aSub[iSub].nMaxArg+2 ){
+    Tcl_WrongNumArgs(interp, 2, objv, aSub[iSub].zUsage);
+    return TCL_ERROR;
+  }
+  if( p->pStore==0 ){
+    Tcl_AppendResult(interp, "store is closed", (char*)0);
+    return TCL_ERROR;
+  }
+
+  /* Arguments shared by several subcommands. */
+  switch( iSub ){
+    case S_PUT: case S_DELETE: case S_GET: case S_TREEDROP:
+      if( vlogTclTree(interp, objv[2], &iTree) ) return TCL_ERROR;
+      if( iSub!=S_TREEDROP ) aKey = vlogTclBytes(objv[3], &nKey);
+      break;
+    case S_CURSOR:
+      if( vlogTclTree(interp, objv[3], &iTree) ) return TCL_ERROR;
+      break;
+    case S_SAVEPOINT: case S_ROLLBACK_TO: case S_RELEASE:
+      if( Tcl_GetIntFromObj(interp, objv[2], &iArg) ) return TCL_ERROR;
+      break;
+    case S_SETCACHESIZE: case S_SETAUTOCHECKPOINT:
+      if( Tcl_GetWideIntFromObj(interp, objv[2], &wArg) ) return TCL_ERROR;
+      break;
+  }
+
+  switch( iSub ){
+    case S_CLOSE: {
+      rc = storeCloseAll(p);
+      Tcl_DeleteCommandFromToken(interp, p->token);
+      if( rc!=VLOG_OK ){
+        Tcl_SetObjResult(interp, Tcl_NewStringObj(vlogErrName(rc), -1));
+        return TCL_ERROR;
+      }
+      return TCL_OK;
+    }
+    case S_BEGIN: {
+      static const char *azMode[] = { "read", "write", 0 };
+      int bWrite = 1;
+      if( objc==3 ){
+        if( Tcl_GetIndexFromObj(interp, objv[2], azMode, "mode", 0, &bWrite) ){
+          return TCL_ERROR;
+        }
+      }
+      return storeRc(interp, p, vlogBegin(p->pStore, bWrite));
+    }
+    case S_COMMIT:
+      return storeRc(interp, p, vlogCommit(p->pStore));
+    case S_ROLLBACK:
+      return storeRc(interp, p, vlogRollback(p->pStore));
+    case S_SAVEPOINT:
+      return storeRc(interp, p, vlogSavepoint(p->pStore, iArg));
+    case S_ROLLBACK_TO:
+      return storeRc(interp, p, vlogRollbackTo(p->pStore, iArg));
+    case S_RELEASE:
+      return storeRc(interp, p, vlogRelease(p->pStore, iArg));
+    case S_TXNSTATE:
+      Tcl_SetObjResult(interp, Tcl_NewIntObj(vlogTxnState(p->pStore)));
+      return TCL_OK;
+    case S_PUT: {
+      int nVal = 0;
+      const unsigned char *aVal = vlogTclBytes(objv[4], &nVal);
+      return storeRc(interp, p,
+          vlogPut(p->pStore, iTree, aKey, nKey, aVal, nVal));
+    }
+    case S_DELETE:
+      return storeRc(interp, p, vlogDelete(p->pStore, iTree, aKey, nKey));
+    case S_GET: {
+      const void *aVal = 0;
+      int nVal = 0;
+      Tcl_Obj *pRes = Tcl_NewListObj(0, 0);
+      rc = vlogGet(p->pStore, iTree, aKey, nKey, &aVal, &nVal);
+      if( rc==VLOG_NOTFOUND ){
+        Tcl_SetObjResult(interp, pRes);
+        return TCL_OK;
+      }
+      if( rc!=VLOG_OK ){
+        Tcl_DecrRefCount(pRes);
+        return vlogTclError(interp, p->pStore, rc);
+      }
+      Tcl_ListObjAppendElement(interp, pRes,
+          Tcl_NewByteArrayObj(aVal ? aVal : aEmpty, nVal));
+      Tcl_SetObjResult(interp, pRes);
+      return TCL_OK;
+    }
+    case S_TREEDROP:
+      return storeRc(interp, p, vlogTreeDrop(p->pStore, iTree));
+    case S_CHECKPOINT:
+      return storeRc(interp, p, vlogCheckpoint(p->pStore));
+    case S_VERIFY:
+    case S_INFO: {
+      char *z = 0;
+      VlogEnv *pEnv = vlogStoreEnv(p->pStore);
+      rc = iSub==S_VERIFY ? vlogVerify(p->pStore, &z)
+                          : vlogStoreInfo(p->pStore, &z);
+      if( rc!=VLOG_OK ){
+        vlogTclError(interp, p->pStore, rc);
+        if( z && z[0] ){
+          Tcl_AppendResult(interp, "\n", z, (char*)0);
+        }
+      }else{
+        Tcl_SetObjResult(interp, Tcl_NewStringObj(z ? z : "", -1));
+      }
+      if( z ) vlogFree(pEnv, z);
+      return rc==VLOG_OK ? TCL_OK : TCL_ERROR;
+    }
+    case S_MAXVALUE:
+      Tcl_SetObjResult(interp, Tcl_NewIntObj(vlogStoreMaxValue(p->pStore)));
+      return TCL_OK;
+    case S_SETSYNC: {
+      int eSync;
+      if( vlogTclSync(interp, objv[2], &eSync) ) return TCL_ERROR;
+      return storeRc(interp, p, vlogStoreSetSync(p->pStore, eSync));
+    }
+    case S_SETCACHESIZE:
+      return storeRc(interp, p, vlogStoreSetCacheSize(p->pStore, (int64_t)wArg));
+    case S_SETAUTOCHECKPOINT:
+      return storeRc(interp, p,
+          vlogStoreSetAutoCheckpoint(p->pStore, (int64_t)wArg));
+    default: {                                       /* cursor */
+      const char *zName = Tcl_GetString(objv[2]);
+      VlogCursor *pCsr = 0;
+      TclCursor *pNew;
+      rc = vlogCursorOpen(p->pStore, iTree, &pCsr);
+      if( rc!=VLOG_OK ){
+        if( pCsr ) vlogCursorClose(pCsr);
+        return vlogTclError(interp, p->pStore, rc);
+      }
+      pNew = (TclCursor*)ckalloc(sizeof(TclCursor));
+      memset(pNew, 0, sizeof(TclCursor));
+      pNew->pCsr = pCsr;
+      pNew->pStore = p;
+      pNew->pNext = p->pCsr;
+      p->pCsr = pNew;
+      pNew->token = Tcl_CreateObjCommand(interp, zName, csrCmd, pNew, csrDel);
+      Tcl_SetObjResult(interp, objv[2]);
+      return TCL_OK;
+    }
+  }
+}
+
+/*
+** vlog_store open NAME PATH ?OPTIONS?
+*/
+static int vlogStoreCmd(
+  ClientData cd,
+  Tcl_Interp *interp,
+  int objc,
+  Tcl_Obj *const objv[]
+){
+  static const char *azOpt[] = {
+    "-vfs", "-create", "-readonly", "-bucketsize", "-nodesize",
+    "-cachesize", "-autocheckpoint", "-sync", "-busytimeout", 0
+  };
+  enum { O_VFS, O_CREATE, O_READONLY, O_BUCKETSIZE, O_NODESIZE,
+         O_CACHESIZE, O_AUTOCHECKPOINT, O_SYNC, O_BUSYTIMEOUT };
+  VlogConfig cfg;
+  const char *zVfs = 0;
+  sqlite3_vfs *pVfs;
+  VlogEnv *pEnv;
+  VlogStore *pStore = 0;
+  TclStore *p;
+  int i, rc;
+  (void)cd;
+
+  if( objc<4 || (objc%2)!=0 ){
+    Tcl_WrongNumArgs(interp, 1, objv, "open NAME PATH ?-option value ...?");
+    return TCL_ERROR;
+  }
+  if( strcmp(Tcl_GetString(objv[1]), "open")!=0 ){
+    Tcl_AppendResult(interp, "bad subcommand \"", Tcl_GetString(objv[1]),
+        "\": must be open", (char*)0);
+    return TCL_ERROR;
+  }
+  vlogConfigDefault(&cfg);
+  cfg.bCreate = 1;
+  for(i=4; i<objc; i+=2){
+    int iOpt, iVal;
+    Tcl_WideInt w;
+    if( Tcl_GetIndexFromObj(interp, objv[i], azOpt, "option", 0, &iOpt) ){
+      return TCL_ERROR;
+    }
+    switch( iOpt ){
+      case O_VFS:
+        zVfs = Tcl_GetString(objv[i+1]);
+        if( zVfs[0]==0 ) zVfs = 0;
+        break;
+      case O_CREATE:
+      case O_READONLY:
+        if( Tcl_GetBooleanFromObj(interp, objv[i+1], &iVal) ) return TCL_ERROR;
+        if( iOpt==O_CREATE ) cfg.bCreate = iVal; else cfg.bReadOnly = iVal;
+        break;
+      case O_BUCKETSIZE:
+      case O_NODESIZE:
+      case O_BUSYTIMEOUT:
+        if( Tcl_GetIntFromObj(interp, objv[i+1], &iVal) ) return TCL_ERROR;
+        if( iOpt==O_BUCKETSIZE ) cfg.nBucketSize = iVal;
+        else if( iOpt==O_NODESIZE ) cfg.nNodeSize = iVal;
+        else cfg.nBusyTimeout = iVal;
+        break;
+      case O_CACHESIZE:
+      case O_AUTOCHECKPOINT:
+        if( Tcl_GetWideIntFromObj(interp, objv[i+1], &w) ) return TCL_ERROR;
+        if( iOpt==O_CACHESIZE ) cfg.nCacheSize = w; else cfg.nAutoCheckpoint = w;
+        break;
+      default:                                       /* -sync */
+        if( vlogTclSync(interp, objv[i+1], &cfg.eSync) ) return TCL_ERROR;
+        break;
+    }
+  }
+
+  pVfs = sqlite3_vfs_find(zVfs);
+  if( pVfs==0 ){
+    Tcl_AppendResult(interp, "no such vfs: ", zVfs ? zVfs : "(default)", (char*)0);
+    return TCL_ERROR;
+  }
+  pEnv = vlogEnvVfs((void*)pVfs);
+  if( pEnv==0 ){
+    Tcl_SetObjResult(interp, Tcl_NewStringObj("VLOG_NOMEM out of memory", -1));
+    return TCL_ERROR;
+  }
+  rc = vlogStoreOpen(pEnv, Tcl_GetString(objv[3]), &cfg, &pStore);
+  if( rc!=VLOG_OK ){
+    if( pStore ){
+      vlogTclError(interp, pStore, rc);
+      vlogStoreClose(pStore);
+    }else{
+      vlogTclError(interp, 0, rc);
+    }
+    vlogEnvVfsFree(pEnv);
+    return TCL_ERROR;
+  }
+
+  p = (TclStore*)ckalloc(sizeof(TclStore));
+  memset(p, 0, sizeof(TclStore));
+  p->interp = interp;
+  p->pStore = pStore;
+  p->pEnv = pEnv;
+  p->token = Tcl_CreateObjCommand(interp, Tcl_GetString(objv[2]),
+                                  storeCmd, p, storeDel);
+  Tcl_SetObjResult(interp, objv[2]);
+  return TCL_OK;
+}
+
 static int Vlogtest_Init(Tcl_Interp *interp){
   static const struct {
     const char *zName;
     Tcl_ObjCmdProc *xProc;
   } aCmd[] = {
-    { "vlog_init", vlogInitCmd },
+    { "vlog_init",  vlogInitCmd },
+    { "vlog_store", vlogStoreCmd },
   };
   int i;
   for(i=0; i<(int)(sizeof(aCmd)/sizeof(aCmd[0])); i++){

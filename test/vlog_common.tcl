@@ -52,3 +52,52 @@ proc vlog_exec {args} {
   }
   return [list 0 $out]
 }
+
+#-------------------------------------------------------------------------
+# Helpers for the engine's Tcl commands (vlog_store, test/test_vlog.c).
+
+# vlog_catch SCRIPT: run SCRIPT in the caller's scope.  Returns {0 RESULT},
+# or {1 CODENAME} for an error "CODENAME message" (the engine's code only,
+# so that tests do not depend on the wording of messages).
+proc vlog_catch {script} {
+  set rc [catch { uplevel 1 $script } msg]
+  if {$rc} { return [list 1 [lindex [split $msg " "] 0]] }
+  list 0 $msg
+}
+
+# vlog_walk CSR DIR: from the cursor's position, the keys in direction DIR
+# (next or prev) while the cursor is valid.
+proc vlog_walk {csr dir} {
+  set res [list]
+  while {[$csr valid]} {
+    lappend res [$csr key]
+    $csr $dir
+  }
+  set res
+}
+
+# vlog_keys STORE TREE ?DIR? ?LO LOOPEN HI HIOPEN?: every key of TREE within
+# the bounds (as for "CSR bounds": {} or {KEY}), in order (DIR next) or in
+# reverse order (DIR prev), through a cursor.
+proc vlog_keys {store tree {dir next} {lo {}} {loopen 0} {hi {}} {hiopen 0}} {
+  set csr [$store cursor vlog_keys_csr $tree]
+  $csr bounds $lo $loopen $hi $hiopen
+  if {$dir eq "next"} { $csr first } else { $csr last }
+  set res [vlog_walk $csr $dir]
+  $csr close
+  set res
+}
+
+# vlog_dump STORE TREE: every key and value of TREE, in key order, as a
+# flat list {KEY VALUE KEY VALUE ...}.
+proc vlog_dump {store tree} {
+  set csr [$store cursor vlog_dump_csr $tree]
+  set res [list]
+  $csr first
+  while {[$csr valid]} {
+    lappend res [$csr key] [$csr value]
+    $csr next
+  }
+  $csr close
+  set res
+}
