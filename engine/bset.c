@@ -35,22 +35,34 @@ int vlogKeyCmp(const u8 *a, int na, const u8 *b, int nb){
   return c ? c : na - nb;
 }
 
+u64 vlogKeyPrefix(const u8 *a, int n){
+  u64 v = 0;
+  int i;
+  for(i=0; i<8; i++) v = (v<<8) | (i<n ? a[i] : 0);
+  return v;
+}
+
+/* Compare entry e with the key whose prefix is iPrefix. */
+int vlogEntryCmp(const Entry *e, u64 iPrefix, const u8 *pKey, int nKey){
+  if( e->iPrefix!=iPrefix ) return e->iPrefix<iPrefix ? -1 : 1;
+  return vlogKeyCmp(e->pKey, (int)e->nKey, pKey, nKey);
+}
+
 /* Position of the first entry >= key in pSet (0..n); returns 1 when that
 ** entry equals the key. */
 int vlogBsetSearch(const Bset *pSet, const u8 *pKey, int nKey, int *piPos){
   int lo = 0, hi = pSet->n;
+  u64 iPrefix = vlogKeyPrefix(pKey, nKey);
   while( lo<hi ){
     int mid = (lo+hi)/2;
-    const Entry *e = &pSet->a[mid];
-    if( vlogKeyCmp(e->pKey, (int)e->nKey, pKey, nKey)<0 ){
+    if( vlogEntryCmp(&pSet->a[mid], iPrefix, pKey, nKey)<0 ){
       lo = mid+1;
     }else{
       hi = mid;
     }
   }
   *piPos = lo;
-  return lo<pSet->n
-      && vlogKeyCmp(pSet->a[lo].pKey, (int)pSet->a[lo].nKey, pKey, nKey)==0;
+  return lo<pSet->n && vlogEntryCmp(&pSet->a[lo], iPrefix, pKey, nKey)==0;
 }
 
 /* Upper bound of an entry's packed size (no prefix shared). */
@@ -173,6 +185,7 @@ static int bsetDecode(VlogStore *p, Bset *pSet, const u8 *a, int n, int nEntry,
         memcpy(&pOut[nShared], z, nSuffix);
         e->pKey = pOut;
         e->nKey = (u32)(nShared+nSuffix);
+        e->iPrefix = vlogKeyPrefix(e->pKey, (int)e->nKey);
         pOut += e->nKey;
         if( i>0 && vlogKeyCmp(aE[i-1].pKey, aE[i-1].nKey, e->pKey, e->nKey)>=0 ){
           goto corrupt;

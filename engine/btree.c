@@ -111,11 +111,14 @@ void vlogNodeUnref(VlogStore *p, Node *pNode){
   }
 }
 
+/* The live node of generation gen in the cache.  Dead nodes (merged away,
+** kept until their last reference goes) stay in the table, so that a
+** cache drop frees them too, but are never found. */
 static Node *hashFind(VlogStore *p, u64 gen){
   Node *pNode;
   if( p->nHash==0 ) return 0;
   for(pNode=p->apHash[gen & (p->nHash-1)]; pNode; pNode=pNode->pHashNext){
-    if( pNode->gen==gen ) return pNode;
+    if( pNode->gen==gen && !pNode->bDead ) return pNode;
   }
   return 0;
 }
@@ -482,6 +485,7 @@ static int entryMake(VlogStore *p, Entry *e, const u8 *pKey, int nKey,
   if( nVal ) memcpy(&a[nKey], pVal, nVal);
   e->pKey = a;
   e->nKey = (u32)nKey;
+  e->iPrefix = vlogKeyPrefix(a, nKey);
   e->pVal = &a[nKey];
   e->nVal = (u32)nVal;
   e->eType = (u8)eType;
@@ -908,7 +912,6 @@ static void nodeKill(VlogStore *p, Node *pNode){
   pNode->bDead = 1;
   pNode->bDirty = 0;
   lruRemove(p, pNode);
-  hashRemove(p, pNode);
   p->iModCount++;
 }
 
@@ -1023,6 +1026,7 @@ int vlogBtreeInsert(VlogStore *p, u32 iTree, const u8 *pKey, int nKey,
   int nPath, rc, bChanged = 0;
   Node *pLeaf;
 
+  vlogCursorsSave(p);
   rc = vlogTreeGet(p, iTree, eType==ENTRY_PUT, &pTree);
   if( rc==VLOG_NOTFOUND ) return VLOG_OK;       /* delete from no tree */
   if( rc ) return rc;
@@ -1066,6 +1070,7 @@ int vlogNodeWrite(VlogStore *p, Node *pNode){
              && pNode->aBset[iLast-1].bDisk && !pNode->aBset[iLast].bDisk;
 
   assert( pNode->bDirty && !pNode->bDead );
+  vlogCursorsSave(p);
   if( bAppend ){
     /* the new bset starts on a fresh sector: a torn write cannot reach the
     ** bsets the durable checkpoint reads */

@@ -6,13 +6,14 @@
 **
 ** A cursor holds the path from the root to its leaf (each node pinned, so
 ** that the cache does not evict it) and a position in the leaf's live
-** view (btree.c: the merge of its bsets).  It also keeps a copy of its
-** current key.  Any change to the handle's trees (a write of this handle,
-** or a reload after another handle committed) bumps the handle's
+** view (btree.c: the merge of its bsets).  Its key is read in place.  Any
+** change to the handle's trees (a write of this handle, a checkpoint, or a
+** reload after another handle committed) first asks every cursor to copy
+** its current key (vlogCursorsSave()), then bumps the handle's
 ** modification count; a cursor that sees the count moved re-seeks to its
-** saved key before stepping, so it stays correct across commits and
+** copied key before stepping, so it stays correct across commits and
 ** splits: next returns the smallest key greater than the last one
-** returned, prev the largest smaller one.
+** returned, prev the largest smaller one.  Plain steps copy nothing.
 **
 ** Bounds: keys outside [lo, hi] (each end open or closed, or absent) are
 ** never returned; a cursor stepping past a bound becomes invalid.
@@ -31,7 +32,8 @@ struct VlogCursor {
   int iPos;                    /* position in the leaf's view */
   int bValid;
   u64 iModCount;
-  VlogBuf key;                 /* the current key */
+  int bSaved;                  /* key holds a copy of the current key */
+  VlogBuf key;                 /* the current key, once saved */
   VlogBuf lo, hi;
   int bLo, bHi, bLoOpen, bHiOpen;
 };
@@ -52,8 +54,38 @@ static void pathRelease(VlogCursor *pCsr){
   pCsr->nPath = 0;
 }
 
+/* The entry a positioned cursor is on. */
+static Entry *cursorEntry(VlogCursor *pCsr){
+  Entry *aE;
+  int n;
+  leafEntries(pCsr->apPath[pCsr->nPath-1], &aE, &n);
+  assert( pCsr->iPos>=0 && pCsr->iPos<n );
+  return &aE[pCsr->iPos];
+}
+
+/*
+** The trees are about to change: every positioned cursor copies its key,
+** so that it can find its place again.  A cursor that cannot copy (out of
+** memory) becomes invalid.
+*/
+void vlogCursorsSave(VlogStore *p){
+  VlogCursor *pCsr;
+  for(pCsr=p->pCursors; pCsr; pCsr=pCsr->pNext){
+    if( pCsr->bValid && !pCsr->bSaved && pCsr->nPath>0 ){
+      Entry *e = cursorEntry(pCsr);
+      pCsr->key.n = 0;
+      if( vlogBufAppend(p->pEnv, &pCsr->key, e->pKey, (int)e->nKey) ){
+        pCsr->bValid = 0;
+      }else{
+        pCsr->bSaved = 1;
+      }
+    }
+  }
+}
+
 void vlogCursorsInvalidate(VlogStore *p){
   VlogCursor *pCsr;
+  vlogCursorsSave(p);
   for(pCsr=p->pCursors; pCsr; pCsr=pCsr->pNext) pathRelease(pCsr);
 }
 
@@ -182,9 +214,7 @@ static int settle(VlogCursor *pCsr, int bBack){
       if( (c<0 && bBack) || (c>0 && !bBack) ){
         pCsr->bValid = 0;
       }else if( c==0 ){
-        pCsr->key.n = 0;
-        rc = vlogBufAppend(p->pEnv, &pCsr->key, e->pKey, e->nKey);
-        if( rc ) return vlogSetError(p, rc, 0);
+        pCsr->bSaved = 0;
         pCsr->iModCount = p->iModCount;
         return VLOG_OK;
       }else{
@@ -206,7 +236,7 @@ static int seekInternal(VlogCursor *pCsr, const u8 *pKey, int nKey, int eSeek){
   Tree *pTree;
   Node *pNode;
   Entry *aE;
-  int n, lo, hi, rc, bEq, bBack;
+  int n, lo, rc, bEq, bBack;
 
   pathRelease(pCsr);
   pCsr->bValid = 0;
@@ -246,13 +276,12 @@ static int seekInternal(VlogCursor *pCsr, const u8 *pKey, int nKey, int eSeek){
     pCsr->bValid = 1;
     return settle(pCsr, eSeek==VLOG_SEEK_LE);
   }
-  lo = 0; hi = n;
-  while( lo<hi ){
-    int mid = (lo+hi)/2;
-    if( vlogKeyCmp(aE[mid].pKey, aE[mid].nKey, pKey, nKey)<0 ) lo = mid+1;
-    else hi = mid;
+  {
+    Bset view;
+    view.a = aE;
+    view.n = n;
+    bEq = vlogBsetSearch(&view, pKey, nKey, &lo);
   }
-  bEq = lo<n && vlogKeyCmp(aE[lo].pKey, aE[lo].nKey, pKey, nKey)==0;
   bBack = 0;
   switch( eSeek ){
     case VLOG_SEEK_EQ:
@@ -276,9 +305,9 @@ static int seekInternal(VlogCursor *pCsr, const u8 *pKey, int nKey, int eSeek){
   }
   pCsr->bValid = 1;
   rc = settle(pCsr, bBack);
-  if( rc==VLOG_OK && eSeek==VLOG_SEEK_EQ && pCsr->bValid
-   && vlogKeyCmp(pCsr->key.a, pCsr->key.n, pKey, nKey)!=0 ){
-    pCsr->bValid = 0;
+  if( rc==VLOG_OK && eSeek==VLOG_SEEK_EQ && pCsr->bValid ){
+    Entry *e = cursorEntry(pCsr);
+    if( vlogKeyCmp(e->pKey, (int)e->nKey, pKey, nKey)!=0 ) pCsr->bValid = 0;
   }
   return rc;
 }
@@ -346,6 +375,7 @@ static int step(VlogCursor *pCsr, int bBack){
   if( pCsr->nPath==0 || pCsr->iModCount!=p->iModCount ){
     /* The tree changed since: find our place again by key. */
     VlogBuf saved = pCsr->key;
+    assert( pCsr->bSaved );
     memset(&pCsr->key, 0, sizeof(VlogBuf));
     rc = seekInternal(pCsr, saved.a, saved.n, bBack ? VLOG_SEEK_LT : VLOG_SEEK_GT);
     vlogBufFree(p->pEnv, &saved);
@@ -369,8 +399,14 @@ int vlogCursorKey(VlogCursor *pCsr, const void **ppKey, int *pnKey){
     *pnKey = 0;
     return VLOG_MISUSE;
   }
-  *ppKey = pCsr->key.a;
-  *pnKey = pCsr->key.n;
+  if( pCsr->bSaved ){
+    *ppKey = pCsr->key.a;
+    *pnKey = pCsr->key.n;
+  }else{
+    Entry *e = cursorEntry(pCsr);
+    *ppKey = e->pKey;
+    *pnKey = (int)e->nKey;
+  }
   return VLOG_OK;
 }
 
@@ -381,6 +417,7 @@ int vlogCursorValue(VlogCursor *pCsr, const void **ppVal, int *pnVal){
   if( !pCsr->bValid ) return VLOG_MISUSE;
   if( pCsr->nPath==0 || pCsr->iModCount!=p->iModCount ){
     /* Re-find the entry after a change (it may have been deleted). */
+    assert( pCsr->bSaved );
     const u8 *pVal;
     int nVal, bAuto;
     int rc = callBegin(pCsr, &bAuto);
@@ -392,11 +429,9 @@ int vlogCursorValue(VlogCursor *pCsr, const void **ppVal, int *pnVal){
     }
     return callEnd(pCsr, bAuto, rc);
   }else{
-    Entry *aE;
-    int n;
-    leafEntries(pCsr->apPath[pCsr->nPath-1], &aE, &n);
-    *ppVal = aE[pCsr->iPos].pVal;
-    *pnVal = (int)aE[pCsr->iPos].nVal;
+    Entry *e = cursorEntry(pCsr);
+    *ppVal = e->pVal;
+    *pnVal = (int)e->nVal;
   }
   return VLOG_OK;
 }

@@ -160,8 +160,11 @@ struct Bucket {
   u64 mPending;                /* B-tree: superseded, free after checkpoint */
 };
 
-/* One key of a bset in memory. */
+/* One key of a bset in memory.  iPrefix holds the key's first 8 bytes
+** big-endian (zero-padded), so that most comparisons in a search need not
+** follow pKey: different prefixes order as the keys do. */
 struct Entry {
+  u64 iPrefix;
   u8 *pKey;
   u8 *pVal;                    /* leaf: value; interior: encoded NodePtr */
   u32 nKey;
@@ -271,6 +274,9 @@ struct VlogStore {
   int eTxn;                    /* 0 none, 1 read, 2 write */
   int bAutoTxn;                /* the open txn was started implicitly */
   int bValid;                  /* in-memory state matches the file */
+  int bPoison;                 /* a change failed half-way: the write
+                               ** transaction's trees cannot be trusted;
+                               ** rollback reloads from the file */
   Superblock sb;
   int iSbSlot;                 /* 0 (A) or 1 (B): which copy sb came from */
   Journal jrnl;
@@ -323,6 +329,8 @@ int vlogJournalApplyPayload(VlogStore*, const u8 *a, int n);
 
 /* bset.c: entry comparison, packing and unpacking */
 int vlogKeyCmp(const u8 *a, int na, const u8 *b, int nb);
+u64 vlogKeyPrefix(const u8 *a, int n);
+int vlogEntryCmp(const Entry *e, u64 iPrefix, const u8 *pKey, int nKey);
 int vlogBsetSearch(const Bset*, const u8 *pKey, int nKey, int *piPos);
 int vlogEntrySize(const Entry*);
 int vlogBsetEncode(VlogStore*, Node*, const Entry *a, int n, int iBset, VlogBuf*);
@@ -365,6 +373,7 @@ int vlogCheckpointInternal(VlogStore*);
 
 /* cursor.c */
 void vlogCursorsInvalidate(VlogStore*);
+void vlogCursorsSave(VlogStore*);
 
 #define BE32(a, v) do{ (a)[0]=(u8)((v)>>24); (a)[1]=(u8)((v)>>16); \
                        (a)[2]=(u8)((v)>>8); (a)[3]=(u8)(v); }while(0)

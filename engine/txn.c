@@ -98,6 +98,12 @@ int vlogTxnApply(VlogStore *p, int op, u32 iTree, const u8 *pKey, int nKey,
   }
   rc = vlogBtreeInsert(p, iTree, pKey, nKey, pVal, nVal,
                        op==REC_PUT ? ENTRY_PUT : ENTRY_WHITEOUT);
+  if( rc && bLog ){
+    /* A split or merge may have stopped half-way: the trees in memory are
+    ** no longer a state of the store.  The change is in the logs; only
+    ** a rollback (to a savepoint) can repair this, by reloading. */
+    p->bPoison = 1;
+  }
   return rc;
 }
 
@@ -123,6 +129,10 @@ static int undoTo(VlogStore *p, int iFrom){
 */
 static void txnEnd(VlogStore *p){
   vlogTxnLogClear(p);
+  if( p->bPoison ){
+    p->bValid = 0;
+    p->bPoison = 0;
+  }
   p->eTxn = 0;
   p->bAutoTxn = 0;
   vlogStoreUnlock(p, VLOG_LOCK_NONE);
@@ -159,7 +169,7 @@ int vlogBegin(VlogStore *p, int bWrite){
 
 int vlogRollback(VlogStore *p){
   int rc = VLOG_OK;
-  if( p->eTxn==2 ){
+  if( p->eTxn==2 && !p->bPoison ){
     rc = undoTo(p, 0);
     if( rc ){
       /* Cannot undo in memory: reload from the file next time. */
@@ -173,6 +183,10 @@ int vlogRollback(VlogStore *p){
 int vlogCommit(VlogStore *p){
   int rc = VLOG_OK;
   TxnLog *pLog = &p->log;
+  if( p->bPoison ){
+    return vlogSetError(p, VLOG_ERROR,
+        "cannot commit: a change of this transaction failed; roll back");
+  }
   if( p->eTxn!=2 || (pLog->nRedoRec==0 && p->wbJrnl.n==0) ){
     txnEnd(p);
     return VLOG_OK;
@@ -235,17 +249,66 @@ int vlogSavepoint(VlogStore *p, int iSave){
   return VLOG_OK;
 }
 
+/*
+** Roll back to savepoint iSave by reloading the store from the file (which
+** holds nothing of this transaction) and applying again the redo records
+** logged before the savepoint.  Used when the trees in memory cannot be
+** trusted (bPoison); the logs come out as they were at the savepoint.
+*/
+static int reloadTo(VlogStore *p, int iSave){
+  TxnLog *pLog = &p->log;
+  VlogBuf redo = pLog->redo;
+  int nRedo = pLog->aSaveRedo[iSave-1];
+  int aSaveRedo[MAX_SAVEPOINT], aSaveRedoRec[MAX_SAVEPOINT], aSaveUndo[MAX_SAVEPOINT];
+  int i = 0, rc;
+
+  memcpy(aSaveRedo, pLog->aSaveRedo, sizeof(aSaveRedo));
+  memcpy(aSaveRedoRec, pLog->aSaveRedoRec, sizeof(aSaveRedoRec));
+  memcpy(aSaveUndo, pLog->aSaveUndo, sizeof(aSaveUndo));
+  memset(&pLog->redo, 0, sizeof(VlogBuf));
+  vlogBufFree(p->pEnv, &pLog->undo);
+  vlogFree(p->pEnv, pLog->aUndoOff);
+  pLog->aUndoOff = 0;
+  pLog->nUndo = pLog->nUndoAlloc = 0;
+  pLog->nRedoRec = 0;
+  p->bPoison = 0;
+  p->bValid = 0;
+  rc = vlogStoreRefresh(p);
+  while( rc==VLOG_OK && i<nRedo ){
+    const u8 *a = &redo.a[i];
+    u32 iTree = vlogGet32(&a[1]);
+    u32 nKey = vlogGet32(&a[5]);
+    u32 nVal = vlogGet32(&a[9+nKey]);
+    if( a[0]==REC_WB ){
+      i += 15 + a[14];
+      continue;
+    }
+    rc = vlogTxnApply(p, a[0], iTree, &a[9], (int)nKey, &a[13+nKey], (int)nVal, 1);
+    i += 13 + (int)nKey + (int)nVal;
+  }
+  vlogBufFree(p->pEnv, &redo);
+  memcpy(pLog->aSaveRedo, aSaveRedo, sizeof(aSaveRedo));
+  memcpy(pLog->aSaveRedoRec, aSaveRedoRec, sizeof(aSaveRedoRec));
+  memcpy(pLog->aSaveUndo, aSaveUndo, sizeof(aSaveUndo));
+  if( rc ) p->bPoison = 1;
+  return rc;
+}
+
 int vlogRollbackTo(VlogStore *p, int iSave){
   TxnLog *pLog = &p->log;
   int rc;
   if( iSave<1 || iSave>pLog->nSave || p->eTxn!=2 ){
     return vlogSetError(p, VLOG_MISUSE, "no savepoint %d to roll back to", iSave);
   }
-  rc = undoTo(p, pLog->aSaveUndo[iSave-1]);
-  pLog->redo.n = pLog->aSaveRedo[iSave-1];
-  pLog->nRedoRec = pLog->aSaveRedoRec[iSave-1];
+  if( p->bPoison ){
+    rc = reloadTo(p, iSave);
+  }else{
+    rc = undoTo(p, pLog->aSaveUndo[iSave-1]);
+    pLog->redo.n = pLog->aSaveRedo[iSave-1];
+    pLog->nRedoRec = pLog->aSaveRedoRec[iSave-1];
+    if( rc ) p->bPoison = 1;
+  }
   pLog->nSave = iSave;
-  if( rc ) p->bValid = 0;
   return rc;
 }
 
@@ -290,6 +353,9 @@ static int change(VlogStore *p, int op, u32 iTree, const void *pKey, int nKey,
     rc = vlogBegin(p, 1);
     if( rc ) return rc;
     if( bAuto ) p->bAutoTxn = 1;
+  }else if( p->bPoison ){
+    return vlogSetError(p, VLOG_ERROR,
+        "a change of this transaction failed: roll back (to a savepoint) first");
   }
   rc = vlogTxnApply(p, op, iTree, (const u8*)pKey, nKey, (const u8*)pVal, nVal, 1);
   if( bAuto ){
