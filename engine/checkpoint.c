@@ -14,9 +14,10 @@
 **   3. sync (new nodes are durable before anything points to them);
 **   4. write the superblock to the other slot: sequence + 1, the roots
 **      tree's root, the journal position where the next entry goes; sync;
-**   5. now durable: regions superseded since the last checkpoint are free,
-**      journal buckets before the current one are free, and FREE buckets
-**      at the end of the file are cut off (truncate).
+**   5. now durable: regions superseded before the previous checkpoint are
+**      free (those superseded since stay held for it: store.c), zombies
+**      are free, journal buckets before the current one become zombies,
+**      and FREE buckets at the end of the file are cut off (truncate).
 **
 ** Nodes are written copy-on-write (btree.c), never over bytes the durable
 ** superblock reaches, so a crash anywhere before step 4 completes leaves
@@ -130,14 +131,15 @@ int vlogCheckpointInternal(VlogStore *p){
   p->nCheckpoint++;
 
   /* 5 */
+  vlogRegionsAfterCheckpoint(p);
   iCur = p->jrnl.iOff / p->sb.nBucketSize;
   p->jrnl.iFirstBucket = iCur;
   for(i=1; rc==VLOG_OK && i<p->sb.nBucket; i++){
-    if( p->aBucket[i].eKind==KIND_JOURNAL && i!=iCur ){
-      rc = vlogBucketSetState(p, i, BUCKET_FREE, KIND_NONE);
+    if( p->aBucket[i].eKind==KIND_JOURNAL && i!=iCur
+     && p->aBucket[i].eState!=BUCKET_FREE ){
+      rc = vlogBucketSetState(p, i, BUCKET_ZOMBIE, KIND_JOURNAL);
     }
   }
-  vlogRegionsAfterCheckpoint(p);
   nKeep = p->sb.nBucket;
   while( nKeep>2 && p->aBucket[nKeep-1].eState==BUCKET_FREE ) nKeep--;
   if( rc==VLOG_OK && p->pEnv->xSize(p->pFile, &nFile)==VLOG_OK

@@ -28,13 +28,19 @@
 ** read and applied in order.  The first entry that is not valid (wrong
 ** magic, sequence or checksum) is the tail: replay stops there, cleanly,
 ** and the next commit overwrites it.  A torn tail is normal after a crash.
-** But an entry that has a valid header and a damaged payload, followed by
-** a valid entry whose durable sequence covers it, was once complete and
-** synced: that is corruption (VLOG_CORRUPT, with the entry's sequence and
-** offset), not a tail, and the store does not open.
+** But a damaged entry (bad header or bad payload) followed in its bucket
+** by a valid entry with the next sequence, whose durable sequence covers
+** it, was once complete and synced: that is corruption (VLOG_CORRUPT, with
+** the entry's sequence and offset), not a tail, and the store does not
+** open.  A damaged last entry cannot be told from a torn write: it is
+** taken as the tail.
 **
 ** Readers in other handles use the same replay to catch up with commits
 ** made since their last transaction (vlogStoreRefresh()).
+**
+** A checkpoint does not free the journal buckets before its journal start
+** at once: they become ZOMBIE until the next checkpoint, so that recovery
+** from the older superblock of the pair still finds its journal.
 */
 #include "storeInt.h"
 
@@ -240,6 +246,32 @@ static int readHeader(VlogStore *p, u64 iOff, u64 iSeq, u8 *a){
 }
 
 /*
+** The entry expected at iOff is not there.  A torn tail, normally; but if
+** a valid entry with the next sequence number follows in the same bucket
+** (entries start on sector boundaries), and it was written after the
+** missing one was synced, the missing entry was damaged: corruption.
+*/
+static int laterEntry(VlogStore *p, u64 iOff){
+  u64 iBucketEnd = (iOff / p->sb.nBucketSize + 1) * p->sb.nBucketSize;
+  u64 iNext;
+  u8 aNext[JE_HDR];
+  for(iNext=iOff+JE_ALIGN; iNext+JE_HDR<=iBucketEnd; iNext+=JE_ALIGN){
+    int rc = readHeader(p, iNext, p->jrnl.iSeq+1, aNext);
+    if( rc==VLOG_OK ){
+      if( vlogGet64(&aNext[16])>=p->jrnl.iSeq ){
+        return vlogSetError(p, VLOG_CORRUPT_BKPT,
+            "journal entry %llu at offset %llu is damaged (bad header) although "
+            "later entries were written after it was synced",
+            (unsigned long long)p->jrnl.iSeq, (unsigned long long)iOff);
+      }
+      break;
+    }
+    if( rc!=VLOG_NOTFOUND ) return rc;
+  }
+  return VLOG_OK;
+}
+
+/*
 ** Replay the journal from the handle's journal position to its tail.
 ** bRecover: this is the replay at open, from the checkpoint; journal
 ** buckets off the chain are then freed.
@@ -265,7 +297,12 @@ int vlogJournalReplay(VlogStore *p, int bRecover){
     u64 iOff = p->jrnl.iOff;
     int eType, nPayload;
     rc = readHeader(p, iOff, p->jrnl.iSeq, aHdr);
-    if( rc==VLOG_NOTFOUND ){ rc = VLOG_OK; break; }
+    if( rc==VLOG_NOTFOUND ){
+      /* the tail; at open, make sure it is not damage (a reader catching
+      ** up only meets tails that commits left) */
+      rc = bRecover ? laterEntry(p, iOff) : VLOG_OK;
+      break;
+    }
     if( rc ) break;
     eType = (int)vlogGet32(&aHdr[4]);
     nPayload = (int)vlogGet32(&aHdr[24]);
@@ -346,8 +383,10 @@ int vlogJournalReplay(VlogStore *p, int bRecover){
       if( pB->bChain ){
         rc = vlogBucketSetState(p, i, i==iCur ? BUCKET_OPEN : BUCKET_SEALED,
                                 KIND_JOURNAL);
-      }else if( pB->eKind==KIND_JOURNAL ){
-        rc = vlogBucketSetState(p, i, BUCKET_FREE, KIND_NONE);
+      }else if( pB->eKind==KIND_JOURNAL && pB->eState!=BUCKET_ZOMBIE ){
+        /* Off the chain: the previous checkpoint's journal may still be
+        ** there.  Kept until the next checkpoint. */
+        rc = vlogBucketSetState(p, i, BUCKET_ZOMBIE, KIND_JOURNAL);
       }
     }
   }

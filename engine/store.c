@@ -25,12 +25,20 @@
 **   - ZOMBIE buckets (emptied before the loaded checkpoint) are free.
 ** Corrections go through the write buffer like any state change.
 **
-** Regions.  B-tree nodes live in node-size regions of B-tree buckets.
+** Two checkpoints, either enough.  The superblock pair holds the last two
+** checkpoints, and everything the older one reaches is kept intact until a
+** newer checkpoint replaces it: so if the newest superblock is damaged
+** (torn, or rotted later), the other one, with the journal written since
+** it, still recovers every commit.  Hence:
+**   - a B-tree region superseded by a rewrite (copy-on-write) stays
+**     reserved (mPending) until the next checkpoint, and then (mHeld)
+**     until the one after: only then is it free;
+**   - journal buckets that a checkpoint leaves behind become ZOMBIE, and
+**     are freed by the next checkpoint;
+**   - on open, the regions the other superblock's trees use are held, and
+**     the journal buckets on the chain from its journal start are kept.
 ** Regions are allocated one at a time from any B-tree bucket with a free
-** slot; a region superseded by a rewrite (copy-on-write) stays reserved
-** (mPending) until the next checkpoint is durable, because the durable
-** checkpoint still references it; then it is free again, and a bucket with
-** no live or reserved region returns to FREE.
+** slot; a bucket with no live, pending or held region returns to FREE.
 **
 ** Shrinking.  At checkpoint, FREE buckets at the end of the file are cut
 ** off: the new superblock records the smaller bucket count and the file is
@@ -292,6 +300,8 @@ static int sbRead(VlogStore *p){
   }
   p->sb = s[i];
   p->iSbSlot = i;
+  p->bOldValid = (rcs[1-i]==VLOG_OK && s[1-i].iSeq<s[i].iSeq);
+  if( p->bOldValid ) p->sbOld = s[1-i];
   /* The journal position may be at or past the end of the file: nothing
   ** was written there yet.  A truncated store shows when a node or an
   ** entry that must exist cannot be read. */
@@ -356,12 +366,13 @@ int vlogRegionAlloc(VlogStore *p, u64 *piOff){
   int nSlot = p->nRegionPerBucket;
   u64 mAll = (nSlot==64) ? ~(u64)0 : (((u64)1<<nSlot)-1);
   int rc, j;
+#define BUSY(pB) ((pB)->mLive|(pB)->mPending|(pB)->mHeld)
   if( i==0 || i>=p->sb.nBucket || p->aBucket[i].eKind!=KIND_BTREE
-   || ((p->aBucket[i].mLive|p->aBucket[i].mPending)&mAll)==mAll ){
+   || (BUSY(&p->aBucket[i])&mAll)==mAll ){
     for(i=1; i<p->sb.nBucket; i++){
       Bucket *pB = &p->aBucket[i];
       if( pB->eKind==KIND_BTREE && pB->eState==BUCKET_OPEN
-       && ((pB->mLive|pB->mPending)&mAll)!=mAll ) break;
+       && (BUSY(pB)&mAll)!=mAll ) break;
     }
     if( i>=p->sb.nBucket ){
       rc = vlogBucketAlloc(p, KIND_BTREE, &i);
@@ -370,7 +381,7 @@ int vlogRegionAlloc(VlogStore *p, u64 *piOff){
     p->iOpenBtree = i;
   }
   for(j=0; j<nSlot; j++){
-    if( ((p->aBucket[i].mLive|p->aBucket[i].mPending) & ((u64)1<<j))==0 ) break;
+    if( (BUSY(&p->aBucket[i]) & ((u64)1<<j))==0 ) break;
   }
   assert( j<nSlot );
   *piOff = vlogBucketOffset(p, i) + (u64)j*p->sb.nNodeSize;
@@ -395,7 +406,7 @@ void vlogRegionSetLive(VlogStore *p, u64 iOff, int bLive){
   }
 }
 
-/* Region iOff is superseded: reserved until the next checkpoint. */
+/* Region iOff is superseded: reserved for two checkpoints. */
 void vlogRegionRelease(VlogStore *p, u64 iOff){
   u64 iBucket;
   int iSlot;
@@ -406,18 +417,18 @@ void vlogRegionRelease(VlogStore *p, u64 iOff){
   p->aBucket[iBucket].mPending |= ((u64)1<<iSlot);
 }
 
-/* A checkpoint is durable: reserved regions are free; empty B-tree
-** buckets and zombies return to FREE. */
+/* A checkpoint is durable: regions held for the checkpoint before the
+** previous one are free, the pending ones are held; zombies and B-tree
+** buckets left empty return to FREE. */
 void vlogRegionsAfterCheckpoint(VlogStore *p){
   u64 i;
   for(i=1; i<p->sb.nBucket; i++){
     Bucket *pB = &p->aBucket[i];
+    pB->mHeld = pB->mPending;
     pB->mPending = 0;
-    if( (pB->eKind==KIND_BTREE && pB->mLive==0 && i!=p->iOpenBtree)
-     || pB->eState==BUCKET_ZOMBIE ){
-      if( pB->eKind==KIND_BTREE || pB->eState==BUCKET_ZOMBIE ){
-        vlogBucketSetState(p, i, BUCKET_FREE, KIND_NONE);
-      }
+    if( pB->eState==BUCKET_ZOMBIE
+     || (pB->eKind==KIND_BTREE && BUSY(pB)==0 && i!=p->iOpenBtree) ){
+      vlogBucketSetState(p, i, BUCKET_FREE, KIND_NONE);
     }
   }
 }
@@ -489,6 +500,80 @@ static int markRegions(VlogStore *p, u32 iTree, int iLevel, const NodePtr *pPtr)
   return rc;
 }
 
+/* Hold the region at iOff for the previous checkpoint. */
+static void holdRegion(VlogStore *p, u64 iOff){
+  u64 iBucket = iOff / p->sb.nBucketSize;
+  int iSlot = (int)((iOff % p->sb.nBucketSize) / p->sb.nNodeSize);
+  if( iOff && iBucket>0 && iBucket<p->sb.nBucket ){
+    p->aBucket[iBucket].mHeld |= ((u64)1<<iSlot);
+  }
+}
+
+/*
+** Hold every region the tree under pPtr used in the previous checkpoint.
+** Its nodes are read into temporary nodes, never into the cache (they are
+** not the current trees).  A leaf of the roots tree (bRoots) names the
+** roots of the other trees, which are walked too.
+*/
+static int holdTree(VlogStore *p, u32 iTree, int iLevel, const NodePtr *pPtr,
+                    int bRoots, int nDepth){
+  Node *pNode;
+  u8 *aBuf;
+  int rc, i, n;
+  Entry *aE;
+
+  holdRegion(p, pPtr->off);
+  if( (iLevel==0 && !bRoots) || pPtr->gen==0 ) return VLOG_OK;
+  if( nDepth>64 || pPtr->len==0 || pPtr->len>p->sb.nNodeSize ) return VLOG_CORRUPT;
+  aBuf = (u8*)vlogMalloc(p->pEnv, pPtr->len);
+  pNode = vlogNodeNew(p, iTree, iLevel, pPtr->gen);
+  rc = (aBuf && pNode) ? VLOG_OK : VLOG_NOMEM;
+  if( rc==VLOG_OK ) rc = vlogReadAt(p, pPtr->off, aBuf, (int)pPtr->len, "B-tree node");
+  if( rc==VLOG_OK ){
+    rc = vlogNodeDecode(p, pNode, aBuf, (int)pPtr->len, iTree, iLevel, pPtr->off);
+  }
+  vlogFree(p->pEnv, aBuf);
+  if( rc==VLOG_OK ) rc = vlogNodeView(p, pNode);
+  if( rc==VLOG_OK ){
+    aE = pNode->aView ? pNode->aView : pNode->aBset[0].a;
+    n = pNode->aView ? pNode->nView : pNode->aBset[0].n;
+    for(i=0; rc==VLOG_OK && i<n; i++){
+      NodePtr child;
+      if( iLevel>0 ){
+        if( vlogPtrDecode(aE[i].pVal, aE[i].nVal, &child)==VLOG_OK ){
+          rc = holdTree(p, iTree, iLevel-1, &child, bRoots, nDepth+1);
+        }
+      }else if( aE[i].nKey==4 ){
+        u64 nLevel;
+        int k = vlogGetVarint(aE[i].pVal, aE[i].pVal+aE[i].nVal, &nLevel);
+        if( k && nLevel>=1 && nLevel<=32
+         && vlogPtrDecode(aE[i].pVal+k, (int)aE[i].nVal-k, &child)==VLOG_OK ){
+          u32 iSub = ((u32)aE[i].pKey[0]<<24) | ((u32)aE[i].pKey[1]<<16)
+                   | ((u32)aE[i].pKey[2]<<8) | aE[i].pKey[3];
+          rc = holdTree(p, iSub, (int)nLevel-1, &child, 0, nDepth+1);
+        }
+      }
+    }
+  }
+  if( pNode ) vlogNodeFree(p, pNode);
+  return rc;
+}
+
+/* Hold what the previous checkpoint (the other superblock) uses.  Should
+** it be unreadable, nothing more can be done for it: its error is
+** forgotten, the current checkpoint being sound. */
+static int holdOlder(VlogStore *p){
+  int rc;
+  char *zSave;
+  if( !p->bOldValid || p->sbOld.rootsRoot.gen==0 ) return VLOG_OK;
+  zSave = p->zErr;
+  p->zErr = 0;
+  rc = holdTree(p, TREE_ROOTS, (int)p->sbOld.rootsLevel-1, &p->sbOld.rootsRoot, 1, 0);
+  vlogFree(p->pEnv, p->zErr);
+  p->zErr = zSave;
+  return rc==VLOG_NOMEM ? vlogSetError(p, rc, 0) : VLOG_OK;
+}
+
 /* Load aBucket[] from the alloc tree, then reconcile (design note). */
 static int loadBuckets(VlogStore *p){
   VlogCursor *pCsr = 0;
@@ -545,8 +630,12 @@ static int loadBuckets(VlogStore *p){
   vlogCursorClose(pCsr);
   if( rc ) return rc;
 
-  /* Reconcile B-tree buckets and zombies.  Journal buckets are reconciled
-  ** by vlogJournalReplay(), which walks the chain. */
+  rc = holdOlder(p);
+  if( rc ) return rc;
+
+  /* Reconcile B-tree buckets.  Journal buckets are reconciled by
+  ** vlogJournalReplay(), which walks the chain; zombies stay zombies until
+  ** the next checkpoint. */
   for(i=1; i<p->sb.nBucket; i++){
     Bucket *pB = &p->aBucket[i];
     if( pB->mLive && pB->eKind!=KIND_BTREE ){
@@ -555,9 +644,12 @@ static int loadBuckets(VlogStore *p){
           (unsigned long long)i, vlogBucketStateName(pB->eState),
           vlogBucketKindName(pB->eKind));
     }
-    if( (pB->eKind==KIND_BTREE && pB->mLive==0) || pB->eState==BUCKET_ZOMBIE ){
+    if( pB->eKind==KIND_BTREE && (pB->mLive|pB->mHeld)==0 ){
       rc = vlogBucketSetState(p, i, BUCKET_FREE, KIND_NONE);
     }else if( pB->eKind==KIND_BTREE && pB->eState!=BUCKET_OPEN ){
+      rc = vlogBucketSetState(p, i, BUCKET_OPEN, KIND_BTREE);
+    }else if( pB->mHeld && pB->eKind!=KIND_BTREE && pB->eState==BUCKET_FREE ){
+      /* held for the previous checkpoint only */
       rc = vlogBucketSetState(p, i, BUCKET_OPEN, KIND_BTREE);
     }
     if( rc ) return rc;

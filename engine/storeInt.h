@@ -102,7 +102,8 @@
 **      |              +----empty------+--> ZOMBIE --checkpoint--> FREE
 **
 ** A ZOMBIE bucket holds nothing live but may still be read by recovery
-** from the last durable checkpoint; the next checkpoint frees it.
+** from the previous checkpoint (the other superblock, should the newest be
+** damaged); the next checkpoint frees it.
 ** NEED_DISCARD (free, hole not yet punched) is reserved for the value log.
 */
 #define BUCKET_FREE          0
@@ -157,7 +158,8 @@ struct Bucket {
   u8 eKind;                    /* KIND_* */
   u8 bChain;                   /* journal: on the chain being replayed */
   u64 mLive;                   /* B-tree: bitmap of live regions */
-  u64 mPending;                /* B-tree: superseded, free after checkpoint */
+  u64 mPending;                /* B-tree: superseded since the checkpoint */
+  u64 mHeld;                   /* B-tree: used by the previous checkpoint */
 };
 
 /* One key of a bset in memory.  iPrefix holds the key's first 8 bytes
@@ -279,6 +281,8 @@ struct VlogStore {
                                ** rollback reloads from the file */
   Superblock sb;
   int iSbSlot;                 /* 0 (A) or 1 (B): which copy sb came from */
+  Superblock sbOld;            /* the other superblock, when valid and older */
+  int bOldValid;
   Journal jrnl;
   Bucket *aBucket;             /* sb.nBucket entries */
   u64 nBucketAlloc;
