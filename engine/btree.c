@@ -666,7 +666,7 @@ int vlogTreeSaveRoot(VlogStore *p, Tree *pTree){
 }
 
 /* The root node of pTree, loaded and pinned by the tree; 0 if empty. */
-static int treeRoot(VlogStore *p, Tree *pTree, Node **ppRoot){
+int vlogTreeRoot(VlogStore *p, Tree *pTree, Node **ppRoot){
   int rc;
   *ppRoot = 0;
   if( pTree->pRoot ){
@@ -697,7 +697,7 @@ static int childIndex(Node *pNode, const u8 *pKey, int nKey){
 static int descend(VlogStore *p, Tree *pTree, const u8 *pKey, int nKey,
                    Node **apPath, int *aiIdx, int *pnPath){
   Node *pNode;
-  int rc = treeRoot(p, pTree, &pNode);
+  int rc = vlogTreeRoot(p, pTree, &pNode);
   int n = 0;
   *pnPath = 0;
   if( rc || pNode==0 ) return rc;

@@ -243,14 +243,9 @@ static int seekInternal(VlogCursor *pCsr, const u8 *pKey, int nKey, int eSeek){
   rc = vlogTreeGet(p, pCsr->iTree, 0, &pTree);
   if( rc==VLOG_NOTFOUND ) return VLOG_OK;
   if( rc ) return rc;
-  if( pTree->pRoot==0 ){
-    if( pTree->nLevel==0 ) return VLOG_OK;
-    rc = vlogNodeLoad(p, pTree->iTree, (int)pTree->nLevel-1, &pTree->root, 0, &pNode);
-    if( rc ) return rc;
-    pTree->pRoot = pNode;
-    vlogNodeRef(p, pNode);
-  }
-  pathPush(pCsr, pTree->pRoot, 0);
+  rc = vlogTreeRoot(p, pTree, &pNode);
+  if( rc || pNode==0 ) return rc;
+  pathPush(pCsr, pNode, 0);
   while( rc==VLOG_OK && pCsr->apPath[pCsr->nPath-1]->iLevel>0 ){
     Node *pParent = pCsr->apPath[pCsr->nPath-1];
     Node *pChild;

@@ -734,9 +734,9 @@ static int storeCreate(VlogStore *p){
   /* Superblock B gets a copy of the empty superblock so that both are
   ** valid; the checkpoint then writes A with sequence 2. */
   if( rc==VLOG_OK ){
-    p->iSbSlot = 0;
     sbEncode(s, a);
     rc = vlogWriteAt(p, SB_SIZE, a, SB_SIZE);
+    p->iSbSlot = 1;             /* so the checkpoint writes A */
   }
   if( rc==VLOG_OK ) rc = vlogCheckpointInternal(p);
   return rc;

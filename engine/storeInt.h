@@ -360,6 +360,7 @@ int vlogBtreeLookup(VlogStore*, u32 iTree, const u8 *pKey, int nKey,
                     const u8 **ppVal, int *pnVal);
 int vlogBtreeMaxValue(VlogStore*);
 int vlogTreeSaveRoot(VlogStore*, Tree*);
+int vlogTreeRoot(VlogStore*, Tree*, Node **ppRoot);
 int vlogNodeWrite(VlogStore*, Node*);
 
 /* txn.c */

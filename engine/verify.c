@@ -136,12 +136,8 @@ static int checkTree(VerifyCtx *v, Tree *pTree){
   Node *pRoot = pTree->pRoot;
   u64 nNode0 = v->nNode, nKey0 = v->nKey;
   int rc = VLOG_OK;
-  if( pRoot==0 && pTree->nLevel>0 ){
-    rc = vlogNodeLoad(p, pTree->iTree, (int)pTree->nLevel-1, &pTree->root, 0, &pRoot);
-    if( rc ) return rc;
-    pTree->pRoot = pRoot;
-    vlogNodeRef(p, pRoot);
-  }
+  rc = vlogTreeRoot(p, pTree, &pRoot);
+  if( rc ) return rc;
   if( pRoot ){
     if( pRoot->iLevel!=pTree->nLevel-1 ){
       return corrupt(p, "root level disagrees with the tree's level count",
