@@ -376,7 +376,7 @@ static int nodeView(VlogStore *p, Node *pNode, int bBuild){
       Bset *pSet = &pNode->aBset[i];
       if( aPos[i]<pSet->n ){
         Entry *e = &pSet->a[aPos[i]];
-        int c = pBest ? vlogKeyCmp(e->pKey, e->nKey, pBest->pKey, pBest->nKey) : -1;
+        int c = pBest ? vlogEntryCmp(e, pBest->iPrefix, pBest->pKey, (int)pBest->nKey) : -1;
         if( c<=0 ){
           iBest = i;
           pBest = e;
@@ -387,8 +387,8 @@ static int nodeView(VlogStore *p, Node *pNode, int bBuild){
     for(i=0; i<pNode->nBset; i++){
       Bset *pSet = &pNode->aBset[i];
       if( aPos[i]<pSet->n
-       && vlogKeyCmp(pSet->a[aPos[i]].pKey, pSet->a[aPos[i]].nKey,
-                     pBest->pKey, pBest->nKey)==0 ){
+       && vlogEntryCmp(&pSet->a[aPos[i]], pBest->iPrefix, pBest->pKey,
+                       (int)pBest->nKey)==0 ){
         aPos[i]++;
       }
     }
