@@ -646,6 +646,27 @@ int vlogTreeGet(VlogStore *p, u32 iTree, int bCreate, Tree **ppTree){
   return VLOG_OK;
 }
 
+/* Load every tree the roots tree lists (into p->pTrees). */
+int vlogTreesLoadAll(VlogStore *p){
+  VlogCursor *pCsr = 0;
+  Tree *pTree;
+  int rc = vlogCursorOpen(p, TREE_ROOTS, &pCsr);
+  if( rc==VLOG_OK ) rc = vlogCursorFirst(pCsr);
+  while( rc==VLOG_OK && vlogCursorValid(pCsr) ){
+    const void *pKey;
+    int nKey;
+    vlogCursorKey(pCsr, &pKey, &nKey);
+    if( nKey!=4 ){
+      rc = vlogSetError(p, VLOG_CORRUPT_BKPT, "bad key in the roots tree");
+      break;
+    }
+    rc = vlogTreeGet(p, vlogGetBE32((const u8*)pKey), 0, &pTree);
+    if( rc==VLOG_OK ) rc = vlogCursorNext(pCsr);
+  }
+  vlogCursorClose(pCsr);
+  return rc;
+}
+
 /* Record pTree's root pointer in the roots tree (or the superblock). */
 int vlogTreeSaveRoot(VlogStore *p, Tree *pTree){
   u8 aKey[4], aVal[16+PTR_SIZE];

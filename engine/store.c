@@ -158,6 +158,9 @@ int vlogWriteAt(VlogStore *p, u64 iOff, const void *pBuf, int n){
   return VLOG_OK;
 }
 
+u32 vlogGetBE32(const u8 *a){
+  return ((u32)a[0]<<24) | ((u32)a[1]<<16) | ((u32)a[2]<<8) | a[3];
+}
 u64 vlogGetBE64(const u8 *a){
   u64 v = 0;
   int i;
@@ -548,9 +551,7 @@ static int holdTree(VlogStore *p, u32 iTree, int iLevel, const NodePtr *pPtr,
         int k = vlogGetVarint(aE[i].pVal, aE[i].pVal+aE[i].nVal, &nLevel);
         if( k && nLevel>=1 && nLevel<=32
          && vlogPtrDecode(aE[i].pVal+k, (int)aE[i].nVal-k, &child)==VLOG_OK ){
-          u32 iSub = ((u32)aE[i].pKey[0]<<24) | ((u32)aE[i].pKey[1]<<16)
-                   | ((u32)aE[i].pKey[2]<<8) | aE[i].pKey[3];
-          rc = holdTree(p, iSub, (int)nLevel-1, &child, 0, nDepth+1);
+          rc = holdTree(p, vlogGetBE32(aE[i].pKey), (int)nLevel-1, &child, 0, nDepth+1);
         }
       }
     }
@@ -612,22 +613,10 @@ static int loadBuckets(VlogStore *p){
 
   /* Regions live in the loaded trees. */
   rc = markRegions(p, TREE_ROOTS, (int)p->sb.rootsLevel-1, &p->sb.rootsRoot);
-  if( rc==VLOG_OK ) rc = vlogCursorOpen(p, TREE_ROOTS, &pCsr);
-  if( rc==VLOG_OK ) rc = vlogCursorFirst(pCsr);
-  while( rc==VLOG_OK && vlogCursorValid(pCsr) ){
-    const void *pKey;
-    int nKey;
-    u32 iTree;
-    vlogCursorKey(pCsr, &pKey, &nKey);
-    iTree = nKey==4 ? ((u32)((const u8*)pKey)[0]<<24 | (u32)((const u8*)pKey)[1]<<16
-                     | (u32)((const u8*)pKey)[2]<<8 | ((const u8*)pKey)[3]) : 0;
-    rc = vlogTreeGet(p, iTree, 0, &pTree);
-    if( rc==VLOG_OK ){
-      rc = markRegions(p, iTree, (int)pTree->nLevel-1, &pTree->root);
-    }
-    if( rc==VLOG_OK ) rc = vlogCursorNext(pCsr);
+  if( rc==VLOG_OK ) rc = vlogTreesLoadAll(p);
+  for(pTree=p->pTrees; rc==VLOG_OK && pTree; pTree=pTree->pNext){
+    rc = markRegions(p, pTree->iTree, (int)pTree->nLevel-1, &pTree->root);
   }
-  vlogCursorClose(pCsr);
   if( rc ) return rc;
 
   rc = holdOlder(p);

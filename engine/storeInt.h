@@ -361,6 +361,7 @@ int vlogBtreeLookup(VlogStore*, u32 iTree, const u8 *pKey, int nKey,
 int vlogBtreeMaxValue(VlogStore*);
 int vlogTreeSaveRoot(VlogStore*, Tree*);
 int vlogTreeRoot(VlogStore*, Tree*, Node **ppRoot);
+int vlogTreesLoadAll(VlogStore*);
 int vlogNodeWrite(VlogStore*, Node*);
 
 /* txn.c */
@@ -382,6 +383,7 @@ void vlogCursorsSave(VlogStore*);
 
 #define BE32(a, v) do{ (a)[0]=(u8)((v)>>24); (a)[1]=(u8)((v)>>16); \
                        (a)[2]=(u8)((v)>>8); (a)[3]=(u8)(v); }while(0)
+u32 vlogGetBE32(const u8 *a);
 u64 vlogGetBE64(const u8 *a);
 void vlogPutBE64(u8 *a, u64 v);
 

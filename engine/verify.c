@@ -244,7 +244,6 @@ static int checkAlloc(VlogStore *p){
 int vlogVerify(VlogStore *p, char **pzReport){
   VlogBuf rep = {0, 0, 0};
   VerifyCtx v;
-  VlogCursor *pCsr = 0;
   int rc, bAuto = (p->eTxn==0);
   u64 i, aCount[5];
   Tree *pTree;
@@ -270,23 +269,7 @@ int vlogVerify(VlogStore *p, char **pzReport){
   if( rc==VLOG_OK ) rc = checkTree(&v, &p->rootsTree);
   /* Load every tree the roots tree lists, then check every tree in memory
   ** (which includes trees created since the checkpoint). */
-  if( rc==VLOG_OK ) rc = vlogCursorOpen(p, TREE_ROOTS, &pCsr);
-  if( rc==VLOG_OK ) rc = vlogCursorFirst(pCsr);
-  while( rc==VLOG_OK && vlogCursorValid(pCsr) ){
-    const void *pKey;
-    int nKey;
-    u32 iTree;
-    vlogCursorKey(pCsr, &pKey, &nKey);
-    if( nKey!=4 ){
-      rc = vlogSetError(p, VLOG_CORRUPT_BKPT, "verify: bad key in the roots tree");
-      break;
-    }
-    iTree = ((u32)((const u8*)pKey)[0]<<24) | ((u32)((const u8*)pKey)[1]<<16)
-          | ((u32)((const u8*)pKey)[2]<<8) | ((const u8*)pKey)[3];
-    rc = vlogTreeGet(p, iTree, 0, &pTree);
-    if( rc==VLOG_OK ) rc = vlogCursorNext(pCsr);
-  }
-  vlogCursorClose(pCsr);
+  if( rc==VLOG_OK ) rc = vlogTreesLoadAll(p);
   for(pTree=p->pTrees; rc==VLOG_OK && pTree; pTree=pTree->pNext){
     rc = checkTree(&v, pTree);
   }
