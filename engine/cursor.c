@@ -405,28 +405,41 @@ int vlogCursorKey(VlogCursor *pCsr, const void **ppKey, int *pnKey){
   return VLOG_OK;
 }
 
-int vlogCursorValue(VlogCursor *pCsr, const void **ppVal, int *pnVal){
+/* The leaf value of the cursor's entry, as stored (a user tree's is
+** tagged: vlog.c). */
+static int cursorRawValue(VlogCursor *pCsr, const u8 **ppVal, int *pnVal){
   VlogStore *p = pCsr->pStore;
-  *ppVal = 0;
-  *pnVal = 0;
-  if( !pCsr->bValid ) return VLOG_MISUSE;
   if( pCsr->nPath==0 || pCsr->iModCount!=p->iModCount ){
     /* Re-find the entry after a change (it may have been deleted). */
     assert( pCsr->bSaved );
-    const u8 *pVal;
-    int nVal, bAuto;
-    int rc = callBegin(pCsr, &bAuto);
-    if( rc ) return rc;
-    rc = vlogBtreeLookup(p, pCsr->iTree, pCsr->key.a, pCsr->key.n, &pVal, &nVal);
-    if( rc==VLOG_OK ){
-      *ppVal = pVal;
-      *pnVal = nVal;
-    }
-    return callEnd(pCsr, bAuto, rc);
+    return vlogBtreeLookup(p, pCsr->iTree, pCsr->key.a, pCsr->key.n, ppVal, pnVal);
   }else{
     Entry *e = cursorEntry(pCsr);
     *ppVal = e->pVal;
     *pnVal = (int)e->nVal;
   }
   return VLOG_OK;
+}
+
+int vlogCursorValue(VlogCursor *pCsr, const void **ppVal, int *pnVal){
+  VlogStore *p = pCsr->pStore;
+  const u8 *pVal = 0;
+  int nVal = 0, bAuto, rc;
+  *ppVal = 0;
+  *pnVal = 0;
+  if( !pCsr->bValid ) return VLOG_MISUSE;
+  rc = callBegin(pCsr, &bAuto);
+  if( rc ) return rc;
+  rc = cursorRawValue(pCsr, &pVal, &nVal);
+  if( rc==VLOG_OK && pCsr->iTree>=VLOG_TREE_FIRST_USER ){
+    const void *pKey;
+    int nKey;
+    vlogCursorKey(pCsr, &pKey, &nKey);
+    rc = vlogValueDecode(p, (const u8*)pKey, nKey, pVal, nVal, &pVal, &nVal);
+  }
+  if( rc==VLOG_OK ){
+    *ppVal = pVal;
+    *pnVal = nVal;
+  }
+  return callEnd(pCsr, bAuto, rc);
 }

@@ -122,6 +122,12 @@ int vlogTxnState(VlogStore*);               /* 0 none, 1 read, 2 write */
 /* Keys and values */
 int vlogPut(VlogStore*, uint32_t iTree, const void *pKey, int nKey,
             const void *pVal, int nVal);
+/* vlogPutEx: values longer than nInlineMax bytes go to the value log,
+** compressed with zstd at iZstdLevel (0: stored raw); vlogPut keeps every
+** value in the leaf (up to vlogStoreMaxValue()).  Values up to
+** VLOG_MAX_VALUE (256 MiB) bytes. */
+int vlogPutEx(VlogStore*, uint32_t iTree, const void *pKey, int nKey,
+              const void *pVal, int nVal, int nInlineMax, int iZstdLevel);
 int vlogDelete(VlogStore*, uint32_t iTree, const void *pKey, int nKey);
 int vlogGet(VlogStore*, uint32_t iTree, const void *pKey, int nKey,
             const void **ppVal, int *pnVal);          /* VLOG_NOTFOUND */
@@ -152,6 +158,38 @@ int vlogCheckpoint(VlogStore*);
 int vlogVerify(VlogStore*, char **pzReport);    /* report: vlogFree()  */
 int vlogStoreInfo(VlogStore*, char **pzInfo);   /* text:   vlogFree()  */
 VlogEnv *vlogStoreEnv(VlogStore*);
+
+/* Inspection (inspect.c).  Each call runs in a read transaction of its own
+** unless one is open, and returns an array the caller frees with
+** vlogFree(vlogStoreEnv(p), ...). */
+typedef struct VlogSegmentInfo VlogSegmentInfo;
+struct VlogSegmentInfo {
+  uint64_t iSeg;                     /* segment id (its bucket) */
+  const char *zState;                /* "open" or "sealed" */
+  uint64_t nTotal;                   /* bytes of records ever appended */
+  uint64_t nLive;                    /* bytes of records still referenced */
+  uint64_t nRec;                     /* records appended */
+  uint64_t nDisk;                    /* bytes of the bucket in use */
+  uint64_t iCreateSeq, iCreateTime;  /* commit sequence, unix microseconds */
+  uint64_t iSealSeq, iSealTime;      /* 0 while open */
+};
+int vlogSegments(VlogStore*, VlogSegmentInfo **paSeg, int *pnSeg);
+
+typedef struct VlogStat VlogStat;
+struct VlogStat {
+  const char *zName;                 /* static */
+  double rValue;
+};
+int vlogStats(VlogStore*, VlogStat **paStat, int *pnStat);
+
+typedef struct VlogTreeLevel VlogTreeLevel;
+struct VlogTreeLevel {
+  uint32_t iTree;
+  int iLevel;                        /* 0: leaves */
+  uint64_t nNode, nKey, nBset, nBytes;
+  double rFill;                      /* live bytes / (nodes * node size) */
+};
+int vlogTreeLevels(VlogStore*, VlogTreeLevel **paLevel, int *pnLevel);
 
 /* Name of a result code ("VLOG_CORRUPT"), for messages and tests. */
 const char *vlogErrName(int rc);

@@ -63,6 +63,17 @@ static void headerEncode(u8 *a, int eType, u64 iSeq, u64 iDurable,
   vlogPut64(&a[40], vlogChecksum(a, 40, SEED_JHDR));
 }
 
+/* The size of the (well-formed) transaction-log record at a. */
+int vlogRecordSize(const u8 *a){
+  u32 nKey;
+  switch( a[0] ){
+    case REC_WB:   return 15 + a[14];
+    case REC_VEXT: return VEXT_SIZE;
+  }
+  nKey = vlogGet32(&a[5]);
+  return 13 + (int)nKey + (int)vlogGet32(&a[9+nKey]);
+}
+
 /* Write one entry at the journal position and advance it. */
 static int writeEntry(VlogStore *p, int eType, const u8 *aPayload, int nPayload,
                       int nRec){
@@ -136,15 +147,7 @@ int vlogJournalAppend(VlogStore *p, int eType, const u8 *aPayload, int nPayload,
       /* Find the last record boundary within nMax bytes. */
       int i = iStart, iLast = iStart;
       while( i<nPayload ){
-        u32 nKey, nVal;
-        int nRecBytes;
-        if( aPayload[i]==REC_WB ){
-          nRecBytes = 1 + 4 + 8 + 1 + 1 + aPayload[i+14];
-        }else{
-          nKey = vlogGet32(&aPayload[i+5]);
-          nVal = vlogGet32(&aPayload[i+9+nKey]);
-          nRecBytes = 13 + (int)nKey + (int)nVal;
-        }
+        int nRecBytes = vlogRecordSize(&aPayload[i]);
         if( i + nRecBytes - iStart > nMax ) break;
         i += nRecBytes;
         iLast = i;
@@ -190,7 +193,11 @@ int vlogJournalApplyPayload(VlogStore *p, const u8 *a, int n){
       iKey = vlogGet64(&a[i+5]);
       bDel = a[i+13];
       nVal = a[i+14];
-      if( i+15+nVal>n || nVal>8 ) break;
+      if( i+15+nVal>n || nVal>WB_MAX_VAL ) break;
+      if( iTree==TREE_SEGS && !bDel ){
+        if( iKey>=p->sb.nBucket ) rc = vlogBucketSetState(p, iKey, BUCKET_FREE, KIND_NONE);
+        if( rc==VLOG_OK ) rc = vlogLogApplySegRecord(p, iKey, &a[i+15], nVal);
+      }
       if( iTree==TREE_ALLOC && iKey>0 && iKey<((u64)1<<40) ){
         /* Keep the bucket table in step with the alloc tree. */
         if( iKey>=p->sb.nBucket ){
@@ -203,6 +210,9 @@ int vlogJournalApplyPayload(VlogStore *p, const u8 *a, int n){
       }
       if( rc==VLOG_OK ) rc = vlogWbAdd(p, iTree, iKey, &a[i+15], nVal, bDel);
       i += 15 + nVal;
+    }else if( op==REC_VEXT ){
+      if( i+VEXT_SIZE>n ) break;
+      i += VEXT_SIZE;
     }else if( op==REC_PUT || op==REC_DELETE ){
       u32 iTree, nKey, nVal;
       if( i+9>n ) break;
@@ -272,6 +282,29 @@ static int laterEntry(VlogStore *p, u64 iOff){
 }
 
 /*
+** The largest "durable sequence" among the valid entries from the journal
+** position on: entries up to it were synced, with the value-log frames
+** they name.  Headers only (and links), no payload checksums.
+*/
+static u64 scanDurable(VlogStore *p){
+  u64 iOff = p->jrnl.iOff, iSeq = p->jrnl.iSeq, iMax = 0;
+  u8 h[JE_HDR];
+  while( readHeader(p, iOff, iSeq, h)==VLOG_OK ){
+    u64 d = vlogGet64(&h[16]);
+    if( d>iMax ) iMax = d;
+    if( vlogGet32(&h[4])==JE_LINK ){
+      u8 a[8];
+      if( p->pEnv->xRead(p->pFile, (i64)(iOff+JE_HDR), a, 8) ) break;
+      iOff = vlogGet64(a) * (u64)p->sb.nBucketSize;
+    }else{
+      iOff += alignUp(JE_HDR + (int)vlogGet32(&h[24]));
+    }
+    iSeq++;
+  }
+  return iMax;
+}
+
+/*
 ** Replay the journal from the handle's journal position to its tail.
 ** bRecover: this is the replay at open, from the checkpoint; journal
 ** buckets off the chain are then freed.
@@ -281,6 +314,7 @@ int vlogJournalReplay(VlogStore *p, int bRecover){
   VlogBuf parts = {0, 0, 0};
   VlogBuf body = {0, 0, 0};
   u64 iPartOff = 0, iPartSeq = 0;       /* where pending parts began */
+  u64 iDurable;
   int rc = VLOG_OK;
   u64 i;
 
@@ -292,6 +326,11 @@ int vlogJournalReplay(VlogStore *p, int bRecover){
     }
     p->aBucket[i].bChain = 1;
   }
+  /* Entries after the last one known synced must also find their value-log
+  ** frames whole, or they are a torn tail.  Every replay checks, not only
+  ** the one at open: a tail rejected once stays on disk until a commit
+  ** overwrites it, and must be rejected again by whoever reads it. */
+  iDurable = scanDurable(p);
   p->bReplay = 1;
   while( rc==VLOG_OK ){
     u64 iOff = p->jrnl.iOff;
@@ -328,13 +367,24 @@ int vlogJournalReplay(VlogStore *p, int bRecover){
       if( parts.n==0 ){ iPartOff = iOff; iPartSeq = p->jrnl.iSeq; }
       rc = vlogBufAppend(p->pEnv, &parts, body.a, nPayload);
     }else if( eType==JE_COMMIT ){
+      const u8 *aRec = body.a;
+      int nRec = nPayload;
       if( parts.n ){
         rc = vlogBufAppend(p->pEnv, &parts, body.a, nPayload);
-        if( rc==VLOG_OK ) rc = vlogJournalApplyPayload(p, parts.a, parts.n);
-        parts.n = 0;
-      }else{
-        rc = vlogJournalApplyPayload(p, body.a, nPayload);
+        aRec = parts.a;
+        nRec = parts.n;
       }
+      if( rc==VLOG_OK && p->jrnl.iSeq>iDurable ){
+        rc = vlogLogVerifyExtent(p, aRec, nRec);
+        if( rc==VLOG_NOTFOUND ){
+          rc = VLOG_OK;        /* its frames did not all make it: the tail */
+          if( parts.n==0 ){ iPartOff = iOff; iPartSeq = p->jrnl.iSeq; }
+          parts.n = 1;         /* rewind to where the commit began */
+          break;
+        }
+      }
+      if( rc==VLOG_OK ) rc = vlogJournalApplyPayload(p, aRec, nRec);
+      parts.n = 0;
     }else{
       u64 iNew;
       if( nPayload<8 ){

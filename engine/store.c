@@ -153,6 +153,7 @@ int vlogReadAt(VlogStore *p, u64 iOff, void *pBuf, int n, const char *zWhat){
 
 int vlogWriteAt(VlogStore *p, u64 iOff, const void *pBuf, int n){
   int rc = p->pEnv->xWrite(p->pFile, (i64)iOff, pBuf, n);
+  p->nFileBytesWritten += (u64)n;
   if( rc ) return vlogSetError(p, rc, "cannot write %d bytes at offset %llu (%s)",
                                n, (unsigned long long)iOff, vlogErrName(rc));
   return VLOG_OK;
@@ -611,6 +612,22 @@ static int loadBuckets(VlogStore *p){
   vlogCursorClose(pCsr);
   if( rc ) return rc;
 
+  /* Value-log segments' accounting. */
+  rc = vlogCursorOpen(p, TREE_SEGS, &pCsr);
+  if( rc==VLOG_OK ) rc = vlogCursorFirst(pCsr);
+  while( rc==VLOG_OK && vlogCursorValid(pCsr) ){
+    const void *pKey, *pVal;
+    int nKey, nVal;
+    vlogCursorKey(pCsr, &pKey, &nKey);
+    vlogCursorValue(pCsr, &pVal, &nVal);
+    rc = nKey==8 ? vlogLogApplySegRecord(p, vlogGetBE64((const u8*)pKey),
+                                         (const u8*)pVal, nVal)
+                 : vlogSetError(p, VLOG_CORRUPT_BKPT, "bad key in the segments tree");
+    if( rc==VLOG_OK ) rc = vlogCursorNext(pCsr);
+  }
+  vlogCursorClose(pCsr);
+  if( rc ) return rc;
+
   /* Regions live in the loaded trees. */
   rc = markRegions(p, TREE_ROOTS, (int)p->sb.rootsLevel-1, &p->sb.rootsRoot);
   if( rc==VLOG_OK ) rc = vlogTreesLoadAll(p);
@@ -651,6 +668,7 @@ void vlogStoreReset(VlogStore *p){
   vlogCursorsInvalidate(p);
   vlogCacheDropAll(p);
   vlogWbClear(p);
+  vlogLogReset(p);
   p->bValid = 0;
 }
 
@@ -829,6 +847,8 @@ int vlogStoreClose(VlogStore *p){
   vlogFree(p->pEnv, p->wb.a);
   vlogBufFree(p->pEnv, &p->wbJrnl);
   vlogBufFree(p->pEnv, &p->getBuf);
+  vlogBufFree(p->pEnv, &p->encBuf);
+  vlogLogClose(p);
   vlogFree(p->pEnv, p->zPath);
   vlogFree(p->pEnv, p->zErr);
   vlogFree(p->pEnv, p);
@@ -880,8 +900,9 @@ int vlogStoreSetAutoCheckpoint(VlogStore *p, int64_t nByte){
   return VLOG_OK;
 }
 
+/* The largest value a leaf of a user tree holds (its tag takes a byte). */
 int vlogStoreMaxValue(VlogStore *p){
-  return vlogBtreeMaxValue(p);
+  return vlogBtreeMaxValue(p) - 1;
 }
 
 int vlogStoreInfo(VlogStore *p, char **pzInfo){

@@ -72,6 +72,10 @@
 #define REC_PUT          1
 #define REC_DELETE       2
 #define REC_WB           3
+#define REC_VEXT         4     /* a value-log frame a commit wrote (vlog.c):
+                               ** u8 op, u64 segment, u32 offset, u32 length,
+                               ** u64 reserved */
+#define VEXT_SIZE        25
 
 #define BSET_HDR         48
 #define BSET_PAD         16              /* a bset's length is a multiple */
@@ -94,6 +98,7 @@
 /* Engine trees */
 #define TREE_ROOTS       1   /* tree id (4 bytes BE) -> root pointer */
 #define TREE_ALLOC       2   /* bucket (8 bytes BE) -> state, kind */
+#define TREE_SEGS        3   /* segment bucket (8 bytes BE) -> accounting */
 
 /* Bucket states (DESIGN.md): the state machine
 **
@@ -157,9 +162,17 @@ struct Bucket {
   u8 eState;                   /* BUCKET_* */
   u8 eKind;                    /* KIND_* */
   u8 bChain;                   /* journal: on the chain being replayed */
+  u8 bTouched;                 /* vlog: accounting changed in this commit */
   u64 mLive;                   /* B-tree: bitmap of live regions */
   u64 mPending;                /* B-tree: superseded since the checkpoint */
   u64 mHeld;                   /* B-tree: used by the previous checkpoint */
+  /* Value-log segments (eKind==KIND_VLOG): exact accounting, vlog.c */
+  u64 nTotal;                  /* record bytes ever appended */
+  u64 nLive;                   /* record bytes still referenced */
+  u64 nRec;                    /* records appended */
+  u64 nDisk;                   /* bytes used in the bucket (append offset) */
+  u64 iCreateSeq, iCreateTime; /* journal sequence and time of creation */
+  u64 iSealSeq, iSealTime;     /* ... of sealing (0: still open) */
 };
 
 /* One key of a bset in memory.  iPrefix holds the key's first 8 bytes
@@ -230,11 +243,13 @@ struct Journal {
   u64 iFirstBucket;            /* bucket holding the checkpoint's start */
 };
 
-/* Write buffer for blind, derived updates (bucket states).  See wbuf.c. */
+/* Write buffer for blind, derived updates (bucket states, segment
+** accounting).  See wbuf.c. */
+#define WB_MAX_VAL 64
 struct WbEntry {
   u32 iTree;
   u64 iKey;                    /* bucket number */
-  u8 aVal[8];
+  u8 aVal[WB_MAX_VAL];
   u8 nVal;
   u8 bDelete;
   u64 iSeq;                    /* order of arrival: later wins */
@@ -266,6 +281,35 @@ struct TxnLog {
 
 #define MAX_SAVEPOINT 64
 
+/* The value log's state in a handle (vlog.c). */
+typedef struct VlogLog VlogLog;
+typedef struct FrameCacheSlot FrameCacheSlot;
+struct FrameCacheSlot {
+  u64 iSeg;                    /* 0: empty */
+  u32 iOff;
+  u8 *aRaw;                    /* the frame's records, decompressed */
+  int nRaw;
+  u64 iUsed;                   /* for LRU */
+};
+#define FRAME_CACHE_SLOTS 64
+struct VlogLog {
+  u64 iSeg;                    /* segment being appended to; 0: none */
+  u32 iFrameOff;               /* offset of the open frame in iSeg */
+  VlogBuf frame;               /* records of the open frame */
+  int nFrameRec;
+  int iFrameLevel;             /* zstd level of the open frame */
+  int bFresh;                  /* the open transaction has aligned to a sector */
+  VlogBuf zbuf;                /* compression output */
+  VlogBuf val;                 /* the value last read */
+  VlogBuf vext;                /* REC_VEXT records of the frames written */
+  void *pZc, *pZd;             /* zstd contexts */
+  FrameCacheSlot aCache[FRAME_CACHE_SLOTS];
+  i64 nCache;                  /* bytes cached */
+  u64 iCacheClock;
+  u64 nFrameRead, nFrameWrite, nCacheHit, nCacheMiss;
+  u64 nRawWritten, nDiskWritten, nBytesRead;
+};
+
 struct VlogStore {
   VlogEnv *pEnv;
   VlogFile *pFile;
@@ -296,6 +340,7 @@ struct VlogStore {
   Node *pLruFirst, *pLruLast;  /* first = least recently used */
   Node *pDirty;
   TxnLog log;
+  VlogLog vl;
   WriteBuf wb;
   VlogBuf wbJrnl;              /* write-buffer records not yet journaled */
   int bReplay;                 /* replaying the journal: do not journal */
@@ -303,8 +348,13 @@ struct VlogStore {
   int nRegionPerBucket;
   VlogCursor *pCursors;
   VlogBuf getBuf;              /* value copied out by autocommit vlogGet() */
+  VlogBuf encBuf;              /* leaf value being written (vlogPutEx) */
+  u64 *aRecount;               /* verify: live bytes counted per segment */
   /* statistics for info */
   u64 nCommit, nCheckpoint, nNodeRead, nNodeWrite, nCacheHit, nCacheMiss;
+  u64 nUserBytes;              /* key and value bytes of committed puts */
+  u64 nTxnUserBytes;           /* ... of the open transaction */
+  u64 nFileBytesWritten;       /* every byte written to the file */
 };
 
 /* store.c */
@@ -330,6 +380,7 @@ const char *vlogBucketKindName(int);
 int vlogJournalAppend(VlogStore*, int eType, const u8 *aPayload, int nPayload, int nRec);
 int vlogJournalReplay(VlogStore*, int bRecover);
 int vlogJournalApplyPayload(VlogStore*, const u8 *a, int n);
+int vlogRecordSize(const u8 *a);
 
 /* bset.c: entry comparison, packing and unpacking */
 int vlogKeyCmp(const u8 *a, int na, const u8 *b, int nb);
@@ -376,6 +427,25 @@ void vlogWbClear(VlogStore*);
 
 /* checkpoint.c */
 int vlogCheckpointInternal(VlogStore*);
+
+/* vlog.c */
+#define VTAG_INLINE   0        /* leaf value of a user tree: tag, then bytes */
+#define VTAG_PTR      1        /* tag, segment, frame offset, index, length */
+#define VTAG_CHUNKS   2        /* tag, length, chunks, {segment, offset, length}... */
+#define VLOG_MAX_VALUE (256*1024*1024)
+int vlogValueEncode(VlogStore*, const u8 *pKey, int nKey, const u8 *pVal, int nVal,
+                    int nInlineMax, int iLevel, VlogBuf *pOut);
+int vlogValueDecode(VlogStore*, const u8 *pKey, int nKey, const u8 *a, int n,
+                    const u8 **ppVal, int *pnVal);
+int vlogLogFlush(VlogStore*);
+int vlogLogCommit(VlogStore*);
+void vlogLogTxnStart(VlogStore*);
+void vlogLogReset(VlogStore*);
+void vlogLogClose(VlogStore*);
+int vlogLogApplySegRecord(VlogStore*, u64 iSeg, const u8 *a, int n);
+int vlogLogVerifyExtent(VlogStore*, const u8 *a, int n);
+int vlogValueForEach(VlogStore*, int nKey, const u8 *a, int n,
+                     void (*xPer)(VlogStore*, u64 iSeg, u64 nBytes));
 
 /* cursor.c */
 void vlogCursorsInvalidate(VlogStore*);

@@ -129,6 +129,8 @@ static int undoTo(VlogStore *p, int iFrom){
 */
 static void txnEnd(VlogStore *p){
   vlogTxnLogClear(p);
+  p->nTxnUserBytes = 0;
+  vlogLogTxnStart(p);
   if( p->bPoison ){
     p->bValid = 0;
     p->bPoison = 0;
@@ -163,6 +165,7 @@ int vlogBegin(VlogStore *p, int bWrite){
       return rc;
     }
     p->eTxn = 2;
+    vlogLogTxnStart(p);
   }
   return VLOG_OK;
 }
@@ -193,7 +196,13 @@ int vlogCommit(VlogStore *p){
   }
   rc = vlogStoreLock(p, VLOG_LOCK_EXCLUSIVE);
   if( rc ) return rc;              /* still open: retry or roll back */
-  if( p->wbJrnl.n ){
+  rc = vlogLogCommit(p);           /* frames written, accounting queued */
+  if( rc==VLOG_OK && p->vl.vext.n ){
+    rc = vlogBufAppend(p->pEnv, &pLog->redo, p->vl.vext.a, p->vl.vext.n);
+    if( rc ) rc = vlogSetError(p, rc, 0);
+    p->vl.vext.n = 0;
+  }
+  if( rc==VLOG_OK && p->wbJrnl.n ){
     rc = vlogBufAppend(p->pEnv, &pLog->redo, p->wbJrnl.a, p->wbJrnl.n);
     if( rc ) rc = vlogSetError(p, rc, 0);
     p->wbJrnl.n = 0;
@@ -215,6 +224,7 @@ int vlogCommit(VlogStore *p){
     return rc;
   }
   p->nCommit++;
+  p->nUserBytes += p->nTxnUserBytes;
   if( p->wb.n >= p->wb.nAlloc/4 ) rc = vlogWbFlush(p, 0);
   if( rc==VLOG_OK && p->cfg.nAutoCheckpoint>0 && p->jrnl.nSize>=p->cfg.nAutoCheckpoint ){
     char *zSave = p->zErr;
@@ -276,15 +286,13 @@ static int reloadTo(VlogStore *p, int iSave){
   rc = vlogStoreRefresh(p);
   while( rc==VLOG_OK && i<nRedo ){
     const u8 *a = &redo.a[i];
-    u32 iTree = vlogGet32(&a[1]);
-    u32 nKey = vlogGet32(&a[5]);
-    u32 nVal = vlogGet32(&a[9+nKey]);
-    if( a[0]==REC_WB ){
-      i += 15 + a[14];
-      continue;
+    if( a[0]==REC_PUT || a[0]==REC_DELETE ){
+      u32 nKey = vlogGet32(&a[5]);
+      u32 nVal = vlogGet32(&a[9+nKey]);
+      rc = vlogTxnApply(p, a[0], vlogGet32(&a[1]), &a[9], (int)nKey,
+                        &a[13+nKey], (int)nVal, 1);
     }
-    rc = vlogTxnApply(p, a[0], iTree, &a[9], (int)nKey, &a[13+nKey], (int)nVal, 1);
-    i += 13 + (int)nKey + (int)nVal;
+    i += vlogRecordSize(a);
   }
   vlogBufFree(p->pEnv, &redo);
   memcpy(pLog->aSaveRedo, aSaveRedo, sizeof(aSaveRedo));
@@ -340,13 +348,20 @@ static int checkKey(VlogStore *p, u32 iTree, const void *pKey, int nKey){
 
 /* Run a change inside the open write transaction, or one of its own. */
 static int change(VlogStore *p, int op, u32 iTree, const void *pKey, int nKey,
-                  const void *pVal, int nVal){
+                  const void *pVal, int nVal, int nInlineMax, int iLevel){
   int rc = checkKey(p, iTree, pKey, nKey);
   int bAuto = 0;
   if( rc ) return rc;
-  if( op==REC_PUT && (nVal<0 || nVal>vlogBtreeMaxValue(p)) ){
-    return vlogSetError(p, VLOG_TOOBIG, "value of %d bytes: the limit is %d",
-                        nVal, vlogBtreeMaxValue(p));
+  if( op==REC_PUT && nVal<0 ){
+    return vlogSetError(p, VLOG_MISUSE, "negative value length");
+  }
+  if( nInlineMax>vlogStoreMaxValue(p) ){
+    /* everything in the leaf (vlogPut) */
+    if( op==REC_PUT && nVal>vlogStoreMaxValue(p) ){
+      return vlogSetError(p, VLOG_TOOBIG, "value of %d bytes: the limit is %d",
+                          nVal, vlogStoreMaxValue(p));
+    }
+    nInlineMax = vlogStoreMaxValue(p);
   }
   if( p->eTxn!=2 ){
     bAuto = (p->eTxn==0);
@@ -357,7 +372,18 @@ static int change(VlogStore *p, int op, u32 iTree, const void *pKey, int nKey,
     return vlogSetError(p, VLOG_ERROR,
         "a change of this transaction failed: roll back (to a savepoint) first");
   }
-  rc = vlogTxnApply(p, op, iTree, (const u8*)pKey, nKey, (const u8*)pVal, nVal, 1);
+  if( op==REC_PUT ){
+    p->nTxnUserBytes += (u64)nKey + (u64)nVal;
+    /* user trees: tagged leaf values, large ones in the value log */
+    rc = vlogValueEncode(p, (const u8*)pKey, nKey, (const u8*)pVal, nVal,
+                         nInlineMax, iLevel, &p->encBuf);
+    if( rc==VLOG_OK ){
+      rc = vlogTxnApply(p, op, iTree, (const u8*)pKey, nKey, p->encBuf.a,
+                        p->encBuf.n, 1);
+    }
+  }else{
+    rc = vlogTxnApply(p, op, iTree, (const u8*)pKey, nKey, 0, 0, 1);
+  }
   if( bAuto ){
     if( rc==VLOG_OK ) rc = vlogCommit(p);
     else vlogRollback(p);
@@ -368,11 +394,18 @@ static int change(VlogStore *p, int op, u32 iTree, const void *pKey, int nKey,
 int vlogPut(VlogStore *p, uint32_t iTree, const void *pKey, int nKey,
             const void *pVal, int nVal){
   if( pVal==0 ) pVal = "";
-  return change(p, REC_PUT, iTree, pKey, nKey, pVal, nVal);
+  return change(p, REC_PUT, iTree, pKey, nKey, pVal, nVal, 0x7fffffff, 0);
+}
+
+int vlogPutEx(VlogStore *p, uint32_t iTree, const void *pKey, int nKey,
+              const void *pVal, int nVal, int nInlineMax, int iZstdLevel){
+  if( pVal==0 ) pVal = "";
+  if( nInlineMax<0 ) nInlineMax = 0;
+  return change(p, REC_PUT, iTree, pKey, nKey, pVal, nVal, nInlineMax, iZstdLevel);
 }
 
 int vlogDelete(VlogStore *p, uint32_t iTree, const void *pKey, int nKey){
-  return change(p, REC_DELETE, iTree, pKey, nKey, 0, 0);
+  return change(p, REC_DELETE, iTree, pKey, nKey, 0, 0, 0, 0);
 }
 
 int vlogGet(VlogStore *p, uint32_t iTree, const void *pKey, int nKey,
@@ -389,6 +422,9 @@ int vlogGet(VlogStore *p, uint32_t iTree, const void *pKey, int nKey,
     if( rc ) return rc;
   }
   rc = vlogBtreeLookup(p, iTree, (const u8*)pKey, nKey, &pVal, &nVal);
+  if( rc==VLOG_OK ){
+    rc = vlogValueDecode(p, (const u8*)pKey, nKey, pVal, nVal, &pVal, &nVal);
+  }
   if( rc==VLOG_OK && bAuto ){
     /* The node may be evicted when the transaction ends: copy. */
     p->getBuf.n = 0;

@@ -29,7 +29,12 @@ struct VerifyCtx {
   VlogBuf *pRep;
   u64 *aLive;                  /* per bucket: regions found */
   u64 nNode, nKey;
+  u64 nValueBytes;             /* bytes of user values read */
 };
+
+static void recount(VlogStore *p, u64 iSeg, u64 nBytes){
+  if( p->aRecount && iSeg<p->sb.nBucket ) p->aRecount[iSeg] += nBytes;
+}
 
 static int corrupt(VlogStore *p, const char *zMsg, u32 iTree, u64 iOff){
   return vlogSetError(p, VLOG_CORRUPT_BKPT, "verify: tree %u, node at offset %llu: %s",
@@ -108,7 +113,21 @@ static int checkNode(VerifyCtx *v, Node *pNode, const u8 *pLo, int nLo,
   }
   if( pNode->iLevel==0 ){
     v->nKey += (u64)n;
-    return VLOG_OK;
+    if( pNode->iTree>=VLOG_TREE_FIRST_USER ){
+      /* every value readable (frames, checksums, keys); pointers counted */
+      for(i=0; rc==VLOG_OK && i<n; i++){
+        const u8 *pV;
+        int nV;
+        rc = vlogValueForEach(p, (int)aE[i].nKey, aE[i].pVal, (int)aE[i].nVal, recount);
+        if( rc ) rc = corrupt(p, "bad value pointer", pNode->iTree, pNode->iOff);
+        if( rc==VLOG_OK ){
+          rc = vlogValueDecode(p, aE[i].pKey, (int)aE[i].nKey, aE[i].pVal,
+                               (int)aE[i].nVal, &pV, &nV);
+        }
+        if( rc==VLOG_OK ) v->nValueBytes += (u64)nV;
+      }
+    }
+    return rc;
   }
   if( n==0 ) return corrupt(p, "empty interior node", pNode->iTree, pNode->iOff);
   vlogNodeRef(p, pNode);
@@ -241,6 +260,56 @@ static int checkAlloc(VlogStore *p){
   return rc;
 }
 
+/* Every segment's live bytes equal the recount of the pointers to it, and
+** its record in TREE_SEGS says what the table says. */
+static int checkSegments(VlogStore *p, VlogBuf *pRep){
+  u64 i, nSeg = 0, nLive = 0, nTotal = 0;
+  int rc = VLOG_OK;
+  for(i=1; rc==VLOG_OK && i<p->sb.nBucket; i++){
+    Bucket *pB = &p->aBucket[i];
+    u8 aKey[8];
+    const u8 *pVal;
+    int nVal, r;
+    if( pB->eKind!=KIND_VLOG ){
+      if( p->aRecount[i] ){
+        rc = vlogSetError(p, VLOG_CORRUPT_BKPT,
+            "verify: values point into bucket %llu, which is not a segment",
+            (unsigned long long)i);
+      }
+      continue;
+    }
+    nSeg++;
+    nLive += pB->nLive;
+    nTotal += pB->nTotal;
+    if( p->aRecount[i]!=pB->nLive ){
+      rc = vlogSetError(p, VLOG_CORRUPT_BKPT,
+          "verify: segment %llu: %llu live bytes recorded, %llu counted",
+          (unsigned long long)i, (unsigned long long)pB->nLive,
+          (unsigned long long)p->aRecount[i]);
+      break;
+    }
+    vlogPutBE64(aKey, i);
+    r = vlogBtreeLookup(p, TREE_SEGS, aKey, 8, &pVal, &nVal);
+    if( r==VLOG_OK && (nVal!=56 || vlogGet64(&pVal[8])!=pB->nLive
+                       || vlogGet64(&pVal[0])!=pB->nTotal) ){
+      r = VLOG_CORRUPT;
+    }
+    if( r ){
+      rc = vlogSetError(p, r==VLOG_NOMEM ? r : VLOG_CORRUPT_BKPT,
+          "verify: segment %llu: the segments tree disagrees with the table",
+          (unsigned long long)i);
+    }
+  }
+  if( rc==VLOG_OK ){
+    rc = vlogBufPrintf(p->pEnv, pRep,
+        "value log: %llu segments, %llu bytes of records, %llu live (recounted)\n",
+        (unsigned long long)nSeg, (unsigned long long)nTotal,
+        (unsigned long long)nLive);
+    if( rc ) rc = vlogSetError(p, rc, 0);
+  }
+  return rc;
+}
+
 int vlogVerify(VlogStore *p, char **pzReport){
   VlogBuf rep = {0, 0, 0};
   VerifyCtx v;
@@ -259,7 +328,8 @@ int vlogVerify(VlogStore *p, char **pzReport){
   rc = vlogWbFlush(p, 1);
   if( rc==VLOG_OK ){
     v.aLive = (u64*)vlogMallocZero(p->pEnv, sizeof(u64)*(p->sb.nBucket+1));
-    if( v.aLive==0 ) rc = vlogSetError(p, VLOG_NOMEM, 0);
+    p->aRecount = (u64*)vlogMallocZero(p->pEnv, sizeof(u64)*(p->sb.nBucket+1));
+    if( v.aLive==0 || p->aRecount==0 ) rc = vlogSetError(p, VLOG_NOMEM, 0);
   }
   if( rc==VLOG_OK ){
     rc = vlogBufPrintf(p->pEnv, &rep, "store %s: checkpoint %llu, %llu buckets of %u bytes, "
@@ -283,6 +353,7 @@ int vlogVerify(VlogStore *p, char **pzReport){
     }
   }
   if( rc==VLOG_OK ) rc = checkAlloc(p);
+  if( rc==VLOG_OK ) rc = checkSegments(p, &rep);
   if( rc==VLOG_OK ) rc = checkJournal(p, &rep);
   if( rc==VLOG_OK ){
     memset(aCount, 0, sizeof(aCount));
@@ -299,6 +370,8 @@ int vlogVerify(VlogStore *p, char **pzReport){
     if( rc ) rc = vlogSetError(p, rc, 0);
   }
   vlogFree(p->pEnv, v.aLive);
+  vlogFree(p->pEnv, p->aRecount);
+  p->aRecount = 0;
   if( bAuto ) vlogCommit(p);
   if( rc ){
     vlogBufFree(p->pEnv, &rep);

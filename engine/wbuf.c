@@ -30,7 +30,7 @@ int vlogWbAdd(VlogStore *p, u32 iTree, u64 iKey, const u8 *aVal, int nVal,
   WriteBuf *pWb = &p->wb;
   WbEntry *e;
   int rc;
-  assert( nVal<=8 );
+  assert( nVal<=WB_MAX_VAL );
   if( pWb->a==0 ){
     pWb->a = (WbEntry*)vlogMalloc(p->pEnv, sizeof(WbEntry)*WB_CAPACITY);
     if( pWb->a==0 ) return vlogSetError(p, VLOG_NOMEM, 0);
@@ -41,7 +41,7 @@ int vlogWbAdd(VlogStore *p, u32 iTree, u64 iKey, const u8 *aVal, int nVal,
     if( rc ) return rc;
   }
   if( !p->bReplay ){
-    u8 a[15+8];
+    u8 a[15+WB_MAX_VAL];
     a[0] = REC_WB;
     vlogPut32(&a[1], iTree);
     vlogPut64(&a[5], iKey);

@@ -72,6 +72,12 @@
 **   NAME setsync off|normal|full      vlogStoreSetSync()
 **   NAME setcachesize N               vlogStoreSetCacheSize()
 **   NAME setautocheckpoint N          vlogStoreSetAutoCheckpoint()
+**   NAME putx TREE KEY VALUE INLINEMAX ZSTDLEVEL
+**                               vlogPutEx(): a value longer than INLINEMAX
+**                               goes to the value log
+**   NAME segments               vlogSegments(): a list of {id state total
+**                               live records} per value-log segment
+**   NAME stats                  vlogStats(): a flat list NAME VALUE ...
 **   NAME cursor NAME2 TREE      vlogCursorOpen(): creates the cursor
 **                               command NAME2; returns NAME2.  Closing the
 **                               store closes (and deletes) its cursors.
@@ -409,7 +415,7 @@ static int storeCmd(
     S_CLOSE, S_BEGIN, S_COMMIT, S_ROLLBACK, S_SAVEPOINT, S_ROLLBACK_TO,
     S_RELEASE, S_TXNSTATE, S_PUT, S_DELETE, S_GET, S_TREEDROP, S_CHECKPOINT,
     S_VERIFY, S_INFO, S_MAXVALUE, S_SETSYNC, S_SETCACHESIZE,
-    S_SETAUTOCHECKPOINT, S_CURSOR
+    S_SETAUTOCHECKPOINT, S_CURSOR, S_PUTX, S_SEGMENTS, S_STATS
   };
   static const struct StoreSub {
     const char *zName;
@@ -436,6 +442,9 @@ static int storeCmd(
     { "setcachesize",      1, 1, "N" },
     { "setautocheckpoint", 1, 1, "N" },
     { "cursor",            2, 2, "NAME TREE" },
+    { "putx",              5, 5, "TREE KEY VALUE INLINEMAX ZSTDLEVEL" },
+    { "segments",          0, 0, "" },
+    { "stats",             0, 0, "" },
     { 0, 0, 0, 0 }
   };
   int iSub;
@@ -465,7 +474,7 @@ static int storeCmd(
 
   /* Arguments shared by several subcommands. */
   switch( iSub ){
-    case S_PUT: case S_DELETE: case S_GET: case S_TREEDROP:
+    case S_PUT: case S_DELETE: case S_GET: case S_TREEDROP: case S_PUTX:
       if( vlogTclTree(interp, objv[2], &iTree) ) return TCL_ERROR;
       if( iSub!=S_TREEDROP ) aKey = vlogTclBytes(objv[3], &nKey);
       break;
@@ -518,6 +527,51 @@ static int storeCmd(
       const unsigned char *aVal = vlogTclBytes(objv[4], &nVal);
       return storeRc(interp, p,
           vlogPut(p->pStore, iTree, aKey, nKey, aVal, nVal));
+    }
+    case S_PUTX: {
+      int nVal = 0, nInline = 0, iLevel = 0;
+      const unsigned char *aVal = vlogTclBytes(objv[4], &nVal);
+      if( Tcl_GetIntFromObj(interp, objv[5], &nInline)
+       || Tcl_GetIntFromObj(interp, objv[6], &iLevel) ){
+        return TCL_ERROR;
+      }
+      return storeRc(interp, p,
+          vlogPutEx(p->pStore, iTree, aKey, nKey, aVal, nVal, nInline, iLevel));
+    }
+    case S_SEGMENTS: {
+      VlogSegmentInfo *a = 0;
+      int n = 0, i;
+      Tcl_Obj *pRes;
+      rc = vlogSegments(p->pStore, &a, &n);
+      if( rc ) return vlogTclError(interp, p->pStore, rc);
+      pRes = Tcl_NewListObj(0, 0);
+      for(i=0; i<n; i++){
+        Tcl_Obj *pSeg = Tcl_NewListObj(0, 0);
+        Tcl_ListObjAppendElement(interp, pSeg, Tcl_NewWideIntObj((Tcl_WideInt)a[i].iSeg));
+        Tcl_ListObjAppendElement(interp, pSeg, Tcl_NewStringObj(a[i].zState, -1));
+        Tcl_ListObjAppendElement(interp, pSeg, Tcl_NewWideIntObj((Tcl_WideInt)a[i].nTotal));
+        Tcl_ListObjAppendElement(interp, pSeg, Tcl_NewWideIntObj((Tcl_WideInt)a[i].nLive));
+        Tcl_ListObjAppendElement(interp, pSeg, Tcl_NewWideIntObj((Tcl_WideInt)a[i].nRec));
+        Tcl_ListObjAppendElement(interp, pRes, pSeg);
+      }
+      vlogFree(vlogStoreEnv(p->pStore), a);
+      Tcl_SetObjResult(interp, pRes);
+      return TCL_OK;
+    }
+    case S_STATS: {
+      VlogStat *a = 0;
+      int n = 0, i;
+      Tcl_Obj *pRes;
+      rc = vlogStats(p->pStore, &a, &n);
+      if( rc ) return vlogTclError(interp, p->pStore, rc);
+      pRes = Tcl_NewListObj(0, 0);
+      for(i=0; i<n; i++){
+        Tcl_ListObjAppendElement(interp, pRes, Tcl_NewStringObj(a[i].zName, -1));
+        Tcl_ListObjAppendElement(interp, pRes, Tcl_NewDoubleObj(a[i].rValue));
+      }
+      vlogFree(vlogStoreEnv(p->pStore), a);
+      Tcl_SetObjResult(interp, pRes);
+      return TCL_OK;
     }
     case S_DELETE:
       return storeRc(interp, p, vlogDelete(p->pStore, iTree, aKey, nKey));

@@ -1,0 +1,181 @@
+/*
+** inspect.c: the engine's state as tables of figures, for the SQL
+** introspection tables (ext/introspect.c) and the tools.
+**
+** DESIGN NOTE
+**
+** Every function copies figures out under a read transaction (its own,
+** unless the caller has one), so what it returns is one committed state,
+** current as of the call.  Segments and statistics come from memory (the
+** bucket table, the handle's counters): no tree is scanned.  The B-tree
+** shape (vlogTreeLevels) walks every node of every tree, leaves included:
+** it is for inspection, never on a foreground path.
+**
+** Counters of operations, cache hits and bytes are the handle's, since it
+** was opened; the figures of the store (segments, bytes live and stale,
+** journal) are the store's.
+*/
+#include "storeInt.h"
+
+static int beginRead(VlogStore *p, int *pbAuto){
+  *pbAuto = (p->eTxn==0);
+  return *pbAuto ? vlogBegin(p, 0) : VLOG_OK;
+}
+static int endRead(VlogStore *p, int bAuto, int rc){
+  if( bAuto ) vlogCommit(p);
+  return rc;
+}
+
+int vlogSegments(VlogStore *p, VlogSegmentInfo **paSeg, int *pnSeg){
+  VlogSegmentInfo *a;
+  int bAuto, n = 0;
+  u64 i;
+  int rc = beginRead(p, &bAuto);
+  *paSeg = 0;
+  *pnSeg = 0;
+  if( rc ) return rc;
+  a = (VlogSegmentInfo*)vlogMallocZero(p->pEnv, sizeof(*a)*(p->sb.nBucket+1));
+  if( a==0 ) return endRead(p, bAuto, vlogSetError(p, VLOG_NOMEM, 0));
+  for(i=1; i<p->sb.nBucket; i++){
+    Bucket *pB = &p->aBucket[i];
+    if( pB->eKind!=KIND_VLOG ) continue;
+    a[n].iSeg = i;
+    a[n].zState = vlogBucketStateName(pB->eState);
+    a[n].nTotal = pB->nTotal;
+    a[n].nLive = pB->nLive;
+    a[n].nRec = pB->nRec;
+    a[n].nDisk = pB->nDisk;
+    a[n].iCreateSeq = pB->iCreateSeq;
+    a[n].iCreateTime = pB->iCreateTime;
+    a[n].iSealSeq = pB->iSealSeq;
+    a[n].iSealTime = pB->iSealTime;
+    n++;
+  }
+  *paSeg = a;
+  *pnSeg = n;
+  return endRead(p, bAuto, VLOG_OK);
+}
+
+int vlogStats(VlogStore *p, VlogStat **paStat, int *pnStat){
+  VlogStat *a;
+  int bAuto, n = 0;
+  u64 i, nLive = 0, nTotal = 0, nSeg = 0;
+  VlogLog *pL = &p->vl;
+  int rc = beginRead(p, &bAuto);
+  *paStat = 0;
+  *pnStat = 0;
+  if( rc ) return rc;
+  a = (VlogStat*)vlogMallocZero(p->pEnv, sizeof(*a)*40);
+  if( a==0 ) return endRead(p, bAuto, vlogSetError(p, VLOG_NOMEM, 0));
+  for(i=1; i<p->sb.nBucket; i++){
+    if( p->aBucket[i].eKind==KIND_VLOG ){
+      nSeg++;
+      nLive += p->aBucket[i].nLive;
+      nTotal += p->aBucket[i].nTotal;
+    }
+  }
+#define STAT(z, v) do{ a[n].zName = (z); a[n].rValue = (double)(v); n++; }while(0)
+  STAT("commits", p->nCommit);
+  STAT("checkpoints", p->nCheckpoint);
+  STAT("user_bytes_written", p->nUserBytes);
+  STAT("file_bytes_written", p->nFileBytesWritten);
+  STAT("write_amplification", p->nUserBytes ?
+       (double)p->nFileBytesWritten/(double)p->nUserBytes : 0.0);
+  STAT("node_reads", p->nNodeRead);
+  STAT("node_writes", p->nNodeWrite);
+  STAT("node_cache_hits", p->nCacheHit);
+  STAT("node_cache_misses", p->nCacheMiss);
+  STAT("node_cache_bytes", p->nCacheBytes);
+  STAT("frame_reads", pL->nFrameRead);
+  STAT("frame_writes", pL->nFrameWrite);
+  STAT("frame_cache_hits", pL->nCacheHit);
+  STAT("frame_cache_misses", pL->nCacheMiss);
+  STAT("value_bytes_read", pL->nBytesRead);
+  STAT("value_bytes_written_raw", pL->nRawWritten);
+  STAT("value_bytes_written_disk", pL->nDiskWritten);
+  STAT("compression_ratio", pL->nDiskWritten ?
+       (double)pL->nRawWritten/(double)pL->nDiskWritten : 1.0);
+  STAT("segments", nSeg);
+  STAT("value_bytes_total", nTotal);
+  STAT("value_bytes_live", nLive);
+  STAT("value_bytes_stale", nTotal - nLive);
+  STAT("journal_bytes", p->jrnl.nSize);
+  STAT("journal_sequence", p->jrnl.iSeq);
+  STAT("checkpoint_sequence", p->sb.iSeq);
+  STAT("file_bytes", p->sb.nBucket * (u64)p->sb.nBucketSize);
+  STAT("bucket_size", p->sb.nBucketSize);
+  STAT("node_size", p->sb.nNodeSize);
+#undef STAT
+  *paStat = a;
+  *pnStat = n;
+  return endRead(p, bAuto, VLOG_OK);
+}
+
+/* Add pNode and everything below it to the figures in a[] (one entry per
+** level of tree iTree, at a[iLevel]). */
+static int levelWalk(VlogStore *p, Node *pNode, VlogTreeLevel *a){
+  VlogTreeLevel *pL = &a[pNode->iLevel];
+  int rc = VLOG_OK, i;
+  pL->nNode++;
+  pL->nKey += (u64)pNode->nLive;
+  pL->nBset += pNode->nBset;
+  pL->nBytes += (u64)pNode->nLiveBytes;
+  if( pNode->iLevel==0 ) return VLOG_OK;
+  vlogNodeRef(p, pNode);
+  for(i=0; rc==VLOG_OK && i<pNode->aBset[0].n; i++){
+    Node *pChild;
+    rc = vlogNodeChild(p, pNode, i, &pChild);
+    if( rc==VLOG_OK && pChild->iLevel!=pNode->iLevel-1 ){
+      rc = vlogSetError(p, VLOG_CORRUPT_BKPT, "bad node levels in tree %u", pNode->iTree);
+    }
+    if( rc==VLOG_OK ) rc = levelWalk(p, pChild, a);
+  }
+  vlogNodeUnref(p, pNode);
+  return rc;
+}
+
+int vlogTreeLevels(VlogStore *p, VlogTreeLevel **paLevel, int *pnLevel){
+  VlogTreeLevel *aOut = 0;
+  int nOut = 0, nAlloc = 0, bAuto;
+  Tree *pTree;
+  int rc = beginRead(p, &bAuto);
+  *paLevel = 0;
+  *pnLevel = 0;
+  if( rc ) return rc;
+  rc = vlogTreesLoadAll(p);
+  for(pTree=&p->rootsTree; rc==VLOG_OK && pTree;
+      pTree=(pTree==&p->rootsTree ? p->pTrees : pTree->pNext)){
+    VlogTreeLevel a[33];
+    Node *pRoot;
+    int i;
+    memset(a, 0, sizeof(a));
+    rc = vlogTreeRoot(p, pTree, &pRoot);
+    if( rc || pRoot==0 ) continue;
+    rc = levelWalk(p, pRoot, a);
+    for(i=0; rc==VLOG_OK && i<=pRoot->iLevel; i++){
+      if( nOut>=nAlloc ){
+        VlogTreeLevel *aNew;
+        nAlloc = nAlloc ? nAlloc*2 : 16;
+        aNew = (VlogTreeLevel*)vlogRealloc(p->pEnv, aOut, sizeof(*aNew)*nAlloc);
+        if( aNew==0 ){
+          rc = vlogSetError(p, VLOG_NOMEM, 0);
+          break;
+        }
+        aOut = aNew;
+      }
+      aOut[nOut] = a[i];
+      aOut[nOut].iTree = pTree->iTree;
+      aOut[nOut].iLevel = i;
+      aOut[nOut].rFill = a[i].nNode ?
+          (double)a[i].nBytes / ((double)a[i].nNode * p->sb.nNodeSize) : 0.0;
+      nOut++;
+    }
+  }
+  if( rc ){
+    vlogFree(p->pEnv, aOut);
+    return endRead(p, bAuto, rc);
+  }
+  *paLevel = aOut;
+  *pnLevel = nOut;
+  return endRead(p, bAuto, VLOG_OK);
+}

@@ -1,0 +1,701 @@
+/*
+** vlog.c: the value log (after WiscKey and TreeDB, seed 002).
+**
+** DESIGN NOTE
+**
+** Values of user trees larger than the caller's threshold (a table's
+** inline_max) leave the B-tree: the leaf keeps a pointer and the value goes
+** to a value-log segment, a bucket of kind KIND_VLOG written append-only.
+** A leaf value of a user tree always starts with a tag:
+**
+**   VTAG_INLINE  0, then the value
+**   VTAG_PTR     1, varint segment (bucket), varint frame offset in it,
+**                varint index of the record in the frame, varint length
+**   VTAG_CHUNKS  2, varint length, varint number of chunks, then for each
+**                chunk: varint segment, varint frame offset, varint length
+**                (a value too big for one frame is cut in chunks of half a
+**                bucket, each the only record of its own frame)
+**
+** Frames.  Records (varint key length, key, varint value length, value)
+** are grouped in frames of about FRAME_TARGET bytes, compressed together
+** with zstd at the table's level, or stored raw when compression saves
+** less than an eighth.  Each record keeps its key, so a segment can be
+** rewritten from the segment alone.  Frame layout (16-byte aligned):
+**     0  u32 magic "VLFR"     4 u8 flags (1: zstd)   5 u8 0  6 u16 records
+**     8  u32 raw bytes       12 u32 stored bytes
+**    16  u64 xxh3(bytes 0..15 and the stored bytes, seed SEED_FRAME)
+**    24  stored bytes
+** A read decompresses only its frame (through a small frame cache), checks
+** the checksum, and checks that the record's key is the key looked up.
+** Damage is VLOG_CORRUPT naming the segment and offset.
+**
+** Commit.  A transaction's frames are written before its journal entry,
+** the first one on a fresh sector (a torn write never reaches a committed
+** frame), and the entry carries REC_VEXT records naming the value-log
+** frames the commit wrote.  One sync covers both.  Replay (at open and
+** when a reader catches up) checks the frames of the entries written after
+** the last sync point: an entry whose frames did not all reach the disk is
+** a torn tail, every time it is read, until a commit overwrites it.
+**
+** Accounting, per segment, exact and incremental: bytes of records ever
+** appended (total), bytes of records still referenced (live), records,
+** bytes used in the bucket, created and sealed (journal sequence, time).
+** stale = total - live.  At commit the transaction's logs give the
+** changes: a new pointer (redo) adds to live, a replaced or deleted pointer
+** (the value before, in the undo log) moves its bytes from live to stale.
+** Records a rolled-back transaction appended count in total but never in
+** live: stale from the start.  The figures go to TREE_SEGS through the
+** write buffer, in the commit's journal entry; nothing scans a tree.
+**
+**   segment states:  OPEN (appending) --full--> SEALED --(maintenance, a
+**                    later issue: rewrite, then GC when live is 0)--> FREE
+*/
+#include <zstd.h>
+#include "storeInt.h"
+
+#define FRAME_HDR      24
+#define FRAME_MAGIC    0x52464c56      /* "VLFR" */
+#define FRAME_ZSTD     0x01
+#define FRAME_TARGET   4096            /* raw bytes that close a frame */
+#define FRAME_CACHE_BYTES (8*1024*1024)
+#define SEED_FRAME     0x76465230ULL
+
+static int align16(int n){ return (n + 15) & ~15; }
+
+/* Bytes of a record (key and value with their lengths). */
+static u64 recordBytes(int nKey, u64 nVal){
+  return (u64)vlogVarintLen((u64)nKey) + nKey + vlogVarintLen(nVal) + nVal;
+}
+
+/* ---------------------------------------------------------------------
+** Segments
+*/
+
+/* Persist the accounting of segment iSeg (through the write buffer). */
+static int segSave(VlogStore *p, u64 iSeg){
+  Bucket *pB = &p->aBucket[iSeg];
+  u8 a[56];
+  vlogPut64(&a[0], pB->nTotal);
+  vlogPut64(&a[8], pB->nLive);
+  vlogPut64(&a[16], pB->nRec);
+  vlogPut64(&a[24], pB->nDisk);
+  vlogPut64(&a[32], pB->iCreateSeq);
+  vlogPut64(&a[40], pB->iCreateTime);
+  vlogPut32(&a[48], (u32)pB->iSealSeq);
+  vlogPut32(&a[52], (u32)(pB->iSealTime/1000000));
+  return vlogWbAdd(p, TREE_SEGS, iSeg, a, sizeof(a), 0);
+}
+
+/* Load segment figures from a TREE_SEGS value (open, replay). */
+int vlogLogApplySegRecord(VlogStore *p, u64 iSeg, const u8 *a, int n){
+  Bucket *pB;
+  if( iSeg==0 || iSeg>=p->sb.nBucket || n!=56 ){
+    return vlogSetError(p, VLOG_CORRUPT_BKPT, "bad accounting record for segment %llu",
+                        (unsigned long long)iSeg);
+  }
+  pB = &p->aBucket[iSeg];
+  pB->nTotal = vlogGet64(&a[0]);
+  pB->nLive = vlogGet64(&a[8]);
+  pB->nRec = vlogGet64(&a[16]);
+  pB->nDisk = vlogGet64(&a[24]);
+  pB->iCreateSeq = vlogGet64(&a[32]);
+  pB->iCreateTime = vlogGet64(&a[40]);
+  pB->iSealSeq = vlogGet32(&a[48]);
+  pB->iSealTime = (u64)vlogGet32(&a[52])*1000000;
+  if( pB->nLive>pB->nTotal || pB->nDisk>p->sb.nBucketSize ){
+    return vlogSetError(p, VLOG_CORRUPT_BKPT, "impossible accounting for segment %llu "
+        "(%llu live of %llu bytes, %llu bytes of the bucket used)",
+        (unsigned long long)iSeg, (unsigned long long)pB->nLive,
+        (unsigned long long)pB->nTotal, (unsigned long long)pB->nDisk);
+  }
+  return VLOG_OK;
+}
+
+/* Seal the current segment; open a new one. */
+static int segNext(VlogStore *p){
+  VlogLog *pL = &p->vl;
+  u64 iNew;
+  int rc;
+  if( pL->iSeg ){
+    Bucket *pB = &p->aBucket[pL->iSeg];
+    pB->iSealSeq = p->jrnl.iSeq;
+    pB->iSealTime = (u64)p->pEnv->xNow(p->pEnv);
+    rc = vlogBucketSetState(p, pL->iSeg, BUCKET_SEALED, KIND_VLOG);
+    if( rc==VLOG_OK ) rc = segSave(p, pL->iSeg);
+    if( rc ) return rc;
+  }
+  rc = vlogBucketAlloc(p, KIND_VLOG, &iNew);
+  if( rc ) return rc;
+  {
+    Bucket *pB = &p->aBucket[iNew];
+    pB->nTotal = pB->nLive = pB->nRec = pB->nDisk = 0;
+    pB->iCreateSeq = p->jrnl.iSeq;
+    pB->iCreateTime = (u64)p->pEnv->xNow(p->pEnv);
+    pB->iSealSeq = pB->iSealTime = 0;
+  }
+  pL->iSeg = iNew;
+  pL->iFrameOff = 0;
+  pL->bFresh = 1;
+  return segSave(p, iNew);
+}
+
+/* The segment to append to after a (re)load: the open one, if any, at
+** its append position. */
+static void segFind(VlogStore *p){
+  u64 i;
+  VlogLog *pL = &p->vl;
+  pL->iSeg = 0;
+  for(i=1; i<p->sb.nBucket; i++){
+    if( p->aBucket[i].eKind==KIND_VLOG && p->aBucket[i].eState==BUCKET_OPEN ){
+      pL->iSeg = i;
+      pL->iFrameOff = (u32)p->aBucket[i].nDisk;
+      break;
+    }
+  }
+}
+
+/* ---------------------------------------------------------------------
+** Writing frames
+*/
+
+/* Write the open frame, if it has records. */
+int vlogLogFlush(VlogStore *p){
+  VlogLog *pL = &p->vl;
+  Bucket *pB;
+  u8 *aOut;
+  int nStored, bZstd = 0, rc, n;
+  u64 iOff;
+
+  if( pL->nFrameRec==0 ) return VLOG_OK;
+  rc = vlogBufReserve(p->pEnv, &pL->zbuf, FRAME_HDR + (int)ZSTD_compressBound(pL->frame.n) + 16);
+  if( rc ) return vlogSetError(p, rc, 0);
+  aOut = pL->zbuf.a;
+  nStored = pL->frame.n;
+  if( pL->iFrameLevel>0 && pL->frame.n>=64 ){
+    size_t nz;
+    if( pL->pZc==0 ){
+      pL->pZc = ZSTD_createCCtx();
+      if( pL->pZc==0 ) return vlogSetError(p, VLOG_NOMEM, 0);
+    }
+    nz = ZSTD_compressCCtx((ZSTD_CCtx*)pL->pZc, &aOut[FRAME_HDR],
+                           pL->zbuf.nAlloc-FRAME_HDR, pL->frame.a, pL->frame.n,
+                           pL->iFrameLevel);
+    if( !ZSTD_isError(nz) && nz < (size_t)(pL->frame.n - pL->frame.n/8) ){
+      nStored = (int)nz;
+      bZstd = 1;
+    }
+  }
+  if( !bZstd ) memcpy(&aOut[FRAME_HDR], pL->frame.a, pL->frame.n);
+  vlogPut32(&aOut[0], FRAME_MAGIC);
+  aOut[4] = bZstd ? FRAME_ZSTD : 0;
+  aOut[5] = 0;
+  vlogPut16(&aOut[6], (u16)pL->nFrameRec);
+  vlogPut32(&aOut[8], (u32)pL->frame.n);
+  vlogPut32(&aOut[12], (u32)nStored);
+  vlogPut64(&aOut[16], vlogChecksum(aOut, 16, SEED_FRAME)
+                       ^ vlogChecksum(&aOut[FRAME_HDR], nStored, SEED_FRAME));
+  n = align16(FRAME_HDR + nStored);
+  memset(&aOut[FRAME_HDR+nStored], 0, n - FRAME_HDR - nStored);
+  iOff = vlogBucketOffset(p, pL->iSeg) + pL->iFrameOff;
+  assert( pL->iFrameOff + (u32)n <= p->sb.nBucketSize );
+  rc = vlogWriteAt(p, iOff, aOut, n);
+  if( rc ) return rc;
+  pB = &p->aBucket[pL->iSeg];
+  pB->nDisk = pL->iFrameOff + n;
+  pB->nTotal += (u64)pL->frame.n;     /* the records' bytes */
+  pB->nRec += (u64)pL->nFrameRec;
+  pB->bTouched = 1;
+  {
+    /* the journal entry will name this frame (REC_VEXT) */
+    u8 r[VEXT_SIZE];
+    r[0] = REC_VEXT;
+    vlogPut64(&r[1], pL->iSeg);
+    vlogPut32(&r[9], pL->iFrameOff);
+    vlogPut32(&r[13], (u32)n);
+    vlogPut64(&r[17], 0);
+    rc = vlogBufAppend(p->pEnv, &pL->vext, r, VEXT_SIZE);
+    if( rc ) return vlogSetError(p, rc, 0);
+  }
+  pL->iFrameOff += n;
+  pL->nFrameWrite++;
+  pL->nRawWritten += pL->frame.n;
+  pL->nDiskWritten += n;
+  pL->frame.n = 0;
+  pL->nFrameRec = 0;
+  return VLOG_OK;
+}
+
+/*
+** Make room for a record of nRec bytes in the open frame (or a frame of its
+** own when bAlone): flush, move to a new segment, align as needed.
+*/
+static int frameRoom(VlogStore *p, int nRec, int iLevel, int bAlone){
+  VlogLog *pL = &p->vl;
+  int rc = VLOG_OK;
+  if( pL->nFrameRec>0 && (bAlone || iLevel!=pL->iFrameLevel
+        || pL->frame.n + nRec > FRAME_TARGET + FRAME_TARGET/2 || pL->nFrameRec>=65535
+        || (u64)pL->iFrameOff + FRAME_HDR + pL->frame.n + nRec + 16 > p->sb.nBucketSize) ){
+    rc = vlogLogFlush(p);
+    if( rc ) return rc;
+  }
+  if( pL->nFrameRec==0 ){
+    if( pL->iSeg==0 ) segFind(p);
+    if( !pL->bFresh ){
+      /* the first frame of a transaction starts on a fresh sector */
+      pL->iFrameOff = (pL->iFrameOff + VLOG_SECTOR-1) & ~(u32)(VLOG_SECTOR-1);
+      pL->bFresh = 1;
+    }
+    if( pL->iSeg==0
+     || (u64)pL->iFrameOff + FRAME_HDR + nRec + 16 > p->sb.nBucketSize ){
+      rc = segNext(p);
+    }
+    pL->iFrameLevel = iLevel;
+  }
+  return rc;
+}
+
+/* Append one record to the open frame; its index in the frame. */
+static int frameAppend(VlogStore *p, const u8 *pKey, int nKey, const u8 *pVal,
+                       int nVal, int *piIdx){
+  VlogLog *pL = &p->vl;
+  int rc = vlogBufAppendVarint(p->pEnv, &pL->frame, (u64)nKey);
+  if( rc==VLOG_OK ) rc = vlogBufAppend(p->pEnv, &pL->frame, pKey, nKey);
+  if( rc==VLOG_OK ) rc = vlogBufAppendVarint(p->pEnv, &pL->frame, (u64)nVal);
+  if( rc==VLOG_OK ) rc = vlogBufAppend(p->pEnv, &pL->frame, pVal, nVal);
+  if( rc ) return vlogSetError(p, rc, 0);
+  *piIdx = pL->nFrameRec++;
+  return VLOG_OK;
+}
+
+/*
+** The leaf value for (pKey, pVal): inline when nVal <= nInlineMax, else
+** the value goes to the value log and the result is a pointer.  Written to
+** pOut (reset first).
+*/
+int vlogValueEncode(VlogStore *p, const u8 *pKey, int nKey, const u8 *pVal,
+                    int nVal, int nInlineMax, int iLevel, VlogBuf *pOut){
+  VlogEnv *pEnv = p->pEnv;
+  int rc, nChunkMax = (int)p->sb.nBucketSize/2;
+  u8 tag;
+  pOut->n = 0;
+  if( nVal<=nInlineMax ){
+    tag = VTAG_INLINE;
+    rc = vlogBufAppend(pEnv, pOut, &tag, 1);
+    if( rc==VLOG_OK ) rc = vlogBufAppend(pEnv, pOut, pVal, nVal);
+    return rc ? vlogSetError(p, rc, 0) : VLOG_OK;
+  }
+  if( (u64)nVal>VLOG_MAX_VALUE ){
+    return vlogSetError(p, VLOG_TOOBIG, "value of %d bytes: the limit is %d bytes",
+                        nVal, VLOG_MAX_VALUE);
+  }
+  if( (i64)recordBytes(nKey, (u64)nVal) + FRAME_HDR + 16 <= nChunkMax ){
+    int iIdx;
+    rc = frameRoom(p, (int)recordBytes(nKey, (u64)nVal), iLevel, 0);
+    if( rc==VLOG_OK ){
+      u32 iFrameOff = p->vl.iFrameOff;
+      u64 iSeg = p->vl.iSeg;
+      rc = frameAppend(p, pKey, nKey, pVal, nVal, &iIdx);
+      tag = VTAG_PTR;
+      if( rc==VLOG_OK ) rc = vlogBufAppend(pEnv, pOut, &tag, 1);
+      if( rc==VLOG_OK ) rc = vlogBufAppendVarint(pEnv, pOut, iSeg);
+      if( rc==VLOG_OK ) rc = vlogBufAppendVarint(pEnv, pOut, iFrameOff);
+      if( rc==VLOG_OK ) rc = vlogBufAppendVarint(pEnv, pOut, (u64)iIdx);
+      if( rc==VLOG_OK ) rc = vlogBufAppendVarint(pEnv, pOut, (u64)nVal);
+      if( rc==VLOG_NOMEM ) vlogSetError(p, rc, 0);
+    }
+    return rc;
+  }else{
+    /* Chunks of at most nChunk bytes, each alone in its frame. */
+    int nChunk = nChunkMax - FRAME_HDR - 32 - nKey;
+    int nChunks = (nVal + nChunk - 1)/nChunk;
+    int i;
+    tag = VTAG_CHUNKS;
+    rc = vlogBufAppend(pEnv, pOut, &tag, 1);
+    if( rc==VLOG_OK ) rc = vlogBufAppendVarint(pEnv, pOut, (u64)nVal);
+    if( rc==VLOG_OK ) rc = vlogBufAppendVarint(pEnv, pOut, (u64)nChunks);
+    for(i=0; rc==VLOG_OK && i<nChunks; i++){
+      int n = (i==nChunks-1) ? nVal - i*nChunk : nChunk;
+      int iIdx;
+      rc = frameRoom(p, (int)recordBytes(nKey, (u64)n), iLevel, 1);
+      if( rc==VLOG_OK ){
+        u32 iFrameOff = p->vl.iFrameOff;
+        u64 iSeg = p->vl.iSeg;
+        rc = frameAppend(p, pKey, nKey, &pVal[(i64)i*nChunk], n, &iIdx);
+        if( rc==VLOG_OK ) rc = vlogLogFlush(p);
+        if( rc==VLOG_OK ) rc = vlogBufAppendVarint(pEnv, pOut, iSeg);
+        if( rc==VLOG_OK ) rc = vlogBufAppendVarint(pEnv, pOut, iFrameOff);
+        if( rc==VLOG_OK ) rc = vlogBufAppendVarint(pEnv, pOut, (u64)n);
+      }
+    }
+    if( rc==VLOG_OK && pOut->n>vlogBtreeMaxValue(p) ){
+      rc = vlogSetError(p, VLOG_TOOBIG, "value of %d bytes needs %d chunks, more than "
+                        "a leaf of this store can point to", nVal, nChunks);
+    }
+    if( rc==VLOG_NOMEM ) vlogSetError(p, rc, 0);
+    return rc;
+  }
+}
+
+/* ---------------------------------------------------------------------
+** Reading
+*/
+
+/* The decompressed records of the frame at (iSeg, iOff). */
+static int frameLoad(VlogStore *p, u64 iSeg, u32 iOff, int bAnyBucket,
+                     const u8 **paRaw, int *pnRaw){
+  VlogLog *pL = &p->vl;
+  FrameCacheSlot *pSlot = 0, *pOld = &pL->aCache[0];
+  u8 h[FRAME_HDR];
+  u8 *aStored = 0, *aRaw = 0;
+  u32 nRaw, nStored;
+  int i, rc;
+  u64 iFile;
+
+  for(i=0; i<FRAME_CACHE_SLOTS; i++){
+    FrameCacheSlot *s = &pL->aCache[i];
+    if( s->iSeg==iSeg && s->iOff==iOff && s->aRaw ){
+      s->iUsed = ++pL->iCacheClock;
+      pL->nCacheHit++;
+      *paRaw = s->aRaw;
+      *pnRaw = s->nRaw;
+      return VLOG_OK;
+    }
+    if( s->iUsed<pOld->iUsed ) pOld = s;
+  }
+  pL->nCacheMiss++;
+  if( iSeg==0 || (!bAnyBucket && (iSeg>=p->sb.nBucket
+                                  || p->aBucket[iSeg].eKind!=KIND_VLOG))
+   || iSeg>=((u64)1<<40)/p->sb.nBucketSize
+   || (u64)iOff+FRAME_HDR>p->sb.nBucketSize ){
+    return vlogSetError(p, VLOG_CORRUPT_BKPT,
+        "value pointer to segment %llu offset %u, which holds no value-log frame",
+        (unsigned long long)iSeg, iOff);
+  }
+  iFile = vlogBucketOffset(p, iSeg) + iOff;
+  rc = vlogReadAt(p, iFile, h, FRAME_HDR, "value-log frame");
+  if( rc ) return rc;
+  nRaw = vlogGet32(&h[8]);
+  nStored = vlogGet32(&h[12]);
+  if( vlogGet32(&h[0])!=FRAME_MAGIC || (h[4] & ~FRAME_ZSTD)
+   || nStored>p->sb.nBucketSize || nRaw>p->sb.nBucketSize
+   || (u64)iOff+FRAME_HDR+nStored>p->sb.nBucketSize
+   || (!(h[4] & FRAME_ZSTD) && nRaw!=nStored) ){
+    return vlogSetError(p, VLOG_CORRUPT_BKPT,
+        "value-log frame at segment %llu offset %u: bad header",
+        (unsigned long long)iSeg, iOff);
+  }
+  aStored = (u8*)vlogMalloc(p->pEnv, nStored ? nStored : 1);
+  if( aStored==0 ) return vlogSetError(p, VLOG_NOMEM, 0);
+  rc = vlogReadAt(p, iFile+FRAME_HDR, aStored, (int)nStored, "value-log frame");
+  if( rc==VLOG_OK && vlogGet64(&h[16])!=(vlogChecksum(h, 16, SEED_FRAME)
+                              ^ vlogChecksum(aStored, nStored, SEED_FRAME)) ){
+    rc = vlogSetError(p, VLOG_CORRUPT_BKPT,
+        "value-log frame at segment %llu offset %u: checksum mismatch",
+        (unsigned long long)iSeg, iOff);
+  }
+  if( rc==VLOG_OK && (h[4] & FRAME_ZSTD) ){
+    size_t nz;
+    aRaw = (u8*)vlogMalloc(p->pEnv, nRaw ? nRaw : 1);
+    if( aRaw==0 ) rc = vlogSetError(p, VLOG_NOMEM, 0);
+    if( rc==VLOG_OK && pL->pZd==0 ){
+      pL->pZd = ZSTD_createDCtx();
+      if( pL->pZd==0 ) rc = vlogSetError(p, VLOG_NOMEM, 0);
+    }
+    if( rc==VLOG_OK ){
+      nz = ZSTD_decompressDCtx((ZSTD_DCtx*)pL->pZd, aRaw, nRaw, aStored, nStored);
+      if( ZSTD_isError(nz) || nz!=nRaw ){
+        rc = vlogSetError(p, VLOG_CORRUPT_BKPT,
+            "value-log frame at segment %llu offset %u: does not decompress",
+            (unsigned long long)iSeg, iOff);
+      }
+    }
+    vlogFree(p->pEnv, aStored);
+  }else{
+    aRaw = aStored;
+  }
+  if( rc ){
+    vlogFree(p->pEnv, aRaw);
+    return rc;
+  }
+  pL->nFrameRead++;
+  pL->nBytesRead += FRAME_HDR + nStored;
+  /* cache it, evicting the least recently used slots while over budget */
+  pSlot = pOld;
+  if( pSlot->aRaw ){
+    pL->nCache -= pSlot->nRaw;
+    vlogFree(p->pEnv, pSlot->aRaw);
+  }
+  pSlot->iSeg = iSeg;
+  pSlot->iOff = iOff;
+  pSlot->aRaw = aRaw;
+  pSlot->nRaw = (int)nRaw;
+  pSlot->iUsed = ++pL->iCacheClock;
+  pL->nCache += nRaw;
+  while( pL->nCache>FRAME_CACHE_BYTES ){
+    FrameCacheSlot *pV = 0;
+    for(i=0; i<FRAME_CACHE_SLOTS; i++){
+      FrameCacheSlot *s = &pL->aCache[i];
+      if( s->aRaw && s!=pSlot && (pV==0 || s->iUsed<pV->iUsed) ) pV = s;
+    }
+    if( pV==0 ) break;
+    pL->nCache -= pV->nRaw;
+    vlogFree(p->pEnv, pV->aRaw);
+    memset(pV, 0, sizeof(*pV));
+  }
+  *paRaw = aRaw;
+  *pnRaw = (int)nRaw;
+  return VLOG_OK;
+}
+
+/* Record iIdx of frame (iSeg, iOff), which must be key pKey: its value. */
+static int recordGet(VlogStore *p, u64 iSeg, u32 iOff, int iIdx,
+                     const u8 *pKey, int nKey, const u8 **ppVal, int *pnVal){
+  const u8 *a, *z, *pEnd;
+  int nRaw, i, rc;
+  rc = frameLoad(p, iSeg, iOff, 0, &a, &nRaw);
+  if( rc ) return rc;
+  z = a;
+  pEnd = &a[nRaw];
+  for(i=0; i<=iIdx; i++){
+    u64 nK, nV;
+    int k = vlogGetVarint(z, pEnd, &nK);
+    if( k==0 || nK>(u64)(pEnd-z-k) ) break;
+    z += k;
+    if( i==iIdx && (nK!=(u64)nKey || memcmp(z, pKey, nKey)!=0) ){
+      return vlogSetError(p, VLOG_CORRUPT_BKPT,
+          "value-log frame at segment %llu offset %u: record %d is not the "
+          "key's", (unsigned long long)iSeg, iOff, iIdx);
+    }
+    z += nK;
+    k = vlogGetVarint(z, pEnd, &nV);
+    if( k==0 || nV>(u64)(pEnd-z-k) ) break;
+    z += k;
+    if( i==iIdx ){
+      *ppVal = z;
+      *pnVal = (int)nV;
+      return VLOG_OK;
+    }
+    z += nV;
+  }
+  return vlogSetError(p, VLOG_CORRUPT_BKPT,
+      "value-log frame at segment %llu offset %u: no record %d",
+      (unsigned long long)iSeg, iOff, iIdx);
+}
+
+/*
+** The value stored in leaf value a[0..n) of key pKey: inline, or read from
+** the value log.  *ppVal is valid until the next call on the handle.
+*/
+int vlogValueDecode(VlogStore *p, const u8 *pKey, int nKey, const u8 *a, int n,
+                    const u8 **ppVal, int *pnVal){
+  const u8 *pEnd = &a[n];
+  u64 v[4];
+  int k, i, rc;
+  if( n<1 ) goto corrupt;
+  if( a[0]==VTAG_INLINE ){
+    *ppVal = &a[1];
+    *pnVal = n-1;
+    return VLOG_OK;
+  }
+  if( a[0]==VTAG_PTR ){
+    const u8 *z = &a[1];
+    const u8 *pV;
+    int nV;
+    for(i=0; i<4; i++){
+      k = vlogGetVarint(z, pEnd, &v[i]);
+      if( k==0 ) goto corrupt;
+      z += k;
+    }
+    if( v[1]>0xffffffff || v[2]>65535 ) goto corrupt;
+    rc = recordGet(p, v[0], (u32)v[1], (int)v[2], pKey, nKey, &pV, &nV);
+    if( rc ) return rc;
+    if( (u64)nV!=v[3] ) goto corrupt;
+    *ppVal = pV;
+    *pnVal = nV;
+    return VLOG_OK;
+  }
+  if( a[0]==VTAG_CHUNKS ){
+    const u8 *z = &a[1];
+    u64 nVal, nChunks, iAt = 0;
+    VlogLog *pL = &p->vl;
+    k = vlogGetVarint(z, pEnd, &nVal);  if( k==0 ) goto corrupt;  z += k;
+    k = vlogGetVarint(z, pEnd, &nChunks);  if( k==0 ) goto corrupt;  z += k;
+    if( nVal>VLOG_MAX_VALUE || nChunks>nVal ) goto corrupt;
+    pL->val.n = 0;
+    rc = vlogBufReserve(p->pEnv, &pL->val, (int)nVal+1);
+    if( rc ) return vlogSetError(p, rc, 0);
+    for(i=0; i<(int)nChunks; i++){
+      const u8 *pV;
+      int nV, j;
+      for(j=0; j<3; j++){
+        k = vlogGetVarint(z, pEnd, &v[j]);
+        if( k==0 ) goto corrupt;
+        z += k;
+      }
+      if( v[1]>0xffffffff || iAt+v[2]>nVal ) goto corrupt;
+      rc = recordGet(p, v[0], (u32)v[1], 0, pKey, nKey, &pV, &nV);
+      if( rc ) return rc;
+      if( (u64)nV!=v[2] ) goto corrupt;
+      memcpy(&pL->val.a[iAt], pV, nV);
+      iAt += nV;
+    }
+    if( iAt!=nVal || z!=pEnd ) goto corrupt;
+    *ppVal = pL->val.a;
+    *pnVal = (int)nVal;
+    return VLOG_OK;
+  }
+ corrupt:
+  return vlogSetError(p, VLOG_CORRUPT_BKPT, "bad value pointer in a leaf of a user tree");
+}
+
+/* Call xPer(p, iSeg, nRecBytes) for each value-log record the leaf value
+** a[0..n) of key nKey bytes points to. */
+int vlogValueForEach(VlogStore *p, int nKey, const u8 *a, int n,
+                         void (*xPer)(VlogStore*, u64, u64)){
+  const u8 *pEnd = &a[n], *z = &a[1];
+  u64 v[4];
+  int i, k;
+  if( n<1 || a[0]==VTAG_INLINE ) return VLOG_OK;
+  if( a[0]==VTAG_PTR ){
+    for(i=0; i<4; i++){
+      k = vlogGetVarint(z, pEnd, &v[i]);
+      if( k==0 ) return VLOG_CORRUPT_BKPT;
+      z += k;
+    }
+    xPer(p, v[0], recordBytes(nKey, v[3]));
+  }else{
+    u64 nVal, nChunks, j;
+    k = vlogGetVarint(z, pEnd, &nVal);  if( k==0 ) return VLOG_CORRUPT_BKPT;  z += k;
+    k = vlogGetVarint(z, pEnd, &nChunks);  if( k==0 ) return VLOG_CORRUPT_BKPT;  z += k;
+    for(j=0; j<nChunks; j++){
+      for(i=0; i<3; i++){
+        k = vlogGetVarint(z, pEnd, &v[i]);
+        if( k==0 ) return VLOG_CORRUPT_BKPT;
+        z += k;
+      }
+      xPer(p, v[0], recordBytes(nKey, v[2]));
+    }
+  }
+  return VLOG_OK;
+}
+
+static void addLive(VlogStore *p, u64 iSeg, u64 n){
+  if( iSeg>0 && iSeg<p->sb.nBucket ){
+    p->aBucket[iSeg].nLive += n;
+    p->aBucket[iSeg].bTouched = 1;
+  }
+}
+static void subLive(VlogStore *p, u64 iSeg, u64 n){
+  if( iSeg>0 && iSeg<p->sb.nBucket ){
+    Bucket *pB = &p->aBucket[iSeg];
+    pB->nLive = pB->nLive>n ? pB->nLive-n : 0;
+    pB->bTouched = 1;
+  }
+}
+
+/*
+** At commit: write the open frame, account the transaction's pointers,
+** and queue the changed figures (and a REC_VEXT record of the bytes
+** written) for the journal entry.
+*/
+int vlogLogCommit(VlogStore *p){
+  TxnLog *pLog = &p->log;
+  VlogLog *pL = &p->vl;
+  int rc = vlogLogFlush(p);
+  int i;
+  u64 j;
+  if( rc ) return rc;
+  /* new pointers: live */
+  for(i=0; rc==VLOG_OK && i<pLog->redo.n; ){
+    const u8 *a = &pLog->redo.a[i];
+    if( a[0]==REC_PUT && vlogGet32(&a[1])>=VLOG_TREE_FIRST_USER ){
+      u32 nKey = vlogGet32(&a[5]);
+      u32 nVal = vlogGet32(&a[9+nKey]);
+      rc = vlogValueForEach(p, (int)nKey, &a[13+nKey], (int)nVal, addLive);
+    }
+    i += vlogRecordSize(a);
+  }
+  /* replaced or deleted pointers: stale */
+  for(i=0; rc==VLOG_OK && i<pLog->nUndo; i++){
+    const u8 *a = &pLog->undo.a[pLog->aUndoOff[i]];
+    u32 iTree = vlogGet32(&a[1]);
+    u32 nKey = vlogGet32(&a[5]);
+    u32 nVal = vlogGet32(&a[9+nKey]);
+    if( a[0]==REC_PUT && iTree>=VLOG_TREE_FIRST_USER ){
+      rc = vlogValueForEach(p, (int)nKey, &a[13+nKey], (int)nVal, subLive);
+    }
+  }
+  if( rc ) return vlogSetError(p, rc, "bad value pointer in the transaction log");
+  if( pL->iSeg && pL->iSeg<p->sb.nBucket ) p->aBucket[pL->iSeg].bTouched = 1;
+  for(j=1; rc==VLOG_OK && j<p->sb.nBucket; j++){
+    if( p->aBucket[j].bTouched ){
+      p->aBucket[j].bTouched = 0;
+      if( p->aBucket[j].eKind==KIND_VLOG ) rc = segSave(p, j);
+    }
+  }
+  return rc;
+}
+
+/* A transaction starts (or ends): its first frame goes on a fresh sector;
+** records not yet in a frame are dropped. */
+void vlogLogTxnStart(VlogStore *p){
+  p->vl.bFresh = 0;
+  p->vl.frame.n = 0;
+  p->vl.nFrameRec = 0;
+  p->vl.vext.n = 0;
+}
+
+/*
+** Check the frames named by the REC_VEXT records in a[0..n) (a journal
+** payload): VLOG_OK when each is whole (header and checksum), VLOG_NOTFOUND
+** when one is not (the commit did not reach the disk: a torn tail).
+*/
+int vlogLogVerifyExtent(VlogStore *p, const u8 *a, int n){
+  int i = 0;
+  while( i<n ){
+    if( a[i]==REC_VEXT ){
+      u64 iSeg = vlogGet64(&a[i+1]);
+      u32 iOff = vlogGet32(&a[i+9]);
+      const u8 *aRaw;
+      int nRaw, rc;
+      char *zSave = p->zErr;
+      p->zErr = 0;
+      rc = frameLoad(p, iSeg, iOff, 1, &aRaw, &nRaw);
+      vlogFree(p->pEnv, p->zErr);
+      p->zErr = zSave;
+      if( rc==VLOG_CORRUPT || rc==VLOG_NOTFOUND ) return VLOG_NOTFOUND;
+      if( rc ) return rc;
+      i += VEXT_SIZE;
+    }else{
+      i += vlogRecordSize(&a[i]);
+    }
+  }
+  return VLOG_OK;
+}
+
+/* Forget positions and cached frames (reload, rollback of a poisoned
+** transaction). */
+void vlogLogReset(VlogStore *p){
+  VlogLog *pL = &p->vl;
+  int i;
+  for(i=0; i<FRAME_CACHE_SLOTS; i++){
+    vlogFree(p->pEnv, pL->aCache[i].aRaw);
+    memset(&pL->aCache[i], 0, sizeof(FrameCacheSlot));
+  }
+  pL->nCache = 0;
+  pL->iSeg = 0;
+  pL->frame.n = 0;
+  pL->nFrameRec = 0;
+}
+
+void vlogLogClose(VlogStore *p){
+  VlogLog *pL = &p->vl;
+  vlogLogReset(p);
+  vlogBufFree(p->pEnv, &pL->frame);
+  vlogBufFree(p->pEnv, &pL->zbuf);
+  vlogBufFree(p->pEnv, &pL->val);
+  vlogBufFree(p->pEnv, &pL->vext);
+  if( pL->pZc ) ZSTD_freeCCtx((ZSTD_CCtx*)pL->pZc);
+  if( pL->pZd ) ZSTD_freeDCtx((ZSTD_DCtx*)pL->pZd);
+  pL->pZc = pL->pZd = 0;
+}
