@@ -70,14 +70,15 @@ static void versionFunc(
 }
 
 /*
-** True when vlog's functions are already registered with db.  Preparing
+** True when vlog is already registered with db (its marker function, the
+** last thing registered, exists).  Preparing
 ** (not running) a statement that names the marker function is the only way
 ** SQLite offers to ask.  A failed prepare leaves "no such function" as the
 ** connection's error, which sqlite3_open() would then report; the
 ** successful prepare that vlogFuncRegister() makes after registering clears
 ** it again.
 */
-static int isRegistered(sqlite3 *db){
+int vlogIsRegistered(sqlite3 *db){
   sqlite3_stmt *pStmt = 0;
   int rc = sqlite3_prepare_v2(db, "SELECT " VLOG_MARKER_FUNC "()", -1, &pStmt, 0);
   sqlite3_finalize(pStmt);
@@ -96,12 +97,11 @@ int vlogFuncRegister(sqlite3 *db){
   int i;
   int rc = SQLITE_OK;
 
-  if( isRegistered(db) ) return SQLITE_OK;
   for(i=0; rc==SQLITE_OK && i<(int)(sizeof(aFunc)/sizeof(aFunc[0])); i++){
     rc = sqlite3_create_function_v2(db, aFunc[i].zName, aFunc[i].nArg,
         SQLITE_UTF8|SQLITE_DETERMINISTIC|SQLITE_INNOCUOUS, 0,
         aFunc[i].xFunc, 0, 0, 0);
   }
-  if( rc==SQLITE_OK && !isRegistered(db) ) rc = SQLITE_ERROR;
+  if( rc==SQLITE_OK && !vlogIsRegistered(db) ) rc = SQLITE_ERROR;
   return rc;
 }

@@ -68,13 +68,16 @@ int sqlite3_vlog_init(
     return SQLITE_ERROR;
   }
 
-  rc = vlogFuncRegister(db);
-  if( rc!=SQLITE_OK ){
-    if( pzErrMsg ){
-      *pzErrMsg = sqlite3_mprintf("vlog: cannot register SQL functions: %s",
-                                  sqlite3_errmsg(db));
+  if( !vlogIsRegistered(db) ){
+    rc = vlogVtabRegister(db);
+    if( rc==SQLITE_OK ) rc = vlogIntrospectRegister(db);
+    if( rc==SQLITE_OK ) rc = vlogFuncRegister(db);
+    if( rc!=SQLITE_OK ){
+      if( pzErrMsg ){
+        *pzErrMsg = sqlite3_mprintf("vlog: cannot register: %s", sqlite3_errmsg(db));
+      }
+      return rc;
     }
-    return rc;
   }
 
 #ifdef VLOG_STATIC

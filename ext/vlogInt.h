@@ -26,7 +26,54 @@
 # define VLOG_MIN_SQLITE_VERSION 3038000
 #endif
 
-/* Register vlog's SQL functions with db.  Idempotent. */
+/* Register vlog's SQL functions with db; the marker function
+** (vlog_version) last, so that vlogIsRegistered() tells whether all of vlog
+** is registered. */
 int vlogFuncRegister(sqlite3 *db);
+int vlogIsRegistered(sqlite3 *db);
+
+/*
+** Stores open in connections (ext/vtab.c).  A VStore is one engine handle
+** on one store file for one connection, shared by every vlog table of the
+** connection that lives in that file, and by the introspection tables and
+** functions.  Reference counted; the last release closes the handle.
+*/
+#include "engine.h"
+typedef struct VStore VStore;
+struct VStore {
+  sqlite3 *db;                 /* the connection */
+  char *zPath;                 /* full path of the store file */
+  VlogEnv *pEnv;               /* vlogEnvVfs() over the connection's VFS */
+  VlogStore *pStore;           /* the engine handle */
+  int nRef;
+  int nReadCsr;                /* cursors holding the read transaction */
+  VStore *pNext;
+};
+
+/* Find or open the store at zPath (a full path) for connection db; one more
+** reference.  On error, *pzErr is a message from sqlite3_mprintf(). */
+int vlogVStoreAcquire(sqlite3 *db, const char *zPath, int bCreate,
+                      VStore **ppVS, char **pzErr);
+void vlogVStoreRelease(VStore *pVS);
+
+/*
+** The store an introspection argument names: the name of a vlog table of
+** db's main schema, else a path (relative to the working directory) of a
+** store file.  zArg==0: not allowed here (the caller iterates
+** vlogVStoreList()).  One more reference on success; release it.
+*/
+int vlogVStoreResolve(sqlite3 *db, const char *zArg, VStore **ppVS, char **pzErr);
+
+/* The stores open in db, in an array from sqlite3_malloc() (each with one
+** more reference: release each, then sqlite3_free() the array). */
+int vlogVStoreList(sqlite3 *db, VStore ***papVS, int *pnVS);
+
+/* An engine error as an SQLite error message for the user. */
+char *vlogVStoreErr(VStore *pVS, int rc);
+
+/* Register the vlog module (vtab.c) and the introspection tables
+** (introspect.c) with db.  Idempotent. */
+int vlogVtabRegister(sqlite3 *db);
+int vlogIntrospectRegister(sqlite3 *db);
 
 #endif /* VLOG_INT_H */
