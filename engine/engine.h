@@ -131,6 +131,7 @@ int vlogPutEx(VlogStore*, uint32_t iTree, const void *pKey, int nKey,
 int vlogDelete(VlogStore*, uint32_t iTree, const void *pKey, int nKey);
 int vlogGet(VlogStore*, uint32_t iTree, const void *pKey, int nKey,
             const void **ppVal, int *pnVal);          /* VLOG_NOTFOUND */
+int vlogHas(VlogStore*, uint32_t iTree, const void *pKey, int nKey); /* NOTFOUND */
 int vlogTreeDrop(VlogStore*, uint32_t iTree);         /* delete every key */
 
 /* Cursors */

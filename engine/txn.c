@@ -440,6 +440,23 @@ int vlogGet(VlogStore *p, uint32_t iTree, const void *pKey, int nKey,
   return rc;
 }
 
+/* VLOG_OK when tree iTree has key pKey, VLOG_NOTFOUND when not; the value
+** is not read. */
+int vlogHas(VlogStore *p, uint32_t iTree, const void *pKey, int nKey){
+  const u8 *pVal;
+  int nVal;
+  int bAuto = (p->eTxn==0);
+  int rc = checkKey(p, iTree, pKey, nKey);
+  if( rc ) return rc;
+  if( bAuto ){
+    rc = vlogBegin(p, 0);
+    if( rc ) return rc;
+  }
+  rc = vlogBtreeLookup(p, iTree, (const u8*)pKey, nKey, &pVal, &nVal);
+  if( bAuto ) vlogCommit(p);
+  return rc;
+}
+
 /* Delete every key of tree iTree (in the open write transaction). */
 int vlogTreeDrop(VlogStore *p, uint32_t iTree){
   VlogCursor *pCsr = 0;

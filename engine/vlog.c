@@ -351,6 +351,12 @@ static int frameLoad(VlogStore *p, u64 iSeg, u32 iOff, int bAnyBucket,
   int i, rc;
   u64 iFile;
 
+  if( pL->nFrameRec>0 && iSeg==pL->iSeg && iOff==pL->iFrameOff ){
+    /* the frame this transaction is filling, not written yet */
+    *paRaw = pL->frame.a;
+    *pnRaw = pL->frame.n;
+    return VLOG_OK;
+  }
   for(i=0; i<FRAME_CACHE_SLOTS; i++){
     FrameCacheSlot *s = &pL->aCache[i];
     if( s->iSeg==iSeg && s->iOff==iOff && s->aRaw ){

@@ -1027,9 +1027,7 @@ static int vtabUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
     if( rc==SQLITE_OK && (bInsert || bKeyChange) ){
       /* a duplicate key is a constraint error unless OR REPLACE; checked
       ** before anything changes, so a failed row leaves nothing behind */
-      const void *pOld;
-      int nOld;
-      int r = vlogGet(pS, p->iTree, p->key.a, p->key.n, &pOld, &nOld);
+      int r = vlogHas(pS, p->iTree, p->key.a, p->key.n);
       if( r==VLOG_OK ){
         if( sqlite3_vtab_on_conflict(p->db)!=SQLITE_REPLACE ){
           sqlite3_free(pVtab->zErrMsg);
