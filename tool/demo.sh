@@ -7,8 +7,9 @@ dir=$(cd "${1:-.}" && pwd)
 top=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$dir/build"
 db=$dir/build/demo.db
-rm -f "$db"
+rm -f "$db" "$dir/build/demo.vlog"
 if [ -t 0 ]; then
   echo "vlog demo: sqlite3 shell on $db with vlog loaded (.quit to leave)"
 fi
+cd "$dir/build"
 exec sqlite3 -cmd ".load $dir/vlog" -cmd ".read $top/tool/demo.sql" "$db"

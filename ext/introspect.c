@@ -1,0 +1,745 @@
+/*
+** introspect.c: the engine's state as SQL tables, and the SQL functions
+** that steer its maintenance.
+**
+** COMPILING
+**   Part of vlog.so and libvlog.a (make).  Needs ext/vtab.c, which keeps
+**   the stores a connection has open (the VStore registry of vlogInt.h).
+**
+** LOADING
+**   Registered with every connection vlog is loaded into
+**   (vlogIntrospectRegister(), called from sqlite3_vlog_init()).
+**
+** USING
+**   Three eponymous, read-only virtual tables.  Each takes one optional
+**   argument, STORE, as a table-valued function:
+**
+**     SELECT * FROM vlog_segments('kv');         -- the store of table kv
+**     SELECT * FROM vlog_stats('data/kv.vlog');  -- a store file, by path
+**     SELECT * FROM vlog_btree;                  -- every store open here
+**
+**   STORE is the name of a vlog table of the main schema, else the path
+**   (relative to the working directory) of a store file.  A store file
+**   that no vlog table of the connection has opened is opened (never
+**   created) for the statement.  Without the argument, the table holds the rows of every
+**   store the connection has open, and the column `store` (the store's
+**   full path) tells whose each row is.  An unknown table or a path that
+**   is not a store is an SQL error naming the argument; so is an error of
+**   the engine (I/O, corruption), with the engine's message.
+**
+**   The argument is also the hidden column `arg`, so that the two forms
+**   below are the same and a join can feed it row by row:
+**
+**     SELECT * FROM vlog_stats WHERE arg='kv';
+**     SELECT * FROM vlog_stats WHERE arg IN ('kv', 'kv2');   -- one by one
+**     SELECT s.name, g.* FROM sqlite_schema AS s, vlog_segments(s.name) AS g
+**      WHERE s.sql LIKE '%USING vlog%';
+**
+**   vlog_stats(store, name, value)
+**     One row per figure of the engine (vlogStats()): counters of the
+**     handle since it was opened (commits, checkpoints, node_reads,
+**     node_cache_hits, frame_reads, value_bytes_written_raw, ...), ratios
+**     (write_amplification, compression_ratio) and figures of the store
+**     (segments, value_bytes_live, value_bytes_stale, journal_bytes,
+**     checkpoint_sequence, file_bytes, bucket_size, node_size).  value is
+**     an INTEGER when it is a whole number, else a REAL.
+**
+**   vlog_segments(store, id, state, kind, bytes_total, bytes_live,
+**                 bytes_stale, stale_ratio, records, bytes_disk,
+**                 created_seq, created_at, sealed_seq, sealed_at)
+**     One row per segment of the value log (vlogSegments()):
+**       id           segment id (the number of its bucket)
+**       state        'open' (being appended to) or 'sealed'
+**       kind         'value' (segments of values; the only kind today)
+**       bytes_total  bytes of records ever appended
+**       bytes_live   bytes of records still referenced by a key
+**       bytes_stale  bytes_total - bytes_live: what a rewrite reclaims
+**       stale_ratio  bytes_stale / bytes_total (0.0 when empty)
+**       records      records appended
+**       bytes_disk   bytes of the bucket in use (compressed frames)
+**       created_seq, created_at   commit sequence and time (UTC, ISO-8601
+**                    'YYYY-MM-DDTHH:MM:SS.ffffffZ') of the first append
+**       sealed_seq, sealed_at     the same for sealing; NULL while open
+**
+**   vlog_btree(store, tree, level, nodes, keys, bsets, bytes, fill)
+**     One row per level of each B-tree of the store (vlogTreeLevels()),
+**     level 0 the leaves.  Trees below 16 are the engine's own, 16 is the
+**     catalog of the store's vlog tables, each table has one above.  nodes,
+**     keys and bsets are counts, bytes the live bytes of the level's
+**     nodes, fill = bytes / (nodes * node size).  It reads every node:
+**     a full scan of the store.
+**
+**   SQL functions:
+**
+**     vlog_checkpoint(STORE)
+**       Checkpoints the store (vlogCheckpoint()): its trees are written to
+**       the file and its journal is trimmed.  Returns the store's
+**       checkpoint sequence afterwards (vlog_stats' checkpoint_sequence),
+**       which every checkpoint increments.  Not inside a transaction that
+**       has written to the store.
+**
+**     vlog_verify(STORE)
+**       Checks the store's consistency (vlogVerify()) and returns the
+**       report, which ends with the line "ok".  An inconsistent store is
+**       an error with the engine's message and the code SQLITE_CORRUPT.
+**       Not inside a transaction that has written to the store: it checks
+**       what the file holds.
+**
+**   For both, STORE is as above and is required: NULL or a value that is
+**   not text is an error.
+**
+**   The tables and functions can open any store file by path and write
+**   to it, so they are SQLITE_VTAB_DIRECTONLY / SQLITE_DIRECTONLY, as
+**   SQLite's dbstat is: usable in statements, never from a view or a
+**   trigger in a database's schema.
+**
+** DESIGN NOTE
+**   The three tables share one implementation: a table is a row of aTable[]
+**   (its schema, the engine call that loads its rows, the function that
+**   reads a column of a row).  A cursor holds the stores it reads (one for
+**   the argument form, the list from vlogVStoreList() otherwise), each with
+**   one reference, and the engine's array of rows for the current store
+**   only: it loads the next store's rows when the current one's run out.
+**   Every engine call copies its figures out under a read transaction (its
+**   own unless one is open), so the rows of one store are one committed
+**   state; two stores are read at two moments.
+**
+**   Registration is idempotent (see ext/func.c): replacing a module while
+**   one of its eponymous tables runs would disconnect it under the running
+**   statement, and replacing a function then fails with SQLITE_BUSY, so
+**   nothing is registered when the marker function already exists.
+*/
+#include <assert.h>
+#include <string.h>
+#include <time.h>
+#include "vlogInt.h"
+
+/* The function whose presence tells that this file's tables and functions
+** are registered with a connection (registered last). */
+#define INTRO_MARKER_SQL "SELECT vlog_verify(NULL)"
+
+/* Column numbers shared by every table: column 0 is the store's path, the
+** table's own columns follow, the hidden argument is last. */
+#define INTRO_COL_STORE 0
+
+/*
+** One introspection table.  xLoad() fills *paRow with an array of nRow rows
+** that the caller frees with vlogFree(vlogStoreEnv(pStore), ...); xColumn()
+** returns column iCol (1 for the first column after store) of row iRow.
+*/
+typedef struct IntroTable IntroTable;
+struct IntroTable {
+  const char *zName;              /* SQL name: "vlog_stats" */
+  const char *zSchema;            /* CREATE TABLE for sqlite3_declare_vtab() */
+  int nCol;                       /* columns, store and arg included */
+  int (*xLoad)(VlogStore*, void **paRow, int *pnRow);
+  void (*xColumn)(sqlite3_context*, const void *aRow, int iRow, int iCol);
+};
+
+/* A virtual table: one per connection and introspection table (eponymous). */
+typedef struct IntroVtab IntroVtab;
+struct IntroVtab {
+  sqlite3_vtab base;              /* base class: must be first */
+  sqlite3 *db;                    /* the connection */
+  const IntroTable *pTab;         /* which table */
+};
+
+/*
+** A cursor.  apVS[] are the stores of the scan, each holding one reference
+** until the next xFilter() or xClose().  aRow[] is the engine's array of
+** rows for apVS[iVS] (owned by the cursor, freed with that store's env),
+** iRow the current one.  The scan is at EOF when iVS==nVS.
+*/
+typedef struct IntroCsr IntroCsr;
+struct IntroCsr {
+  sqlite3_vtab_cursor base;       /* base class: must be first */
+  VStore **apVS;                  /* stores of the scan: sqlite3_malloc() */
+  int nVS;                        /* entries of apVS[] */
+  int iVS;                        /* the current store */
+  void *aRow;                     /* its rows, from the engine */
+  int nRow;                       /* entries of aRow[] */
+  int iRow;                       /* the current row */
+  char *zArg;                     /* the argument (sqlite3_malloc()), or 0 */
+  sqlite3_int64 iRowid;           /* counts rows from 1 */
+};
+
+/*
+** Methods of the virtual tables, declared up front as cksumvfs.c does.
+*/
+static int introConnect(sqlite3*, void*, int, const char*const*,
+                        sqlite3_vtab**, char**);
+static int introBestIndex(sqlite3_vtab*, sqlite3_index_info*);
+static int introDisconnect(sqlite3_vtab*);
+static int introOpen(sqlite3_vtab*, sqlite3_vtab_cursor**);
+static int introClose(sqlite3_vtab_cursor*);
+static int introFilter(sqlite3_vtab_cursor*, int idxNum, const char *idxStr,
+                       int argc, sqlite3_value **argv);
+static int introNext(sqlite3_vtab_cursor*);
+static int introEof(sqlite3_vtab_cursor*);
+static int introColumn(sqlite3_vtab_cursor*, sqlite3_context*, int);
+static int introRowid(sqlite3_vtab_cursor*, sqlite_int64*);
+
+static sqlite3_module introModule = {
+  0,                              /* iVersion */
+  0,                              /* xCreate: none, eponymous only */
+  introConnect,                   /* xConnect */
+  introBestIndex,                 /* xBestIndex */
+  introDisconnect,                /* xDisconnect */
+  0,                              /* xDestroy */
+  introOpen,                      /* xOpen: a cursor */
+  introClose,                     /* xClose */
+  introFilter,                    /* xFilter: acquire the stores, load rows */
+  introNext,                      /* xNext */
+  introEof,                       /* xEof */
+  introColumn,                    /* xColumn */
+  introRowid,                     /* xRowid */
+  0,                              /* xUpdate: read-only */
+  0,                              /* xBegin */
+  0,                              /* xSync */
+  0,                              /* xCommit */
+  0,                              /* xRollback */
+  0,                              /* xFindFunction */
+  0,                              /* xRename */
+  0,                              /* xSavepoint */
+  0,                              /* xRelease */
+  0,                              /* xRollbackTo */
+  0                               /* xShadowName */
+};
+
+/*
+** Column values.
+*/
+
+/* A figure as an INTEGER when it is a whole number, else a REAL. */
+static void resultNumber(sqlite3_context *ctx, double r){
+  if( r>=-9.0e18 && r<=9.0e18 && r==(double)(sqlite3_int64)r ){
+    sqlite3_result_int64(ctx, (sqlite3_int64)r);
+  }else{
+    sqlite3_result_double(ctx, r);
+  }
+}
+
+static void resultU64(sqlite3_context *ctx, uint64_t v){
+  if( v>(uint64_t)0x7fffffffffffffffLL ){
+    sqlite3_result_double(ctx, (double)v);
+  }else{
+    sqlite3_result_int64(ctx, (sqlite3_int64)v);
+  }
+}
+
+/* Unix microseconds as 'YYYY-MM-DDTHH:MM:SS.ffffffZ' (UTC); NULL for 0. */
+static void resultTime(sqlite3_context *ctx, uint64_t iMicro){
+  char zBuf[40];
+  struct tm tm;
+  time_t t;
+  if( iMicro==0 ){
+    sqlite3_result_null(ctx);
+    return;
+  }
+  t = (time_t)(iMicro / 1000000);
+  if( gmtime_r(&t, &tm)==0 ){
+    sqlite3_result_null(ctx);
+    return;
+  }
+  sqlite3_snprintf(sizeof(zBuf), zBuf, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
+      tm.tm_year+1900, tm.tm_mon+1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+      tm.tm_sec, (int)(iMicro % 1000000));
+  sqlite3_result_text(ctx, zBuf, -1, SQLITE_TRANSIENT);
+}
+
+/*
+** vlog_stats: name, value.
+*/
+static int statsLoad(VlogStore *pStore, void **paRow, int *pnRow){
+  VlogStat *a = 0;
+  int rc = vlogStats(pStore, &a, pnRow);
+  *paRow = (void*)a;
+  return rc;
+}
+static void statsColumn(sqlite3_context *ctx, const void *aRow, int iRow, int iCol){
+  const VlogStat *p = &((const VlogStat*)aRow)[iRow];
+  switch( iCol ){
+    case 1:  sqlite3_result_text(ctx, p->zName, -1, SQLITE_STATIC); break;
+    default: resultNumber(ctx, p->rValue); break;
+  }
+}
+
+/*
+** vlog_segments: id, state, kind, bytes_total, bytes_live, bytes_stale,
+** stale_ratio, records, bytes_disk, created_seq, created_at, sealed_seq,
+** sealed_at.
+*/
+static int segmentsLoad(VlogStore *pStore, void **paRow, int *pnRow){
+  VlogSegmentInfo *a = 0;
+  int rc = vlogSegments(pStore, &a, pnRow);
+  *paRow = (void*)a;
+  return rc;
+}
+static void segmentsColumn(sqlite3_context *ctx, const void *aRow, int iRow, int iCol){
+  const VlogSegmentInfo *p = &((const VlogSegmentInfo*)aRow)[iRow];
+  uint64_t nStale = p->nTotal>p->nLive ? p->nTotal - p->nLive : 0;
+  switch( iCol ){
+    case 1:  resultU64(ctx, p->iSeg); break;
+    case 2:  sqlite3_result_text(ctx, p->zState, -1, SQLITE_STATIC); break;
+    case 3:  sqlite3_result_text(ctx, "value", -1, SQLITE_STATIC); break;
+    case 4:  resultU64(ctx, p->nTotal); break;
+    case 5:  resultU64(ctx, p->nLive); break;
+    case 6:  resultU64(ctx, nStale); break;
+    case 7:
+      sqlite3_result_double(ctx, p->nTotal ? (double)nStale/(double)p->nTotal : 0.0);
+      break;
+    case 8:  resultU64(ctx, p->nRec); break;
+    case 9:  resultU64(ctx, p->nDisk); break;
+    case 10: resultU64(ctx, p->iCreateSeq); break;
+    case 11: resultTime(ctx, p->iCreateTime); break;
+    case 12:
+      if( p->iSealSeq ) resultU64(ctx, p->iSealSeq);
+      break;
+    default: resultTime(ctx, p->iSealTime); break;
+  }
+}
+
+/*
+** vlog_btree: tree, level, nodes, keys, bsets, bytes, fill.
+*/
+static int btreeLoad(VlogStore *pStore, void **paRow, int *pnRow){
+  VlogTreeLevel *a = 0;
+  int rc = vlogTreeLevels(pStore, &a, pnRow);
+  *paRow = (void*)a;
+  return rc;
+}
+static void btreeColumn(sqlite3_context *ctx, const void *aRow, int iRow, int iCol){
+  const VlogTreeLevel *p = &((const VlogTreeLevel*)aRow)[iRow];
+  switch( iCol ){
+    case 1:  sqlite3_result_int64(ctx, (sqlite3_int64)p->iTree); break;
+    case 2:  sqlite3_result_int(ctx, p->iLevel); break;
+    case 3:  resultU64(ctx, p->nNode); break;
+    case 4:  resultU64(ctx, p->nKey); break;
+    case 5:  resultU64(ctx, p->nBset); break;
+    case 6:  resultU64(ctx, p->nBytes); break;
+    default: sqlite3_result_double(ctx, p->rFill); break;
+  }
+}
+
+static const IntroTable aTable[] = {
+  { "vlog_stats",
+    "CREATE TABLE x(store TEXT, name TEXT, value, arg HIDDEN)",
+    4, statsLoad, statsColumn },
+  { "vlog_segments",
+    "CREATE TABLE x(store TEXT, id INTEGER, state TEXT, kind TEXT,"
+    " bytes_total INTEGER, bytes_live INTEGER, bytes_stale INTEGER,"
+    " stale_ratio REAL, records INTEGER, bytes_disk INTEGER,"
+    " created_seq INTEGER, created_at TEXT, sealed_seq INTEGER,"
+    " sealed_at TEXT, arg HIDDEN)",
+    15, segmentsLoad, segmentsColumn },
+  { "vlog_btree",
+    "CREATE TABLE x(store TEXT, tree INTEGER, level INTEGER, nodes INTEGER,"
+    " keys INTEGER, bsets INTEGER, bytes INTEGER, fill REAL, arg HIDDEN)",
+    9, btreeLoad, btreeColumn },
+};
+
+/*
+** The virtual table methods.
+*/
+
+/* xConnect: the module's pAux is the IntroTable. */
+static int introConnect(
+  sqlite3 *db,
+  void *pAux,
+  int argc, const char *const*argv,
+  sqlite3_vtab **ppVtab,
+  char **pzErr
+){
+  const IntroTable *pTab = (const IntroTable*)pAux;
+  IntroVtab *pNew;
+  int rc = sqlite3_declare_vtab(db, pTab->zSchema);
+  *ppVtab = 0;
+  if( rc!=SQLITE_OK ) return rc;
+  pNew = (IntroVtab*)sqlite3_malloc(sizeof(*pNew));
+  if( pNew==0 ) return SQLITE_NOMEM;
+  memset(pNew, 0, sizeof(*pNew));
+  pNew->db = db;
+  pNew->pTab = pTab;
+  sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
+  *ppVtab = &pNew->base;
+  return SQLITE_OK;
+}
+
+static int introDisconnect(sqlite3_vtab *pVtab){
+  sqlite3_free(pVtab);
+  return SQLITE_OK;
+}
+
+/*
+** xBestIndex.  idxNum 1: one store, its name or path in argv[0] (a usable
+** EQ constraint on arg); idxNum 0: every store the connection has open.
+** A constraint on arg that is not usable in this plan (its value comes
+** from a table the plan puts later) makes the plan unusable, so that the
+** planner puts that table first, as for any table-valued function.
+*/
+static int introBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo){
+  IntroVtab *p = (IntroVtab*)pVtab;
+  int iArgCol = p->pTab->nCol - 1;
+  int iEq = -1;
+  int bUnusable = 0;
+  int i;
+
+  for(i=0; i<pInfo->nConstraint; i++){
+    const struct sqlite3_index_constraint *pC = &pInfo->aConstraint[i];
+    if( pC->iColumn!=iArgCol ) continue;
+    if( !pC->usable ){
+      bUnusable = 1;
+    }else if( pC->op==SQLITE_INDEX_CONSTRAINT_EQ && iEq<0 ){
+      iEq = i;
+    }
+  }
+  if( iEq>=0 ){
+    pInfo->aConstraintUsage[iEq].argvIndex = 1;
+    pInfo->aConstraintUsage[iEq].omit = 1;
+    pInfo->idxNum = 1;
+    pInfo->estimatedCost = 10.0;
+    pInfo->estimatedRows = 100;
+  }else if( bUnusable ){
+    return SQLITE_CONSTRAINT;
+  }else{
+    pInfo->idxNum = 0;
+    pInfo->estimatedCost = 1000.0;
+    pInfo->estimatedRows = 1000;
+  }
+  return SQLITE_OK;
+}
+
+static int introOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCsr){
+  IntroCsr *pCsr = (IntroCsr*)sqlite3_malloc(sizeof(*pCsr));
+  if( pCsr==0 ) return SQLITE_NOMEM;
+  memset(pCsr, 0, sizeof(*pCsr));
+  *ppCsr = &pCsr->base;
+  return SQLITE_OK;
+}
+
+/* Free the current store's rows. */
+static void csrFreeRows(IntroCsr *pCsr){
+  if( pCsr->aRow ){
+    VlogStore *pStore = pCsr->apVS[pCsr->iVS]->pStore;
+    vlogFree(vlogStoreEnv(pStore), pCsr->aRow);
+    pCsr->aRow = 0;
+  }
+  pCsr->nRow = 0;
+  pCsr->iRow = 0;
+}
+
+/* Release everything the cursor holds: it is at EOF afterwards. */
+static void csrReset(IntroCsr *pCsr){
+  int i;
+  csrFreeRows(pCsr);
+  for(i=0; i<pCsr->nVS; i++) vlogVStoreRelease(pCsr->apVS[i]);
+  sqlite3_free(pCsr->apVS);
+  sqlite3_free(pCsr->zArg);
+  pCsr->apVS = 0;
+  pCsr->nVS = 0;
+  pCsr->iVS = 0;
+  pCsr->zArg = 0;
+  pCsr->iRowid = 0;
+}
+
+static int introClose(sqlite3_vtab_cursor *pCursor){
+  IntroCsr *pCsr = (IntroCsr*)pCursor;
+  csrReset(pCsr);
+  sqlite3_free(pCsr);
+  return SQLITE_OK;
+}
+
+/* Set the table's error message to zMsg (which the call frees), prefixed
+** with the table's name and the argument, or the store's path. */
+static void csrError(IntroCsr *pCsr, const char *zWhat, char *zMsg){
+  IntroVtab *pVtab = (IntroVtab*)pCsr->base.pVtab;
+  sqlite3_free(pVtab->base.zErrMsg);
+  pVtab->base.zErrMsg = sqlite3_mprintf("%s(%Q): %s", pVtab->pTab->zName,
+      zWhat, zMsg ? zMsg : "out of memory");
+  sqlite3_free(zMsg);
+}
+
+/*
+** Load the rows of apVS[iVS], or of the next store that has rows; iVS==nVS
+** (EOF) when none has.  An engine error is the table's error.
+*/
+static int csrLoad(IntroCsr *pCsr){
+  IntroVtab *pVtab = (IntroVtab*)pCsr->base.pVtab;
+  int rc = SQLITE_OK;
+  assert( pCsr->aRow==0 );
+  while( pCsr->iVS<pCsr->nVS ){
+    VStore *pVS = pCsr->apVS[pCsr->iVS];
+    void *aRow = 0;
+    int nRow = 0;
+    rc = pVtab->pTab->xLoad(pVS->pStore, &aRow, &nRow);
+    pCsr->aRow = aRow;
+    pCsr->nRow = rc==SQLITE_OK ? nRow : 0;
+    pCsr->iRow = 0;
+    if( rc!=SQLITE_OK ){
+      csrFreeRows(pCsr);
+      csrError(pCsr, pCsr->zArg ? pCsr->zArg : pVS->zPath,
+               vlogVStoreErr(pVS, rc));
+      pCsr->iVS = pCsr->nVS;
+      return rc;
+    }
+    if( pCsr->nRow>0 ) break;
+    csrFreeRows(pCsr);
+    pCsr->iVS++;
+  }
+  return rc;
+}
+
+/*
+** xFilter: release what an earlier scan held, then acquire the store the
+** argument names (idxNum 1) or every store of the connection (idxNum 0),
+** and load the first rows.
+*/
+static int introFilter(
+  sqlite3_vtab_cursor *pCursor,
+  int idxNum, const char *idxStr,
+  int argc, sqlite3_value **argv
+){
+  IntroCsr *pCsr = (IntroCsr*)pCursor;
+  IntroVtab *pVtab = (IntroVtab*)pCursor->pVtab;
+  int rc = SQLITE_OK;
+
+  csrReset(pCsr);
+  if( idxNum==1 ){
+    const char *zArg = 0;
+    char *zErr = 0;
+    VStore *pVS = 0;
+    assert( argc==1 );
+    if( sqlite3_value_type(argv[0])==SQLITE_TEXT ){
+      zArg = (const char*)sqlite3_value_text(argv[0]);
+      if( zArg==0 ) return SQLITE_NOMEM;
+    }
+    if( zArg==0 ){
+      sqlite3_free(pVtab->base.zErrMsg);
+      pVtab->base.zErrMsg = sqlite3_mprintf(
+          "%s(): the argument must be the name of a vlog table or the path "
+          "of a store file", pVtab->pTab->zName);
+      return SQLITE_ERROR;
+    }
+    pCsr->zArg = sqlite3_mprintf("%s", zArg);
+    pCsr->apVS = (VStore**)sqlite3_malloc(sizeof(VStore*));
+    if( pCsr->zArg==0 || pCsr->apVS==0 ) return SQLITE_NOMEM;
+    rc = vlogVStoreResolve(pVtab->db, zArg, &pVS, &zErr);
+    if( rc!=SQLITE_OK ){
+      csrError(pCsr, zArg, zErr);
+      return rc;
+    }
+    pCsr->apVS[0] = pVS;
+    pCsr->nVS = 1;
+  }else{
+    rc = vlogVStoreList(pVtab->db, &pCsr->apVS, &pCsr->nVS);
+    if( rc!=SQLITE_OK ) return rc;
+  }
+  rc = csrLoad(pCsr);
+  if( rc==SQLITE_OK ) pCsr->iRowid = 1;
+  return rc;
+}
+
+/* xNext: the next row of this store, else the first of the next. */
+static int introNext(sqlite3_vtab_cursor *pCursor){
+  IntroCsr *pCsr = (IntroCsr*)pCursor;
+  int rc = SQLITE_OK;
+  assert( pCsr->iVS<pCsr->nVS );
+  pCsr->iRowid++;
+  pCsr->iRow++;
+  if( pCsr->iRow>=pCsr->nRow ){
+    csrFreeRows(pCsr);
+    pCsr->iVS++;
+    rc = csrLoad(pCsr);
+  }
+  return rc;
+}
+
+static int introEof(sqlite3_vtab_cursor *pCursor){
+  IntroCsr *pCsr = (IntroCsr*)pCursor;
+  return pCsr->iVS>=pCsr->nVS;
+}
+
+/* xColumn: store, the table's own columns, arg. */
+static int introColumn(
+  sqlite3_vtab_cursor *pCursor,
+  sqlite3_context *ctx,
+  int iCol
+){
+  IntroCsr *pCsr = (IntroCsr*)pCursor;
+  const IntroTable *pTab = ((IntroVtab*)pCursor->pVtab)->pTab;
+  assert( pCsr->iVS<pCsr->nVS && pCsr->iRow<pCsr->nRow );
+  if( iCol==INTRO_COL_STORE ){
+    sqlite3_result_text(ctx, pCsr->apVS[pCsr->iVS]->zPath, -1, SQLITE_TRANSIENT);
+  }else if( iCol==pTab->nCol-1 ){
+    if( pCsr->zArg ) sqlite3_result_text(ctx, pCsr->zArg, -1, SQLITE_TRANSIENT);
+  }else{
+    pTab->xColumn(ctx, pCsr->aRow, pCsr->iRow, iCol);
+  }
+  return SQLITE_OK;
+}
+
+static int introRowid(sqlite3_vtab_cursor *pCursor, sqlite_int64 *piRowid){
+  *piRowid = ((IntroCsr*)pCursor)->iRowid;
+  return SQLITE_OK;
+}
+
+/*
+** The SQL functions.
+*/
+
+/*
+** The store that argv[0] names, with one reference, or 0 after setting the
+** function's error.  zFunc names the function in messages.
+*/
+static VStore *funcStore(
+  sqlite3_context *ctx,
+  const char *zFunc,
+  sqlite3_value *pArg
+){
+  const char *zArg = 0;
+  char *zErr = 0;
+  VStore *pVS = 0;
+  int rc;
+  if( sqlite3_value_type(pArg)==SQLITE_TEXT ){
+    zArg = (const char*)sqlite3_value_text(pArg);
+    if( zArg==0 ){
+      sqlite3_result_error_nomem(ctx);
+      return 0;
+    }
+  }
+  if( zArg==0 ){
+    char *zMsg = sqlite3_mprintf("%s(): the argument must be the name of a "
+                                 "vlog table or the path of a store file", zFunc);
+    sqlite3_result_error(ctx, zMsg ? zMsg : "bad argument", -1);
+    sqlite3_free(zMsg);
+    return 0;
+  }
+  rc = vlogVStoreResolve(sqlite3_context_db_handle(ctx), zArg, &pVS, &zErr);
+  if( rc==SQLITE_NOMEM ){
+    sqlite3_result_error_nomem(ctx);
+    sqlite3_free(zErr);
+    return 0;
+  }
+  if( rc!=SQLITE_OK ){
+    char *zMsg = sqlite3_mprintf("%s(%Q): %s", zFunc, zArg,
+                                 zErr ? zErr : "cannot open the store");
+    sqlite3_result_error(ctx, zMsg ? zMsg : "cannot open the store", -1);
+    sqlite3_result_error_code(ctx, rc);
+    sqlite3_free(zMsg);
+    sqlite3_free(zErr);
+    return 0;
+  }
+  return pVS;
+}
+
+/* Set the function's error: the engine's error rc on pVS, code rc. */
+static void funcEngineError(
+  sqlite3_context *ctx,
+  const char *zFunc,
+  sqlite3_value *pArg,
+  VStore *pVS,
+  int rc
+){
+  char *zErr = vlogVStoreErr(pVS, rc);
+  char *zMsg = sqlite3_mprintf("%s(%Q): %s", zFunc,
+      (const char*)sqlite3_value_text(pArg), zErr ? zErr : "error");
+  sqlite3_result_error(ctx, zMsg ? zMsg : "vlog: engine error", -1);
+  sqlite3_result_error_code(ctx, rc);
+  sqlite3_free(zMsg);
+  sqlite3_free(zErr);
+}
+
+/* vlog_checkpoint(STORE): checkpoint; the checkpoint sequence after it. */
+static void checkpointFunc(
+  sqlite3_context *ctx,
+  int argc,
+  sqlite3_value **argv
+){
+  VStore *pVS = funcStore(ctx, "vlog_checkpoint", argv[0]);
+  VlogStat *aStat = 0;
+  int nStat = 0;
+  int rc, i;
+  if( pVS==0 ) return;
+  rc = vlogCheckpoint(pVS->pStore);
+  if( rc==SQLITE_OK ) rc = vlogStats(pVS->pStore, &aStat, &nStat);
+  if( rc!=SQLITE_OK ){
+    funcEngineError(ctx, "vlog_checkpoint", argv[0], pVS, rc);
+  }else{
+    for(i=0; i<nStat; i++){
+      if( strcmp(aStat[i].zName, "checkpoint_sequence")==0 ){
+        resultNumber(ctx, aStat[i].rValue);
+        break;
+      }
+    }
+  }
+  vlogFree(vlogStoreEnv(pVS->pStore), aStat);
+  vlogVStoreRelease(pVS);
+}
+
+/* vlog_verify(STORE): the consistency report, or SQLITE_CORRUPT. */
+static void verifyFunc(
+  sqlite3_context *ctx,
+  int argc,
+  sqlite3_value **argv
+){
+  VStore *pVS = funcStore(ctx, "vlog_verify", argv[0]);
+  char *zReport = 0;
+  int rc;
+  if( pVS==0 ) return;
+  if( vlogTxnState(pVS->pStore)==2 ){
+    /* The check reads the file: the transaction's changes are not there
+    ** yet, and a failed check would spoil the transaction. */
+    char *zMsg = sqlite3_mprintf("vlog_verify(%Q): the store has changes "
+        "this transaction has not committed: commit first",
+        (const char*)sqlite3_value_text(argv[0]));
+    sqlite3_result_error(ctx, zMsg ? zMsg : "vlog_verify(): commit first", -1);
+    sqlite3_free(zMsg);
+    vlogVStoreRelease(pVS);
+    return;
+  }
+  rc = vlogVerify(pVS->pStore, &zReport);
+  if( rc!=SQLITE_OK ){
+    funcEngineError(ctx, "vlog_verify", argv[0], pVS, rc);
+  }else{
+    sqlite3_result_text(ctx, zReport ? zReport : "", -1, SQLITE_TRANSIENT);
+  }
+  vlogFree(vlogStoreEnv(pVS->pStore), zReport);
+  vlogVStoreRelease(pVS);
+}
+
+/*
+** Registration.
+*/
+
+/* True when this file's tables and functions are registered with db (the
+** marker function exists; see isRegistered() in ext/func.c). */
+static int isRegistered(sqlite3 *db){
+  sqlite3_stmt *pStmt = 0;
+  int rc = sqlite3_prepare_v2(db, INTRO_MARKER_SQL, -1, &pStmt, 0);
+  sqlite3_finalize(pStmt);
+  return rc==SQLITE_OK;
+}
+
+int vlogIntrospectRegister(sqlite3 *db){
+  static const struct {
+    const char *zName;
+    void (*xFunc)(sqlite3_context*, int, sqlite3_value**);
+  } aFunc[] = {
+    { "vlog_checkpoint", checkpointFunc },
+    { "vlog_verify",     verifyFunc },       /* the marker: keep it last */
+  };
+  int i;
+  int rc = SQLITE_OK;
+
+  if( isRegistered(db) ) return SQLITE_OK;
+  for(i=0; rc==SQLITE_OK && i<(int)(sizeof(aTable)/sizeof(aTable[0])); i++){
+    rc = sqlite3_create_module_v2(db, aTable[i].zName, &introModule,
+                                  (void*)&aTable[i], 0);
+  }
+  for(i=0; rc==SQLITE_OK && i<(int)(sizeof(aFunc)/sizeof(aFunc[0])); i++){
+    rc = sqlite3_create_function_v2(db, aFunc[i].zName, 1,
+        SQLITE_UTF8|SQLITE_DIRECTONLY, 0, aFunc[i].xFunc, 0, 0, 0);
+  }
+  if( rc==SQLITE_OK && !isRegistered(db) ) rc = SQLITE_ERROR;
+  return rc;
+}
