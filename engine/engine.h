@@ -128,6 +128,10 @@ int vlogPut(VlogStore*, uint32_t iTree, const void *pKey, int nKey,
 ** VLOG_MAX_VALUE (256 MiB) bytes. */
 int vlogPutEx(VlogStore*, uint32_t iTree, const void *pKey, int nKey,
               const void *pVal, int nVal, int nInlineMax, int iZstdLevel);
+/* vlogInsertEx: as vlogPutEx, but VLOG_CONSTRAINT (and nothing changes)
+** when the key exists. */
+int vlogInsertEx(VlogStore*, uint32_t iTree, const void *pKey, int nKey,
+                 const void *pVal, int nVal, int nInlineMax, int iZstdLevel);
 int vlogDelete(VlogStore*, uint32_t iTree, const void *pKey, int nKey);
 int vlogGet(VlogStore*, uint32_t iTree, const void *pKey, int nKey,
             const void **ppVal, int *pnVal);          /* VLOG_NOTFOUND */

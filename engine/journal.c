@@ -318,6 +318,12 @@ int vlogJournalReplay(VlogStore *p, int bRecover){
   int rc = VLOG_OK;
   u64 i;
 
+  if( !bRecover ){
+    /* a reader catching up: usually nothing new, told by one header */
+    rc = readHeader(p, p->jrnl.iOff, p->jrnl.iSeq, aHdr);
+    if( rc==VLOG_NOTFOUND ) return VLOG_OK;
+    if( rc ) return rc;
+  }
   if( bRecover ){
     for(i=1; i<p->sb.nBucket; i++) p->aBucket[i].bChain = 0;
     i = p->jrnl.iOff / p->sb.nBucketSize;

@@ -861,17 +861,19 @@ int vlogStoreClose(VlogStore *p){
 ** everything; otherwise new journal entries are replayed.
 */
 int vlogStoreRefresh(VlogStore *p){
-  u8 a[2][SB_SIZE];
+  /* both superblocks' fields in one read: A's sector and B's first bytes */
+  u8 a[SB_SIZE + SB_USED];
   int rc, i;
   u64 iSeq = 0;
   if( !p->bValid ) return storeLoad(p);
+  rc = p->pEnv->xRead(p->pFile, 0, a, (int)sizeof(a));
+  if( rc && rc!=VLOG_IOERR_SHORT_READ ) return vlogSetError(p, rc, 0);
   for(i=0; i<2; i++){
     Superblock s;
     char zWhy[128];
-    rc = p->pEnv->xRead(p->pFile, (i64)i*SB_SIZE, a[i], SB_SIZE);
-    if( rc && rc!=VLOG_IOERR_SHORT_READ ) return vlogSetError(p, rc, 0);
-    if( rc==VLOG_OK && sbDecode(a[i], &s, zWhy, sizeof(zWhy))==VLOG_OK
-     && s.iSeq>iSeq ){
+    u8 aSb[SB_USED];
+    memcpy(aSb, &a[i*SB_SIZE], SB_USED);
+    if( sbDecode(aSb, &s, zWhy, sizeof(zWhy))==VLOG_OK && s.iSeq>iSeq ){
       iSeq = s.iSeq;
     }
   }

@@ -302,6 +302,7 @@ struct VlogLog {
   VlogBuf zbuf;                /* compression output */
   VlogBuf val;                 /* the value last read */
   VlogBuf vext;                /* REC_VEXT records of the frames written */
+  VlogBuf rbuf;                /* frame read buffer */
   void *pZc, *pZd;             /* zstd contexts */
   FrameCacheSlot aCache[FRAME_CACHE_SLOTS];
   i64 nCache;                  /* bytes cached */
@@ -350,6 +351,7 @@ struct VlogStore {
   VlogBuf getBuf;              /* value copied out by autocommit vlogGet() */
   VlogBuf encBuf;              /* leaf value being written (vlogPutEx) */
   u64 *aRecount;               /* verify: live bytes counted per segment */
+  int bInsertOnly;             /* vlogInsertEx() running */
   /* statistics for info */
   u64 nCommit, nCheckpoint, nNodeRead, nNodeWrite, nCacheHit, nCacheMiss;
   u64 nUserBytes;              /* key and value bytes of committed puts */

@@ -66,6 +66,9 @@ int vlogTxnApply(VlogStore *p, int op, u32 iTree, const u8 *pKey, int nKey,
     int nOld = 0;
     int iUndo = pLog->undo.n;
     rc = vlogBtreeLookup(p, iTree, pKey, nKey, &pOld, &nOld);
+    if( rc==VLOG_OK && p->bInsertOnly && op==REC_PUT ){
+      return VLOG_CONSTRAINT;                 /* vlogInsertEx: the key exists */
+    }
     if( rc==VLOG_NOTFOUND ){
       if( op==REC_DELETE ) return VLOG_OK;    /* nothing to delete */
       rc = logRecord(p, &pLog->undo, REC_DELETE, iTree, pKey, nKey, 0, 0);
@@ -402,6 +405,17 @@ int vlogPutEx(VlogStore *p, uint32_t iTree, const void *pKey, int nKey,
   if( pVal==0 ) pVal = "";
   if( nInlineMax<0 ) nInlineMax = 0;
   return change(p, REC_PUT, iTree, pKey, nKey, pVal, nVal, nInlineMax, iZstdLevel);
+}
+
+int vlogInsertEx(VlogStore *p, uint32_t iTree, const void *pKey, int nKey,
+                 const void *pVal, int nVal, int nInlineMax, int iZstdLevel){
+  int rc;
+  if( pVal==0 ) pVal = "";
+  if( nInlineMax<0 ) nInlineMax = 0;
+  p->bInsertOnly = 1;
+  rc = change(p, REC_PUT, iTree, pKey, nKey, pVal, nVal, nInlineMax, iZstdLevel);
+  p->bInsertOnly = 0;
+  return rc;
 }
 
 int vlogDelete(VlogStore *p, uint32_t iTree, const void *pKey, int nKey){

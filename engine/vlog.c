@@ -58,6 +58,7 @@
 #define FRAME_ZSTD     0x01
 #define FRAME_TARGET   4096            /* raw bytes that close a frame */
 #define FRAME_CACHE_BYTES (8*1024*1024)
+#define FRAME_FIRST_READ  8192         /* bytes read at once: most frames */
 #define SEED_FRAME     0x76465230ULL
 
 static int align16(int n){ return (n + 15) & ~15; }
@@ -348,7 +349,7 @@ static int frameLoad(VlogStore *p, u64 iSeg, u32 iOff, int bAnyBucket,
   u8 h[FRAME_HDR];
   u8 *aStored = 0, *aRaw = 0;
   u32 nRaw, nStored;
-  int i, rc;
+  int i, rc, nFirst;
   u64 iFile;
 
   if( pL->nFrameRec>0 && iSeg==pL->iSeg && iOff==pL->iFrameOff ){
@@ -378,8 +379,27 @@ static int frameLoad(VlogStore *p, u64 iSeg, u32 iOff, int bAnyBucket,
         (unsigned long long)iSeg, iOff);
   }
   iFile = vlogBucketOffset(p, iSeg) + iOff;
-  rc = vlogReadAt(p, iFile, h, FRAME_HDR, "value-log frame");
-  if( rc ) return rc;
+  /* One read for the header and, usually, the whole frame. */
+  nFirst = FRAME_FIRST_READ;
+  if( (u64)iOff + nFirst > p->sb.nBucketSize ) nFirst = (int)(p->sb.nBucketSize - iOff);
+  rc = vlogBufReserve(p->pEnv, &pL->rbuf, nFirst);
+  if( rc ) return vlogSetError(p, rc, 0);
+  rc = p->pEnv->xRead(p->pFile, (i64)iFile, pL->rbuf.a, nFirst);
+  if( rc==VLOG_IOERR_SHORT_READ ){
+    /* the frame may end before the file does; the checks below tell */
+    rc = VLOG_OK;
+  }
+  if( rc ) return vlogSetError(p, rc, "cannot read the value-log frame at segment "
+                               "%llu offset %u", (unsigned long long)iSeg, iOff);
+  memcpy(h, pL->rbuf.a, FRAME_HDR);
+  if( vlogGet32(&h[0])!=FRAME_MAGIC && vlogGet32(&h[0])==0 ){
+    /* zeros: maybe beyond the end of the file */
+    i64 nSize = 0;
+    if( p->pEnv->xSize(p->pFile, &nSize)==VLOG_OK && (u64)nSize<iFile+FRAME_HDR ){
+      return vlogSetError(p, VLOG_CORRUPT_BKPT, "value-log frame at offset %llu is "
+          "past the end of the file (truncated store?)", (unsigned long long)iFile);
+    }
+  }
   nRaw = vlogGet32(&h[8]);
   nStored = vlogGet32(&h[12]);
   if( vlogGet32(&h[0])!=FRAME_MAGIC || (h[4] & ~FRAME_ZSTD)
@@ -392,7 +412,11 @@ static int frameLoad(VlogStore *p, u64 iSeg, u32 iOff, int bAnyBucket,
   }
   aStored = (u8*)vlogMalloc(p->pEnv, nStored ? nStored : 1);
   if( aStored==0 ) return vlogSetError(p, VLOG_NOMEM, 0);
-  rc = vlogReadAt(p, iFile+FRAME_HDR, aStored, (int)nStored, "value-log frame");
+  if( FRAME_HDR+(int)nStored<=nFirst ){
+    memcpy(aStored, &pL->rbuf.a[FRAME_HDR], nStored);
+  }else{
+    rc = vlogReadAt(p, iFile+FRAME_HDR, aStored, (int)nStored, "value-log frame");
+  }
   if( rc==VLOG_OK && vlogGet64(&h[16])!=(vlogChecksum(h, 16, SEED_FRAME)
                               ^ vlogChecksum(aStored, nStored, SEED_FRAME)) ){
     rc = vlogSetError(p, VLOG_CORRUPT_BKPT,
@@ -701,6 +725,7 @@ void vlogLogClose(VlogStore *p){
   vlogBufFree(p->pEnv, &pL->zbuf);
   vlogBufFree(p->pEnv, &pL->val);
   vlogBufFree(p->pEnv, &pL->vext);
+  vlogBufFree(p->pEnv, &pL->rbuf);
   if( pL->pZc ) ZSTD_freeCCtx((ZSTD_CCtx*)pL->pZc);
   if( pL->pZd ) ZSTD_freeDCtx((ZSTD_DCtx*)pL->pZd);
   pL->pZc = pL->pZd = 0;

@@ -406,6 +406,7 @@ struct VCsr {
   sqlite3_vtab_cursor base;    /* Must be first */
   VlogCursor *pCsr;
   int bDesc;
+  int bEq;                     /* an = lookup: at most one row */
   int bEof;
   int bReadTxn;                /* this cursor holds the store's read txn */
   VBuf lo, hi;
@@ -894,6 +895,7 @@ static int vtabFilter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxStr,
 
   pC->bEof = 1;
   pC->bDesc = (idxNum & IDX_DESC)!=0;
+  pC->bEq = (idxNum & IDX_EQ)!=0;
   if( vlogTxnState(pS)==0 ){
     rc = vlogBegin(pS, 0);
     if( rc ) return vtabErr(p, rc);
@@ -946,7 +948,12 @@ static int vtabFilter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxStr,
 static int vtabNext(sqlite3_vtab_cursor *pCur){
   VCsr *pC = (VCsr*)pCur;
   VTab *p = (VTab*)pCur->pVtab;
-  int rc = pC->bDesc ? vlogCursorPrev(pC->pCsr) : vlogCursorNext(pC->pCsr);
+  int rc;
+  if( pC->bEq ){
+    pC->bEof = 1;              /* keys are unique */
+    return SQLITE_OK;
+  }
+  rc = pC->bDesc ? vlogCursorPrev(pC->pCsr) : vlogCursorNext(pC->pCsr);
   return csrSettle(p, pC, rc);
 }
 
@@ -1024,26 +1031,29 @@ static int vtabUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
         bKeyChange = old.n!=p->key.n || memcmp(old.a, p->key.a, old.n)!=0;
       }
     }
-    if( rc==SQLITE_OK && (bInsert || bKeyChange) ){
-      /* a duplicate key is a constraint error unless OR REPLACE; checked
-      ** before anything changes, so a failed row leaves nothing behind */
-      int r = vlogHas(pS, p->iTree, p->key.a, p->key.n);
-      if( r==VLOG_OK ){
-        if( sqlite3_vtab_on_conflict(p->db)!=SQLITE_REPLACE ){
-          sqlite3_free(pVtab->zErrMsg);
-          pVtab->zErrMsg = sqlite3_mprintf("UNIQUE constraint failed: %s.key", p->zName);
-          rc = SQLITE_CONSTRAINT_PRIMARYKEY;
-        }
-      }else if( r!=VLOG_NOTFOUND ){
-        rc = r;
-      }
+    if( rc==SQLITE_OK && bKeyChange
+     && sqlite3_vtab_on_conflict(p->db)!=SQLITE_REPLACE ){
+      /* the new key must be free before the old one goes */
+      rc = vlogHas(pS, p->iTree, p->key.a, p->key.n);
+      rc = rc==VLOG_OK ? VLOG_CONSTRAINT : rc==VLOG_NOTFOUND ? SQLITE_OK : rc;
     }
     if( rc==SQLITE_OK && bKeyChange ) rc = vlogDelete(pS, p->iTree, old.a, old.n);
     sqlite3_free(old.a);
     if( rc==SQLITE_OK ) rc = encodeValue(argv[3], &p->val);
     if( rc==SQLITE_OK ){
-      rc = vlogPutEx(pS, p->iTree, p->key.a, p->key.n, p->val.a, p->val.n,
-                     p->nInlineMax, p->iZstdLevel);
+      if( (bInsert || bKeyChange) && sqlite3_vtab_on_conflict(p->db)!=SQLITE_REPLACE ){
+        /* a duplicate key is a constraint error unless OR REPLACE */
+        rc = vlogInsertEx(pS, p->iTree, p->key.a, p->key.n, p->val.a, p->val.n,
+                          p->nInlineMax, p->iZstdLevel);
+      }else{
+        rc = vlogPutEx(pS, p->iTree, p->key.a, p->key.n, p->val.a, p->val.n,
+                       p->nInlineMax, p->iZstdLevel);
+      }
+    }
+    if( rc==VLOG_CONSTRAINT ){
+      sqlite3_free(pVtab->zErrMsg);
+      pVtab->zErrMsg = sqlite3_mprintf("UNIQUE constraint failed: %s.key", p->zName);
+      rc = SQLITE_CONSTRAINT_PRIMARYKEY;
     }
   }
   if( bAuto ){
