@@ -299,6 +299,7 @@ struct VlogLog {
   int nFrameRec;
   int iFrameLevel;             /* zstd level of the open frame */
   int bFresh;                  /* the open transaction has aligned to a sector */
+  int nNoGain;                 /* frames in a row that did not compress */
   VlogBuf zbuf;                /* compression output */
   VlogBuf val;                 /* the value last read */
   VlogBuf vext;                /* REC_VEXT records of the frames written */

@@ -19,7 +19,8 @@
 ** Frames.  Records (varint key length, key, varint value length, value)
 ** are grouped in frames of about FRAME_TARGET bytes, compressed together
 ** with zstd at the table's level, or stored raw when compression saves
-** less than an eighth.  Each record keeps its key, so a segment can be
+** less than an eighth (after 8 such frames in a row, a 1 KiB sample is
+** tried first, and the frame only if the sample compresses).  Each record keeps its key, so a segment can be
 ** rewritten from the segment alone.  Frame layout (16-byte aligned):
 **     0  u32 magic "VLFR"     4 u8 flags (1: zstd)   5 u8 0  6 u16 records
 **     8  u32 raw bytes       12 u32 stored bytes
@@ -174,16 +175,29 @@ int vlogLogFlush(VlogStore *p){
   nStored = pL->frame.n;
   if( pL->iFrameLevel>0 && pL->frame.n>=64 ){
     size_t nz;
+    int bTry = 1;
     if( pL->pZc==0 ){
       pL->pZc = ZSTD_createCCtx();
       if( pL->pZc==0 ) return vlogSetError(p, VLOG_NOMEM, 0);
     }
-    nz = ZSTD_compressCCtx((ZSTD_CCtx*)pL->pZc, &aOut[FRAME_HDR],
+    if( pL->nNoGain>=8 ){
+      /* The last frames did not compress: try a 1 KiB sample at level 1
+      ** first, and the whole frame only if the sample gains. */
+      int nSample = pL->frame.n<1024 ? pL->frame.n : 1024;
+      nz = ZSTD_compressCCtx((ZSTD_CCtx*)pL->pZc, &aOut[FRAME_HDR],
+                             pL->zbuf.nAlloc-FRAME_HDR, pL->frame.a, nSample, 1);
+      bTry = !ZSTD_isError(nz) && nz < (size_t)(nSample - nSample/8);
+      if( !bTry ) pL->nNoGain++;
+    }
+    if( bTry ) nz = ZSTD_compressCCtx((ZSTD_CCtx*)pL->pZc, &aOut[FRAME_HDR],
                            pL->zbuf.nAlloc-FRAME_HDR, pL->frame.a, pL->frame.n,
                            pL->iFrameLevel);
-    if( !ZSTD_isError(nz) && nz < (size_t)(pL->frame.n - pL->frame.n/8) ){
+    if( bTry && !ZSTD_isError(nz) && nz < (size_t)(pL->frame.n - pL->frame.n/8) ){
       nStored = (int)nz;
       bZstd = 1;
+      pL->nNoGain = 0;
+    }else if( bTry ){
+      pL->nNoGain++;
     }
   }
   if( !bZstd ) memcpy(&aOut[FRAME_HDR], pL->frame.a, pL->frame.n);
