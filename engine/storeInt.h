@@ -162,7 +162,7 @@ struct Bucket {
   u8 eState;                   /* BUCKET_* */
   u8 eKind;                    /* KIND_* */
   u8 bChain;                   /* journal: on the chain being replayed */
-  u8 bTouched;                 /* vlog: accounting changed in this commit */
+  u8 bTouched;                 /* vlog: on VlogLog.aTouched */
   u64 mLive;                   /* B-tree: bitmap of live regions */
   u64 mPending;                /* B-tree: superseded since the checkpoint */
   u64 mHeld;                   /* B-tree: used by the previous checkpoint */
@@ -300,6 +300,8 @@ struct VlogLog {
   int iFrameLevel;             /* zstd level of the open frame */
   int bFresh;                  /* the open transaction has aligned to a sector */
   int nNoGain;                 /* frames in a row that did not compress */
+  u64 *aTouched;               /* segments whose figures changed (bTouched) */
+  int nTouched, nTouchedAlloc;
   VlogBuf zbuf;                /* compression output */
   VlogBuf val;                 /* the value last read */
   VlogBuf vext;                /* REC_VEXT records of the frames written */

@@ -211,7 +211,6 @@ static int checkJournal(VlogStore *p, VlogBuf *pRep){
     }
     nEntry++;
     if( vlogGet32(&h[4])==JE_LINK ){
-      iOff = vlogGetBE64(body.a) ? vlogGet64(body.a) * p->sb.nBucketSize : 0;
       iOff = vlogGet64(body.a) * (u64)p->sb.nBucketSize;
     }else{
       iOff += (JE_HDR + nPayload + JE_ALIGN-1) & ~(u64)(JE_ALIGN-1);

@@ -73,6 +73,23 @@ static u64 recordBytes(int nKey, u64 nVal){
 ** Segments
 */
 
+/* Segment iSeg's figures changed: save them at the next commit.  The
+** touched segments are listed, so a commit never walks the bucket table. */
+static int segTouch(VlogStore *p, u64 iSeg){
+  VlogLog *pL = &p->vl;
+  if( iSeg==0 || iSeg>=p->sb.nBucket || p->aBucket[iSeg].bTouched ) return VLOG_OK;
+  if( pL->nTouched>=pL->nTouchedAlloc ){
+    int nNew = pL->nTouchedAlloc ? pL->nTouchedAlloc*2 : 16;
+    u64 *aNew = (u64*)vlogRealloc(p->pEnv, pL->aTouched, sizeof(u64)*nNew);
+    if( aNew==0 ) return vlogSetError(p, VLOG_NOMEM, 0);
+    pL->aTouched = aNew;
+    pL->nTouchedAlloc = nNew;
+  }
+  pL->aTouched[pL->nTouched++] = iSeg;
+  p->aBucket[iSeg].bTouched = 1;
+  return VLOG_OK;
+}
+
 /* Persist the accounting of segment iSeg (through the write buffer). */
 static int segSave(VlogStore *p, u64 iSeg){
   Bucket *pB = &p->aBucket[iSeg];
@@ -219,7 +236,8 @@ int vlogLogFlush(VlogStore *p){
   pB->nDisk = pL->iFrameOff + n;
   pB->nTotal += (u64)pL->frame.n;     /* the records' bytes */
   pB->nRec += (u64)pL->nFrameRec;
-  pB->bTouched = 1;
+  rc = segTouch(p, pL->iSeg);
+  if( rc ) return rc;
   {
     /* the journal entry will name this frame (REC_VEXT) */
     u8 r[VEXT_SIZE];
@@ -624,16 +642,14 @@ int vlogValueForEach(VlogStore *p, int nKey, const u8 *a, int n,
 }
 
 static void addLive(VlogStore *p, u64 iSeg, u64 n){
-  if( iSeg>0 && iSeg<p->sb.nBucket ){
+  if( iSeg>0 && iSeg<p->sb.nBucket && segTouch(p, iSeg)==VLOG_OK ){
     p->aBucket[iSeg].nLive += n;
-    p->aBucket[iSeg].bTouched = 1;
   }
 }
 static void subLive(VlogStore *p, u64 iSeg, u64 n){
-  if( iSeg>0 && iSeg<p->sb.nBucket ){
+  if( iSeg>0 && iSeg<p->sb.nBucket && segTouch(p, iSeg)==VLOG_OK ){
     Bucket *pB = &p->aBucket[iSeg];
     pB->nLive = pB->nLive>n ? pB->nLive-n : 0;
-    pB->bTouched = 1;
   }
 }
 
@@ -647,7 +663,6 @@ int vlogLogCommit(VlogStore *p){
   VlogLog *pL = &p->vl;
   int rc = vlogLogFlush(p);
   int i;
-  u64 j;
   if( rc ) return rc;
   /* new pointers: live */
   for(i=0; rc==VLOG_OK && i<pLog->redo.n; ){
@@ -670,13 +685,15 @@ int vlogLogCommit(VlogStore *p){
     }
   }
   if( rc ) return vlogSetError(p, rc, "bad value pointer in the transaction log");
-  if( pL->iSeg && pL->iSeg<p->sb.nBucket ) p->aBucket[pL->iSeg].bTouched = 1;
-  for(j=1; rc==VLOG_OK && j<p->sb.nBucket; j++){
-    if( p->aBucket[j].bTouched ){
-      p->aBucket[j].bTouched = 0;
-      if( p->aBucket[j].eKind==KIND_VLOG ) rc = segSave(p, j);
+  if( pL->iSeg ) rc = segTouch(p, pL->iSeg);
+  for(i=0; rc==VLOG_OK && i<pL->nTouched; i++){
+    u64 iSeg = pL->aTouched[i];
+    if( iSeg<p->sb.nBucket ){
+      p->aBucket[iSeg].bTouched = 0;
+      if( p->aBucket[iSeg].eKind==KIND_VLOG ) rc = segSave(p, iSeg);
     }
   }
+  if( rc==VLOG_OK ) pL->nTouched = 0;
   return rc;
 }
 
@@ -727,6 +744,7 @@ void vlogLogReset(VlogStore *p){
     memset(&pL->aCache[i], 0, sizeof(FrameCacheSlot));
   }
   pL->nCache = 0;
+  pL->nTouched = 0;            /* the bucket table is reloaded too */
   pL->iSeg = 0;
   pL->frame.n = 0;
   pL->nFrameRec = 0;
@@ -740,6 +758,8 @@ void vlogLogClose(VlogStore *p){
   vlogBufFree(p->pEnv, &pL->val);
   vlogBufFree(p->pEnv, &pL->vext);
   vlogBufFree(p->pEnv, &pL->rbuf);
+  vlogFree(p->pEnv, pL->aTouched);
+  pL->aTouched = 0;
   if( pL->pZc ) ZSTD_freeCCtx((ZSTD_CCtx*)pL->pZc);
   if( pL->pZd ) ZSTD_freeDCtx((ZSTD_DCtx*)pL->pZd);
   pL->pZc = pL->pZd = 0;

@@ -59,28 +59,14 @@ static VlogStore *openStore(const char *zFile){
   return p;
 }
 
-static int cmdInfo(const char *zFile){
+/* Open zFile, run xReport on it, print the text it makes (vlogFree()d)
+** or say why it failed.  The exit status: 0 or 1. */
+static int report(const char *zFile, int (*xReport)(VlogStore*, char**)){
   VlogStore *p = openStore(zFile);
   char *z = 0;
   int rc;
   if( p==0 ) return 1;
-  rc = vlogStoreInfo(p, &z);
-  if( rc ){
-    fprintf(stderr, "vlogtool: %s: %s\n", zFile, vlogStoreErrMsg(p));
-  }else{
-    fputs(z, stdout);
-  }
-  vlogFree(vlogStoreEnv(p), z);
-  vlogStoreClose(p);
-  return rc ? 1 : 0;
-}
-
-static int cmdVerify(const char *zFile){
-  VlogStore *p = openStore(zFile);
-  char *z = 0;
-  int rc;
-  if( p==0 ) return 1;
-  rc = vlogVerify(p, &z);
+  rc = xReport(p, &z);
   if( rc ){
     fprintf(stderr, "vlogtool: %s: %s (%s)\n", zFile, vlogStoreErrMsg(p),
             vlogErrName(rc));
@@ -91,6 +77,9 @@ static int cmdVerify(const char *zFile){
   vlogStoreClose(p);
   return rc ? 1 : 0;
 }
+
+static int cmdInfo(const char *zFile){ return report(zFile, vlogStoreInfo); }
+static int cmdVerify(const char *zFile){ return report(zFile, vlogVerify); }
 
 int main(int argc, char **argv){
   static const struct {
