@@ -173,7 +173,7 @@ int vlogCheckpoint(VlogStore *p){
   }
   rc = vlogBegin(p, 1);
   if( rc ) return rc;
-  rc = vlogStoreLock(p, VLOG_LOCK_EXCLUSIVE);
+  rc = vlogStoreLockWrite(p);
   if( rc==VLOG_OK ){
     /* Bring in what others committed before writing our view. */
     rc = vlogStoreRefresh(p);

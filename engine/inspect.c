@@ -87,6 +87,7 @@ int vlogStats(VlogStore *p, VlogStat **paStat, int *pnStat){
   STAT("node_cache_misses", p->nCacheMiss);
   STAT("node_cache_bytes", p->nCacheBytes);
   STAT("frame_reads", pL->nFrameRead);
+  STAT("record_reads", pL->nRecordRead);
   STAT("frame_writes", pL->nFrameWrite);
   STAT("frame_cache_hits", pL->nCacheHit);
   STAT("frame_cache_misses", pL->nCacheMiss);

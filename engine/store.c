@@ -49,6 +49,20 @@
 ** the handle (vlogStoreRefresh): a changed superblock sequence means
 ** another handle checkpointed, and every cache is dropped and reloaded;
 ** otherwise journal entries appended since are replayed into the caches.
+**
+** The change counter (CHANGE_OFF) makes that revalidation one 8-byte read
+** when nothing changed, as SQLite's file change counter does for its page
+** cache.  A handle bumps it right after taking EXCLUSIVE to commit or
+** checkpoint (vlogStoreLockWrite), before its first write that a reader
+** could meet: so if a writer dies half-way, the counter has moved already
+** and every other handle looks at the file again.  Writes made under
+** RESERVED (value-log frames of an open transaction) land where no
+** committed pointer leads, and need no bump.  A handle that reads the
+** value it saw at its last full refresh, while holding SHARED, knows that
+** nobody has taken EXCLUSIVE to write since.  Any doubt (a failed write
+** or commit, a reload) clears bChangeOk, and the next refresh is a full
+** one.  The counter is per file, not per process, so it serves handles in
+** other processes and in this one alike, through any VlogEnv.
 */
 #include <stdarg.h>
 #include <stdio.h>
@@ -466,8 +480,48 @@ int vlogStoreLock(VlogStore *p, int eLevel){
   return VLOG_OK;
 }
 
+/* Read the change counter. */
+static int readChange(VlogStore *p, u64 *piChange){
+  u8 a[8];
+  int rc = p->pEnv->xRead(p->pFile, CHANGE_OFF, a, 8);
+  if( rc==VLOG_IOERR_SHORT_READ ){
+    memset(a, 0, 8);
+    rc = VLOG_OK;
+  }
+  if( rc ) return vlogSetError(p, rc, "cannot read %s (%s)", p->zPath, vlogErrName(rc));
+  *piChange = vlogGet64(a);
+  return VLOG_OK;
+}
+
+/*
+** Take EXCLUSIVE to write (commit, checkpoint) and bump the change counter
+** once per hold, before anything else is written (see the design note).
+*/
+int vlogStoreLockWrite(VlogStore *p){
+  u64 iOld;
+  u8 a[8];
+  int rc = vlogStoreLock(p, VLOG_LOCK_EXCLUSIVE);
+  if( rc || p->bChangeBumped ) return rc;
+  rc = readChange(p, &iOld);
+  if( rc ) return rc;
+  vlogPut64(a, iOld+1);
+  rc = p->pEnv->xWrite(p->pFile, CHANGE_OFF, a, 8);
+  if( rc ){
+    p->bChangeOk = 0;
+    return vlogSetError(p, rc, "cannot write %s (%s)", p->zPath, vlogErrName(rc));
+  }
+  p->bChangeBumped = 1;
+  if( p->bChangeOk && iOld==p->iChange ){
+    p->iChange = iOld+1;
+  }else{
+    p->bChangeOk = 0;
+  }
+  return VLOG_OK;
+}
+
 int vlogStoreUnlock(VlogStore *p, int eLevel){
   int rc = VLOG_OK;
+  if( eLevel<VLOG_LOCK_EXCLUSIVE ) p->bChangeBumped = 0;
   if( p->eLock>eLevel ){
     rc = p->pEnv->xUnlock(p->pFile, eLevel);
     p->eLock = eLevel;
@@ -856,11 +910,11 @@ int vlogStoreClose(VlogStore *p){
 }
 
 /*
-** Called with at least SHARED held: make the in-memory state match the
-** file.  A new superblock (another handle checkpointed) reloads
-** everything; otherwise new journal entries are replayed.
+** The full refresh, when the change counter moved (or is not trusted): a
+** new superblock (another handle checkpointed) reloads everything;
+** otherwise new journal entries are replayed.
 */
-int vlogStoreRefresh(VlogStore *p){
+static int storeRefreshFull(VlogStore *p){
   /* both superblocks' fields in one read: A's sector and B's first bytes */
   u8 a[SB_SIZE + SB_USED];
   int rc, i;
@@ -879,6 +933,24 @@ int vlogStoreRefresh(VlogStore *p){
   }
   if( iSeq!=p->sb.iSeq ) return storeLoad(p);
   return vlogJournalReplay(p, 0);
+}
+
+/*
+** Called with at least SHARED held: make the in-memory state match the
+** file, at the cost of one 8-byte read when nobody wrote since.
+*/
+int vlogStoreRefresh(VlogStore *p){
+  u64 iChange;
+  int rc = readChange(p, &iChange);
+  if( rc ) return rc;
+  if( p->bValid && p->bChangeOk && iChange==p->iChange ) return VLOG_OK;
+  p->bChangeOk = 0;
+  rc = storeRefreshFull(p);
+  if( rc==VLOG_OK ){
+    p->iChange = iChange;
+    p->bChangeOk = 1;
+  }
+  return rc;
 }
 
 int vlogStoreSetSync(VlogStore *p, int eSync){

@@ -5,7 +5,8 @@
 **
 ** ON-DISK LAYOUT (all integers little-endian)
 **
-**   bucket 0     [superblock A @0][superblock B @4096] ... unused
+**   bucket 0     [superblock A @0][superblock B @4096][change counter
+**                @8192] ... unused
 **   bucket 1..N  each one kind: journal, B-tree nodes (later: value log)
 **
 ** Superblock (SB_SIZE bytes, two copies; the valid one with the larger
@@ -20,6 +21,12 @@
 **    88  u64 next node generation    96 u64 created (unix us)
 **   104  u64 checkpoint time (unix us)
 **   112  u64 xxh3(bytes 0..111, seed SEED_SB)
+**
+** Change counter (CHANGE_OFF, one u64 in a sector of its own): a hint for
+** the handles that have the store open, never used by recovery.  A writer
+** adds one to it as soon as it holds EXCLUSIVE and before it writes
+** anything a reader could see; a reader that finds the value it saw at
+** its last refresh knows its caches are current (store.c).
 **
 ** Journal entry (VLOG_SECTOR-aligned, in journal buckets; see journal.c):
 **     0  u32 magic "VLJE"   4 u32 type (JE_COMMIT, JE_LINK)
@@ -51,6 +58,7 @@
 #include "util.h"
 
 #define SB_SIZE          4096
+#define CHANGE_OFF       (2*SB_SIZE)
 #define SB_USED          120
 #define SB_MAGIC         "vlog-store\0\0\0\0\0\0"
 #define FORMAT_VERSION   1
@@ -300,6 +308,9 @@ struct VlogLog {
   int iFrameLevel;             /* zstd level of the open frame */
   int bFresh;                  /* the open transaction has aligned to a sector */
   int nNoGain;                 /* frames in a row that did not compress */
+  int bFrameRaw;               /* the open frame is raw by decision: its
+                               ** records get VTAG_RAW pointers */
+  u32 nRawFrames;              /* frames raw by decision, for probing */
   u64 *aTouched;               /* segments whose figures changed (bTouched) */
   int nTouched, nTouchedAlloc;
   VlogBuf zbuf;                /* compression output */
@@ -310,7 +321,7 @@ struct VlogLog {
   FrameCacheSlot aCache[FRAME_CACHE_SLOTS];
   i64 nCache;                  /* bytes cached */
   u64 iCacheClock;
-  u64 nFrameRead, nFrameWrite, nCacheHit, nCacheMiss;
+  u64 nFrameRead, nFrameWrite, nCacheHit, nCacheMiss, nRecordRead;
   u64 nRawWritten, nDiskWritten, nBytesRead;
 };
 
@@ -324,6 +335,10 @@ struct VlogStore {
   int eTxn;                    /* 0 none, 1 read, 2 write */
   int bAutoTxn;                /* the open txn was started implicitly */
   int bValid;                  /* in-memory state matches the file */
+  u64 iChange;                 /* change counter the state matches, if
+                               ** bChangeOk (see CHANGE_OFF) */
+  u8 bChangeOk;
+  u8 bChangeBumped;            /* counter bumped in this EXCLUSIVE hold */
   int bPoison;                 /* a change failed half-way: the write
                                ** transaction's trees cannot be trusted;
                                ** rollback reloads from the file */
@@ -375,6 +390,7 @@ void vlogRegionSetLive(VlogStore*, u64 iOff, int bLive);
 void vlogRegionRelease(VlogStore*, u64 iOff);
 void vlogRegionsAfterCheckpoint(VlogStore*);
 int vlogStoreLock(VlogStore*, int eLevel);
+int vlogStoreLockWrite(VlogStore*);
 int vlogStoreUnlock(VlogStore*, int eLevel);
 int vlogStoreRefresh(VlogStore*);
 void vlogStoreReset(VlogStore*);
@@ -437,10 +453,14 @@ int vlogCheckpointInternal(VlogStore*);
 #define VTAG_INLINE   0        /* leaf value of a user tree: tag, then bytes */
 #define VTAG_PTR      1        /* tag, segment, frame offset, index, length */
 #define VTAG_CHUNKS   2        /* tag, length, chunks, {segment, offset, length}... */
+#define VTAG_RAW      3        /* tag, segment, frame offset, record offset,
+                               ** length, u32 record checksum */
 #define VLOG_MAX_VALUE (256*1024*1024)
 int vlogValueEncode(VlogStore*, const u8 *pKey, int nKey, const u8 *pVal, int nVal,
                     int nInlineMax, int iLevel, VlogBuf *pOut);
 int vlogValueDecode(VlogStore*, const u8 *pKey, int nKey, const u8 *a, int n,
+                    const u8 **ppVal, int *pnVal);
+int vlogValueVerify(VlogStore*, const u8 *pKey, int nKey, const u8 *a, int n,
                     const u8 **ppVal, int *pnVal);
 int vlogLogFlush(VlogStore*);
 int vlogLogCommit(VlogStore*);

@@ -197,7 +197,7 @@ int vlogCommit(VlogStore *p){
     txnEnd(p);
     return VLOG_OK;
   }
-  rc = vlogStoreLock(p, VLOG_LOCK_EXCLUSIVE);
+  rc = vlogStoreLockWrite(p);
   if( rc ) return rc;              /* still open: retry or roll back */
   rc = vlogLogCommit(p);           /* frames written, accounting queued */
   if( rc==VLOG_OK && p->vl.vext.n ){

@@ -121,7 +121,7 @@ static int checkNode(VerifyCtx *v, Node *pNode, const u8 *pLo, int nLo,
         rc = vlogValueForEach(p, (int)aE[i].nKey, aE[i].pVal, (int)aE[i].nVal, recount);
         if( rc ) rc = corrupt(p, "bad value pointer", pNode->iTree, pNode->iOff);
         if( rc==VLOG_OK ){
-          rc = vlogValueDecode(p, aE[i].pKey, (int)aE[i].nKey, aE[i].pVal,
+          rc = vlogValueVerify(p, aE[i].pKey, (int)aE[i].nKey, aE[i].pVal,
                                (int)aE[i].nVal, &pV, &nV);
         }
         if( rc==VLOG_OK ) v->nValueBytes += (u64)nV;

@@ -11,6 +11,9 @@
 **   VTAG_INLINE  0, then the value
 **   VTAG_PTR     1, varint segment (bucket), varint frame offset in it,
 **                varint index of the record in the frame, varint length
+**   VTAG_RAW     3, varint segment, varint frame offset, varint offset of
+**                the record in the frame's bytes, varint length, u32 low
+**                half of the record's xxh3 (seed SEED_RECORD)
 **   VTAG_CHUNKS  2, varint length, varint number of chunks, then for each
 **                chunk: varint segment, varint frame offset, varint length
 **                (a value too big for one frame is cut in chunks of half a
@@ -19,16 +22,30 @@
 ** Frames.  Records (varint key length, key, varint value length, value)
 ** are grouped in frames of about FRAME_TARGET bytes, compressed together
 ** with zstd at the table's level, or stored raw when compression saves
-** less than an eighth (after 8 such frames in a row, a 1 KiB sample is
-** tried first, and the frame only if the sample compresses).  Each record keeps its key, so a segment can be
+** less than an eighth.  Each record keeps its key, so a segment can be
 ** rewritten from the segment alone.  Frame layout (16-byte aligned):
 **     0  u32 magic "VLFR"     4 u8 flags (1: zstd)   5 u8 0  6 u16 records
 **     8  u32 raw bytes       12 u32 stored bytes
 **    16  u64 xxh3(bytes 0..15 and the stored bytes, seed SEED_FRAME)
 **    24  stored bytes
-** A read decompresses only its frame (through a small frame cache), checks
-** the checksum, and checks that the record's key is the key looked up.
-** Damage is VLOG_CORRUPT naming the segment and offset.
+** A read of a VTAG_PTR value decompresses only its frame (through a small
+** frame cache), checks the checksum, and checks that the record's key is
+** the key looked up.  Damage is VLOG_CORRUPT naming the segment and offset.
+**
+** Raw frames by decision.  Whether a frame compresses is known only when
+** it is written, after its records' pointers are made.  But a stream of
+** incompressible values is common (already compressed, encrypted or random
+** data), and for it reading a whole frame to return one record is waste:
+** so after RAW_AFTER frames in a row that did not compress, a new frame of
+** small records is raw by decision, known before its first record, and
+** its records get VTAG_RAW pointers.  A VTAG_RAW read fetches the record
+** alone (one read of its bytes, no frame header) and checks it against the
+** checksum in the pointer, which the checksummed leaf protects in turn.
+** One frame in RAW_PROBE is still tried, so data that starts to compress
+** again is noticed; zstd_level=0 makes every frame raw by decision.  A
+** record of FRAME_TARGET bytes or more gets a frame of its own, always
+** tried (a 1 KiB sample first after incompressible frames).  vlog_verify
+** reads the whole frame of every VTAG_RAW value too (vlogValueVerify).
 **
 ** Commit.  A transaction's frames are written before its journal entry,
 ** the first one on a fresh sector (a torn write never reaches a committed
@@ -61,6 +78,9 @@
 #define FRAME_CACHE_BYTES (8*1024*1024)
 #define FRAME_FIRST_READ  8192         /* bytes read at once: most frames */
 #define SEED_FRAME     0x76465230ULL
+#define SEED_RECORD    0x76524330ULL
+#define RAW_AFTER      8               /* see frameRoom() */
+#define RAW_PROBE      64
 
 static int align16(int n){ return (n + 15) & ~15; }
 
@@ -190,30 +210,30 @@ int vlogLogFlush(VlogStore *p){
   if( rc ) return vlogSetError(p, rc, 0);
   aOut = pL->zbuf.a;
   nStored = pL->frame.n;
-  if( pL->iFrameLevel>0 && pL->frame.n>=64 ){
-    size_t nz;
+  if( pL->iFrameLevel>0 && !pL->bFrameRaw && pL->frame.n>=64 ){
+    size_t nz = 0;
     int bTry = 1;
     if( pL->pZc==0 ){
       pL->pZc = ZSTD_createCCtx();
       if( pL->pZc==0 ) return vlogSetError(p, VLOG_NOMEM, 0);
     }
-    if( pL->nNoGain>=8 ){
+    if( pL->nNoGain>=RAW_AFTER && pL->frame.n>2048 ){
       /* The last frames did not compress: try a 1 KiB sample at level 1
       ** first, and the whole frame only if the sample gains. */
-      int nSample = pL->frame.n<1024 ? pL->frame.n : 1024;
       nz = ZSTD_compressCCtx((ZSTD_CCtx*)pL->pZc, &aOut[FRAME_HDR],
-                             pL->zbuf.nAlloc-FRAME_HDR, pL->frame.a, nSample, 1);
-      bTry = !ZSTD_isError(nz) && nz < (size_t)(nSample - nSample/8);
-      if( !bTry ) pL->nNoGain++;
+                             pL->zbuf.nAlloc-FRAME_HDR, pL->frame.a, 1024, 1);
+      bTry = !ZSTD_isError(nz) && nz < 1024 - 1024/8;
     }
-    if( bTry ) nz = ZSTD_compressCCtx((ZSTD_CCtx*)pL->pZc, &aOut[FRAME_HDR],
-                           pL->zbuf.nAlloc-FRAME_HDR, pL->frame.a, pL->frame.n,
-                           pL->iFrameLevel);
+    if( bTry ){
+      nz = ZSTD_compressCCtx((ZSTD_CCtx*)pL->pZc, &aOut[FRAME_HDR],
+                             pL->zbuf.nAlloc-FRAME_HDR, pL->frame.a, pL->frame.n,
+                             pL->iFrameLevel);
+    }
     if( bTry && !ZSTD_isError(nz) && nz < (size_t)(pL->frame.n - pL->frame.n/8) ){
       nStored = (int)nz;
       bZstd = 1;
       pL->nNoGain = 0;
-    }else if( bTry ){
+    }else{
       pL->nNoGain++;
     }
   }
@@ -265,6 +285,7 @@ int vlogLogFlush(VlogStore *p){
 static int frameRoom(VlogStore *p, int nRec, int iLevel, int bAlone){
   VlogLog *pL = &p->vl;
   int rc = VLOG_OK;
+  if( nRec>=FRAME_TARGET ) bAlone = 1;
   if( pL->nFrameRec>0 && (bAlone || iLevel!=pL->iFrameLevel
         || pL->frame.n + nRec > FRAME_TARGET + FRAME_TARGET/2 || pL->nFrameRec>=65535
         || (u64)pL->iFrameOff + FRAME_HDR + pL->frame.n + nRec + 16 > p->sb.nBucketSize) ){
@@ -283,6 +304,13 @@ static int frameRoom(VlogStore *p, int nRec, int iLevel, int bAlone){
       rc = segNext(p);
     }
     pL->iFrameLevel = iLevel;
+    /* After RAW_AFTER frames in a row that did not compress, frames of
+    ** small records are raw by decision (their records get VTAG_RAW
+    ** pointers), except one in RAW_PROBE, which is tried, to notice data
+    ** that compresses again.  A record of FRAME_TARGET bytes or more has a
+    ** frame of its own, always tried (a sample first, see vlogLogFlush). */
+    pL->bFrameRaw = iLevel<=0 || (!bAlone && pL->nNoGain>=RAW_AFTER
+                                  && (++pL->nRawFrames % RAW_PROBE)!=0);
   }
   return rc;
 }
@@ -327,13 +355,22 @@ int vlogValueEncode(VlogStore *p, const u8 *pKey, int nKey, const u8 *pVal,
     if( rc==VLOG_OK ){
       u32 iFrameOff = p->vl.iFrameOff;
       u64 iSeg = p->vl.iSeg;
+      u32 iRecOff = (u32)p->vl.frame.n;
       rc = frameAppend(p, pKey, nKey, pVal, nVal, &iIdx);
-      tag = VTAG_PTR;
+      tag = p->vl.bFrameRaw ? VTAG_RAW : VTAG_PTR;
       if( rc==VLOG_OK ) rc = vlogBufAppend(pEnv, pOut, &tag, 1);
       if( rc==VLOG_OK ) rc = vlogBufAppendVarint(pEnv, pOut, iSeg);
       if( rc==VLOG_OK ) rc = vlogBufAppendVarint(pEnv, pOut, iFrameOff);
-      if( rc==VLOG_OK ) rc = vlogBufAppendVarint(pEnv, pOut, (u64)iIdx);
+      if( rc==VLOG_OK ){
+        rc = vlogBufAppendVarint(pEnv, pOut, tag==VTAG_RAW ? iRecOff : (u64)iIdx);
+      }
       if( rc==VLOG_OK ) rc = vlogBufAppendVarint(pEnv, pOut, (u64)nVal);
+      if( rc==VLOG_OK && tag==VTAG_RAW ){
+        u8 aSum[4];
+        vlogPut32(aSum, (u32)vlogChecksum(&p->vl.frame.a[iRecOff],
+                                          p->vl.frame.n - (int)iRecOff, SEED_RECORD));
+        rc = vlogBufAppend(pEnv, pOut, aSum, 4);
+      }
       if( rc==VLOG_NOMEM ) vlogSetError(p, rc, 0);
     }
     return rc;
@@ -373,22 +410,18 @@ int vlogValueEncode(VlogStore *p, const u8 *pKey, int nKey, const u8 *pVal,
 ** Reading
 */
 
-/* The decompressed records of the frame at (iSeg, iOff). */
-static int frameLoad(VlogStore *p, u64 iSeg, u32 iOff, int bAnyBucket,
-                     const u8 **paRaw, int *pnRaw){
+/* The records of frame (iSeg, iOff) if they are in memory: the frame this
+** transaction is filling, or a frame in the cache.  0 if not. */
+static int frameFind(VlogStore *p, u64 iSeg, u32 iOff, const u8 **paRaw,
+                     int *pnRaw, FrameCacheSlot **ppOld){
   VlogLog *pL = &p->vl;
-  FrameCacheSlot *pSlot = 0, *pOld = &pL->aCache[0];
-  u8 h[FRAME_HDR];
-  u8 *aStored = 0, *aRaw = 0;
-  u32 nRaw, nStored;
-  int i, rc, nFirst;
-  u64 iFile;
-
+  FrameCacheSlot *pOld = &pL->aCache[0];
+  int i;
   if( pL->nFrameRec>0 && iSeg==pL->iSeg && iOff==pL->iFrameOff ){
     /* the frame this transaction is filling, not written yet */
     *paRaw = pL->frame.a;
     *pnRaw = pL->frame.n;
-    return VLOG_OK;
+    return 1;
   }
   for(i=0; i<FRAME_CACHE_SLOTS; i++){
     FrameCacheSlot *s = &pL->aCache[i];
@@ -397,19 +430,42 @@ static int frameLoad(VlogStore *p, u64 iSeg, u32 iOff, int bAnyBucket,
       pL->nCacheHit++;
       *paRaw = s->aRaw;
       *pnRaw = s->nRaw;
-      return VLOG_OK;
+      return 1;
     }
     if( s->iUsed<pOld->iUsed ) pOld = s;
   }
-  pL->nCacheMiss++;
+  if( ppOld ) *ppOld = pOld;
+  return 0;
+}
+
+/* SQLITE_CORRUPT unless (iSeg, iOff + nLen) can be a value-log extent. */
+static int checkExtent(VlogStore *p, u64 iSeg, u64 iOff, u64 nLen, int bAnyBucket){
   if( iSeg==0 || (!bAnyBucket && (iSeg>=p->sb.nBucket
                                   || p->aBucket[iSeg].eKind!=KIND_VLOG))
    || iSeg>=((u64)1<<40)/p->sb.nBucketSize
-   || (u64)iOff+FRAME_HDR>p->sb.nBucketSize ){
+   || iOff+nLen>p->sb.nBucketSize ){
     return vlogSetError(p, VLOG_CORRUPT_BKPT,
-        "value pointer to segment %llu offset %u, which holds no value-log frame",
-        (unsigned long long)iSeg, iOff);
+        "value pointer to segment %llu offset %llu, which holds no value-log frame",
+        (unsigned long long)iSeg, (unsigned long long)iOff);
   }
+  return VLOG_OK;
+}
+
+/* The decompressed records of the frame at (iSeg, iOff). */
+static int frameLoad(VlogStore *p, u64 iSeg, u32 iOff, int bAnyBucket,
+                     const u8 **paRaw, int *pnRaw){
+  VlogLog *pL = &p->vl;
+  FrameCacheSlot *pSlot = 0, *pOld = 0;
+  u8 h[FRAME_HDR];
+  u8 *aStored = 0, *aRaw = 0;
+  u32 nRaw, nStored;
+  int i, rc, nFirst;
+  u64 iFile;
+
+  if( frameFind(p, iSeg, iOff, paRaw, pnRaw, &pOld) ) return VLOG_OK;
+  pL->nCacheMiss++;
+  rc = checkExtent(p, iSeg, iOff, FRAME_HDR, bAnyBucket);
+  if( rc ) return rc;
   iFile = vlogBucketOffset(p, iSeg) + iOff;
   /* One read for the header and, usually, the whole frame. */
   nFirst = FRAME_FIRST_READ;
@@ -545,6 +601,64 @@ static int recordGet(VlogStore *p, u64 iSeg, u32 iOff, int iIdx,
 }
 
 /*
+** The record at byte iRecOff of raw frame (iSeg, iOff), which must be key
+** pKey with a value of nVal bytes whose record checksum is iSum (VTAG_RAW).
+** From memory when the frame is there; otherwise the record alone is read
+** and checked against the checksum its pointer carries.
+*/
+static int rawGet(VlogStore *p, u64 iSeg, u32 iOff, u64 iRecOff, u64 nVal,
+                  u32 iSum, const u8 *pKey, int nKey,
+                  const u8 **ppVal, int *pnVal){
+  VlogLog *pL = &p->vl;
+  u64 nRec = recordBytes(nKey, nVal);
+  const u8 *a, *z, *pEnd;
+  int nRaw, rc, k;
+  u64 nK, nV;
+  if( frameFind(p, iSeg, iOff, &a, &nRaw, 0) ){
+    if( iRecOff+nRec>(u64)nRaw ) goto bad;
+    z = &a[iRecOff];
+  }else{
+    pL->nCacheMiss++;
+    rc = checkExtent(p, iSeg, (u64)iOff+FRAME_HDR+iRecOff, nRec, 0);
+    if( rc ) return rc;
+    rc = vlogBufReserve(p->pEnv, &pL->rbuf, (int)nRec);
+    if( rc ) return vlogSetError(p, rc, 0);
+    rc = p->pEnv->xRead(p->pFile,
+        (i64)(vlogBucketOffset(p, iSeg) + iOff + FRAME_HDR + iRecOff),
+        pL->rbuf.a, (int)nRec);
+    if( rc==VLOG_IOERR_SHORT_READ ){
+      return vlogSetError(p, VLOG_CORRUPT_BKPT, "value-log record at segment %llu "
+          "offset %u is past the end of the file (truncated store?)",
+          (unsigned long long)iSeg, iOff);
+    }
+    if( rc ) return vlogSetError(p, rc, "cannot read the value-log record at "
+                                 "segment %llu offset %u", (unsigned long long)iSeg, iOff);
+    pL->nRecordRead++;
+    pL->nBytesRead += nRec;
+    if( (u32)vlogChecksum(pL->rbuf.a, (int)nRec, SEED_RECORD)!=iSum ){
+      return vlogSetError(p, VLOG_CORRUPT_BKPT, "value-log frame at segment %llu "
+          "offset %u: checksum mismatch (the record at byte %llu)",
+          (unsigned long long)iSeg, iOff, (unsigned long long)iRecOff);
+    }
+    z = pL->rbuf.a;
+  }
+  pEnd = &z[nRec];
+  k = vlogGetVarint(z, pEnd, &nK);
+  if( k==0 || nK!=(u64)nKey || (u64)(pEnd-z-k)<nK
+   || memcmp(&z[k], pKey, nKey)!=0 ) goto bad;
+  z += k + nKey;
+  k = vlogGetVarint(z, pEnd, &nV);
+  if( k==0 || nV!=nVal || (u64)(pEnd-z-k)!=nV ) goto bad;
+  *ppVal = &z[k];
+  *pnVal = (int)nVal;
+  return VLOG_OK;
+ bad:
+  return vlogSetError(p, VLOG_CORRUPT_BKPT,
+      "value-log frame at segment %llu offset %u: the record at %llu is not "
+      "the key's", (unsigned long long)iSeg, iOff, (unsigned long long)iRecOff);
+}
+
+/*
 ** The value stored in leaf value a[0..n) of key pKey: inline, or read from
 ** the value log.  *ppVal is valid until the next call on the handle.
 */
@@ -575,6 +689,17 @@ int vlogValueDecode(VlogStore *p, const u8 *pKey, int nKey, const u8 *a, int n,
     *ppVal = pV;
     *pnVal = nV;
     return VLOG_OK;
+  }
+  if( a[0]==VTAG_RAW ){
+    const u8 *z = &a[1];
+    for(i=0; i<4; i++){
+      k = vlogGetVarint(z, pEnd, &v[i]);
+      if( k==0 ) goto corrupt;
+      z += k;
+    }
+    if( pEnd-z!=4 || v[1]>0xffffffff || v[3]>VLOG_MAX_VALUE ) goto corrupt;
+    return rawGet(p, v[0], (u32)v[1], v[2], v[3], vlogGet32(z), pKey, nKey,
+                  ppVal, pnVal);
   }
   if( a[0]==VTAG_CHUNKS ){
     const u8 *z = &a[1];
@@ -610,6 +735,28 @@ int vlogValueDecode(VlogStore *p, const u8 *pKey, int nKey, const u8 *a, int n,
   return vlogSetError(p, VLOG_CORRUPT_BKPT, "bad value pointer in a leaf of a user tree");
 }
 
+/*
+** vlogValueDecode for the consistency check: a VTAG_RAW value's whole frame
+** is read and checked too, not only its record.
+*/
+int vlogValueVerify(VlogStore *p, const u8 *pKey, int nKey, const u8 *a, int n,
+                    const u8 **ppVal, int *pnVal){
+  if( n>1 && a[0]==VTAG_RAW ){
+    const u8 *z = &a[1], *aRaw;
+    u64 iSeg, iOff;
+    int k, nRaw, rc;
+    k = vlogGetVarint(z, &a[n], &iSeg);
+    if( k ){
+      k = vlogGetVarint(z+k, &a[n], &iOff);
+      if( k && iOff<=0xffffffff ){
+        rc = frameLoad(p, iSeg, (u32)iOff, 0, &aRaw, &nRaw);
+        if( rc ) return rc;
+      }
+    }
+  }
+  return vlogValueDecode(p, pKey, nKey, a, n, ppVal, pnVal);
+}
+
 /* Call xPer(p, iSeg, nRecBytes) for each value-log record the leaf value
 ** a[0..n) of key nKey bytes points to. */
 int vlogValueForEach(VlogStore *p, int nKey, const u8 *a, int n,
@@ -618,7 +765,7 @@ int vlogValueForEach(VlogStore *p, int nKey, const u8 *a, int n,
   u64 v[4];
   int i, k;
   if( n<1 || a[0]==VTAG_INLINE ) return VLOG_OK;
-  if( a[0]==VTAG_PTR ){
+  if( a[0]==VTAG_PTR || a[0]==VTAG_RAW ){
     for(i=0; i<4; i++){
       k = vlogGetVarint(z, pEnd, &v[i]);
       if( k==0 ) return VLOG_CORRUPT_BKPT;

@@ -15,6 +15,8 @@
 **     --engines LIST    comma-separated subset of vlog,norowid,rowid,lsm1
 **     --workloads LIST  comma-separated subset of random,text,blob
 **     --vlog FILE       the vlog extension (default ./vlog.so)
+**     --vlog-options S  more options for the vlog table, appended to its
+**                       CREATE VIRTUAL TABLE (for example "zstd_level=0")
 **     --lsm FILE        LSM1 built as an extension (default
 **                       ./build/bench/lsm1.so)
 **     --dir DIR         scratch folder (default ./build/bench/kv); each
@@ -229,6 +231,7 @@ struct Config {
   char zVlog[PATH_MAX];       /* absolute where it could be resolved */
   char zLsm[PATH_MAX];
   char zDir[PATH_MAX];
+  const char *zVlogOpts;      /* --vlog-options, or 0 */
   int bKeep;
 };
 
@@ -634,7 +637,14 @@ static void runEngine(const Config *pCfg, const Engine *pE,
 
   /* Set-up: a failure here means "not available". */
   rc = openDb(pCfg, pE, "kv.db", &db, pRes);
-  if( rc==SQLITE_OK ) rc = execSql(db, pE->zCreate, pRes);
+  if( rc==SQLITE_OK && pE->eExt==EXT_VLOG && pCfg->zVlogOpts ){
+    char *zSql = sqlite3_mprintf("%.*s, %s)", (int)strlen(pE->zCreate)-1,
+                                 pE->zCreate, pCfg->zVlogOpts);
+    rc = zSql ? execSql(db, zSql, pRes) : SQLITE_NOMEM;
+    sqlite3_free(zSql);
+  }else if( rc==SQLITE_OK ){
+    rc = execSql(db, pE->zCreate, pRes);
+  }
   if( rc==SQLITE_OK ){
     pRes->eState = RS_FAILED;
 
@@ -934,7 +944,8 @@ static void usage(const char *zArgv0){
     "usage: %s [--rows N] [--lookups N] [--value-size N] [--batch N]\n"
     "       [--blobs N] [--blob-size N] [--blob-lookups N] [--blob-batch N]\n"
     "       [--engines vlog,norowid,rowid,lsm1] [--workloads random,text,blob]\n"
-    "       [--vlog FILE] [--lsm FILE] [--dir DIR] [--keep]\n", zArgv0);
+    "       [--vlog FILE] [--vlog-options S] [--lsm FILE] [--dir DIR] [--keep]\n",
+    zArgv0);
   exit(2);
 }
 
@@ -1025,6 +1036,8 @@ static void parseArgs(int argc, char **argv, Config *pCfg){
       argList(argv[0], argv[i-1], zArg, azW, N_WORKLOAD, pCfg->aWorkloadOn);
     }else if( strcmp(z, "-vlog")==0 ){
       zVlog = zArg;
+    }else if( strcmp(z, "-vlog-options")==0 ){
+      pCfg->zVlogOpts = zArg;
     }else if( strcmp(z, "-lsm")==0 ){
       zLsm = zArg;
     }else if( strcmp(z, "-dir")==0 ){
@@ -1085,6 +1098,7 @@ int main(int argc, char **argv){
     }
   }
   printf("extensions: vlog %s, lsm1 %s\n", cfg.zVlog, cfg.zLsm);
+  if( cfg.zVlogOpts ) printf("vlog table options added: %s\n", cfg.zVlogOpts);
   printf("on disk: all files in the engine's folder after "
          "PRAGMA wal_checkpoint(TRUNCATE) and close (allocated blocks)\n");
   if( cfg.aWorkloadOn[W_TEXT] ) printTextRatio(&aW[W_TEXT]);
