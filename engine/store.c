@@ -886,9 +886,31 @@ int vlogStoreOpen(
   return rc;
 }
 
+/*
+** At close, a journal of CLOSE_CHECKPOINT bytes or more is checkpointed, so
+** that the next open does not replay it (replay costs about what the
+** commits did).  Only when automatic checkpoints are on, never waiting for
+** a lock, and failures are ignored: the journal keeps every commit anyway.
+*/
+#define CLOSE_CHECKPOINT (1024*1024)
+static void closeCheckpoint(VlogStore *p){
+  int nBusy = p->cfg.nBusyTimeout;
+  i64 nLimit = p->cfg.nAutoCheckpoint;
+  if( p->eTxn!=0 || p->cfg.bReadOnly || nLimit<=0 || !p->bValid ) return;
+  if( nLimit>CLOSE_CHECKPOINT ) nLimit = CLOSE_CHECKPOINT;
+  p->cfg.nBusyTimeout = 0;
+  if( vlogBegin(p, 0)==VLOG_OK ){
+    int bBig = p->jrnl.nSize>=nLimit;
+    vlogRollback(p);                  /* ends the read transaction */
+    if( bBig ) vlogCheckpoint(p);
+  }
+  p->cfg.nBusyTimeout = nBusy;
+}
+
 int vlogStoreClose(VlogStore *p){
   if( p==0 ) return VLOG_OK;
   if( p->eTxn==2 ) vlogRollback(p);
+  if( p->pFile ) closeCheckpoint(p);
   while( p->pCursors ) vlogCursorClose(p->pCursors);
   vlogStoreReset(p);
   vlogTxnLogClear(p);
