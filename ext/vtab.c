@@ -13,8 +13,9 @@
 **                         -- sorts that type (default blob)
 **     inline_max=256,     -- values longer than this many bytes go to the
 **                         -- value log (0 to 8192; default 256)
-**     zstd_level=1        -- compression of the value log (0: none; 1-19;
-**                         -- default 1, the fastest)
+**     zstd_level=1        -- compression of the value log (0: none, frames
+**                         -- raw and records read alone; 1-19; default 1,
+**                         -- the fastest)
 **   );
 **   -- columns: key (the primary key; NULL is refused), value (any type)
 **
@@ -46,7 +47,14 @@
 ** statement's writes are undone), xSync commits the store (phase one of
 ** SQLite's commit: if it fails, SQLite rolls everything back), xRollback
 ** rolls back.  Reads outside a write transaction hold one read transaction
-** from the first xFilter to the last cursor's xClose.
+** from the first xFilter to the last cursor's xClose.  Not longer: SQLite
+** calls no method of a virtual table when a read-only BEGIN...COMMIT ends,
+** so a read transaction kept past the statement could hold the store's
+** SHARED lock for as long as the connection stays idle, and starve every
+** writer.  So each read-only statement has its own view, as in LSM1's
+** virtual table; the engine makes that cheap (a change counter: one 8-byte
+** read when nothing changed), and a database on the vlog VFS, whose locks
+** the engine sees, can later tie the two together.
 **
 ** ACROSS A CRASH.  The store commits in xSync, before SQLite commits the
 ** database file.  A transaction that writes both vlog tables and ordinary
