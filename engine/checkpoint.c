@@ -89,6 +89,9 @@ int vlogCheckpointInternal(VlogStore *p){
   i64 nFile = 0;
 
   assert( p->eLock==VLOG_LOCK_EXCLUSIVE );
+  /* 0: no reader may still use what this checkpoint frees (shm.c) */
+  rc = vlogShmCheckReaders(p);
+  if( rc ) return rc;
   /* 1-2 */
   do{
     rc = saveEmptyTrees(p);
@@ -154,6 +157,7 @@ int vlogCheckpointInternal(VlogStore *p){
     }
   }
   if( rc ) goto failed;
+  vlogShmPublish(p);
   return VLOG_OK;
 
  failed:

@@ -66,6 +66,8 @@
 #define VLOG_IOERR_DELETE      (VLOG_IOERR | (10<<8))
 #define VLOG_IOERR_NOMEM       (VLOG_IOERR | (12<<8))
 #define VLOG_IOERR_LOCK        (VLOG_IOERR | (15<<8))
+#define VLOG_IOERR_SHMOPEN     (VLOG_IOERR | (18<<8))
+#define VLOG_IOERR_SHMMAP      (VLOG_IOERR | (21<<8))
 
 /* Limits */
 #define VLOG_MAX_KEY          2048            /* bytes of key */

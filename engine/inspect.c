@@ -77,6 +77,9 @@ int vlogStats(VlogStore *p, VlogStat **paStat, int *pnStat){
 #define STAT(z, v) do{ a[n].zName = (z); a[n].rValue = (double)(v); n++; }while(0)
   STAT("commits", p->nCommit);
   STAT("checkpoints", p->nCheckpoint);
+  STAT("checkpoints_deferred", p->nCkptDeferred);
+  STAT("read_txns_unlocked", p->nReadUnlocked);
+  STAT("read_txns_locked", p->nReadLocked);
   STAT("user_bytes_written", p->nUserBytes);
   STAT("file_bytes_written", p->nFileBytesWritten);
   STAT("write_amplification", p->nUserBytes ?

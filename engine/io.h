@@ -27,6 +27,18 @@
 ** (pending byte at 1 GiB); it is meant for one handle per file per process
 ** (vlogtool), since fcntl() locks belong to a process, not to a handle.
 **
+** SHARED MEMORY
+** xShmMap maps VLOG_SHM_SIZE bytes of memory shared by every handle of
+** every process that has the store open: the reader table (shm.c).  It
+** lives in "<store>-shm", the file SQLite's unix VFS uses for a database's
+** WAL index, with the same dead-man switch: the first process to map it
+** finds no other process holding it and zeroes it, so its content never
+** outlives the processes that use it and needs no recovery.  Through
+** vlogEnvVfs() it is the parent VFS's xShmMap; vlogEnvPosix() maps the same
+** file and takes the same lock byte, so the two interoperate.  xShmUnmap
+** releases the mapping (never deleting the file).  xPid and xPidAlive tell
+** the reader table which process owns a slot and whether it still runs.
+**
 ** RESULT CODES
 ** The engine's result codes have the values of SQLite's (engine.h), so
 ** ext/ and vfs/ pass them up unchanged.
@@ -51,6 +63,10 @@ typedef struct VlogFile VlogFile;
 #define VLOG_LOCK_PENDING   3     /* the writer waits for readers to leave */
 #define VLOG_LOCK_EXCLUSIVE 4     /* the writer commits; no reader */
 
+/* Bytes of shared memory a store maps (one region of SQLite's WAL index
+** size). */
+#define VLOG_SHM_SIZE       32768
+
 struct VlogEnv {
   void *pCtx;                        /* Implementation's context */
   /* Files.  Offsets and sizes in bytes. */
@@ -74,6 +90,11 @@ struct VlogEnv {
   /* Time in microseconds since the epoch; sleeping. */
   int64_t (*xNow)(VlogEnv*);
   void (*xSleep)(VlogEnv*, int nMicro);
+  /* Shared memory (see above); xShmMap may be 0: no shared memory. */
+  int (*xShmMap)(VlogFile*, void volatile **pp);
+  void (*xShmUnmap)(VlogFile*);
+  int (*xPid)(VlogEnv*);
+  int (*xPidAlive)(VlogEnv*, int iPid);
 };
 
 /* A VlogFile is the implementation's; it starts with its env. */

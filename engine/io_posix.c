@@ -6,12 +6,23 @@
 ** VLOG_IOERR_SHORT_READ, as in SQLite's unix VFS; a short write is
 ** VLOG_FULL when the disk is full, VLOG_IOERR_WRITE otherwise.  EINTR is
 ** retried.
+**
+** Shared memory: "<store>-shm", mapped with mmap(), with the dead-man
+** switch of SQLite's unix VFS (a read lock on byte 128 of that file while
+** mapped; the first process, which can take a write lock there, zeroes the
+** file first).  So a vlogtool process and SQLite processes that use the
+** store through the unix VFS share the same memory.  The -shm file is
+** opened once per handle; fcntl() locks belong to the process, so a second
+** handle of the same store in one process would drop the first one's lock
+** when it closes: as io.h says, one handle per file per process.
 */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
@@ -24,6 +35,9 @@ struct PosixFile {
   VlogFile base;                  /* Must be first */
   int fd;
   int eLock;                      /* VLOG_LOCK_* held */
+  char *zShm;                     /* "<path>-shm" */
+  int fdShm;                      /* -1 until xShmMap */
+  void *pShm;                     /* the mapping, or 0 */
 };
 
 static int posixOpen(VlogEnv *pEnv, const char *zPath, int flags, VlogFile **pp){
@@ -43,15 +57,34 @@ static int posixOpen(VlogEnv *pEnv, const char *zPath, int flags, VlogFile **pp)
   }
   p->base.pEnv = pEnv;
   p->fd = fd;
+  p->fdShm = -1;
+  p->zShm = (char*)vlogMallocZero(pEnv, strlen(zPath) + 5);
+  if( p->zShm==0 ){
+    close(fd);
+    vlogFree(pEnv, p);
+    return VLOG_NOMEM;
+  }
+  memcpy(p->zShm, zPath, strlen(zPath));
+  memcpy(&p->zShm[strlen(zPath)], "-shm", 4);
   *pp = &p->base;
   return VLOG_OK;
+}
+
+static void posixShmUnmap(VlogFile *pFile){
+  PosixFile *p = (PosixFile*)pFile;
+  if( p->pShm ) munmap(p->pShm, VLOG_SHM_SIZE);
+  if( p->fdShm>=0 ) close(p->fdShm);
+  p->pShm = 0;
+  p->fdShm = -1;
 }
 
 static int posixClose(VlogFile *pFile){
   PosixFile *p = (PosixFile*)pFile;
   if( p ){
+    posixShmUnmap(pFile);
     /* close() drops every fcntl() lock the process holds on the file. */
     close(p->fd);
+    vlogFree(pFile->pEnv, p->zShm);
     vlogFree(pFile->pEnv, p);
   }
   return VLOG_OK;
@@ -131,6 +164,74 @@ static int posixRange(PosixFile *p, int eType, int64_t iOff, int64_t n){
     return VLOG_IOERR_LOCK;
   }
   return VLOG_OK;
+}
+
+/* Byte 128 of the -shm file: the dead-man switch of os_unix.c. */
+#define POSIX_SHM_DMS 128
+
+static int shmRange(int fd, int eType, int iCmd){
+  struct flock fl;
+  memset(&fl, 0, sizeof(fl));
+  fl.l_type = (short)eType;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = POSIX_SHM_DMS;
+  fl.l_len = 1;
+  if( fcntl(fd, iCmd, &fl) ) return -1;
+  return iCmd==F_GETLK ? fl.l_type : 0;
+}
+
+static int posixShmMap(VlogFile *pFile, void volatile **pp){
+  PosixFile *p = (PosixFile*)pFile;
+  struct stat st;
+  int fd, eHeld, rc = VLOG_OK;
+  void *pMap;
+  if( p->pShm ){
+    *pp = p->pShm;
+    return VLOG_OK;
+  }
+  *pp = 0;
+  do{
+    fd = open(p->zShm, O_RDWR|O_CREAT|O_CLOEXEC|O_NOFOLLOW, 0644);
+  }while( fd<0 && errno==EINTR );
+  if( fd<0 ) return VLOG_IOERR_SHMOPEN;
+  /* Nobody holds the switch: this process is the first; zero the file.
+  ** Somebody holds it for writing: that process is zeroing it; busy. */
+  eHeld = shmRange(fd, F_WRLCK, F_GETLK);
+  if( eHeld<0 ){
+    rc = VLOG_IOERR_LOCK;
+  }else if( eHeld==F_UNLCK ){
+    if( shmRange(fd, F_WRLCK, F_SETLK) ) rc = VLOG_BUSY;
+    else if( ftruncate(fd, 3) ) rc = VLOG_IOERR_SHMOPEN;
+  }else if( eHeld==F_WRLCK ){
+    rc = VLOG_BUSY;
+  }
+  if( rc==VLOG_OK && shmRange(fd, F_RDLCK, F_SETLK) ) rc = VLOG_BUSY;
+  if( rc==VLOG_OK && fstat(fd, &st) ) rc = VLOG_IOERR_SHMOPEN;
+  if( rc==VLOG_OK && st.st_size<VLOG_SHM_SIZE && ftruncate(fd, VLOG_SHM_SIZE) ){
+    rc = VLOG_IOERR_SHMOPEN;
+  }
+  if( rc==VLOG_OK ){
+    pMap = mmap(0, VLOG_SHM_SIZE, PROT_READ|PROT_WRITE, MAP_SHARED, fd, 0);
+    if( pMap==MAP_FAILED ) rc = VLOG_IOERR_SHMMAP;
+  }
+  if( rc ){
+    close(fd);
+    return rc;
+  }
+  p->fdShm = fd;
+  p->pShm = pMap;
+  *pp = pMap;
+  return VLOG_OK;
+}
+
+static int posixPid(VlogEnv *pEnv){
+  (void)pEnv;
+  return (int)getpid();
+}
+
+static int posixPidAlive(VlogEnv *pEnv, int iPid){
+  (void)pEnv;
+  return kill((pid_t)iPid, 0)==0 || errno!=ESRCH;
 }
 
 static int posixLock(VlogFile *pFile, int eLevel){
@@ -262,6 +363,10 @@ VlogEnv *vlogEnvPosix(void){
     posixFree,         /* xFree */
     posixNow,          /* xNow */
     posixSleep,        /* xSleep */
+    posixShmMap,       /* xShmMap */
+    posixShmUnmap,     /* xShmUnmap */
+    posixPid,          /* xPid */
+    posixPidAlive,     /* xPidAlive */
   };
   return &env;
 }

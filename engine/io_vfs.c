@@ -9,6 +9,10 @@
 ** VFS of test6.c, testvfs, the unix VFS with sqlite3_io_error_pending) is
 ** how the tests simulate power loss and I/O errors.
 **
+** Shared memory is the parent's xShmMap (region 0, VLOG_SHM_SIZE bytes),
+** so SQLite's test VFSes see it too; a parent without it (iVersion<2)
+** gives none.
+**
 ** The file name handed to the parent's xOpen() stays allocated until
 ** xClose(), ends in extra NULs (VFSes look for URI parameters after it) and
 ** is the parent's full path name.
@@ -19,7 +23,10 @@
 # include "sqlite3ext.h"
   SQLITE_EXTENSION_INIT3
 #endif
+#include <errno.h>
+#include <signal.h>
 #include <string.h>
+#include <unistd.h>
 #include "engine.h"
 
 typedef struct VfsFile VfsFile;
@@ -27,6 +34,7 @@ struct VfsFile {
   VlogFile base;               /* Must be first */
   char *zPath;                 /* Name given to the parent's xOpen() */
   sqlite3_file *pReal;         /* Parent's file object, allocated after us */
+  int bShm;                    /* xShmMap succeeded */
 };
 
 #define ENV_VFS(pEnv) ((sqlite3_vfs*)(pEnv)->pCtx)
@@ -67,10 +75,43 @@ static int vfsOpen(VlogEnv *pEnv, const char *zPath, int flags, VlogFile **pp){
   return VLOG_OK;
 }
 
+static void vfsShmUnmap(VlogFile *pFile){
+  VfsFile *p = (VfsFile*)pFile;
+  const sqlite3_io_methods *pM = p->pReal->pMethods;
+  if( p->bShm ){
+    pM->xShmUnmap(p->pReal, 0);
+    p->bShm = 0;
+  }
+}
+
+static int vfsShmMap(VlogFile *pFile, void volatile **pp){
+  VfsFile *p = (VfsFile*)pFile;
+  const sqlite3_io_methods *pM = p->pReal->pMethods;
+  int rc;
+  *pp = 0;
+  if( pM->iVersion<2 || pM->xShmMap==0 ) return VLOG_NOTFOUND;
+  rc = pM->xShmMap(p->pReal, 0, VLOG_SHM_SIZE, 1, pp);
+  if( rc==SQLITE_OK && *pp==0 ) rc = SQLITE_IOERR_SHMMAP;
+  if( rc==SQLITE_OK ) p->bShm = 1;
+  else pM->xShmUnmap(p->pReal, 0);
+  return rc;
+}
+
+static int vfsPid(VlogEnv *pEnv){
+  (void)pEnv;
+  return (int)getpid();
+}
+
+static int vfsPidAlive(VlogEnv *pEnv, int iPid){
+  (void)pEnv;
+  return kill((pid_t)iPid, 0)==0 || errno!=ESRCH;
+}
+
 static int vfsClose(VlogFile *pFile){
   VfsFile *p = (VfsFile*)pFile;
   int rc = VLOG_OK;
   if( p ){
+    if( p->pReal->pMethods ) vfsShmUnmap(pFile);
     if( p->pReal->pMethods ) rc = p->pReal->pMethods->xClose(p->pReal);
     vlogFree(pFile->pEnv, p);
   }
@@ -207,6 +248,10 @@ VlogEnv *vlogEnvVfs(void *pSqliteVfs){
     vfsFree,           /* xFree */
     vfsNow,            /* xNow */
     vfsSleep,          /* xSleep */
+    vfsShmMap,         /* xShmMap */
+    vfsShmUnmap,       /* xShmUnmap */
+    vfsPid,            /* xPid */
+    vfsPidAlive,       /* xPidAlive */
   };
   VlogEnv *p = (VlogEnv*)sqlite3_malloc(sizeof(VlogEnv));
   if( p ){

@@ -318,6 +318,7 @@ int vlogJournalReplay(VlogStore *p, int bRecover){
   int rc = VLOG_OK;
   u64 i;
 
+  if( p->iReplayEnd && p->jrnl.iSeq>=p->iReplayEnd ) return VLOG_OK;
   if( !bRecover ){
     /* a reader catching up: usually nothing new, told by one header */
     rc = readHeader(p, p->jrnl.iOff, p->jrnl.iSeq, aHdr);
@@ -341,6 +342,8 @@ int vlogJournalReplay(VlogStore *p, int bRecover){
   while( rc==VLOG_OK ){
     u64 iOff = p->jrnl.iOff;
     int eType, nPayload;
+    /* a reader stops where the published journal ends (shm.c) */
+    if( p->iReplayEnd && p->jrnl.iSeq>=p->iReplayEnd ) break;
     rc = readHeader(p, iOff, p->jrnl.iSeq, aHdr);
     if( rc==VLOG_NOTFOUND ){
       /* the tail; at open, make sure it is not damage (a reader catching

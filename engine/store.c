@@ -104,6 +104,8 @@ const char *vlogErrName(int rc){
     case VLOG_IOERR_DELETE:     return "VLOG_IOERR_DELETE";
     case VLOG_IOERR_NOMEM:      return "VLOG_IOERR_NOMEM";
     case VLOG_IOERR_LOCK:       return "VLOG_IOERR_LOCK";
+    case VLOG_IOERR_SHMOPEN:    return "VLOG_IOERR_SHMOPEN";
+    case VLOG_IOERR_SHMMAP:     return "VLOG_IOERR_SHMMAP";
   }
   if( (rc & 0xff)==VLOG_IOERR ) return "VLOG_IOERR";
   return "VLOG_ERROR";
@@ -312,6 +314,16 @@ static int sbRead(VlogStore *p){
         p->zPath, zWhy[0], zWhy[1]);
   }
   i = (rcs[0]==VLOG_OK && (rcs[1] || s[0].iSeq>=s[1].iSeq)) ? 0 : 1;
+  if( p->iWantSeq ){
+    /* A reader at the checkpoint the reader table names (shm.c); the newer
+    ** one may be written already, the older one cannot be gone. */
+    for(i=0; i<2 && (rcs[i] || s[i].iSeq!=p->iWantSeq); i++){}
+    if( i==2 ){
+      return vlogSetError(p, VLOG_CORRUPT_BKPT,
+          "%s: neither superblock holds checkpoint %llu, which the reader "
+          "table names", p->zPath, (unsigned long long)p->iWantSeq);
+    }
+  }
   if( rcs[1-i]==VLOG_OK && s[1-i].nBucketSize!=s[i].nBucketSize ){
     return vlogSetError(p, VLOG_CORRUPT_BKPT,
         "the superblocks of %s disagree on the bucket size", p->zPath);
@@ -864,6 +876,8 @@ int vlogStoreOpen(
     return vlogSetError(p, rc, "cannot open %s%s", zPath,
         (p->cfg.bCreate || p->cfg.bReadOnly) ? "" : " (and create is off)");
   }
+  rc = vlogShmOpen(p);
+  if( rc ) return rc;
   rc = vlogStoreLock(p, VLOG_LOCK_SHARED);
   if( rc==VLOG_OK ) rc = pEnv->xSize(p->pFile, &nSize);
   if( rc==VLOG_OK && nSize==0 ){
@@ -882,6 +896,7 @@ int vlogStoreOpen(
   }else if( rc==VLOG_OK ){
     rc = storeLoad(p);
   }
+  if( rc==VLOG_OK ) vlogStoreTryPublish(p);
   vlogStoreUnlock(p, VLOG_LOCK_NONE);
   return rc;
 }
@@ -916,6 +931,7 @@ int vlogStoreClose(VlogStore *p){
   vlogTxnLogClear(p);
   if( p->pFile ){
     vlogStoreUnlock(p, VLOG_LOCK_NONE);
+    vlogShmClose(p);
     p->pEnv->xClose(p->pFile);
   }
   vlogFree(p->pEnv, p->apHash);
@@ -961,6 +977,53 @@ static int storeRefreshFull(VlogStore *p){
 ** Called with at least SHARED held: make the in-memory state match the
 ** file, at the cost of one 8-byte read when nobody wrote since.
 */
+/*
+** With SHARED held and the state just refreshed (so current: no commit
+** can run), publish it in the reader table if the table does not show
+** it, provided the writer lock can be had at once.  Readers can then do
+** without file locks (shm.c).
+*/
+void vlogStoreTryPublish(VlogStore *p){
+  if( p->pShm==0 || p->cfg.bReadOnly || vlogShmIsCurrent(p) ) return;
+  if( p->eLock>=VLOG_LOCK_RESERVED ){
+    vlogShmPublish(p);
+  }else if( p->pEnv->xLock(p->pFile, VLOG_LOCK_RESERVED)==VLOG_OK ){
+    p->eLock = VLOG_LOCK_RESERVED;
+    vlogShmPublish(p);
+    vlogStoreUnlock(p, VLOG_LOCK_SHARED);
+  }
+}
+
+/*
+** Begin a read transaction without a file lock (shm.c): register the
+** published snapshot and bring the caches to it.  VLOG_NOTFOUND: use the
+** file lock instead.
+*/
+int vlogStoreReadUnlocked(VlogStore *p){
+  u64 iCkpt, iJrnlSeq;
+  int rc = vlogShmReadBegin(p, &iCkpt, &iJrnlSeq);
+  if( rc ) return rc;
+  if( p->bValid && p->sb.iSeq==iCkpt && p->jrnl.iSeq==iJrnlSeq ) return VLOG_OK;
+  p->bChangeOk = 0;
+  p->iReplayEnd = iJrnlSeq;
+  if( p->bValid && p->sb.iSeq==iCkpt && p->jrnl.iSeq<iJrnlSeq ){
+    rc = vlogJournalReplay(p, 0);
+  }else{
+    p->iWantSeq = iCkpt;
+    rc = storeLoad(p);
+    p->iWantSeq = 0;
+  }
+  p->iReplayEnd = 0;
+  if( rc==VLOG_OK && p->jrnl.iSeq!=iJrnlSeq ){
+    p->bValid = 0;
+    rc = vlogSetError(p, VLOG_CORRUPT_BKPT,
+        "%s: the journal ends at entry %llu, but entry %llu was committed",
+        p->zPath, (unsigned long long)p->jrnl.iSeq, (unsigned long long)iJrnlSeq-1);
+  }
+  if( rc ) vlogShmReadEnd(p);
+  return rc;
+}
+
 int vlogStoreRefresh(VlogStore *p){
   u64 iChange;
   int rc = readChange(p, &iChange);

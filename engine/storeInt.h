@@ -339,6 +339,14 @@ struct VlogStore {
                                ** bChangeOk (see CHANGE_OFF) */
   u8 bChangeOk;
   u8 bChangeBumped;            /* counter bumped in this EXCLUSIVE hold */
+  u8 bFastRead;                /* the read transaction holds no file lock:
+                               ** its slot in the reader table protects it */
+  volatile void *pShm;         /* the reader table (shm.c), or 0 */
+  int iSlot;                   /* this handle's slot in it, or -1 */
+  u64 iReplayEnd;              /* replay stops at this journal sequence (0:
+                               ** at the tail) */
+  u64 iWantSeq;                /* load the superblock of this checkpoint (0:
+                               ** the newest) */
   int bPoison;                 /* a change failed half-way: the write
                                ** transaction's trees cannot be trusted;
                                ** rollback reloads from the file */
@@ -371,6 +379,7 @@ struct VlogStore {
   u64 *aRecount;               /* verify: live bytes counted per segment */
   int bInsertOnly;             /* vlogInsertEx() running */
   /* statistics for info */
+  u64 nReadUnlocked, nReadLocked, nCkptDeferred;
   u64 nCommit, nCheckpoint, nNodeRead, nNodeWrite, nCacheHit, nCacheMiss;
   u64 nUserBytes;              /* key and value bytes of committed puts */
   u64 nTxnUserBytes;           /* ... of the open transaction */
@@ -393,9 +402,20 @@ int vlogStoreLock(VlogStore*, int eLevel);
 int vlogStoreLockWrite(VlogStore*);
 int vlogStoreUnlock(VlogStore*, int eLevel);
 int vlogStoreRefresh(VlogStore*);
+int vlogStoreReadUnlocked(VlogStore*);
+void vlogStoreTryPublish(VlogStore*);
 void vlogStoreReset(VlogStore*);
 const char *vlogBucketStateName(int);
 const char *vlogBucketKindName(int);
+
+/* shm.c */
+int vlogShmOpen(VlogStore*);
+void vlogShmClose(VlogStore*);
+int vlogShmReadBegin(VlogStore*, u64 *piCkpt, u64 *piJrnlSeq);
+void vlogShmReadEnd(VlogStore*);
+int vlogShmIsCurrent(VlogStore*);
+void vlogShmPublish(VlogStore*);
+int vlogShmCheckReaders(VlogStore*);
 
 /* journal.c */
 int vlogJournalAppend(VlogStore*, int eType, const u8 *aPayload, int nPayload, int nRec);

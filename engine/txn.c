@@ -140,17 +140,55 @@ static void txnEnd(VlogStore *p){
   }
   p->eTxn = 0;
   p->bAutoTxn = 0;
+  if( p->bFastRead ){
+    vlogShmReadEnd(p);
+    p->bFastRead = 0;
+  }
   vlogStoreUnlock(p, VLOG_LOCK_NONE);
   vlogCacheShrink(p);
 }
 
 int vlogTxnState(VlogStore *p){ return p->eTxn; }
 
+/*
+** Upgrade a read transaction that holds no file lock (shm.c) to a write
+** transaction: take the file locks a writer holds, then make sure no
+** commit came in since the snapshot was taken.
+*/
+static int upgradeUnlocked(VlogStore *p){
+  int rc = vlogStoreLock(p, VLOG_LOCK_RESERVED);
+  if( rc==VLOG_OK && !vlogShmIsCurrent(p) ){
+    rc = vlogSetError(p, VLOG_BUSY,
+        "%s: another handle committed since this read transaction began; "
+        "end it and begin again to write", p->zPath);
+  }
+  /* A commit written but never published (its writer died) is applied. */
+  if( rc==VLOG_OK ) rc = vlogStoreRefresh(p);
+  if( rc ){
+    vlogStoreUnlock(p, VLOG_LOCK_NONE);
+    return rc;
+  }
+  vlogStoreTryPublish(p);
+  vlogShmReadEnd(p);            /* SHARED protects it now */
+  p->bFastRead = 0;
+  return VLOG_OK;
+}
+
 int vlogBegin(VlogStore *p, int bWrite){
   int rc;
   if( p->eTxn==2 || (p->eTxn==1 && !bWrite) ) return VLOG_OK;
   if( bWrite && p->cfg.bReadOnly ){
     return vlogSetError(p, VLOG_READONLY, "%s is open read-only", p->zPath);
+  }
+  if( p->eTxn==0 && !bWrite ){
+    rc = vlogStoreReadUnlocked(p);
+    if( rc==VLOG_OK ){
+      p->eTxn = 1;
+      p->bFastRead = 1;
+      p->nReadUnlocked++;
+      return VLOG_OK;
+    }
+    if( rc!=VLOG_NOTFOUND ) return rc;
   }
   if( p->eTxn==0 ){
     rc = vlogStoreLock(p, VLOG_LOCK_SHARED);
@@ -160,13 +198,19 @@ int vlogBegin(VlogStore *p, int bWrite){
       return rc;
     }
     p->eTxn = 1;
+    if( !bWrite ){
+      p->nReadLocked++;
+      vlogStoreTryPublish(p);
+    }
   }
   if( bWrite ){
-    rc = vlogStoreLock(p, VLOG_LOCK_RESERVED);
+    rc = p->bFastRead ? upgradeUnlocked(p) : vlogStoreLock(p, VLOG_LOCK_RESERVED);
     if( rc ){
       if( p->eTxn==1 && p->bAutoTxn ) txnEnd(p);
       return rc;
     }
+    /* The writer keeps the reader table true (after a crash, say). */
+    vlogStoreTryPublish(p);
     p->eTxn = 2;
     vlogLogTxnStart(p);
   }
@@ -226,13 +270,17 @@ int vlogCommit(VlogStore *p){
     txnEnd(p);
     return rc;
   }
+  vlogShmPublish(p);               /* readers may see it now */
   p->nCommit++;
   p->nUserBytes += p->nTxnUserBytes;
   if( p->wb.n >= p->wb.nAlloc/4 ) rc = vlogWbFlush(p, 0);
   if( rc==VLOG_OK && p->cfg.nAutoCheckpoint>0 && p->jrnl.nSize>=p->cfg.nAutoCheckpoint ){
     char *zSave = p->zErr;
     p->zErr = 0;
-    if( vlogCheckpointInternal(p) ){
+    int rc2 = vlogCheckpointInternal(p);
+    if( rc2==VLOG_BUSY ){
+      p->nCkptDeferred++;     /* an old reader: a later commit tries again */
+    }else if( rc2 ){
       /* The commit is durable; the checkpoint will be retried later. */
       p->bValid = 0;
     }

@@ -293,6 +293,17 @@ static int frameRoom(VlogStore *p, int nRec, int iLevel, int bAlone){
     if( rc ) return rc;
   }
   if( pL->nFrameRec==0 ){
+    if( !pL->bFresh && pL->iSeg ){
+      /* Another handle may have appended to the log, or sealed the
+      ** segment, since this one last wrote: the bucket table, which the
+      ** replay of its commits updated, says where the log ends. */
+      if( pL->iSeg>=p->sb.nBucket || p->aBucket[pL->iSeg].eKind!=KIND_VLOG
+       || p->aBucket[pL->iSeg].eState!=BUCKET_OPEN ){
+        pL->iSeg = 0;
+      }else{
+        pL->iFrameOff = (u32)p->aBucket[pL->iSeg].nDisk;
+      }
+    }
     if( pL->iSeg==0 ) segFind(p);
     if( !pL->bFresh ){
       /* the first frame of a transaction starts on a fresh sector */

@@ -49,12 +49,20 @@
 ** rolls back.  Reads outside a write transaction hold one read transaction
 ** from the first xFilter to the last cursor's xClose.  Not longer: SQLite
 ** calls no method of a virtual table when a read-only BEGIN...COMMIT ends,
-** so a read transaction kept past the statement could hold the store's
-** SHARED lock for as long as the connection stays idle, and starve every
-** writer.  So each read-only statement has its own view, as in LSM1's
-** virtual table; the engine makes that cheap (a change counter: one 8-byte
-** read when nothing changed), and a database on the vlog VFS, whose locks
-** the engine sees, can later tie the two together.
+** so a read transaction kept past the statement would keep its snapshot
+** (and hold back checkpoints) for as long as the connection stays idle.
+** So each read-only statement has its own view, as in LSM1's virtual
+** table; the engine makes that cheap: a read transaction registers in the
+** reader table in shared memory (engine/shm.c), with no lock and no
+** system call, and reads nothing when nothing changed.  A database on the
+** vlog VFS, whose locks the engine sees, can later tie the two together.
+** Readers and writers do not wait for each other: a commit goes on while
+** statements of other connections read their snapshots.
+**
+** A commit in rollback-journal mode: SQLite takes an EXCLUSIVE lock on the
+** database file after xSync even when only vlog tables changed, and fails
+** with SQLITE_BUSY if another connection is reading it.  The store has
+** committed by then (see below).  In WAL mode that lock is not taken.
 **
 ** ACROSS A CRASH.  The store commits in xSync, before SQLite commits the
 ** database file.  A transaction that writes both vlog tables and ordinary

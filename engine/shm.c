@@ -1,0 +1,248 @@
+/*
+** shm.c: the reader table in shared memory, so that a read transaction
+** takes no lock and makes no system call.
+**
+** DESIGN NOTE
+**
+** Without it, a read transaction holds SHARED on the store file, and a
+** commit takes EXCLUSIVE, waiting for every reader to leave: so readers
+** block commits, and each read transaction costs four fcntl() calls through
+** SQLite's unix VFS (about 2 us, a third of a point lookup).  Since commits
+** only append (journal entries, value-log frames at offsets no committed
+** pointer reaches) and checkpoints write nodes copy-on-write into regions
+** two checkpoints old (store.c), a reader needs protection from
+** checkpoints only, and it needs to know where the committed journal ends.
+** The shared memory (VLOG_SHM_SIZE bytes; io.h says where it lives) tells
+** both, in the manner of LMDB's reader table and SQLite's WAL index:
+**
+**      0  header, copy 0     64  header, copy 1    (SHM_HDR bytes each)
+**    256  reader slots, SHM_SLOT_SIZE bytes each, SHM_NSLOT of them
+**
+** Header: u32 magic, u32 version, u64 checkpoint sequence, u64 journal
+** offset and u64 journal sequence of the next entry (the committed journal
+** ends there).  The holder of the writer lock (RESERVED) publishes it after
+** each commit and checkpoint, and at the start of each write transaction
+** when it does not match the file (after a crash, or when the memory was
+** just zeroed): copy 1 first, then copy 0.  A reader reads copy 0, then
+** copy 1, and trusts them only when equal (SQLite's walIndexTryHdr).
+**
+** Slot: u32 owner process id (0: free), u32 unused, u64 the checkpoint
+** sequence its read transaction uses (0: idle).  A handle claims a slot
+** for its lifetime (compare-and-swap of the owner).  To begin reading it
+** reads the header, stores the header's checkpoint in its slot, fences,
+** and reads the header again: if the checkpoint is still the same, no
+** checkpoint can now free what it reads, because...
+**
+** A checkpoint (EXCLUSIVE held, so after every earlier checkpoint was
+** published) fences and scans the slots: the regions it may reuse are
+** those the previous-but-one checkpoint used, and the journal buckets it
+** frees are older still, so it proceeds only if no live reader uses a
+** checkpoint older than the current one; otherwise VLOG_BUSY, naming the
+** reader's process.  A reader that stored an older sequence after the scan
+** sees the newer header on its second read and starts over.  (The
+** automatic checkpoint after a commit just waits for a later commit.)
+**
+** A reader replays the journal only up to the published end, so a commit
+** being written is invisible to it until published; its snapshot lasts
+** until its transaction ends, while commits go on.  Upgrading such a read
+** transaction to a write one is VLOG_BUSY if a commit came in between (its
+** snapshot is out of date), as SQLITE_BUSY_SNAPSHOT in WAL mode.
+**
+** Liveness: a slot whose owner process no longer exists (xPidAlive) is
+** freed by whoever meets it.  A slot of a live process is trusted; one
+** left by a process whose id was reused keeps checkpoints waiting until
+** every process has closed the store (the memory is zeroed then).
+**
+** Without shared memory (a read-only handle that cannot map it), or while
+** the header is not yet published, or with no free slot, a read
+** transaction falls back to SHARED on the file, as before: commits and
+** checkpoints still take EXCLUSIVE, so such readers stay safe.  A handle
+** that can write must have the shared memory: it would otherwise commit
+** and checkpoint unseen by the readers that trust it.
+*/
+#include "storeInt.h"
+
+#define SHM_MAGIC      0x4d48534c      /* "LSHM" */
+#define SHM_VERSION    1
+#define SHM_HDR        32
+#define SHM_SLOT0      256
+#define SHM_SLOT_SIZE  16
+#define SHM_NSLOT      ((VLOG_SHM_SIZE - SHM_SLOT0) / SHM_SLOT_SIZE)
+
+typedef struct ShmHdr ShmHdr;
+struct ShmHdr {
+  u32 magic;
+  u32 version;
+  u64 iCkpt;
+  u64 iJrnlOff;
+  u64 iJrnlSeq;
+};
+
+static void fence(void){ __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+
+static volatile u32 *slotPid(VlogStore *p, int i){
+  return (volatile u32*)((volatile u8*)p->pShm + SHM_SLOT0 + i*SHM_SLOT_SIZE);
+}
+static volatile u64 *slotCkpt(VlogStore *p, int i){
+  return (volatile u64*)((volatile u8*)p->pShm + SHM_SLOT0 + i*SHM_SLOT_SIZE + 8);
+}
+
+/* Read the header.  0 if the two copies differ (being written). */
+static int hdrRead(VlogStore *p, ShmHdr *pHdr){
+  ShmHdr h1;
+  memcpy(pHdr, (const void*)p->pShm, sizeof(ShmHdr));
+  fence();
+  memcpy(&h1, (const void*)((volatile u8*)p->pShm + 64), sizeof(ShmHdr));
+  return memcmp(pHdr, &h1, sizeof(ShmHdr))==0;
+}
+
+/* Claim a slot for this handle; free the slots of dead processes on the
+** way if none is free.  No slot: the handle reads with file locks. */
+static void slotClaim(VlogStore *p){
+  int iPass, i;
+  u32 iPid = (u32)p->pEnv->xPid(p->pEnv);
+  for(iPass=0; iPass<2; iPass++){
+    for(i=0; i<SHM_NSLOT; i++){
+      u32 iOwner = *slotPid(p, i);
+      if( iOwner && iPass==1 && iOwner!=iPid
+       && !p->pEnv->xPidAlive(p->pEnv, (int)iOwner) ){
+        *slotCkpt(p, i) = 0;
+        __atomic_compare_exchange_n((u32*)slotPid(p, i), &iOwner, 0, 0,
+                                    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+        iOwner = *slotPid(p, i);
+      }
+      if( iOwner==0 ){
+        u32 iZero = 0;
+        *slotCkpt(p, i) = 0;
+        if( __atomic_compare_exchange_n((u32*)slotPid(p, i), &iZero, iPid, 0,
+                                        __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST) ){
+          p->iSlot = i;
+          return;
+        }
+      }
+    }
+  }
+}
+
+/*
+** Map the shared memory and claim a slot.  A read-only handle that cannot
+** map it goes without (file locks); for any other handle it is an error.
+*/
+int vlogShmOpen(VlogStore *p){
+  void volatile *pMem = 0;
+  int rc;
+  p->iSlot = -1;
+  if( p->pEnv->xShmMap==0 ) return VLOG_OK;
+  rc = p->pEnv->xShmMap(p->pFile, &pMem);
+  if( rc!=VLOG_OK ){
+    if( p->cfg.bReadOnly ) return VLOG_OK;
+    if( rc==VLOG_BUSY ){
+      return vlogSetError(p, rc, "%s-shm is being reset by another process", p->zPath);
+    }
+    if( rc==VLOG_NOMEM || rc==VLOG_IOERR_NOMEM ){
+      return vlogSetError(p, VLOG_NOMEM, 0);
+    }
+    return vlogSetError(p, VLOG_CANTOPEN,
+        "cannot map the shared memory of %s (%s-shm): %s", p->zPath, p->zPath,
+        vlogErrName(rc));
+  }
+  p->pShm = pMem;
+  slotClaim(p);
+  return VLOG_OK;
+}
+
+void vlogShmClose(VlogStore *p){
+  if( p->pShm && p->iSlot>=0 ){
+    *slotCkpt(p, p->iSlot) = 0;
+    fence();
+    *slotPid(p, p->iSlot) = 0;
+  }
+  p->iSlot = -1;
+  if( p->pShm ) p->pEnv->xShmUnmap(p->pFile);
+  p->pShm = 0;
+}
+
+/*
+** Begin a read transaction without locks: register the published
+** checkpoint in this handle's slot.  VLOG_OK with *piCkpt, *piJrnlSeq set
+** to the snapshot; VLOG_NOTFOUND if the handle must use file locks.
+*/
+int vlogShmReadBegin(VlogStore *p, u64 *piCkpt, u64 *piJrnlSeq){
+  int i;
+  if( p->pShm==0 || p->iSlot<0 ) return VLOG_NOTFOUND;
+  for(i=0; i<1000; i++){
+    ShmHdr h, h2;
+    if( i>=100 ) p->pEnv->xSleep(p->pEnv, 1);
+    if( !hdrRead(p, &h) ) continue;
+    if( h.magic!=SHM_MAGIC || h.version!=SHM_VERSION || h.iCkpt==0 ) break;
+    __atomic_store_n((u64*)slotCkpt(p, p->iSlot), h.iCkpt, __ATOMIC_SEQ_CST);
+    fence();
+    if( !hdrRead(p, &h2) || h2.iCkpt!=h.iCkpt ) continue;
+    *piCkpt = h2.iCkpt;
+    *piJrnlSeq = h2.iJrnlSeq;
+    return VLOG_OK;
+  }
+  *slotCkpt(p, p->iSlot) = 0;
+  return VLOG_NOTFOUND;
+}
+
+void vlogShmReadEnd(VlogStore *p){
+  if( p->pShm && p->iSlot>=0 ){
+    __atomic_store_n((u64*)slotCkpt(p, p->iSlot), 0, __ATOMIC_SEQ_CST);
+  }
+}
+
+/* Does the header describe the handle's state?  (Writer lock held.) */
+int vlogShmIsCurrent(VlogStore *p){
+  ShmHdr h;
+  if( p->pShm==0 ) return 1;
+  return hdrRead(p, &h) && h.magic==SHM_MAGIC && h.version==SHM_VERSION
+      && h.iCkpt==p->sb.iSeq && h.iJrnlOff==p->jrnl.iOff
+      && h.iJrnlSeq==p->jrnl.iSeq;
+}
+
+/* Publish the handle's state (writer lock held, state current). */
+void vlogShmPublish(VlogStore *p){
+  ShmHdr h;
+  if( p->pShm==0 ) return;
+  h.magic = SHM_MAGIC;
+  h.version = SHM_VERSION;
+  h.iCkpt = p->sb.iSeq;
+  h.iJrnlOff = p->jrnl.iOff;
+  h.iJrnlSeq = p->jrnl.iSeq;
+  fence();
+  memcpy((void*)((volatile u8*)p->pShm + 64), &h, sizeof(h));
+  fence();
+  memcpy((void*)p->pShm, &h, sizeof(h));
+  fence();
+}
+
+/*
+** Before a checkpoint overwrites what the previous-but-one checkpoint
+** used (EXCLUSIVE held): VLOG_BUSY if a live reader still reads a
+** checkpoint older than the current one.
+*/
+int vlogShmCheckReaders(VlogStore *p){
+  int i;
+  u32 iPid;
+  if( p->pShm==0 ) return VLOG_OK;
+  iPid = (u32)p->pEnv->xPid(p->pEnv);
+  fence();
+  for(i=0; i<SHM_NSLOT; i++){
+    u64 iCkpt = __atomic_load_n((u64*)slotCkpt(p, i), __ATOMIC_SEQ_CST);
+    u32 iOwner;
+    if( iCkpt==0 || iCkpt>=p->sb.iSeq ) continue;
+    iOwner = *slotPid(p, i);
+    if( iOwner && iOwner!=iPid && !p->pEnv->xPidAlive(p->pEnv, (int)iOwner) ){
+      *slotCkpt(p, i) = 0;
+      __atomic_compare_exchange_n((u32*)slotPid(p, i), &iOwner, 0, 0,
+                                  __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+      continue;
+    }
+    if( iOwner==0 ) continue;
+    return vlogSetError(p, VLOG_BUSY,
+        "%s is locked: cannot checkpoint while a reader (process %u) still "
+        "reads checkpoint %llu", p->zPath, iOwner, (unsigned long long)iCkpt);
+  }
+  return VLOG_OK;
+}
