@@ -10,14 +10,20 @@
 ** next transaction.
 **
 ** TRANSACTIONS
-**   vlogBegin(p, 0)   read transaction: SHARED lock; sees the last committed
-**                     state and nothing else until it ends
+**   vlogBegin(p, 0)   read transaction: sees the last committed state and
+**                     nothing else until it ends; no lock (the reader
+**                     table in shared memory, shm.c), so commits go on
 **   vlogBegin(p, 1)   write transaction: RESERVED lock (one writer per
 **                     store); readers carry on; its changes are visible to
-**                     this handle only until commit
+**                     this handle only until commit.  VLOG_BUSY when it
+**                     upgrades a read transaction that another handle's
+**                     commit has made out of date
 **   vlogCommit(p)     EXCLUSIVE while the journal entry is written (waits
-**                     for readers: VLOG_BUSY if they stay); durable when it
-**                     returns with sync=full
+**                     only for readers that use file locks); durable when
+**                     it returns with sync=full
+**   vlogCommitPrepare(p)  the first phase of vlogCommit(): written (and
+**                     synced) but not visible to others and still undone
+**                     by vlogRollback(); vlogCommit() completes it
 **   vlogRollback(p)   undoes the write transaction
 **   vlogSavepoint(p, N), vlogRollbackTo(p, N), vlogRelease(p, N)
 **                     nested savepoints, numbered from 1 like SQLite's
@@ -115,6 +121,7 @@ int vlogStoreMaxValue(VlogStore*);          /* largest value a leaf holds */
 /* Transactions */
 int vlogBegin(VlogStore*, int bWrite);
 int vlogCommit(VlogStore*);
+int vlogCommitPrepare(VlogStore*);
 int vlogRollback(VlogStore*);
 int vlogSavepoint(VlogStore*, int iSave);
 int vlogRollbackTo(VlogStore*, int iSave);

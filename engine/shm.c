@@ -87,12 +87,19 @@ static volatile u64 *slotCkpt(VlogStore *p, int i){
   return (volatile u64*)((volatile u8*)p->pShm + SHM_SLOT0 + i*SHM_SLOT_SIZE + 8);
 }
 
-/* Read the header.  0 if the two copies differ (being written). */
+/* Read the header: 1 if valid, 0 if the two copies differ (being
+** written), -1 if not published yet.  (A -shm file that the unix VFS
+** reset keeps its first 3 bytes: a copy without the whole magic is not
+** published, whatever the other says.) */
 static int hdrRead(VlogStore *p, ShmHdr *pHdr){
   ShmHdr h1;
   memcpy(pHdr, (const void*)p->pShm, sizeof(ShmHdr));
   fence();
   memcpy(&h1, (const void*)((volatile u8*)p->pShm + 64), sizeof(ShmHdr));
+  if( pHdr->magic!=SHM_MAGIC || h1.magic!=SHM_MAGIC
+   || pHdr->version!=SHM_VERSION || pHdr->iCkpt==0 ){
+    return -1;
+  }
   return memcmp(pHdr, &h1, sizeof(ShmHdr))==0;
 }
 
@@ -172,12 +179,14 @@ int vlogShmReadBegin(VlogStore *p, u64 *piCkpt, u64 *piJrnlSeq){
   if( p->pShm==0 || p->iSlot<0 ) return VLOG_NOTFOUND;
   for(i=0; i<1000; i++){
     ShmHdr h, h2;
+    int eHdr;
     if( i>=100 ) p->pEnv->xSleep(p->pEnv, 1);
-    if( !hdrRead(p, &h) ) continue;
-    if( h.magic!=SHM_MAGIC || h.version!=SHM_VERSION || h.iCkpt==0 ) break;
+    eHdr = hdrRead(p, &h);
+    if( eHdr<0 ) break;
+    if( eHdr==0 ) continue;
     __atomic_store_n((u64*)slotCkpt(p, p->iSlot), h.iCkpt, __ATOMIC_SEQ_CST);
     fence();
-    if( !hdrRead(p, &h2) || h2.iCkpt!=h.iCkpt ) continue;
+    if( hdrRead(p, &h2)!=1 || h2.iCkpt!=h.iCkpt ) continue;
     *piCkpt = h2.iCkpt;
     *piJrnlSeq = h2.iJrnlSeq;
     return VLOG_OK;
@@ -196,8 +205,7 @@ void vlogShmReadEnd(VlogStore *p){
 int vlogShmIsCurrent(VlogStore *p){
   ShmHdr h;
   if( p->pShm==0 ) return 1;
-  return hdrRead(p, &h) && h.magic==SHM_MAGIC && h.version==SHM_VERSION
-      && h.iCkpt==p->sb.iSeq && h.iJrnlOff==p->jrnl.iOff
+  return hdrRead(p, &h)==1 && h.iCkpt==p->sb.iSeq && h.iJrnlOff==p->jrnl.iOff
       && h.iJrnlSeq==p->jrnl.iSeq;
 }
 

@@ -878,6 +878,12 @@ int vlogStoreOpen(
   }
   rc = vlogShmOpen(p);
   if( rc ) return rc;
+  /* A published store loads without a lock, as a reader does. */
+  rc = vlogStoreReadUnlocked(p);
+  if( rc!=VLOG_NOTFOUND ){
+    vlogShmReadEnd(p);
+    return rc;
+  }
   rc = vlogStoreLock(p, VLOG_LOCK_SHARED);
   if( rc==VLOG_OK ) rc = pEnv->xSize(p->pFile, &nSize);
   if( rc==VLOG_OK && nSize==0 ){

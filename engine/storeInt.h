@@ -339,6 +339,10 @@ struct VlogStore {
                                ** bChangeOk (see CHANGE_OFF) */
   u8 bChangeOk;
   u8 bChangeBumped;            /* counter bumped in this EXCLUSIVE hold */
+  u8 bPrepared;                /* vlogCommitPrepare() wrote the entry; not
+                               ** yet published (iPrep*: the journal before) */
+  u64 iPrepOff, iPrepSeq;
+  i64 nPrepSize;
   u8 bFastRead;                /* the read transaction holds no file lock:
                                ** its slot in the reader table protects it */
   volatile void *pShm;         /* the reader table (shm.c), or 0 */

@@ -217,9 +217,15 @@ int vlogBegin(VlogStore *p, int bWrite){
   return VLOG_OK;
 }
 
+static int commitRevoke(VlogStore*);
+
 int vlogRollback(VlogStore *p){
   int rc = VLOG_OK;
-  if( p->eTxn==2 && !p->bPoison ){
+  if( p->bPrepared ){
+    rc = commitRevoke(p);
+    undoTo(p, 0);
+    p->bValid = 0;               /* frames and accounting: reload */
+  }else if( p->eTxn==2 && !p->bPoison ){
     rc = undoTo(p, 0);
     if( rc ){
       /* Cannot undo in memory: reload from the file next time. */
@@ -230,17 +236,23 @@ int vlogRollback(VlogStore *p){
   return rc;
 }
 
-int vlogCommit(VlogStore *p){
+/*
+** Phase one of a commit: write the transaction's frames and journal entry
+** (synced at synchronous=full) under EXCLUSIVE, but do not publish it:
+** until vlogCommit(), no other handle can see it (readers with file locks
+** wait for EXCLUSIVE; those of the reader table stop at the published end),
+** and vlogRollback() can still take it back.  For SQLite's two-phase
+** commit of virtual tables (xSync, then xCommit or xRollback).
+*/
+int vlogCommitPrepare(VlogStore *p){
   int rc = VLOG_OK;
   TxnLog *pLog = &p->log;
+  if( p->bPrepared ) return VLOG_OK;
   if( p->bPoison ){
     return vlogSetError(p, VLOG_ERROR,
         "cannot commit: a change of this transaction failed; roll back");
   }
-  if( p->eTxn!=2 || (pLog->nRedoRec==0 && p->wbJrnl.n==0) ){
-    txnEnd(p);
-    return VLOG_OK;
-  }
+  if( p->eTxn!=2 || (pLog->nRedoRec==0 && p->wbJrnl.n==0) ) return VLOG_OK;
   rc = vlogStoreLockWrite(p);
   if( rc ) return rc;              /* still open: retry or roll back */
   rc = vlogLogCommit(p);           /* frames written, accounting queued */
@@ -255,13 +267,14 @@ int vlogCommit(VlogStore *p){
     p->wbJrnl.n = 0;
   }
   if( rc==VLOG_OK ){
-    u64 iOff = p->jrnl.iOff, iSeq = p->jrnl.iSeq;
-    i64 nSize = p->jrnl.nSize;
+    p->iPrepOff = p->jrnl.iOff;
+    p->iPrepSeq = p->jrnl.iSeq;
+    p->nPrepSize = p->jrnl.nSize;
     rc = vlogJournalAppend(p, JE_COMMIT, pLog->redo.a, pLog->redo.n, pLog->nRedoRec);
     if( rc ){
-      p->jrnl.iOff = iOff;
-      p->jrnl.iSeq = iSeq;
-      p->jrnl.nSize = nSize;
+      p->jrnl.iOff = p->iPrepOff;
+      p->jrnl.iSeq = p->iPrepSeq;
+      p->jrnl.nSize = p->nPrepSize;
     }
   }
   if( rc ){
@@ -270,14 +283,48 @@ int vlogCommit(VlogStore *p){
     txnEnd(p);
     return rc;
   }
+  p->bPrepared = 1;
+  return VLOG_OK;
+}
+
+/*
+** Take back a prepared commit (vlogRollback): zero the header of its
+** first journal entry, so that replay ends before it, and make that
+** durable where the entry was.  The caller reloads the handle.
+*/
+static int commitRevoke(VlogStore *p){
+  u8 aZero[JE_HDR];
+  int rc;
+  memset(aZero, 0, sizeof(aZero));
+  rc = vlogWriteAt(p, p->iPrepOff, aZero, sizeof(aZero));
+  if( rc==VLOG_OK && p->cfg.eSync==VLOG_SYNC_FULL ){
+    rc = p->pEnv->xSync(p->pFile);
+    if( rc ) vlogSetError(p, rc, "cannot sync the journal (%s)", vlogErrName(rc));
+  }
+  p->jrnl.iOff = p->iPrepOff;
+  p->jrnl.iSeq = p->iPrepSeq;
+  p->jrnl.nSize = p->nPrepSize;
+  p->bPrepared = 0;
+  return rc;
+}
+
+int vlogCommit(VlogStore *p){
+  int rc = vlogCommitPrepare(p);
+  if( rc ) return rc;
+  if( !p->bPrepared ){
+    txnEnd(p);                     /* nothing to commit */
+    return VLOG_OK;
+  }
+  p->bPrepared = 0;
   vlogShmPublish(p);               /* readers may see it now */
   p->nCommit++;
   p->nUserBytes += p->nTxnUserBytes;
   if( p->wb.n >= p->wb.nAlloc/4 ) rc = vlogWbFlush(p, 0);
   if( rc==VLOG_OK && p->cfg.nAutoCheckpoint>0 && p->jrnl.nSize>=p->cfg.nAutoCheckpoint ){
     char *zSave = p->zErr;
+    int rc2;
     p->zErr = 0;
-    int rc2 = vlogCheckpointInternal(p);
+    rc2 = vlogCheckpointInternal(p);
     if( rc2==VLOG_BUSY ){
       p->nCkptDeferred++;     /* an old reader: a later commit tries again */
     }else if( rc2 ){

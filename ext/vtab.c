@@ -44,9 +44,11 @@
 ** connection's PRAGMA synchronous as the store's durability), xSavepoint/
 ** xRelease/xRollbackTo map to the engine's savepoints (SQLite's index i is
 ** the engine's savepoint i+1; statement savepoints included, so a failed
-** statement's writes are undone), xSync commits the store (phase one of
-** SQLite's commit: if it fails, SQLite rolls everything back), xRollback
-** rolls back.  Reads outside a write transaction hold one read transaction
+** statement's writes are undone), xSync writes the store's commit (phase
+** one of SQLite's commit: if it fails, SQLite rolls everything back), and
+** xCommit makes it visible; if SQLite fails between the two (a database
+** file it cannot lock, say), xRollback takes the written commit back
+** (vlogCommitPrepare).  Reads outside a write transaction hold one read transaction
 ** from the first xFilter to the last cursor's xClose.  Not longer: SQLite
 ** calls no method of a virtual table when a read-only BEGIN...COMMIT ends,
 ** so a read transaction kept past the statement would keep its snapshot
@@ -61,11 +63,12 @@
 **
 ** A commit in rollback-journal mode: SQLite takes an EXCLUSIVE lock on the
 ** database file after xSync even when only vlog tables changed, and fails
-** with SQLITE_BUSY if another connection is reading it.  The store has
-** committed by then (see below).  In WAL mode that lock is not taken.
+** with SQLITE_BUSY if another connection is reading it.  The store's
+** commit is taken back then; an explicit COMMIT can be retried (xSync
+** again finds it prepared).  In WAL mode that lock is not taken.
 **
-** ACROSS A CRASH.  The store commits in xSync, before SQLite commits the
-** database file.  A transaction that writes both vlog tables and ordinary
+** ACROSS A CRASH.  The store's commit is durable after xSync, before
+** SQLite commits the database file.  A transaction that writes both vlog tables and ordinary
 ** tables is atomic on each side but not across them: a crash between the
 ** two commits leaves the vlog tables committed and the ordinary tables
 ** not.  (A database on the vlog VFS, a later issue, will commit both in
@@ -1111,18 +1114,23 @@ static int vtabSync(sqlite3_vtab *pVtab){
   VTab *p = (VTab*)pVtab;
   VlogStore *pS = p->pVS->pStore;
   int rc;
-  if( vlogTxnState(pS)!=2 ) return SQLITE_OK;   /* committed already */
-  rc = vlogCommit(pS);
-  if( rc==VLOG_OK && p->pVS->nReadCsr>0 ){
-    /* cursors still open: keep them a read transaction */
-    rc = vlogBegin(pS, 0);
-  }
+  if( vlogTxnState(pS)!=2 ) return SQLITE_OK;   /* another table's */
+  rc = vlogCommitPrepare(pS);
   return rc ? vtabErr(p, rc) : SQLITE_OK;
 }
 
 static int vtabCommit(sqlite3_vtab *pVtab){
-  (void)pVtab;
-  return SQLITE_OK;              /* the store committed in xSync */
+  VTab *p = (VTab*)pVtab;
+  VlogStore *pS = p->pVS->pStore;
+  if( vlogTxnState(pS)!=2 ) return SQLITE_OK;   /* another table's */
+  /* Prepared in xSync: this publishes it and cannot fail (SQLite ignores
+  ** xCommit's result anyway). */
+  vlogCommit(pS);
+  if( p->pVS->nReadCsr>0 ){
+    /* cursors still open: keep them a read transaction */
+    vlogBegin(pS, 0);
+  }
+  return SQLITE_OK;
 }
 
 static int vtabRollback(sqlite3_vtab *pVtab){
