@@ -25,8 +25,12 @@
 ** The work is bounded by the dirty nodes, which the automatic checkpoint
 ** (journal size threshold, txn.c) keeps bounded.
 **
-** A checkpoint holds the EXCLUSIVE lock.  If it fails, the handle's caches
-** no longer match the file and are reloaded at the next transaction.
+** A checkpoint holds the EXCLUSIVE lock.  First (step 0) it asks the
+** reader table (shm.c) whether a reader still uses a checkpoint older than
+** the current one, whose regions this one may reuse: then VLOG_BUSY, before
+** anything is written.  At the end it publishes the new checkpoint there.
+** If it fails later, the handle's caches no longer match the file and are
+** reloaded at the next transaction.
 */
 #include <stdlib.h>
 #include "storeInt.h"

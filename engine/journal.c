@@ -36,7 +36,11 @@
 ** taken as the tail.
 **
 ** Readers in other handles use the same replay to catch up with commits
-** made since their last transaction (vlogStoreRefresh()).
+** made since their last transaction (vlogStoreRefresh()); a reader of the
+** reader table stops at the journal end it published (iReplayEnd), so a
+** commit being written, or prepared and not yet published, is invisible
+** to it.  A prepared commit taken back has its first header zeroed: a
+** tail, which the next commit overwrites.
 **
 ** A checkpoint does not free the journal buckets before its journal start
 ** at once: they become ZOMBIE until the next checkpoint, so that recovery

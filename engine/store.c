@@ -44,14 +44,23 @@
 ** off: the new superblock records the smaller bucket count and the file is
 ** truncated once that superblock is durable.
 **
-** Locks (io.h): a read transaction holds SHARED, a write transaction
-** RESERVED, a commit or checkpoint EXCLUSIVE.  Taking SHARED revalidates
-** the handle (vlogStoreRefresh): a changed superblock sequence means
-** another handle checkpointed, and every cache is dropped and reloaded;
-** otherwise journal entries appended since are replayed into the caches.
+** Locks (io.h): a write transaction holds RESERVED, a commit or
+** checkpoint EXCLUSIVE.  A read transaction takes no lock: it registers
+** the published checkpoint in the reader table in shared memory and
+** replays the journal up to the published end (shm.c,
+** vlogStoreReadUnlocked); opening a published store does the same.  Only
+** when the table cannot serve (not published yet, a read-only handle
+** without shared memory, no free slot) does a reader hold SHARED, which
+** revalidates the handle (vlogStoreRefresh): a changed superblock
+** sequence means another handle checkpointed, and every cache is dropped
+** and reloaded; otherwise journal entries appended since are replayed into
+** the caches.  Write transactions always begin that way, under SHARED and
+** RESERVED, so a writer starts from everything committed, published or
+** not (a writer that died between its journal write and its publication),
+** and publishes it (vlogStoreTryPublish).
 **
-** The change counter (CHANGE_OFF) makes that revalidation one 8-byte read
-** when nothing changed, as SQLite's file change counter does for its page
+** The change counter (CHANGE_OFF) makes the locked revalidation one
+** 8-byte read when nothing changed, as SQLite's file change counter does for its page
 ** cache.  A handle bumps it right after taking EXCLUSIVE to commit or
 ** checkpoint (vlogStoreLockWrite), before its first write that a reader
 ** could meet: so if a writer dies half-way, the counter has moved already

@@ -22,6 +22,9 @@
 **   104  u64 checkpoint time (unix us)
 **   112  u64 xxh3(bytes 0..111, seed SEED_SB)
 **
+** Beside the file: "<store>-shm", the reader table in shared memory
+** (shm.c; io.h), rebuilt from the file whenever no process has it open.
+**
 ** Change counter (CHANGE_OFF, one u64 in a sector of its own): a hint for
 ** the handles that have the store open, never used by recovery.  A writer
 ** adds one to it as soon as it holds EXCLUSIVE and before it writes

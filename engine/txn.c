@@ -13,16 +13,23 @@
 ** A savepoint is a mark in both logs; rolling back to it undoes the undo
 ** records after the mark and truncates the redo log there.
 **
-** Commit: EXCLUSIVE lock (no reader of another handle in the middle of a
-** transaction), journal entry (journal.c), release.  If writing the entry
-** fails, the changes are undone in memory and the handle reloads from the
-** file at its next transaction, so memory never claims more than the file.
+** Commit: EXCLUSIVE lock (no reader that uses file locks in the middle
+** of a transaction), journal entry (journal.c), publication in the reader
+** table (shm.c: readers that use it take it from there on), release.
+** vlogCommitPrepare() is the commit without the publication, for SQLite's
+** two phases: until vlogCommit() nobody else sees it, and vlogRollback()
+** takes it back by zeroing its first entry's header (commitRevoke).  If
+** writing the entry fails, the changes are undone in memory and the handle
+** reloads from the file at its next transaction, so memory never claims
+** more than the file.
 ** Whether a commit that failed in its sync survives a crash is open, as
 ** for SQLite.
 **
-** Locks: SHARED for a read transaction, RESERVED for a write transaction,
-** EXCLUSIVE during commit and checkpoint.  Calls outside a transaction run
-** in one of their own.
+** Locks: none for a read transaction (SHARED when the reader table cannot
+** serve), RESERVED for a write transaction, EXCLUSIVE during commit and
+** checkpoint.  A read transaction that began without a lock becomes a
+** write one only if no commit came in since (upgradeUnlocked).  Calls
+** outside a transaction run in one of their own.
 */
 #include "storeInt.h"
 
