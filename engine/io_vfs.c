@@ -23,10 +23,7 @@
 # include "sqlite3ext.h"
   SQLITE_EXTENSION_INIT3
 #endif
-#include <errno.h>
-#include <signal.h>
 #include <string.h>
-#include <unistd.h>
 #include "engine.h"
 
 typedef struct VfsFile VfsFile;
@@ -95,16 +92,6 @@ static int vfsShmMap(VlogFile *pFile, void volatile **pp){
   if( rc==SQLITE_OK ) p->bShm = 1;
   else pM->xShmUnmap(p->pReal, 0);
   return rc;
-}
-
-static int vfsPid(VlogEnv *pEnv){
-  (void)pEnv;
-  return (int)getpid();
-}
-
-static int vfsPidAlive(VlogEnv *pEnv, int iPid){
-  (void)pEnv;
-  return kill((pid_t)iPid, 0)==0 || errno!=ESRCH;
 }
 
 static int vfsClose(VlogFile *pFile){
@@ -250,13 +237,15 @@ VlogEnv *vlogEnvVfs(void *pSqliteVfs){
     vfsSleep,          /* xSleep */
     vfsShmMap,         /* xShmMap */
     vfsShmUnmap,       /* xShmUnmap */
-    vfsPid,            /* xPid */
-    vfsPidAlive,       /* xPidAlive */
+    0,                 /* xPid: the POSIX env's, below */
+    0,                 /* xPidAlive */
   };
   VlogEnv *p = (VlogEnv*)sqlite3_malloc(sizeof(VlogEnv));
   if( p ){
     *p = tmpl;
     p->pCtx = pSqliteVfs;
+    p->xPid = vlogEnvPosix()->xPid;           /* processes are the OS's */
+    p->xPidAlive = vlogEnvPosix()->xPidAlive;
   }
   return p;
 }

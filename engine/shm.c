@@ -103,6 +103,18 @@ static int hdrRead(VlogStore *p, ShmHdr *pHdr){
   return memcmp(pHdr, &h1, sizeof(ShmHdr))==0;
 }
 
+/* Free slot i if its owner iOwner (not this process) no longer runs.
+** Returns the slot's owner afterwards. */
+static u32 slotReap(VlogStore *p, int i, u32 iOwner){
+  if( iOwner && iOwner!=(u32)p->pEnv->xPid(p->pEnv)
+   && !p->pEnv->xPidAlive(p->pEnv, (int)iOwner) ){
+    *slotCkpt(p, i) = 0;
+    __atomic_compare_exchange_n((u32*)slotPid(p, i), &iOwner, 0, 0,
+                                __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+  }
+  return *slotPid(p, i);
+}
+
 /* Claim a slot for this handle; free the slots of dead processes on the
 ** way if none is free.  No slot: the handle reads with file locks. */
 static void slotClaim(VlogStore *p){
@@ -111,13 +123,7 @@ static void slotClaim(VlogStore *p){
   for(iPass=0; iPass<2; iPass++){
     for(i=0; i<SHM_NSLOT; i++){
       u32 iOwner = *slotPid(p, i);
-      if( iOwner && iPass==1 && iOwner!=iPid
-       && !p->pEnv->xPidAlive(p->pEnv, (int)iOwner) ){
-        *slotCkpt(p, i) = 0;
-        __atomic_compare_exchange_n((u32*)slotPid(p, i), &iOwner, 0, 0,
-                                    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
-        iOwner = *slotPid(p, i);
-      }
+      if( iPass==1 ) iOwner = slotReap(p, i, iOwner);
       if( iOwner==0 ){
         u32 iZero = 0;
         *slotCkpt(p, i) = 0;
@@ -232,21 +238,13 @@ void vlogShmPublish(VlogStore *p){
 */
 int vlogShmCheckReaders(VlogStore *p){
   int i;
-  u32 iPid;
   if( p->pShm==0 ) return VLOG_OK;
-  iPid = (u32)p->pEnv->xPid(p->pEnv);
   fence();
   for(i=0; i<SHM_NSLOT; i++){
     u64 iCkpt = __atomic_load_n((u64*)slotCkpt(p, i), __ATOMIC_SEQ_CST);
     u32 iOwner;
     if( iCkpt==0 || iCkpt>=p->sb.iSeq ) continue;
-    iOwner = *slotPid(p, i);
-    if( iOwner && iOwner!=iPid && !p->pEnv->xPidAlive(p->pEnv, (int)iOwner) ){
-      *slotCkpt(p, i) = 0;
-      __atomic_compare_exchange_n((u32*)slotPid(p, i), &iOwner, 0, 0,
-                                  __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
-      continue;
-    }
+    iOwner = slotReap(p, i, *slotPid(p, i));
     if( iOwner==0 ) continue;
     return vlogSetError(p, VLOG_BUSY,
         "%s is locked: cannot checkpoint while a reader (process %u) still "

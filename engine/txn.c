@@ -175,7 +175,6 @@ static int upgradeUnlocked(VlogStore *p){
     vlogStoreUnlock(p, VLOG_LOCK_NONE);
     return rc;
   }
-  vlogStoreTryPublish(p);
   vlogShmReadEnd(p);            /* SHARED protects it now */
   p->bFastRead = 0;
   return VLOG_OK;
