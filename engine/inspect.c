@@ -99,6 +99,9 @@ int vlogStats(VlogStore *p, VlogStat **paStat, int *pnStat){
   STAT("value_bytes_written_disk", pL->nDiskWritten);
   STAT("compression_ratio", pL->nDiskWritten ?
        (double)pL->nRawWritten/(double)pL->nDiskWritten : 1.0);
+  STAT("frame_writes_dictionary", pL->nDictFrames);
+  STAT("dictionaries_trained", pL->nDictTrained);
+  STAT("dictionary_in_use", pL->iDict);
   STAT("segments", nSeg);
   STAT("value_bytes_total", nTotal);
   STAT("value_bytes_live", nLive);

@@ -64,7 +64,7 @@
 #define CHANGE_OFF       (2*SB_SIZE)
 #define SB_USED          120
 #define SB_MAGIC         "vlog-store\0\0\0\0\0\0"
-#define FORMAT_VERSION   1
+#define FORMAT_VERSION   2              /* 2: dictionary frames (vlog.c) */
 
 /* Writes that follow synced data start on a new sector, so that a torn
 ** write cannot damage bytes already durable (a sector written while the
@@ -110,6 +110,7 @@
 #define TREE_ROOTS       1   /* tree id (4 bytes BE) -> root pointer */
 #define TREE_ALLOC       2   /* bucket (8 bytes BE) -> state, kind */
 #define TREE_SEGS        3   /* segment bucket (8 bytes BE) -> accounting */
+#define TREE_DICTS       4   /* zstd dictionary id, chunk (u32, u32 BE) -> bytes */
 
 /* Bucket states (DESIGN.md): the state machine
 **
@@ -303,6 +304,7 @@ struct FrameCacheSlot {
   u64 iUsed;                   /* for LRU */
 };
 #define FRAME_CACHE_SLOTS 64
+#define DDICT_SLOTS       8
 struct VlogLog {
   u64 iSeg;                    /* segment being appended to; 0: none */
   u32 iFrameOff;               /* offset of the open frame in iSeg */
@@ -320,12 +322,33 @@ struct VlogLog {
   VlogBuf val;                 /* the value last read */
   VlogBuf vext;                /* REC_VEXT records of the frames written */
   VlogBuf rbuf;                /* frame read buffer */
+  VlogBuf wout;                /* frames not yet written, from ... */
+  u64 iWoutSeg;                /* ... this segment ... */
+  u32 iWoutOff;                /* ... at this offset on */
   void *pZc, *pZd;             /* zstd contexts */
   FrameCacheSlot aCache[FRAME_CACHE_SLOTS];
   i64 nCache;                  /* bytes cached */
   u64 iCacheClock;
   u64 nFrameRead, nFrameWrite, nCacheHit, nCacheMiss, nRecordRead;
   u64 nRawWritten, nDiskWritten, nBytesRead;
+  /* zstd dictionaries (vlog.c, "Dictionaries") */
+  u32 iDict;                   /* frames are compressed with it; 0: none */
+  u32 iDictLast;               /* highest id in TREE_DICTS, when checked */
+  int bDictPending;            /* iDict made by this transaction, uncommitted */
+  int bDictChecked;            /* TREE_DICTS looked at in this transaction */
+  VlogBuf dict;                /* iDict's bytes */
+  void *pCDict;                /* iDict digested for compression ... */
+  int iCDictLevel;             /* ... at this level */
+  VlogBuf samp;                /* records sampled for training */
+  size_t *aSampSize;           /* their sizes */
+  int nSamp, nSampAlloc;
+  u64 nSampSkip;               /* record bytes to let pass before sampling */
+  struct DDictSlot {
+    u32 iId;                   /* 0: empty */
+    void *pDDict;              /* digested for decompression */
+    u64 iUsed;
+  } aDDict[DDICT_SLOTS];
+  u64 nDictTrained, nDictFrames;
 };
 
 struct VlogStore {
@@ -491,6 +514,7 @@ int vlogValueVerify(VlogStore*, const u8 *pKey, int nKey, const u8 *a, int n,
                     const u8 **ppVal, int *pnVal);
 int vlogLogFlush(VlogStore*);
 int vlogLogCommit(VlogStore*);
+void vlogLogCommitted(VlogStore*);
 void vlogLogTxnStart(VlogStore*);
 void vlogLogReset(VlogStore*);
 void vlogLogClose(VlogStore*);

@@ -323,6 +323,7 @@ int vlogCommit(VlogStore *p){
   }
   p->bPrepared = 0;
   vlogShmPublish(p);               /* readers may see it now */
+  vlogLogCommitted(p);
   p->nCommit++;
   p->nUserBytes += p->nTxnUserBytes;
   if( p->wb.n >= p->wb.nAlloc/4 ) rc = vlogWbFlush(p, 0);

@@ -24,13 +24,47 @@
 ** with zstd at the table's level, or stored raw when compression saves
 ** less than an eighth.  Each record keeps its key, so a segment can be
 ** rewritten from the segment alone.  Frame layout (16-byte aligned):
-**     0  u32 magic "VLFR"     4 u8 flags (1: zstd)   5 u8 0  6 u16 records
+**     0  u32 magic "VLFR"     4 u8 flags (1: zstd, 2: dictionary)
+**     5  u8 0                 6 u16 records
 **     8  u32 raw bytes       12 u32 stored bytes
 **    16  u64 xxh3(bytes 0..15 and the stored bytes, seed SEED_FRAME)
-**    24  stored bytes
+**    24  stored bytes; with flag 2, u32 dictionary id, then a zstd frame
+**        without content size or dictionary id (both known)
 ** A read of a VTAG_PTR value decompresses only its frame (through a small
 ** frame cache), checks the checksum, and checks that the record's key is
 ** the key looked up.  Damage is VLOG_CORRUPT naming the segment and offset.
+** The first read of a frame is sized from the record's place in it and
+** its segment's ratio of bytes on disk to record bytes; a second read
+** fetches the rest when that was short.
+**
+** Dictionaries.  Small records compress poorly alone, and a frame of many
+** costs a lookup the decompression of all of them (about 7 us for 4 KiB of
+** text, more than a whole rowid-table lookup).  So once DICT_SAMPLE bytes of
+** records of small frames that compressed have gone by, the handle trains
+** a zstd dictionary on them (ZDICT_trainFromBuffer, about 20 ms, once) and
+** from then on frames close at DICT_TARGET raw bytes (one record of 1 KiB,
+** a few smaller ones) and are compressed with it: text that compressed
+** 2.9x in 4 KiB frames compresses about 3x a record at a time, and a
+** lookup decompresses about 1 KiB (about 1.2 us).  Dictionaries are the
+** store's, not a table's: TREE_DICTS holds each under its id (u32, from 1),
+** in chunks of DICT_CHUNK bytes after a header chunk {u32 size, u32 0, u64
+** xxh3(dictionary, SEED_DICT)}.  A dictionary is written by the commit of
+** the transaction that trained it, in the same journal entry as its first
+** frames; a transaction that rolls back (or whose prepared commit is taken
+** back) drops it, and its id is used again.  Each write transaction looks
+** at the newest id, so handles pick up one another's dictionaries.
+** Readers keep DDICT_SLOTS of them digested (ids are never reused once
+** committed).  A training that fails (too few or too alike samples) waits
+** DICT_RETRY more bytes.  Not yet: retraining when the data changes, and
+** dictionaries per table; maintenance will drop dictionaries no frame uses.
+**
+** Writing.  Frames go to a write-out buffer and reach the file WOUT_MAX
+** bytes at a time, at commit, when the log moves to another segment, and
+** before a read of a frame still in the buffer; a rolled-back
+** transaction's buffered frames are never written (the bytes they took in
+** the segment stay a hole that no pointer names).  Each write is named by
+** one REC_VEXT record (segment, offset, length) of the commit's journal
+** entry, which replay checks frame by frame.
 **
 ** Raw frames by decision.  Whether a frame compresses is known only when
 ** it is written, after its records' pointers are made.  But a stream of
@@ -49,8 +83,8 @@
 **
 ** Commit.  A transaction's frames are written before its journal entry,
 ** the first one on a fresh sector (a torn write never reaches a committed
-** frame), and the entry carries REC_VEXT records naming the value-log
-** frames the commit wrote.  One sync covers both.  Replay (at open and
+** frame), and the entry carries REC_VEXT records naming the runs of
+** value-log frames the commit wrote.  One sync covers both.  Replay (at open and
 ** when a reader catches up) checks the frames of the entries written after
 ** the last sync point: an entry whose frames did not all reach the disk is
 ** a torn tail, every time it is read, until a commit overwrites it.
@@ -69,11 +103,13 @@
 **                    later issue: rewrite, then GC when live is 0)--> FREE
 */
 #include <zstd.h>
+#include <zdict.h>
 #include "storeInt.h"
 
 #define FRAME_HDR      24
 #define FRAME_MAGIC    0x52464c56      /* "VLFR" */
 #define FRAME_ZSTD     0x01
+#define FRAME_DICT     0x02            /* with FRAME_ZSTD: a dictionary's */
 #define FRAME_TARGET   4096            /* raw bytes that close a frame */
 #define FRAME_CACHE_BYTES (8*1024*1024)
 #define FRAME_FIRST_READ  8192         /* bytes read at once: most frames */
@@ -81,6 +117,13 @@
 #define SEED_RECORD    0x76524330ULL
 #define RAW_AFTER      8               /* see frameRoom() */
 #define RAW_PROBE      64
+#define SEED_DICT      0x76444330ULL
+#define DICT_SIZE      (16*1024)       /* most bytes of a trained dictionary */
+#define DICT_SAMPLE    (256*1024)      /* bytes of samples to train on */
+#define DICT_CHUNK     1024            /* bytes per TREE_DICTS value */
+#define DICT_RETRY     (64*1024*1024)  /* after a failed training */
+#define DICT_TARGET    1024            /* raw bytes that close a frame, with one */
+#define WOUT_MAX       (256*1024)      /* frames written at once */
 
 static int align16(int n){ return (n + 15) & ~15; }
 
@@ -194,19 +237,299 @@ static void segFind(VlogStore *p){
 }
 
 /* ---------------------------------------------------------------------
+** Dictionaries
+*/
+
+/* TREE_DICTS key of chunk iChunk of dictionary iId. */
+static void dictKey(u8 *aKey, u32 iId, u32 iChunk){
+  vlogPutBE64(aKey, ((u64)iId<<32) | iChunk);
+}
+
+/* The highest dictionary id in TREE_DICTS (0: none) into *piId. */
+static int dictLast(VlogStore *p, u32 *piId){
+  VlogCursor *pCsr = 0;
+  int rc = vlogCursorOpen(p, TREE_DICTS, &pCsr);
+  *piId = 0;
+  if( rc==VLOG_OK ) rc = vlogCursorLast(pCsr);
+  if( rc==VLOG_OK && vlogCursorValid(pCsr) ){
+    const void *pKey;
+    int nKey;
+    vlogCursorKey(pCsr, &pKey, &nKey);
+    if( nKey!=8 ){
+      rc = vlogSetError(p, VLOG_CORRUPT_BKPT, "bad key in the dictionary tree");
+    }else{
+      *piId = (u32)(vlogGetBE64((const u8*)pKey)>>32);
+    }
+  }
+  vlogCursorClose(pCsr);
+  return rc==VLOG_NOTFOUND ? VLOG_OK : rc;
+}
+
+/* Read dictionary iId from TREE_DICTS into pOut; check its checksum. */
+static int dictLoad(VlogStore *p, u32 iId, VlogBuf *pOut){
+  u8 aKey[8];
+  const u8 *a;
+  int n, rc;
+  u32 nDict, iChunk;
+  dictKey(aKey, iId, 0);
+  rc = vlogBtreeLookup(p, TREE_DICTS, aKey, 8, &a, &n);
+  if( rc==VLOG_OK && n!=16 ) rc = VLOG_CORRUPT;
+  nDict = rc==VLOG_OK ? vlogGet32(a) : 0;
+  pOut->n = 0;
+  if( rc==VLOG_OK && (nDict==0 || nDict>DICT_SIZE) ) rc = VLOG_CORRUPT;
+  if( rc==VLOG_OK ){
+    u64 iSum = vlogGet64(&a[8]);
+    rc = vlogBufReserve(p->pEnv, pOut, (int)nDict);
+    if( rc ) return vlogSetError(p, rc, 0);
+    for(iChunk=1; rc==VLOG_OK && (u32)pOut->n<nDict; iChunk++){
+      dictKey(aKey, iId, iChunk);
+      rc = vlogBtreeLookup(p, TREE_DICTS, aKey, 8, &a, &n);
+      if( rc==VLOG_OK && (n<1 || (u32)(pOut->n+n)>nDict) ) rc = VLOG_CORRUPT;
+      if( rc==VLOG_OK ){
+        memcpy(&pOut->a[pOut->n], a, n);
+        pOut->n += n;
+      }
+    }
+    if( rc==VLOG_OK && vlogChecksum(pOut->a, pOut->n, SEED_DICT)!=iSum ){
+      rc = VLOG_CORRUPT;
+    }
+  }
+  if( rc==VLOG_NOTFOUND || rc==VLOG_CORRUPT ){
+    return vlogSetError(p, VLOG_CORRUPT_BKPT, "zstd dictionary %u of the value log "
+                        "is %s", iId, rc==VLOG_NOTFOUND ? "missing" : "damaged");
+  }
+  return rc;
+}
+
+/* Forget dictionary iId in the decompression cache (0: all). */
+static void ddictForget(VlogLog *pL, u32 iId){
+  int i;
+  for(i=0; i<DDICT_SLOTS; i++){
+    if( iId==0 || pL->aDDict[i].iId==iId ){
+      if( pL->aDDict[i].pDDict ) ZSTD_freeDDict((ZSTD_DDict*)pL->aDDict[i].pDDict);
+      memset(&pL->aDDict[i], 0, sizeof(pL->aDDict[i]));
+    }
+  }
+}
+
+/* Dictionary iId digested for decompression (the handle's own dictionary
+** from memory, others from TREE_DICTS), through a small LRU cache. */
+static int ddictGet(VlogStore *p, u32 iId, ZSTD_DDict **ppD){
+  VlogLog *pL = &p->vl;
+  struct DDictSlot *pOld = &pL->aDDict[0];
+  VlogBuf *pBytes = &pL->dict, loaded;
+  int i, rc;
+  for(i=0; i<DDICT_SLOTS; i++){
+    struct DDictSlot *s = &pL->aDDict[i];
+    if( s->iId==iId ){
+      s->iUsed = ++pL->iCacheClock;
+      *ppD = (ZSTD_DDict*)s->pDDict;
+      return VLOG_OK;
+    }
+    if( s->iUsed<pOld->iUsed ) pOld = s;
+  }
+  memset(&loaded, 0, sizeof(loaded));
+  if( iId!=pL->iDict || pL->dict.n==0 ){
+    /* not in rbuf: the caller's frame is there */
+    pBytes = &loaded;
+    rc = dictLoad(p, iId, pBytes);
+    if( rc ){
+      vlogBufFree(p->pEnv, &loaded);
+      return rc;
+    }
+  }
+  if( pOld->pDDict ) ZSTD_freeDDict((ZSTD_DDict*)pOld->pDDict);
+  pOld->pDDict = ZSTD_createDDict(pBytes->a, pBytes->n);
+  vlogBufFree(p->pEnv, &loaded);
+  if( pOld->pDDict==0 ) return vlogSetError(p, VLOG_NOMEM, 0);
+  pOld->iId = iId;
+  pOld->iUsed = ++pL->iCacheClock;
+  *ppD = (ZSTD_DDict*)pOld->pDDict;
+  return VLOG_OK;
+}
+
+/* Drop the dictionary frames are compressed with. */
+static void dictDrop(VlogLog *pL){
+  if( pL->bDictPending ) ddictForget(pL, pL->iDict);
+  if( pL->pCDict ) ZSTD_freeCDict((ZSTD_CDict*)pL->pCDict);
+  pL->pCDict = 0;
+  pL->iDict = 0;
+  pL->dict.n = 0;
+  pL->bDictPending = 0;
+}
+
+/* Once per write transaction: pick up the newest dictionary of the store,
+** which another handle may have made. */
+static int dictCheck(VlogStore *p){
+  VlogLog *pL = &p->vl;
+  int rc = VLOG_OK;
+  if( !pL->bDictChecked ){
+    u32 iLast;
+    rc = dictLast(p, &iLast);
+    if( rc ) return rc;
+    pL->bDictChecked = 1;
+    pL->iDictLast = iLast;
+    if( iLast>pL->iDict && !pL->bDictPending ){
+      dictDrop(pL);
+      rc = dictLoad(p, iLast, &pL->dict);
+      if( rc==VLOG_OK ) pL->iDict = iLast;
+      else pL->dict.n = 0;
+    }
+  }
+  return rc;
+}
+
+/* Frame records a[0..n) compressed well without a dictionary: keep them as
+** training samples, and train once there are DICT_SAMPLE bytes of them. */
+static int dictSample(VlogStore *p, const u8 *a, int n){
+  VlogLog *pL = &p->vl;
+  const u8 *z = a, *pEnd = &a[n];
+  int rc;
+  size_t nz;
+  if( pL->nSampSkip>0 ){
+    pL->nSampSkip = pL->nSampSkip>(u64)n ? pL->nSampSkip-(u64)n : 0;
+    return VLOG_OK;
+  }
+  while( z<pEnd ){
+    u64 nK, nV;
+    const u8 *zRec = z;
+    int k = vlogGetVarint(z, pEnd, &nK);
+    if( k==0 || nK>(u64)(pEnd-z-k) ) break;
+    z += k + nK;
+    k = vlogGetVarint(z, pEnd, &nV);
+    if( k==0 || nV>(u64)(pEnd-z-k) ) break;
+    z += k + nV;
+    if( pL->nSamp>=pL->nSampAlloc ){
+      int nNew = pL->nSampAlloc ? pL->nSampAlloc*2 : 256;
+      size_t *aNew = (size_t*)vlogRealloc(p->pEnv, pL->aSampSize, sizeof(size_t)*nNew);
+      if( aNew==0 ) return vlogSetError(p, VLOG_NOMEM, 0);
+      pL->aSampSize = aNew;
+      pL->nSampAlloc = nNew;
+    }
+    rc = vlogBufAppend(p->pEnv, &pL->samp, zRec, (int)(z-zRec));
+    if( rc ) return vlogSetError(p, rc, 0);
+    pL->aSampSize[pL->nSamp++] = (size_t)(z-zRec);
+  }
+  if( pL->samp.n<DICT_SAMPLE ) return VLOG_OK;
+
+  /* Train.  A failure (too few or too alike samples) is no error: frames
+  ** go on without a dictionary, and sampling starts again later. */
+  rc = dictCheck(p);
+  if( rc ) return rc;
+  dictDrop(pL);
+  rc = vlogBufReserve(p->pEnv, &pL->dict, DICT_SIZE);
+  if( rc ) return vlogSetError(p, rc, 0);
+  nz = ZDICT_trainFromBuffer(pL->dict.a, DICT_SIZE, pL->samp.a, pL->aSampSize,
+                             (unsigned)pL->nSamp);
+  pL->samp.n = 0;
+  pL->nSamp = 0;
+  if( ZDICT_isError(nz) || pL->iDictLast==0xffffffff ){
+    pL->nSampSkip = DICT_RETRY;
+    return VLOG_OK;
+  }
+  pL->dict.n = (int)nz;
+  pL->iDict = ++pL->iDictLast;
+  pL->bDictPending = 1;
+  pL->nDictTrained++;
+  return VLOG_OK;
+}
+
+/* At commit: a dictionary made by this transaction goes to TREE_DICTS,
+** in chunks, with the transaction's other changes. */
+static int dictPersist(VlogStore *p){
+  VlogLog *pL = &p->vl;
+  u8 aKey[8], aHdr[16];
+  int rc, i;
+  u32 iChunk = 1;
+  if( !pL->bDictPending || pL->dict.n==0 ) return VLOG_OK;
+  vlogPut32(&aHdr[0], (u32)pL->dict.n);
+  vlogPut32(&aHdr[4], 0);
+  vlogPut64(&aHdr[8], vlogChecksum(pL->dict.a, pL->dict.n, SEED_DICT));
+  dictKey(aKey, pL->iDict, 0);
+  rc = vlogTxnApply(p, REC_PUT, TREE_DICTS, aKey, 8, aHdr, 16, 1);
+  for(i=0; rc==VLOG_OK && i<pL->dict.n; i+=DICT_CHUNK, iChunk++){
+    int n = pL->dict.n-i<DICT_CHUNK ? pL->dict.n-i : DICT_CHUNK;
+    dictKey(aKey, pL->iDict, iChunk);
+    rc = vlogTxnApply(p, REC_PUT, TREE_DICTS, aKey, 8, &pL->dict.a[i], n, 1);
+  }
+  return rc;
+}
+
+/* The commit is published: the dictionary it made is the store's. */
+void vlogLogCommitted(VlogStore *p){
+  p->vl.bDictPending = 0;
+}
+
+/* ---------------------------------------------------------------------
 ** Writing frames
 */
 
-/* Write the open frame, if it has records. */
+/* Write a[0..n), frames at (iSeg, iOff), and name them in the journal
+** entry of the commit (REC_VEXT). */
+static int extentWrite(VlogStore *p, u64 iSeg, u32 iOff, const u8 *a, int n){
+  u8 r[VEXT_SIZE];
+  int rc = vlogWriteAt(p, vlogBucketOffset(p, iSeg) + iOff, a, n);
+  if( rc ) return rc;
+  r[0] = REC_VEXT;
+  vlogPut64(&r[1], iSeg);
+  vlogPut32(&r[9], iOff);
+  vlogPut32(&r[13], (u32)n);
+  vlogPut64(&r[17], 0);
+  rc = vlogBufAppend(p->pEnv, &p->vl.vext, r, VEXT_SIZE);
+  return rc ? vlogSetError(p, rc, 0) : VLOG_OK;
+}
+
+/* Write the frames gathered in the write-out buffer. */
+static int woutWrite(VlogStore *p){
+  VlogLog *pL = &p->vl;
+  int rc = VLOG_OK;
+  if( pL->wout.n>0 ){
+    rc = extentWrite(p, pL->iWoutSeg, pL->iWoutOff, pL->wout.a, pL->wout.n);
+    pL->wout.n = 0;
+  }
+  return rc;
+}
+
+/* Frame a[0..n) goes at the append position: into the write-out buffer,
+** which is written when full, when the log moves on elsewhere, at commit,
+** and before a read of a frame in it. */
+static int woutAdd(VlogStore *p, const u8 *a, int n){
+  VlogLog *pL = &p->vl;
+  int rc = VLOG_OK;
+  if( pL->wout.n>0 && (pL->iWoutSeg!=pL->iSeg
+                       || pL->iWoutOff+(u32)pL->wout.n!=pL->iFrameOff) ){
+    rc = woutWrite(p);
+    if( rc ) return rc;
+  }
+  if( pL->wout.n==0 ){
+    if( n>=WOUT_MAX ) return extentWrite(p, pL->iSeg, pL->iFrameOff, a, n);
+    pL->iWoutSeg = pL->iSeg;
+    pL->iWoutOff = pL->iFrameOff;
+  }
+  rc = vlogBufAppend(p->pEnv, &pL->wout, a, n);
+  if( rc ) return vlogSetError(p, rc, 0);
+  return pL->wout.n>=WOUT_MAX ? woutWrite(p) : VLOG_OK;
+}
+
+/* Before a read at (iSeg, iOff): write the buffered frames it may need. */
+static int woutBefore(VlogStore *p, u64 iSeg, u32 iOff){
+  VlogLog *pL = &p->vl;
+  if( pL->wout.n>0 && iSeg==pL->iWoutSeg && iOff>=pL->iWoutOff ){
+    return woutWrite(p);
+  }
+  return VLOG_OK;
+}
+
+/* Close the open frame, if it has records: compress it and queue it for
+** writing. */
 int vlogLogFlush(VlogStore *p){
   VlogLog *pL = &p->vl;
   Bucket *pB;
   u8 *aOut;
-  int nStored, bZstd = 0, rc, n;
-  u64 iOff;
+  int nStored, bZstd = 0, bDict = 0, rc, n;
 
   if( pL->nFrameRec==0 ) return VLOG_OK;
-  rc = vlogBufReserve(p->pEnv, &pL->zbuf, FRAME_HDR + (int)ZSTD_compressBound(pL->frame.n) + 16);
+  rc = vlogBufReserve(p->pEnv, &pL->zbuf, FRAME_HDR + 4 + (int)ZSTD_compressBound(pL->frame.n) + 16);
   if( rc ) return vlogSetError(p, rc, 0);
   aOut = pL->zbuf.a;
   nStored = pL->frame.n;
@@ -224,7 +547,28 @@ int vlogLogFlush(VlogStore *p){
                              pL->zbuf.nAlloc-FRAME_HDR, pL->frame.a, 1024, 1);
       bTry = !ZSTD_isError(nz) && nz < 1024 - 1024/8;
     }
-    if( bTry ){
+    if( bTry && pL->iDict ){
+      /* with the dictionary: the id, then a zstd frame without the
+      ** content size or dictionary id in its header (both known) */
+      ZSTD_CCtx *pZc = (ZSTD_CCtx*)pL->pZc;
+      if( pL->pCDict==0 || pL->iCDictLevel!=pL->iFrameLevel ){
+        if( pL->pCDict ) ZSTD_freeCDict((ZSTD_CDict*)pL->pCDict);
+        pL->pCDict = ZSTD_createCDict(pL->dict.a, pL->dict.n, pL->iFrameLevel);
+        if( pL->pCDict==0 ) return vlogSetError(p, VLOG_NOMEM, 0);
+        pL->iCDictLevel = pL->iFrameLevel;
+      }
+      ZSTD_CCtx_reset(pZc, ZSTD_reset_session_and_parameters);
+      ZSTD_CCtx_setParameter(pZc, ZSTD_c_contentSizeFlag, 0);
+      ZSTD_CCtx_setParameter(pZc, ZSTD_c_dictIDFlag, 0);
+      ZSTD_CCtx_refCDict(pZc, (ZSTD_CDict*)pL->pCDict);
+      nz = ZSTD_compress2(pZc, &aOut[FRAME_HDR+4], pL->zbuf.nAlloc-FRAME_HDR-4,
+                          pL->frame.a, pL->frame.n);
+      if( !ZSTD_isError(nz) ){
+        vlogPut32(&aOut[FRAME_HDR], pL->iDict);
+        nz += 4;
+        bDict = 1;
+      }
+    }else if( bTry ){
       nz = ZSTD_compressCCtx((ZSTD_CCtx*)pL->pZc, &aOut[FRAME_HDR],
                              pL->zbuf.nAlloc-FRAME_HDR, pL->frame.a, pL->frame.n,
                              pL->iFrameLevel);
@@ -235,11 +579,12 @@ int vlogLogFlush(VlogStore *p){
       pL->nNoGain = 0;
     }else{
       pL->nNoGain++;
+      bDict = 0;
     }
   }
   if( !bZstd ) memcpy(&aOut[FRAME_HDR], pL->frame.a, pL->frame.n);
   vlogPut32(&aOut[0], FRAME_MAGIC);
-  aOut[4] = bZstd ? FRAME_ZSTD : 0;
+  aOut[4] = bZstd ? (bDict ? FRAME_ZSTD|FRAME_DICT : FRAME_ZSTD) : 0;
   aOut[5] = 0;
   vlogPut16(&aOut[6], (u16)pL->nFrameRec);
   vlogPut32(&aOut[8], (u32)pL->frame.n);
@@ -248,9 +593,8 @@ int vlogLogFlush(VlogStore *p){
                        ^ vlogChecksum(&aOut[FRAME_HDR], nStored, SEED_FRAME));
   n = align16(FRAME_HDR + nStored);
   memset(&aOut[FRAME_HDR+nStored], 0, n - FRAME_HDR - nStored);
-  iOff = vlogBucketOffset(p, pL->iSeg) + pL->iFrameOff;
   assert( pL->iFrameOff + (u32)n <= p->sb.nBucketSize );
-  rc = vlogWriteAt(p, iOff, aOut, n);
+  rc = woutAdd(p, aOut, n);
   if( rc ) return rc;
   pB = &p->aBucket[pL->iSeg];
   pB->nDisk = pL->iFrameOff + n;
@@ -258,24 +602,18 @@ int vlogLogFlush(VlogStore *p){
   pB->nRec += (u64)pL->nFrameRec;
   rc = segTouch(p, pL->iSeg);
   if( rc ) return rc;
-  {
-    /* the journal entry will name this frame (REC_VEXT) */
-    u8 r[VEXT_SIZE];
-    r[0] = REC_VEXT;
-    vlogPut64(&r[1], pL->iSeg);
-    vlogPut32(&r[9], pL->iFrameOff);
-    vlogPut32(&r[13], (u32)n);
-    vlogPut64(&r[17], 0);
-    rc = vlogBufAppend(p->pEnv, &pL->vext, r, VEXT_SIZE);
-    if( rc ) return vlogSetError(p, rc, 0);
-  }
   pL->iFrameOff += n;
   pL->nFrameWrite++;
   pL->nRawWritten += pL->frame.n;
   pL->nDiskWritten += n;
+  if( bDict ) pL->nDictFrames++;
+  if( bZstd && !bDict && pL->frame.n<FRAME_TARGET*2 ){
+    /* frames of small records that compress: samples for a dictionary */
+    rc = dictSample(p, pL->frame.a, pL->frame.n);
+  }
   pL->frame.n = 0;
   pL->nFrameRec = 0;
-  return VLOG_OK;
+  return rc;
 }
 
 /*
@@ -285,9 +623,10 @@ int vlogLogFlush(VlogStore *p){
 static int frameRoom(VlogStore *p, int nRec, int iLevel, int bAlone){
   VlogLog *pL = &p->vl;
   int rc = VLOG_OK;
+  int nTarget = pL->iDict && iLevel>0 ? DICT_TARGET : FRAME_TARGET;
   if( nRec>=FRAME_TARGET ) bAlone = 1;
   if( pL->nFrameRec>0 && (bAlone || iLevel!=pL->iFrameLevel
-        || pL->frame.n + nRec > FRAME_TARGET + FRAME_TARGET/2 || pL->nFrameRec>=65535
+        || pL->frame.n + nRec > nTarget + nTarget/2 || pL->nFrameRec>=65535
         || (u64)pL->iFrameOff + FRAME_HDR + pL->frame.n + nRec + 16 > p->sb.nBucketSize) ){
     rc = vlogLogFlush(p);
     if( rc ) return rc;
@@ -314,6 +653,7 @@ static int frameRoom(VlogStore *p, int nRec, int iLevel, int bAlone){
      || (u64)pL->iFrameOff + FRAME_HDR + nRec + 16 > p->sb.nBucketSize ){
       rc = segNext(p);
     }
+    if( iLevel>0 && rc==VLOG_OK ) rc = dictCheck(p);
     pL->iFrameLevel = iLevel;
     /* After RAW_AFTER frames in a row that did not compress, frames of
     ** small records are raw by decision (their records get VTAG_RAW
@@ -462,8 +802,39 @@ static int checkExtent(VlogStore *p, u64 iSeg, u64 iOff, u64 nLen, int bAnyBucke
   return VLOG_OK;
 }
 
-/* The decompressed records of the frame at (iSeg, iOff). */
-static int frameLoad(VlogStore *p, u64 iSeg, u32 iOff, int bAnyBucket,
+/* VLOG_OK if frame header h (at iSeg, iOff) is sound, else VLOG_CORRUPT
+** with a message. */
+static int frameHdrCheck(VlogStore *p, const u8 *h, u64 iSeg, u32 iOff){
+  u32 nRaw = vlogGet32(&h[8]);
+  u32 nStored = vlogGet32(&h[12]);
+  if( vlogGet32(&h[0])!=FRAME_MAGIC || (h[4] & ~(FRAME_ZSTD|FRAME_DICT))
+   || (h[4]==FRAME_DICT) || ((h[4] & FRAME_DICT) && nStored<4)
+   || nStored>p->sb.nBucketSize || nRaw>p->sb.nBucketSize
+   || (u64)iOff+FRAME_HDR+nStored>p->sb.nBucketSize
+   || (!(h[4] & FRAME_ZSTD) && nRaw!=nStored) ){
+    return vlogSetError(p, VLOG_CORRUPT_BKPT,
+        "value-log frame at segment %llu offset %u: bad header",
+        (unsigned long long)iSeg, iOff);
+  }
+  return VLOG_OK;
+}
+
+/* VLOG_OK if the checksum of frame header h and its stored bytes holds. */
+static int frameSumCheck(VlogStore *p, const u8 *h, const u8 *aStored,
+                         u64 iSeg, u32 iOff){
+  u32 nStored = vlogGet32(&h[12]);
+  if( vlogGet64(&h[16])!=(vlogChecksum(h, 16, SEED_FRAME)
+                          ^ vlogChecksum(aStored, nStored, SEED_FRAME)) ){
+    return vlogSetError(p, VLOG_CORRUPT_BKPT,
+        "value-log frame at segment %llu offset %u: checksum mismatch",
+        (unsigned long long)iSeg, iOff);
+  }
+  return VLOG_OK;
+}
+
+/* The decompressed records of the frame at (iSeg, iOff), of which about
+** nHint bytes are expected to be needed (0: unknown). */
+static int frameLoad(VlogStore *p, u64 iSeg, u32 iOff, int nHint,
                      const u8 **paRaw, int *pnRaw){
   VlogLog *pL = &p->vl;
   FrameCacheSlot *pSlot = 0, *pOld = 0;
@@ -475,11 +846,13 @@ static int frameLoad(VlogStore *p, u64 iSeg, u32 iOff, int bAnyBucket,
 
   if( frameFind(p, iSeg, iOff, paRaw, pnRaw, &pOld) ) return VLOG_OK;
   pL->nCacheMiss++;
-  rc = checkExtent(p, iSeg, iOff, FRAME_HDR, bAnyBucket);
+  rc = checkExtent(p, iSeg, iOff, FRAME_HDR, 0);
+  if( rc==VLOG_OK ) rc = woutBefore(p, iSeg, iOff);
   if( rc ) return rc;
   iFile = vlogBucketOffset(p, iSeg) + iOff;
   /* One read for the header and, usually, the whole frame. */
   nFirst = FRAME_FIRST_READ;
+  if( nHint>0 && nHint<FRAME_FIRST_READ ) nFirst = (nHint+255) & ~255;
   if( (u64)iOff + nFirst > p->sb.nBucketSize ) nFirst = (int)(p->sb.nBucketSize - iOff);
   rc = vlogBufReserve(p->pEnv, &pL->rbuf, nFirst);
   if( rc ) return vlogSetError(p, rc, 0);
@@ -501,46 +874,48 @@ static int frameLoad(VlogStore *p, u64 iSeg, u32 iOff, int bAnyBucket,
   }
   nRaw = vlogGet32(&h[8]);
   nStored = vlogGet32(&h[12]);
-  if( vlogGet32(&h[0])!=FRAME_MAGIC || (h[4] & ~FRAME_ZSTD)
-   || nStored>p->sb.nBucketSize || nRaw>p->sb.nBucketSize
-   || (u64)iOff+FRAME_HDR+nStored>p->sb.nBucketSize
-   || (!(h[4] & FRAME_ZSTD) && nRaw!=nStored) ){
-    return vlogSetError(p, VLOG_CORRUPT_BKPT,
-        "value-log frame at segment %llu offset %u: bad header",
-        (unsigned long long)iSeg, iOff);
+  rc = frameHdrCheck(p, h, iSeg, iOff);
+  if( rc ) return rc;
+  if( FRAME_HDR+(int)nStored>nFirst ){
+    /* the rest of the frame */
+    rc = vlogBufReserve(p->pEnv, &pL->rbuf, FRAME_HDR+(int)nStored);
+    if( rc ) return vlogSetError(p, rc, 0);
+    rc = vlogReadAt(p, iFile+nFirst, &pL->rbuf.a[nFirst], FRAME_HDR+(int)nStored-nFirst,
+                    "value-log frame");
+    if( rc ) return rc;
   }
-  aStored = (u8*)vlogMalloc(p->pEnv, nStored ? nStored : 1);
-  if( aStored==0 ) return vlogSetError(p, VLOG_NOMEM, 0);
-  if( FRAME_HDR+(int)nStored<=nFirst ){
-    memcpy(aStored, &pL->rbuf.a[FRAME_HDR], nStored);
-  }else{
-    rc = vlogReadAt(p, iFile+FRAME_HDR, aStored, (int)nStored, "value-log frame");
-  }
-  if( rc==VLOG_OK && vlogGet64(&h[16])!=(vlogChecksum(h, 16, SEED_FRAME)
-                              ^ vlogChecksum(aStored, nStored, SEED_FRAME)) ){
-    rc = vlogSetError(p, VLOG_CORRUPT_BKPT,
-        "value-log frame at segment %llu offset %u: checksum mismatch",
-        (unsigned long long)iSeg, iOff);
-  }
-  if( rc==VLOG_OK && (h[4] & FRAME_ZSTD) ){
+  aStored = &pL->rbuf.a[FRAME_HDR];
+  rc = frameSumCheck(p, h, aStored, iSeg, iOff);
+  if( rc ) return rc;
+  if( h[4] & FRAME_ZSTD ){
     size_t nz;
+    ZSTD_DDict *pDict = 0;
     aRaw = (u8*)vlogMalloc(p->pEnv, nRaw ? nRaw : 1);
     if( aRaw==0 ) rc = vlogSetError(p, VLOG_NOMEM, 0);
     if( rc==VLOG_OK && pL->pZd==0 ){
       pL->pZd = ZSTD_createDCtx();
       if( pL->pZd==0 ) rc = vlogSetError(p, VLOG_NOMEM, 0);
     }
+    if( rc==VLOG_OK && (h[4] & FRAME_DICT) ){
+      rc = ddictGet(p, vlogGet32(aStored), &pDict);
+    }
     if( rc==VLOG_OK ){
-      nz = ZSTD_decompressDCtx((ZSTD_DCtx*)pL->pZd, aRaw, nRaw, aStored, nStored);
+      if( pDict ){
+        nz = ZSTD_decompress_usingDDict((ZSTD_DCtx*)pL->pZd, aRaw, nRaw,
+                                        &aStored[4], nStored-4, pDict);
+      }else{
+        nz = ZSTD_decompressDCtx((ZSTD_DCtx*)pL->pZd, aRaw, nRaw, aStored, nStored);
+      }
       if( ZSTD_isError(nz) || nz!=nRaw ){
         rc = vlogSetError(p, VLOG_CORRUPT_BKPT,
             "value-log frame at segment %llu offset %u: does not decompress",
             (unsigned long long)iSeg, iOff);
       }
     }
-    vlogFree(p->pEnv, aStored);
   }else{
-    aRaw = aStored;
+    aRaw = (u8*)vlogMalloc(p->pEnv, nRaw ? nRaw : 1);
+    if( aRaw==0 ) rc = vlogSetError(p, VLOG_NOMEM, 0);
+    else memcpy(aRaw, aStored, nRaw);
   }
   if( rc ){
     vlogFree(p->pEnv, aRaw);
@@ -577,11 +952,18 @@ static int frameLoad(VlogStore *p, u64 iSeg, u32 iOff, int bAnyBucket,
 }
 
 /* Record iIdx of frame (iSeg, iOff), which must be key pKey: its value. */
-static int recordGet(VlogStore *p, u64 iSeg, u32 iOff, int iIdx,
+static int recordGet(VlogStore *p, u64 iSeg, u32 iOff, int iIdx, u64 nVal,
                      const u8 *pKey, int nKey, const u8 **ppVal, int *pnVal){
   const u8 *a, *z, *pEnd;
   int nRaw, i, rc;
-  rc = frameLoad(p, iSeg, iOff, 0, &a, &nRaw);
+  /* Bytes to read at first: the frame up to this record is most of it,
+  ** and the segment says how well its frames compress. */
+  u64 nHint = (u64)(iIdx+1)*recordBytes(nKey, nVal);
+  if( iSeg<p->sb.nBucket && p->aBucket[iSeg].nTotal>p->aBucket[iSeg].nDisk ){
+    nHint = nHint * p->aBucket[iSeg].nDisk / p->aBucket[iSeg].nTotal;
+  }
+  nHint += FRAME_HDR + 64 + nHint/4;
+  rc = frameLoad(p, iSeg, iOff, nHint<FRAME_FIRST_READ ? (int)nHint : 0, &a, &nRaw);
   if( rc ) return rc;
   z = a;
   pEnd = &a[nRaw];
@@ -631,6 +1013,7 @@ static int rawGet(VlogStore *p, u64 iSeg, u32 iOff, u64 iRecOff, u64 nVal,
   }else{
     pL->nCacheMiss++;
     rc = checkExtent(p, iSeg, (u64)iOff+FRAME_HDR+iRecOff, nRec, 0);
+    if( rc==VLOG_OK ) rc = woutBefore(p, iSeg, iOff);
     if( rc ) return rc;
     rc = vlogBufReserve(p->pEnv, &pL->rbuf, (int)nRec);
     if( rc ) return vlogSetError(p, rc, 0);
@@ -694,7 +1077,7 @@ int vlogValueDecode(VlogStore *p, const u8 *pKey, int nKey, const u8 *a, int n,
       z += k;
     }
     if( v[1]>0xffffffff || v[2]>65535 ) goto corrupt;
-    rc = recordGet(p, v[0], (u32)v[1], (int)v[2], pKey, nKey, &pV, &nV);
+    rc = recordGet(p, v[0], (u32)v[1], (int)v[2], v[3], pKey, nKey, &pV, &nV);
     if( rc ) return rc;
     if( (u64)nV!=v[3] ) goto corrupt;
     *ppVal = pV;
@@ -731,7 +1114,7 @@ int vlogValueDecode(VlogStore *p, const u8 *pKey, int nKey, const u8 *a, int n,
         z += k;
       }
       if( v[1]>0xffffffff || iAt+v[2]>nVal ) goto corrupt;
-      rc = recordGet(p, v[0], (u32)v[1], 0, pKey, nKey, &pV, &nV);
+      rc = recordGet(p, v[0], (u32)v[1], 0, v[2], pKey, nKey, &pV, &nV);
       if( rc ) return rc;
       if( (u64)nV!=v[2] ) goto corrupt;
       memcpy(&pL->val.a[iAt], pV, nV);
@@ -821,6 +1204,8 @@ int vlogLogCommit(VlogStore *p){
   VlogLog *pL = &p->vl;
   int rc = vlogLogFlush(p);
   int i;
+  if( rc==VLOG_OK ) rc = woutWrite(p);
+  if( rc==VLOG_OK ) rc = dictPersist(p);
   if( rc ) return rc;
   /* new pointers: live */
   for(i=0; rc==VLOG_OK && i<pLog->redo.n; ){
@@ -858,10 +1243,13 @@ int vlogLogCommit(VlogStore *p){
 /* A transaction starts (or ends): its first frame goes on a fresh sector;
 ** records not yet in a frame are dropped. */
 void vlogLogTxnStart(VlogStore *p){
+  if( p->vl.bDictPending ) dictDrop(&p->vl);   /* its commit did not happen */
+  p->vl.bDictChecked = 0;
   p->vl.bFresh = 0;
   p->vl.frame.n = 0;
   p->vl.nFrameRec = 0;
   p->vl.vext.n = 0;
+  p->vl.wout.n = 0;            /* a rollback's frames need not be written */
 }
 
 /*
@@ -869,20 +1257,43 @@ void vlogLogTxnStart(VlogStore *p){
 ** payload): VLOG_OK when each is whole (header and checksum), VLOG_NOTFOUND
 ** when one is not (the commit did not reach the disk: a torn tail).
 */
+static int extentCheck(VlogStore *p, u64 iSeg, u32 iOff, u32 nLen){
+  VlogLog *pL = &p->vl;
+  u32 i = 0;
+  int rc = checkExtent(p, iSeg, iOff, nLen, 1);
+  if( rc==VLOG_OK ) rc = vlogBufReserve(p->pEnv, &pL->rbuf, (int)nLen);
+  if( rc==VLOG_NOMEM ) return vlogSetError(p, rc, 0);
+  if( rc==VLOG_OK ){
+    rc = vlogReadAt(p, vlogBucketOffset(p, iSeg)+iOff, pL->rbuf.a, (int)nLen,
+                    "value-log frames");
+  }
+  while( rc==VLOG_OK && i<nLen ){
+    const u8 *h = &pL->rbuf.a[i];
+    if( nLen-i<FRAME_HDR ) return VLOG_CORRUPT;
+    rc = frameHdrCheck(p, h, iSeg, iOff+i);
+    if( rc==VLOG_OK && vlogGet32(&h[12])>nLen-i-FRAME_HDR ) rc = VLOG_CORRUPT;
+    if( rc==VLOG_OK ) rc = frameSumCheck(p, h, &h[FRAME_HDR], iSeg, iOff+i);
+    if( rc==VLOG_OK ) i += (u32)align16(FRAME_HDR + (int)vlogGet32(&h[12]));
+  }
+  return rc==VLOG_OK && i!=nLen ? VLOG_CORRUPT : rc;
+}
+
 int vlogLogVerifyExtent(VlogStore *p, const u8 *a, int n){
   int i = 0;
   while( i<n ){
     if( a[i]==REC_VEXT ){
       u64 iSeg = vlogGet64(&a[i+1]);
       u32 iOff = vlogGet32(&a[i+9]);
-      const u8 *aRaw;
-      int nRaw, rc;
+      u32 nLen = vlogGet32(&a[i+13]);
+      int rc;
       char *zSave = p->zErr;
       p->zErr = 0;
-      rc = frameLoad(p, iSeg, iOff, 1, &aRaw, &nRaw);
+      rc = extentCheck(p, iSeg, iOff, nLen);
       vlogFree(p->pEnv, p->zErr);
       p->zErr = zSave;
-      if( rc==VLOG_CORRUPT || rc==VLOG_NOTFOUND ) return VLOG_NOTFOUND;
+      if( rc==VLOG_CORRUPT || rc==VLOG_NOTFOUND || rc==VLOG_IOERR_SHORT_READ ){
+        return VLOG_NOTFOUND;
+      }
       if( rc ) return rc;
       i += VEXT_SIZE;
     }else{
@@ -906,6 +1317,7 @@ void vlogLogReset(VlogStore *p){
   pL->iSeg = 0;
   pL->frame.n = 0;
   pL->nFrameRec = 0;
+  pL->wout.n = 0;
 }
 
 void vlogLogClose(VlogStore *p){
@@ -916,8 +1328,16 @@ void vlogLogClose(VlogStore *p){
   vlogBufFree(p->pEnv, &pL->val);
   vlogBufFree(p->pEnv, &pL->vext);
   vlogBufFree(p->pEnv, &pL->rbuf);
+  vlogBufFree(p->pEnv, &pL->wout);
   vlogFree(p->pEnv, pL->aTouched);
   pL->aTouched = 0;
+  dictDrop(pL);
+  ddictForget(pL, 0);
+  vlogBufFree(p->pEnv, &pL->dict);
+  vlogBufFree(p->pEnv, &pL->samp);
+  vlogFree(p->pEnv, pL->aSampSize);
+  pL->aSampSize = 0;
+  pL->nSamp = pL->nSampAlloc = 0;
   if( pL->pZc ) ZSTD_freeCCtx((ZSTD_CCtx*)pL->pZc);
   if( pL->pZd ) ZSTD_freeDCtx((ZSTD_DCtx*)pL->pZd);
   pL->pZc = pL->pZd = 0;
