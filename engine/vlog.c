@@ -623,7 +623,7 @@ int vlogLogFlush(VlogStore *p){
 static int frameRoom(VlogStore *p, int nRec, int iLevel, int bAlone){
   VlogLog *pL = &p->vl;
   int rc = VLOG_OK;
-  int nTarget = pL->iDict && iLevel>0 ? DICT_TARGET : FRAME_TARGET;
+  int nTarget = pL->iDict && iLevel>0 && !pL->bFrameRaw ? DICT_TARGET : FRAME_TARGET;
   if( nRec>=FRAME_TARGET ) bAlone = 1;
   if( pL->nFrameRec>0 && (bAlone || iLevel!=pL->iFrameLevel
         || pL->frame.n + nRec > nTarget + nTarget/2 || pL->nFrameRec>=65535
