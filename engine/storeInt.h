@@ -340,8 +340,7 @@ struct VlogLog {
   void *pCDict;                /* iDict digested for compression ... */
   int iCDictLevel;             /* ... at this level */
   VlogBuf samp;                /* records sampled for training */
-  size_t *aSampSize;           /* their sizes */
-  int nSamp, nSampAlloc;
+  VlogBuf sampSize;            /* their sizes, a size_t each */
   u64 nSampSkip;               /* record bytes to let pass before sampling */
   struct DDictSlot {
     u32 iId;                   /* 0: empty */

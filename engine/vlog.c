@@ -236,6 +236,20 @@ static void segFind(VlogStore *p){
   }
 }
 
+/* The record at z (before pEnd): its key and value, and the byte after
+** it; 0 if it does not fit. */
+static const u8 *recordParse(const u8 *z, const u8 *pEnd, const u8 **ppKey,
+                             u64 *pnKey, const u8 **ppVal, u64 *pnVal){
+  int k = vlogGetVarint(z, pEnd, pnKey);
+  if( k==0 || *pnKey>(u64)(pEnd-z-k) ) return 0;
+  *ppKey = z + k;
+  z += k + *pnKey;
+  k = vlogGetVarint(z, pEnd, pnVal);
+  if( k==0 || *pnVal>(u64)(pEnd-z-k) ) return 0;
+  *ppVal = z + k;
+  return z + k + *pnVal;
+}
+
 /* ---------------------------------------------------------------------
 ** Dictionaries
 */
@@ -391,24 +405,15 @@ static int dictSample(VlogStore *p, const u8 *a, int n){
     return VLOG_OK;
   }
   while( z<pEnd ){
+    const u8 *zRec = z, *pK, *pV;
     u64 nK, nV;
-    const u8 *zRec = z;
-    int k = vlogGetVarint(z, pEnd, &nK);
-    if( k==0 || nK>(u64)(pEnd-z-k) ) break;
-    z += k + nK;
-    k = vlogGetVarint(z, pEnd, &nV);
-    if( k==0 || nV>(u64)(pEnd-z-k) ) break;
-    z += k + nV;
-    if( pL->nSamp>=pL->nSampAlloc ){
-      int nNew = pL->nSampAlloc ? pL->nSampAlloc*2 : 256;
-      size_t *aNew = (size_t*)vlogRealloc(p->pEnv, pL->aSampSize, sizeof(size_t)*nNew);
-      if( aNew==0 ) return vlogSetError(p, VLOG_NOMEM, 0);
-      pL->aSampSize = aNew;
-      pL->nSampAlloc = nNew;
-    }
-    rc = vlogBufAppend(p->pEnv, &pL->samp, zRec, (int)(z-zRec));
+    size_t nRec;
+    z = recordParse(z, pEnd, &pK, &nK, &pV, &nV);
+    if( z==0 ) break;
+    nRec = (size_t)(z-zRec);
+    rc = vlogBufAppend(p->pEnv, &pL->samp, zRec, (int)nRec);
+    if( rc==VLOG_OK ) rc = vlogBufAppend(p->pEnv, &pL->sampSize, &nRec, sizeof(nRec));
     if( rc ) return vlogSetError(p, rc, 0);
-    pL->aSampSize[pL->nSamp++] = (size_t)(z-zRec);
   }
   if( pL->samp.n<DICT_SAMPLE ) return VLOG_OK;
 
@@ -419,10 +424,11 @@ static int dictSample(VlogStore *p, const u8 *a, int n){
   dictDrop(pL);
   rc = vlogBufReserve(p->pEnv, &pL->dict, DICT_SIZE);
   if( rc ) return vlogSetError(p, rc, 0);
-  nz = ZDICT_trainFromBuffer(pL->dict.a, DICT_SIZE, pL->samp.a, pL->aSampSize,
-                             (unsigned)pL->nSamp);
+  nz = ZDICT_trainFromBuffer(pL->dict.a, DICT_SIZE, pL->samp.a,
+                             (const size_t*)pL->sampSize.a,
+                             (unsigned)(pL->sampSize.n/sizeof(size_t)));
   pL->samp.n = 0;
-  pL->nSamp = 0;
+  pL->sampSize.n = 0;
   if( ZDICT_isError(nz) || pL->iDictLast==0xffffffff ){
     pL->nSampSkip = DICT_RETRY;
     return VLOG_OK;
@@ -967,26 +973,20 @@ static int recordGet(VlogStore *p, u64 iSeg, u32 iOff, int iIdx, u64 nVal,
   if( rc ) return rc;
   z = a;
   pEnd = &a[nRaw];
-  for(i=0; i<=iIdx; i++){
+  for(i=0; z && i<=iIdx; i++){
+    const u8 *pK, *pV;
     u64 nK, nV;
-    int k = vlogGetVarint(z, pEnd, &nK);
-    if( k==0 || nK>(u64)(pEnd-z-k) ) break;
-    z += k;
-    if( i==iIdx && (nK!=(u64)nKey || memcmp(z, pKey, nKey)!=0) ){
-      return vlogSetError(p, VLOG_CORRUPT_BKPT,
-          "value-log frame at segment %llu offset %u: record %d is not the "
-          "key's", (unsigned long long)iSeg, iOff, iIdx);
-    }
-    z += nK;
-    k = vlogGetVarint(z, pEnd, &nV);
-    if( k==0 || nV>(u64)(pEnd-z-k) ) break;
-    z += k;
-    if( i==iIdx ){
-      *ppVal = z;
+    z = recordParse(z, pEnd, &pK, &nK, &pV, &nV);
+    if( z && i==iIdx ){
+      if( nK!=(u64)nKey || memcmp(pK, pKey, nKey)!=0 ){
+        return vlogSetError(p, VLOG_CORRUPT_BKPT,
+            "value-log frame at segment %llu offset %u: record %d is not the "
+            "key's", (unsigned long long)iSeg, iOff, iIdx);
+      }
+      *ppVal = pV;
       *pnVal = (int)nV;
       return VLOG_OK;
     }
-    z += nV;
   }
   return vlogSetError(p, VLOG_CORRUPT_BKPT,
       "value-log frame at segment %llu offset %u: no record %d",
@@ -1335,9 +1335,7 @@ void vlogLogClose(VlogStore *p){
   ddictForget(pL, 0);
   vlogBufFree(p->pEnv, &pL->dict);
   vlogBufFree(p->pEnv, &pL->samp);
-  vlogFree(p->pEnv, pL->aSampSize);
-  pL->aSampSize = 0;
-  pL->nSamp = pL->nSampAlloc = 0;
+  vlogBufFree(p->pEnv, &pL->sampSize);
   if( pL->pZc ) ZSTD_freeCCtx((ZSTD_CCtx*)pL->pZc);
   if( pL->pZd ) ZSTD_freeDCtx((ZSTD_DCtx*)pL->pZd);
   pL->pZc = pL->pZd = 0;
