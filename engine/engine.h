@@ -100,7 +100,14 @@ struct VlogConfig {
                               ** bytes (default 32 MiB); 0: only explicitly */
   int eSync;                  /* VLOG_SYNC_* (default FULL) */
   int nBusyTimeout;           /* ms to retry a busy lock (default 0) */
+  int64_t nMmapSize;          /* bytes of the file read through a memory map
+                              ** (default VLOG_DEFAULT_MMAP_SIZE; 0: none) */
 };
+
+/* The default map: as much as SQLite's unix VFS maps (its ceiling,
+** SQLITE_MAX_MMAP_SIZE, is a little under 2 GiB on 64-bit Linux); past it,
+** and in an env without maps, reads are system calls. */
+#define VLOG_DEFAULT_MMAP_SIZE  ((int64_t)0x7fff0000)
 
 /* Fill *pConfig with the defaults. */
 void vlogConfigDefault(VlogConfig *pConfig);
@@ -116,6 +123,7 @@ const char *vlogStoreErrMsg(VlogStore*);
 int vlogStoreSetSync(VlogStore*, int eSync);
 int vlogStoreSetCacheSize(VlogStore*, int64_t nByte);
 int vlogStoreSetAutoCheckpoint(VlogStore*, int64_t nByte);
+int vlogStoreSetMmapSize(VlogStore*, int64_t nByte);  /* 0: no map */
 int vlogStoreMaxValue(VlogStore*);          /* largest value a leaf holds */
 
 /* Transactions */

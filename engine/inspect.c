@@ -60,11 +60,13 @@ int vlogStats(VlogStore *p, VlogStat **paStat, int *pnStat){
   VlogStat *a;
   int bAuto, n = 0;
   u64 i, nLive = 0, nTotal = 0, nSeg = 0;
+  int64_t nMapped = 0;
   VlogLog *pL = &p->vl;
   int rc = beginRead(p, &bAuto);
   *paStat = 0;
   *pnStat = 0;
   if( rc ) return rc;
+  if( p->pEnv->xMmap ) p->pEnv->xMmap(p->pFile, -1, &nMapped);
   a = (VlogStat*)vlogMallocZero(p->pEnv, sizeof(*a)*40);
   if( a==0 ) return endRead(p, bAuto, vlogSetError(p, VLOG_NOMEM, 0));
   for(i=1; i<p->sb.nBucket; i++){
@@ -110,6 +112,7 @@ int vlogStats(VlogStore *p, VlogStat **paStat, int *pnStat){
   STAT("journal_sequence", p->jrnl.iSeq);
   STAT("checkpoint_sequence", p->sb.iSeq);
   STAT("file_bytes", p->sb.nBucket * (u64)p->sb.nBucketSize);
+  STAT("mmap_bytes", nMapped);
   STAT("bucket_size", p->sb.nBucketSize);
   STAT("node_size", p->sb.nNodeSize);
 #undef STAT

@@ -39,6 +39,21 @@
 ** releases the mapping (never deleting the file).  xPid and xPidAlive tell
 ** the reader table which process owns a slot and whether it still runs.
 **
+** MEMORY-MAPPED READS
+** xMmap (may be 0) asks that xReadMapped reads of the file's first nLimit
+** bytes come from a memory map instead of a system call each (0: no map;
+** negative: no change), and sets *pnMapped to the bytes mapped now.  It is
+** a hint: an implementation without maps ignores it.  xReadMapped (may be
+** 0: xRead) is xRead for bytes the caller knows no one truncates while it
+** reads them: value-log frames of a transaction's snapshot, whose buckets
+** stay allocated while a reader may reach them.  A read of a map past the
+** end of a file that another process has truncated is SIGBUS, not a short
+** read, so every optimistic read (superblocks, the journal scanned before
+** a snapshot is pinned) stays xRead.  vlogEnvVfs() maps through the parent
+** (SQLITE_FCNTL_MMAP_SIZE on a second, read-only handle) when the parent
+** can (io_methods version 3 with xFetch: the unix VFS can; the test VFSes
+** that simulate crashes cannot, so crash tests read as before).
+**
 ** RESULT CODES
 ** The engine's result codes have the values of SQLite's (engine.h), so
 ** ext/ and vfs/ pass them up unchanged.
@@ -95,6 +110,8 @@ struct VlogEnv {
   void (*xShmUnmap)(VlogFile*);
   int (*xPid)(VlogEnv*);
   int (*xPidAlive)(VlogEnv*, int iPid);
+  int (*xMmap)(VlogFile*, int64_t nLimit, int64_t *pnMapped); /* may be 0 */
+  int (*xReadMapped)(VlogFile*, int64_t iOff, void *pBuf, int nBuf); /* may be 0 */
 };
 
 /* A VlogFile is the implementation's; it starts with its env. */

@@ -367,6 +367,8 @@ VlogEnv *vlogEnvPosix(void){
     posixShmUnmap,     /* xShmUnmap */
     posixPid,          /* xPid */
     posixPidAlive,     /* xPidAlive */
+    0,                 /* xMmap: vlogtool reads with pread */
+    0,                 /* xReadMapped */
   };
   return &env;
 }

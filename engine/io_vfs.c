@@ -13,6 +13,23 @@
 ** so SQLite's test VFSes see it too; a parent without it (iVersion<2)
 ** gives none.
 **
+** Memory-mapped reads (io.h).  xMmap opens the file a second time,
+** read-only (pMap), and sets SQLITE_FCNTL_MMAP_SIZE on that handle alone,
+** so that the parent serves its xRead from a map.  Only xReadMapped uses
+** it: reads of bytes the caller's snapshot pins.  Every other read (the
+** superblocks, the journal, read optimistically before a snapshot is
+** pinned, where another process may just have truncated the file) stays on
+** the main handle and its system calls: a short read there is an answer,
+** a read of a truncated page of a map is SIGBUS.  The unix VFS maps the
+** file at the size it has on the first xFetch and never grows the map by
+** itself, so a read that ends past the mapped size, in a file that has
+** grown since, drops the map (xUnfetch with no pointer: nothing of it is
+** fetched) and maps again with one xFetch.  A truncation through this
+** handle drops the map too.  Writes stay on the main handle: the map is
+** read-only and shares the page cache with them.  The second handle takes
+** no lock; the unix VFS keeps the process's locks on the file (which
+** belong to the inode) when it closes.
+**
 ** The file name handed to the parent's xOpen() stays allocated until
 ** xClose(), ends in extra NULs (VFSes look for URI parameters after it) and
 ** is the parent's full path name.
@@ -32,6 +49,9 @@ struct VfsFile {
   char *zPath;                 /* Name given to the parent's xOpen() */
   sqlite3_file *pReal;         /* Parent's file object, allocated after us */
   int bShm;                    /* xShmMap succeeded */
+  sqlite3_file *pMap;          /* Second, read-only handle with a map, or 0 */
+  sqlite3_int64 nMapMax;       /* xMmap's limit (0: no map) */
+  sqlite3_int64 nMapped;       /* file size when pMap was last mapped */
 };
 
 #define ENV_VFS(pEnv) ((sqlite3_vfs*)(pEnv)->pCtx)
@@ -45,11 +65,11 @@ static int vfsOpen(VlogEnv *pEnv, const char *zPath, int flags, VlogFile **pp){
   int outFlags = 0;
 
   *pp = 0;
-  p = (VfsFile*)vlogMallocZero(pEnv, sizeof(VfsFile) + pVfs->szOsFile + nPath + 4);
+  p = (VfsFile*)vlogMallocZero(pEnv, sizeof(VfsFile) + 2*pVfs->szOsFile + nPath + 4);
   if( p==0 ) return VLOG_NOMEM;
   p->base.pEnv = pEnv;
   p->pReal = (sqlite3_file*)&p[1];
-  p->zPath = (char*)p->pReal + pVfs->szOsFile;
+  p->zPath = (char*)p->pReal + 2*pVfs->szOsFile;
   rc = pVfs->xFullPathname(pVfs, zPath, nPath, p->zPath);
   if( rc!=SQLITE_OK && rc!=SQLITE_OK_SYMLINK ){
     vlogFree(pEnv, p);
@@ -98,6 +118,7 @@ static int vfsClose(VlogFile *pFile){
   VfsFile *p = (VfsFile*)pFile;
   int rc = VLOG_OK;
   if( p ){
+    if( p->pMap ) p->pMap->pMethods->xClose(p->pMap);
     if( p->pReal->pMethods ) vfsShmUnmap(pFile);
     if( p->pReal->pMethods ) rc = p->pReal->pMethods->xClose(p->pReal);
     vlogFree(pFile->pEnv, p);
@@ -109,18 +130,87 @@ static int vfsClose(VlogFile *pFile){
 ** 128 KiB per call.  Larger requests go in chunks of VFS_CHUNK. */
 #define VFS_CHUNK 65536
 
-static int vfsRead(VlogFile *pFile, int64_t iOff, void *pBuf, int nBuf){
-  VfsFile *p = (VfsFile*)pFile;
+static int vfsReadFrom(sqlite3_file *pReal, int64_t iOff, void *pBuf, int nBuf){
   int rc = SQLITE_OK;
   int i;
   for(i=0; rc==SQLITE_OK && i<nBuf; i+=VFS_CHUNK){
     int n = nBuf-i < VFS_CHUNK ? nBuf-i : VFS_CHUNK;
-    rc = p->pReal->pMethods->xRead(p->pReal, (char*)pBuf+i, n, iOff+i);
+    rc = pReal->pMethods->xRead(pReal, (char*)pBuf+i, n, iOff+i);
     if( rc==SQLITE_IOERR_SHORT_READ && i+n<nBuf ){
       memset((char*)pBuf+i+n, 0, nBuf-i-n);
     }
   }
   return rc;
+}
+
+/* Map the file again if it has grown past the part mapped (see above). */
+static void vfsRemap(VfsFile *p){
+  const sqlite3_io_methods *pM = p->pMap->pMethods;
+  sqlite3_int64 nSize = 0;
+  void *pData = 0;
+  if( pM->xFileSize(p->pMap, &nSize)!=SQLITE_OK || nSize<=p->nMapped ) return;
+  pM->xUnfetch(p->pMap, 0, 0);
+  if( pM->xFetch(p->pMap, 0, 1, &pData)==SQLITE_OK && pData ){
+    pM->xUnfetch(p->pMap, 0, pData);
+  }
+  p->nMapped = nSize;
+}
+
+/* Open pMap, the handle with the map, if the parent can map. */
+static int vfsMapOpen(VfsFile *p){
+  sqlite3_vfs *pVfs = ENV_VFS(p->base.pEnv);
+  const sqlite3_io_methods *pM = p->pReal->pMethods;
+  sqlite3_file *pMap = (sqlite3_file*)((char*)p->pReal + pVfs->szOsFile);
+  int outFlags = 0;
+  int rc;
+  if( pM->iVersion<3 || pM->xFetch==0 ) return SQLITE_OK;   /* reads stay reads */
+  memset(pMap, 0, pVfs->szOsFile);
+  rc = pVfs->xOpen(pVfs, p->zPath, pMap, SQLITE_OPEN_MAIN_DB|SQLITE_OPEN_READONLY,
+                   &outFlags);
+  if( rc==SQLITE_OK && (pMap->pMethods->iVersion<3 || pMap->pMethods->xFetch==0) ){
+    rc = SQLITE_NOTFOUND;
+  }
+  if( rc!=SQLITE_OK ){
+    if( pMap->pMethods ) pMap->pMethods->xClose(pMap);
+    return (rc & 0xff)==SQLITE_NOMEM ? SQLITE_NOMEM : SQLITE_OK;
+  }
+  p->pMap = pMap;
+  return SQLITE_OK;
+}
+
+static int vfsMmap(VlogFile *pFile, int64_t nLimit, int64_t *pnMapped){
+  VfsFile *p = (VfsFile*)pFile;
+  sqlite3_int64 n = nLimit;
+  int rc = SQLITE_OK;
+  if( nLimit>0 && p->pMap==0 ) rc = vfsMapOpen(p);
+  if( nLimit>=0 && p->pMap && rc==SQLITE_OK ){
+    rc = p->pMap->pMethods->xFileControl(p->pMap, SQLITE_FCNTL_MMAP_SIZE, &n);
+    if( rc==SQLITE_NOTFOUND ) rc = SQLITE_OK;   /* no maps after all */
+    p->nMapMax = rc==SQLITE_OK && n>=0 ? nLimit : 0;
+    p->nMapped = 0;
+  }
+  /* The parent maps lazily: what it maps is the file as of the last remap,
+  ** up to the limit (which it may lower to its own ceiling). */
+  n = -1;
+  if( p->nMapMax>0
+   && p->pMap->pMethods->xFileControl(p->pMap, SQLITE_FCNTL_MMAP_SIZE, &n)==SQLITE_OK ){
+    *pnMapped = p->nMapped<n ? p->nMapped : n;
+  }else{
+    *pnMapped = 0;
+  }
+  return rc;
+}
+
+static int vfsRead(VlogFile *pFile, int64_t iOff, void *pBuf, int nBuf){
+  VfsFile *p = (VfsFile*)pFile;
+  return vfsReadFrom(p->pReal, iOff, pBuf, nBuf);
+}
+
+static int vfsReadMapped(VlogFile *pFile, int64_t iOff, void *pBuf, int nBuf){
+  VfsFile *p = (VfsFile*)pFile;
+  if( p->nMapMax<=0 ) return vfsReadFrom(p->pReal, iOff, pBuf, nBuf);
+  if( iOff+nBuf>p->nMapped && iOff<p->nMapMax ) vfsRemap(p);
+  return vfsReadFrom(p->pMap, iOff, pBuf, nBuf);
 }
 
 static int vfsWrite(VlogFile *pFile, int64_t iOff, const void *pBuf, int nBuf){
@@ -141,6 +231,10 @@ static int vfsSync(VlogFile *pFile){
 
 static int vfsTruncate(VlogFile *pFile, int64_t nSize){
   VfsFile *p = (VfsFile*)pFile;
+  if( p->pMap && p->nMapped>nSize ){
+    p->pMap->pMethods->xUnfetch(p->pMap, 0, 0);   /* no map past the end */
+    p->nMapped = 0;
+  }
   return p->pReal->pMethods->xTruncate(p->pReal, nSize);
 }
 
@@ -239,6 +333,8 @@ VlogEnv *vlogEnvVfs(void *pSqliteVfs){
     vfsShmUnmap,       /* xShmUnmap */
     0,                 /* xPid: the POSIX env's, below */
     0,                 /* xPidAlive */
+    vfsMmap,           /* xMmap */
+    vfsReadMapped,     /* xReadMapped */
   };
   VlogEnv *p = (VlogEnv*)sqlite3_malloc(sizeof(VlogEnv));
   if( p ){

@@ -85,6 +85,7 @@ void vlogConfigDefault(VlogConfig *p){
   p->nCacheSize = 64*1024*1024;
   p->nAutoCheckpoint = 32*1024*1024;
   p->eSync = VLOG_SYNC_FULL;
+  p->nMmapSize = VLOG_DEFAULT_MMAP_SIZE;
 }
 
 const char *vlogErrName(int rc){
@@ -164,8 +165,20 @@ const char *vlogStoreErrMsg(VlogStore *p){
 
 VlogEnv *vlogStoreEnv(VlogStore *p){ return p->pEnv; }
 
-int vlogReadAt(VlogStore *p, u64 iOff, void *pBuf, int n, const char *zWhat){
-  int rc = p->pEnv->xRead(p->pFile, (i64)iOff, pBuf, n);
+/*
+** Read n bytes at iOff that this handle's snapshot pins (value-log frames
+** of a read or write transaction): through the env's memory map when it
+** has one (io.h).  Everything else is read with xRead.
+*/
+int vlogReadPinned(VlogStore *p, u64 iOff, void *pBuf, int n){
+  if( p->pEnv->xReadMapped ) return p->pEnv->xReadMapped(p->pFile, (i64)iOff, pBuf, n);
+  return p->pEnv->xRead(p->pFile, (i64)iOff, pBuf, n);
+}
+
+static int readAt(VlogStore *p, int bPinned, u64 iOff, void *pBuf, int n,
+                  const char *zWhat){
+  int rc = bPinned ? vlogReadPinned(p, iOff, pBuf, n)
+                   : p->pEnv->xRead(p->pFile, (i64)iOff, pBuf, n);
   if( rc==VLOG_IOERR_SHORT_READ ){
     return vlogSetError(p, VLOG_CORRUPT_BKPT,
         "%s at offset %llu is past the end of the file (truncated store?)",
@@ -174,6 +187,13 @@ int vlogReadAt(VlogStore *p, u64 iOff, void *pBuf, int n, const char *zWhat){
   if( rc ) return vlogSetError(p, rc, "cannot read %s at offset %llu (%s)",
                                zWhat, (unsigned long long)iOff, vlogErrName(rc));
   return VLOG_OK;
+}
+
+int vlogReadAt(VlogStore *p, u64 iOff, void *pBuf, int n, const char *zWhat){
+  return readAt(p, 0, iOff, pBuf, n, zWhat);
+}
+int vlogReadAtPinned(VlogStore *p, u64 iOff, void *pBuf, int n, const char *zWhat){
+  return readAt(p, 1, iOff, pBuf, n, zWhat);
 }
 
 int vlogWriteAt(VlogStore *p, u64 iOff, const void *pBuf, int n){
@@ -846,9 +866,10 @@ static int checkConfig(VlogStore *p){
   if( c->eSync<VLOG_SYNC_OFF || c->eSync>VLOG_SYNC_FULL ){
     return vlogSetError(p, VLOG_RANGE, "sync level %d: must be 0, 1 or 2", c->eSync);
   }
-  if( c->nCacheSize<0 || c->nAutoCheckpoint<0 || c->nBusyTimeout<0 ){
+  if( c->nCacheSize<0 || c->nAutoCheckpoint<0 || c->nBusyTimeout<0
+   || c->nMmapSize<0 ){
     return vlogSetError(p, VLOG_RANGE, "negative cache size, checkpoint "
-                        "threshold or busy timeout");
+                        "threshold, busy timeout or mmap size");
   }
   return VLOG_OK;
 }
@@ -884,6 +905,10 @@ int vlogStoreOpen(
   if( rc ){
     return vlogSetError(p, rc, "cannot open %s%s", zPath,
         (p->cfg.bCreate || p->cfg.bReadOnly) ? "" : " (and create is off)");
+  }
+  if( p->cfg.nMmapSize>0 ){
+    rc = vlogStoreSetMmapSize(p, p->cfg.nMmapSize);
+    if( rc ) return rc;
   }
   rc = vlogShmOpen(p);
   if( rc ) return rc;
@@ -1066,6 +1091,21 @@ int vlogStoreSetCacheSize(VlogStore *p, int64_t nByte){
   p->cfg.nCacheSize = nByte;
   vlogCacheShrink(p);
   return VLOG_OK;
+}
+
+/* Reads of the file's first nByte bytes through a memory map (io.h). */
+int vlogStoreSetMmapSize(VlogStore *p, int64_t nByte){
+  int rc = VLOG_OK;
+  if( nByte<0 ) return vlogSetError(p, VLOG_RANGE, "negative mmap size");
+  p->cfg.nMmapSize = nByte;
+  if( p->pFile && p->pEnv->xMmap ){
+    int64_t nMapped = 0;
+    rc = p->pEnv->xMmap(p->pFile, nByte, &nMapped);
+  }
+  if( rc ){
+    rc = vlogSetError(p, rc, "cannot map %s (%s)", p->zPath, vlogErrName(rc));
+  }
+  return rc;
 }
 
 int vlogStoreSetAutoCheckpoint(VlogStore *p, int64_t nByte){

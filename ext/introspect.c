@@ -41,7 +41,10 @@
 **     node_cache_hits, frame_reads, value_bytes_written_raw, ...), ratios
 **     (write_amplification, compression_ratio) and figures of the store
 **     (segments, value_bytes_live, value_bytes_stale, journal_bytes,
-**     checkpoint_sequence, file_bytes, bucket_size, node_size).  value is
+**     checkpoint_sequence, file_bytes, bucket_size, node_size) and of the
+**     handle's file (mmap_bytes: bytes of the store file this connection
+**     reads through a memory map; 0 when every read is a system call).
+**     value is
 **     an INTEGER when it is a whole number, else a REAL.
 **
 **   vlog_segments(store, id, state, kind, bytes_total, bytes_live,

@@ -17,6 +17,12 @@
 **                         -- raw and records read alone; 1-19; default 3,
 **                         -- zstd's own: with a trained dictionary, small
 **                         -- records compress as fast at 3 as at 1)
+**     mmap_size=N         -- bytes of the store file read through a memory
+**                         -- map (0: none, every read a system call;
+**                         -- default: as much as SQLite maps, just under
+**                         -- 2 GiB).  A setting of the store in this
+**                         -- connection: the last table opened that names
+**                         -- it sets it for every table of the store
 **   );
 **   -- columns: key (the primary key; NULL is refused), value (any type)
 **
@@ -75,6 +81,8 @@
 ** not.  (A database on the vlog VFS, a later issue, will commit both in
 ** the same engine transaction.)
 */
+#include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include "vlogInt.h"
@@ -441,9 +449,19 @@ static int vtabErr(VTab *p, int rc){
   return rc & 0xff;
 }
 
-/* Parse "name=value" module arguments. */
-static int parseOptions(int argc, const char *const *argv, char **pzFile,
-                        int *peKey, int *pnInline, int *piLevel, char **pzErr){
+/* The module arguments of a vlog table. */
+typedef struct VOptions VOptions;
+struct VOptions {
+  char *zFile;                 /* file=, or 0 (sqlite3_malloc) */
+  int eKey;                    /* key= */
+  int nInline;                 /* inline_max= */
+  int iLevel;                  /* zstd_level= */
+  sqlite3_int64 nMmap;         /* mmap_size=, or -1 when not given */
+};
+
+/* Parse "name=value" module arguments into *pO (defaults already set). */
+static int parseOptions(int argc, const char *const *argv, VOptions *pO,
+                        char **pzErr){
   int i;
   for(i=3; i<argc; i++){
     const char *z = argv[i];
@@ -474,33 +492,44 @@ static int parseOptions(int argc, const char *const *argv, char **pzFile,
       if( zVal[0]==0 ){
         *pzErr = sqlite3_mprintf("vlog: file= needs a file name");
       }else{
-        sqlite3_free(*pzFile);
-        *pzFile = zVal;
+        sqlite3_free(pO->zFile);
+        pO->zFile = zVal;
         zVal = 0;
       }
     }else if( sqlite3_stricmp(zName, "key")==0 ){
-      if( sqlite3_stricmp(zVal, "integer")==0 ) *peKey = KEY_INTEGER;
-      else if( sqlite3_stricmp(zVal, "text")==0 ) *peKey = KEY_TEXT;
-      else if( sqlite3_stricmp(zVal, "blob")==0 ) *peKey = KEY_BLOB;
+      if( sqlite3_stricmp(zVal, "integer")==0 ) pO->eKey = KEY_INTEGER;
+      else if( sqlite3_stricmp(zVal, "text")==0 ) pO->eKey = KEY_TEXT;
+      else if( sqlite3_stricmp(zVal, "blob")==0 ) pO->eKey = KEY_BLOB;
       else *pzErr = sqlite3_mprintf("vlog: key=%s: the key type must be integer, "
                                     "text or blob", zVal);
     }else if( sqlite3_stricmp(zName, "inline_max")==0
-           || sqlite3_stricmp(zName, "zstd_level")==0 ){
+           || sqlite3_stricmp(zName, "zstd_level")==0
+           || sqlite3_stricmp(zName, "mmap_size")==0 ){
       char *zEnd = 0;
-      long v = strtol(zVal, &zEnd, 10);
+      long long v;
       int bInline = sqlite3_stricmp(zName, "inline_max")==0;
-      long lo = 0, hi = bInline ? MAX_INLINE_MAX : 19;
-      if( zVal[0]==0 || *zEnd!=0 || v<lo || v>hi ){
-        *pzErr = sqlite3_mprintf("vlog: %s=%s: must be an integer from %ld to %ld",
-                                 zName, zVal, lo, hi);
+      int bMmap = sqlite3_stricmp(zName, "mmap_size")==0;
+      long long lo = 0, hi = bInline ? MAX_INLINE_MAX : bMmap ? LLONG_MAX : 19;
+      errno = 0;
+      v = strtoll(zVal, &zEnd, 10);
+      if( zVal[0]==0 || *zEnd!=0 || errno || v<lo || v>hi ){
+        if( bMmap ){
+          *pzErr = sqlite3_mprintf("vlog: mmap_size=%s: must be a number of "
+                                   "bytes, 0 or more", zVal);
+        }else{
+          *pzErr = sqlite3_mprintf("vlog: %s=%s: must be an integer from %lld "
+                                   "to %lld", zName, zVal, lo, hi);
+        }
       }else if( bInline ){
-        *pnInline = (int)v;
+        pO->nInline = (int)v;
+      }else if( bMmap ){
+        pO->nMmap = v;
       }else{
-        *piLevel = (int)v;
+        pO->iLevel = (int)v;
       }
     }else{
       *pzErr = sqlite3_mprintf("vlog: unknown option %s (the options are file, key, "
-                               "inline_max, zstd_level)", zName);
+                               "inline_max, zstd_level, mmap_size)", zName);
     }
     sqlite3_free(zName);
     sqlite3_free(zVal);
@@ -558,12 +587,19 @@ static int vtabInit(sqlite3 *db, void *pAux, int argc, const char *const *argv,
                     sqlite3_vtab **ppVtab, char **pzErr, int bCreate){
   VTab *p = 0;
   char *zFile = 0, *zPath = 0;
-  int eKey = KEY_BLOB, nInline = DEFAULT_INLINE_MAX, iLevel = DEFAULT_ZSTD_LEVEL;
-  int rc;
+  VOptions o;
+  int eKey, rc;
   const char *zType;
   (void)pAux;
 
-  rc = parseOptions(argc, argv, &zFile, &eKey, &nInline, &iLevel, pzErr);
+  memset(&o, 0, sizeof(o));
+  o.eKey = KEY_BLOB;
+  o.nInline = DEFAULT_INLINE_MAX;
+  o.iLevel = DEFAULT_ZSTD_LEVEL;
+  o.nMmap = -1;
+  rc = parseOptions(argc, argv, &o, pzErr);
+  zFile = o.zFile;
+  eKey = o.eKey;
   if( rc ) goto out;
   if( zFile==0 ){
     const char *zDb = sqlite3_db_filename(db, argv[1]);
@@ -586,13 +622,21 @@ static int vtabInit(sqlite3 *db, void *pAux, int argc, const char *const *argv,
   memset(p, 0, sizeof(*p));
   p->db = db;
   p->eKey = eKey;
-  p->nInlineMax = nInline;
-  p->iZstdLevel = iLevel;
+  p->nInlineMax = o.nInline;
+  p->iZstdLevel = o.iLevel;
   p->zName = sqlite3_mprintf("%s", argv[2]);
   p->zSchema = sqlite3_mprintf("%s", argv[1]);
   if( p->zName==0 || p->zSchema==0 ){ rc = SQLITE_NOMEM; goto out; }
   rc = vlogVStoreAcquire(db, zPath, bCreate, &p->pVS, pzErr);
   if( rc ) goto out;
+  if( o.nMmap>=0 ){
+    rc = vlogStoreSetMmapSize(p->pVS->pStore, o.nMmap);
+    if( rc ){
+      *pzErr = vlogVStoreErr(p->pVS, rc);
+      rc &= 0xff;
+      goto out;
+    }
+  }
 
   if( bCreate ){
     unsigned int iTree;

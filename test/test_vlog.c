@@ -36,6 +36,7 @@
 **                       -autocheckpoint N   nAutoCheckpoint, bytes
 **                       -sync off|normal|full   eSync
 **                       -busytimeout MS     nBusyTimeout
+**                       -mmapsize N         nMmapSize, bytes (0: no map)
 **                     Returns NAME.  On failure no command is created and
 **                     the error is "CODENAME message".
 **
@@ -72,6 +73,7 @@
 **   NAME setsync off|normal|full      vlogStoreSetSync()
 **   NAME setcachesize N               vlogStoreSetCacheSize()
 **   NAME setautocheckpoint N          vlogStoreSetAutoCheckpoint()
+**   NAME setmmapsize N                vlogStoreSetMmapSize()
 **   NAME putx TREE KEY VALUE INLINEMAX ZSTDLEVEL
 **                               vlogPutEx(): a value longer than INLINEMAX
 **                               goes to the value log
@@ -415,7 +417,7 @@ static int storeCmd(
     S_CLOSE, S_BEGIN, S_COMMIT, S_ROLLBACK, S_SAVEPOINT, S_ROLLBACK_TO,
     S_RELEASE, S_TXNSTATE, S_PUT, S_DELETE, S_GET, S_TREEDROP, S_CHECKPOINT,
     S_VERIFY, S_INFO, S_MAXVALUE, S_SETSYNC, S_SETCACHESIZE,
-    S_SETAUTOCHECKPOINT, S_CURSOR, S_PUTX, S_SEGMENTS, S_STATS
+    S_SETAUTOCHECKPOINT, S_SETMMAPSIZE, S_CURSOR, S_PUTX, S_SEGMENTS, S_STATS
   };
   static const struct StoreSub {
     const char *zName;
@@ -441,6 +443,7 @@ static int storeCmd(
     { "setsync",           1, 1, "off|normal|full" },
     { "setcachesize",      1, 1, "N" },
     { "setautocheckpoint", 1, 1, "N" },
+    { "setmmapsize",       1, 1, "N" },
     { "cursor",            2, 2, "NAME TREE" },
     { "putx",              5, 5, "TREE KEY VALUE INLINEMAX ZSTDLEVEL" },
     { "segments",          0, 0, "" },
@@ -484,7 +487,7 @@ static int storeCmd(
     case S_SAVEPOINT: case S_ROLLBACK_TO: case S_RELEASE:
       if( Tcl_GetIntFromObj(interp, objv[2], &iArg) ) return TCL_ERROR;
       break;
-    case S_SETCACHESIZE: case S_SETAUTOCHECKPOINT:
+    case S_SETCACHESIZE: case S_SETAUTOCHECKPOINT: case S_SETMMAPSIZE:
       if( Tcl_GetWideIntFromObj(interp, objv[2], &wArg) ) return TCL_ERROR;
       break;
   }
@@ -627,6 +630,8 @@ static int storeCmd(
     case S_SETAUTOCHECKPOINT:
       return storeRc(interp, p,
           vlogStoreSetAutoCheckpoint(p->pStore, (int64_t)wArg));
+    case S_SETMMAPSIZE:
+      return storeRc(interp, p, vlogStoreSetMmapSize(p->pStore, (int64_t)wArg));
     default: {                                       /* cursor */
       const char *zName = Tcl_GetString(objv[2]);
       VlogCursor *pCsr = 0;
@@ -660,10 +665,10 @@ static int vlogStoreCmd(
 ){
   static const char *azOpt[] = {
     "-vfs", "-create", "-readonly", "-bucketsize", "-nodesize",
-    "-cachesize", "-autocheckpoint", "-sync", "-busytimeout", 0
+    "-cachesize", "-autocheckpoint", "-sync", "-busytimeout", "-mmapsize", 0
   };
   enum { O_VFS, O_CREATE, O_READONLY, O_BUCKETSIZE, O_NODESIZE,
-         O_CACHESIZE, O_AUTOCHECKPOINT, O_SYNC, O_BUSYTIMEOUT };
+         O_CACHESIZE, O_AUTOCHECKPOINT, O_SYNC, O_BUSYTIMEOUT, O_MMAPSIZE };
   VlogConfig cfg;
   const char *zVfs = 0;
   sqlite3_vfs *pVfs;
@@ -710,10 +715,13 @@ static int vlogStoreCmd(
         break;
       case O_CACHESIZE:
       case O_AUTOCHECKPOINT:
+      case O_MMAPSIZE:
         if( Tcl_GetWideIntFromObj(interp, objv[i+1], &w) ) return TCL_ERROR;
-        if( iOpt==O_CACHESIZE ) cfg.nCacheSize = w; else cfg.nAutoCheckpoint = w;
+        if( iOpt==O_CACHESIZE ) cfg.nCacheSize = w;
+        else if( iOpt==O_AUTOCHECKPOINT ) cfg.nAutoCheckpoint = w;
+        else cfg.nMmapSize = w;
         break;
-      default:                                       /* -sync */
+      case O_SYNC:
         if( vlogTclSync(interp, objv[i+1], &cfg.eSync) ) return TCL_ERROR;
         break;
     }
