@@ -1156,7 +1156,9 @@ int vlogStoreInfo(VlogStore *p, char **pzInfo){
   }
   for(pT=p->pTrees; rc==VLOG_OK && pT; pT=pT->pNext){
     rc = vlogBufPrintf(pEnv, &b, "tree %u%s: levels %u\n", pT->iTree,
-        pT->iTree==TREE_ALLOC ? " (alloc)" : "", pT->nLevel);
+        pT->iTree==TREE_ALLOC ? " (alloc)" :
+        pT->iTree==TREE_SEGS ? " (segments)" :
+        pT->iTree==TREE_DICTS ? " (dictionaries)" : "", pT->nLevel);
   }
   if( rc ){
     vlogBufFree(pEnv, &b);
