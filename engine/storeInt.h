@@ -521,6 +521,7 @@ void vlogLogReset(VlogStore*);
 void vlogLogClose(VlogStore*);
 int vlogLogApplySegRecord(VlogStore*, u64 iSeg, const u8 *a, int n);
 int vlogLogVerifyExtent(VlogStore*, const u8 *a, int n);
+int vlogDictVerify(VlogStore*, VlogBuf *pRep);
 int vlogValueForEach(VlogStore*, int nKey, const u8 *a, int n,
                      void (*xPer)(VlogStore*, u64 iSeg, u64 nBytes));
 

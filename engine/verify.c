@@ -353,6 +353,7 @@ int vlogVerify(VlogStore *p, char **pzReport){
   }
   if( rc==VLOG_OK ) rc = checkAlloc(p);
   if( rc==VLOG_OK ) rc = checkSegments(p, &rep);
+  if( rc==VLOG_OK ) rc = vlogDictVerify(p, &rep);
   if( rc==VLOG_OK ) rc = checkJournal(p, &rep);
   if( rc==VLOG_OK ){
     memset(aCount, 0, sizeof(aCount));

@@ -1155,6 +1155,67 @@ int vlogValueVerify(VlogStore *p, const u8 *pKey, int nKey, const u8 *a, int n,
   return vlogValueDecode(p, pKey, nKey, a, n, ppVal, pnVal);
 }
 
+/*
+** vlog_verify's check of TREE_DICTS, which reads every dictionary, also
+** those no frame uses any more: ids run 1, 2, ... without a gap (a dropped
+** one's id is used again); each is a header chunk then chunks 1..N of
+** DICT_CHUNK bytes (the last one shorter), nothing missing or extra; its
+** checksum holds and zstd takes it as a dictionary.  Adds a line to pRep.
+*/
+int vlogDictVerify(VlogStore *p, VlogBuf *pRep){
+  VlogCursor *pCsr = 0;
+  VlogBuf d = {0, 0, 0};
+  u32 iId = 0, nDict = 0;
+  u64 nBytes = 0;
+  int rc = vlogCursorOpen(p, TREE_DICTS, &pCsr);
+  if( rc==VLOG_OK ) rc = vlogCursorFirst(pCsr);
+  while( rc==VLOG_OK && vlogCursorValid(pCsr) ){
+    const void *pKey, *pVal;
+    int nKey, nVal;
+    u32 iChunk, nChunk;
+    u64 k;
+    vlogCursorKey(pCsr, &pKey, &nKey);
+    k = nKey==8 ? vlogGetBE64((const u8*)pKey) : 0;
+    if( nKey!=8 || (u32)(k>>32)!=iId+1 || (u32)k!=0 ){
+      rc = vlogSetError(p, VLOG_CORRUPT_BKPT, "verify: the dictionary tree has "
+          "%s after dictionary %u", nKey==8 ? "a chunk out of place" : "a bad key",
+          iId);
+      break;
+    }
+    iId++;
+    rc = dictLoad(p, iId, &d);
+    if( rc==VLOG_OK && ZSTD_getDictID_fromDict(d.a, d.n)==0 ){
+      rc = vlogSetError(p, VLOG_CORRUPT_BKPT, "zstd dictionary %u of the value "
+                        "log is not a zstd dictionary", iId);
+    }
+    nChunk = (u32)((d.n + DICT_CHUNK - 1)/DICT_CHUNK);
+    for(iChunk=1; rc==VLOG_OK && iChunk<=nChunk; iChunk++){
+      rc = vlogCursorNext(pCsr);
+      if( rc ) break;
+      vlogCursorKey(pCsr, &pKey, &nKey);
+      rc = vlogCursorValue(pCsr, &pVal, &nVal);
+      if( rc==VLOG_OK && (!vlogCursorValid(pCsr) || nKey!=8
+          || vlogGetBE64((const u8*)pKey)!=(((u64)iId<<32) | iChunk)
+          || nVal!=(iChunk<nChunk ? DICT_CHUNK : d.n-(int)(nChunk-1)*DICT_CHUNK)) ){
+        rc = vlogSetError(p, VLOG_CORRUPT_BKPT, "verify: zstd dictionary %u: "
+                          "chunk %u is missing or out of shape", iId, iChunk);
+      }
+    }
+    if( rc==VLOG_OK ) rc = vlogCursorNext(pCsr);
+    nDict++;
+    nBytes += (u64)d.n;
+  }
+  vlogCursorClose(pCsr);
+  vlogBufFree(p->pEnv, &d);
+  if( rc==VLOG_NOTFOUND ) rc = VLOG_OK;
+  if( rc==VLOG_OK ){
+    rc = vlogBufPrintf(p->pEnv, pRep, "dictionaries: %u, %llu bytes\n", nDict,
+                       (unsigned long long)nBytes);
+    if( rc ) rc = vlogSetError(p, rc, 0);
+  }
+  return rc;
+}
+
 /* Call xPer(p, iSeg, nRecBytes) for each value-log record the leaf value
 ** a[0..n) of key nKey bytes points to. */
 int vlogValueForEach(VlogStore *p, int nKey, const u8 *a, int n,
