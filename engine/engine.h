@@ -27,7 +27,9 @@
 **   vlogRollback(p)   undoes the write transaction
 **   vlogSavepoint(p, N), vlogRollbackTo(p, N), vlogRelease(p, N)
 **                     nested savepoints, numbered from 1 like SQLite's
-**                     xSavepoint(): N open savepoints after vlogSavepoint
+**                     xSavepoint(): N open savepoints after vlogSavepoint;
+**                     vlogRollbackTo(p, 0) undoes the whole transaction
+**                     and keeps it open (SQLite's xRollbackTo(-1))
 ** Calls made outside a transaction run in one of their own (autocommit).
 **
 ** KEYS AND VALUES

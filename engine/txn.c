@@ -373,7 +373,7 @@ int vlogSavepoint(VlogStore *p, int iSave){
 static int reloadTo(VlogStore *p, int iSave){
   TxnLog *pLog = &p->log;
   VlogBuf redo = pLog->redo;
-  int nRedo = pLog->aSaveRedo[iSave-1];
+  int nRedo = iSave>0 ? pLog->aSaveRedo[iSave-1] : 0;
   int aSaveRedo[MAX_SAVEPOINT], aSaveRedoRec[MAX_SAVEPOINT], aSaveUndo[MAX_SAVEPOINT];
   int i = 0, rc;
 
@@ -407,14 +407,27 @@ static int reloadTo(VlogStore *p, int iSave){
   return rc;
 }
 
+/*
+** Undo the changes made since savepoint iSave was opened and keep it open
+** (SQLite's ROLLBACK TO).  iSave 0 names the start of the transaction:
+** every change is undone and the write transaction stays open, as SQLite
+** asks with xRollbackTo(-1) when the savepoint rolled back to is the one
+** that began the transaction.
+*/
 int vlogRollbackTo(VlogStore *p, int iSave){
   TxnLog *pLog = &p->log;
   int rc;
-  if( iSave<1 || iSave>pLog->nSave || p->eTxn!=2 ){
+  if( iSave<0 || iSave>pLog->nSave || p->eTxn!=2 ){
     return vlogSetError(p, VLOG_MISUSE, "no savepoint %d to roll back to", iSave);
   }
+  assert( !p->bPrepared );
   if( p->bPoison ){
     rc = reloadTo(p, iSave);
+  }else if( iSave==0 ){
+    rc = undoTo(p, 0);
+    pLog->redo.n = 0;
+    pLog->nRedoRec = 0;
+    if( rc ) p->bPoison = 1;
   }else{
     rc = undoTo(p, pLog->aSaveUndo[iSave-1]);
     pLog->redo.n = pLog->aSaveRedo[iSave-1];
@@ -427,7 +440,7 @@ int vlogRollbackTo(VlogStore *p, int iSave){
 
 int vlogRelease(VlogStore *p, int iSave){
   TxnLog *pLog = &p->log;
-  if( iSave<1 ) return vlogSetError(p, VLOG_RANGE, "savepoint %d: must be 1 or more", iSave);
+  if( iSave<0 ) return vlogSetError(p, VLOG_RANGE, "savepoint %d: must be 0 or more", iSave);
   if( iSave<=pLog->nSave ) pLog->nSave = iSave-1;
   return VLOG_OK;
 }

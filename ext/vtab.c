@@ -81,6 +81,7 @@
 ** not.  (A database on the vlog VFS, a later issue, will commit both in
 ** the same engine transaction.)
 */
+#include <assert.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -90,7 +91,8 @@
 #define CATALOG_TREE       VLOG_TREE_FIRST_USER
 #define KEY_INTEGER        1
 #define KEY_TEXT           2
-#define KEY_BLOB           3
+#define KEY_BLOB_UNTYPED   3      /* vlog 0.1's blob keys: refused */
+#define KEY_BLOB           4
 #define DEFAULT_INLINE_MAX 256
 #define MAX_INLINE_MAX     8192
 #define DEFAULT_ZSTD_LEVEL 3
@@ -276,75 +278,181 @@ static void encodeInt(VBuf *p, sqlite3_int64 i){
 }
 
 /*
-** Encode key value pVal for a table of key type eKey into p.  Returns
-** SQLITE_OK, SQLITE_MISMATCH (an integer table given a non-integer),
-** SQLITE_CONSTRAINT (NULL), SQLITE_TOOBIG or SQLITE_NOMEM.
+** The integer that pVal is, or becomes under INTEGER affinity (text that
+** reads as a number, a real with no fraction), in *piOut: 1 if there is
+** one, 0 if not.  Never changes pVal.  The rules are SQLite's:
+** applyNumericAffinity() through sqlite3_value_numeric_type() on a copy,
+** then sqlite3VdbeIntegerAffinity()'s range for reals.
+*/
+static int integerOf(sqlite3_value *pVal, sqlite3_int64 *piOut){
+  int eType = sqlite3_value_type(pVal);
+  double r;
+  if( eType==SQLITE_INTEGER ){
+    *piOut = sqlite3_value_int64(pVal);
+    return 1;
+  }
+  if( eType==SQLITE_TEXT ){
+    sqlite3_value *pCopy = sqlite3_value_dup(pVal);
+    int bOk = 0;
+    if( pCopy ){
+      eType = sqlite3_value_numeric_type(pCopy);
+      if( eType==SQLITE_INTEGER ){
+        *piOut = sqlite3_value_int64(pCopy);
+        bOk = 1;
+      }else if( eType==SQLITE_FLOAT ){
+        bOk = integerOf(pCopy, piOut);
+      }
+      sqlite3_value_free(pCopy);
+    }
+    return bOk;
+  }
+  if( eType!=SQLITE_FLOAT ) return 0;
+  r = sqlite3_value_double(pVal);
+  if( r>-9223372036854775808.0 && r<9223372036854775808.0
+   && r==(double)(sqlite3_int64)r ){
+    *piOut = (sqlite3_int64)r;
+    return 1;
+  }
+  return 0;
+}
+
+/*
+** Keys of text and blob tables start with a tag byte that orders the
+** types as SQLite does (numbers, then text, then blobs).  A number key
+** (blob tables only) is 12 bytes:
+**
+**   0x00, the 8-byte order key of the double nearest the number, 2 bytes
+**   of (number - that double) + 0x8000 (non-zero only for integers beyond
+**   2^53, whose double is rounded: |difference| <= 512), then 0 for an
+**   integer or 1 for a real.
+**
+** The first 11 bytes are the number's identity: 1 and 1.0 have the same
+** one (SQLite calls them equal, so they are one key), and memcmp orders
+** identities as SQLite orders the numbers, integers and reals mixed.  The
+** last byte only remembers which type was stored, so that the key reads
+** back as it was written.
+*/
+#define TAG_NUM   0x00
+#define TAG_TEXT  0x01
+#define TAG_BLOB  0x02
+#define NUM_KEY   12          /* bytes of a number key */
+#define NUM_ID    11          /* bytes of its identity */
+
+/* An order-preserving 8-byte image of double r (no NaN: SQLite has none). */
+static sqlite3_uint64 doubleOrder(double r){
+  sqlite3_uint64 u;
+  if( r==0.0 ) r = 0.0;                        /* -0.0 is 0.0 */
+  memcpy(&u, &r, 8);
+  return (u & ((sqlite3_uint64)1<<63)) ? ~u : u | ((sqlite3_uint64)1<<63);
+}
+static double doubleFromOrder(sqlite3_uint64 u){
+  double r;
+  u = (u & ((sqlite3_uint64)1<<63)) ? u & ~((sqlite3_uint64)1<<63) : ~u;
+  memcpy(&r, &u, 8);
+  return r;
+}
+
+static void encodeNum(VBuf *p, int bReal, sqlite3_int64 i, double r){
+  int iDelta = 0;
+  if( !bReal ){
+    r = (double)i;
+    if( r>=9223372036854775808.0 ){
+      /* rounded up to 2^63, which no int64 is: i - 2^63, in unsigned */
+      iDelta = (int)(sqlite3_int64)((sqlite3_uint64)i - ((sqlite3_uint64)1<<63));
+    }else{
+      iDelta = (int)(i - (sqlite3_int64)r);
+    }
+  }
+  assert( iDelta>=-512 && iDelta<=512 );
+  p->a[0] = TAG_NUM;
+  putBE64(&p->a[1], doubleOrder(r));
+  p->a[9] = (unsigned char)((iDelta+0x8000)>>8);
+  p->a[10] = (unsigned char)(iDelta+0x8000);
+  p->a[11] = (unsigned char)bReal;
+  p->n = NUM_KEY;
+}
+
+static int isNumKey(const unsigned char *a, int n){
+  return n==NUM_KEY && a[0]==TAG_NUM;
+}
+
+/*
+** Encode key value pVal for a table of key type eKey into p, converted as
+** an INSERT converts it (the column's affinity; see the design note).
+** Returns SQLITE_OK, SQLITE_MISMATCH (an integer table given what is not
+** an integer), SQLITE_CONSTRAINT (NULL), SQLITE_TOOBIG or SQLITE_NOMEM.
+** A constraint's value is encoded the same way: SQLite applies the
+** column's affinity to a comparison's other operand, so = and IN find
+** exactly the keys an INSERT of the same value would have written.
 */
 static int encodeKey(int eKey, sqlite3_value *pVal, VBuf *p){
   int eType = sqlite3_value_type(pVal);
-  int rc;
+  const unsigned char *z;
+  int rc, n;
   if( eType==SQLITE_NULL ) return SQLITE_CONSTRAINT;
-  if( (rc = vbufReserve(p, 8+1))!=SQLITE_OK ) return rc;
+  if( (rc = vbufReserve(p, NUM_KEY))!=SQLITE_OK ) return rc;
   if( eKey==KEY_INTEGER ){
-    if( eType==SQLITE_INTEGER ){
-      encodeInt(p, sqlite3_value_int64(pVal));
-      return SQLITE_OK;
-    }
-    if( eType==SQLITE_FLOAT ){
-      double r = sqlite3_value_double(pVal);
-      if( r==(double)(sqlite3_int64)r && r>-9.2e18 && r<9.2e18 ){
-        encodeInt(p, (sqlite3_int64)r);
-        return SQLITE_OK;
-      }
-    }
-    if( eType==SQLITE_TEXT ){
-      /* INTEGER affinity: text that is an integer becomes one */
-      const char *z = (const char*)sqlite3_value_text(pVal);
-      char *zEnd = 0;
-      long long v;
-      if( z && z[0] ){
-        v = strtoll(z, &zEnd, 10);
-        if( zEnd && *zEnd==0 && sqlite3_value_bytes(pVal)<20 ){
-          encodeInt(p, v);
-          return SQLITE_OK;
-        }
-      }
-    }
-    return SQLITE_MISMATCH;
-  }else{
-    const unsigned char *z;
-    int n;
-    if( eKey==KEY_TEXT ){
-      z = sqlite3_value_text(pVal);
-    }else{
-      z = (const unsigned char*)sqlite3_value_blob(pVal);
-    }
-    n = sqlite3_value_bytes(pVal);
-    if( z==0 && n>0 ) return SQLITE_NOMEM;
-    if( n+1>VLOG_MAX_KEY ) return SQLITE_TOOBIG;
-    if( (rc = vbufReserve(p, n+1))!=SQLITE_OK ) return rc;
-    p->a[0] = 0x01;
-    if( n ) memcpy(&p->a[1], z, n);
-    p->n = n+1;
+    sqlite3_int64 i;
+    if( !integerOf(pVal, &i) ) return SQLITE_MISMATCH;
+    encodeInt(p, i);
     return SQLITE_OK;
   }
+  if( eKey==KEY_BLOB && (eType==SQLITE_INTEGER || eType==SQLITE_FLOAT) ){
+    encodeNum(p, eType==SQLITE_FLOAT, sqlite3_value_int64(pVal),
+              sqlite3_value_double(pVal));
+    return SQLITE_OK;
+  }
+  if( eType==SQLITE_BLOB ){
+    z = (const unsigned char*)sqlite3_value_blob(pVal);
+  }else{
+    /* text, or a number of a text table: TEXT affinity makes it text */
+    z = sqlite3_value_text(pVal);
+  }
+  n = sqlite3_value_bytes(pVal);
+  if( z==0 && n>0 ) return SQLITE_NOMEM;
+  if( n+1>VLOG_MAX_KEY ) return SQLITE_TOOBIG;
+  if( (rc = vbufReserve(p, n+1))!=SQLITE_OK ) return rc;
+  p->a[0] = eType==SQLITE_BLOB ? TAG_BLOB : TAG_TEXT;
+  if( n ) memcpy(&p->a[1], z, n);
+  p->n = n+1;
+  return SQLITE_OK;
+}
+
+static void resultCorrupt(sqlite3_context *ctx, const char *zWhat){
+  sqlite3_result_error(ctx, zWhat, -1);
+  sqlite3_result_error_code(ctx, SQLITE_CORRUPT);
 }
 
 static void resultKey(sqlite3_context *ctx, int eKey, const unsigned char *a, int n){
   if( eKey==KEY_INTEGER ){
     if( n!=8 ){
-      sqlite3_result_error(ctx, "vlog: corrupt integer key", -1);
-      sqlite3_result_error_code(ctx, SQLITE_CORRUPT);
+      resultCorrupt(ctx, "vlog: corrupt integer key");
       return;
     }
     sqlite3_result_int64(ctx, (sqlite3_int64)(getBE64(a) ^ ((sqlite3_uint64)1<<63)));
-  }else if( n<1 ){
-    sqlite3_result_error(ctx, "vlog: corrupt key", -1);
-    sqlite3_result_error_code(ctx, SQLITE_CORRUPT);
-  }else if( eKey==KEY_TEXT ){
+    return;
+  }
+  if( n<1 ){
+    resultCorrupt(ctx, "vlog: corrupt key");
+  }else if( a[0]==TAG_TEXT ){
     sqlite3_result_text(ctx, (const char*)&a[1], n-1, SQLITE_TRANSIENT);
-  }else{
+  }else if( a[0]==TAG_BLOB ){
     sqlite3_result_blob(ctx, &a[1], n-1, SQLITE_TRANSIENT);
+  }else if( isNumKey(a, n) && eKey==KEY_BLOB && a[11]<=1 ){
+    double r = doubleFromOrder(getBE64(&a[1]));
+    int iDelta = ((int)a[9]<<8 | a[10]) - 0x8000;
+    if( a[11] ){
+      sqlite3_result_double(ctx, r);
+    }else if( r>=9223372036854775808.0 ){
+      sqlite3_result_int64(ctx,
+          (sqlite3_int64)(((sqlite3_uint64)1<<63) + (sqlite3_uint64)(sqlite3_int64)iDelta));
+    }else if( r>=-9223372036854775808.0 ){
+      sqlite3_result_int64(ctx, (sqlite3_int64)r + iDelta);
+    }else{
+      resultCorrupt(ctx, "vlog: corrupt number key");
+    }
+  }else{
+    resultCorrupt(ctx, "vlog: corrupt key");
   }
 }
 
@@ -429,6 +537,7 @@ struct VTab {
   int eKey;                    /* KEY_* */
   int nInlineMax;
   int iZstdLevel;
+  int bUtf8;                   /* the database's text encoding is UTF-8 */
   VBuf key, val;               /* scratch */
 };
 struct VCsr {
@@ -438,7 +547,10 @@ struct VCsr {
   int bEq;                     /* an = lookup: at most one row */
   int bEof;
   int bReadTxn;                /* this cursor holds the store's read txn */
-  VBuf lo, hi;
+  VBuf lo, hi;                 /* bounds of the scan, or of the point */
+  VBuf *aPoint;                /* = and IN: the keys, in scan order */
+  int nPoint, nPointAlloc;     /* points found; slots allocated */
+  int iPoint;                  /* the point the cursor is at */
 };
 
 /* Set the vtab's error message from an engine error; the SQLite code. */
@@ -459,78 +571,146 @@ struct VOptions {
   sqlite3_int64 nMmap;         /* mmap_size=, or -1 when not given */
 };
 
-/* Parse "name=value" module arguments into *pO (defaults already set). */
+static int isIdChar(char c){
+  return (c>='a' && c<='z') || (c>='A' && c<='Z') || (c>='0' && c<='9') || c=='_';
+}
+static int isBlank(char c){
+  return c==' ' || c=='\t' || c=='\n' || c=='\r' || c=='\f';
+}
+
+/*
+** One module argument "name = value", where value is an SQL literal: a
+** string in '' or "" (a doubled quote inside stands for one), an integer,
+** or a bare word (key=text).  *pzName and *pzVal get copies
+** (sqlite3_malloc) on success; otherwise *pzErr says what is wrong.
+*/
+static int parseOption(const char *z, char **pzName, char **pzVal, char **pzErr){
+  const char *zName, *zVal;
+  int nName, nVal = 0, i;
+  char *zOut;
+  *pzName = *pzVal = 0;
+  while( isBlank(*z) ) z++;
+  for(zName=z; isIdChar(*z); z++){}
+  nName = (int)(z-zName);
+  while( isBlank(*z) ) z++;
+  if( nName==0 || *z!='=' ){
+    if( nName>0 && *z==0 ){
+      *pzErr = sqlite3_mprintf("vlog: option %.*s has no value (write name=value)",
+                               nName, zName);
+    }else{
+      *pzErr = sqlite3_mprintf("vlog: cannot read option \"%s\" (write name=value, "
+                               "the value an SQL literal)", zName);
+    }
+    return SQLITE_ERROR;
+  }
+  z++;
+  while( isBlank(*z) ) z++;
+  zVal = z;
+  zOut = (char*)sqlite3_malloc64(strlen(z)+1);
+  if( zOut==0 ) return SQLITE_NOMEM;
+  if( *z=='\'' || *z=='"' ){
+    char q = *z++;
+    for(;;){
+      if( *z==0 ){
+        *pzErr = sqlite3_mprintf("vlog: option %.*s: unterminated string %s",
+                                 nName, zName, zVal);
+        sqlite3_free(zOut);
+        return SQLITE_ERROR;
+      }
+      if( *z==q ){
+        if( z[1]!=q ) break;
+        z++;
+      }
+      zOut[nVal++] = *z++;
+    }
+    z++;
+  }else{
+    if( *z=='-' || *z=='+' ) zOut[nVal++] = *z++;
+    while( isIdChar(*z) ) zOut[nVal++] = *z++;
+  }
+  zOut[nVal] = 0;
+  for(i=0; isBlank(z[i]); i++){}
+  if( z[i]!=0 || nVal==0 ){
+    if( nVal==0 && z[i]==0 ){
+      *pzErr = sqlite3_mprintf("vlog: option %.*s has no value", nName, zName);
+    }else{
+      *pzErr = sqlite3_mprintf("vlog: option %.*s: %s is not one SQL literal "
+                               "(quote a value that has spaces or dots: "
+                               "%.*s='...')", nName, zName, zVal, nName, zName);
+    }
+    sqlite3_free(zOut);
+    return SQLITE_ERROR;
+  }
+  *pzName = sqlite3_mprintf("%.*s", nName, zName);
+  if( *pzName==0 ){
+    sqlite3_free(zOut);
+    return SQLITE_NOMEM;
+  }
+  *pzVal = zOut;
+  return SQLITE_OK;
+}
+
+/* An integer option's value: decimal digits with an optional sign, or
+** 0x and hex digits.  1 if it is one and in [lo, hi]. */
+static int optionInt(const char *z, long long lo, long long hi, long long *pv){
+  char *zEnd = 0;
+  long long v;
+  const char *zDigits = (z[0]=='-' || z[0]=='+') ? z+1 : z;
+  int bHex = zDigits[0]=='0' && (zDigits[1]=='x' || zDigits[1]=='X');
+  if( (zDigits[0]<'0' || zDigits[0]>'9') || (bHex && zDigits!=z) ) return 0;
+  errno = 0;
+  v = strtoll(z, &zEnd, bHex ? 16 : 10);
+  if( *zEnd!=0 || errno || v<lo || v>hi ) return 0;
+  *pv = v;
+  return 1;
+}
+
+/* Parse the module arguments into *pO (defaults already set). */
 static int parseOptions(int argc, const char *const *argv, VOptions *pO,
                         char **pzErr){
+  static const char *azOpt[] = { "file", "key", "inline_max", "zstd_level",
+                                 "mmap_size" };
+  unsigned int mSeen = 0;
   int i;
   for(i=3; i<argc; i++){
-    const char *z = argv[i];
-    const char *zEq = strchr(z, '=');
     char *zName, *zVal;
-    int n;
-    if( zEq==0 ){
-      *pzErr = sqlite3_mprintf("vlog: option %s has no value (write name=value)", z);
-      return SQLITE_ERROR;
-    }
-    zName = sqlite3_mprintf("%.*s", (int)(zEq-z), z);
-    while( zEq[1]==' ' ) zEq++;
-    zVal = sqlite3_mprintf("%s", zEq+1);
-    if( zName==0 || zVal==0 ){
-      sqlite3_free(zName);
-      sqlite3_free(zVal);
-      return SQLITE_NOMEM;
-    }
-    /* trim blanks; strip one level of quotes */
-    for(n=(int)strlen(zName); n>0 && zName[n-1]==' '; n--) zName[n-1] = 0;
-    n = (int)strlen(zVal);
-    while( n>0 && zVal[n-1]==' ' ) zVal[--n] = 0;
-    if( n>=2 && (zVal[0]=='\'' || zVal[0]=='"') && zVal[n-1]==zVal[0] ){
-      memmove(zVal, zVal+1, n-2);
-      zVal[n-2] = 0;
-    }
-    if( sqlite3_stricmp(zName, "file")==0 ){
-      if( zVal[0]==0 ){
-        *pzErr = sqlite3_mprintf("vlog: file= needs a file name");
-      }else{
-        sqlite3_free(pO->zFile);
-        pO->zFile = zVal;
-        zVal = 0;
-      }
-    }else if( sqlite3_stricmp(zName, "key")==0 ){
+    int rc = parseOption(argv[i], &zName, &zVal, pzErr);
+    int iOpt;
+    long long v = 0;
+    if( rc ) return rc;
+    for(iOpt=0; iOpt<5 && sqlite3_stricmp(zName, azOpt[iOpt]); iOpt++){}
+    if( iOpt==5 ){
+      *pzErr = sqlite3_mprintf("vlog: unknown option %s (the options are file, key, "
+                               "inline_max, zstd_level, mmap_size)", zName);
+    }else if( mSeen & (1u<<iOpt) ){
+      *pzErr = sqlite3_mprintf("vlog: option %s is given twice", azOpt[iOpt]);
+    }else if( iOpt==0 ){
+      pO->zFile = zVal;
+      zVal = 0;
+    }else if( iOpt==1 ){
       if( sqlite3_stricmp(zVal, "integer")==0 ) pO->eKey = KEY_INTEGER;
       else if( sqlite3_stricmp(zVal, "text")==0 ) pO->eKey = KEY_TEXT;
       else if( sqlite3_stricmp(zVal, "blob")==0 ) pO->eKey = KEY_BLOB;
       else *pzErr = sqlite3_mprintf("vlog: key=%s: the key type must be integer, "
                                     "text or blob", zVal);
-    }else if( sqlite3_stricmp(zName, "inline_max")==0
-           || sqlite3_stricmp(zName, "zstd_level")==0
-           || sqlite3_stricmp(zName, "mmap_size")==0 ){
-      char *zEnd = 0;
-      long long v;
-      int bInline = sqlite3_stricmp(zName, "inline_max")==0;
-      int bMmap = sqlite3_stricmp(zName, "mmap_size")==0;
-      long long lo = 0, hi = bInline ? MAX_INLINE_MAX : bMmap ? LLONG_MAX : 19;
-      errno = 0;
-      v = strtoll(zVal, &zEnd, 10);
-      if( zVal[0]==0 || *zEnd!=0 || errno || v<lo || v>hi ){
-        if( bMmap ){
-          *pzErr = sqlite3_mprintf("vlog: mmap_size=%s: must be a number of "
-                                   "bytes, 0 or more", zVal);
-        }else{
-          *pzErr = sqlite3_mprintf("vlog: %s=%s: must be an integer from %lld "
-                                   "to %lld", zName, zVal, lo, hi);
-        }
-      }else if( bInline ){
+    }else if( iOpt==4 ){
+      if( !optionInt(zVal, 0, LLONG_MAX, &v) ){
+        *pzErr = sqlite3_mprintf("vlog: mmap_size=%s: must be a number of "
+                                 "bytes, 0 or more", zVal);
+      }
+      pO->nMmap = v;
+    }else{
+      long long hi = iOpt==2 ? MAX_INLINE_MAX : 19;
+      if( !optionInt(zVal, 0, hi, &v) ){
+        *pzErr = sqlite3_mprintf("vlog: %s=%s: must be an integer from 0 to %lld",
+                                 azOpt[iOpt], zVal, hi);
+      }else if( iOpt==2 ){
         pO->nInline = (int)v;
-      }else if( bMmap ){
-        pO->nMmap = v;
       }else{
         pO->iLevel = (int)v;
       }
-    }else{
-      *pzErr = sqlite3_mprintf("vlog: unknown option %s (the options are file, key, "
-                               "inline_max, zstd_level, mmap_size)", zName);
     }
+    if( iOpt<5 ) mSeen |= 1u<<iOpt;
     sqlite3_free(zName);
     sqlite3_free(zVal);
     if( *pzErr ) return SQLITE_ERROR;
@@ -581,6 +761,22 @@ static int catalogNewTree(VStore *pVS, unsigned int *piTree){
   vlogCursorClose(pCsr);
   *piTree = iMax+1;
   return rc;
+}
+
+/* Whether database zSchema of db stores text as UTF-8 (if it cannot
+** tell: no, which only costs the planner its ranges on text). */
+static int databaseIsUtf8(sqlite3 *db, const char *zSchema){
+  sqlite3_stmt *pStmt = 0;
+  int bUtf8 = 0;
+  char *zSql = sqlite3_mprintf("PRAGMA \"%w\".encoding", zSchema);
+  if( zSql && sqlite3_prepare_v2(db, zSql, -1, &pStmt, 0)==SQLITE_OK
+   && sqlite3_step(pStmt)==SQLITE_ROW ){
+    const char *z = (const char*)sqlite3_column_text(pStmt, 0);
+    bUtf8 = z && sqlite3_stricmp(z, "UTF-8")==0;
+  }
+  sqlite3_finalize(pStmt);
+  sqlite3_free(zSql);
+  return bUtf8;
 }
 
 static int vtabInit(sqlite3 *db, void *pAux, int argc, const char *const *argv,
@@ -685,6 +881,13 @@ static int vtabInit(sqlite3 *db, void *pAux, int argc, const char *const *argv,
       rc &= 0xff;
       goto out;
     }
+    if( eOld==KEY_BLOB_UNTYPED ){
+      *pzErr = sqlite3_mprintf("vlog: table %s in store %s was made by vlog 0.1, "
+          "whose blob keys did not keep their type; this version cannot read "
+          "it: copy its rows out with vlog 0.1", p->zName, zPath);
+      rc = SQLITE_ERROR;
+      goto out;
+    }
     if( eOld!=eKey ){
       *pzErr = sqlite3_mprintf("vlog: table %s in store %s was made with another "
                                "key type", p->zName, zPath);
@@ -693,6 +896,7 @@ static int vtabInit(sqlite3 *db, void *pAux, int argc, const char *const *argv,
     }
   }
 
+  p->bUtf8 = databaseIsUtf8(db, p->zSchema);
   zType = eKey==KEY_INTEGER ? "INTEGER" : eKey==KEY_TEXT ? "TEXT" : "BLOB";
   {
     char *zSql = sqlite3_mprintf("CREATE TABLE x(key %s PRIMARY KEY NOT NULL, value)"
@@ -796,34 +1000,67 @@ static int vtabRename(sqlite3_vtab *pVtab, const char *zNew){
 }
 
 /* idxNum bits */
-#define IDX_EQ     0x01
+#define IDX_EQ     0x01       /* key = ? or key IS ? */
 #define IDX_GT     0x02
 #define IDX_GE     0x04
 #define IDX_LT     0x08
 #define IDX_LE     0x10
 #define IDX_DESC   0x20
+#define IDX_IN     0x40       /* the = is an IN list, all of it in one xFilter */
 
+/*
+** The plan.  A constraint is used only where the engine's key order is
+** the comparison SQLite will make: on a text or blob table, only with the
+** BINARY collation (a NOCASE, RTRIM or application collation is left to
+** SQLite), and ranges and ORDER BY only in a UTF-8 database (BINARY
+** compares UTF-16 text as UTF-16 bytes, in another order).  No constraint
+** is omitted: SQLite checks every row again, so xFilter returns a superset
+** of the matching rows.
+*/
 static int vtabBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo){
+  VTab *p = (VTab*)pVtab;
   int i, iEq = -1, iLo = -1, iHi = -1;
   int idxNum = 0, nArg = 0;
+  int bText = p->eKey!=KEY_INTEGER;
+  int bOrdered = !bText || p->bUtf8;    /* byte order is SQLite's order */
   double rRows = 1000000.0;
-  (void)pVtab;
   for(i=0; i<pInfo->nConstraint; i++){
     const struct sqlite3_index_constraint *c = &pInfo->aConstraint[i];
     if( !c->usable || c->iColumn!=0 ) continue;
+    if( bText ){
+      const char *zColl = sqlite3_vtab_collation(pInfo, i);
+      if( zColl && sqlite3_stricmp(zColl, "BINARY")!=0 ) continue;
+    }
     switch( c->op ){
-      case SQLITE_INDEX_CONSTRAINT_EQ: if( iEq<0 ) iEq = i; break;
+      case SQLITE_INDEX_CONSTRAINT_EQ:
+      case SQLITE_INDEX_CONSTRAINT_IS:
+        /* a single value beats an IN list */
+        if( iEq<0 || (c->op==SQLITE_INDEX_CONSTRAINT_EQ
+                      && sqlite3_vtab_in(pInfo, iEq, -1)
+                      && !sqlite3_vtab_in(pInfo, i, -1)) ){
+          iEq = i;
+        }
+        break;
       case SQLITE_INDEX_CONSTRAINT_GT:
-      case SQLITE_INDEX_CONSTRAINT_GE: if( iLo<0 ) iLo = i; break;
+      case SQLITE_INDEX_CONSTRAINT_GE: if( bOrdered && iLo<0 ) iLo = i; break;
       case SQLITE_INDEX_CONSTRAINT_LT:
-      case SQLITE_INDEX_CONSTRAINT_LE: if( iHi<0 ) iHi = i; break;
+      case SQLITE_INDEX_CONSTRAINT_LE: if( bOrdered && iHi<0 ) iHi = i; break;
     }
   }
   if( iEq>=0 ){
     idxNum = IDX_EQ;
     pInfo->aConstraintUsage[iEq].argvIndex = ++nArg;
-    rRows = 1.0;
-    pInfo->idxFlags |= SQLITE_INDEX_SCAN_UNIQUE;
+    if( pInfo->aConstraint[iEq].op==SQLITE_INDEX_CONSTRAINT_EQ
+     && sqlite3_vtab_in(pInfo, iEq, -1) ){
+      /* every value of the list at once, so that xFilter can return the
+      ** rows in key order (and ORDER BY needs no sort) */
+      sqlite3_vtab_in(pInfo, iEq, 1);
+      idxNum |= IDX_IN;
+      rRows = 10.0;
+    }else{
+      rRows = 1.0;
+      pInfo->idxFlags |= SQLITE_INDEX_SCAN_UNIQUE;
+    }
   }else{
     if( iLo>=0 ){
       idxNum |= pInfo->aConstraint[iLo].op==SQLITE_INDEX_CONSTRAINT_GT ? IDX_GT : IDX_GE;
@@ -836,14 +1073,15 @@ static int vtabBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo){
       rRows /= 4;
     }
   }
-  if( pInfo->nOrderBy==1 && pInfo->aOrderBy[0].iColumn==0 ){
+  if( pInfo->nOrderBy==1 && pInfo->aOrderBy[0].iColumn==0
+   && (bOrdered || idxNum==IDX_EQ) ){
     if( pInfo->aOrderBy[0].desc ) idxNum |= IDX_DESC;
     pInfo->orderByConsumed = 1;
   }
   pInfo->idxNum = idxNum;
   pInfo->estimatedRows = (sqlite3_int64)rRows;
   /* a seek costs a descent (about 20); each row about 1 */
-  pInfo->estimatedCost = 20.0 + rRows;
+  pInfo->estimatedCost = 20.0*(idxNum & IDX_IN ? 10 : 1) + rRows;
   return SQLITE_OK;
 }
 
@@ -863,6 +1101,14 @@ static int vtabOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCsr){
   return SQLITE_OK;
 }
 
+static void csrFreePoints(VCsr *pC){
+  int i;
+  for(i=0; i<pC->nPointAlloc; i++) sqlite3_free(pC->aPoint[i].a);
+  sqlite3_free(pC->aPoint);
+  pC->aPoint = 0;
+  pC->nPoint = pC->nPointAlloc = 0;
+}
+
 /* End the read transaction this cursor holds, if it is the last holder. */
 static void csrEndRead(VTab *p, VCsr *pC){
   if( pC->bReadTxn ){
@@ -880,73 +1126,154 @@ static int vtabClose(sqlite3_vtab_cursor *pCur){
   csrEndRead(p, pC);
   sqlite3_free(pC->lo.a);
   sqlite3_free(pC->hi.a);
+  csrFreePoints(pC);
   sqlite3_free(pC);
   return SQLITE_OK;
 }
 
-/* Type order of SQLite: NULL < numbers < text < blob. */
-static int typeRank(int eType){
-  switch( eType ){
-    case SQLITE_NULL: return 0;
-    case SQLITE_INTEGER: case SQLITE_FLOAT: return 1;
-    case SQLITE_TEXT: return 2;
-  }
-  return 3;
-}
-static int keyTypeRank(int eKey){
-  return eKey==KEY_INTEGER ? 1 : eKey==KEY_TEXT ? 2 : 3;
-}
-
 /*
 ** A bound for a range scan from constraint value pVal: 0 no bound (the
-** constraint cannot narrow the scan soundly), 1 a bound in pBuf (with *pbOpen
-** meaning the key itself is excluded), -1 nothing can match.
+** constraint cannot narrow the scan soundly), 1 a bound in pBuf (with
+** *pbOpen meaning the bound itself is excluded), -1 nothing can match.
+** SQLite compares after the key column's affinity, which encodeKey()
+** applies; the tags order the types as SQLite does.
 */
 static int rangeBound(VTab *p, sqlite3_value *pVal, int bLower, int bStrict,
                       VBuf *pBuf, int *pbOpen){
   int eType = sqlite3_value_type(pVal);
-  int rk = typeRank(eType), rt = keyTypeRank(p->eKey);
   int rc;
   *pbOpen = bStrict;
   if( eType==SQLITE_NULL ) return -1;          /* comparisons with NULL fail */
-  if( p->eKey==KEY_INTEGER && eType==SQLITE_FLOAT ){
-    double r = sqlite3_value_double(pVal);
+  if( p->eKey==KEY_INTEGER ){
+    sqlite3_value *pNum;
     sqlite3_int64 i;
-    if( r>=9.2e18 ) return bLower ? -1 : 0;
-    if( r<=-9.2e18 ) return bLower ? 0 : -1;
-    i = (sqlite3_int64)r;                      /* toward zero */
-    if( (double)i!=r ){
-      /* between two integers: the bound is the nearer integer, inclusive */
-      if( bLower && r>0 ) i++;
-      if( !bLower && r<0 ) i--;
-      *pbOpen = 0;
+    double r;
+    if( vbufReserve(pBuf, 8) ) return 0;
+    if( integerOf(pVal, &i) ){
+      encodeInt(pBuf, i);
+      return 1;
     }
-    if( vbufReserve(pBuf, 9) ) return 0;
+    /* a real, maybe from text under INTEGER affinity; else text or a blob,
+    ** which sort after every integer */
+    pNum = sqlite3_value_dup(pVal);
+    if( pNum==0 ) return 0;
+    eType = sqlite3_value_numeric_type(pNum);
+    r = sqlite3_value_double(pNum);
+    sqlite3_value_free(pNum);
+    if( eType!=SQLITE_FLOAT ) return bLower ? -1 : 0;
+    if( r>=9223372036854775808.0 ) return bLower ? -1 : 0;
+    if( r<-9223372036854775808.0 ) return bLower ? 0 : -1;
+    /* between two integers: the bound is the nearer one, inclusive */
+    i = (sqlite3_int64)r;                      /* toward zero */
+    if( bLower && r>0 ) i++;
+    if( !bLower && r<0 ) i--;
+    *pbOpen = 0;
     encodeInt(pBuf, i);
     return 1;
   }
-  if( p->eKey==KEY_TEXT && rk==1 ){
-    /* TEXT affinity makes numbers text */
-    rc = encodeKey(KEY_TEXT, pVal, pBuf);
-    return rc==SQLITE_OK ? 1 : 0;
-  }
-  if( p->eKey==KEY_INTEGER && eType==SQLITE_TEXT ){
-    rc = encodeKey(KEY_INTEGER, pVal, pBuf);
-    if( rc==SQLITE_OK ) return 1;
-  }
-  if( rk!=rt ){
-    /* every key is of another type: all below it, or all above */
-    if( rt<rk ) return bLower ? -1 : 0;
-    return bLower ? 0 : -1;
-  }
   rc = encodeKey(p->eKey, pVal, pBuf);
-  return rc==SQLITE_OK ? 1 : 0;
+  if( rc ) return 0;                           /* too long a key: no bound */
+  if( isNumKey(pBuf->a, pBuf->n) ){
+    /* take in both types of an equal number: from its identity, or to
+    ** past it (SQLite checks the strictness on each row) */
+    *pbOpen = 0;
+    if( bLower ) pBuf->n = NUM_ID;
+    else pBuf->a[NUM_ID] = 0xff;
+  }
+  return 1;
 }
 
 static int csrSettle(VTab *p, VCsr *pC, int rc){
   if( rc ) return vtabErr(p, rc);
   pC->bEof = !vlogCursorValid(pC->pCsr);
   return SQLITE_OK;
+}
+
+static int pointCmp(const void *pA, const void *pB){
+  const VBuf *a = (const VBuf*)pA, *b = (const VBuf*)pB;
+  int c = memcmp(a->a, b->a, a->n<b->n ? a->n : b->n);
+  return c ? c : a->n - b->n;
+}
+
+/* Add the key value pVal of an = or IN to the cursor's points, unless no
+** key can equal it. */
+static int csrAddPoint(VTab *p, VCsr *pC, sqlite3_value *pVal){
+  VBuf *pPt;
+  int rc;
+  if( pC->nPoint==pC->nPointAlloc ){
+    int nNew = pC->nPointAlloc ? pC->nPointAlloc*2 : 4;
+    VBuf *aNew = (VBuf*)sqlite3_realloc64(pC->aPoint, sizeof(VBuf)*nNew);
+    if( aNew==0 ) return SQLITE_NOMEM;
+    memset(&aNew[pC->nPointAlloc], 0, sizeof(VBuf)*(nNew-pC->nPointAlloc));
+    pC->aPoint = aNew;
+    pC->nPointAlloc = nNew;
+  }
+  pPt = &pC->aPoint[pC->nPoint];
+  rc = encodeKey(p->eKey, pVal, pPt);
+  if( rc==SQLITE_OK ){
+    if( isNumKey(pPt->a, pPt->n) ) pPt->a[NUM_ID] = 0;   /* the identity */
+    pC->nPoint++;
+  }else if( rc==SQLITE_CONSTRAINT || rc==SQLITE_MISMATCH || rc==SQLITE_TOOBIG ){
+    rc = SQLITE_OK;               /* NULL, or nothing a key can be */
+  }
+  return rc;
+}
+
+/* Position the cursor on the row of point pC->iPoint, or past the last
+** point.  A number's point takes in both types of its identity. */
+static int csrSeekPoint(VTab *p, VCsr *pC){
+  int rc = VLOG_OK;
+  while( pC->iPoint<pC->nPoint ){
+    int i = pC->bDesc ? pC->nPoint-1-pC->iPoint : pC->iPoint;
+    const VBuf *pPt = &pC->aPoint[i];
+    if( isNumKey(pPt->a, pPt->n) ){
+      if( vbufReserve(&pC->hi, NUM_KEY) ) return SQLITE_NOMEM;
+      memcpy(pC->hi.a, pPt->a, NUM_KEY);
+      pC->hi.a[NUM_ID] = 1;
+      rc = vlogCursorBounds(pC->pCsr, pPt->a, NUM_KEY, 0, pC->hi.a, NUM_KEY, 0);
+      if( rc==VLOG_OK ) rc = vlogCursorFirst(pC->pCsr);
+    }else{
+      rc = vlogCursorBounds(pC->pCsr, 0, 0, 0, 0, 0, 0);
+      if( rc==VLOG_OK ) rc = vlogCursorSeek(pC->pCsr, pPt->a, pPt->n, VLOG_SEEK_EQ);
+    }
+    if( rc || vlogCursorValid(pC->pCsr) ) break;
+    pC->iPoint++;
+  }
+  if( pC->iPoint>=pC->nPoint ){
+    pC->bEof = 1;
+    return rc ? vtabErr(p, rc) : SQLITE_OK;
+  }
+  return csrSettle(p, pC, rc);
+}
+
+/* The points of an = (one value) or an IN (its list): sorted, once each. */
+static int csrPoints(VTab *p, VCsr *pC, int idxNum, sqlite3_value *pArg){
+  int rc = SQLITE_OK, i, n;
+  pC->nPoint = pC->iPoint = 0;
+  if( idxNum & IDX_IN ){
+    sqlite3_value *pVal = 0;
+    for(rc=sqlite3_vtab_in_first(pArg, &pVal); rc==SQLITE_OK && pVal;
+        rc=sqlite3_vtab_in_next(pArg, &pVal)){
+      rc = csrAddPoint(p, pC, pVal);
+      if( rc ) break;
+    }
+    if( rc==SQLITE_DONE ) rc = SQLITE_OK;
+  }else{
+    rc = csrAddPoint(p, pC, pArg);
+  }
+  if( rc ) return rc;
+  if( pC->nPoint>1 ){
+    qsort(pC->aPoint, pC->nPoint, sizeof(VBuf), pointCmp);
+    for(i=n=1; i<pC->nPoint; i++){
+      if( pointCmp(&pC->aPoint[i], &pC->aPoint[n-1])!=0 ){
+        VBuf t = pC->aPoint[n];
+        pC->aPoint[n++] = pC->aPoint[i];
+        pC->aPoint[i] = t;
+      }
+    }
+    pC->nPoint = n;
+  }
+  return csrSeekPoint(p, pC);
 }
 
 static int vtabFilter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxStr,
@@ -971,26 +1298,7 @@ static int vtabFilter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxStr,
   }
 
   if( idxNum & IDX_EQ ){
-    VBuf k = {0, 0, 0};
-    int r = SQLITE_OK;
-    sqlite3_value *v = argv[iArg++];
-    int eType = sqlite3_value_type(v);
-    /* = compares after the key's affinity: numbers for an integer key,
-    ** text for a text key; a blob key compares bytes as they are */
-    if( eType==SQLITE_NULL ) return SQLITE_OK;
-    if( p->eKey==KEY_INTEGER && eType==SQLITE_BLOB ) return SQLITE_OK;
-    if( p->eKey==KEY_TEXT && eType==SQLITE_BLOB ) return SQLITE_OK;
-    if( p->eKey==KEY_BLOB && eType!=SQLITE_BLOB && eType!=SQLITE_TEXT ) return SQLITE_OK;
-    r = encodeKey(p->eKey, v, &k);
-    if( r==SQLITE_MISMATCH || r==SQLITE_TOOBIG ){
-      sqlite3_free(k.a);
-      return SQLITE_OK;                        /* matches nothing */
-    }
-    if( r ){ sqlite3_free(k.a); return r; }
-    rc = vlogCursorBounds(pC->pCsr, 0, 0, 0, 0, 0, 0);
-    if( rc==VLOG_OK ) rc = vlogCursorSeek(pC->pCsr, k.a, k.n, VLOG_SEEK_EQ);
-    sqlite3_free(k.a);
-    return csrSettle(p, pC, rc);
+    return csrPoints(p, pC, idxNum, argv[0]);
   }
   if( idxNum & (IDX_GT|IDX_GE) ){
     int r = rangeBound(p, argv[iArg++], 1, (idxNum & IDX_GT)!=0, &pC->lo, &bLoOpen);
@@ -1015,8 +1323,8 @@ static int vtabNext(sqlite3_vtab_cursor *pCur){
   VTab *p = (VTab*)pCur->pVtab;
   int rc;
   if( pC->bEq ){
-    pC->bEof = 1;              /* keys are unique */
-    return SQLITE_OK;
+    pC->iPoint++;              /* keys are unique: one row per point */
+    return csrSeekPoint(p, pC);
   }
   rc = pC->bDesc ? vlogCursorPrev(pC->pCsr) : vlogCursorNext(pC->pCsr);
   return csrSettle(p, pC, rc);
@@ -1051,6 +1359,35 @@ static int vtabRowid(sqlite3_vtab_cursor *pCur, sqlite3_int64 *pRowid){
   (void)pCur;
   *pRowid = 0;
   return SQLITE_ERROR;           /* a WITHOUT ROWID table has no rowid */
+}
+
+/* VLOG_OK if key (a, n) is not in the table, else VLOG_CONSTRAINT or an
+** error. */
+static int keyFree(VTab *p, const unsigned char *a, int n){
+  int rc = vlogHas(p->pVS->pStore, p->iTree, a, n);
+  return rc==VLOG_OK ? VLOG_CONSTRAINT : rc==VLOG_NOTFOUND ? VLOG_OK : rc;
+}
+
+/*
+** Before number key p->key is written: the same number of the other type
+** (its twin) is the same key.  It is a UNIQUE conflict, or under OR
+** REPLACE it goes; unless it is pOld, the key that this UPDATE replaces.
+*/
+static int numTwin(VTab *p, const VBuf *pOld){
+  unsigned char *a = p->key.a;
+  int rc = VLOG_OK;
+  a[NUM_ID] ^= 1;
+  if( pOld==0 || pOld->n!=NUM_KEY || memcmp(pOld->a, a, NUM_KEY)!=0 ){
+    if( sqlite3_vtab_on_conflict(p->db)!=SQLITE_REPLACE ){
+      rc = keyFree(p, a, NUM_KEY);
+    }else{
+      rc = vlogHas(p->pVS->pStore, p->iTree, a, NUM_KEY);
+      if( rc==VLOG_OK ) rc = vlogDelete(p->pVS->pStore, p->iTree, a, NUM_KEY);
+      if( rc==VLOG_NOTFOUND ) rc = VLOG_OK;
+    }
+  }
+  a[NUM_ID] ^= 1;
+  return rc;
 }
 
 /*
@@ -1099,8 +1436,11 @@ static int vtabUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
     if( rc==SQLITE_OK && bKeyChange
      && sqlite3_vtab_on_conflict(p->db)!=SQLITE_REPLACE ){
       /* the new key must be free before the old one goes */
-      rc = vlogHas(pS, p->iTree, p->key.a, p->key.n);
-      rc = rc==VLOG_OK ? VLOG_CONSTRAINT : rc==VLOG_NOTFOUND ? SQLITE_OK : rc;
+      rc = keyFree(p, p->key.a, p->key.n);
+    }
+    if( rc==SQLITE_OK && (bInsert || bKeyChange) && isNumKey(p->key.a, p->key.n) ){
+      /* the same number of the other type (1 and 1.0) is the same key */
+      rc = numTwin(p, bInsert ? 0 : &old);
     }
     if( rc==SQLITE_OK && bKeyChange ) rc = vlogDelete(pS, p->iTree, old.a, old.n);
     sqlite3_free(old.a);
