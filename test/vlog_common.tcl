@@ -101,3 +101,54 @@ proc vlog_dump {store tree} {
   $csr close
   set res
 }
+
+#-------------------------------------------------------------------------
+# Helpers for the differential tests (vtab_diff.test, vtab_txn.test): a
+# vlog table checked against an ordinary SQLite table holding the same rows.
+
+# vlog_diff_seed DEFAULT: the PRNG seed of a random test: $VLOG_DIFF_SEED
+# when set, else DEFAULT.  Prints it, so that a failing run can be repeated.
+proc vlog_diff_seed {default} {
+  set seed $default
+  if {[info exists ::env(VLOG_DIFF_SEED)] && $::env(VLOG_DIFF_SEED) ne ""} {
+    set seed $::env(VLOG_DIFF_SEED)
+  }
+  set ::vlog_rng [expr {$seed & 0xFFFFFFFF}]
+  puts "[file tail [info script]]: seed $seed (set VLOG_DIFF_SEED to repeat another)"
+  set seed
+}
+
+# vlog_rand N: a pseudo-random integer from 0 to N-1 (a 32-bit LCG of its
+# own, so that nothing else that calls rand() changes the sequence).
+proc vlog_rand {n} {
+  set ::vlog_rng [expr {($::vlog_rng * 1103515245 + 12345) & 0x7FFFFFFF}]
+  expr {($::vlog_rng >> 8) % $n}
+}
+
+# vlog_pick LIST: a random element of LIST.
+proc vlog_pick {list} {
+  lindex $list [vlog_rand [llength $list]]
+}
+
+# vlog_try DB SQL: run SQL in DB; {0 ROWS} or {1 MESSAGE}.  Variables
+# named in SQL ($p1 ...) are bound from the global scope.
+proc vlog_try {db sql} {
+  global p1 p2 p3
+  set rc [catch { $db eval $sql } res]
+  list $rc $res
+}
+
+# vlog_contents DB TBL: every row of TBL, typed, in key order.
+proc vlog_contents {db tbl} {
+  $db eval "SELECT typeof(key), quote(key), typeof(value), quote(value)
+            FROM $tbl ORDER BY key"
+}
+
+# vlog_report_cap: how many failing cases of a file describe their
+# mismatch in full (VLOG_DIFF_VERBOSE=1: all of them).
+proc vlog_report_cap {} {
+  if {[info exists ::env(VLOG_DIFF_VERBOSE)] && $::env(VLOG_DIFF_VERBOSE)} {
+    return 1000000
+  }
+  return 5
+}
