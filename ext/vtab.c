@@ -282,9 +282,11 @@ static void encodeInt(VBuf *p, sqlite3_int64 i){
 ** reads as a number, a real with no fraction), in *piOut: 1 if there is
 ** one, 0 if not.  Never changes pVal.  The rules are SQLite's:
 ** applyNumericAffinity() through sqlite3_value_numeric_type() on a copy,
-** then sqlite3VdbeIntegerAffinity()'s range for reals.
+** then, to store it (bCmp 0), sqlite3VdbeIntegerAffinity()'s range for
+** reals, which leaves out -2^63; to compare with it (bCmp 1), any real
+** equal to an integer, -2^63 included.
 */
-static int integerOf(sqlite3_value *pVal, sqlite3_int64 *piOut){
+static int integerOf(sqlite3_value *pVal, int bCmp, sqlite3_int64 *piOut){
   int eType = sqlite3_value_type(pVal);
   double r;
   if( eType==SQLITE_INTEGER ){
@@ -300,7 +302,7 @@ static int integerOf(sqlite3_value *pVal, sqlite3_int64 *piOut){
         *piOut = sqlite3_value_int64(pCopy);
         bOk = 1;
       }else if( eType==SQLITE_FLOAT ){
-        bOk = integerOf(pCopy, piOut);
+        bOk = integerOf(pCopy, bCmp, piOut);
       }
       sqlite3_value_free(pCopy);
     }
@@ -308,8 +310,8 @@ static int integerOf(sqlite3_value *pVal, sqlite3_int64 *piOut){
   }
   if( eType!=SQLITE_FLOAT ) return 0;
   r = sqlite3_value_double(pVal);
-  if( r>-9223372036854775808.0 && r<9223372036854775808.0
-   && r==(double)(sqlite3_int64)r ){
+  if( (r>-9223372036854775808.0 || (bCmp && r==-9223372036854775808.0))
+   && r<9223372036854775808.0 && r==(double)(sqlite3_int64)r ){
     *piOut = (sqlite3_int64)r;
     return 1;
   }
@@ -381,11 +383,11 @@ static int isNumKey(const unsigned char *a, int n){
 ** an INSERT converts it (the column's affinity; see the design note).
 ** Returns SQLITE_OK, SQLITE_MISMATCH (an integer table given what is not
 ** an integer), SQLITE_CONSTRAINT (NULL), SQLITE_TOOBIG or SQLITE_NOMEM.
-** A constraint's value is encoded the same way: SQLite applies the
-** column's affinity to a comparison's other operand, so = and IN find
+** A constraint's value is encoded the same way (bCmp 1): SQLite applies
+** the column's affinity to a comparison's other operand, so = and IN find
 ** exactly the keys an INSERT of the same value would have written.
 */
-static int encodeKey(int eKey, sqlite3_value *pVal, VBuf *p){
+static int encodeKey(int eKey, sqlite3_value *pVal, int bCmp, VBuf *p){
   int eType = sqlite3_value_type(pVal);
   const unsigned char *z;
   int rc, n;
@@ -393,7 +395,7 @@ static int encodeKey(int eKey, sqlite3_value *pVal, VBuf *p){
   if( (rc = vbufReserve(p, NUM_KEY))!=SQLITE_OK ) return rc;
   if( eKey==KEY_INTEGER ){
     sqlite3_int64 i;
-    if( !integerOf(pVal, &i) ) return SQLITE_MISMATCH;
+    if( !integerOf(pVal, bCmp, &i) ) return SQLITE_MISMATCH;
     encodeInt(p, i);
     return SQLITE_OK;
   }
@@ -1013,7 +1015,8 @@ static int vtabRename(sqlite3_vtab *pVtab, const char *zNew){
 ** the comparison SQLite will make: on a text or blob table, only with the
 ** BINARY collation (a NOCASE, RTRIM or application collation is left to
 ** SQLite), and ranges and ORDER BY only in a UTF-8 database (BINARY
-** compares UTF-16 text as UTF-16 bytes, in another order).  No constraint
+** compares UTF-16 text as UTF-16 bytes, in another order), and no ranges
+** beside a LIKE or GLOB (see below).  No constraint
 ** is omitted: SQLite checks every row again, so xFilter returns a superset
 ** of the matching rows.
 */
@@ -1023,7 +1026,19 @@ static int vtabBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo){
   int idxNum = 0, nArg = 0;
   int bText = p->eKey!=KEY_INTEGER;
   int bOrdered = !bText || p->bUtf8;    /* byte order is SQLite's order */
+  int bRanges = bOrdered;
   double rRows = 1000000.0;
+  for(i=0; i<pInfo->nConstraint; i++){
+    const struct sqlite3_index_constraint *c = &pInfo->aConstraint[i];
+    if( c->iColumn==0 && (c->op==SQLITE_INDEX_CONSTRAINT_LIKE
+                          || c->op==SQLITE_INDEX_CONSTRAINT_GLOB) ){
+      /* SQLite 3.40 adds key>='a' AND key<'b' for key GLOB 'a*' as if the
+      ** key were always text; but GLOB and LIKE match numbers and blobs
+      ** too (as their text), which sort outside that range.  Those
+      ** ranges cannot be told from the user's own: use none. */
+      bRanges = 0;
+    }
+  }
   for(i=0; i<pInfo->nConstraint; i++){
     const struct sqlite3_index_constraint *c = &pInfo->aConstraint[i];
     if( !c->usable || c->iColumn!=0 ) continue;
@@ -1042,9 +1057,9 @@ static int vtabBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo){
         }
         break;
       case SQLITE_INDEX_CONSTRAINT_GT:
-      case SQLITE_INDEX_CONSTRAINT_GE: if( bOrdered && iLo<0 ) iLo = i; break;
+      case SQLITE_INDEX_CONSTRAINT_GE: if( bRanges && iLo<0 ) iLo = i; break;
       case SQLITE_INDEX_CONSTRAINT_LT:
-      case SQLITE_INDEX_CONSTRAINT_LE: if( bOrdered && iHi<0 ) iHi = i; break;
+      case SQLITE_INDEX_CONSTRAINT_LE: if( bRanges && iHi<0 ) iHi = i; break;
     }
   }
   if( iEq>=0 ){
@@ -1149,7 +1164,7 @@ static int rangeBound(VTab *p, sqlite3_value *pVal, int bLower, int bStrict,
     sqlite3_int64 i;
     double r;
     if( vbufReserve(pBuf, 8) ) return 0;
-    if( integerOf(pVal, &i) ){
+    if( integerOf(pVal, 1, &i) ){
       encodeInt(pBuf, i);
       return 1;
     }
@@ -1171,7 +1186,7 @@ static int rangeBound(VTab *p, sqlite3_value *pVal, int bLower, int bStrict,
     encodeInt(pBuf, i);
     return 1;
   }
-  rc = encodeKey(p->eKey, pVal, pBuf);
+  rc = encodeKey(p->eKey, pVal, 1, pBuf);
   if( rc ) return 0;                           /* too long a key: no bound */
   if( isNumKey(pBuf->a, pBuf->n) ){
     /* take in both types of an equal number: from its identity, or to
@@ -1209,7 +1224,7 @@ static int csrAddPoint(VTab *p, VCsr *pC, sqlite3_value *pVal){
     pC->nPointAlloc = nNew;
   }
   pPt = &pC->aPoint[pC->nPoint];
-  rc = encodeKey(p->eKey, pVal, pPt);
+  rc = encodeKey(p->eKey, pVal, 1, pPt);
   if( rc==SQLITE_OK ){
     if( isNumKey(pPt->a, pPt->n) ) pPt->a[NUM_ID] = 0;   /* the identity */
     pC->nPoint++;
@@ -1407,13 +1422,13 @@ static int vtabUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
   }
   if( argc==1 ){
     /* DELETE */
-    rc = encodeKey(p->eKey, argv[0], &p->key);
+    rc = encodeKey(p->eKey, argv[0], 0, &p->key);
     if( rc==SQLITE_OK ) rc = vlogDelete(pS, p->iTree, p->key.a, p->key.n);
   }else{
     int bInsert = sqlite3_value_type(argv[0])==SQLITE_NULL;
     int bKeyChange = 0;
     VBuf old = {0, 0, 0};
-    rc = encodeKey(p->eKey, argv[2], &p->key);
+    rc = encodeKey(p->eKey, argv[2], 0, &p->key);
     if( rc==SQLITE_CONSTRAINT ){
       sqlite3_free(pVtab->zErrMsg);
       pVtab->zErrMsg = sqlite3_mprintf("vlog: %s.key may not be NULL", p->zName);
@@ -1428,7 +1443,7 @@ static int vtabUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
     }
     if( rc==SQLITE_OK && !bInsert ){
       /* an UPDATE: is the key changing? */
-      rc = encodeKey(p->eKey, argv[0], &old);
+      rc = encodeKey(p->eKey, argv[0], 0, &old);
       if( rc==SQLITE_OK ){
         bKeyChange = old.n!=p->key.n || memcmp(old.a, p->key.a, old.n)!=0;
       }
