@@ -31,21 +31,52 @@
 **
 ** DESIGN NOTE
 **
-** Keys are encoded so that the engine's memcmp order is SQLite's order for
-** the key type: integers as 8 bytes big-endian with the sign bit flipped;
-** text (BINARY collation) and blobs as a 0x01 byte then their bytes (the
-** byte makes the empty string a valid, smallest key).  Values keep their
-** SQLite type: one byte (0 NULL, 1 integer, 2 real, 3 text, 4 blob), then
-** the bytes.
+** Keys.  A vlog table's key column behaves as the same column of an
+** ordinary WITHOUT ROWID table: what an INSERT stores, what = and IN find,
+** how ranges and ORDER BY sort.  Each key= type is a column type:
 **
-** Constraints.  xBestIndex takes =, IN (SQLite repeats xFilter for each
-** value), <, <=, >, >= on key and ORDER BY key in either direction
-** (orderByConsumed).  It never sets omit: SQLite checks every row again,
-** so xFilter only has to return a superset of the matching rows.  That
-** makes the key column's affinity and SQLite's cross-type ordering
-** (NULL < numbers < text < blob) easy to honour: a bound that cannot
-** narrow the range soundly is dropped, one that can match nothing ends the
-** scan.
+**   key='blob'     BLOB (no affinity): a key keeps its type, integer,
+**                  real, text or blob; 1 and 1.0 are one key (SQLite calls
+**                  them equal), and it reads back as the type written
+**   key='text'     TEXT affinity: numbers become text, blobs stay blobs
+**   key='integer'  as a STRICT table's INTEGER column: text and reals
+**                  that are integers convert; anything else is an error
+**
+** Keys are encoded so that the engine's memcmp order is SQLite's order.
+** An integer table's key is the 8-byte big-endian integer with the sign
+** bit flipped.  A text or blob table's key starts with a tag that orders
+** the types as SQLite does (0x00 number, 0x01 text, 0x02 blob); text
+** (BINARY collation, UTF-8) and blobs follow as their bytes, a number as
+** described at encodeNum().  Catalog key type 3 is vlog 0.1's blob table,
+** whose text keys were stored as blob bytes: refused, never misread.
+** Values keep their SQLite type: one byte (0 NULL, 1 integer, 2 real,
+** 3 text, 4 blob), then the bytes.
+**
+** Constraints.  xBestIndex takes =, IS, IN, <, <=, >, >= on key and ORDER
+** BY key in either direction (orderByConsumed).  An IN list comes to one
+** xFilter whole (sqlite3_vtab_in()): its keys are sorted and deduplicated
+** (5, 5.0 and '5' are one key of an integer table), so the rows come in
+** key order and ORDER BY needs no sort.  xFilter converts each value as an
+** INSERT would (SQLite applies the key column's affinity to the other
+** operand of a comparison).  It never sets omit: SQLite checks every row
+** again, so xFilter only has to return a superset of the matching rows: a
+** bound that cannot narrow the range soundly is dropped, one that can
+** match nothing ends the scan.  Constraints the key order cannot answer
+** are left to SQLite: a collation other than BINARY on text (NOCASE,
+** RTRIM, an application's), ranges on text in a UTF-16 database (BINARY
+** compares UTF-16 bytes there, in another order), and ranges beside a LIKE
+** or GLOB (SQLite 3.40 derives text ranges from the pattern, which leave
+** out the numbers and blobs that it matches as text).
+**
+** One limit: a comparison of the key with a column of another table
+** applies that column's affinity to the key (TEXT or NUMERIC), and a
+** virtual table is not told which.  On a blob-key table, ON key = t.n
+** with t.n an INTEGER column holding 5 matches the text key '5' in an
+** ordinary table (SQLite sees the affinities differ and scans) but not
+** here (the lookup is for the number 5).  With a TEXT column holding '5',
+** both find only the text key (SQLite's own index lookup does the same).
+** Joining on keys of the table's own type, or on values without affinity
+** (literals, parameters, expressions), is exact.
 **
 ** Transactions.  xBegin starts the engine's write transaction (taking the
 ** connection's PRAGMA synchronous as the store's durability), xSavepoint/
