@@ -26,8 +26,13 @@
 **
 ** Recovery (replay).  From the checkpoint's journal position, entries are
 ** read and applied in order.  The first entry that is not valid (wrong
-** magic, sequence or checksum) is the tail: replay stops there, cleanly,
-** and the next commit overwrites it.  A torn tail is normal after a crash.
+** magic, sequence or checksum, or cut off by the end of the file) is the
+** tail: replay stops there, cleanly, and the next commit overwrites it.  A
+** torn tail is normal after a crash; so is an entry the end of the file
+** cuts short, which a power loss leaves rarely but a process killed in the
+** middle of a large write() leaves often (Linux ends a write at a page
+** boundary when a fatal signal comes): its header, written first, is
+** whole, its payload is not.
 ** But a damaged entry (bad header or bad payload) followed in its bucket
 ** by a valid entry with the next sequence, whose durable sequence covers
 ** it, was once complete and synced: that is corruption (VLOG_CORRUPT, with
@@ -361,8 +366,21 @@ int vlogJournalReplay(VlogStore *p, int bRecover){
     body.n = 0;
     rc = vlogBufReserve(p->pEnv, &body, nPayload);
     if( rc ){ vlogSetError(p, rc, 0); break; }
-    rc = vlogReadAt(p, iOff+JE_HDR, body.a, nPayload, "journal entry");
-    if( rc ) break;
+    rc = p->pEnv->xRead(p->pFile, (i64)(iOff+JE_HDR), body.a, nPayload);
+    if( rc==VLOG_IOERR_SHORT_READ ){
+      /* The file ends inside the entry: its write was cut short (a
+      ** process killed in a large pwrite(): Linux stops such a write at a
+      ** page boundary; nothing after it can have been written).  A torn
+      ** tail, as after a power loss, never corruption (issue 12). */
+      rc = VLOG_OK;
+      break;
+    }
+    if( rc ){
+      vlogSetError(p, rc, "cannot read journal entry %llu at offset %llu (%s)",
+                   (unsigned long long)p->jrnl.iSeq, (unsigned long long)iOff,
+                   vlogErrName(rc));
+      break;
+    }
     if( vlogGet64(&aHdr[32])!=vlogChecksum(body.a, nPayload, SEED_JPAYLOAD) ){
       /* Torn tail, or damage to a once-complete entry?  See the note. */
       u8 aNext[JE_HDR];

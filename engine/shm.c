@@ -49,7 +49,9 @@
 ** snapshot is out of date), as SQLITE_BUSY_SNAPSHOT in WAL mode.
 **
 ** Liveness: a slot whose owner process no longer exists (xPidAlive) is
-** freed by whoever meets it.  A slot of a live process is trusted; one
+** freed by whoever meets it: its owner field only (compare-and-swap).  A
+** slot's checkpoint is written by its owner alone, after the claim; a slot
+** without an owner is ignored whatever its checkpoint says.  A slot of a live process is trusted; one
 ** left by a process whose id was reused keeps checkpoints waiting until
 ** every process has closed the store (the memory is zeroed then).
 **
@@ -104,11 +106,12 @@ static int hdrRead(VlogStore *p, ShmHdr *pHdr){
 }
 
 /* Free slot i if its owner iOwner (not this process) no longer runs.
-** Returns the slot's owner afterwards. */
+** Returns the slot's owner afterwards.  Only the owner field changes: the
+** checkpoint of a slot without an owner means nothing, and whoever claims
+** the slot next clears it (slotClaim). */
 static u32 slotReap(VlogStore *p, int i, u32 iOwner){
   if( iOwner && iOwner!=(u32)p->pEnv->xPid(p->pEnv)
    && !p->pEnv->xPidAlive(p->pEnv, (int)iOwner) ){
-    *slotCkpt(p, i) = 0;
     __atomic_compare_exchange_n((u32*)slotPid(p, i), &iOwner, 0, 0,
                                 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
   }
@@ -126,9 +129,13 @@ static void slotClaim(VlogStore *p){
       if( iPass==1 ) iOwner = slotReap(p, i, iOwner);
       if( iOwner==0 ){
         u32 iZero = 0;
-        *slotCkpt(p, i) = 0;
         if( __atomic_compare_exchange_n((u32*)slotPid(p, i), &iZero, iPid, 0,
                                         __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST) ){
+          /* Ours now: only now may its checkpoint be cleared.  Clearing
+          ** it before the claim, as this once did, raced with another
+          ** process claiming the same free slot: that process stored its
+          ** pin, then this one's late store of 0 erased it (issue 12). */
+          __atomic_store_n((u64*)slotCkpt(p, i), 0, __ATOMIC_SEQ_CST);
           p->iSlot = i;
           return;
         }
