@@ -175,10 +175,8 @@ int vlogReadPinned(VlogStore *p, u64 iOff, void *pBuf, int n){
   return p->pEnv->xRead(p->pFile, (i64)iOff, pBuf, n);
 }
 
-static int readAt(VlogStore *p, int bPinned, u64 iOff, void *pBuf, int n,
-                  const char *zWhat){
-  int rc = bPinned ? vlogReadPinned(p, iOff, pBuf, n)
-                   : p->pEnv->xRead(p->pFile, (i64)iOff, pBuf, n);
+int vlogReadAt(VlogStore *p, u64 iOff, void *pBuf, int n, const char *zWhat){
+  int rc = p->pEnv->xRead(p->pFile, (i64)iOff, pBuf, n);
   if( rc==VLOG_IOERR_SHORT_READ ){
     return vlogSetError(p, VLOG_CORRUPT_BKPT,
         "%s at offset %llu is past the end of the file (truncated store?)",
@@ -189,12 +187,6 @@ static int readAt(VlogStore *p, int bPinned, u64 iOff, void *pBuf, int n,
   return VLOG_OK;
 }
 
-int vlogReadAt(VlogStore *p, u64 iOff, void *pBuf, int n, const char *zWhat){
-  return readAt(p, 0, iOff, pBuf, n, zWhat);
-}
-int vlogReadAtPinned(VlogStore *p, u64 iOff, void *pBuf, int n, const char *zWhat){
-  return readAt(p, 1, iOff, pBuf, n, zWhat);
-}
 
 int vlogWriteAt(VlogStore *p, u64 iOff, const void *pBuf, int n){
   int rc = p->pEnv->xWrite(p->pFile, (i64)iOff, pBuf, n);

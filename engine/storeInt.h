@@ -418,7 +418,6 @@ struct VlogStore {
 /* store.c */
 int vlogSetError(VlogStore*, int rc, const char *zFmt, ...);
 int vlogReadAt(VlogStore*, u64 iOff, void *p, int n, const char *zWhat);
-int vlogReadAtPinned(VlogStore*, u64 iOff, void *p, int n, const char *zWhat);
 int vlogReadPinned(VlogStore*, u64 iOff, void *p, int n);   /* rc of xRead */
 int vlogWriteAt(VlogStore*, u64 iOff, const void *p, int n);
 int vlogSbWrite(VlogStore*);
