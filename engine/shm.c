@@ -160,8 +160,9 @@ int vlogShmOpen(VlogStore *p){
       return vlogSetError(p, VLOG_NOMEM, 0);
     }
     p->cfg.bReadOnly = 1;
-    p->zReadOnly = "its shared memory (the -shm file beside it) cannot be "
-                   "opened or created";
+    p->zReadOnly = rc==VLOG_NOTFOUND ? "its VFS has no shared memory" :
+        "its shared memory (the -shm file beside it) cannot be opened or "
+        "created (a read-only folder?)";
     return VLOG_OK;
   }
   p->pShm = pMem;
