@@ -176,9 +176,7 @@ int vlogCheckpoint(VlogStore *p){
     return vlogSetError(p, VLOG_MISUSE,
         "cannot checkpoint inside a write transaction: commit first");
   }
-  if( p->cfg.bReadOnly ){
-    return vlogSetError(p, VLOG_READONLY, "%s is open read-only", p->zPath);
-  }
+  if( p->cfg.bReadOnly ) return vlogReadOnlyError(p);
   rc = vlogBegin(p, 1);
   if( rc ) return rc;
   rc = vlogStoreLockWrite(p);

@@ -76,6 +76,9 @@
 #define VLOG_IOERR_LOCK        (VLOG_IOERR | (15<<8))
 #define VLOG_IOERR_SHMOPEN     (VLOG_IOERR | (18<<8))
 #define VLOG_IOERR_SHMMAP      (VLOG_IOERR | (21<<8))
+#define VLOG_CANTOPEN_ISDIR    (VLOG_CANTOPEN | (2<<8))   /* a directory */
+#define VLOG_CANTOPEN_NOTREG   (VLOG_CANTOPEN | (32<<8))  /* a device, FIFO,
+                                                         ** socket: vlog's own */
 
 /* Limits */
 #define VLOG_MAX_KEY          2048            /* bytes of key */
@@ -93,7 +96,12 @@ typedef struct VlogCursor VlogCursor;
 typedef struct VlogConfig VlogConfig;
 
 struct VlogConfig {
-  int bReadOnly;              /* open read-only */
+  int bReadOnly;              /* open read-only: never writes the file, nor
+                              ** creates or writes its -shm (reads take a
+                              ** SHARED lock) */
+  int bImmutable;             /* the file cannot change while open (read-only
+                              ** media, SQLite's immutable=1): read-only,
+                              ** and no locks at all */
   int bCreate;                /* create the store when the file is absent/empty */
   int nBucketSize;            /* new stores: bytes per bucket (default 1 MiB) */
   int nNodeSize;              /* new stores: bytes per B-tree node (64 KiB) */

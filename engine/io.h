@@ -45,8 +45,10 @@
 ** negative: no change), and sets *pnMapped to the bytes mapped now.  It is
 ** a hint: an implementation without maps ignores it.  xReadMapped (may be
 ** 0: xRead) is xRead for bytes the caller knows no one truncates while it
-** reads them: value-log frames of a transaction's snapshot, whose buckets
-** stay allocated while a reader may reach them.  A read of a map past the
+** reads them, and that were written: value-log frames of a transaction's
+** snapshot, whose buckets stay allocated while a reader may reach them.
+** A hole of the file read through a map is SIGBUS when the file system
+** cannot give it a page (a full tmpfs).  A read of a map past the
 ** end of a file that another process has truncated is SIGBUS, not a short
 ** read, so every optimistic read (superblocks, the journal scanned before
 ** a snapshot is pinned) stays xRead.  vlogEnvVfs() maps through the parent
@@ -67,7 +69,10 @@
 typedef struct VlogEnv VlogEnv;
 typedef struct VlogFile VlogFile;
 
-/* Flags for xOpen */
+/* Flags for xOpen.  xOpen refuses a path that exists and is not a regular
+** file, before opening it: VLOG_CANTOPEN_ISDIR for a directory,
+** VLOG_CANTOPEN_NOTREG for anything else (/dev/null, a FIFO).  Asked for
+** read-write, it fails (VLOG_CANTOPEN) rather than open read-only. */
 #define VLOG_OPEN_READONLY  0x01
 #define VLOG_OPEN_CREATE    0x02
 

@@ -5,7 +5,7 @@
 ** A short read past the end of the file fills the rest with zeros and is
 ** VLOG_IOERR_SHORT_READ, as in SQLite's unix VFS; a short write is
 ** VLOG_FULL when the disk is full, VLOG_IOERR_WRITE otherwise.  EINTR is
-** retried.
+** retried.  xOpen refuses what is not a regular file (io.h).
 **
 ** Shared memory: "<store>-shm", mapped with mmap(), with the dead-man
 ** switch of SQLite's unix VFS (a read lock on byte 128 of that file while
@@ -44,8 +44,12 @@ static int posixOpen(VlogEnv *pEnv, const char *zPath, int flags, VlogFile **pp)
   int oflags = (flags & VLOG_OPEN_READONLY) ? O_RDONLY : O_RDWR;
   PosixFile *p;
   int fd;
+  struct stat st;
   if( flags & VLOG_OPEN_CREATE ) oflags |= O_CREAT;
   *pp = 0;
+  if( stat(zPath, &st)==0 && !S_ISREG(st.st_mode) ){
+    return S_ISDIR(st.st_mode) ? VLOG_CANTOPEN_ISDIR : VLOG_CANTOPEN_NOTREG;
+  }
   do{
     fd = open(zPath, oflags|O_CLOEXEC, 0644);
   }while( fd<0 && errno==EINTR );

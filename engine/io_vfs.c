@@ -30,6 +30,11 @@
 ** no lock; the unix VFS keeps the process's locks on the file (which
 ** belong to the inode) when it closes.
 **
+** xOpen refuses a directory or anything but a regular file before the
+** parent opens it (io.h), and a read-write open that the parent could only
+** make read-only (the unix VFS falls back by itself) fails: the store then
+** opens read-only, knowing it.
+**
 ** The file name handed to the parent's xOpen() stays allocated until
 ** xClose(), ends in extra NULs (VFSes look for URI parameters after it) and
 ** is the parent's full path name.
@@ -41,6 +46,7 @@
   SQLITE_EXTENSION_INIT3
 #endif
 #include <string.h>
+#include <sys/stat.h>
 #include "engine.h"
 
 typedef struct VfsFile VfsFile;
@@ -63,6 +69,7 @@ static int vfsOpen(VlogEnv *pEnv, const char *zPath, int flags, VlogFile **pp){
   int rc;
   int oflags = SQLITE_OPEN_MAIN_DB;
   int outFlags = 0;
+  struct stat st;
 
   *pp = 0;
   p = (VfsFile*)vlogMallocZero(pEnv, sizeof(VfsFile) + 2*pVfs->szOsFile + nPath + 4);
@@ -76,6 +83,10 @@ static int vfsOpen(VlogEnv *pEnv, const char *zPath, int flags, VlogFile **pp){
     return VLOG_CANTOPEN;
   }
   memset(&p->zPath[strlen(p->zPath)], 0, 4);
+  if( stat(p->zPath, &st)==0 && !S_ISREG(st.st_mode) ){
+    vlogFree(pEnv, p);
+    return S_ISDIR(st.st_mode) ? VLOG_CANTOPEN_ISDIR : VLOG_CANTOPEN_NOTREG;
+  }
   if( flags & VLOG_OPEN_READONLY ){
     oflags |= SQLITE_OPEN_READONLY;
   }else{
@@ -83,6 +94,11 @@ static int vfsOpen(VlogEnv *pEnv, const char *zPath, int flags, VlogFile **pp){
     if( flags & VLOG_OPEN_CREATE ) oflags |= SQLITE_OPEN_CREATE;
   }
   rc = pVfs->xOpen(pVfs, p->zPath, p->pReal, oflags, &outFlags);
+  if( rc==SQLITE_OK && (oflags & SQLITE_OPEN_READWRITE)
+   && (outFlags & SQLITE_OPEN_READONLY) ){
+    rc = SQLITE_CANTOPEN;       /* the parent fell back to read-only: so will
+                                ** the store, knowingly (VLOG_OPEN_READONLY) */
+  }
   if( rc!=SQLITE_OK ){
     if( p->pReal->pMethods ) p->pReal->pMethods->xClose(p->pReal);
     vlogFree(pEnv, p);

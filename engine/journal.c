@@ -38,7 +38,8 @@
 ** it, was once complete and synced: that is corruption (VLOG_CORRUPT, with
 ** the entry's sequence and offset), not a tail, and the store does not
 ** open.  A damaged last entry cannot be told from a torn write: it is
-** taken as the tail.
+** taken as the tail, and its commit is dropped (as SQLite's WAL drops a
+** damaged last frame); vlogVerify's report names it (verify.c).
 **
 ** Readers in other handles use the same replay to catch up with commits
 ** made since their last transaction (vlogStoreRefresh()); a reader of the

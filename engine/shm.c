@@ -55,12 +55,14 @@
 ** left by a process whose id was reused keeps checkpoints waiting until
 ** every process has closed the store (the memory is zeroed then).
 **
-** Without shared memory (a read-only handle that cannot map it), or while
-** the header is not yet published, or with no free slot, a read
-** transaction falls back to SHARED on the file, as before: commits and
-** checkpoints still take EXCLUSIVE, so such readers stay safe.  A handle
-** that can write must have the shared memory: it would otherwise commit
-** and checkpoint unseen by the readers that trust it.
+** Without shared memory (a read-only handle: it never maps it, see
+** vlogShmOpen), or while the header is not yet published, or with no free
+** slot, a read transaction falls back to SHARED on the file, as before:
+** commits and checkpoints still take EXCLUSIVE, so such readers stay safe.
+** An immutable handle (VlogConfig.bImmutable) takes no lock at all.  A
+** handle that can write must have the shared memory: it would otherwise
+** commit and checkpoint unseen by the readers that trust it; one that
+** cannot map it is read-only.
 */
 #include "storeInt.h"
 
@@ -145,26 +147,30 @@ static void slotClaim(VlogStore *p){
 }
 
 /*
-** Map the shared memory and claim a slot.  A read-only handle that cannot
-** map it goes without (file locks); for any other handle it is an error.
+** Map the shared memory and claim a slot.  A read-only handle never maps
+** it: it would create the -shm file, or write to it (the first process to
+** map it zeroes it; a slot is a write), and read-only means that nothing
+** is written.  A handle that cannot open or create it (a read-only
+** directory without a -shm) becomes read-only and reads with file locks.
 */
 int vlogShmOpen(VlogStore *p){
   void volatile *pMem = 0;
   int rc;
   p->iSlot = -1;
-  if( p->pEnv->xShmMap==0 ) return VLOG_OK;
+  if( p->pEnv->xShmMap==0 || p->cfg.bReadOnly ) return VLOG_OK;
   rc = p->pEnv->xShmMap(p->pFile, &pMem);
   if( rc!=VLOG_OK ){
-    if( p->cfg.bReadOnly ) return VLOG_OK;
     if( rc==VLOG_BUSY ){
       return vlogSetError(p, rc, "%s-shm is being reset by another process", p->zPath);
     }
     if( rc==VLOG_NOMEM || rc==VLOG_IOERR_NOMEM ){
       return vlogSetError(p, VLOG_NOMEM, 0);
     }
-    return vlogSetError(p, VLOG_CANTOPEN,
-        "cannot map the shared memory of %s (%s-shm): %s", p->zPath, p->zPath,
-        vlogErrName(rc));
+    p->cfg.bReadOnly = 1;
+    p->zReadOnly = rc==VLOG_NOTFOUND ? "its VFS has no shared memory" :
+        "its shared memory (the -shm file beside it) cannot be opened or "
+        "created (a read-only folder?)";
+    return VLOG_OK;
   }
   p->pShm = pMem;
   slotClaim(p);

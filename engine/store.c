@@ -40,6 +40,18 @@
 ** Regions are allocated one at a time from any B-tree bucket with a free
 ** slot; a bucket with no live, pending or held region returns to FREE.
 **
+** Opening.  Nothing is created, written or mapped beside a file before it
+** is known to be a store, or empty to become one (storeCheckFile: the
+** superblock magic, before the -shm): a text file, a SQLite database (even
+** a live one in WAL mode, whose -shm this process may share), /dev/null or
+** a directory is a VLOG_NOTADB or VLOG_CANTOPEN_* error that changes
+** nothing.  A handle is read-only when asked (VlogConfig.bReadOnly,
+** bImmutable), when the file opens only read-only (permissions, read-only
+** media), or when its -shm cannot be opened or created (shm.c): it never
+** writes the file nor touches the -shm, reads under SHARED (an immutable
+** one takes no lock), and a write is VLOG_READONLY saying why
+** (vlogReadOnlyError).
+**
 ** Shrinking.  At checkpoint, FREE buckets at the end of the file are cut
 ** off: the new superblock records the smaller bucket count and the file is
 ** truncated once that superblock is durable.
@@ -116,6 +128,8 @@ const char *vlogErrName(int rc){
     case VLOG_IOERR_LOCK:       return "VLOG_IOERR_LOCK";
     case VLOG_IOERR_SHMOPEN:    return "VLOG_IOERR_SHMOPEN";
     case VLOG_IOERR_SHMMAP:     return "VLOG_IOERR_SHMMAP";
+    case VLOG_CANTOPEN_ISDIR:   return "VLOG_CANTOPEN_ISDIR";
+    case VLOG_CANTOPEN_NOTREG:  return "VLOG_CANTOPEN_NOTREG";
   }
   if( (rc & 0xff)==VLOG_IOERR ) return "VLOG_IOERR";
   return "VLOG_ERROR";
@@ -165,6 +179,13 @@ const char *vlogStoreErrMsg(VlogStore *p){
 
 VlogEnv *vlogStoreEnv(VlogStore *p){ return p->pEnv; }
 
+/* VLOG_READONLY, with a message that says why the handle cannot write. */
+int vlogReadOnlyError(VlogStore *p){
+  return vlogSetError(p, VLOG_READONLY, "%s is read-only: %s", p->zPath,
+      p->zReadOnly ? p->zReadOnly :
+      p->cfg.bImmutable ? "opened as immutable" : "opened read-only");
+}
+
 /*
 ** Read n bytes at iOff that this handle's snapshot pins (value-log frames
 ** of a read or write transaction): through the env's memory map when it
@@ -175,10 +196,8 @@ int vlogReadPinned(VlogStore *p, u64 iOff, void *pBuf, int n){
   return p->pEnv->xRead(p->pFile, (i64)iOff, pBuf, n);
 }
 
-static int readAt(VlogStore *p, int bPinned, u64 iOff, void *pBuf, int n,
-                  const char *zWhat){
-  int rc = bPinned ? vlogReadPinned(p, iOff, pBuf, n)
-                   : p->pEnv->xRead(p->pFile, (i64)iOff, pBuf, n);
+int vlogReadAt(VlogStore *p, u64 iOff, void *pBuf, int n, const char *zWhat){
+  int rc = p->pEnv->xRead(p->pFile, (i64)iOff, pBuf, n);
   if( rc==VLOG_IOERR_SHORT_READ ){
     return vlogSetError(p, VLOG_CORRUPT_BKPT,
         "%s at offset %llu is past the end of the file (truncated store?)",
@@ -189,12 +208,6 @@ static int readAt(VlogStore *p, int bPinned, u64 iOff, void *pBuf, int n,
   return VLOG_OK;
 }
 
-int vlogReadAt(VlogStore *p, u64 iOff, void *pBuf, int n, const char *zWhat){
-  return readAt(p, 0, iOff, pBuf, n, zWhat);
-}
-int vlogReadAtPinned(VlogStore *p, u64 iOff, void *pBuf, int n, const char *zWhat){
-  return readAt(p, 1, iOff, pBuf, n, zWhat);
-}
 
 int vlogWriteAt(VlogStore *p, u64 iOff, const void *pBuf, int n){
   int rc = p->pEnv->xWrite(p->pFile, (i64)iOff, pBuf, n);
@@ -498,6 +511,12 @@ void vlogRegionsAfterCheckpoint(VlogStore *p){
 int vlogStoreLock(VlogStore *p, int eLevel){
   int rc = VLOG_OK;
   int nWait = 0;
+  if( p->cfg.bImmutable ){
+    /* nothing can change the file: no lock, and no writer */
+    if( eLevel>VLOG_LOCK_SHARED ) return vlogReadOnlyError(p);
+    if( p->eLock<eLevel ) p->eLock = eLevel;
+    return VLOG_OK;
+  }
   while( p->eLock<eLevel ){
     int eNext = p->eLock+1;
     if( eNext==VLOG_LOCK_PENDING ) eNext = VLOG_LOCK_EXCLUSIVE;
@@ -564,7 +583,7 @@ int vlogStoreUnlock(VlogStore *p, int eLevel){
   int rc = VLOG_OK;
   if( eLevel<VLOG_LOCK_EXCLUSIVE ) p->bChangeBumped = 0;
   if( p->eLock>eLevel ){
-    rc = p->pEnv->xUnlock(p->pFile, eLevel);
+    if( !p->cfg.bImmutable ) rc = p->pEnv->xUnlock(p->pFile, eLevel);
     p->eLock = eLevel;
   }
   return rc;
@@ -874,6 +893,101 @@ static int checkConfig(VlogStore *p){
   return VLOG_OK;
 }
 
+/*
+** Open the file: read-write (creating it when bCreate) unless the handle
+** is read-only.  A file that exists but cannot be opened for writing (its
+** permissions, read-only media) is opened read-only, and so is the
+** handle.  A directory, or anything but a regular file, is refused by the
+** env before it is opened (io.h).
+*/
+static int storeOpenFile(VlogStore *p){
+  VlogEnv *pEnv = p->pEnv;
+  const char *zPath = p->zPath;
+  int rc;
+  if( p->cfg.bReadOnly ){
+    rc = pEnv->xOpen(pEnv, zPath, VLOG_OPEN_READONLY, &p->pFile);
+  }else{
+    rc = pEnv->xOpen(pEnv, zPath, p->cfg.bCreate ? VLOG_OPEN_CREATE : 0, &p->pFile);
+    if( rc==VLOG_CANTOPEN
+     && pEnv->xOpen(pEnv, zPath, VLOG_OPEN_READONLY, &p->pFile)==VLOG_OK ){
+      p->cfg.bReadOnly = 1;
+      p->zReadOnly = "the file cannot be opened for writing (its permissions, "
+                     "or read-only media)";
+      rc = VLOG_OK;
+    }
+  }
+  switch( rc ){
+    case VLOG_OK:
+      return VLOG_OK;
+    case VLOG_CANTOPEN_ISDIR:
+      return vlogSetError(p, rc, "%s is a directory, not a vlog store", zPath);
+    case VLOG_CANTOPEN_NOTREG:
+      return vlogSetError(p, rc, "%s is not a regular file (a device, FIFO or "
+                          "socket), not a vlog store", zPath);
+    case VLOG_NOMEM:
+      return vlogSetError(p, rc, 0);
+  }
+  return vlogSetError(p, rc, "cannot open %s%s", zPath,
+      (p->cfg.bCreate || p->cfg.bReadOnly) ? "" : " (and create is off)");
+}
+
+/*
+** Is the file a store, or empty to become one?  Told from its first bytes
+** before anything is written or created beside it (the -shm, whose first
+** mapping writes to it), so that pointing a handle at a file of another
+** kind changes nothing, not even the -shm of a live SQLite database in WAL
+** mode.  A store that another handle is creating has zeros where
+** superblock A goes until it is done (storeCreate, under EXCLUSIVE): zeros
+** there are looked at again under SHARED.
+*/
+static int storeCheckFile(VlogStore *p){
+  static const u8 aZero[16] = {0};
+  u8 a[2][16];
+  i64 nSize = 0;
+  int bLocked = 0;
+  int rc, i;
+  while( 1 ){
+    rc = p->pEnv->xSize(p->pFile, &nSize);
+    if( rc ){
+      rc = vlogSetError(p, rc, "cannot stat %s (%s)", p->zPath, vlogErrName(rc));
+      break;
+    }
+    if( nSize==0 ){
+      if( p->cfg.bReadOnly || !p->cfg.bCreate ){
+        rc = vlogSetError(p, VLOG_NOTADB, "%s is empty, not a vlog store", p->zPath);
+      }
+      break;
+    }
+    for(i=0; rc==VLOG_OK && i<2; i++){
+      rc = p->pEnv->xRead(p->pFile, (i64)i*SB_SIZE, a[i], 16);
+      if( rc==VLOG_IOERR_SHORT_READ ) rc = VLOG_OK;   /* zero-filled */
+    }
+    if( rc ){
+      rc = vlogSetError(p, rc, "cannot read %s (%s)", p->zPath, vlogErrName(rc));
+      break;
+    }
+    if( memcmp(a[0], SB_MAGIC, 16)==0 || memcmp(a[1], SB_MAGIC, 16)==0 ) break;
+    if( bLocked || memcmp(a[0], aZero, 16)!=0 || p->cfg.bImmutable ){
+      if( memcmp(a[0], "SQLite format 3", 16)==0 ){
+        rc = vlogSetError(p, VLOG_NOTADB, "%s is a SQLite database, not a vlog "
+                          "store", p->zPath);
+      }else if( nSize<2*SB_SIZE ){
+        rc = vlogSetError(p, VLOG_NOTADB, "%s is not a vlog store: %lld bytes "
+                          "is too small for one", p->zPath, (long long)nSize);
+      }else{
+        rc = vlogSetError(p, VLOG_NOTADB, "%s is not a vlog store (no vlog "
+                          "superblock at offset 0 or 4096)", p->zPath);
+      }
+      break;
+    }
+    rc = vlogStoreLock(p, VLOG_LOCK_SHARED);
+    if( rc ) break;
+    bLocked = 1;
+  }
+  if( bLocked ) vlogStoreUnlock(p, VLOG_LOCK_NONE);
+  return rc;
+}
+
 int vlogStoreOpen(
   VlogEnv *pEnv,
   const char *zPath,
@@ -899,13 +1013,10 @@ int vlogStoreOpen(
   rc = checkConfig(p);
   if( rc ) return rc;
 
-  rc = pEnv->xOpen(pEnv, zPath,
-      p->cfg.bReadOnly ? VLOG_OPEN_READONLY :
-      (p->cfg.bCreate ? VLOG_OPEN_CREATE : 0), &p->pFile);
-  if( rc ){
-    return vlogSetError(p, rc, "cannot open %s%s", zPath,
-        (p->cfg.bCreate || p->cfg.bReadOnly) ? "" : " (and create is off)");
-  }
+  if( p->cfg.bImmutable ) p->cfg.bReadOnly = 1;
+  rc = storeOpenFile(p);
+  if( rc==VLOG_OK ) rc = storeCheckFile(p);
+  if( rc ) return rc;
   if( p->cfg.nMmapSize>0 ){
     rc = vlogStoreSetMmapSize(p, p->cfg.nMmapSize);
     if( rc ) return rc;

@@ -356,6 +356,7 @@ struct VlogStore {
   char *zPath;
   char *zErr;                  /* last error message */
   VlogConfig cfg;
+  const char *zReadOnly;       /* why the handle is read-only (static), or 0 */
   int eLock;                   /* VLOG_LOCK_* held */
   int eTxn;                    /* 0 none, 1 read, 2 write */
   int bAutoTxn;                /* the open txn was started implicitly */
@@ -418,8 +419,8 @@ struct VlogStore {
 /* store.c */
 int vlogSetError(VlogStore*, int rc, const char *zFmt, ...);
 int vlogReadAt(VlogStore*, u64 iOff, void *p, int n, const char *zWhat);
-int vlogReadAtPinned(VlogStore*, u64 iOff, void *p, int n, const char *zWhat);
 int vlogReadPinned(VlogStore*, u64 iOff, void *p, int n);   /* rc of xRead */
+int vlogReadOnlyError(VlogStore*);
 int vlogWriteAt(VlogStore*, u64 iOff, const void *p, int n);
 int vlogSbWrite(VlogStore*);
 u64 vlogBucketOffset(VlogStore*, u64 iBucket);

@@ -183,9 +183,7 @@ static int upgradeUnlocked(VlogStore *p){
 int vlogBegin(VlogStore *p, int bWrite){
   int rc;
   if( p->eTxn==2 || (p->eTxn==1 && !bWrite) ) return VLOG_OK;
-  if( bWrite && p->cfg.bReadOnly ){
-    return vlogSetError(p, VLOG_READONLY, "%s is open read-only", p->zPath);
-  }
+  if( bWrite && p->cfg.bReadOnly ) return vlogReadOnlyError(p);
   if( p->eTxn==0 && !bWrite ){
     rc = vlogStoreReadUnlocked(p);
     if( rc==VLOG_OK ){

@@ -17,7 +17,12 @@
 **   - the alloc tree says for every bucket what the bucket table says;
 **   - the journal from the checkpoint's start: every entry up to the
 **     handle's position is valid (checksums, sequence), on the chain of
-**     journal buckets.
+**     journal buckets; and what follows it: an entry there that is not
+**     whole (a damaged last commit, or a torn write: the two look alike)
+**     gets a line of the report naming its sequence and offset, since
+**     replay took it as the torn tail and dropped its commit
+**     (checkJournalTail).  That is not an error: it is how recovery
+**     treats a torn write.
 ** The report lists trees, buckets by state and what was checked; an
 ** inconsistency is VLOG_CORRUPT with a message naming it.
 */
@@ -227,6 +232,85 @@ static int checkJournal(VlogStore *p, VlogBuf *pRep){
   return rc;
 }
 
+/*
+** What follows the last entry replayed, at the handle's journal position.
+** Replay stops at the first entry that is not whole, and cannot tell a
+** damaged last entry from a torn write (journal.c): the commit in it is
+** not replayed, as SQLite's WAL drops a damaged last frame.  Verify cannot
+** tell either, but it says so when the bytes there are an entry of this
+** journal that is not whole: the journal's magic with a bad header, or the
+** expected sequence with a bad payload or value-log frames that are not
+** whole.  Zeros, other bytes and whole entries of an earlier use of the
+** bucket (an older sequence) are a clean end; whole entries (parts of a
+** commit, links, or a commit another handle made after this snapshot) are
+** followed.  Adds a line to pRep when the end is not clean.
+*/
+static int checkJournalTail(VlogStore *p, VlogBuf *pRep){
+  u64 iOff = p->jrnl.iOff, iSeq = p->jrnl.iSeq;
+  VlogBuf body = {0, 0, 0};
+  VlogBuf parts = {0, 0, 0};
+  const char *zWhy = 0;
+  u8 h[JE_HDR];
+  int rc = VLOG_OK;
+  int nStep;
+  for(nStep=0; rc==VLOG_OK && zWhy==0 && nStep<1000; nStep++){
+    u64 iBucketEnd = (iOff / p->sb.nBucketSize + 1) * p->sb.nBucketSize;
+    u32 eType, nPayload;
+    if( iOff + JE_HDR > iBucketEnd ) break;
+    rc = p->pEnv->xRead(p->pFile, (i64)iOff, h, JE_HDR);
+    if( rc==VLOG_IOERR_SHORT_READ ) rc = VLOG_OK;   /* zeros: the end */
+    if( rc || vlogGet32(&h[0])!=JE_MAGIC ) break;
+    if( vlogGet64(&h[40])!=vlogChecksum(h, 40, SEED_JHDR) ){
+      zWhy = "header checksum mismatch";
+      break;
+    }
+    if( vlogGet64(&h[8])!=iSeq ) break;
+    eType = vlogGet32(&h[4]);
+    nPayload = vlogGet32(&h[24]);
+    if( eType<JE_COMMIT || eType>JE_PART || iOff + JE_HDR + nPayload > iBucketEnd
+     || (eType==JE_LINK && nPayload<8) ){
+      zWhy = "bad header";
+      break;
+    }
+    body.n = 0;
+    rc = vlogBufReserve(p->pEnv, &body, (int)nPayload);
+    if( rc==VLOG_OK ) rc = p->pEnv->xRead(p->pFile, (i64)iOff+JE_HDR, body.a, (int)nPayload);
+    if( rc==VLOG_IOERR_SHORT_READ ){
+      rc = VLOG_OK;
+      zWhy = "payload past the end of the file";
+    }else if( rc==VLOG_OK
+           && vlogGet64(&h[32])!=vlogChecksum(body.a, nPayload, SEED_JPAYLOAD) ){
+      zWhy = "payload checksum mismatch";
+    }else if( rc==VLOG_OK && eType==JE_LINK ){
+      iOff = vlogGet64(body.a) * (u64)p->sb.nBucketSize;
+      iSeq++;
+    }else if( rc==VLOG_OK ){
+      rc = vlogBufAppend(p->pEnv, &parts, body.a, (int)nPayload);
+      if( rc==VLOG_OK && eType==JE_COMMIT ){
+        rc = vlogLogVerifyExtent(p, parts.a, parts.n);
+        if( rc==VLOG_NOTFOUND ){
+          rc = VLOG_OK;
+          zWhy = "its value-log frames are not whole";
+        }
+        break;                  /* else a whole commit, after this snapshot */
+      }
+      iOff += (JE_HDR + nPayload + JE_ALIGN-1) & ~(u64)(JE_ALIGN-1);
+      iSeq++;
+    }
+  }
+  vlogBufFree(p->pEnv, &body);
+  vlogBufFree(p->pEnv, &parts);
+  if( rc==VLOG_OK && zWhy ){
+    rc = vlogBufPrintf(p->pEnv, pRep,
+        "journal: entry %llu at offset %llu, after the last commit replayed, is "
+        "damaged (%s): taken as a torn write, its commit is not replayed\n",
+        (unsigned long long)iSeq, (unsigned long long)iOff, zWhy);
+  }
+  if( rc ) rc = vlogSetError(p, rc, "verify: cannot read the end of the journal (%s)",
+                             vlogErrName(rc));
+  return rc;
+}
+
 /* The alloc tree and the bucket table must agree. */
 static int checkAlloc(VlogStore *p){
   u64 i;
@@ -355,6 +439,7 @@ int vlogVerify(VlogStore *p, char **pzReport){
   if( rc==VLOG_OK ) rc = checkSegments(p, &rep);
   if( rc==VLOG_OK ) rc = vlogDictVerify(p, &rep);
   if( rc==VLOG_OK ) rc = checkJournal(p, &rep);
+  if( rc==VLOG_OK ) rc = checkJournalTail(p, &rep);
   if( rc==VLOG_OK ){
     memset(aCount, 0, sizeof(aCount));
     for(i=1; i<p->sb.nBucket; i++){

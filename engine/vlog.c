@@ -40,7 +40,12 @@
 ** on the unix VFS, copies from SQLite's map of the store file (io.h,
 ** VlogConfig.nMmapSize), so a 1 KiB record costs a memcpy and perhaps a
 ** page fault instead of a pread (about 1 us less per lookup).  Replay's
-** check of frames (extentCheck) reads with xRead.
+** check of frames (extentCheck) reads with xRead.  A map reads only bytes
+** that were written (segRead): with a map a frame's header is read first,
+** then exactly its bytes, never the hole a rolled-back transaction leaves
+** after it, nor anything past the segment's end (nDisk); holes are read
+** with xRead, since touching one through a map on a full file system
+** (tmpfs) is SIGBUS.
 **
 ** Dictionaries.  Small records compress poorly alone, and a frame of many
 ** costs a lookup the decompression of all of them (about 7 us for 4 KiB of
@@ -843,8 +848,34 @@ static int frameSumCheck(VlogStore *p, const u8 *h, const u8 *aStored,
   return VLOG_OK;
 }
 
+/*
+** Read n bytes at byte iOff of segment iSeg, bytes a transaction's snapshot
+** pins.  Through the memory map (vlogReadPinned) go only the bytes before
+** the end of what the segment holds (Bucket.nDisk); any past it are read
+** with xRead.  A page of a map that was never written is a hole of the
+** file, and touching it makes the kernel allocate a page: on a full
+** tmpfs that is SIGBUS, where pread() returns zeros.
+*/
+static int segRead(VlogStore *p, u64 iSeg, u64 iOff, u8 *pBuf, int n){
+  u64 iFile = vlogBucketOffset(p, iSeg) + iOff;
+  u64 nDisk = iSeg<p->sb.nBucket ? p->aBucket[iSeg].nDisk : 0;
+  int nMap = iOff>=nDisk ? 0 : (nDisk-iOff<(u64)n ? (int)(nDisk-iOff) : n);
+  int rc = VLOG_OK;
+  if( nMap>0 ) rc = vlogReadPinned(p, iFile, pBuf, nMap);
+  if( rc==VLOG_OK && nMap<n ){
+    rc = p->pEnv->xRead(p->pFile, (i64)iFile+nMap, pBuf+nMap, n-nMap);
+  }
+  return rc;
+}
+
 /* The decompressed records of the frame at (iSeg, iOff), of which about
-** nHint bytes are expected to be needed (0: unknown). */
+** nHint bytes are expected to be needed (0: unknown).
+**
+** Without a map, one read of about the frame's size (FRAME_FIRST_READ or
+** the hint) usually fetches it whole.  With a map, the header is read
+** first and then exactly the frame's bytes: bytes after a frame may never
+** have been written (a rolled-back transaction's frames, whose room in
+** the segment stays a hole), and a map must not touch them (segRead). */
 static int frameLoad(VlogStore *p, u64 iSeg, u32 iOff, int nHint,
                      const u8 **paRaw, int *pnRaw){
   VlogLog *pL = &p->vl;
@@ -864,10 +895,11 @@ static int frameLoad(VlogStore *p, u64 iSeg, u32 iOff, int nHint,
   /* One read for the header and, usually, the whole frame. */
   nFirst = FRAME_FIRST_READ;
   if( nHint>0 && nHint<FRAME_FIRST_READ ) nFirst = (nHint+255) & ~255;
+  if( p->pEnv->xReadMapped && p->cfg.nMmapSize>0 ) nFirst = FRAME_HDR;
   if( (u64)iOff + nFirst > p->sb.nBucketSize ) nFirst = (int)(p->sb.nBucketSize - iOff);
   rc = vlogBufReserve(p->pEnv, &pL->rbuf, nFirst);
   if( rc ) return vlogSetError(p, rc, 0);
-  rc = vlogReadPinned(p, iFile, pL->rbuf.a, nFirst);
+  rc = segRead(p, iSeg, iOff, pL->rbuf.a, nFirst);
   if( rc==VLOG_IOERR_SHORT_READ ){
     /* the frame may end before the file does; the checks below tell */
     rc = VLOG_OK;
@@ -891,9 +923,14 @@ static int frameLoad(VlogStore *p, u64 iSeg, u32 iOff, int nHint,
     /* the rest of the frame */
     rc = vlogBufReserve(p->pEnv, &pL->rbuf, FRAME_HDR+(int)nStored);
     if( rc ) return vlogSetError(p, rc, 0);
-    rc = vlogReadAtPinned(p, iFile+nFirst, &pL->rbuf.a[nFirst], FRAME_HDR+(int)nStored-nFirst,
-                    "value-log frame");
-    if( rc ) return rc;
+    rc = segRead(p, iSeg, (u64)iOff+nFirst, &pL->rbuf.a[nFirst],
+                 FRAME_HDR+(int)nStored-nFirst);
+    if( rc==VLOG_IOERR_SHORT_READ ){
+      return vlogSetError(p, VLOG_CORRUPT_BKPT, "value-log frame at offset %llu "
+          "is past the end of the file (truncated store?)", (unsigned long long)iFile);
+    }
+    if( rc ) return vlogSetError(p, rc, "cannot read the value-log frame at "
+        "segment %llu offset %u", (unsigned long long)iSeg, iOff);
   }
   aStored = &pL->rbuf.a[FRAME_HDR];
   rc = frameSumCheck(p, h, aStored, iSeg, iOff);
@@ -1022,8 +1059,7 @@ static int rawGet(VlogStore *p, u64 iSeg, u32 iOff, u64 iRecOff, u64 nVal,
     if( rc ) return rc;
     rc = vlogBufReserve(p->pEnv, &pL->rbuf, (int)nRec);
     if( rc ) return vlogSetError(p, rc, 0);
-    rc = vlogReadPinned(p, vlogBucketOffset(p, iSeg) + iOff + FRAME_HDR + iRecOff,
-                        pL->rbuf.a, (int)nRec);
+    rc = segRead(p, iSeg, (u64)iOff + FRAME_HDR + iRecOff, pL->rbuf.a, (int)nRec);
     if( rc==VLOG_IOERR_SHORT_READ ){
       return vlogSetError(p, VLOG_CORRUPT_BKPT, "value-log record at segment %llu "
           "offset %u is past the end of the file (truncated store?)",

@@ -51,9 +51,11 @@ struct VStore {
 };
 
 /* Find or open the store at zPath (a full path) for connection db; one more
-** reference.  On error, *pzErr is a message from sqlite3_mprintf(). */
-int vlogVStoreAcquire(sqlite3 *db, const char *zPath, int bCreate,
-                      VStore **ppVS, char **pzErr);
+** reference.  The store is opened read-only when database zDb of db is
+** (mode=ro, a read-only file), and immutable when zDb was opened with
+** immutable=1.  On error, *pzErr is a message from sqlite3_mprintf(). */
+int vlogVStoreAcquire(sqlite3 *db, const char *zDb, const char *zPath,
+                      int bCreate, VStore **ppVS, char **pzErr);
 void vlogVStoreRelease(VStore *pVS);
 
 /*

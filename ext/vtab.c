@@ -155,8 +155,8 @@ static char *fullPath(const char *zPath){
   return zFull;
 }
 
-int vlogVStoreAcquire(sqlite3 *db, const char *zPath, int bCreate,
-                      VStore **ppVS, char **pzErr){
+int vlogVStoreAcquire(sqlite3 *db, const char *zDb, const char *zPath,
+                      int bCreate, VStore **ppVS, char **pzErr){
   sqlite3_mutex *pMutex = registryMutex();
   VStore *p;
   VlogConfig cfg;
@@ -194,6 +194,11 @@ int vlogVStoreAcquire(sqlite3 *db, const char *zPath, int bCreate,
   vlogConfigDefault(&cfg);
   cfg.bCreate = bCreate;
   cfg.nBusyTimeout = BUSY_TIMEOUT_MS;
+  /* A read-only database reads its stores read-only: the engine then
+  ** writes nothing, nor creates a -shm (SQLite in WAL mode reads such
+  ** databases too); an immutable one (immutable=1) takes no locks. */
+  cfg.bReadOnly = sqlite3_db_readonly(db, zDb)==1;
+  cfg.bImmutable = sqlite3_uri_boolean(sqlite3_db_filename(db, zDb), "immutable", 0);
   rc = vlogStoreOpen(p->pEnv, zPath, &cfg, &p->pStore);
   if( rc ){
     *pzErr = sqlite3_mprintf("vlog: cannot open store %s: %s", zPath,
@@ -856,7 +861,7 @@ static int vtabInit(sqlite3 *db, void *pAux, int argc, const char *const *argv,
   p->zName = sqlite3_mprintf("%s", argv[2]);
   p->zSchema = sqlite3_mprintf("%s", argv[1]);
   if( p->zName==0 || p->zSchema==0 ){ rc = SQLITE_NOMEM; goto out; }
-  rc = vlogVStoreAcquire(db, zPath, bCreate, &p->pVS, pzErr);
+  rc = vlogVStoreAcquire(db, argv[1], zPath, bCreate, &p->pVS, pzErr);
   if( rc ) goto out;
   if( o.nMmap>=0 ){
     rc = vlogStoreSetMmapSize(p->pVS->pStore, o.nMmap);
@@ -1687,7 +1692,7 @@ int vlogVStoreResolve(sqlite3 *db, const char *zArg, VStore **ppVS, char **pzErr
   /* a store file */
   zPath = fullPath(zArg);
   if( zPath==0 ) return SQLITE_NOMEM;
-  rc = vlogVStoreAcquire(db, zPath, 0, ppVS, pzErr);
+  rc = vlogVStoreAcquire(db, "main", zPath, 0, ppVS, pzErr);
   if( rc && *pzErr==0 ){
     *pzErr = sqlite3_mprintf("vlog: %s is neither a vlog table nor a store file", zArg);
   }

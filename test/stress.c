@@ -12,6 +12,8 @@
 **     --kill-ms A B    a round lasts A to B milliseconds (300 1500)
 **     --keys N         rows rewritten by each batch (200)
 **     --ckpt-every N   the writer checkpoints every N batches (3)
+**     --checkpointer   one more process calls vlog_checkpoint() every 50 to
+**                      300 ms (a checkpoint must never fail a commit)
 **     --inline         values in the B-tree leaves (inline_max=8192): big
 **                      journal entries, which SIGKILL can cut short
 **     --seed S         random seed (default: the time)
@@ -84,7 +86,7 @@ struct Shared {
 static Shared *g;
 
 static const char *zDir;
-static int nKeys = 200, nCkptEvery = 3, bInline = 0;
+static int nKeys = 200, nCkptEvery = 3, bInline = 0, bCheckpointer = 0;
 
 static void anomaly(const char *zFmt, ...){
   va_list ap;
@@ -477,6 +479,21 @@ static void monitorMain(void){
   exit(0);
 }
 
+static void checkpointerMain(void){
+  sqlite3 *db = dbOpen();
+  if( db==0 ) exit(1);
+  while( !g->bStop ){
+    int rc;
+    usleep((useconds_t)(50 + rnd() % 251)*1000);
+    rc = sqlite3_exec(db, "SELECT vlog_checkpoint('kv')", 0, 0, 0);
+    if( rc==SQLITE_OK ) __atomic_add_fetch(&g->nCkpt, 1, __ATOMIC_SEQ_CST);
+    else if( isBusy(rc) ) __atomic_add_fetch(&g->nCkptBusy, 1, __ATOMIC_SEQ_CST);
+    else anomaly("checkpointer: vlog_checkpoint: %s (%d)", sqlite3_errmsg(db), rc);
+  }
+  sqlite3_close(db);
+  exit(0);
+}
+
 static pid_t spawn(void (*xMain)(void), int eArg){
   pid_t pid = fork();
   if( pid==0 ){
@@ -572,6 +589,7 @@ static void runPhase(int nReaders, int bMonitor, int nMs, int bKill){
     for(j=0; j<nReaders && nPid<60; j++) aPid[nPid++] = spawn(0, i);
   }
   if( bMonitor ) aPid[nPid++] = spawn(monitorMain, 0);
+  if( bCheckpointer ) aPid[nPid++] = spawn(checkpointerMain, 0);
   usleep((useconds_t)nMs*1000);
   if( bKill ){
     for(i=0; i<nPid; i++) kill(aPid[i], SIGKILL);
@@ -590,7 +608,7 @@ static void runPhase(int nReaders, int bMonitor, int nMs, int bKill){
 static void usage(void){
   fprintf(stderr, "usage: stress [--seconds N] [--readers N] [--rounds N] [--lone N]\n"
                   "              [--kill-ms A B] [--keys N] [--ckpt-every N] "
-                  "[--seed S] DIR\n");
+                  "[--checkpointer]\n              [--inline] [--seed S] DIR\n");
   exit(2);
 }
 
@@ -609,6 +627,7 @@ int main(int argc, char **argv){
     else if( strcmp(z, "--ckpt-every")==0 ) nCkptEvery = atoi(argv[++i]);
     else if( strcmp(z, "--seed")==0 ) iSeed = strtoull(argv[++i], 0, 10);
     else if( strcmp(z, "--inline")==0 ) bInline = 1;
+    else if( strcmp(z, "--checkpointer")==0 ) bCheckpointer = 1;
     else if( strcmp(z, "--kill-ms")==0 && i+2<argc-1 ){
       nKillMin = atoi(argv[++i]);
       nKillMax = atoi(argv[++i]);

@@ -8,7 +8,9 @@
 **   vlogtool --help         usage
 **
 ** A store is opened read-only through the engine's POSIX I/O layer; the
-** journal is replayed in memory, nothing is written.  Whatever the file
+** journal is replayed in memory, nothing is written, and no -shm is
+** created or mapped (it reads under a SHARED lock, waiting up to 5 s for
+** a commit), so read-only media do.  Whatever the file
 ** (not a store, empty, truncated, damaged), the tool says what is wrong
 ** and exits non-zero; it never crashes.
 **
@@ -49,6 +51,7 @@ static VlogStore *openStore(const char *zFile){
   vlogConfigDefault(&cfg);
   cfg.bReadOnly = 1;
   cfg.bCreate = 0;
+  cfg.nBusyTimeout = 5000;     /* ms: a SHARED lock may wait for a commit */
   rc = vlogStoreOpen(vlogEnvPosix(), zFile, &cfg, &p);
   if( rc ){
     fprintf(stderr, "vlogtool: %s: %s (%s)\n", zFile, vlogStoreErrMsg(p),
