@@ -99,7 +99,7 @@ struct VlogConfig {
   int64_t nAutoCheckpoint;    /* checkpoint when the journal passes this many
                               ** bytes (default 32 MiB); 0: only explicitly */
   int eSync;                  /* VLOG_SYNC_* (default FULL) */
-  int nBusyTimeout;           /* ms to retry a busy lock (default 0) */
+  int nBusyTimeout;           /* ms to wait for a busy lock (default 0) */
   int64_t nMmapSize;          /* bytes of the file read through a memory map
                               ** (default VLOG_DEFAULT_MMAP_SIZE; 0: none) */
 };
@@ -124,6 +124,7 @@ int vlogStoreSetSync(VlogStore*, int eSync);
 int vlogStoreSetCacheSize(VlogStore*, int64_t nByte);
 int vlogStoreSetAutoCheckpoint(VlogStore*, int64_t nByte);
 int vlogStoreSetMmapSize(VlogStore*, int64_t nByte);  /* 0: no map */
+int vlogStoreSetBusyTimeout(VlogStore*, int nMs);     /* 0: fail at once */
 int vlogStoreMaxValue(VlogStore*);          /* largest value a leaf holds */
 
 /* Transactions */

@@ -431,6 +431,7 @@ void vlogRegionRelease(VlogStore*, u64 iOff);
 void vlogRegionsAfterCheckpoint(VlogStore*);
 int vlogStoreLock(VlogStore*, int eLevel);
 int vlogStoreLockWrite(VlogStore*);
+int vlogStoreLockWriter(VlogStore*);
 int vlogStoreUnlock(VlogStore*, int eLevel);
 int vlogStoreRefresh(VlogStore*);
 int vlogStoreReadUnlocked(VlogStore*);
@@ -447,6 +448,8 @@ void vlogShmReadEnd(VlogStore*);
 int vlogShmIsCurrent(VlogStore*);
 void vlogShmPublish(VlogStore*);
 int vlogShmCheckReaders(VlogStore*);
+void vlogShmSetWriter(VlogStore*);
+u32 vlogShmWriter(VlogStore*);
 
 /* journal.c */
 int vlogJournalAppend(VlogStore*, int eType, const u8 *aPayload, int nPayload, int nRec);

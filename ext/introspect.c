@@ -663,6 +663,7 @@ static void checkpointFunc(
   int nStat = 0;
   int rc, i;
   if( pVS==0 ) return;
+  vlogVStoreSetBusyTimeout(pVS);
   rc = vlogCheckpoint(pVS->pStore);
   if( rc==SQLITE_OK ) rc = vlogStats(pVS->pStore, &aStat, &nStat);
   if( rc!=SQLITE_OK ){

@@ -71,6 +71,10 @@ int vlogVStoreList(sqlite3 *db, VStore ***papVS, int *pnVS);
 /* An engine error as an SQLite error message for the user. */
 char *vlogVStoreErr(VStore *pVS, int rc);
 
+/* Make the store wait for busy locks as long as its connection's
+** PRAGMA busy_timeout says (vtab.c explains why that setting). */
+void vlogVStoreSetBusyTimeout(VStore *pVS);
+
 /* Register the vlog module (vtab.c) and the introspection tables
 ** (introspect.c) with db.  Idempotent. */
 int vlogVtabRegister(sqlite3 *db);

@@ -94,7 +94,6 @@
 #define DEFAULT_INLINE_MAX 256
 #define MAX_INLINE_MAX     8192
 #define DEFAULT_ZSTD_LEVEL 3
-#define BUSY_TIMEOUT_MS    2000
 
 /* ---------------------------------------------------------------------
 ** The registry of stores
@@ -106,8 +105,39 @@ static sqlite3_mutex *registryMutex(void){
 }
 
 char *vlogVStoreErr(VStore *pVS, int rc){
+  const char *zMsg = vlogStoreErrMsg(pVS->pStore);
   (void)rc;
-  return sqlite3_mprintf("vlog: %s: %s", pVS->zPath, vlogStoreErrMsg(pVS->pStore));
+  if( strstr(zMsg, pVS->zPath) ) return sqlite3_mprintf("vlog: %s", zMsg);
+  return sqlite3_mprintf("vlog: %s: %s", pVS->zPath, zMsg);
+}
+
+/*
+** The connection's busy timeout, in ms, from PRAGMA busy_timeout.
+**
+** Waiting for a store's lock follows it, as SQLite's own locks do.  A
+** virtual table cannot call the connection's busy handler (SQLite has no
+** API for it), and PRAGMA busy_timeout is the one setting it can read:
+** sqlite3_busy_timeout() sets it, and sqlite3_busy_handler() with a
+** handler of the application's own sets it to 0, so with such a handler
+** a busy store fails at once with SQLITE_BUSY and the application's
+** retry decides (as it would after a busy COMMIT).  The engine polls with
+** short sleeps that grow up to 100 ms, as SQLite's default handler does
+** on unix (engine/store.c), and never waits while holding a lock that the
+** other writer needs.  Read when a store is opened and at each xBegin.
+*/
+static int connectionBusyTimeout(sqlite3 *db){
+  sqlite3_stmt *pStmt = 0;
+  int nMs = 0;
+  if( sqlite3_prepare_v2(db, "PRAGMA busy_timeout", -1, &pStmt, 0)==SQLITE_OK
+   && sqlite3_step(pStmt)==SQLITE_ROW ){
+    nMs = sqlite3_column_int(pStmt, 0);
+  }
+  sqlite3_finalize(pStmt);
+  return nMs<0 ? 0 : nMs;
+}
+
+void vlogVStoreSetBusyTimeout(VStore *pVS){
+  vlogStoreSetBusyTimeout(pVS->pStore, connectionBusyTimeout(pVS->db));
 }
 
 /* zPath made absolute by the default VFS, in memory from sqlite3_malloc(). */
@@ -160,7 +190,7 @@ int vlogVStoreAcquire(sqlite3 *db, const char *zPath, int bCreate,
   }
   vlogConfigDefault(&cfg);
   cfg.bCreate = bCreate;
-  cfg.nBusyTimeout = BUSY_TIMEOUT_MS;
+  cfg.nBusyTimeout = connectionBusyTimeout(db);
   rc = vlogStoreOpen(p->pEnv, zPath, &cfg, &p->pStore);
   if( rc ){
     *pzErr = sqlite3_mprintf("vlog: cannot open store %s: %s", zPath,
@@ -1151,6 +1181,7 @@ static int vtabBegin(sqlite3_vtab *pVtab){
   int rc;
   if( vlogTxnState(pS)==2 ) return SQLITE_OK;   /* another table of the store */
   vlogStoreSetSync(pS, connectionSync(p->db, p->zSchema));
+  vlogVStoreSetBusyTimeout(p->pVS);
   rc = vlogBegin(pS, 1);
   return rc ? vtabErr(p, rc) : SQLITE_OK;
 }
