@@ -40,6 +40,7 @@
 # include "sqlite3ext.h"
   SQLITE_EXTENSION_INIT3
 #endif
+#include <errno.h>
 #include <string.h>
 #include "engine.h"
 
@@ -84,8 +85,10 @@ static int vfsOpen(VlogEnv *pEnv, const char *zPath, int flags, VlogFile **pp){
   }
   rc = pVfs->xOpen(pVfs, p->zPath, p->pReal, oflags, &outFlags);
   if( rc!=SQLITE_OK ){
+    int iErrno = errno;          /* the reason, for the caller's message */
     if( p->pReal->pMethods ) p->pReal->pMethods->xClose(p->pReal);
     vlogFree(pEnv, p);
+    errno = iErrno;
     return (rc & 0xff)==SQLITE_NOMEM ? VLOG_NOMEM : VLOG_CANTOPEN;
   }
   *pp = &p->base;

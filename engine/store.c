@@ -73,8 +73,10 @@
 ** one.  The counter is per file, not per process, so it serves handles in
 ** other processes and in this one alike, through any VlogEnv.
 */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include "storeInt.h"
 
 void vlogConfigDefault(VlogConfig *p){
@@ -991,11 +993,16 @@ int vlogStoreOpen(
   rc = checkConfig(p);
   if( rc ) return rc;
 
+  errno = 0;
   rc = pEnv->xOpen(pEnv, zPath,
       p->cfg.bReadOnly ? VLOG_OPEN_READONLY :
       (p->cfg.bCreate ? VLOG_OPEN_CREATE : 0), &p->pFile);
   if( rc ){
-    return vlogSetError(p, rc, "cannot open %s%s", zPath,
+    /* the operating system's reason, when it gave one (env.xOpen keeps
+    ** errno as open() left it) */
+    int iErrno = errno;
+    return vlogSetError(p, rc, "cannot open %s: %s%s", zPath,
+        iErrno ? strerror(iErrno) : vlogErrName(rc),
         (p->cfg.bCreate || p->cfg.bReadOnly) ? "" : " (and create is off)");
   }
   if( p->cfg.nMmapSize>0 ){
@@ -1248,15 +1255,15 @@ int vlogStoreInfo(VlogStore *p, char **pzInfo){
   if( rc==VLOG_OK ){
     rc = vlogBufPrintf(pEnv, &b,
         "journal: next sequence %llu at offset %llu, %lld bytes since checkpoint\n"
-        "tree %u (roots): levels %u\n",
+        "tree %u (%s): levels %u\n",
         (unsigned long long)p->jrnl.iSeq, (unsigned long long)p->jrnl.iOff,
-        (long long)p->jrnl.nSize, TREE_ROOTS, p->rootsTree.nLevel);
+        (long long)p->jrnl.nSize, TREE_ROOTS, vlogTreeName(TREE_ROOTS),
+        p->rootsTree.nLevel);
   }
   for(pT=p->pTrees; rc==VLOG_OK && pT; pT=pT->pNext){
-    rc = vlogBufPrintf(pEnv, &b, "tree %u%s: levels %u\n", pT->iTree,
-        pT->iTree==TREE_ALLOC ? " (alloc)" :
-        pT->iTree==TREE_SEGS ? " (segments)" :
-        pT->iTree==TREE_DICTS ? " (dictionaries)" : "", pT->nLevel);
+    const char *zName = vlogTreeName(pT->iTree);
+    rc = vlogBufPrintf(pEnv, &b, "tree %u%s%s%s: levels %u\n", pT->iTree,
+        zName ? " (" : "", zName ? zName : "", zName ? ")" : "", pT->nLevel);
   }
   if( rc ){
     vlogBufFree(pEnv, &b);

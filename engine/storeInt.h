@@ -509,7 +509,6 @@ int vlogCheckpointInternal(VlogStore*);
 #define VTAG_CHUNKS   2        /* tag, length, chunks, {segment, offset, length}... */
 #define VTAG_RAW      3        /* tag, segment, frame offset, record offset,
                                ** length, u32 record checksum */
-#define VLOG_MAX_VALUE (256*1024*1024)
 int vlogValueEncode(VlogStore*, const u8 *pKey, int nKey, const u8 *pVal, int nVal,
                     int nInlineMax, int iLevel, VlogBuf *pOut);
 int vlogValueDecode(VlogStore*, const u8 *pKey, int nKey, const u8 *a, int n,

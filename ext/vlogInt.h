@@ -75,6 +75,21 @@ char *vlogVStoreErr(VStore *pVS, int rc);
 ** PRAGMA busy_timeout says (vtab.c explains why that setting). */
 void vlogVStoreSetBusyTimeout(VStore *pVS);
 
+/*
+** The catalog of a store (tree 16): every vlog table, its tree and key
+** type (1 integer, 2 text, 3 blob), in name order, in an array from
+** sqlite3_malloc() that vlogCatalogFree() frees.  Reads under the
+** store's read transaction, or its own.  An engine code on error.
+*/
+typedef struct VlogCatalogEntry VlogCatalogEntry;
+struct VlogCatalogEntry {
+  char *zName;                 /* the table's name (sqlite3_malloc()) */
+  unsigned int iTree;          /* its B-tree */
+  int eKey;                    /* its key type */
+};
+int vlogCatalogList(VlogStore*, VlogCatalogEntry **paEntry, int *pnEntry);
+void vlogCatalogFree(VlogCatalogEntry *aEntry, int nEntry);
+
 /* Register the vlog module (vtab.c) and the introspection tables
 ** (introspect.c) with db.  Idempotent. */
 int vlogVtabRegister(sqlite3 *db);
