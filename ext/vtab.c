@@ -605,6 +605,8 @@ static int catalogPut(VStore *pVS, const char *zName, unsigned int iTree, int eK
   return vlogPut(pVS->pStore, CATALOG_TREE, zName, (int)strlen(zName), a, 5);
 }
 
+static int connectionSync(sqlite3 *db, const char *zSchema);
+
 /* A tree id not in use: one more than the largest in the catalog. */
 static int catalogNewTree(VStore *pVS, unsigned int *piTree){
   VlogCursor *pCsr = 0;
@@ -738,6 +740,13 @@ static int vtabInit(sqlite3 *db, void *pAux, int argc, const char *const *argv,
     unsigned int iTree;
     int eOld;
     int bAuto = vlogTxnState(p->pVS->pStore)!=2;
+    /* Inside BEGIN ... COMMIT, SQLite lists the new table in the
+    ** transaction without calling its xBegin: the engine's write
+    ** transaction starts here and stays open, so that the catalog entry
+    ** and the rows written next commit or roll back with SQLite's
+    ** transaction (xSync/xCommit, xRollback), as xBegin's would. */
+    int bKeep = bAuto && !sqlite3_get_autocommit(db);
+    if( bKeep ) vlogStoreSetSync(p->pVS->pStore, connectionSync(db, argv[1]));
     rc = bAuto ? vlogBegin(p->pVS->pStore, 1) : VLOG_OK;
     if( rc==VLOG_OK ){
       rc = catalogGet(p->pVS, p->zName, &iTree, &eOld);
@@ -759,7 +768,7 @@ static int vtabInit(sqlite3 *db, void *pAux, int argc, const char *const *argv,
     }
     if( bAuto ){
       if( rc==VLOG_OK ){
-        rc = vlogCommit(p->pVS->pStore);
+        if( !bKeep ) rc = vlogCommit(p->pVS->pStore);
         if( rc ) *pzErr = vlogVStoreErr(p->pVS, rc);
       }else{
         vlogRollback(p->pVS->pStore);
