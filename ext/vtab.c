@@ -27,7 +27,8 @@
 **   -- columns: key (the primary key; NULL is refused), value (any type)
 **
 ** Several tables may share one store file, each in a B-tree of its own;
-** the store's catalog (tree 16) maps table names to trees.
+** the store's catalog (tree 16) maps table names to trees.  A database
+** opened read-only opens its stores read-only.
 **
 ** DESIGN NOTE
 **
@@ -193,6 +194,12 @@ int vlogVStoreAcquire(sqlite3 *db, const char *zPath, int bCreate,
   }
   vlogConfigDefault(&cfg);
   cfg.bCreate = bCreate;
+  /* a read-only database opens its stores read-only: nothing it does
+  ** writes them (vlogtool export relies on it) */
+  if( sqlite3_db_readonly(db, "main")==1 ){
+    cfg.bReadOnly = 1;
+    cfg.bCreate = 0;
+  }
   cfg.nBusyTimeout = connectionBusyTimeout(db);
   rc = vlogStoreOpen(p->pEnv, zPath, &cfg, &p->pStore);
   if( rc ){
