@@ -81,6 +81,16 @@
 ** two commits leaves the vlog tables committed and the ordinary tables
 ** not.  (A database on the vlog VFS, a later issue, will commit both in
 ** the same engine transaction.)
+**
+** WAITING FOR LOCKS.  One writer at a time per store, across connections
+** and processes.  A write that finds the store locked waits as long as
+** the connection's PRAGMA busy_timeout says (0: fails at once with
+** SQLITE_BUSY), polling with growing sleeps (engine/store.c), and never
+** while holding a lock the other writer needs to commit.  Decision: a
+** virtual table cannot call the connection's busy handler (no API), so
+** the timeout is what it follows; a handler of the application's own
+** sets the timeout to 0 and the store then fails at once, leaving the
+** retry to the application (connectionBusyTimeout()).
 */
 #include <errno.h>
 #include <limits.h>
