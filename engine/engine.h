@@ -82,6 +82,7 @@
 
 /* Limits */
 #define VLOG_MAX_KEY          2048            /* bytes of key */
+#define VLOG_MAX_VALUE        (256*1024*1024) /* bytes of value (vlogPutEx) */
 #define VLOG_TREE_FIRST_USER  16              /* lower tree ids: the engine's */
 #define VLOG_MAX_TREE         0x7fffffff
 
@@ -109,7 +110,7 @@ struct VlogConfig {
   int64_t nAutoCheckpoint;    /* checkpoint when the journal passes this many
                               ** bytes (default 32 MiB); 0: only explicitly */
   int eSync;                  /* VLOG_SYNC_* (default FULL) */
-  int nBusyTimeout;           /* ms to retry a busy lock (default 0) */
+  int nBusyTimeout;           /* ms to wait for a busy lock (default 0) */
   int64_t nMmapSize;          /* bytes of the file read through a memory map
                               ** (default VLOG_DEFAULT_MMAP_SIZE; 0: none) */
 };
@@ -134,6 +135,7 @@ int vlogStoreSetSync(VlogStore*, int eSync);
 int vlogStoreSetCacheSize(VlogStore*, int64_t nByte);
 int vlogStoreSetAutoCheckpoint(VlogStore*, int64_t nByte);
 int vlogStoreSetMmapSize(VlogStore*, int64_t nByte);  /* 0: no map */
+int vlogStoreSetBusyTimeout(VlogStore*, int nMs);     /* 0: fail at once */
 int vlogStoreMaxValue(VlogStore*);          /* largest value a leaf holds */
 
 /* Transactions */
@@ -202,7 +204,8 @@ struct VlogSegmentInfo {
   uint64_t nLive;                    /* bytes of records still referenced */
   uint64_t nRec;                     /* records appended */
   uint64_t nDisk;                    /* bytes of the bucket in use */
-  uint64_t iCreateSeq, iCreateTime;  /* commit sequence, unix microseconds */
+  uint64_t iCreateSeq, iCreateTime;  /* commit sequence, unix microseconds
+                                     ** (whole seconds, as the seal time) */
   uint64_t iSealSeq, iSealTime;      /* 0 while open */
 };
 int vlogSegments(VlogStore*, VlogSegmentInfo **paSeg, int *pnSeg);
@@ -211,6 +214,9 @@ typedef struct VlogStat VlogStat;
 struct VlogStat {
   const char *zName;                 /* static */
   double rValue;
+  int bStore;                        /* 1: a figure of the store (every
+                                     ** handle sees the same); 0: of this
+                                     ** handle, since it was opened */
 };
 int vlogStats(VlogStore*, VlogStat **paStat, int *pnStat);
 
@@ -222,6 +228,10 @@ struct VlogTreeLevel {
   double rFill;                      /* live bytes / (nodes * node size) */
 };
 int vlogTreeLevels(VlogStore*, VlogTreeLevel **paLevel, int *pnLevel);
+
+/* The engine's name of one of its own trees (below VLOG_TREE_FIRST_USER):
+** "roots", "buckets", "segments", "dictionaries"; 0 for any other id. */
+const char *vlogTreeName(uint32_t iTree);
 
 /* Name of a result code ("VLOG_CORRUPT"), for messages and tests. */
 const char *vlogErrName(int rc);

@@ -13,7 +13,7 @@
 **
 ** Counters of operations, cache hits and bytes are the handle's, since it
 ** was opened; the figures of the store (segments, bytes live and stale,
-** journal) are the store's.
+** journal) are the store's.  Each VlogStat says which (bStore).
 */
 #include "storeInt.h"
 
@@ -76,7 +76,10 @@ int vlogStats(VlogStore *p, VlogStat **paStat, int *pnStat){
       nTotal += p->aBucket[i].nTotal;
     }
   }
-#define STAT(z, v) do{ a[n].zName = (z); a[n].rValue = (double)(v); n++; }while(0)
+#define STATX(z, v, b) do{ a[n].zName = (z); a[n].rValue = (double)(v); \
+                           a[n].bStore = (b); n++; }while(0)
+#define STAT(z, v)  STATX(z, v, 0)     /* the handle's */
+#define STORE(z, v) STATX(z, v, 1)     /* the store's */
   STAT("commits", p->nCommit);
   STAT("checkpoints", p->nCheckpoint);
   STAT("checkpoints_deferred", p->nCkptDeferred);
@@ -103,19 +106,21 @@ int vlogStats(VlogStore *p, VlogStat **paStat, int *pnStat){
        (double)pL->nRawWritten/(double)pL->nDiskWritten : 1.0);
   STAT("frame_writes_dictionary", pL->nDictFrames);
   STAT("dictionaries_trained", pL->nDictTrained);
-  STAT("dictionary_in_use", pL->iDict);
-  STAT("segments", nSeg);
-  STAT("value_bytes_total", nTotal);
-  STAT("value_bytes_live", nLive);
-  STAT("value_bytes_stale", nTotal - nLive);
-  STAT("journal_bytes", p->jrnl.nSize);
-  STAT("journal_sequence", p->jrnl.iSeq);
-  STAT("checkpoint_sequence", p->sb.iSeq);
-  STAT("file_bytes", p->sb.nBucket * (u64)p->sb.nBucketSize);
+  STORE("dictionary_in_use", pL->iDict);
+  STORE("segments", nSeg);
+  STORE("value_bytes_total", nTotal);
+  STORE("value_bytes_live", nLive);
+  STORE("value_bytes_stale", nTotal - nLive);
+  STORE("journal_bytes", p->jrnl.nSize);
+  STORE("journal_sequence", p->jrnl.iSeq);
+  STORE("checkpoint_sequence", p->sb.iSeq);
+  STORE("file_bytes", p->sb.nBucket * (u64)p->sb.nBucketSize);
   STAT("mmap_bytes", nMapped);
-  STAT("bucket_size", p->sb.nBucketSize);
-  STAT("node_size", p->sb.nNodeSize);
+  STORE("bucket_size", p->sb.nBucketSize);
+  STORE("node_size", p->sb.nNodeSize);
 #undef STAT
+#undef STORE
+#undef STATX
   *paStat = a;
   *pnStat = n;
   return endRead(p, bAuto, VLOG_OK);
@@ -142,6 +147,16 @@ static int levelWalk(VlogStore *p, Node *pNode, VlogTreeLevel *a){
   }
   vlogNodeUnref(p, pNode);
   return rc;
+}
+
+const char *vlogTreeName(uint32_t iTree){
+  switch( iTree ){
+    case TREE_ROOTS: return "roots";
+    case TREE_ALLOC: return "buckets";
+    case TREE_SEGS:  return "segments";
+    case TREE_DICTS: return "dictionaries";
+  }
+  return 0;
 }
 
 int vlogTreeLevels(VlogStore *p, VlogTreeLevel **paLevel, int *pnLevel){

@@ -90,6 +90,7 @@ typedef struct VlogFile VlogFile;
 struct VlogEnv {
   void *pCtx;                        /* Implementation's context */
   /* Files.  Offsets and sizes in bytes. */
+  /* xOpen: on failure errno holds the system's reason (0: none known) */
   int (*xOpen)(VlogEnv*, const char *zPath, int flags, VlogFile **ppFile);
   int (*xClose)(VlogFile*);
   int (*xRead)(VlogFile*, int64_t iOff, void *pBuf, int nBuf);

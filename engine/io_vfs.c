@@ -45,6 +45,7 @@
 # include "sqlite3ext.h"
   SQLITE_EXTENSION_INIT3
 #endif
+#include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
 #include "engine.h"
@@ -100,8 +101,10 @@ static int vfsOpen(VlogEnv *pEnv, const char *zPath, int flags, VlogFile **pp){
                                 ** the store, knowingly (VLOG_OPEN_READONLY) */
   }
   if( rc!=SQLITE_OK ){
+    int iErrno = errno;          /* the reason, for the caller's message */
     if( p->pReal->pMethods ) p->pReal->pMethods->xClose(p->pReal);
     vlogFree(pEnv, p);
+    errno = iErrno;
     return (rc & 0xff)==SQLITE_NOMEM ? VLOG_NOMEM : VLOG_CANTOPEN;
   }
   *pp = &p->base;

@@ -16,6 +16,7 @@
 ** both, in the manner of LMDB's reader table and SQLite's WAL index:
 **
 **      0  header, copy 0     64  header, copy 1    (SHM_HDR bytes each)
+**    192  u32: the process id of the last handle to take RESERVED
 **    256  reader slots, SHM_SLOT_SIZE bytes each, SHM_NSLOT of them
 **
 ** Header: u32 magic, u32 version, u64 checkpoint sequence, u64 journal
@@ -48,6 +49,11 @@
 ** transaction to a write one is VLOG_BUSY if a commit came in between (its
 ** snapshot is out of date), as SQLITE_BUSY_SNAPSHOT in WAL mode.
 **
+** The writer's process id (offset 192) is only for messages: a handle
+** that finds RESERVED busy names the process that holds it.  It is
+** written after RESERVED is taken, so for a moment it may name the
+** previous writer.  (SQLite's unix VFS can tell no lock holder's pid.)
+**
 ** Liveness: a slot whose owner process no longer exists (xPidAlive) is
 ** freed by whoever meets it: its owner field only (compare-and-swap).  A
 ** slot's checkpoint is written by its owner alone, after the claim; a slot
@@ -69,6 +75,7 @@
 #define SHM_MAGIC      0x4d48534c      /* "LSHM" */
 #define SHM_VERSION    1
 #define SHM_HDR        32
+#define SHM_WRITER     192
 #define SHM_SLOT0      256
 #define SHM_SLOT_SIZE  16
 #define SHM_NSLOT      ((VLOG_SHM_SIZE - SHM_SLOT0) / SHM_SLOT_SIZE)
@@ -264,4 +271,17 @@ int vlogShmCheckReaders(VlogStore *p){
         "reads checkpoint %llu", p->zPath, iOwner, (unsigned long long)iCkpt);
   }
   return VLOG_OK;
+}
+
+/* Record this process as the writer (RESERVED held). */
+void vlogShmSetWriter(VlogStore *p){
+  if( p->pShm==0 ) return;
+  __atomic_store_n((u32*)((volatile u8*)p->pShm + SHM_WRITER),
+                   (u32)p->pEnv->xPid(p->pEnv), __ATOMIC_SEQ_CST);
+}
+
+/* The process id of the last writer, or 0 when unknown. */
+u32 vlogShmWriter(VlogStore *p){
+  if( p->pShm==0 ) return 0;
+  return __atomic_load_n((u32*)((volatile u8*)p->pShm + SHM_WRITER), __ATOMIC_SEQ_CST);
 }

@@ -85,8 +85,10 @@
 ** one.  The counter is per file, not per process, so it serves handles in
 ** other processes and in this one alike, through any VlogEnv.
 */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include "storeInt.h"
 
 void vlogConfigDefault(VlogConfig *p){
@@ -507,37 +509,129 @@ void vlogRegionsAfterCheckpoint(VlogStore *p){
 
 /* ---------------------------------------------------------------------
 ** Locks
+**
+** Waiting.  A lock that is busy is polled with short sleeps that grow, as
+** SQLite's default busy handler does on unix (1, 2, 5, 10, 15, 20, 25,
+** 25, 25, 50, 50, then 100 ms), until cfg.nBusyTimeout ms of sleeping have
+** gone by; 0 fails at once.  A handle waits only while it holds no lock
+** that the holder it waits for may need: the writer that holds RESERVED
+** needs EXCLUSIVE to commit, and EXCLUSIVE waits for every SHARED.  So a
+** handle that wants to write waits with no lock at all
+** (vlogStoreLockWriter), and a reader holding SHARED that wants to write
+** does not wait (SQLite's rule: its busy handler runs only for a
+** connection that holds no lock).  Waiting for RESERVED while holding
+** SHARED was a deadlock that only the timeout broke: two processes
+** writing the same store met in it at nearly every commit.
 */
-int vlogStoreLock(VlogStore *p, int eLevel){
+static const u8 aBusyDelay[] = { 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100 };
+
+/*
+** Sleep before attempt *piTry+1 at a busy lock: 1 after sleeping, 0 when
+** the handle's busy timeout is spent (nothing slept).
+*/
+static int busyWait(VlogStore *p, int *piTry){
+  int n = (int)(sizeof(aBusyDelay)/sizeof(aBusyDelay[0]));
+  int i = *piTry, nDelay, nPrior = 0, j;
+  if( i<n ){
+    nDelay = aBusyDelay[i];
+    for(j=0; j<i; j++) nPrior += aBusyDelay[j];
+  }else{
+    nDelay = aBusyDelay[n-1];
+    for(j=0; j<n; j++) nPrior += aBusyDelay[j];
+    nPrior += (i-n)*nDelay;
+  }
+  if( nPrior+nDelay > p->cfg.nBusyTimeout ){
+    nDelay = p->cfg.nBusyTimeout - nPrior;
+    if( nDelay<=0 ) return 0;
+  }
+  p->pEnv->xSleep(p->pEnv, nDelay*1000);
+  *piTry = i+1;
+  return 1;
+}
+
+/* The message for a lock at eLevel that is busy. */
+static int busyError(VlogStore *p, int eLevel){
+  u32 iPid = vlogShmWriter(p);
+  char zPid[32];
+  zPid[0] = 0;
+  if( iPid ) snprintf(zPid, sizeof(zPid), " (process %u)", iPid);
+  if( eLevel==VLOG_LOCK_SHARED ){
+    return vlogSetError(p, VLOG_BUSY, "the store %s is locked: another "
+                        "writer%s is committing", p->zPath, zPid);
+  }
+  if( eLevel==VLOG_LOCK_RESERVED ){
+    return vlogSetError(p, VLOG_BUSY, "the store %s is locked by another "
+                        "writer%s", p->zPath, zPid);
+  }
+  return vlogSetError(p, VLOG_BUSY, "the store %s is locked: cannot commit "
+      "while another handle holds its SHARED lock (a reader without the "
+      "reader table, or a writer starting)", p->zPath);
+}
+
+/* One attempt to raise the lock to eLevel, no waiting. */
+static int lockOnce(VlogStore *p, int eLevel){
   int rc = VLOG_OK;
-  int nWait = 0;
   if( p->cfg.bImmutable ){
     /* nothing can change the file: no lock, and no writer */
     if( eLevel>VLOG_LOCK_SHARED ) return vlogReadOnlyError(p);
     if( p->eLock<eLevel ) p->eLock = eLevel;
     return VLOG_OK;
   }
-  while( p->eLock<eLevel ){
+  while( rc==VLOG_OK && p->eLock<eLevel ){
     int eNext = p->eLock+1;
     if( eNext==VLOG_LOCK_PENDING ) eNext = VLOG_LOCK_EXCLUSIVE;
     if( eNext>eLevel ) eNext = eLevel;
     rc = p->pEnv->xLock(p->pFile, eNext);
-    if( rc==VLOG_BUSY && nWait < p->cfg.nBusyTimeout ){
-      p->pEnv->xSleep(p->pEnv, 1000);
-      nWait++;
-      continue;
+    if( rc==VLOG_OK ){
+      p->eLock = eNext;
+      if( eNext==VLOG_LOCK_RESERVED ) vlogShmSetWriter(p);
     }
-    if( rc ) break;
-    p->eLock = eNext;
   }
-  if( rc==VLOG_BUSY ){
-    return vlogSetError(p, rc, "%s is locked: %s", p->zPath,
-        eLevel==VLOG_LOCK_SHARED ? "a writer is committing" :
-        eLevel==VLOG_LOCK_RESERVED ? "another handle is writing" :
-        "readers are active");
+  return rc;
+}
+
+/*
+** Raise the lock to eLevel, waiting as the busy timeout allows.  For
+** SHARED (from none) and EXCLUSIVE (from RESERVED): a wait for RESERVED
+** goes through vlogStoreLockWriter.
+*/
+int vlogStoreLock(VlogStore *p, int eLevel){
+  int iTry = 0;
+  int rc;
+  assert( eLevel!=VLOG_LOCK_RESERVED || p->eLock>=VLOG_LOCK_SHARED );
+  for(;;){
+    int bWait = eLevel==VLOG_LOCK_SHARED || p->eLock>=VLOG_LOCK_RESERVED;
+    rc = lockOnce(p, eLevel);
+    if( rc!=VLOG_BUSY || !bWait || !busyWait(p, &iTry) ) break;
   }
+  if( rc==VLOG_BUSY ) return busyError(p, eLevel);
   if( rc ) return vlogSetError(p, rc, "cannot lock %s (%s)", p->zPath, vlogErrName(rc));
   return VLOG_OK;
+}
+
+/*
+** Take SHARED and RESERVED, for a handle that holds no lock and wants to
+** write.  While another handle holds RESERVED, wait with no lock held, so
+** that the holder can take EXCLUSIVE and commit.
+*/
+int vlogStoreLockWriter(VlogStore *p){
+  int iTry = 0;
+  int rc, eFail;
+  assert( p->eLock==VLOG_LOCK_NONE );
+  for(;;){
+    eFail = VLOG_LOCK_SHARED;
+    rc = lockOnce(p, VLOG_LOCK_SHARED);
+    if( rc==VLOG_OK ){
+      eFail = VLOG_LOCK_RESERVED;
+      rc = lockOnce(p, VLOG_LOCK_RESERVED);
+    }
+    if( rc==VLOG_OK ) break;
+    vlogStoreUnlock(p, VLOG_LOCK_NONE);
+    if( rc!=VLOG_BUSY || !busyWait(p, &iTry) ) break;
+  }
+  if( rc==VLOG_OK ) return VLOG_OK;
+  if( rc==VLOG_BUSY ) return busyError(p, eFail);
+  return vlogSetError(p, rc, "cannot lock %s (%s)", p->zPath, vlogErrName(rc));
 }
 
 /* Read the change counter. */
@@ -903,7 +997,8 @@ static int checkConfig(VlogStore *p){
 static int storeOpenFile(VlogStore *p){
   VlogEnv *pEnv = p->pEnv;
   const char *zPath = p->zPath;
-  int rc;
+  int rc, iErrno;
+  errno = 0;
   if( p->cfg.bReadOnly ){
     rc = pEnv->xOpen(pEnv, zPath, VLOG_OPEN_READONLY, &p->pFile);
   }else{
@@ -916,6 +1011,7 @@ static int storeOpenFile(VlogStore *p){
       rc = VLOG_OK;
     }
   }
+  iErrno = errno;             /* env.xOpen keeps it as open() left it */
   switch( rc ){
     case VLOG_OK:
       return VLOG_OK;
@@ -927,7 +1023,9 @@ static int storeOpenFile(VlogStore *p){
     case VLOG_NOMEM:
       return vlogSetError(p, rc, 0);
   }
-  return vlogSetError(p, rc, "cannot open %s%s", zPath,
+  /* the operating system's reason, when it gave one */
+  return vlogSetError(p, rc, "cannot open %s: %s%s", zPath,
+      iErrno ? strerror(iErrno) : vlogErrName(rc),
       (p->cfg.bCreate || p->cfg.bReadOnly) ? "" : " (and create is off)");
 }
 
@@ -1197,6 +1295,12 @@ int vlogStoreSetSync(VlogStore *p, int eSync){
   return VLOG_OK;
 }
 
+int vlogStoreSetBusyTimeout(VlogStore *p, int nMs){
+  if( nMs<0 ) return vlogSetError(p, VLOG_RANGE, "negative busy timeout");
+  p->cfg.nBusyTimeout = nMs;
+  return VLOG_OK;
+}
+
 int vlogStoreSetCacheSize(VlogStore *p, int64_t nByte){
   if( nByte<0 ) return vlogSetError(p, VLOG_RANGE, "negative cache size");
   p->cfg.nCacheSize = nByte;
@@ -1261,15 +1365,15 @@ int vlogStoreInfo(VlogStore *p, char **pzInfo){
   if( rc==VLOG_OK ){
     rc = vlogBufPrintf(pEnv, &b,
         "journal: next sequence %llu at offset %llu, %lld bytes since checkpoint\n"
-        "tree %u (roots): levels %u\n",
+        "tree %u (%s): levels %u\n",
         (unsigned long long)p->jrnl.iSeq, (unsigned long long)p->jrnl.iOff,
-        (long long)p->jrnl.nSize, TREE_ROOTS, p->rootsTree.nLevel);
+        (long long)p->jrnl.nSize, TREE_ROOTS, vlogTreeName(TREE_ROOTS),
+        p->rootsTree.nLevel);
   }
   for(pT=p->pTrees; rc==VLOG_OK && pT; pT=pT->pNext){
-    rc = vlogBufPrintf(pEnv, &b, "tree %u%s: levels %u\n", pT->iTree,
-        pT->iTree==TREE_ALLOC ? " (alloc)" :
-        pT->iTree==TREE_SEGS ? " (segments)" :
-        pT->iTree==TREE_DICTS ? " (dictionaries)" : "", pT->nLevel);
+    const char *zName = vlogTreeName(pT->iTree);
+    rc = vlogBufPrintf(pEnv, &b, "tree %u%s%s%s: levels %u\n", pT->iTree,
+        zName ? " (" : "", zName ? zName : "", zName ? ")" : "", pT->nLevel);
   }
   if( rc ){
     vlogBufFree(pEnv, &b);

@@ -432,6 +432,7 @@ void vlogRegionRelease(VlogStore*, u64 iOff);
 void vlogRegionsAfterCheckpoint(VlogStore*);
 int vlogStoreLock(VlogStore*, int eLevel);
 int vlogStoreLockWrite(VlogStore*);
+int vlogStoreLockWriter(VlogStore*);
 int vlogStoreUnlock(VlogStore*, int eLevel);
 int vlogStoreRefresh(VlogStore*);
 int vlogStoreReadUnlocked(VlogStore*);
@@ -448,6 +449,8 @@ void vlogShmReadEnd(VlogStore*);
 int vlogShmIsCurrent(VlogStore*);
 void vlogShmPublish(VlogStore*);
 int vlogShmCheckReaders(VlogStore*);
+void vlogShmSetWriter(VlogStore*);
+u32 vlogShmWriter(VlogStore*);
 
 /* journal.c */
 int vlogJournalAppend(VlogStore*, int eType, const u8 *aPayload, int nPayload, int nRec);
@@ -507,7 +510,6 @@ int vlogCheckpointInternal(VlogStore*);
 #define VTAG_CHUNKS   2        /* tag, length, chunks, {segment, offset, length}... */
 #define VTAG_RAW      3        /* tag, segment, frame offset, record offset,
                                ** length, u32 record checksum */
-#define VLOG_MAX_VALUE (256*1024*1024)
 int vlogValueEncode(VlogStore*, const u8 *pKey, int nKey, const u8 *pVal, int nVal,
                     int nInlineMax, int iLevel, VlogBuf *pOut);
 int vlogValueDecode(VlogStore*, const u8 *pKey, int nKey, const u8 *a, int n,

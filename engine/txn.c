@@ -163,7 +163,7 @@ int vlogTxnState(VlogStore *p){ return p->eTxn; }
 ** commit came in since the snapshot was taken.
 */
 static int upgradeUnlocked(VlogStore *p){
-  int rc = vlogStoreLock(p, VLOG_LOCK_RESERVED);
+  int rc = vlogStoreLockWriter(p);
   if( rc==VLOG_OK && !vlogShmIsCurrent(p) ){
     rc = vlogSetError(p, VLOG_BUSY,
         "%s: another handle committed since this read transaction began; "
@@ -195,7 +195,8 @@ int vlogBegin(VlogStore *p, int bWrite){
     if( rc!=VLOG_NOTFOUND ) return rc;
   }
   if( p->eTxn==0 ){
-    rc = vlogStoreLock(p, VLOG_LOCK_SHARED);
+    /* A writer waits for the writer lock holding no lock (store.c) */
+    rc = bWrite ? vlogStoreLockWriter(p) : vlogStoreLock(p, VLOG_LOCK_SHARED);
     if( rc==VLOG_OK ) rc = vlogStoreRefresh(p);
     if( rc ){
       vlogStoreUnlock(p, VLOG_LOCK_NONE);
@@ -208,6 +209,8 @@ int vlogBegin(VlogStore *p, int bWrite){
     }
   }
   if( bWrite ){
+    /* A read transaction with SHARED held does not wait for RESERVED:
+    ** the writer holding it needs that SHARED gone to commit. */
     rc = p->bFastRead ? upgradeUnlocked(p) : vlogStoreLock(p, VLOG_LOCK_RESERVED);
     if( rc ){
       if( p->eTxn==1 && p->bAutoTxn ) txnEnd(p);

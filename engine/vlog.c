@@ -101,7 +101,9 @@
 **
 ** Accounting, per segment, exact and incremental: bytes of records ever
 ** appended (total), bytes of records still referenced (live), records,
-** bytes used in the bucket, created and sealed (journal sequence, time).
+** bytes used in the bucket, created and sealed (journal sequence, time in
+** whole seconds: the record keeps the seal time as u32 seconds, and
+** creation is rounded the same way, so that sealed >= created).
 ** stale = total - live.  At commit the transaction's logs give the
 ** changes: a new pointer (redo) adds to live, a replaced or deleted pointer
 ** (the value before, in the undo log) moves its bytes from live to stale.
@@ -203,6 +205,15 @@ int vlogLogApplySegRecord(VlogStore *p, u64 iSeg, const u8 *a, int n){
   return VLOG_OK;
 }
 
+/* The time of a segment's creation or sealing, in microseconds but whole
+** seconds: the accounting record keeps the seal time in seconds (a u32),
+** so both times have that precision, and a segment never reads as sealed
+** before it was created. */
+static u64 segNow(VlogStore *p){
+  u64 t = (u64)p->pEnv->xNow(p->pEnv);
+  return t - t%1000000;
+}
+
 /* Seal the current segment; open a new one. */
 static int segNext(VlogStore *p){
   VlogLog *pL = &p->vl;
@@ -211,7 +222,7 @@ static int segNext(VlogStore *p){
   if( pL->iSeg ){
     Bucket *pB = &p->aBucket[pL->iSeg];
     pB->iSealSeq = p->jrnl.iSeq;
-    pB->iSealTime = (u64)p->pEnv->xNow(p->pEnv);
+    pB->iSealTime = segNow(p);
     rc = vlogBucketSetState(p, pL->iSeg, BUCKET_SEALED, KIND_VLOG);
     if( rc==VLOG_OK ) rc = segSave(p, pL->iSeg);
     if( rc ) return rc;
@@ -222,7 +233,7 @@ static int segNext(VlogStore *p){
     Bucket *pB = &p->aBucket[iNew];
     pB->nTotal = pB->nLive = pB->nRec = pB->nDisk = 0;
     pB->iCreateSeq = p->jrnl.iSeq;
-    pB->iCreateTime = (u64)p->pEnv->xNow(p->pEnv);
+    pB->iCreateTime = segNow(p);
     pB->iSealSeq = pB->iSealTime = 0;
   }
   pL->iSeg = iNew;

@@ -35,17 +35,19 @@
 **     SELECT s.name, g.* FROM sqlite_schema AS s, vlog_segments(s.name) AS g
 **      WHERE s.sql LIKE '%USING vlog%';
 **
-**   vlog_stats(store, name, value)
-**     One row per figure of the engine (vlogStats()): counters of the
-**     handle since it was opened (commits, checkpoints, node_reads,
-**     node_cache_hits, frame_reads, value_bytes_written_raw, ...), ratios
-**     (write_amplification, compression_ratio) and figures of the store
+**   vlog_stats(store, name, value, scope)
+**     One row per figure of the engine (vlogStats()).  scope says whose:
+**     'connection' for counters of this connection's handle on the store
+**     since it opened it (commits, checkpoints, node_reads,
+**     node_cache_hits, frame_reads, value_bytes_written_raw, ...), their
+**     ratios (write_amplification, compression_ratio) and its file map
+**     (mmap_bytes: bytes of the store file this connection reads through
+**     a memory map; 0 when every read is a system call); 'store' for
+**     figures of the store itself, the same from every connection
 **     (segments, value_bytes_live, value_bytes_stale, journal_bytes,
-**     checkpoint_sequence, file_bytes, bucket_size, node_size) and of the
-**     handle's file (mmap_bytes: bytes of the store file this connection
-**     reads through a memory map; 0 when every read is a system call).
-**     value is
-**     an INTEGER when it is a whole number, else a REAL.
+**     checkpoint_sequence, file_bytes, bucket_size, node_size,
+**     dictionary_in_use).  README.md lists every name.  value is an
+**     INTEGER when it is a whole number, else a REAL.
 **
 **   vlog_segments(store, id, state, kind, bytes_total, bytes_live,
 **                 bytes_stale, stale_ratio, records, bytes_disk,
@@ -61,13 +63,18 @@
 **       records      records appended
 **       bytes_disk   bytes of the bucket in use (compressed frames)
 **       created_seq, created_at   commit sequence and time (UTC, ISO-8601
-**                    'YYYY-MM-DDTHH:MM:SS.ffffffZ') of the first append
+**                    'YYYY-MM-DDTHH:MM:SSZ', whole seconds) of the first
+**                    append
 **       sealed_seq, sealed_at     the same for sealing; NULL while open
 **
-**   vlog_btree(store, tree, level, nodes, keys, bsets, bytes, fill)
+**   vlog_btree(store, tree, table_name, level, nodes, keys, bsets, bytes,
+**              fill)
 **     One row per level of each B-tree of the store (vlogTreeLevels()),
 **     level 0 the leaves.  Trees below 16 are the engine's own, 16 is the
-**     catalog of the store's vlog tables, each table has one above.  nodes,
+**     catalog of the store's vlog tables, each table has one above.
+**     table_name names the tree's owner: the engine's trees 'roots',
+**     'buckets', 'segments', 'dictionaries'; 'catalog'; a vlog table's
+**     name as the catalog has it (NULL for a tree it does not list).  nodes,
 **     keys and bsets are counts, bytes the live bytes of the level's
 **     nodes, fill = bytes / (nodes * node size).  It reads every node:
 **     a full scan of the store.
@@ -230,7 +237,8 @@ static void resultU64(sqlite3_context *ctx, uint64_t v){
   }
 }
 
-/* Unix microseconds as 'YYYY-MM-DDTHH:MM:SS.ffffffZ' (UTC); NULL for 0. */
+/* Unix microseconds as 'YYYY-MM-DDTHH:MM:SSZ' (UTC, whole seconds, the
+** precision the engine keeps segment times in); NULL for 0. */
 static void resultTime(sqlite3_context *ctx, uint64_t iMicro){
   char zBuf[40];
   struct tm tm;
@@ -244,14 +252,14 @@ static void resultTime(sqlite3_context *ctx, uint64_t iMicro){
     sqlite3_result_null(ctx);
     return;
   }
-  sqlite3_snprintf(sizeof(zBuf), zBuf, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
+  sqlite3_snprintf(sizeof(zBuf), zBuf, "%04d-%02d-%02dT%02d:%02d:%02dZ",
       tm.tm_year+1900, tm.tm_mon+1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-      tm.tm_sec, (int)(iMicro % 1000000));
+      tm.tm_sec);
   sqlite3_result_text(ctx, zBuf, -1, SQLITE_TRANSIENT);
 }
 
 /*
-** vlog_stats: name, value.
+** vlog_stats: name, value, scope.
 */
 static int statsLoad(VlogStore *pStore, void **paRow, int *pnRow){
   VlogStat *a = 0;
@@ -263,7 +271,10 @@ static void statsColumn(sqlite3_context *ctx, const void *aRow, int iRow, int iC
   const VlogStat *p = &((const VlogStat*)aRow)[iRow];
   switch( iCol ){
     case 1:  sqlite3_result_text(ctx, p->zName, -1, SQLITE_STATIC); break;
-    default: resultNumber(ctx, p->rValue); break;
+    case 2:  resultNumber(ctx, p->rValue); break;
+    default:
+      sqlite3_result_text(ctx, p->bStore ? "store" : "connection", -1, SQLITE_STATIC);
+      break;
   }
 }
 
@@ -303,31 +314,91 @@ static void segmentsColumn(sqlite3_context *ctx, const void *aRow, int iRow, int
 }
 
 /*
-** vlog_btree: tree, level, nodes, keys, bsets, bytes, fill.
+** vlog_btree: tree, table_name, level, nodes, keys, bsets, bytes, fill.
+**
+** A row is the engine's VlogTreeLevel and the name of the tree's owner:
+** the engine's name of its own trees, 'catalog' for tree 16, the vlog
+** table's name from the catalog for the others (NULL for a tree the
+** catalog does not list, as a dropped table's, until it is gone).  The
+** names are copied after the rows, in the same allocation.
 */
+typedef struct BtreeRow BtreeRow;
+struct BtreeRow {
+  VlogTreeLevel lvl;
+  const char *zTable;
+};
+
+/* The owner of tree iTree, per the catalog a[n]; 0 when none is known. */
+static const char *treeOwner(unsigned int iTree, const VlogCatalogEntry *a, int n){
+  int i;
+  if( iTree<VLOG_TREE_FIRST_USER ) return vlogTreeName(iTree);
+  if( iTree==VLOG_TREE_FIRST_USER ) return "catalog";
+  for(i=0; i<n; i++){
+    if( a[i].iTree==iTree ) return a[i].zName;
+  }
+  return 0;
+}
+
 static int btreeLoad(VlogStore *pStore, void **paRow, int *pnRow){
-  VlogTreeLevel *a = 0;
-  int rc = vlogTreeLevels(pStore, &a, pnRow);
-  *paRow = (void*)a;
+  VlogEnv *pEnv = vlogStoreEnv(pStore);
+  VlogTreeLevel *aLvl = 0;
+  VlogCatalogEntry *aCat = 0;
+  BtreeRow *aOut = 0;
+  int nLvl = 0, nCat = 0, i;
+  size_t nByte = 0;
+  int rc = vlogTreeLevels(pStore, &aLvl, &nLvl);
+  if( rc==VLOG_OK ) rc = vlogCatalogList(pStore, &aCat, &nCat);
+  if( rc==VLOG_OK ){
+    nByte = sizeof(BtreeRow)*(size_t)(nLvl+1);
+    for(i=0; i<nLvl; i++){
+      const char *z = treeOwner(aLvl[i].iTree, aCat, nCat);
+      if( z ) nByte += strlen(z)+1;
+    }
+    aOut = (BtreeRow*)vlogMallocZero(pEnv, nByte);
+    if( aOut==0 ) rc = VLOG_NOMEM;
+  }
+  if( rc==VLOG_OK ){
+    char *zText = (char*)&aOut[nLvl];
+    for(i=0; i<nLvl; i++){
+      const char *z = treeOwner(aLvl[i].iTree, aCat, nCat);
+      aOut[i].lvl = aLvl[i];
+      if( z ){
+        size_t n = strlen(z)+1;
+        memcpy(zText, z, n);
+        aOut[i].zTable = zText;
+        zText += n;
+      }
+    }
+  }
+  vlogFree(pEnv, aLvl);
+  vlogCatalogFree(aCat, nCat);
+  *paRow = (void*)aOut;
+  *pnRow = rc==VLOG_OK ? nLvl : 0;
   return rc;
 }
 static void btreeColumn(sqlite3_context *ctx, const void *aRow, int iRow, int iCol){
-  const VlogTreeLevel *p = &((const VlogTreeLevel*)aRow)[iRow];
+  const BtreeRow *pRow = &((const BtreeRow*)aRow)[iRow];
+  const VlogTreeLevel *p = &pRow->lvl;
   switch( iCol ){
     case 1:  sqlite3_result_int64(ctx, (sqlite3_int64)p->iTree); break;
-    case 2:  sqlite3_result_int(ctx, p->iLevel); break;
-    case 3:  resultU64(ctx, p->nNode); break;
-    case 4:  resultU64(ctx, p->nKey); break;
-    case 5:  resultU64(ctx, p->nBset); break;
-    case 6:  resultU64(ctx, p->nBytes); break;
+    case 2:
+      if( pRow->zTable ){
+        sqlite3_result_text(ctx, pRow->zTable, -1, SQLITE_TRANSIENT);
+      }
+      break;
+    case 3:  sqlite3_result_int(ctx, p->iLevel); break;
+    case 4:  resultU64(ctx, p->nNode); break;
+    case 5:  resultU64(ctx, p->nKey); break;
+    case 6:  resultU64(ctx, p->nBset); break;
+    case 7:  resultU64(ctx, p->nBytes); break;
     default: sqlite3_result_double(ctx, p->rFill); break;
   }
 }
 
 static const IntroTable aTable[] = {
   { "vlog_stats",
-    "CREATE TABLE x(store TEXT, name TEXT, value, arg HIDDEN)",
-    4, statsLoad, statsColumn },
+    "CREATE TABLE x(store TEXT, name TEXT, value, scope TEXT, arg HIDDEN)",
+    5, statsLoad, statsColumn },
   { "vlog_segments",
     "CREATE TABLE x(store TEXT, id INTEGER, state TEXT, kind TEXT,"
     " bytes_total INTEGER, bytes_live INTEGER, bytes_stale INTEGER,"
@@ -336,9 +407,10 @@ static const IntroTable aTable[] = {
     " sealed_at TEXT, arg HIDDEN)",
     15, segmentsLoad, segmentsColumn },
   { "vlog_btree",
-    "CREATE TABLE x(store TEXT, tree INTEGER, level INTEGER, nodes INTEGER,"
-    " keys INTEGER, bsets INTEGER, bytes INTEGER, fill REAL, arg HIDDEN)",
-    9, btreeLoad, btreeColumn },
+    "CREATE TABLE x(store TEXT, tree INTEGER, table_name TEXT, level INTEGER,"
+    " nodes INTEGER, keys INTEGER, bsets INTEGER, bytes INTEGER, fill REAL,"
+    " arg HIDDEN)",
+    10, btreeLoad, btreeColumn },
 };
 
 /*
@@ -663,6 +735,7 @@ static void checkpointFunc(
   int nStat = 0;
   int rc, i;
   if( pVS==0 ) return;
+  vlogVStoreSetBusyTimeout(pVS);
   rc = vlogCheckpoint(pVS->pStore);
   if( rc==SQLITE_OK ) rc = vlogStats(pVS->pStore, &aStat, &nStat);
   if( rc!=SQLITE_OK ){

@@ -73,6 +73,31 @@ int vlogVStoreList(sqlite3 *db, VStore ***papVS, int *pnVS);
 /* An engine error as an SQLite error message for the user. */
 char *vlogVStoreErr(VStore *pVS, int rc);
 
+/* Make the store wait for busy locks as long as its connection's
+** PRAGMA busy_timeout says (vtab.c explains why that setting). */
+void vlogVStoreSetBusyTimeout(VStore *pVS);
+
+/*
+** The catalog of a store (tree 16): every vlog table, its tree and key
+** type (1 integer, 2 text, 3 blob), in name order, in an array from
+** sqlite3_malloc() that vlogCatalogFree() frees.  Reads under the
+** store's read transaction, or its own.  An engine code on error.
+*/
+/* Key types of the catalog (VlogCatalogEntry.eKey; vtab.c) */
+#define VLOG_KEY_INTEGER        1
+#define VLOG_KEY_TEXT           2
+#define VLOG_KEY_BLOB_UNTYPED   3   /* vlog 0.1's blob keys: refused */
+#define VLOG_KEY_BLOB           4
+
+typedef struct VlogCatalogEntry VlogCatalogEntry;
+struct VlogCatalogEntry {
+  char *zName;                 /* the table's name (sqlite3_malloc()) */
+  unsigned int iTree;          /* its B-tree */
+  int eKey;                    /* its key type */
+};
+int vlogCatalogList(VlogStore*, VlogCatalogEntry **paEntry, int *pnEntry);
+void vlogCatalogFree(VlogCatalogEntry *aEntry, int nEntry);
+
 /* Register the vlog module (vtab.c) and the introspection tables
 ** (introspect.c) with db.  Idempotent. */
 int vlogVtabRegister(sqlite3 *db);

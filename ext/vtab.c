@@ -27,7 +27,8 @@
 **   -- columns: key (the primary key; NULL is refused), value (any type)
 **
 ** Several tables may share one store file, each in a B-tree of its own;
-** the store's catalog (tree 16) maps table names to trees.
+** the store's catalog (tree 16) maps table names to trees.  A database
+** opened read-only opens its stores read-only.
 **
 ** DESIGN NOTE
 **
@@ -111,6 +112,16 @@
 ** two commits leaves the vlog tables committed and the ordinary tables
 ** not.  (A database on the vlog VFS, a later issue, will commit both in
 ** the same engine transaction.)
+**
+** WAITING FOR LOCKS.  One writer at a time per store, across connections
+** and processes.  A write that finds the store locked waits as long as
+** the connection's PRAGMA busy_timeout says (0: fails at once with
+** SQLITE_BUSY), polling with growing sleeps (engine/store.c), and never
+** while holding a lock the other writer needs to commit.  Decision: a
+** virtual table cannot call the connection's busy handler (no API), so
+** the timeout is what it follows; a handler of the application's own
+** sets the timeout to 0 and the store then fails at once, leaving the
+** retry to the application (connectionBusyTimeout()).
 */
 #include <assert.h>
 #include <errno.h>
@@ -120,14 +131,16 @@
 #include "vlogInt.h"
 
 #define CATALOG_TREE       VLOG_TREE_FIRST_USER
-#define KEY_INTEGER        1
-#define KEY_TEXT           2
-#define KEY_BLOB_UNTYPED   3      /* vlog 0.1's blob keys: refused */
-#define KEY_BLOB           4
+#define KEY_INTEGER        VLOG_KEY_INTEGER
+#define KEY_TEXT           VLOG_KEY_TEXT
+#define KEY_BLOB_UNTYPED   VLOG_KEY_BLOB_UNTYPED
+#define KEY_BLOB           VLOG_KEY_BLOB
 #define DEFAULT_INLINE_MAX 256
 #define MAX_INLINE_MAX     8192
 #define DEFAULT_ZSTD_LEVEL 3
-#define BUSY_TIMEOUT_MS    2000
+/* The largest value a user may store, in bytes: the engine's limit less
+** the type byte each value gets (vtabErr says it) */
+#define VTAB_MAX_VALUE     (VLOG_MAX_VALUE-1)
 
 /* ---------------------------------------------------------------------
 ** The registry of stores
@@ -139,8 +152,39 @@ static sqlite3_mutex *registryMutex(void){
 }
 
 char *vlogVStoreErr(VStore *pVS, int rc){
+  const char *zMsg = vlogStoreErrMsg(pVS->pStore);
   (void)rc;
-  return sqlite3_mprintf("vlog: %s: %s", pVS->zPath, vlogStoreErrMsg(pVS->pStore));
+  if( strstr(zMsg, pVS->zPath) ) return sqlite3_mprintf("vlog: %s", zMsg);
+  return sqlite3_mprintf("vlog: %s: %s", pVS->zPath, zMsg);
+}
+
+/*
+** The connection's busy timeout, in ms, from PRAGMA busy_timeout.
+**
+** Waiting for a store's lock follows it, as SQLite's own locks do.  A
+** virtual table cannot call the connection's busy handler (SQLite has no
+** API for it), and PRAGMA busy_timeout is the one setting it can read:
+** sqlite3_busy_timeout() sets it, and sqlite3_busy_handler() with a
+** handler of the application's own sets it to 0, so with such a handler
+** a busy store fails at once with SQLITE_BUSY and the application's
+** retry decides (as it would after a busy COMMIT).  The engine polls with
+** short sleeps that grow up to 100 ms, as SQLite's default handler does
+** on unix (engine/store.c), and never waits while holding a lock that the
+** other writer needs.  Read when a store is opened and at each xBegin.
+*/
+static int connectionBusyTimeout(sqlite3 *db){
+  sqlite3_stmt *pStmt = 0;
+  int nMs = 0;
+  if( sqlite3_prepare_v2(db, "PRAGMA busy_timeout", -1, &pStmt, 0)==SQLITE_OK
+   && sqlite3_step(pStmt)==SQLITE_ROW ){
+    nMs = sqlite3_column_int(pStmt, 0);
+  }
+  sqlite3_finalize(pStmt);
+  return nMs<0 ? 0 : nMs;
+}
+
+void vlogVStoreSetBusyTimeout(VStore *pVS){
+  vlogStoreSetBusyTimeout(pVS->pStore, connectionBusyTimeout(pVS->db));
 }
 
 /* zPath made absolute by the default VFS, in memory from sqlite3_malloc(). */
@@ -193,16 +237,24 @@ int vlogVStoreAcquire(sqlite3 *db, const char *zDb, const char *zPath,
   }
   vlogConfigDefault(&cfg);
   cfg.bCreate = bCreate;
-  cfg.nBusyTimeout = BUSY_TIMEOUT_MS;
   /* A read-only database reads its stores read-only: the engine then
   ** writes nothing, nor creates a -shm (SQLite in WAL mode reads such
-  ** databases too); an immutable one (immutable=1) takes no locks. */
-  cfg.bReadOnly = sqlite3_db_readonly(db, zDb)==1;
+  ** databases too; vlogtool export relies on it); an immutable one
+  ** (immutable=1) takes no locks. */
+  if( sqlite3_db_readonly(db, zDb)==1 ){
+    cfg.bReadOnly = 1;
+    cfg.bCreate = 0;
+  }
   cfg.bImmutable = sqlite3_uri_boolean(sqlite3_db_filename(db, zDb), "immutable", 0);
+  cfg.nBusyTimeout = connectionBusyTimeout(db);
   rc = vlogStoreOpen(p->pEnv, zPath, &cfg, &p->pStore);
   if( rc ){
-    *pzErr = sqlite3_mprintf("vlog: cannot open store %s: %s", zPath,
-                             vlogStoreErrMsg(p->pStore));
+    const char *zMsg = vlogStoreErrMsg(p->pStore);
+    if( strstr(zMsg, zPath) ){
+      *pzErr = sqlite3_mprintf("vlog: %s", zMsg);
+    }else{
+      *pzErr = sqlite3_mprintf("vlog: cannot open store %s: %s", zPath, zMsg);
+    }
     vlogStoreClose(p->pStore);
     vlogEnvVfsFree(p->pEnv);
     sqlite3_free(p->zPath);
@@ -520,7 +572,7 @@ static int encodeValue(sqlite3_value *pVal, VBuf *p){
                                          : sqlite3_value_blob(pVal);
       n = sqlite3_value_bytes(pVal);
       if( z==0 && n>0 ) return SQLITE_NOMEM;
-      if( n>=0x7fffffff-16 ) return SQLITE_TOOBIG;
+      if( n>VTAB_MAX_VALUE ) return SQLITE_TOOBIG;
       if( (rc = vbufReserve(p, n+1)) ) return rc;
       p->a[0] = eType==SQLITE_TEXT ? 3 : 4;
       if( n ) memcpy(&p->a[1], z, n);
@@ -591,9 +643,17 @@ struct VCsr {
   int iPoint;                  /* the point the cursor is at */
 };
 
-/* Set the vtab's error message from an engine error; the SQLite code. */
+/* Set the vtab's error message from an engine error; the SQLite code.
+** SQLITE_TOOBIG here is always a value too long (keys that are too long
+** are refused before they reach the engine, with their own message): it
+** is said in the user's bytes, not the engine's. */
 static int vtabErr(VTab *p, int rc){
   sqlite3_free(p->base.zErrMsg);
+  if( (rc & 0xff)==SQLITE_TOOBIG ){
+    p->base.zErrMsg = sqlite3_mprintf("vlog: %s: value longer than %d bytes",
+                                      p->zName, VTAB_MAX_VALUE);
+    return SQLITE_TOOBIG;
+  }
   p->base.zErrMsg = vlogVStoreErr(p->pVS, rc);
   if( (rc & 0xff)==VLOG_NOTFOUND ) return SQLITE_ERROR;
   return rc & 0xff;
@@ -778,6 +838,8 @@ static int catalogPut(VStore *pVS, const char *zName, unsigned int iTree, int eK
   return vlogPut(pVS->pStore, CATALOG_TREE, zName, (int)strlen(zName), a, 5);
 }
 
+static int connectionSync(sqlite3 *db, const char *zSchema);
+
 /* A tree id not in use: one more than the largest in the catalog. */
 static int catalogNewTree(VStore *pVS, unsigned int *piTree){
   VlogCursor *pCsr = 0;
@@ -815,6 +877,57 @@ static int databaseIsUtf8(sqlite3 *db, const char *zSchema){
   sqlite3_finalize(pStmt);
   sqlite3_free(zSql);
   return bUtf8;
+}
+
+int vlogCatalogList(VlogStore *pStore, VlogCatalogEntry **paEntry, int *pnEntry){
+  VlogCursor *pCsr = 0;
+  VlogCatalogEntry *a = 0;
+  int n = 0, nAlloc = 0;
+  int bAuto = vlogTxnState(pStore)==0;
+  int rc = bAuto ? vlogBegin(pStore, 0) : VLOG_OK;
+  *paEntry = 0;
+  *pnEntry = 0;
+  if( rc==VLOG_OK ) rc = vlogCursorOpen(pStore, CATALOG_TREE, &pCsr);
+  if( rc==VLOG_OK ) rc = vlogCursorFirst(pCsr);
+  while( rc==VLOG_OK && vlogCursorValid(pCsr) ){
+    const void *pKey, *pVal;
+    int nKey, nVal;
+    rc = vlogCursorKey(pCsr, &pKey, &nKey);
+    if( rc==VLOG_OK ) rc = vlogCursorValue(pCsr, &pVal, &nVal);
+    if( rc==VLOG_OK && nVal!=5 ) rc = VLOG_CORRUPT;
+    if( rc==VLOG_OK && n>=nAlloc ){
+      VlogCatalogEntry *aNew;
+      nAlloc = nAlloc ? nAlloc*2 : 8;
+      aNew = (VlogCatalogEntry*)sqlite3_realloc(a, nAlloc*(int)sizeof(*a));
+      if( aNew==0 ) rc = VLOG_NOMEM;
+      else a = aNew;
+    }
+    if( rc==VLOG_OK ){
+      const unsigned char *v = (const unsigned char*)pVal;
+      a[n].zName = sqlite3_mprintf("%.*s", nKey, (const char*)pKey);
+      a[n].iTree = ((unsigned)v[0]<<24) | ((unsigned)v[1]<<16)
+                 | ((unsigned)v[2]<<8) | v[3];
+      a[n].eKey = v[4];
+      if( a[n].zName==0 ) rc = VLOG_NOMEM;
+      else n++;
+    }
+    if( rc==VLOG_OK ) rc = vlogCursorNext(pCsr);
+  }
+  vlogCursorClose(pCsr);
+  if( bAuto ) vlogCommit(pStore);
+  if( rc ){
+    vlogCatalogFree(a, n);
+    return rc;
+  }
+  *paEntry = a;
+  *pnEntry = n;
+  return VLOG_OK;
+}
+
+void vlogCatalogFree(VlogCatalogEntry *a, int n){
+  int i;
+  for(i=0; i<n; i++) sqlite3_free(a[i].zName);
+  sqlite3_free(a);
 }
 
 static int vtabInit(sqlite3 *db, void *pAux, int argc, const char *const *argv,
@@ -876,6 +989,13 @@ static int vtabInit(sqlite3 *db, void *pAux, int argc, const char *const *argv,
     unsigned int iTree;
     int eOld;
     int bAuto = vlogTxnState(p->pVS->pStore)!=2;
+    /* Inside BEGIN ... COMMIT, SQLite lists the new table in the
+    ** transaction without calling its xBegin: the engine's write
+    ** transaction starts here and stays open, so that the catalog entry
+    ** and the rows written next commit or roll back with SQLite's
+    ** transaction (xSync/xCommit, xRollback), as xBegin's would. */
+    int bKeep = bAuto && !sqlite3_get_autocommit(db);
+    if( bKeep ) vlogStoreSetSync(p->pVS->pStore, connectionSync(db, argv[1]));
     rc = bAuto ? vlogBegin(p->pVS->pStore, 1) : VLOG_OK;
     if( rc==VLOG_OK ){
       rc = catalogGet(p->pVS, p->zName, &iTree, &eOld);
@@ -897,7 +1017,7 @@ static int vtabInit(sqlite3 *db, void *pAux, int argc, const char *const *argv,
     }
     if( bAuto ){
       if( rc==VLOG_OK ){
-        rc = vlogCommit(p->pVS->pStore);
+        if( !bKeep ) rc = vlogCommit(p->pVS->pStore);
         if( rc ) *pzErr = vlogVStoreErr(p->pVS, rc);
       }else{
         vlogRollback(p->pVS->pStore);
@@ -1542,6 +1662,7 @@ static int vtabBegin(sqlite3_vtab *pVtab){
   int rc;
   if( vlogTxnState(pS)==2 ) return SQLITE_OK;   /* another table of the store */
   vlogStoreSetSync(pS, connectionSync(p->db, p->zSchema));
+  vlogVStoreSetBusyTimeout(p->pVS);
   rc = vlogBegin(pS, 1);
   return rc ? vtabErr(p, rc) : SQLITE_OK;
 }
@@ -1636,6 +1757,48 @@ int vlogVtabRegister(sqlite3 *db){
   return sqlite3_create_module_v2(db, "vlog", &vlogModule, 0, 0);
 }
 
+/*
+** The store of vlog table zTab of the main schema, found among the stores
+** db has open (connecting the table opens it).  *pzErr says why not: the
+** error of connecting the table (the store's open failing, with the
+** system's reason), when that is what went wrong.
+*/
+static int resolveTable(sqlite3 *db, const char *zTab, VStore **ppVS, char **pzErr){
+  char *zSql = sqlite3_mprintf("SELECT 1 FROM main.\"%w\" LIMIT 0", zTab);
+  char *zWhy = 0;
+  sqlite3_stmt *pStmt = 0;
+  VStore *pVS;
+  sqlite3_mutex *pMutex = registryMutex();
+  if( zSql==0 ) return SQLITE_NOMEM;
+  if( sqlite3_prepare_v2(db, zSql, -1, &pStmt, 0)==SQLITE_OK ){
+    sqlite3_step(pStmt);
+  }else{
+    zWhy = sqlite3_mprintf("%s", sqlite3_errmsg(db));
+  }
+  sqlite3_finalize(pStmt);
+  sqlite3_free(zSql);
+  /* the VTab is not reachable through the API: find the store by the
+  ** table's catalog entry in the stores this connection opened */
+  sqlite3_mutex_enter(pMutex);
+  for(pVS=pAllStores; pVS; pVS=pVS->pNext){
+    unsigned int iTree;
+    int eKey;
+    if( pVS->db!=db ) continue;
+    if( catalogGet(pVS, zTab, &iTree, &eKey)==VLOG_OK ){
+      pVS->nRef++;
+      *ppVS = pVS;
+      break;
+    }
+  }
+  sqlite3_mutex_leave(pMutex);
+  if( *ppVS==0 ){
+    *pzErr = sqlite3_mprintf("vlog: cannot find the store of table %s: %s", zTab,
+        zWhy ? zWhy : "no store open in this connection has it in its catalog");
+  }
+  sqlite3_free(zWhy);
+  return *ppVS ? SQLITE_OK : SQLITE_ERROR;
+}
+
 int vlogVStoreResolve(sqlite3 *db, const char *zArg, VStore **ppVS, char **pzErr){
   sqlite3_stmt *pStmt = 0;
   char *zPath = 0;
@@ -1645,46 +1808,22 @@ int vlogVStoreResolve(sqlite3 *db, const char *zArg, VStore **ppVS, char **pzErr
     *pzErr = sqlite3_mprintf("vlog: name a vlog table or a store file");
     return SQLITE_ERROR;
   }
-  /* a vlog table of the main schema? */
+  /* a table of the main schema? */
   rc = sqlite3_prepare_v2(db,
-      "SELECT sql FROM main.sqlite_schema WHERE type='table' AND name=?1 "
-      "AND sql LIKE 'CREATE VIRTUAL TABLE%USING vlog%'", -1, &pStmt, 0);
+      "SELECT sql FROM main.sqlite_schema WHERE type='table' AND name=?1",
+      -1, &pStmt, 0);
   if( rc==SQLITE_OK ){
     sqlite3_bind_text(pStmt, 1, zArg, -1, SQLITE_STATIC);
     if( sqlite3_step(pStmt)==SQLITE_ROW ){
-      /* the table's store: connecting the table opens it; find it among
-      ** the open stores by asking the table itself */
+      const char *zSql = (const char*)sqlite3_column_text(pStmt, 0);
+      if( zSql && sqlite3_strlike("CREATE VIRTUAL TABLE%USING vlog%", zSql, 0)==0 ){
+        sqlite3_finalize(pStmt);
+        return resolveTable(db, zArg, ppVS, pzErr);
+      }
+      *pzErr = sqlite3_mprintf("vlog: %s is not a vlog table (it is %s)", zArg,
+          zSql && sqlite3_strlike("CREATE VIRTUAL TABLE%", zSql, 0)==0 ?
+          "a virtual table of another module" : "an ordinary table");
       sqlite3_finalize(pStmt);
-      pStmt = 0;
-      {
-        char *zSql = sqlite3_mprintf("SELECT 1 FROM main.\"%w\" LIMIT 0", zArg);
-        sqlite3_stmt *pS2 = 0;
-        if( zSql && sqlite3_prepare_v2(db, zSql, -1, &pS2, 0)==SQLITE_OK ){
-          sqlite3_step(pS2);
-        }
-        sqlite3_finalize(pS2);
-        sqlite3_free(zSql);
-      }
-      {
-        VStore *pVS;
-        sqlite3_mutex *pMutex = registryMutex();
-        /* the VTab is not reachable through the API: find the store by
-        ** the table's catalog entry in the stores this connection opened */
-        sqlite3_mutex_enter(pMutex);
-        for(pVS=pAllStores; pVS; pVS=pVS->pNext){
-          unsigned int iTree;
-          int eKey;
-          if( pVS->db!=db ) continue;
-          if( catalogGet(pVS, zArg, &iTree, &eKey)==VLOG_OK ){
-            pVS->nRef++;
-            *ppVS = pVS;
-            break;
-          }
-        }
-        sqlite3_mutex_leave(pMutex);
-        if( *ppVS ) return SQLITE_OK;
-      }
-      *pzErr = sqlite3_mprintf("vlog: cannot find the store of table %s", zArg);
       return SQLITE_ERROR;
     }
   }
@@ -1693,8 +1832,14 @@ int vlogVStoreResolve(sqlite3 *db, const char *zArg, VStore **ppVS, char **pzErr
   zPath = fullPath(zArg);
   if( zPath==0 ) return SQLITE_NOMEM;
   rc = vlogVStoreAcquire(db, "main", zPath, 0, ppVS, pzErr);
-  if( rc && *pzErr==0 ){
-    *pzErr = sqlite3_mprintf("vlog: %s is neither a vlog table nor a store file", zArg);
+  if( rc && rc!=SQLITE_NOMEM ){
+    const char *zWhy = *pzErr ? *pzErr : "";
+    char *zMsg;
+    if( strncmp(zWhy, "vlog: ", 6)==0 ) zWhy += 6;
+    zMsg = sqlite3_mprintf("vlog: %s is neither a vlog table nor a store file "
+                           "(%s)", zArg, zWhy);
+    sqlite3_free(*pzErr);
+    *pzErr = zMsg;
   }
   sqlite3_free(zPath);
   return rc;

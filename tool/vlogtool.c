@@ -4,6 +4,8 @@
 **   vlogtool info FILE      superblock, geometry, buckets by state, trees,
 **                           journal
 **   vlogtool verify FILE    full consistency check; exit 0 when consistent
+**   vlogtool export FILE    SQL text that recreates the store's tables and
+**                           their rows, on standard output
 **   vlogtool --version      versions of vlog and the libraries it runs with
 **   vlogtool --help         usage
 **
@@ -16,14 +18,32 @@
 **
 ** Exit status: 0 success, 1 the command failed (unreadable or inconsistent
 ** store), 2 bad usage.
+**
+** EXPORT
+**
+** The table names and key types come from the store's catalog (tree 16,
+** read with the engine).  The rows are read through SQL, as a query
+** would, so that the text is right for however the vlog table encodes
+** its keys and values: a database of the tool's own (a temporary file,
+** deleted before the tool exits) gets one vlog table per catalog entry,
+** its schema row written directly (PRAGMA writable_schema), so that no
+** xCreate writes the store; that database is then opened read-only, and
+** a read-only database opens its stores read-only (ext/vtab.c).  Each
+** value is written with SQLite's quote(): integers, reals that read back
+** bit-for-bit, text with '' doubled, blobs as X'..', NULL; infinities,
+** which quote() writes as Inf, as 1e999 and -1e999 (as the sqlite3
+** shell's .dump does).  Each table is read as of its own moment: a
+** read-only statement of a vlog table sees the last commit.
 */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "sqlite3.h"
 #include "vlog.h"
 #include "engine.h"
 #include "util.h"
+#include "vlogInt.h"
 
 static void usage(FILE *out){
   fprintf(out,
@@ -32,6 +52,7 @@ static void usage(FILE *out){
     "Commands:\n"
     "  info FILE     superblock, geometry, buckets by state, trees, journal\n"
     "  verify FILE   full consistency check (exit 0 when consistent)\n"
+    "  export FILE   SQL text that recreates the tables and rows of the store\n"
     "  --version     print the versions of vlog, zstd, xxhash and SQLite\n"
     "  --help        print this text\n");
 }
@@ -84,6 +105,146 @@ static int report(const char *zFile, int (*xReport)(VlogStore*, char**)){
 static int cmdInfo(const char *zFile){ return report(zFile, vlogStoreInfo); }
 static int cmdVerify(const char *zFile){ return report(zFile, vlogVerify); }
 
+/* The key= option of catalog key type eKey, or 0 for one not known. */
+static const char *keyTypeName(int eKey){
+  switch( eKey ){
+    case VLOG_KEY_INTEGER: return "integer";
+    case VLOG_KEY_TEXT:    return "text";
+    case VLOG_KEY_BLOB:    return "blob";
+  }
+  return 0;
+}
+
+/* The CREATE VIRTUAL TABLE statement of catalog entry p in store zFile
+** (sqlite3_mprintf(): the caller frees it). */
+static char *createSql(const VlogCatalogEntry *p, const char *zFile){
+  return sqlite3_mprintf("CREATE VIRTUAL TABLE \"%w\" USING vlog(file=%Q, key=%s)",
+                         p->zName, zFile, keyTypeName(p->eKey));
+}
+
+/*
+** Write a temporary database zDb whose schema has one vlog table per
+** entry of a[] (in store zFull), without creating them in the store.
+*/
+static int exportSchema(const char *zDb, const char *zFull,
+                        const VlogCatalogEntry *a, int n){
+  sqlite3 *db = 0;
+  sqlite3_stmt *pStmt = 0;
+  int rc, i;
+  rc = sqlite3_open_v2(zDb, &db, SQLITE_OPEN_READWRITE, 0);
+  if( rc==SQLITE_OK ){
+    rc = sqlite3_exec(db, "PRAGMA writable_schema=ON; BEGIN", 0, 0, 0);
+  }
+  if( rc==SQLITE_OK ){
+    rc = sqlite3_prepare_v2(db,
+        "INSERT INTO sqlite_schema(type, name, tbl_name, rootpage, sql) "
+        "VALUES('table', ?1, ?1, 0, ?2)", -1, &pStmt, 0);
+  }
+  for(i=0; rc==SQLITE_OK && i<n; i++){
+    char *zSql = createSql(&a[i], zFull);
+    if( zSql==0 ) rc = SQLITE_NOMEM;
+    sqlite3_bind_text(pStmt, 1, a[i].zName, -1, SQLITE_STATIC);
+    sqlite3_bind_text(pStmt, 2, zSql, -1, sqlite3_free);
+    if( rc==SQLITE_OK && sqlite3_step(pStmt)!=SQLITE_DONE ) rc = SQLITE_ERROR;
+    if( sqlite3_reset(pStmt)!=SQLITE_OK ) rc = SQLITE_ERROR;
+  }
+  sqlite3_finalize(pStmt);
+  if( rc==SQLITE_OK ) rc = sqlite3_exec(db, "COMMIT", 0, 0, 0);
+  if( rc ) fprintf(stderr, "vlogtool: %s: %s\n", zDb, sqlite3_errmsg(db));
+  sqlite3_close(db);
+  return rc ? 1 : 0;
+}
+
+/* A value as an SQL literal: quote(), but infinities as 1e999 (quote()
+** writes Inf, which reads back as a name). */
+#define QUOTE_EXPR(c) "CASE WHEN typeof(" c ")='real' AND abs(" c ")=9e999" \
+  " THEN iif(" c ">0, '1e999', '-1e999') ELSE quote(" c ") END"
+
+/* Print the CREATE and INSERT statements of table p (of db, in store
+** zFile); 0 on success. */
+static int exportTable(sqlite3 *db, const char *zFile, const VlogCatalogEntry *p){
+  char *zSql = sqlite3_mprintf("SELECT " QUOTE_EXPR("key") ", "
+                               QUOTE_EXPR("value") " FROM \"%w\"", p->zName);
+  char *zCreate = createSql(p, zFile);
+  char *zInsert = sqlite3_mprintf("INSERT INTO \"%w\"(key, value) VALUES(", p->zName);
+  sqlite3_stmt *pStmt = 0;
+  int rc = 1;
+  if( zSql && zCreate && zInsert
+   && sqlite3_prepare_v2(db, zSql, -1, &pStmt, 0)==SQLITE_OK ){
+    printf("%s;\n", zCreate);
+    while( sqlite3_step(pStmt)==SQLITE_ROW ){
+      printf("%s%s,%s);\n", zInsert, (const char*)sqlite3_column_text(pStmt, 0),
+             (const char*)sqlite3_column_text(pStmt, 1));
+    }
+    rc = sqlite3_finalize(pStmt)==SQLITE_OK ? 0 : 1;
+    pStmt = 0;
+  }
+  if( rc ) fprintf(stderr, "vlogtool: table %s: %s\n", p->zName, sqlite3_errmsg(db));
+  sqlite3_free(zSql);
+  sqlite3_free(zCreate);
+  sqlite3_free(zInsert);
+  return rc;
+}
+
+static int cmdExport(const char *zFile){
+  VlogStore *pStore = openStore(zFile);
+  VlogCatalogEntry *a = 0;
+  int n = 0, i, rc;
+  char zDb[] = "/tmp/vlogtool-export-XXXXXX";
+  char *zFull = 0;
+  sqlite3 *db = 0;
+  int fd;
+  if( pStore==0 ) return 1;
+  rc = vlogCatalogList(pStore, &a, &n);
+  if( rc ){
+    fprintf(stderr, "vlogtool: %s: cannot read the catalog: %s (%s)\n", zFile,
+            vlogStoreErrMsg(pStore), vlogErrName(rc));
+  }
+  vlogStoreClose(pStore);
+  if( rc ) return 1;
+  for(i=0; i<n; i++){
+    if( a[i].eKey==VLOG_KEY_BLOB_UNTYPED ){
+      fprintf(stderr, "vlogtool: %s: table %s was made by vlog 0.1 (blob keys "
+              "that did not keep their type), which this vlogtool cannot "
+              "read\n", zFile, a[i].zName);
+      vlogCatalogFree(a, n);
+      return 1;
+    }
+    if( keyTypeName(a[i].eKey)==0 ){
+      fprintf(stderr, "vlogtool: %s: table %s has key type %d, which this "
+              "vlogtool does not know\n", zFile, a[i].zName, a[i].eKey);
+      vlogCatalogFree(a, n);
+      return 1;
+    }
+  }
+  zFull = realpath(zFile, 0);
+  fd = mkstemp(zDb);
+  if( zFull==0 || fd<0 ){
+    fprintf(stderr, "vlogtool: %s: cannot make a temporary database\n", zFile);
+    free(zFull);
+    vlogCatalogFree(a, n);
+    return 1;
+  }
+  close(fd);
+  sqlite3_auto_extension((void(*)(void))sqlite3_vlog_init);
+  rc = exportSchema(zDb, zFull, a, n);
+  if( rc==0 ){
+    rc = sqlite3_open_v2(zDb, &db, SQLITE_OPEN_READONLY, 0) ? 1 : 0;
+    if( rc ) fprintf(stderr, "vlogtool: %s: %s\n", zDb, sqlite3_errmsg(db));
+  }
+  if( rc==0 ){
+    printf("-- vlogtool export %s: %d table%s\n", zFile, n, n==1 ? "" : "s");
+    printf("BEGIN;\n");
+    for(i=0; rc==0 && i<n; i++) rc = exportTable(db, zFile, &a[i]);
+    printf(rc ? "ROLLBACK; -- the export failed\n" : "COMMIT;\n");
+  }
+  sqlite3_close(db);
+  unlink(zDb);
+  free(zFull);
+  vlogCatalogFree(a, n);
+  return rc;
+}
+
 int main(int argc, char **argv){
   static const struct {
     const char *zName;
@@ -91,6 +252,7 @@ int main(int argc, char **argv){
   } aCmd[] = {
     { "info",   cmdInfo },
     { "verify", cmdVerify },
+    { "export", cmdExport },
   };
   int i;
   if( argc<2 ){
