@@ -314,6 +314,32 @@ static u64 scanDurable(VlogStore *p){
   return iMax;
 }
 
+#ifndef NDEBUG
+/*
+** Debug builds: is bucket iBucket on the journal chain that starts at
+** (iOff, iSeq) in the file?  The chain is walked on disk, entry headers
+** and links, to its tail.  For the invariant checker (vlogBucketAlloc):
+** no bucket taken for anything may be on the chain of either superblock.
+*/
+int vlogJournalChainHas(VlogStore *p, u64 iOff, u64 iSeq, u64 iBucket){
+  u8 h[JE_HDR];
+  int nStep = 0;
+  while( nStep++<(1<<22) ){
+    if( iOff/p->sb.nBucketSize==iBucket ) return 1;
+    if( readHeader(p, iOff, iSeq, h)!=VLOG_OK ) break;
+    if( vlogGet32(&h[4])==JE_LINK ){
+      u8 a[8];
+      if( p->pEnv->xRead(p->pFile, (i64)(iOff+JE_HDR), a, 8) ) break;
+      iOff = vlogGet64(a) * (u64)p->sb.nBucketSize;
+    }else{
+      iOff += alignUp(JE_HDR + (int)vlogGet32(&h[24]));
+    }
+    iSeq++;
+  }
+  return 0;
+}
+#endif
+
 /*
 ** Replay the journal from the handle's journal position to its tail.
 ** bRecover: this is the replay at open, from the checkpoint; journal

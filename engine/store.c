@@ -419,6 +419,33 @@ int vlogBucketSetState(VlogStore *p, u64 iBucket, int eState, int eKind){
   return vlogWbAdd(p, TREE_ALLOC, iBucket, aVal, 2, eState==BUCKET_FREE);
 }
 
+#ifndef NDEBUG
+/*
+** The invariant checker of debug builds (issue 12): a bucket about to be
+** taken holds nothing either checkpoint of the superblock pair reaches:
+** no live, pending or held B-tree region of the trees, and no entry of the
+** journal chain of either superblock as it is in the file.
+*/
+static int bucketUnreachable(VlogStore *p, u64 iBucket){
+  u8 a[SB_SIZE + SB_USED];
+  int i;
+  if( iBucket<p->sb.nBucket ){
+    Bucket *pB = &p->aBucket[iBucket];
+    if( pB->mLive || pB->mPending || pB->mHeld ) return 0;
+  }
+  if( p->pEnv->xRead(p->pFile, 0, a, (int)sizeof(a))!=VLOG_OK ) return 1;
+  for(i=0; i<2; i++){
+    Superblock s;
+    char zWhy[128];
+    if( sbDecode(&a[i*SB_SIZE], &s, zWhy, sizeof(zWhy))==VLOG_OK
+     && vlogJournalChainHas(p, s.iJrnlOff, s.iJrnlSeq, iBucket) ){
+      return 0;
+    }
+  }
+  return 1;
+}
+#endif
+
 /* Allocate a free bucket for content of kind eKind (state OPEN). */
 int vlogBucketAlloc(VlogStore *p, int eKind, u64 *piBucket){
   u64 i;
@@ -429,6 +456,7 @@ int vlogBucketAlloc(VlogStore *p, int eKind, u64 *piBucket){
     int rc = bucketTableGrow(p, i+1);
     if( rc ) return rc;
   }
+  assert( bucketUnreachable(p, i) );
   memset(&p->aBucket[i], 0, sizeof(Bucket));
   *piBucket = i;
   return vlogBucketSetState(p, i, BUCKET_OPEN, eKind);

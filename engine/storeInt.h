@@ -455,6 +455,9 @@ u32 vlogShmWriter(VlogStore*);
 /* journal.c */
 int vlogJournalAppend(VlogStore*, int eType, const u8 *aPayload, int nPayload, int nRec);
 int vlogJournalReplay(VlogStore*, int bRecover);
+#ifndef NDEBUG
+int vlogJournalChainHas(VlogStore*, u64 iOff, u64 iSeq, u64 iBucket);
+#endif
 int vlogJournalApplyPayload(VlogStore*, const u8 *a, int n);
 int vlogRecordSize(const u8 *a);
 

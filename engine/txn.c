@@ -218,6 +218,15 @@ int vlogBegin(VlogStore *p, int bWrite){
     }
     /* The writer keeps the reader table true (after a crash, say). */
     vlogStoreTryPublish(p);
+    /* The journal gets the write-buffer records of this transaction only.
+    ** Records made outside one (corrections derived at load, the state
+    ** changes after a checkpoint, those of a transaction rolled back) stay
+    ** in the buffer, for this handle's view and its next checkpoint, but
+    ** are never journaled: journaled by a later commit, after other
+    ** handles' commits, they would undo those (issue 12: a bucket that
+    ** another handle's rollover took for the journal, marked FREE again by
+    ** a stale record, was taken again and the published chain broke). */
+    p->wbJrnl.n = 0;
     p->eTxn = 2;
     vlogLogTxnStart(p);
   }
@@ -234,11 +243,15 @@ int vlogRollback(VlogStore *p){
     p->bValid = 0;               /* frames and accounting: reload */
   }else if( p->eTxn==2 && !p->bPoison ){
     rc = undoTo(p, 0);
-    if( rc ){
-      /* Cannot undo in memory: reload from the file next time. */
+    if( rc || p->wbJrnl.n ){
+      /* Cannot undo in memory: reload from the file next time.  Nor can
+      ** the transaction's write-buffer records (buckets it allocated: a
+      ** value-log segment, a dictionary) be taken back in memory; they are
+      ** never journaled (vlogBegin), so the handle reloads its view. */
       p->bValid = 0;
     }
   }
+  p->wbJrnl.n = 0;
   txnEnd(p);
   return rc;
 }

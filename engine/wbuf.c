@@ -19,6 +19,20 @@
 **     not call an entry stale while the buffer still holds its update).
 ** Journal replay appends the REC_WB records again, in journal order, so a
 ** key that a later record deleted is never resurrected.
+**
+** Which records are journaled: those of the write transaction that
+** commits, and only those (p->wbJrnl is emptied as a write transaction
+** begins).  Records made outside one (the corrections a load derives, the
+** state changes after a checkpoint, a rolled-back transaction's) stay in
+** the buffer for this handle's view and its next checkpoint, and every
+** other handle derives the same at its own load.  Root cause of issue 12:
+** they used to wait in wbJrnl for the handle's next commit, which wrote
+** them after other handles' commits, so replay applied them last: a
+** bucket another handle had since taken (a journal bucket of a rollover)
+** was marked FREE again, taken again, and the published journal chain
+** broke.  Debug builds check, at every bucket taken (vlogBucketAlloc),
+** that it is on neither superblock's journal chain and holds no region of
+** either checkpoint.
 */
 #include <stdlib.h>
 #include "storeInt.h"

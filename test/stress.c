@@ -16,6 +16,10 @@
 **                      300 ms (a checkpoint must never fail a commit)
 **     --inline         values in the B-tree leaves (inline_max=8192): big
 **                      journal entries, which SIGKILL can cut short
+**     --rollback-journal  the database in rollback-journal mode, not WAL:
+**                      a COMMIT can then fail after the store's commit
+**                      was written (SQLite cannot lock the database file),
+**                      and the store takes it back
 **     --seed S         random seed (default: the time)
 **
 ** One store, DIR/s.vlog, holds the table kv(key integer, value blob) of
@@ -87,6 +91,7 @@ static Shared *g;
 
 static const char *zDir;
 static int nKeys = 200, nCkptEvery = 3, bInline = 0, bCheckpointer = 0;
+static int bRollbackJournal = 0;
 
 static void anomaly(const char *zFmt, ...){
   va_list ap;
@@ -487,7 +492,14 @@ static void checkpointerMain(void){
     usleep((useconds_t)(50 + rnd() % 251)*1000);
     rc = sqlite3_exec(db, "SELECT vlog_checkpoint('kv')", 0, 0, 0);
     if( rc==SQLITE_OK ) __atomic_add_fetch(&g->nCkpt, 1, __ATOMIC_SEQ_CST);
-    else if( isBusy(rc) ) __atomic_add_fetch(&g->nCkptBusy, 1, __ATOMIC_SEQ_CST);
+    else if( isBusy(rc) ){
+      static int nNote = 0;
+      __atomic_add_fetch(&g->nCkptBusy, 1, __ATOMIC_SEQ_CST);
+      if( ++nNote<=3 ){
+        printf("stress: note: checkpointer: %s\n", sqlite3_errmsg(db));
+        fflush(stdout);
+      }
+    }
     else anomaly("checkpointer: vlog_checkpoint: %s (%d)", sqlite3_errmsg(db), rc);
   }
   sqlite3_close(db);
@@ -549,9 +561,10 @@ static void setup(void){
     sqlite3_stmt *pIns = 0;
     int k;
     if( db==0 ) exit(1);
-    char *zSql = sqlite3_mprintf("PRAGMA journal_mode=WAL;"
+    char *zSql = sqlite3_mprintf("PRAGMA journal_mode=%s;"
           "CREATE VIRTUAL TABLE kv USING vlog(file='s.vlog', key='integer'%s);"
-          "BEGIN", bInline ? ", inline_max=8192" : "");
+          "BEGIN", bRollbackJournal ? "DELETE" : "WAL",
+          bInline ? ", inline_max=8192" : "");
     if( zSql==0 || sqlite3_exec(db, zSql, 0, 0, 0)
      || sqlite3_prepare_v2(db, "INSERT INTO kv VALUES(?1, ?2)", -1, &pIns, 0) ){
       anomaly("setup: %s", sqlite3_errmsg(db));
@@ -608,7 +621,7 @@ static void runPhase(int nReaders, int bMonitor, int nMs, int bKill){
 static void usage(void){
   fprintf(stderr, "usage: stress [--seconds N] [--readers N] [--rounds N] [--lone N]\n"
                   "              [--kill-ms A B] [--keys N] [--ckpt-every N] "
-                  "[--checkpointer]\n              [--inline] [--seed S] DIR\n");
+                  "[--checkpointer]\n              [--inline] [--rollback-journal] [--seed S] DIR\n");
   exit(2);
 }
 
@@ -628,6 +641,7 @@ int main(int argc, char **argv){
     else if( strcmp(z, "--seed")==0 ) iSeed = strtoull(argv[++i], 0, 10);
     else if( strcmp(z, "--inline")==0 ) bInline = 1;
     else if( strcmp(z, "--checkpointer")==0 ) bCheckpointer = 1;
+    else if( strcmp(z, "--rollback-journal")==0 ) bRollbackJournal = 1;
     else if( strcmp(z, "--kill-ms")==0 && i+2<argc-1 ){
       nKillMin = atoi(argv[++i]);
       nKillMax = atoi(argv[++i]);
