@@ -20,6 +20,7 @@
 **                      a COMMIT can then fail after the store's commit
 **                      was written (SQLite cannot lock the database file),
 **                      and the store takes it back
+**     --dead-slots N   reader slots left to dead owners first (0)
 **     --seed S         random seed (default: the time)
 **
 ** One store, DIR/s.vlog, holds the table kv(key integer, value blob) of
@@ -49,10 +50,16 @@
 ** scan as one whole batch no older than the last returned COMMIT, and pass
 ** vlog_verify().
 **
+** Dead slots (--dead-slots N): before the run, a process opens N
+** connections (a reader slot each) and kills itself, leaving N slots whose
+** owner is dead; everyone after must reap them to get one.
+**
 ** Anomalies are printed as they happen; the last line gives the counts.
 ** Exit status: 0 none, 1 anomalies, 2 bad usage.  SQLITE_BUSY from
-** vlog_checkpoint() (a reader of an older checkpoint) is counted, not an
-** anomaly; every other error is one.
+** vlog_checkpoint() (a reader of an older checkpoint, or a writer that
+** kept the lock for the whole busy timeout) is counted, not an anomaly;
+** every other error is one, SQLITE_BUSY of a COMMIT or a scan included
+** (every connection waits up to 10 s).
 */
 #include <errno.h>
 #include <fcntl.h>
@@ -91,7 +98,7 @@ static Shared *g;
 
 static const char *zDir;
 static int nKeys = 200, nCkptEvery = 3, bInline = 0, bCheckpointer = 0;
-static int bRollbackJournal = 0;
+static int bRollbackJournal = 0, nDeadSlots = 0;
 
 static void anomaly(const char *zFmt, ...){
   va_list ap;
@@ -310,7 +317,7 @@ static void writerMain(void){
     if( rc==SQLITE_OK ) rc = sqlite3_exec(db, "COMMIT", 0, 0, 0);
     if( rc ){
       if( isBusy(rc) ) __atomic_add_fetch(&g->nBusy, 1, __ATOMIC_SEQ_CST);
-      else anomaly("writer: batch %lld: %s (%d)", (long long)b, sqlite3_errmsg(db), rc);
+      anomaly("writer: batch %lld: %s (%d)", (long long)b, sqlite3_errmsg(db), rc);
       sqlite3_exec(db, "ROLLBACK", 0, 0, 0);
       b--;
       continue;
@@ -346,6 +353,7 @@ static void readerMain(int eKind){
       __atomic_add_fetch(&g->nScan, 1, __ATOMIC_SEQ_CST);
     }else if( b==-2 ){
       __atomic_add_fetch(&g->nBusy, 1, __ATOMIC_SEQ_CST);
+      anomaly("%s: SQLITE_BUSY: %s", azKind[eKind], sqlite3_errmsg(db));
     }
     if( eKind!=2 ) sqlite3_close(db);
   }
@@ -618,10 +626,30 @@ static void runPhase(int nReaders, int bMonitor, int nMs, int bKill){
   }
 }
 
+/* Fill nDeadSlots reader slots with a dead owner: open that many
+** connections, each reading (so each claims a slot), then die. */
+static void fillDeadSlots(void){
+  pid_t pid;
+  int st = 0;
+  if( nDeadSlots<=0 ) return;
+  pid = fork();
+  if( pid==0 ){
+    int i;
+    for(i=0; i<nDeadSlots; i++){
+      sqlite3 *db = dbOpen();          /* never closed: the process dies */
+      if( db==0 || scanOnce(db, 0, 0, "dead-slot filler")<0 ) exit(1);
+    }
+    kill(getpid(), SIGKILL);
+  }
+  waitpid(pid, &st, 0);
+  if( !WIFSIGNALED(st) ) anomaly("the dead-slot filler failed (status %d)", st);
+}
+
 static void usage(void){
   fprintf(stderr, "usage: stress [--seconds N] [--readers N] [--rounds N] [--lone N]\n"
                   "              [--kill-ms A B] [--keys N] [--ckpt-every N] "
-                  "[--checkpointer]\n              [--inline] [--rollback-journal] [--seed S] DIR\n");
+                  "[--checkpointer]\n              [--inline] [--rollback-journal] [--dead-slots N] "
+                  "[--seed S] DIR\n");
   exit(2);
 }
 
@@ -642,6 +670,7 @@ int main(int argc, char **argv){
     else if( strcmp(z, "--inline")==0 ) bInline = 1;
     else if( strcmp(z, "--checkpointer")==0 ) bCheckpointer = 1;
     else if( strcmp(z, "--rollback-journal")==0 ) bRollbackJournal = 1;
+    else if( strcmp(z, "--dead-slots")==0 ) nDeadSlots = atoi(argv[++i]);
     else if( strcmp(z, "--kill-ms")==0 && i+2<argc-1 ){
       nKillMin = atoi(argv[++i]);
       nKillMax = atoi(argv[++i]);
@@ -662,6 +691,7 @@ int main(int argc, char **argv){
   sqlite3_auto_extension((void(*)(void))sqlite3_vlog_init);
   mkdir(zDir, 0755);
   setup();
+  fillDeadSlots();
 
   if( nSeconds>0 ){
     runPhase(nReaders, 1, nSeconds*1000, 0);
