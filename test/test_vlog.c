@@ -14,7 +14,7 @@
 **   - offers the Tcl commands below as the static Tcl package "Vlogtest":
 **     test/vlog_common.tcl runs `load {} Vlogtest`.
 **
-** Tcl commands:
+** Tcl commands (and vlog_crashvfs, in test_crashvfs.c):
 **   vlog_init DB      call sqlite3_vlog_init() on connection DB directly, as
 **                     an application linking libvlog.a may; returns the
 **                     result code's name and the message, if any
@@ -760,6 +760,8 @@ static int vlogStoreCmd(
   return TCL_OK;
 }
 
+int vlogCrashvfsInit(Tcl_Interp*);   /* test_crashvfs.c */
+
 static int Vlogtest_Init(Tcl_Interp *interp){
   static const struct {
     const char *zName;
@@ -772,7 +774,7 @@ static int Vlogtest_Init(Tcl_Interp *interp){
   for(i=0; i<(int)(sizeof(aCmd)/sizeof(aCmd[0])); i++){
     Tcl_CreateObjCommand(interp, aCmd[i].zName, aCmd[i].xProc, 0, 0);
   }
-  return TCL_OK;
+  return vlogCrashvfsInit(interp);
 }
 
 int vlog_testfixture_init(const char *zUnused){
