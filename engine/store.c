@@ -549,7 +549,14 @@ void vlogRegionsAfterCheckpoint(VlogStore *p){
 ** does not wait (SQLite's rule: its busy handler runs only for a
 ** connection that holds no lock).  Waiting for RESERVED while holding
 ** SHARED was a deadlock that only the timeout broke: two processes
-** writing the same store met in it at nearly every commit.
+** writing the same store met in it at nearly every commit, and so did a
+** writer and another process calling vlog_checkpoint() (issue 12: the
+** writer's COMMIT, waiting for EXCLUSIVE, failed after 2 s because the
+** checkpointer held SHARED while it waited for RESERVED).  A checkpoint
+** now never fails a commit: it waits for the writer lock holding none, and
+** when it cannot run it says why (SQLITE_BUSY naming the writer, or the
+** reader of an older checkpoint; an automatic one is deferred and counted
+** in checkpoints_deferred).
 */
 static const u8 aBusyDelay[] = { 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100 };
 
