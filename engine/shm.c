@@ -163,9 +163,23 @@ static void slotClaim(VlogStore *p){
 int vlogShmOpen(VlogStore *p){
   void volatile *pMem = 0;
   int rc;
+  int iTry = 0;
   p->iSlot = -1;
   if( p->pEnv->xShmMap==0 || p->cfg.bReadOnly ) return VLOG_OK;
-  rc = p->pEnv->xShmMap(p->pFile, &pMem);
+  /* SQLITE_BUSY: another process is resetting the -shm (the first to map
+  ** it after every process had closed it).  That takes microseconds: a few
+  ** quick retries whatever the busy timeout, then as it allows.  (Seen by
+  ** the stress test when every process of a store starts at once.) */
+  while( (rc = p->pEnv->xShmMap(p->pFile, &pMem))==VLOG_BUSY ){
+    if( iTry<10 ){
+      p->pEnv->xSleep(p->pEnv, 1000);
+      iTry++;
+    }else{
+      int iBusy = iTry-10;
+      if( !vlogBusyWait(p, &iBusy) ) break;
+      iTry = iBusy+10;
+    }
+  }
   if( rc!=VLOG_OK ){
     if( rc==VLOG_BUSY ){
       return vlogSetError(p, rc, "%s-shm is being reset by another process", p->zPath);

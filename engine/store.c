@@ -564,7 +564,7 @@ static const u8 aBusyDelay[] = { 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100 };
 ** Sleep before attempt *piTry+1 at a busy lock: 1 after sleeping, 0 when
 ** the handle's busy timeout is spent (nothing slept).
 */
-static int busyWait(VlogStore *p, int *piTry){
+int vlogBusyWait(VlogStore *p, int *piTry){
   int n = (int)(sizeof(aBusyDelay)/sizeof(aBusyDelay[0]));
   int i = *piTry, nDelay, nPrior = 0, j;
   if( i<n ){
@@ -637,7 +637,7 @@ int vlogStoreLock(VlogStore *p, int eLevel){
   for(;;){
     int bWait = eLevel==VLOG_LOCK_SHARED || p->eLock>=VLOG_LOCK_RESERVED;
     rc = lockOnce(p, eLevel);
-    if( rc!=VLOG_BUSY || !bWait || !busyWait(p, &iTry) ) break;
+    if( rc!=VLOG_BUSY || !bWait || !vlogBusyWait(p, &iTry) ) break;
   }
   if( rc==VLOG_BUSY ) return busyError(p, eLevel);
   if( rc ) return vlogSetError(p, rc, "cannot lock %s (%s)", p->zPath, vlogErrName(rc));
@@ -662,7 +662,7 @@ int vlogStoreLockWriter(VlogStore *p){
     }
     if( rc==VLOG_OK ) break;
     vlogStoreUnlock(p, VLOG_LOCK_NONE);
-    if( rc!=VLOG_BUSY || !busyWait(p, &iTry) ) break;
+    if( rc!=VLOG_BUSY || !vlogBusyWait(p, &iTry) ) break;
   }
   if( rc==VLOG_OK ) return VLOG_OK;
   if( rc==VLOG_BUSY ) return busyError(p, eFail);

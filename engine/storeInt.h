@@ -455,6 +455,7 @@ u32 vlogShmWriter(VlogStore*);
 /* journal.c */
 int vlogJournalAppend(VlogStore*, int eType, const u8 *aPayload, int nPayload, int nRec);
 int vlogJournalReplay(VlogStore*, int bRecover);
+int vlogBusyWait(VlogStore*, int *piTry);   /* store.c: sleep before a retry */
 #ifndef NDEBUG
 int vlogJournalChainHas(VlogStore*, u64 iOff, u64 iSeq, u64 iBucket);
 #endif
