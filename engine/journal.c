@@ -296,19 +296,28 @@ static int laterEntry(VlogStore *p, u64 iOff){
 ** position on: entries up to it were synced, with the value-log frames
 ** they name.  Headers only (and links), no payload checksums.
 */
+/* The offset of the entry after the valid one at *piOff whose header is
+** h: after it, or at the bucket a link names.  VLOG_OK, or an I/O error
+** reading the link. */
+static int entryNext(VlogStore *p, const u8 *h, u64 *piOff){
+  if( vlogGet32(&h[4])==JE_LINK ){
+    u8 a[8];
+    int rc = p->pEnv->xRead(p->pFile, (i64)(*piOff+JE_HDR), a, 8);
+    if( rc ) return rc;
+    *piOff = vlogGet64(a) * (u64)p->sb.nBucketSize;
+  }else{
+    *piOff += alignUp(JE_HDR + (int)vlogGet32(&h[24]));
+  }
+  return VLOG_OK;
+}
+
 static u64 scanDurable(VlogStore *p){
   u64 iOff = p->jrnl.iOff, iSeq = p->jrnl.iSeq, iMax = 0;
   u8 h[JE_HDR];
   while( readHeader(p, iOff, iSeq, h)==VLOG_OK ){
     u64 d = vlogGet64(&h[16]);
     if( d>iMax ) iMax = d;
-    if( vlogGet32(&h[4])==JE_LINK ){
-      u8 a[8];
-      if( p->pEnv->xRead(p->pFile, (i64)(iOff+JE_HDR), a, 8) ) break;
-      iOff = vlogGet64(a) * (u64)p->sb.nBucketSize;
-    }else{
-      iOff += alignUp(JE_HDR + (int)vlogGet32(&h[24]));
-    }
+    if( entryNext(p, h, &iOff) ) break;
     iSeq++;
   }
   return iMax;
@@ -327,13 +336,7 @@ int vlogJournalChainHas(VlogStore *p, u64 iOff, u64 iSeq, u64 iBucket){
   while( nStep++<(1<<22) ){
     if( iOff/p->sb.nBucketSize==iBucket ) return 1;
     if( readHeader(p, iOff, iSeq, h)!=VLOG_OK ) break;
-    if( vlogGet32(&h[4])==JE_LINK ){
-      u8 a[8];
-      if( p->pEnv->xRead(p->pFile, (i64)(iOff+JE_HDR), a, 8) ) break;
-      iOff = vlogGet64(a) * (u64)p->sb.nBucketSize;
-    }else{
-      iOff += alignUp(JE_HDR + (int)vlogGet32(&h[24]));
-    }
+    if( entryNext(p, h, &iOff) ) break;
     iSeq++;
   }
   return 0;
