@@ -473,6 +473,18 @@ static void monitorMain(void){
       }
       __atomic_thread_fence(__ATOMIC_SEQ_CST);
       iCkpt2 = *(volatile uint64_t*)(aShm + SHM_HDR_CKPT);
+      if( pOld ){
+        /* a checkpoint may have written its superblock over the older
+        ** one during the walk before it published: then the older chain
+        ** may be reused, and the sample does not count */
+        Sb again;
+        int j, bStill = 0;
+        for(j=0; j<2; j++){
+          sbRead(fd, j, &again);
+          if( again.bOk && again.iSeq==pOld->iSeq ) bStill = 1;
+        }
+        if( !bStill ) iCkpt2 = 0;
+      }
       if( iCkpt2==iCkpt ){
         /* no checkpoint published during the walk: the sample counts */
         if( bBad ){
