@@ -81,7 +81,6 @@
 
 /* The reader table's layout (engine/shm.c). */
 #define SHM_HDR_CKPT   8
-#define SHM_HDR_JOFF   16
 #define SHM_HDR_JSEQ   24
 #define SHM_SLOT0      256
 #define SHM_SLOT_SIZE  16
@@ -445,14 +444,13 @@ static void monitorMain(void){
     exit(1);
   }
   while( !g->bStop ){
-    uint64_t iCkpt, iJOff, iJSeq, iCkpt2;
+    uint64_t iCkpt, iJSeq, iCkpt2;
     Sb sb[2], *pNew = 0, *pOld = 0;
     char zErr[300];
     int i;
     shmAttach();
     if( aShm==0 ){ usleep(10000); continue; }
     iCkpt = *(volatile uint64_t*)(aShm + SHM_HDR_CKPT);
-    iJOff = *(volatile uint64_t*)(aShm + SHM_HDR_JOFF);
     iJSeq = *(volatile uint64_t*)(aShm + SHM_HDR_JSEQ);
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     if( iCkpt==0 ){ usleep(1000); continue; }
@@ -461,7 +459,6 @@ static void monitorMain(void){
       if( sb[i].bOk && sb[i].iSeq==iCkpt ) pNew = &sb[i];
       if( sb[i].bOk && sb[i].iSeq+1==iCkpt ) pOld = &sb[i];
     }
-    (void)iJOff;
     if( pNew ){
       int bBad = chainWalk(fd, pNew->nBucket, pNew->iJrnlOff, pNew->iJrnlSeq,
                            iJSeq, zErr, sizeof(zErr));
