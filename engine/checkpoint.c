@@ -185,10 +185,16 @@ int vlogCheckpoint(VlogStore *p){
     rc = vlogStoreRefresh(p);
   }
   if( rc==VLOG_OK ) rc = vlogCheckpointInternal(p);
-  /* end the transaction without committing anything new */
-  {
-    int rc2 = vlogCommit(p);
-    if( rc==VLOG_OK ) rc = rc2;
+  /* End the transaction without committing anything new.  A handle that
+  ** loads this checkpoint derives the state changes of step 5 again (or
+  ** keeps the zombies one checkpoint longer: store.c), and those of a
+  ** checkpoint that failed half-way describe node space that no
+  ** superblock reaches: neither is journaled. */
+  p->wbJrnl.n = 0;
+  if( rc==VLOG_OK ){
+    rc = vlogCommit(p);
+  }else{
+    vlogRollback(p);
   }
   if( eTxn==1 ){
     int rc2 = vlogBegin(p, 0);
