@@ -435,7 +435,8 @@ int vlogCursorValue(VlogCursor *pCsr, const void **ppVal, int *pnVal){
     const void *pKey;
     int nKey;
     vlogCursorKey(pCsr, &pKey, &nKey);
-    rc = vlogValueDecode(p, (const u8*)pKey, nKey, pVal, nVal, &pVal, &nVal);
+    rc = vlogValueDecode(p, pCsr->iTree, (const u8*)pKey, nKey, pVal, nVal,
+                         &pVal, &nVal);
   }
   if( rc==VLOG_OK ){
     *ppVal = pVal;

@@ -199,13 +199,16 @@ VlogEnv *vlogStoreEnv(VlogStore*);
 typedef struct VlogSegmentInfo VlogSegmentInfo;
 struct VlogSegmentInfo {
   uint64_t iSeg;                     /* segment id (its bucket) */
+  uint64_t iGen;                     /* its generation: new each time the
+                                     ** bucket becomes a segment */
   const char *zState;                /* "open" or "sealed" */
+  const char *zKind;                 /* "value" (a commit's values) or
+                                     ** "rewrite" (records maintenance moved) */
   uint64_t nTotal;                   /* bytes of records ever appended */
   uint64_t nLive;                    /* bytes of records still referenced */
   uint64_t nRec;                     /* records appended */
   uint64_t nDisk;                    /* bytes of the bucket in use */
-  uint64_t iCreateSeq, iCreateTime;  /* commit sequence, unix microseconds
-                                     ** (whole seconds, as the seal time) */
+  uint64_t iCreateSeq, iCreateTime;  /* commit sequence, unix microseconds */
   uint64_t iSealSeq, iSealTime;      /* 0 while open */
 };
 int vlogSegments(VlogStore*, VlogSegmentInfo **paSeg, int *pnSeg);

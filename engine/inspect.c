@@ -40,7 +40,9 @@ int vlogSegments(VlogStore *p, VlogSegmentInfo **paSeg, int *pnSeg){
     Bucket *pB = &p->aBucket[i];
     if( pB->eKind!=KIND_VLOG ) continue;
     a[n].iSeg = i;
+    a[n].iGen = pB->iGen;
     a[n].zState = vlogBucketStateName(pB->eState);
+    a[n].zKind = pB->eSegKind==SEG_REWRITE ? "rewrite" : "value";
     a[n].nTotal = pB->nTotal;
     a[n].nLive = pB->nLive;
     a[n].nRec = pB->nRec;

@@ -88,6 +88,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "storeInt.h"
 
@@ -258,27 +259,37 @@ static void sbEncode(const Superblock *s, u8 *a){
   vlogPut64(&a[88], s->iNextGen);
   vlogPut64(&a[96], s->iCreated);
   vlogPut64(&a[104], s->iCkptTime);
-  vlogPut64(&a[112], vlogChecksum(a, 112, SEED_SB));
+  vlogPut64(&a[112], s->iNextSegGen);
+  vlogPut64(&a[SB_USED-8], vlogChecksum(a, SB_USED-8, SEED_SB));
 }
 
 /*
 ** Decode superblock a[].  Returns VLOG_OK, VLOG_NOTADB (not a vlog
-** superblock at all) or VLOG_CORRUPT (a vlog superblock, damaged), with
-** the reason in zWhy.
+** superblock at all), VLOG_CORRUPT (a vlog superblock, damaged) or
+** VLOG_FORMAT (a sound superblock of another format version), with the
+** reason in zWhy.  Every format keeps the magic, the version and the
+** bytes used (offsets 0, 16, 20) and ends its fields with their checksum,
+** so that another version is told from damage.
 */
 static int sbDecode(const u8 *a, Superblock *s, char *zWhy, int nWhy){
   u32 nBucket, nNode;
+  u32 nUsed = vlogGet32(&a[20]);
   if( memcmp(a, SB_MAGIC, 16)!=0 ){
     snprintf(zWhy, nWhy, "bad magic");
     return VLOG_NOTADB;
   }
-  if( vlogGet64(&a[112])!=vlogChecksum(a, 112, SEED_SB) ){
+  if( nUsed<32 || nUsed>SB_SIZE || (nUsed % 8)!=0
+   || vlogGet64(&a[nUsed-8])!=vlogChecksum(a, (int)nUsed-8, SEED_SB) ){
     snprintf(zWhy, nWhy, "checksum mismatch");
     return VLOG_CORRUPT_BKPT;
   }
   if( vlogGet32(&a[16])!=FORMAT_VERSION ){
-    snprintf(zWhy, nWhy, "format version %u, this vlog reads %u",
-             vlogGet32(&a[16]), FORMAT_VERSION);
+    snprintf(zWhy, nWhy, "%u", vlogGet32(&a[16]));
+    return VLOG_FORMAT;
+  }
+  if( nUsed!=SB_USED ){
+    snprintf(zWhy, nWhy, "%u bytes of fields, format %u has %u", nUsed,
+             FORMAT_VERSION, SB_USED);
     return VLOG_CORRUPT_BKPT;
   }
   s->iSeq = vlogGet64(&a[24]);
@@ -296,6 +307,7 @@ static int sbDecode(const u8 *a, Superblock *s, char *zWhy, int nWhy){
   s->iNextGen = vlogGet64(&a[88]);
   s->iCreated = vlogGet64(&a[96]);
   s->iCkptTime = vlogGet64(&a[104]);
+  s->iNextSegGen = vlogGet64(&a[112]);
   if( nBucket<MIN_BUCKET_SIZE || nBucket>MAX_BUCKET_SIZE || (nBucket & (nBucket-1))
    || nNode<MIN_NODE_SIZE || nNode>MAX_NODE_SIZE || (nNode & (nNode-1))
    || nNode>nBucket || nBucket/nNode>MAX_REGIONS
@@ -326,6 +338,28 @@ int vlogSbWrite(VlogStore *p){
   return rc;
 }
 
+/*
+** A sound superblock of format version zVersion (a number).  There is no
+** upgrade in place: format 3 changed every value pointer and value-log
+** frame (records name their tree, pointers and frames carry the segment's
+** generation), so an upgrade would rewrite every value, as a copy does,
+** and vlog has not yet been released with stores to keep (0.x).  The way
+** across is a copy through SQL text, which vlogtool export writes.
+*/
+static int formatError(VlogStore *p, const char *zVersion){
+  int iVersion = atoi(zVersion);
+  if( iVersion>FORMAT_VERSION ){
+    return vlogSetError(p, VLOG_NOTADB, "%s is a vlog store of format %d, "
+        "written by a newer vlog; this one reads format %d only: open it with "
+        "a newer vlog", p->zPath, iVersion, FORMAT_VERSION);
+  }
+  return vlogSetError(p, VLOG_NOTADB, "%s is a vlog store of format %d, written "
+      "by vlog 0.%d; this vlog reads format %d only and does not upgrade in "
+      "place: with the vlog that wrote it, run 'vlogtool export %s > dump.sql', "
+      "then load dump.sql into a new store with this one", p->zPath, iVersion,
+      iVersion, FORMAT_VERSION, p->zPath);
+}
+
 /* Read both superblocks; load the newest valid one into p->sb. */
 static int sbRead(VlogStore *p){
   u8 a[2][SB_SIZE];
@@ -347,6 +381,9 @@ static int sbRead(VlogStore *p){
     if( rc ) return vlogSetError(p, rc, "cannot read superblock %c of %s",
                                  'A'+i, p->zPath);
     rcs[i] = sbDecode(a[i], &s[i], zWhy[i], sizeof(zWhy[i]));
+  }
+  for(i=0; i<2; i++){
+    if( rcs[i]==VLOG_FORMAT ) return formatError(p, zWhy[i]);
   }
   if( rcs[0]==VLOG_NOTADB && rcs[1]==VLOG_NOTADB ){
     return vlogSetError(p, VLOG_NOTADB,
@@ -957,6 +994,7 @@ static int storeCreate(VlogStore *p){
   s->nBucket = 2;
   s->rootsLevel = 1;
   s->iNextGen = 1;
+  s->iNextSegGen = 1;
   s->iCreated = (u64)p->pEnv->xNow(p->pEnv);
   p->nRegionPerBucket = (int)(s->nBucketSize / s->nNodeSize);
   rc = bucketTableGrow(p, 2);
@@ -1075,7 +1113,7 @@ static int storeOpenFile(VlogStore *p){
 */
 static int storeCheckFile(VlogStore *p){
   static const u8 aZero[16] = {0};
-  u8 a[2][16];
+  u8 a[2][SB_SIZE];
   i64 nSize = 0;
   int bLocked = 0;
   int rc, i;
@@ -1092,14 +1130,24 @@ static int storeCheckFile(VlogStore *p){
       break;
     }
     for(i=0; rc==VLOG_OK && i<2; i++){
-      rc = p->pEnv->xRead(p->pFile, (i64)i*SB_SIZE, a[i], 16);
+      rc = p->pEnv->xRead(p->pFile, (i64)i*SB_SIZE, a[i], SB_SIZE);
       if( rc==VLOG_IOERR_SHORT_READ ) rc = VLOG_OK;   /* zero-filled */
     }
     if( rc ){
       rc = vlogSetError(p, rc, "cannot read %s (%s)", p->zPath, vlogErrName(rc));
       break;
     }
-    if( memcmp(a[0], SB_MAGIC, 16)==0 || memcmp(a[1], SB_MAGIC, 16)==0 ) break;
+    if( memcmp(a[0], SB_MAGIC, 16)==0 || memcmp(a[1], SB_MAGIC, 16)==0 ){
+      /* a store of another format is refused before the -shm is made */
+      for(i=0; rc==VLOG_OK && i<2; i++){
+        Superblock s;
+        char zWhy[128];
+        if( sbDecode(a[i], &s, zWhy, sizeof(zWhy))==VLOG_FORMAT ){
+          rc = formatError(p, zWhy);
+        }
+      }
+      break;
+    }
     if( bLocked || memcmp(a[0], aZero, 16)!=0 || p->cfg.bImmutable ){
       if( memcmp(a[0], "SQLite format 3", 16)==0 ){
         rc = vlogSetError(p, VLOG_NOTADB, "%s is a SQLite database, not a vlog "

@@ -12,7 +12,7 @@
 ** Superblock (SB_SIZE bytes, two copies; the valid one with the larger
 ** sequence wins; written alternately, so a torn write leaves the other):
 **     0  magic "vlog-store\0\0\0\0\0\0" (16)
-**    16  u32 format version (1)     20  u32 bytes used by the fields (SB_USED)
+**    16  u32 format version (3)     20  u32 bytes used by the fields (SB_USED)
 **    24  u64 checkpoint sequence    32  u32 bucket size   36 u32 node size
 **    40  u64 buckets in the file (bucket 0 included)
 **    48  root of the roots tree: u64 gen, u64 offset, u32 length, u32 level
@@ -20,7 +20,15 @@
 **    80  u64 journal sequence of that entry
 **    88  u64 next node generation    96 u64 created (unix us)
 **   104  u64 checkpoint time (unix us)
-**   112  u64 xxh3(bytes 0..111, seed SEED_SB)
+**   112  u64 next segment generation (vlog.c: a bucket that becomes a
+**        value-log segment takes it; replay moves it past every
+**        generation it meets)
+**   120  u64 xxh3(bytes 0..119, seed SEED_SB)
+**
+** Format versions: 1 (vlog 0.1), 2 (0.2: dictionary frames), 3 (records
+** name their tree, segments have generations, values continue into the
+** next bucket).  A store of another version is refused (store.c says why
+** there is no upgrade in place).
 **
 ** Beside the file: "<store>-shm", the reader table in shared memory
 ** (shm.c; io.h), rebuilt from the file whenever no process has it open.
@@ -60,11 +68,14 @@
 #include "engine.h"
 #include "util.h"
 
+/* sbDecode's answer for a sound superblock of another format version */
+#define VLOG_FORMAT      (VLOG_NOTADB | (1<<8))
+
 #define SB_SIZE          4096
 #define CHANGE_OFF       (2*SB_SIZE)
-#define SB_USED          120
+#define SB_USED          128
 #define SB_MAGIC         "vlog-store\0\0\0\0\0\0"
-#define FORMAT_VERSION   2              /* 2: dictionary frames (vlog.c) */
+#define FORMAT_VERSION   3              /* see the layout above */
 
 /* Writes that follow synced data start on a new sector, so that a torn
 ** write cannot damage bytes already durable (a sector written while the
@@ -83,9 +94,9 @@
 #define REC_PUT          1
 #define REC_DELETE       2
 #define REC_WB           3
-#define REC_VEXT         4     /* a value-log frame a commit wrote (vlog.c):
+#define REC_VEXT         4     /* value-log frames a commit wrote (vlog.c):
                                ** u8 op, u64 segment, u32 offset, u32 length,
-                               ** u64 reserved */
+                               ** u64 the segment's generation */
 #define VEXT_SIZE        25
 
 #define BSET_HDR         48
@@ -168,6 +179,7 @@ struct Superblock {
   u64 iNextGen;
   u64 iCreated;
   u64 iCkptTime;
+  u64 iNextSegGen;
 };
 
 struct Bucket {
@@ -179,6 +191,8 @@ struct Bucket {
   u64 mPending;                /* B-tree: superseded since the checkpoint */
   u64 mHeld;                   /* B-tree: used by the previous checkpoint */
   /* Value-log segments (eKind==KIND_VLOG): exact accounting, vlog.c */
+  u64 iGen;                    /* generation: new each time it becomes one */
+  u8 eSegKind;                 /* SEG_* */
   u64 nTotal;                  /* record bytes ever appended */
   u64 nLive;                   /* record bytes still referenced */
   u64 nRec;                    /* records appended */
@@ -257,7 +271,7 @@ struct Journal {
 
 /* Write buffer for blind, derived updates (bucket states, segment
 ** accounting).  See wbuf.c. */
-#define WB_MAX_VAL 64
+#define WB_MAX_VAL 80
 struct WbEntry {
   u32 iTree;
   u64 iKey;                    /* bucket number */
@@ -298,6 +312,7 @@ typedef struct VlogLog VlogLog;
 typedef struct FrameCacheSlot FrameCacheSlot;
 struct FrameCacheSlot {
   u64 iSeg;                    /* 0: empty */
+  u64 iGen;                    /* the segment's generation */
   u32 iOff;
   u8 *aRaw;                    /* the frame's records, decompressed */
   int nRaw;
@@ -322,6 +337,7 @@ struct VlogLog {
   VlogBuf val;                 /* the value last read */
   VlogBuf vext;                /* REC_VEXT records of the frames written */
   VlogBuf rbuf;                /* frame read buffer */
+  VlogBuf dbuf;                /* a large frame decompressed (not cached) */
   VlogBuf wout;                /* frames not yet written, from ... */
   u64 iWoutSeg;                /* ... this segment ... */
   u32 iWoutOff;                /* ... at this offset on */
@@ -510,16 +526,20 @@ int vlogCheckpointInternal(VlogStore*);
 
 /* vlog.c */
 #define VTAG_INLINE   0        /* leaf value of a user tree: tag, then bytes */
-#define VTAG_PTR      1        /* tag, segment, frame offset, index, length */
-#define VTAG_CHUNKS   2        /* tag, length, chunks, {segment, offset, length}... */
-#define VTAG_RAW      3        /* tag, segment, frame offset, record offset,
-                               ** length, u32 record checksum */
-int vlogValueEncode(VlogStore*, const u8 *pKey, int nKey, const u8 *pVal, int nVal,
-                    int nInlineMax, int iLevel, VlogBuf *pOut);
-int vlogValueDecode(VlogStore*, const u8 *pKey, int nKey, const u8 *a, int n,
-                    const u8 **ppVal, int *pnVal);
-int vlogValueVerify(VlogStore*, const u8 *pKey, int nKey, const u8 *a, int n,
-                    const u8 **ppVal, int *pnVal);
+#define VTAG_PTR      1        /* tag, segment, generation, frame offset,
+                               ** index, length */
+#define VTAG_CHUNKS   2        /* tag, length, chunks, {segment, generation,
+                               ** frame offset, length}... */
+#define VTAG_RAW      3        /* tag, segment, generation, frame offset,
+                               ** record offset, length, u32 record checksum */
+#define SEG_VALUE     1        /* segment kinds: values a commit wrote */
+#define SEG_REWRITE   2        /* ... live records maintenance moved there */
+int vlogValueEncode(VlogStore*, u32 iTree, const u8 *pKey, int nKey, const u8 *pVal,
+                    int nVal, int nInlineMax, int iLevel, VlogBuf *pOut);
+int vlogValueDecode(VlogStore*, u32 iTree, const u8 *pKey, int nKey, const u8 *a,
+                    int n, const u8 **ppVal, int *pnVal);
+int vlogValueVerify(VlogStore*, u32 iTree, const u8 *pKey, int nKey, const u8 *a,
+                    int n, const u8 **ppVal, int *pnVal);
 int vlogLogFlush(VlogStore*);
 int vlogLogCommit(VlogStore*);
 void vlogLogCommitted(VlogStore*);
@@ -527,10 +547,11 @@ void vlogLogTxnStart(VlogStore*);
 void vlogLogReset(VlogStore*);
 void vlogLogClose(VlogStore*);
 int vlogLogApplySegRecord(VlogStore*, u64 iSeg, const u8 *a, int n);
+int vlogSegRecordMatches(VlogStore*, u64 iSeg, const u8 *a, int n);
 int vlogLogVerifyExtent(VlogStore*, const u8 *a, int n);
 int vlogDictVerify(VlogStore*, VlogBuf *pRep);
-int vlogValueForEach(VlogStore*, int nKey, const u8 *a, int n,
-                     void (*xPer)(VlogStore*, u64 iSeg, u64 nBytes));
+int vlogValueForEach(VlogStore*, u32 iTree, int nKey, const u8 *a, int n,
+                     int (*xPer)(VlogStore*, u64 iSeg, u64 nBytes));
 
 /* cursor.c */
 void vlogCursorsInvalidate(VlogStore*);

@@ -507,7 +507,7 @@ static int change(VlogStore *p, int op, u32 iTree, const void *pKey, int nKey,
   if( op==REC_PUT ){
     p->nTxnUserBytes += (u64)nKey + (u64)nVal;
     /* user trees: tagged leaf values, large ones in the value log */
-    rc = vlogValueEncode(p, (const u8*)pKey, nKey, (const u8*)pVal, nVal,
+    rc = vlogValueEncode(p, iTree, (const u8*)pKey, nKey, (const u8*)pVal, nVal,
                          nInlineMax, iLevel, &p->encBuf);
     if( rc==VLOG_OK ){
       rc = vlogTxnApply(p, op, iTree, (const u8*)pKey, nKey, p->encBuf.a,
@@ -566,7 +566,7 @@ int vlogGet(VlogStore *p, uint32_t iTree, const void *pKey, int nKey,
   }
   rc = vlogBtreeLookup(p, iTree, (const u8*)pKey, nKey, &pVal, &nVal);
   if( rc==VLOG_OK ){
-    rc = vlogValueDecode(p, (const u8*)pKey, nKey, pVal, nVal, &pVal, &nVal);
+    rc = vlogValueDecode(p, iTree, (const u8*)pKey, nKey, pVal, nVal, &pVal, &nVal);
   }
   if( rc==VLOG_OK && bAuto ){
     /* The node may be evicted when the transaction ends: copy. */

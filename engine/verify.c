@@ -37,8 +37,9 @@ struct VerifyCtx {
   u64 nValueBytes;             /* bytes of user values read */
 };
 
-static void recount(VlogStore *p, u64 iSeg, u64 nBytes){
+static int recount(VlogStore *p, u64 iSeg, u64 nBytes){
   if( p->aRecount && iSeg<p->sb.nBucket ) p->aRecount[iSeg] += nBytes;
+  return VLOG_OK;
 }
 
 static int corrupt(VlogStore *p, const char *zMsg, u32 iTree, u64 iOff){
@@ -123,10 +124,11 @@ static int checkNode(VerifyCtx *v, Node *pNode, const u8 *pLo, int nLo,
       for(i=0; rc==VLOG_OK && i<n; i++){
         const u8 *pV;
         int nV;
-        rc = vlogValueForEach(p, (int)aE[i].nKey, aE[i].pVal, (int)aE[i].nVal, recount);
+        rc = vlogValueForEach(p, pNode->iTree, (int)aE[i].nKey, aE[i].pVal,
+                              (int)aE[i].nVal, recount);
         if( rc ) rc = corrupt(p, "bad value pointer", pNode->iTree, pNode->iOff);
         if( rc==VLOG_OK ){
-          rc = vlogValueVerify(p, aE[i].pKey, (int)aE[i].nKey, aE[i].pVal,
+          rc = vlogValueVerify(p, pNode->iTree, aE[i].pKey, (int)aE[i].nKey, aE[i].pVal,
                                (int)aE[i].nVal, &pV, &nV);
         }
         if( rc==VLOG_OK ) v->nValueBytes += (u64)nV;
@@ -373,8 +375,7 @@ static int checkSegments(VlogStore *p, VlogBuf *pRep){
     }
     vlogPutBE64(aKey, i);
     r = vlogBtreeLookup(p, TREE_SEGS, aKey, 8, &pVal, &nVal);
-    if( r==VLOG_OK && (nVal!=56 || vlogGet64(&pVal[8])!=pB->nLive
-                       || vlogGet64(&pVal[0])!=pB->nTotal) ){
+    if( r==VLOG_OK && !vlogSegRecordMatches(p, i, pVal, nVal) ){
       r = VLOG_CORRUPT;
     }
     if( r ){

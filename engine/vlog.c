@@ -9,26 +9,43 @@
 ** A leaf value of a user tree always starts with a tag:
 **
 **   VTAG_INLINE  0, then the value
-**   VTAG_PTR     1, varint segment (bucket), varint frame offset in it,
-**                varint index of the record in the frame, varint length
-**   VTAG_RAW     3, varint segment, varint frame offset, varint offset of
-**                the record in the frame's bytes, varint length, u32 low
-**                half of the record's xxh3 (seed SEED_RECORD)
+**   VTAG_PTR     1, varint segment (bucket), varint generation, varint
+**                frame offset in it, varint index of the record in the
+**                frame, varint length
+**   VTAG_RAW     3, varint segment, varint generation, varint frame
+**                offset, varint offset of the record in the frame's bytes,
+**                varint length, u32 low half of the record's xxh3 (seed
+**                SEED_RECORD ^ generation)
 **   VTAG_CHUNKS  2, varint length, varint number of chunks, then for each
-**                chunk: varint segment, varint frame offset, varint length
-**                (a value too big for one frame is cut in chunks of half a
-**                bucket, each the only record of its own frame)
+**                chunk: varint segment, varint generation, varint frame
+**                offset, varint length (see "Large values")
+** One decoder reads them all (ptrDecode, ptrExtent): lookups, verify and
+** the accounting see the same fields, range-checked once.
 **
-** Frames.  Records (varint key length, key, varint value length, value)
-** are grouped in frames of about FRAME_TARGET bytes, compressed together
-** with zstd at the table's level, or stored raw when compression saves
-** less than an eighth.  Each record keeps its key, so a segment can be
-** rewritten from the segment alone.  Frame layout (16-byte aligned):
+** Segment generations (format 3).  Each time a bucket becomes a segment it
+** takes the store's next segment generation (Superblock.iNextSegGen, kept
+** in the superblock, moved past every generation that loading TREE_SEGS
+** or replaying the journal meets, so none is given twice).  Every frame
+** header, every pointer and every REC_VEXT record carries it, and the
+** frame cache is keyed by (segment, generation, offset).  A pointer, a
+** cached frame or a replayed extent that names a bucket since reused can
+** then never yield the bucket's new contents: the generations differ and
+** the read is VLOG_CORRUPT, not another value.  (VTAG_RAW reads skip the
+** frame header: the generation seeds the record's checksum instead.)
+**
+** Frames.  Records (varint tree, varint key length, key, varint value
+** length, value) are grouped in frames of about FRAME_TARGET bytes,
+** compressed together with zstd at the table's level, or stored raw when
+** compression saves less than an eighth.  Each record keeps its tree and
+** key, so a segment can be rewritten from the segment alone even when
+** several tables share the store.  Frame layout (16-byte aligned):
 **     0  u32 magic "VLFR"     4 u8 flags (1: zstd, 2: dictionary)
 **     5  u8 0                 6 u16 records
 **     8  u32 raw bytes       12 u32 stored bytes
-**    16  u64 xxh3(bytes 0..15 and the stored bytes, seed SEED_FRAME)
-**    24  stored bytes; with flag 2, u32 dictionary id, then a zstd frame
+**    16  u64 the segment's generation
+**    24  u64 xxh3(bytes 0..23, seed SEED_FRAME) ^ xxh3(stored bytes,
+**        seed SEED_FRAME)
+**    32  stored bytes; with flag 2, u32 dictionary id, then a zstd frame
 **        without content size or dictionary id (both known)
 ** A read of a VTAG_PTR value decompresses only its frame (through a small
 ** frame cache), checks the checksum, and checks that the record's key is
@@ -90,6 +107,23 @@
 ** record of FRAME_TARGET bytes or more gets a frame of its own, always
 ** tried (a 1 KiB sample first after incompressible frames).  vlog_verify
 ** reads the whole frame of every VTAG_RAW value too (vlogValueVerify).
+** Since such a frame is read a record at a time, its size costs a lookup
+** nothing: it closes at RAW_TARGET bytes, not FRAME_TARGET, which spreads
+** its header over more records (1 KiB values: 4 bytes each, not 10).
+**
+** Large values.  A record of FRAME_TARGET bytes or more is alone in its
+** frame.  If it does not fit in the rest of the segment it is cut in
+** chunks: the first fills the rest of the segment, the next ones the
+** following segments (valueAlone), so no bucket's end is left empty.  In
+** format 2 a value went whole to a new segment, or in chunks of half a
+** bucket: three 256 KiB values filled a 1 MiB bucket, and the file took
+** 1.34x the values' bytes; now 1.01x.  A rest smaller than MIN_CHUNK
+** stays empty rather than cost a lookup a second read.  A chunk's size is
+** its raw bytes, so a value that compresses takes several chunks in one
+** segment.  A frame of FRAME_NOCACHE raw bytes or more is read with one
+** pread (no map: faulting its pages in costs more than the copy) and not
+** cached (it would evict everything): a 256 KiB lookup is a read, a
+** checksum and the caller's copy, 0.58x the time of a rowid table's.
 **
 ** Commit.  A transaction's frames are written before its journal entry,
 ** the first one on a fresh sector (a torn write never reaches a committed
@@ -102,9 +136,15 @@
 ** Accounting, per segment, exact and incremental: bytes of records ever
 ** appended (total), bytes of records still referenced (live), records,
 ** bytes used in the bucket, created and sealed (journal sequence, time in
-** whole seconds: the record keeps the seal time as u32 seconds, and
-** creation is rounded the same way, so that sealed >= created).
-** stale = total - live.  At commit the transaction's logs give the
+** microseconds; sealed is never before created), its generation and its
+** kind (SEG_VALUE: values commits wrote; SEG_REWRITE: records maintenance
+** moved).  stale = total - live.  A TREE_SEGS value (SEG_RECORD bytes):
+**     0 u64 generation   8 u64 total   16 u64 live   24 u64 records
+**    32 u64 bytes used  40 u64 created sequence   48 u64 created time
+**    56 u64 sealed sequence (0: open)   64 u64 sealed time   72 u32 kind
+** A pointer to a bucket that is no segment, or a change that would make
+** live exceed total or go below zero, is VLOG_CORRUPT (liveChange): an
+** under-count would let GC free live records.  At commit the transaction's logs give the
 ** changes: a new pointer (redo) adds to live, a replaced or deleted pointer
 ** (the value before, in the undo log) moves its bytes from live to stale.
 ** Records a rolled-back transaction appended count in total but never in
@@ -118,11 +158,13 @@
 #include <zdict.h>
 #include "storeInt.h"
 
-#define FRAME_HDR      24
+#define FRAME_HDR      32
 #define FRAME_MAGIC    0x52464c56      /* "VLFR" */
 #define FRAME_ZSTD     0x01
 #define FRAME_DICT     0x02            /* with FRAME_ZSTD: a dictionary's */
 #define FRAME_TARGET   4096            /* raw bytes that close a frame */
+#define RAW_TARGET     10240           /* ... a frame raw by decision (see
+                                       ** frameRoom) */
 #define FRAME_CACHE_BYTES (8*1024*1024)
 #define FRAME_FIRST_READ  8192         /* bytes read at once: most frames */
 #define SEED_FRAME     0x76465230ULL
@@ -136,12 +178,21 @@
 #define DICT_RETRY     (64*1024*1024)  /* after a failed training */
 #define DICT_TARGET    1024            /* raw bytes that close a frame, with one */
 #define WOUT_MAX       (256*1024)      /* frames written at once */
+#define FRAME_NOCACHE  (64*1024)       /* larger frames bypass the cache */
+#define FRAME_MAX_RAW  (16*1024*1024)  /* a compressed frame's raw bytes, at
+                                       ** most (or a bucket's, if more) */
+#define MIN_CHUNK      1024            /* smallest piece of a value at a
+                                       ** segment's end (see valueAlone) */
+#define SEG_RECORD     76              /* bytes of a TREE_SEGS value */
+#define VLOG_NOROOM    102             /* vlogLogFlush: the frame is larger
+                                       ** than the rest of the segment */
 
 static int align16(int n){ return (n + 15) & ~15; }
 
-/* Bytes of a record (key and value with their lengths). */
-static u64 recordBytes(int nKey, u64 nVal){
-  return (u64)vlogVarintLen((u64)nKey) + nKey + vlogVarintLen(nVal) + nVal;
+/* Bytes of a record (its tree, key and value with their lengths). */
+static u64 recordBytes(u32 iTree, int nKey, u64 nVal){
+  return (u64)vlogVarintLen(iTree) + vlogVarintLen((u64)nKey) + nKey
+       + vlogVarintLen(nVal) + nVal;
 }
 
 /* ---------------------------------------------------------------------
@@ -168,50 +219,70 @@ static int segTouch(VlogStore *p, u64 iSeg){
 /* Persist the accounting of segment iSeg (through the write buffer). */
 static int segSave(VlogStore *p, u64 iSeg){
   Bucket *pB = &p->aBucket[iSeg];
-  u8 a[56];
-  vlogPut64(&a[0], pB->nTotal);
-  vlogPut64(&a[8], pB->nLive);
-  vlogPut64(&a[16], pB->nRec);
-  vlogPut64(&a[24], pB->nDisk);
-  vlogPut64(&a[32], pB->iCreateSeq);
-  vlogPut64(&a[40], pB->iCreateTime);
-  vlogPut32(&a[48], (u32)pB->iSealSeq);
-  vlogPut32(&a[52], (u32)(pB->iSealTime/1000000));
+  u8 a[SEG_RECORD];
+  assert( pB->eKind==KIND_VLOG && pB->iGen>0 && pB->nLive<=pB->nTotal );
+  vlogPut64(&a[0], pB->iGen);
+  vlogPut64(&a[8], pB->nTotal);
+  vlogPut64(&a[16], pB->nLive);
+  vlogPut64(&a[24], pB->nRec);
+  vlogPut64(&a[32], pB->nDisk);
+  vlogPut64(&a[40], pB->iCreateSeq);
+  vlogPut64(&a[48], pB->iCreateTime);
+  vlogPut64(&a[56], pB->iSealSeq);
+  vlogPut64(&a[64], pB->iSealTime);
+  vlogPut32(&a[72], pB->eSegKind);
   return vlogWbAdd(p, TREE_SEGS, iSeg, a, sizeof(a), 0);
 }
 
-/* Load segment figures from a TREE_SEGS value (open, replay). */
+/* The figures of TREE_SEGS value a[0..SEG_RECORD) into *pB. */
+static void segDecode(const u8 *a, Bucket *pB){
+  pB->iGen = vlogGet64(&a[0]);
+  pB->nTotal = vlogGet64(&a[8]);
+  pB->nLive = vlogGet64(&a[16]);
+  pB->nRec = vlogGet64(&a[24]);
+  pB->nDisk = vlogGet64(&a[32]);
+  pB->iCreateSeq = vlogGet64(&a[40]);
+  pB->iCreateTime = vlogGet64(&a[48]);
+  pB->iSealSeq = vlogGet64(&a[56]);
+  pB->iSealTime = vlogGet64(&a[64]);
+  pB->eSegKind = (u8)vlogGet32(&a[72]);
+}
+
+/* 1 if TREE_SEGS value a[0..n) holds what the table says of segment iSeg
+** (vlog_verify). */
+int vlogSegRecordMatches(VlogStore *p, u64 iSeg, const u8 *a, int n){
+  Bucket b;
+  const Bucket *pB = &p->aBucket[iSeg];
+  if( n!=SEG_RECORD ) return 0;
+  segDecode(a, &b);
+  return b.iGen==pB->iGen && b.nTotal==pB->nTotal && b.nLive==pB->nLive;
+}
+
+/* Load segment figures from a TREE_SEGS value (open, replay).  The
+** store's next segment generation moves past the segment's. */
 int vlogLogApplySegRecord(VlogStore *p, u64 iSeg, const u8 *a, int n){
   Bucket *pB;
-  if( iSeg==0 || iSeg>=p->sb.nBucket || n!=56 ){
+  if( iSeg==0 || iSeg>=p->sb.nBucket || n!=SEG_RECORD ){
     return vlogSetError(p, VLOG_CORRUPT_BKPT, "bad accounting record for segment %llu",
                         (unsigned long long)iSeg);
   }
   pB = &p->aBucket[iSeg];
-  pB->nTotal = vlogGet64(&a[0]);
-  pB->nLive = vlogGet64(&a[8]);
-  pB->nRec = vlogGet64(&a[16]);
-  pB->nDisk = vlogGet64(&a[24]);
-  pB->iCreateSeq = vlogGet64(&a[32]);
-  pB->iCreateTime = vlogGet64(&a[40]);
-  pB->iSealSeq = vlogGet32(&a[48]);
-  pB->iSealTime = (u64)vlogGet32(&a[52])*1000000;
-  if( pB->nLive>pB->nTotal || pB->nDisk>p->sb.nBucketSize ){
+  segDecode(a, pB);
+  if( pB->nLive>pB->nTotal || pB->nDisk>p->sb.nBucketSize || pB->iGen==0
+   || pB->iGen>=((u64)1<<62)
+   || (vlogGet32(&a[72])!=SEG_VALUE && vlogGet32(&a[72])!=SEG_REWRITE) ){
     return vlogSetError(p, VLOG_CORRUPT_BKPT, "impossible accounting for segment %llu "
         "(%llu live of %llu bytes, %llu bytes of the bucket used)",
         (unsigned long long)iSeg, (unsigned long long)pB->nLive,
         (unsigned long long)pB->nTotal, (unsigned long long)pB->nDisk);
   }
+  if( pB->iGen>=p->sb.iNextSegGen ) p->sb.iNextSegGen = pB->iGen + 1;
   return VLOG_OK;
 }
 
-/* The time of a segment's creation or sealing, in microseconds but whole
-** seconds: the accounting record keeps the seal time in seconds (a u32),
-** so both times have that precision, and a segment never reads as sealed
-** before it was created. */
+/* The time now, for a segment's creation or sealing (unix us). */
 static u64 segNow(VlogStore *p){
-  u64 t = (u64)p->pEnv->xNow(p->pEnv);
-  return t - t%1000000;
+  return (u64)p->pEnv->xNow(p->pEnv);
 }
 
 /* Seal the current segment; open a new one. */
@@ -223,6 +294,8 @@ static int segNext(VlogStore *p){
     Bucket *pB = &p->aBucket[pL->iSeg];
     pB->iSealSeq = p->jrnl.iSeq;
     pB->iSealTime = segNow(p);
+    /* never sealed before it was created, whatever the clock did */
+    if( pB->iSealTime<pB->iCreateTime ) pB->iSealTime = pB->iCreateTime;
     rc = vlogBucketSetState(p, pL->iSeg, BUCKET_SEALED, KIND_VLOG);
     if( rc==VLOG_OK ) rc = segSave(p, pL->iSeg);
     if( rc ) return rc;
@@ -231,6 +304,8 @@ static int segNext(VlogStore *p){
   if( rc ) return rc;
   {
     Bucket *pB = &p->aBucket[iNew];
+    pB->iGen = p->sb.iNextSegGen++;
+    pB->eSegKind = SEG_VALUE;
     pB->nTotal = pB->nLive = pB->nRec = pB->nDisk = 0;
     pB->iCreateSeq = p->jrnl.iSeq;
     pB->iCreateTime = segNow(p);
@@ -257,11 +332,15 @@ static void segFind(VlogStore *p){
   }
 }
 
-/* The record at z (before pEnd): its key and value, and the byte after
-** it; 0 if it does not fit. */
-static const u8 *recordParse(const u8 *z, const u8 *pEnd, const u8 **ppKey,
-                             u64 *pnKey, const u8 **ppVal, u64 *pnVal){
-  int k = vlogGetVarint(z, pEnd, pnKey);
+/* The record at z (before pEnd): its tree, key and value, and the byte
+** after it; 0 if it does not fit. */
+static const u8 *recordParse(const u8 *z, const u8 *pEnd, u64 *piTree,
+                             const u8 **ppKey, u64 *pnKey,
+                             const u8 **ppVal, u64 *pnVal){
+  int k = vlogGetVarint(z, pEnd, piTree);
+  if( k==0 ) return 0;
+  z += k;
+  k = vlogGetVarint(z, pEnd, pnKey);
   if( k==0 || *pnKey>(u64)(pEnd-z-k) ) return 0;
   *ppKey = z + k;
   z += k + *pnKey;
@@ -427,9 +506,9 @@ static int dictSample(VlogStore *p, const u8 *a, int n){
   }
   while( z<pEnd ){
     const u8 *zRec = z, *pK, *pV;
-    u64 nK, nV;
+    u64 iT, nK, nV;
     size_t nRec;
-    z = recordParse(z, pEnd, &pK, &nK, &pV, &nV);
+    z = recordParse(z, pEnd, &iT, &pK, &nK, &pV, &nV);
     if( z==0 ) break;
     nRec = (size_t)(z-zRec);
     rc = vlogBufAppend(p->pEnv, &pL->samp, zRec, (int)nRec);
@@ -501,7 +580,7 @@ static int extentWrite(VlogStore *p, u64 iSeg, u32 iOff, const u8 *a, int n){
   vlogPut64(&r[1], iSeg);
   vlogPut32(&r[9], iOff);
   vlogPut32(&r[13], (u32)n);
-  vlogPut64(&r[17], 0);
+  vlogPut64(&r[17], p->aBucket[iSeg].iGen);
   rc = vlogBufAppend(p->pEnv, &p->vl.vext, r, VEXT_SIZE);
   return rc ? vlogSetError(p, rc, 0) : VLOG_OK;
 }
@@ -610,20 +689,25 @@ int vlogLogFlush(VlogStore *p){
     }
   }
   if( !bZstd ) memcpy(&aOut[FRAME_HDR], pL->frame.a, pL->frame.n);
+  pB = &p->aBucket[pL->iSeg];
   vlogPut32(&aOut[0], FRAME_MAGIC);
   aOut[4] = bZstd ? (bDict ? FRAME_ZSTD|FRAME_DICT : FRAME_ZSTD) : 0;
   aOut[5] = 0;
   vlogPut16(&aOut[6], (u16)pL->nFrameRec);
   vlogPut32(&aOut[8], (u32)pL->frame.n);
   vlogPut32(&aOut[12], (u32)nStored);
-  vlogPut64(&aOut[16], vlogChecksum(aOut, 16, SEED_FRAME)
+  vlogPut64(&aOut[16], pB->iGen);
+  vlogPut64(&aOut[24], vlogChecksum(aOut, 24, SEED_FRAME)
                        ^ vlogChecksum(&aOut[FRAME_HDR], nStored, SEED_FRAME));
   n = align16(FRAME_HDR + nStored);
   memset(&aOut[FRAME_HDR+nStored], 0, n - FRAME_HDR - nStored);
-  assert( pL->iFrameOff + (u32)n <= p->sb.nBucketSize );
+  if( (u64)pL->iFrameOff + (u32)n > p->sb.nBucketSize ){
+    /* only a chunk sized for its compression can miss (valueAlone) */
+    assert( pL->nFrameRec==1 );
+    return VLOG_NOROOM;
+  }
   rc = woutAdd(p, aOut, n);
   if( rc ) return rc;
-  pB = &p->aBucket[pL->iSeg];
   pB->nDisk = pL->iFrameOff + n;
   pB->nTotal += (u64)pL->frame.n;     /* the records' bytes */
   pB->nRec += (u64)pL->nFrameRec;
@@ -644,60 +728,83 @@ int vlogLogFlush(VlogStore *p){
 }
 
 /*
-** Make room for a record of nRec bytes in the open frame (or a frame of its
-** own when bAlone): flush, move to a new segment, align as needed.
+** The append position, with no frame open: the open segment and the offset
+** of the next frame in it (a transaction's first frame starts on a fresh
+** sector); a new segment when fewer than nNeed bytes are left.
 */
-static int frameRoom(VlogStore *p, int nRec, int iLevel, int bAlone){
+static int segPosition(VlogStore *p, u64 nNeed){
+  VlogLog *pL = &p->vl;
+  assert( pL->nFrameRec==0 );
+  if( !pL->bFresh && pL->iSeg ){
+    /* Another handle may have appended to the log, or sealed the segment,
+    ** since this one last wrote: the bucket table, which the replay of its
+    ** commits updated, says where the log ends. */
+    if( pL->iSeg>=p->sb.nBucket || p->aBucket[pL->iSeg].eKind!=KIND_VLOG
+     || p->aBucket[pL->iSeg].eState!=BUCKET_OPEN ){
+      pL->iSeg = 0;
+    }else{
+      pL->iFrameOff = (u32)p->aBucket[pL->iSeg].nDisk;
+    }
+  }
+  if( pL->iSeg==0 ) segFind(p);
+  if( !pL->bFresh ){
+    pL->iFrameOff = (pL->iFrameOff + VLOG_SECTOR-1) & ~(u32)(VLOG_SECTOR-1);
+    pL->bFresh = 1;
+  }
+  if( pL->iSeg==0 || (u64)pL->iFrameOff + nNeed > p->sb.nBucketSize ){
+    return segNext(p);
+  }
+  return VLOG_OK;
+}
+
+/* A new frame at the append position, for records of zstd level iLevel,
+** of which the first is alone in it when bAlone. */
+static int frameStart(VlogStore *p, int iLevel, int bAlone){
+  VlogLog *pL = &p->vl;
+  int rc = iLevel>0 ? dictCheck(p) : VLOG_OK;
+  pL->iFrameLevel = iLevel;
+  /* After RAW_AFTER frames in a row that did not compress, frames of small
+  ** records are raw by decision (their records get VTAG_RAW pointers),
+  ** except one in RAW_PROBE, which is tried, to notice data that
+  ** compresses again.  A record of FRAME_TARGET bytes or more has a frame
+  ** of its own, always tried (a sample first, see vlogLogFlush). */
+  pL->bFrameRaw = iLevel<=0 || (!bAlone && pL->nNoGain>=RAW_AFTER
+                                && (++pL->nRawFrames % RAW_PROBE)!=0);
+  return rc;
+}
+
+/*
+** Make room for a record of nRec bytes (less than FRAME_TARGET) in the open
+** frame: flush it when full, or open one, in a new segment if need be.
+*/
+static int frameRoom(VlogStore *p, int nRec, int iLevel){
   VlogLog *pL = &p->vl;
   int rc = VLOG_OK;
   int nTarget = pL->iDict && iLevel>0 && !pL->bFrameRaw ? DICT_TARGET : FRAME_TARGET;
-  if( nRec>=FRAME_TARGET ) bAlone = 1;
-  if( pL->nFrameRec>0 && (bAlone || iLevel!=pL->iFrameLevel
+  assert( nRec<FRAME_TARGET );
+  /* A frame raw by decision is read a record at a time, so its size costs
+  ** a lookup nothing: larger frames spread its header over more records,
+  ** up to where a record offset (VTAG_RAW) still fits a 2-byte varint. */
+  if( pL->bFrameRaw && pL->nFrameRec>0 ) nTarget = RAW_TARGET;
+  if( pL->nFrameRec>0 && (iLevel!=pL->iFrameLevel
         || pL->frame.n + nRec > nTarget + nTarget/2 || pL->nFrameRec>=65535
         || (u64)pL->iFrameOff + FRAME_HDR + pL->frame.n + nRec + 16 > p->sb.nBucketSize) ){
     rc = vlogLogFlush(p);
     if( rc ) return rc;
   }
   if( pL->nFrameRec==0 ){
-    if( !pL->bFresh && pL->iSeg ){
-      /* Another handle may have appended to the log, or sealed the
-      ** segment, since this one last wrote: the bucket table, which the
-      ** replay of its commits updated, says where the log ends. */
-      if( pL->iSeg>=p->sb.nBucket || p->aBucket[pL->iSeg].eKind!=KIND_VLOG
-       || p->aBucket[pL->iSeg].eState!=BUCKET_OPEN ){
-        pL->iSeg = 0;
-      }else{
-        pL->iFrameOff = (u32)p->aBucket[pL->iSeg].nDisk;
-      }
-    }
-    if( pL->iSeg==0 ) segFind(p);
-    if( !pL->bFresh ){
-      /* the first frame of a transaction starts on a fresh sector */
-      pL->iFrameOff = (pL->iFrameOff + VLOG_SECTOR-1) & ~(u32)(VLOG_SECTOR-1);
-      pL->bFresh = 1;
-    }
-    if( pL->iSeg==0
-     || (u64)pL->iFrameOff + FRAME_HDR + nRec + 16 > p->sb.nBucketSize ){
-      rc = segNext(p);
-    }
-    if( iLevel>0 && rc==VLOG_OK ) rc = dictCheck(p);
-    pL->iFrameLevel = iLevel;
-    /* After RAW_AFTER frames in a row that did not compress, frames of
-    ** small records are raw by decision (their records get VTAG_RAW
-    ** pointers), except one in RAW_PROBE, which is tried, to notice data
-    ** that compresses again.  A record of FRAME_TARGET bytes or more has a
-    ** frame of its own, always tried (a sample first, see vlogLogFlush). */
-    pL->bFrameRaw = iLevel<=0 || (!bAlone && pL->nNoGain>=RAW_AFTER
-                                  && (++pL->nRawFrames % RAW_PROBE)!=0);
+    rc = segPosition(p, FRAME_HDR + nRec + 16);
+    if( rc==VLOG_OK ) rc = frameStart(p, iLevel, 0);
   }
   return rc;
 }
 
 /* Append one record to the open frame; its index in the frame. */
-static int frameAppend(VlogStore *p, const u8 *pKey, int nKey, const u8 *pVal,
-                       int nVal, int *piIdx){
+static int frameAppend(VlogStore *p, u32 iTree, const u8 *pKey, int nKey,
+                       const u8 *pVal, int nVal, int *piIdx){
   VlogLog *pL = &p->vl;
-  int rc = vlogBufAppendVarint(p->pEnv, &pL->frame, (u64)nKey);
+  int rc = vlogBufAppendVarint(p->pEnv, &pL->frame, iTree);
+  if( rc==VLOG_OK ) rc = vlogBufAppendVarint(p->pEnv, &pL->frame, (u64)nKey);
   if( rc==VLOG_OK ) rc = vlogBufAppend(p->pEnv, &pL->frame, pKey, nKey);
   if( rc==VLOG_OK ) rc = vlogBufAppendVarint(p->pEnv, &pL->frame, (u64)nVal);
   if( rc==VLOG_OK ) rc = vlogBufAppend(p->pEnv, &pL->frame, pVal, nVal);
@@ -706,15 +813,114 @@ static int frameAppend(VlogStore *p, const u8 *pKey, int nKey, const u8 *pVal,
   return VLOG_OK;
 }
 
+/* Append the n numbers of a[] to pointer pOut, as varints. */
+static int ptrPut(VlogEnv *pEnv, VlogBuf *pOut, int n, const u64 *a){
+  int i, rc = VLOG_OK;
+  for(i=0; rc==VLOG_OK && i<n; i++) rc = vlogBufAppendVarint(pEnv, pOut, a[i]);
+  return rc;
+}
+
 /*
-** The leaf value for (pKey, pVal): inline when nVal <= nInlineMax, else
-** the value goes to the value log and the result is a pointer.  Written to
-** pOut (reset first).
+** A record of FRAME_TARGET bytes or more: alone in a frame of its own if it
+** fits in the rest of the segment, else cut in chunks, the first filling
+** the rest of the segment and the others the next segments, each chunk the
+** only record of its frame.  So a large value never leaves the end of a
+** bucket empty (issue 13: three 256 KiB values in a 1 MiB bucket took
+** 1.34x their bytes); a piece smaller than MIN_CHUNK is not worth a second
+** read, and such a rest of a segment stays empty.  The pointer is VTAG_PTR
+** for one frame, VTAG_CHUNKS for more.
 */
-int vlogValueEncode(VlogStore *p, const u8 *pKey, int nKey, const u8 *pVal,
-                    int nVal, int nInlineMax, int iLevel, VlogBuf *pOut){
+static int valueAlone(VlogStore *p, u32 iTree, const u8 *pKey, int nKey,
+                      const u8 *pVal, int nVal, int iLevel, VlogBuf *pOut){
+  VlogLog *pL = &p->vl;
   VlogEnv *pEnv = p->pEnv;
-  int rc, nChunkMax = (int)p->sb.nBucketSize/2;
+  VlogBuf ext = {0, 0, 0};        /* segment, generation, offset, length... */
+  u64 iAt = 0, nChunk = 0, aFirst[4];
+  /* a frame's header and alignment, and the record's header */
+  u64 nOver = FRAME_HDR + 15 + recordBytes(iTree, nKey, 0) + 8;
+  int rc = pL->nFrameRec>0 ? vlogLogFlush(p) : VLOG_OK;
+  u8 tag;
+
+  double rRatio = 1.0;             /* stored / raw of the last chunk */
+  while( rc==VLOG_OK && (iAt<(u64)nVal || nChunk==0) ){
+    u64 nRest = (u64)nVal - iAt, nRoom, n, a[4], nDisk0;
+    int iIdx;
+    rc = segPosition(p, nOver + (nRest<MIN_CHUNK ? nRest : MIN_CHUNK));
+    if( rc ) break;
+    /* Raw bytes that fit in the rest of the segment; more if the value
+    ** compresses (as much as its last chunk did, with a margin), so that
+    ** it does not take ever smaller chunks in one segment.  A chunk that
+    ** then does not fit is made again at the size that always does. */
+    nRoom = p->sb.nBucketSize - pL->iFrameOff - nOver;
+    n = nRoom;
+    if( rRatio<0.9 ){
+      u64 nMax = nRoom>FRAME_MAX_RAW-nOver ? nRoom : FRAME_MAX_RAW-nOver;
+      n = (u64)((double)nRoom / (rRatio + 0.05));
+      if( n>nMax ) n = nMax;
+    }
+    if( n>nRest ) n = nRest;
+    a[0] = pL->iSeg;
+    a[1] = p->aBucket[pL->iSeg].iGen;
+    a[2] = pL->iFrameOff;
+    nDisk0 = pL->nDiskWritten;
+    rc = frameStart(p, iLevel, 1);
+    if( rc==VLOG_OK ) rc = frameAppend(p, iTree, pKey, nKey, &pVal[iAt], (int)n, &iIdx);
+    if( rc==VLOG_OK ) rc = vlogLogFlush(p);
+    if( rc==VLOG_NOROOM ){
+      pL->frame.n = 0;
+      pL->nFrameRec = 0;
+      rRatio = 1.0;
+      rc = VLOG_OK;
+      continue;
+    }
+    a[3] = n;
+    if( nChunk==0 ) memcpy(aFirst, a, sizeof(a));
+    if( rc==VLOG_OK && ptrPut(pEnv, &ext, 4, a) ) rc = vlogSetError(p, VLOG_NOMEM, 0);
+    rRatio = (double)(pL->nDiskWritten - nDisk0) / (double)(n + 1);
+    iAt += n;
+    nChunk++;
+  }
+  if( rc==VLOG_OK ){
+    u64 aHdr[2];
+    if( nChunk==1 ){
+      /* segment, generation, offset, record 0, length */
+      u64 v[5];
+      v[0] = aFirst[0]; v[1] = aFirst[1]; v[2] = aFirst[2]; v[3] = 0; v[4] = aFirst[3];
+      tag = VTAG_PTR;
+      rc = vlogBufAppend(pEnv, pOut, &tag, 1);
+      if( rc==VLOG_OK ) rc = ptrPut(pEnv, pOut, 5, v);
+    }else{
+      tag = VTAG_CHUNKS;
+      aHdr[0] = (u64)nVal; aHdr[1] = nChunk;
+      rc = vlogBufAppend(pEnv, pOut, &tag, 1);
+      if( rc==VLOG_OK ) rc = ptrPut(pEnv, pOut, 2, aHdr);
+      if( rc==VLOG_OK ) rc = vlogBufAppend(pEnv, pOut, ext.a, ext.n);
+    }
+    if( rc ) rc = vlogSetError(p, rc, 0);
+  }
+  vlogBufFree(pEnv, &ext);
+  if( rc==VLOG_OK && pOut->n>vlogBtreeMaxValue(p) ){
+    rc = vlogSetError(p, VLOG_TOOBIG, "value of %d bytes needs %llu chunks, more "
+                      "than a leaf of this store can point to", nVal,
+                      (unsigned long long)nChunk);
+  }
+  return rc;
+}
+
+/*
+** The leaf value for (pKey, pVal) of tree iTree: inline when nVal <=
+** nInlineMax, else the value goes to the value log and the result is a
+** pointer.  Written to pOut (reset first).
+*/
+int vlogValueEncode(VlogStore *p, u32 iTree, const u8 *pKey, int nKey,
+                    const u8 *pVal, int nVal, int nInlineMax, int iLevel,
+                    VlogBuf *pOut){
+  VlogEnv *pEnv = p->pEnv;
+  VlogLog *pL = &p->vl;
+  u64 nRec = recordBytes(iTree, nKey, (u64)nVal);
+  u64 a[5];
+  int rc, iIdx;
+  u32 iRecOff;
   u8 tag;
   pOut->n = 0;
   if( nVal<=nInlineMax ){
@@ -727,75 +933,44 @@ int vlogValueEncode(VlogStore *p, const u8 *pKey, int nKey, const u8 *pVal,
     return vlogSetError(p, VLOG_TOOBIG, "value of %d bytes: the limit is %d bytes",
                         nVal, VLOG_MAX_VALUE);
   }
-  if( (i64)recordBytes(nKey, (u64)nVal) + FRAME_HDR + 16 <= nChunkMax ){
-    int iIdx;
-    rc = frameRoom(p, (int)recordBytes(nKey, (u64)nVal), iLevel, 0);
-    if( rc==VLOG_OK ){
-      u32 iFrameOff = p->vl.iFrameOff;
-      u64 iSeg = p->vl.iSeg;
-      u32 iRecOff = (u32)p->vl.frame.n;
-      rc = frameAppend(p, pKey, nKey, pVal, nVal, &iIdx);
-      tag = p->vl.bFrameRaw ? VTAG_RAW : VTAG_PTR;
-      if( rc==VLOG_OK ) rc = vlogBufAppend(pEnv, pOut, &tag, 1);
-      if( rc==VLOG_OK ) rc = vlogBufAppendVarint(pEnv, pOut, iSeg);
-      if( rc==VLOG_OK ) rc = vlogBufAppendVarint(pEnv, pOut, iFrameOff);
-      if( rc==VLOG_OK ){
-        rc = vlogBufAppendVarint(pEnv, pOut, tag==VTAG_RAW ? iRecOff : (u64)iIdx);
-      }
-      if( rc==VLOG_OK ) rc = vlogBufAppendVarint(pEnv, pOut, (u64)nVal);
-      if( rc==VLOG_OK && tag==VTAG_RAW ){
-        u8 aSum[4];
-        vlogPut32(aSum, (u32)vlogChecksum(&p->vl.frame.a[iRecOff],
-                                          p->vl.frame.n - (int)iRecOff, SEED_RECORD));
-        rc = vlogBufAppend(pEnv, pOut, aSum, 4);
-      }
-      if( rc==VLOG_NOMEM ) vlogSetError(p, rc, 0);
-    }
-    return rc;
-  }else{
-    /* Chunks of at most nChunk bytes, each alone in its frame. */
-    int nChunk = nChunkMax - FRAME_HDR - 32 - nKey;
-    int nChunks = (nVal + nChunk - 1)/nChunk;
-    int i;
-    tag = VTAG_CHUNKS;
-    rc = vlogBufAppend(pEnv, pOut, &tag, 1);
-    if( rc==VLOG_OK ) rc = vlogBufAppendVarint(pEnv, pOut, (u64)nVal);
-    if( rc==VLOG_OK ) rc = vlogBufAppendVarint(pEnv, pOut, (u64)nChunks);
-    for(i=0; rc==VLOG_OK && i<nChunks; i++){
-      int n = (i==nChunks-1) ? nVal - i*nChunk : nChunk;
-      int iIdx;
-      rc = frameRoom(p, (int)recordBytes(nKey, (u64)n), iLevel, 1);
-      if( rc==VLOG_OK ){
-        u32 iFrameOff = p->vl.iFrameOff;
-        u64 iSeg = p->vl.iSeg;
-        rc = frameAppend(p, pKey, nKey, &pVal[(i64)i*nChunk], n, &iIdx);
-        if( rc==VLOG_OK ) rc = vlogLogFlush(p);
-        if( rc==VLOG_OK ) rc = vlogBufAppendVarint(pEnv, pOut, iSeg);
-        if( rc==VLOG_OK ) rc = vlogBufAppendVarint(pEnv, pOut, iFrameOff);
-        if( rc==VLOG_OK ) rc = vlogBufAppendVarint(pEnv, pOut, (u64)n);
-      }
-    }
-    if( rc==VLOG_OK && pOut->n>vlogBtreeMaxValue(p) ){
-      rc = vlogSetError(p, VLOG_TOOBIG, "value of %d bytes needs %d chunks, more than "
-                        "a leaf of this store can point to", nVal, nChunks);
-    }
-    if( rc==VLOG_NOMEM ) vlogSetError(p, rc, 0);
-    return rc;
+  if( nRec>=FRAME_TARGET ){
+    return valueAlone(p, iTree, pKey, nKey, pVal, nVal, iLevel, pOut);
   }
+  rc = frameRoom(p, (int)nRec, iLevel);
+  if( rc ) return rc;
+  a[0] = pL->iSeg;
+  a[1] = p->aBucket[pL->iSeg].iGen;
+  a[2] = pL->iFrameOff;
+  iRecOff = (u32)pL->frame.n;
+  rc = frameAppend(p, iTree, pKey, nKey, pVal, nVal, &iIdx);
+  if( rc ) return rc;
+  tag = pL->bFrameRaw ? VTAG_RAW : VTAG_PTR;
+  a[3] = tag==VTAG_RAW ? iRecOff : (u64)iIdx;
+  a[4] = (u64)nVal;
+  rc = vlogBufAppend(pEnv, pOut, &tag, 1);
+  if( rc==VLOG_OK ) rc = ptrPut(pEnv, pOut, 5, a);
+  if( rc==VLOG_OK && tag==VTAG_RAW ){
+    u8 aSum[4];
+    vlogPut32(aSum, (u32)vlogChecksum(&pL->frame.a[iRecOff], pL->frame.n - (int)iRecOff,
+                                      SEED_RECORD ^ a[1]));
+    rc = vlogBufAppend(pEnv, pOut, aSum, 4);
+  }
+  return rc ? vlogSetError(p, rc, 0) : VLOG_OK;
 }
 
 /* ---------------------------------------------------------------------
 ** Reading
 */
 
-/* The records of frame (iSeg, iOff) if they are in memory: the frame this
-** transaction is filling, or a frame in the cache.  0 if not. */
-static int frameFind(VlogStore *p, u64 iSeg, u32 iOff, const u8 **paRaw,
-                     int *pnRaw, FrameCacheSlot **ppOld){
+/* The records of frame (iSeg, iGen, iOff) if they are in memory: the
+** frame this transaction is filling, or a frame in the cache.  0 if not. */
+static int frameFind(VlogStore *p, u64 iSeg, u64 iGen, u32 iOff,
+                     const u8 **paRaw, int *pnRaw, FrameCacheSlot **ppOld){
   VlogLog *pL = &p->vl;
   FrameCacheSlot *pOld = &pL->aCache[0];
   int i;
-  if( pL->nFrameRec>0 && iSeg==pL->iSeg && iOff==pL->iFrameOff ){
+  if( pL->nFrameRec>0 && iSeg==pL->iSeg && iOff==pL->iFrameOff
+   && iGen==p->aBucket[iSeg].iGen ){
     /* the frame this transaction is filling, not written yet */
     *paRaw = pL->frame.a;
     *pnRaw = pL->frame.n;
@@ -803,7 +978,7 @@ static int frameFind(VlogStore *p, u64 iSeg, u32 iOff, const u8 **paRaw,
   }
   for(i=0; i<FRAME_CACHE_SLOTS; i++){
     FrameCacheSlot *s = &pL->aCache[i];
-    if( s->iSeg==iSeg && s->iOff==iOff && s->aRaw ){
+    if( s->iSeg==iSeg && s->iOff==iOff && s->iGen==iGen && s->aRaw ){
       s->iUsed = ++pL->iCacheClock;
       pL->nCacheHit++;
       *paRaw = s->aRaw;
@@ -821,7 +996,7 @@ static int checkExtent(VlogStore *p, u64 iSeg, u64 iOff, u64 nLen, int bAnyBucke
   if( iSeg==0 || (!bAnyBucket && (iSeg>=p->sb.nBucket
                                   || p->aBucket[iSeg].eKind!=KIND_VLOG))
    || iSeg>=((u64)1<<40)/p->sb.nBucketSize
-   || iOff+nLen>p->sb.nBucketSize ){
+   || iOff>p->sb.nBucketSize || nLen>p->sb.nBucketSize-iOff ){
     return vlogSetError(p, VLOG_CORRUPT_BKPT,
         "value pointer to segment %llu offset %llu, which holds no value-log frame",
         (unsigned long long)iSeg, (unsigned long long)iOff);
@@ -829,19 +1004,27 @@ static int checkExtent(VlogStore *p, u64 iSeg, u64 iOff, u64 nLen, int bAnyBucke
   return VLOG_OK;
 }
 
-/* VLOG_OK if frame header h (at iSeg, iOff) is sound, else VLOG_CORRUPT
-** with a message. */
-static int frameHdrCheck(VlogStore *p, const u8 *h, u64 iSeg, u32 iOff){
+/* VLOG_OK if frame header h (at iSeg, iOff) is sound and of generation
+** iGen of the segment, else VLOG_CORRUPT with a message. */
+static int frameHdrCheck(VlogStore *p, const u8 *h, u64 iSeg, u64 iGen, u32 iOff){
   u32 nRaw = vlogGet32(&h[8]);
   u32 nStored = vlogGet32(&h[12]);
   if( vlogGet32(&h[0])!=FRAME_MAGIC || (h[4] & ~(FRAME_ZSTD|FRAME_DICT))
    || (h[4]==FRAME_DICT) || ((h[4] & FRAME_DICT) && nStored<4)
-   || nStored>p->sb.nBucketSize || nRaw>p->sb.nBucketSize
+   || nStored>p->sb.nBucketSize
+   || (nRaw>p->sb.nBucketSize && nRaw>FRAME_MAX_RAW)
    || (u64)iOff+FRAME_HDR+nStored>p->sb.nBucketSize
    || (!(h[4] & FRAME_ZSTD) && nRaw!=nStored) ){
     return vlogSetError(p, VLOG_CORRUPT_BKPT,
         "value-log frame at segment %llu offset %u: bad header",
         (unsigned long long)iSeg, iOff);
+  }
+  if( vlogGet64(&h[16])!=iGen ){
+    return vlogSetError(p, VLOG_CORRUPT_BKPT,
+        "value-log frame at segment %llu offset %u is of generation %llu of the "
+        "segment, but the pointer is to generation %llu (the bucket was reused)",
+        (unsigned long long)iSeg, iOff, (unsigned long long)vlogGet64(&h[16]),
+        (unsigned long long)iGen);
   }
   return VLOG_OK;
 }
@@ -850,7 +1033,7 @@ static int frameHdrCheck(VlogStore *p, const u8 *h, u64 iSeg, u32 iOff){
 static int frameSumCheck(VlogStore *p, const u8 *h, const u8 *aStored,
                          u64 iSeg, u32 iOff){
   u32 nStored = vlogGet32(&h[12]);
-  if( vlogGet64(&h[16])!=(vlogChecksum(h, 16, SEED_FRAME)
+  if( vlogGet64(&h[24])!=(vlogChecksum(h, 24, SEED_FRAME)
                           ^ vlogChecksum(aStored, nStored, SEED_FRAME)) ){
     return vlogSetError(p, VLOG_CORRUPT_BKPT,
         "value-log frame at segment %llu offset %u: checksum mismatch",
@@ -865,13 +1048,16 @@ static int frameSumCheck(VlogStore *p, const u8 *h, const u8 *aStored,
 ** the end of what the segment holds (Bucket.nDisk); any past it are read
 ** with xRead.  A page of a map that was never written is a hole of the
 ** file, and touching it makes the kernel allocate a page: on a full
-** tmpfs that is SIGBUS, where pread() returns zeros.
+** tmpfs that is SIGBUS, where pread() returns zeros.  A large read
+** (FRAME_NOCACHE bytes or more) is one xRead too: a copy from the page
+** cache costs less than faulting that many pages of the map in.
 */
 static int segRead(VlogStore *p, u64 iSeg, u64 iOff, u8 *pBuf, int n){
   u64 iFile = vlogBucketOffset(p, iSeg) + iOff;
   u64 nDisk = iSeg<p->sb.nBucket ? p->aBucket[iSeg].nDisk : 0;
   int nMap = iOff>=nDisk ? 0 : (nDisk-iOff<(u64)n ? (int)(nDisk-iOff) : n);
   int rc = VLOG_OK;
+  if( n>=FRAME_NOCACHE ) nMap = 0;
   if( nMap>0 ) rc = vlogReadPinned(p, iFile, pBuf, nMap);
   if( rc==VLOG_OK && nMap<n ){
     rc = p->pEnv->xRead(p->pFile, (i64)iFile+nMap, pBuf+nMap, n-nMap);
@@ -879,25 +1065,58 @@ static int segRead(VlogStore *p, u64 iSeg, u64 iOff, u8 *pBuf, int n){
   return rc;
 }
 
-/* The decompressed records of the frame at (iSeg, iOff), of which about
-** nHint bytes are expected to be needed (0: unknown).
+/* Cache the records aRaw[0..nRaw) of frame (iSeg, iGen, iOff) in slot
+** pSlot, evicting the least recently used slots while over budget. */
+static void frameCache(VlogStore *p, FrameCacheSlot *pSlot, u64 iSeg, u64 iGen,
+                       u32 iOff, u8 *aRaw, int nRaw){
+  VlogLog *pL = &p->vl;
+  int i;
+  if( pSlot->aRaw ){
+    pL->nCache -= pSlot->nRaw;
+    vlogFree(p->pEnv, pSlot->aRaw);
+  }
+  pSlot->iSeg = iSeg;
+  pSlot->iGen = iGen;
+  pSlot->iOff = iOff;
+  pSlot->aRaw = aRaw;
+  pSlot->nRaw = nRaw;
+  pSlot->iUsed = ++pL->iCacheClock;
+  pL->nCache += nRaw;
+  while( pL->nCache>FRAME_CACHE_BYTES ){
+    FrameCacheSlot *pV = 0;
+    for(i=0; i<FRAME_CACHE_SLOTS; i++){
+      FrameCacheSlot *s = &pL->aCache[i];
+      if( s->aRaw && s!=pSlot && (pV==0 || s->iUsed<pV->iUsed) ) pV = s;
+    }
+    if( pV==0 ) break;
+    pL->nCache -= pV->nRaw;
+    vlogFree(p->pEnv, pV->aRaw);
+    memset(pV, 0, sizeof(*pV));
+  }
+}
+
+/* The decompressed records of the frame at (iSeg, iGen, iOff), of which
+** about nHint bytes are expected to be needed (0: unknown).
 **
 ** Without a map, one read of about the frame's size (FRAME_FIRST_READ or
 ** the hint) usually fetches it whole.  With a map, the header is read
 ** first and then exactly the frame's bytes: bytes after a frame may never
 ** have been written (a rolled-back transaction's frames, whose room in
-** the segment stays a hole), and a map must not touch them (segRead). */
-static int frameLoad(VlogStore *p, u64 iSeg, u32 iOff, int nHint,
+** the segment stays a hole), and a map must not touch them (segRead).
+** A frame of FRAME_NOCACHE raw bytes or more (a large value, alone in it)
+** is not cached: its records are returned from the read buffer (raw) or
+** the decompression buffer, valid until the next read. */
+static int frameLoad(VlogStore *p, u64 iSeg, u64 iGen, u32 iOff, int nHint,
                      const u8 **paRaw, int *pnRaw){
   VlogLog *pL = &p->vl;
-  FrameCacheSlot *pSlot = 0, *pOld = 0;
+  FrameCacheSlot *pOld = 0;
   u8 h[FRAME_HDR];
   u8 *aStored = 0, *aRaw = 0;
   u32 nRaw, nStored;
-  int i, rc, nFirst;
+  int rc, nFirst, bCache;
   u64 iFile;
 
-  if( frameFind(p, iSeg, iOff, paRaw, pnRaw, &pOld) ) return VLOG_OK;
+  if( frameFind(p, iSeg, iGen, iOff, paRaw, pnRaw, &pOld) ) return VLOG_OK;
   pL->nCacheMiss++;
   rc = checkExtent(p, iSeg, iOff, FRAME_HDR, 0);
   if( rc==VLOG_OK ) rc = woutBefore(p, iSeg, iOff);
@@ -926,10 +1145,10 @@ static int frameLoad(VlogStore *p, u64 iSeg, u32 iOff, int nHint,
           "past the end of the file (truncated store?)", (unsigned long long)iFile);
     }
   }
+  rc = frameHdrCheck(p, h, iSeg, iGen, iOff);
+  if( rc ) return rc;
   nRaw = vlogGet32(&h[8]);
   nStored = vlogGet32(&h[12]);
-  rc = frameHdrCheck(p, h, iSeg, iOff);
-  if( rc ) return rc;
   if( FRAME_HDR+(int)nStored>nFirst ){
     /* the rest of the frame */
     rc = vlogBufReserve(p->pEnv, &pL->rbuf, FRAME_HDR+(int)nStored);
@@ -946,12 +1165,26 @@ static int frameLoad(VlogStore *p, u64 iSeg, u32 iOff, int nHint,
   aStored = &pL->rbuf.a[FRAME_HDR];
   rc = frameSumCheck(p, h, aStored, iSeg, iOff);
   if( rc ) return rc;
+  pL->nFrameRead++;
+  pL->nBytesRead += FRAME_HDR + nStored;
+  bCache = nRaw<FRAME_NOCACHE;
+  if( !bCache && !(h[4] & FRAME_ZSTD) ){
+    *paRaw = aStored;
+    *pnRaw = (int)nRaw;
+    return VLOG_OK;
+  }
+  if( !bCache ){
+    rc = vlogBufReserve(p->pEnv, &pL->dbuf, (int)nRaw);
+    if( rc ) return vlogSetError(p, rc, 0);
+    aRaw = pL->dbuf.a;
+  }else{
+    aRaw = (u8*)vlogMalloc(p->pEnv, nRaw ? nRaw : 1);
+    if( aRaw==0 ) return vlogSetError(p, VLOG_NOMEM, 0);
+  }
   if( h[4] & FRAME_ZSTD ){
     size_t nz;
     ZSTD_DDict *pDict = 0;
-    aRaw = (u8*)vlogMalloc(p->pEnv, nRaw ? nRaw : 1);
-    if( aRaw==0 ) rc = vlogSetError(p, VLOG_NOMEM, 0);
-    if( rc==VLOG_OK && pL->pZd==0 ){
+    if( pL->pZd==0 ){
       pL->pZd = ZSTD_createDCtx();
       if( pL->pZd==0 ) rc = vlogSetError(p, VLOG_NOMEM, 0);
     }
@@ -972,69 +1205,55 @@ static int frameLoad(VlogStore *p, u64 iSeg, u32 iOff, int nHint,
       }
     }
   }else{
-    aRaw = (u8*)vlogMalloc(p->pEnv, nRaw ? nRaw : 1);
-    if( aRaw==0 ) rc = vlogSetError(p, VLOG_NOMEM, 0);
-    else memcpy(aRaw, aStored, nRaw);
+    memcpy(aRaw, aStored, nRaw);
   }
-  if( rc ){
-    vlogFree(p->pEnv, aRaw);
-    return rc;
-  }
-  pL->nFrameRead++;
-  pL->nBytesRead += FRAME_HDR + nStored;
-  /* cache it, evicting the least recently used slots while over budget */
-  pSlot = pOld;
-  if( pSlot->aRaw ){
-    pL->nCache -= pSlot->nRaw;
-    vlogFree(p->pEnv, pSlot->aRaw);
-  }
-  pSlot->iSeg = iSeg;
-  pSlot->iOff = iOff;
-  pSlot->aRaw = aRaw;
-  pSlot->nRaw = (int)nRaw;
-  pSlot->iUsed = ++pL->iCacheClock;
-  pL->nCache += nRaw;
-  while( pL->nCache>FRAME_CACHE_BYTES ){
-    FrameCacheSlot *pV = 0;
-    for(i=0; i<FRAME_CACHE_SLOTS; i++){
-      FrameCacheSlot *s = &pL->aCache[i];
-      if( s->aRaw && s!=pSlot && (pV==0 || s->iUsed<pV->iUsed) ) pV = s;
+  if( bCache ){
+    if( rc ){
+      vlogFree(p->pEnv, aRaw);
+      return rc;
     }
-    if( pV==0 ) break;
-    pL->nCache -= pV->nRaw;
-    vlogFree(p->pEnv, pV->aRaw);
-    memset(pV, 0, sizeof(*pV));
+    frameCache(p, pOld, iSeg, iGen, iOff, aRaw, (int)nRaw);
   }
   *paRaw = aRaw;
   *pnRaw = (int)nRaw;
-  return VLOG_OK;
+  return rc;
 }
 
-/* Record iIdx of frame (iSeg, iOff), which must be key pKey: its value. */
-static int recordGet(VlogStore *p, u64 iSeg, u32 iOff, int iIdx, u64 nVal,
-                     const u8 *pKey, int nKey, const u8 **ppVal, int *pnVal){
+/* VLOG_CORRUPT: the record at iRec of frame (iSeg, iOff) is not key pKey of
+** tree iTree. */
+static int recordNotKeys(VlogStore *p, u64 iSeg, u32 iOff, u64 iRec, int bOffset){
+  return vlogSetError(p, VLOG_CORRUPT_BKPT,
+      "value-log frame at segment %llu offset %u: the record %s %llu is not the "
+      "key's", (unsigned long long)iSeg, iOff, bOffset ? "at byte" : "number",
+      (unsigned long long)iRec);
+}
+
+/* Record iIdx of frame (iSeg, iGen, iOff), which must be key pKey of tree
+** iTree: its value. */
+static int recordGet(VlogStore *p, u32 iTree, u64 iSeg, u64 iGen, u32 iOff,
+                     int iIdx, u64 nVal, const u8 *pKey, int nKey,
+                     const u8 **ppVal, int *pnVal){
   const u8 *a, *z, *pEnd;
   int nRaw, i, rc;
   /* Bytes to read at first: the frame up to this record is most of it,
   ** and the segment says how well its frames compress. */
-  u64 nHint = (u64)(iIdx+1)*recordBytes(nKey, nVal);
+  u64 nHint = (u64)(iIdx+1)*recordBytes(iTree, nKey, nVal);
   if( iSeg<p->sb.nBucket && p->aBucket[iSeg].nTotal>p->aBucket[iSeg].nDisk ){
     nHint = nHint * p->aBucket[iSeg].nDisk / p->aBucket[iSeg].nTotal;
   }
   nHint += FRAME_HDR + 64 + nHint/4;
-  rc = frameLoad(p, iSeg, iOff, nHint<FRAME_FIRST_READ ? (int)nHint : 0, &a, &nRaw);
+  rc = frameLoad(p, iSeg, iGen, iOff, nHint<FRAME_FIRST_READ ? (int)nHint : 0,
+                 &a, &nRaw);
   if( rc ) return rc;
   z = a;
   pEnd = &a[nRaw];
   for(i=0; z && i<=iIdx; i++){
     const u8 *pK, *pV;
-    u64 nK, nV;
-    z = recordParse(z, pEnd, &pK, &nK, &pV, &nV);
+    u64 iT, nK, nV;
+    z = recordParse(z, pEnd, &iT, &pK, &nK, &pV, &nV);
     if( z && i==iIdx ){
-      if( nK!=(u64)nKey || memcmp(pK, pKey, nKey)!=0 ){
-        return vlogSetError(p, VLOG_CORRUPT_BKPT,
-            "value-log frame at segment %llu offset %u: record %d is not the "
-            "key's", (unsigned long long)iSeg, iOff, iIdx);
+      if( iT!=iTree || nK!=(u64)nKey || memcmp(pK, pKey, nKey)!=0 || nV!=nVal ){
+        return recordNotKeys(p, iSeg, iOff, (u64)iIdx, 0);
       }
       *ppVal = pV;
       *pnVal = (int)nV;
@@ -1047,25 +1266,30 @@ static int recordGet(VlogStore *p, u64 iSeg, u32 iOff, int iIdx, u64 nVal,
 }
 
 /*
-** The record at byte iRecOff of raw frame (iSeg, iOff), which must be key
-** pKey with a value of nVal bytes whose record checksum is iSum (VTAG_RAW).
-** From memory when the frame is there; otherwise the record alone is read
-** and checked against the checksum its pointer carries.
+** The record at byte iRecOff of raw frame (iSeg, iGen, iOff), which must be
+** key pKey of tree iTree with a value of nVal bytes whose record checksum
+** is iSum (VTAG_RAW).  From memory when the frame is there; otherwise the
+** record alone is read and checked against the checksum its pointer
+** carries, seeded with the generation, so that a reused bucket's bytes
+** fail it.
 */
-static int rawGet(VlogStore *p, u64 iSeg, u32 iOff, u64 iRecOff, u64 nVal,
-                  u32 iSum, const u8 *pKey, int nKey,
+static int rawGet(VlogStore *p, u32 iTree, u64 iSeg, u64 iGen, u32 iOff,
+                  u64 iRecOff, u64 nVal, u32 iSum, const u8 *pKey, int nKey,
                   const u8 **ppVal, int *pnVal){
   VlogLog *pL = &p->vl;
-  u64 nRec = recordBytes(nKey, nVal);
-  const u8 *a, *z, *pEnd;
-  int nRaw, rc, k;
-  u64 nK, nV;
-  if( frameFind(p, iSeg, iOff, &a, &nRaw, 0) ){
-    if( iRecOff+nRec>(u64)nRaw ) goto bad;
+  u64 nRec = recordBytes(iTree, nKey, nVal);
+  const u8 *a, *z, *pEnd, *pK, *pV;
+  u64 iT, nK, nV;
+  int nRaw, rc;
+  if( frameFind(p, iSeg, iGen, iOff, &a, &nRaw, 0) ){
+    if( iRecOff>(u64)nRaw || nRec>(u64)nRaw-iRecOff ){
+      return recordNotKeys(p, iSeg, iOff, iRecOff, 1);
+    }
     z = &a[iRecOff];
   }else{
     pL->nCacheMiss++;
-    rc = checkExtent(p, iSeg, (u64)iOff+FRAME_HDR+iRecOff, nRec, 0);
+    rc = checkExtent(p, iSeg, (u64)iOff+FRAME_HDR, iRecOff, 0);
+    if( rc==VLOG_OK ) rc = checkExtent(p, iSeg, (u64)iOff+FRAME_HDR+iRecOff, nRec, 0);
     if( rc==VLOG_OK ) rc = woutBefore(p, iSeg, iOff);
     if( rc ) return rc;
     rc = vlogBufReserve(p->pEnv, &pL->rbuf, (int)nRec);
@@ -1080,126 +1304,181 @@ static int rawGet(VlogStore *p, u64 iSeg, u32 iOff, u64 iRecOff, u64 nVal,
                                  "segment %llu offset %u", (unsigned long long)iSeg, iOff);
     pL->nRecordRead++;
     pL->nBytesRead += nRec;
-    if( (u32)vlogChecksum(pL->rbuf.a, (int)nRec, SEED_RECORD)!=iSum ){
+    if( (u32)vlogChecksum(pL->rbuf.a, (int)nRec, SEED_RECORD ^ iGen)!=iSum ){
       return vlogSetError(p, VLOG_CORRUPT_BKPT, "value-log frame at segment %llu "
-          "offset %u: checksum mismatch (the record at byte %llu)",
-          (unsigned long long)iSeg, iOff, (unsigned long long)iRecOff);
+          "offset %u: checksum mismatch (the record at byte %llu, generation %llu)",
+          (unsigned long long)iSeg, iOff, (unsigned long long)iRecOff,
+          (unsigned long long)iGen);
     }
     z = pL->rbuf.a;
   }
   pEnd = &z[nRec];
-  k = vlogGetVarint(z, pEnd, &nK);
-  if( k==0 || nK!=(u64)nKey || (u64)(pEnd-z-k)<nK
-   || memcmp(&z[k], pKey, nKey)!=0 ) goto bad;
-  z += k + nKey;
-  k = vlogGetVarint(z, pEnd, &nV);
-  if( k==0 || nV!=nVal || (u64)(pEnd-z-k)!=nV ) goto bad;
-  *ppVal = &z[k];
+  if( recordParse(z, pEnd, &iT, &pK, &nK, &pV, &nV)!=pEnd || iT!=iTree
+   || nK!=(u64)nKey || memcmp(pK, pKey, nKey)!=0 || nV!=nVal ){
+    return recordNotKeys(p, iSeg, iOff, iRecOff, 1);
+  }
+  *ppVal = pV;
   *pnVal = (int)nVal;
   return VLOG_OK;
- bad:
-  return vlogSetError(p, VLOG_CORRUPT_BKPT,
-      "value-log frame at segment %llu offset %u: the record at %llu is not "
-      "the key's", (unsigned long long)iSeg, iOff, (unsigned long long)iRecOff);
 }
 
 /*
-** The value stored in leaf value a[0..n) of key pKey: inline, or read from
-** the value log.  *ppVal is valid until the next call on the handle.
+** Value pointers.  ptrDecode() reads the fields every kind has and checks
+** their ranges; ptrExtent() then yields the extents one by one: the one
+** record of VTAG_PTR and VTAG_RAW, each chunk of VTAG_CHUNKS.  Every
+** reader of a pointer (lookup, verify, accounting) goes through them.
 */
-int vlogValueDecode(VlogStore *p, const u8 *pKey, int nKey, const u8 *a, int n,
-                    const u8 **ppVal, int *pnVal){
-  const u8 *pEnd = &a[n];
-  u64 v[4];
-  int k, i, rc;
-  if( n<1 ) goto corrupt;
-  if( a[0]==VTAG_INLINE ){
+typedef struct ValPtr ValPtr;
+struct ValPtr {
+  u8 eTag;                     /* VTAG_PTR, VTAG_RAW or VTAG_CHUNKS */
+  u64 nVal;                    /* bytes of the value */
+  u64 nChunk;                  /* extents (1 unless VTAG_CHUNKS) */
+  u64 iChunk;                  /* extents yielded so far */
+  u64 nSeen;                   /* their bytes */
+  const u8 *z, *pEnd;          /* fields not read yet */
+  /* the current extent */
+  u64 iSeg, iGen;
+  u32 iOff;                    /* frame offset in the segment */
+  u64 iAt;                     /* VTAG_PTR: record index; VTAG_RAW: offset */
+  u64 nLen;                    /* value bytes in it */
+  u32 iSum;                    /* VTAG_RAW: record checksum */
+};
+
+/* Read n varints at *pz (before pEnd) into a[]; 0 if they are not there. */
+static int ptrGet(const u8 **pz, const u8 *pEnd, int n, u64 *a){
+  int i, k;
+  for(i=0; i<n; i++){
+    k = vlogGetVarint(*pz, pEnd, &a[i]);
+    if( k==0 ) return 0;
+    *pz += k;
+  }
+  return 1;
+}
+
+/* Decode the leaf value a[0..n), which is not VTAG_INLINE.  VLOG_CORRUPT
+** (no message) if it is not a sound pointer. */
+static int ptrDecode(const u8 *a, int n, ValPtr *pP){
+  u64 v[2];
+  memset(pP, 0, sizeof(*pP));
+  if( n<1 ) return VLOG_CORRUPT;
+  pP->eTag = a[0];
+  pP->z = &a[1];
+  pP->pEnd = &a[n];
+  if( pP->eTag==VTAG_PTR || pP->eTag==VTAG_RAW ){
+    pP->nChunk = 1;
+    return VLOG_OK;
+  }
+  if( pP->eTag!=VTAG_CHUNKS || !ptrGet(&pP->z, pP->pEnd, 2, v)
+   || v[0]>VLOG_MAX_VALUE || v[1]==0 || v[1]>v[0] ){
+    return VLOG_CORRUPT;
+  }
+  pP->nVal = v[0];
+  pP->nChunk = v[1];
+  return VLOG_OK;
+}
+
+/* The next extent of pointer pP into its fields; VLOG_DONE after the last
+** one (when the pointer must be at its end), VLOG_CORRUPT if malformed. */
+#define VLOG_DONE 101
+static int ptrExtent(ValPtr *pP){
+  u64 v[5];
+  if( pP->iChunk==pP->nChunk ){
+    return pP->z==pP->pEnd && pP->nSeen==pP->nVal ? VLOG_DONE : VLOG_CORRUPT;
+  }
+  if( pP->eTag==VTAG_CHUNKS ){
+    if( !ptrGet(&pP->z, pP->pEnd, 4, v) ) return VLOG_CORRUPT;
+    pP->iAt = 0;
+    pP->nLen = v[3];
+  }else{
+    if( !ptrGet(&pP->z, pP->pEnd, 5, v) ) return VLOG_CORRUPT;
+    pP->iAt = v[3];
+    pP->nLen = pP->nVal = v[4];
+    if( pP->eTag==VTAG_RAW ){
+      if( pP->pEnd-pP->z!=4 ) return VLOG_CORRUPT;
+      pP->iSum = vlogGet32(pP->z);
+      pP->z += 4;
+    }else if( v[3]>65535 ){
+      return VLOG_CORRUPT;
+    }
+  }
+  if( v[0]==0 || v[1]==0 || v[2]>0xffffffff || pP->nLen>VLOG_MAX_VALUE
+   || pP->nLen>pP->nVal-pP->nSeen ){
+    return VLOG_CORRUPT;
+  }
+  pP->iSeg = v[0];
+  pP->iGen = v[1];
+  pP->iOff = (u32)v[2];
+  pP->iChunk++;
+  pP->nSeen += pP->nLen;
+  return VLOG_OK;
+}
+
+static int badPointer(VlogStore *p){
+  return vlogSetError(p, VLOG_CORRUPT_BKPT, "bad value pointer in a leaf of a user tree");
+}
+
+/* The value of extent pP (key pKey of tree iTree). */
+static int extentGet(VlogStore *p, u32 iTree, const ValPtr *pP, const u8 *pKey,
+                     int nKey, const u8 **ppVal, int *pnVal){
+  if( pP->eTag==VTAG_RAW ){
+    return rawGet(p, iTree, pP->iSeg, pP->iGen, pP->iOff, pP->iAt, pP->nLen,
+                  pP->iSum, pKey, nKey, ppVal, pnVal);
+  }
+  return recordGet(p, iTree, pP->iSeg, pP->iGen, pP->iOff, (int)pP->iAt,
+                   pP->nLen, pKey, nKey, ppVal, pnVal);
+}
+
+/*
+** The value stored in leaf value a[0..n) of key pKey of tree iTree: inline,
+** or read from the value log.  *ppVal is valid until the next call on the
+** handle.
+*/
+int vlogValueDecode(VlogStore *p, u32 iTree, const u8 *pKey, int nKey,
+                    const u8 *a, int n, const u8 **ppVal, int *pnVal){
+  ValPtr ptr;
+  VlogLog *pL = &p->vl;
+  int rc;
+  if( n>=1 && a[0]==VTAG_INLINE ){
     *ppVal = &a[1];
     *pnVal = n-1;
     return VLOG_OK;
   }
-  if( a[0]==VTAG_PTR ){
-    const u8 *z = &a[1];
+  if( ptrDecode(a, n, &ptr) ) return badPointer(p);
+  if( ptr.eTag!=VTAG_CHUNKS ){
+    if( ptrExtent(&ptr) || ptrExtent(&ptr)!=VLOG_DONE ) return badPointer(p);
+    return extentGet(p, iTree, &ptr, pKey, nKey, ppVal, pnVal);
+  }
+  pL->val.n = 0;
+  rc = vlogBufReserve(p->pEnv, &pL->val, (int)ptr.nVal+1);
+  if( rc ) return vlogSetError(p, rc, 0);
+  while( (rc = ptrExtent(&ptr))==VLOG_OK ){
     const u8 *pV;
     int nV;
-    for(i=0; i<4; i++){
-      k = vlogGetVarint(z, pEnd, &v[i]);
-      if( k==0 ) goto corrupt;
-      z += k;
-    }
-    if( v[1]>0xffffffff || v[2]>65535 ) goto corrupt;
-    rc = recordGet(p, v[0], (u32)v[1], (int)v[2], v[3], pKey, nKey, &pV, &nV);
+    rc = extentGet(p, iTree, &ptr, pKey, nKey, &pV, &nV);
     if( rc ) return rc;
-    if( (u64)nV!=v[3] ) goto corrupt;
-    *ppVal = pV;
-    *pnVal = nV;
-    return VLOG_OK;
+    memcpy(&pL->val.a[ptr.nSeen - ptr.nLen], pV, nV);
   }
-  if( a[0]==VTAG_RAW ){
-    const u8 *z = &a[1];
-    for(i=0; i<4; i++){
-      k = vlogGetVarint(z, pEnd, &v[i]);
-      if( k==0 ) goto corrupt;
-      z += k;
-    }
-    if( pEnd-z!=4 || v[1]>0xffffffff || v[3]>VLOG_MAX_VALUE ) goto corrupt;
-    return rawGet(p, v[0], (u32)v[1], v[2], v[3], vlogGet32(z), pKey, nKey,
-                  ppVal, pnVal);
-  }
-  if( a[0]==VTAG_CHUNKS ){
-    const u8 *z = &a[1];
-    u64 nVal, nChunks, iAt = 0;
-    VlogLog *pL = &p->vl;
-    k = vlogGetVarint(z, pEnd, &nVal);  if( k==0 ) goto corrupt;  z += k;
-    k = vlogGetVarint(z, pEnd, &nChunks);  if( k==0 ) goto corrupt;  z += k;
-    if( nVal>VLOG_MAX_VALUE || nChunks>nVal ) goto corrupt;
-    pL->val.n = 0;
-    rc = vlogBufReserve(p->pEnv, &pL->val, (int)nVal+1);
-    if( rc ) return vlogSetError(p, rc, 0);
-    for(i=0; i<(int)nChunks; i++){
-      const u8 *pV;
-      int nV, j;
-      for(j=0; j<3; j++){
-        k = vlogGetVarint(z, pEnd, &v[j]);
-        if( k==0 ) goto corrupt;
-        z += k;
-      }
-      if( v[1]>0xffffffff || iAt+v[2]>nVal ) goto corrupt;
-      rc = recordGet(p, v[0], (u32)v[1], 0, v[2], pKey, nKey, &pV, &nV);
-      if( rc ) return rc;
-      if( (u64)nV!=v[2] ) goto corrupt;
-      memcpy(&pL->val.a[iAt], pV, nV);
-      iAt += nV;
-    }
-    if( iAt!=nVal || z!=pEnd ) goto corrupt;
-    *ppVal = pL->val.a;
-    *pnVal = (int)nVal;
-    return VLOG_OK;
-  }
- corrupt:
-  return vlogSetError(p, VLOG_CORRUPT_BKPT, "bad value pointer in a leaf of a user tree");
+  if( rc!=VLOG_DONE ) return badPointer(p);
+  *ppVal = pL->val.a;
+  *pnVal = (int)ptr.nVal;
+  return VLOG_OK;
 }
 
 /*
 ** vlogValueDecode for the consistency check: a VTAG_RAW value's whole frame
 ** is read and checked too, not only its record.
 */
-int vlogValueVerify(VlogStore *p, const u8 *pKey, int nKey, const u8 *a, int n,
-                    const u8 **ppVal, int *pnVal){
-  if( n>1 && a[0]==VTAG_RAW ){
-    const u8 *z = &a[1], *aRaw;
-    u64 iSeg, iOff;
-    int k, nRaw, rc;
-    k = vlogGetVarint(z, &a[n], &iSeg);
-    if( k ){
-      k = vlogGetVarint(z+k, &a[n], &iOff);
-      if( k && iOff<=0xffffffff ){
-        rc = frameLoad(p, iSeg, (u32)iOff, 0, &aRaw, &nRaw);
-        if( rc ) return rc;
-      }
-    }
+int vlogValueVerify(VlogStore *p, u32 iTree, const u8 *pKey, int nKey,
+                    const u8 *a, int n, const u8 **ppVal, int *pnVal){
+  ValPtr ptr;
+  if( n>1 && a[0]==VTAG_RAW && ptrDecode(a, n, &ptr)==VLOG_OK
+   && ptrExtent(&ptr)==VLOG_OK ){
+    const u8 *aRaw;
+    int nRaw;
+    int rc = frameLoad(p, ptr.iSeg, ptr.iGen, ptr.iOff, 0, &aRaw, &nRaw);
+    if( rc ) return rc;
   }
-  return vlogValueDecode(p, pKey, nKey, a, n, ppVal, pnVal);
+  return vlogValueDecode(p, iTree, pKey, nKey, a, n, ppVal, pnVal);
 }
 
 /*
@@ -1264,47 +1543,46 @@ int vlogDictVerify(VlogStore *p, VlogBuf *pRep){
 }
 
 /* Call xPer(p, iSeg, nRecBytes) for each value-log record the leaf value
-** a[0..n) of key nKey bytes points to. */
-int vlogValueForEach(VlogStore *p, int nKey, const u8 *a, int n,
-                         void (*xPer)(VlogStore*, u64, u64)){
-  const u8 *pEnd = &a[n], *z = &a[1];
-  u64 v[4];
-  int i, k;
+** a[0..n) of key nKey bytes of tree iTree points to; stop at its error. */
+int vlogValueForEach(VlogStore *p, u32 iTree, int nKey, const u8 *a, int n,
+                     int (*xPer)(VlogStore*, u64, u64)){
+  ValPtr ptr;
+  int rc;
   if( n<1 || a[0]==VTAG_INLINE ) return VLOG_OK;
-  if( a[0]==VTAG_PTR || a[0]==VTAG_RAW ){
-    for(i=0; i<4; i++){
-      k = vlogGetVarint(z, pEnd, &v[i]);
-      if( k==0 ) return VLOG_CORRUPT_BKPT;
-      z += k;
-    }
-    xPer(p, v[0], recordBytes(nKey, v[3]));
-  }else{
-    u64 nVal, nChunks, j;
-    k = vlogGetVarint(z, pEnd, &nVal);  if( k==0 ) return VLOG_CORRUPT_BKPT;  z += k;
-    k = vlogGetVarint(z, pEnd, &nChunks);  if( k==0 ) return VLOG_CORRUPT_BKPT;  z += k;
-    for(j=0; j<nChunks; j++){
-      for(i=0; i<3; i++){
-        k = vlogGetVarint(z, pEnd, &v[i]);
-        if( k==0 ) return VLOG_CORRUPT_BKPT;
-        z += k;
-      }
-      xPer(p, v[0], recordBytes(nKey, v[2]));
-    }
+  if( ptrDecode(a, n, &ptr) ) return badPointer(p);
+  while( (rc = ptrExtent(&ptr))==VLOG_OK ){
+    rc = xPer(p, ptr.iSeg, recordBytes(iTree, nKey, ptr.nLen));
+    if( rc ) return rc;
   }
-  return VLOG_OK;
+  return rc==VLOG_DONE ? VLOG_OK : badPointer(p);
 }
 
-static void addLive(VlogStore *p, u64 iSeg, u64 n){
-  if( iSeg>0 && iSeg<p->sb.nBucket && segTouch(p, iSeg)==VLOG_OK ){
-    p->aBucket[iSeg].nLive += n;
+/* Accounting: nBytes of segment iSeg's records become live, or stale.  A
+** pointer to what is not a segment, or more stale bytes than live ones,
+** is corruption: an under-count would let GC free live records. */
+static int liveChange(VlogStore *p, u64 iSeg, u64 n, int bAdd){
+  Bucket *pB;
+  int rc;
+  if( iSeg==0 || iSeg>=p->sb.nBucket || p->aBucket[iSeg].eKind!=KIND_VLOG ){
+    return vlogSetError(p, VLOG_CORRUPT_BKPT, "a value pointer names segment %llu, "
+                        "which is not a value-log segment", (unsigned long long)iSeg);
   }
-}
-static void subLive(VlogStore *p, u64 iSeg, u64 n){
-  if( iSeg>0 && iSeg<p->sb.nBucket && segTouch(p, iSeg)==VLOG_OK ){
-    Bucket *pB = &p->aBucket[iSeg];
-    pB->nLive = pB->nLive>n ? pB->nLive-n : 0;
+  pB = &p->aBucket[iSeg];
+  if( bAdd ? n>pB->nTotal-pB->nLive : n>pB->nLive ){
+    return vlogSetError(p, VLOG_CORRUPT_BKPT, "segment %llu: %s %llu bytes leaves "
+        "%s (%llu live of %llu)", (unsigned long long)iSeg,
+        bAdd ? "adding" : "removing", (unsigned long long)n,
+        bAdd ? "more live than written" : "fewer than none live",
+        (unsigned long long)pB->nLive, (unsigned long long)pB->nTotal);
   }
+  rc = segTouch(p, iSeg);
+  if( rc ) return rc;
+  if( bAdd ) pB->nLive += n;
+  else pB->nLive -= n;
+  return VLOG_OK;
 }
+static int addLive(VlogStore *p, u64 iSeg, u64 n){ return liveChange(p, iSeg, n, 1); }
+static int subLive(VlogStore *p, u64 iSeg, u64 n){ return liveChange(p, iSeg, n, 0); }
 
 /*
 ** At commit: write the open frame, account the transaction's pointers,
@@ -1325,7 +1603,8 @@ int vlogLogCommit(VlogStore *p){
     if( a[0]==REC_PUT && vlogGet32(&a[1])>=VLOG_TREE_FIRST_USER ){
       u32 nKey = vlogGet32(&a[5]);
       u32 nVal = vlogGet32(&a[9+nKey]);
-      rc = vlogValueForEach(p, (int)nKey, &a[13+nKey], (int)nVal, addLive);
+      rc = vlogValueForEach(p, vlogGet32(&a[1]), (int)nKey, &a[13+nKey], (int)nVal,
+                            addLive);
     }
     i += vlogRecordSize(a);
   }
@@ -1336,10 +1615,10 @@ int vlogLogCommit(VlogStore *p){
     u32 nKey = vlogGet32(&a[5]);
     u32 nVal = vlogGet32(&a[9+nKey]);
     if( a[0]==REC_PUT && iTree>=VLOG_TREE_FIRST_USER ){
-      rc = vlogValueForEach(p, (int)nKey, &a[13+nKey], (int)nVal, subLive);
+      rc = vlogValueForEach(p, iTree, (int)nKey, &a[13+nKey], (int)nVal, subLive);
     }
   }
-  if( rc ) return vlogSetError(p, rc, "bad value pointer in the transaction log");
+  if( rc ) return rc;
   if( pL->iSeg ) rc = segTouch(p, pL->iSeg);
   for(i=0; rc==VLOG_OK && i<pL->nTouched; i++){
     u64 iSeg = pL->aTouched[i];
@@ -1369,7 +1648,7 @@ void vlogLogTxnStart(VlogStore *p){
 ** payload): VLOG_OK when each is whole (header and checksum), VLOG_NOTFOUND
 ** when one is not (the commit did not reach the disk: a torn tail).
 */
-static int extentCheck(VlogStore *p, u64 iSeg, u32 iOff, u32 nLen){
+static int extentCheck(VlogStore *p, u64 iSeg, u64 iGen, u32 iOff, u32 nLen){
   VlogLog *pL = &p->vl;
   u32 i = 0;
   int rc = checkExtent(p, iSeg, iOff, nLen, 1);
@@ -1382,7 +1661,7 @@ static int extentCheck(VlogStore *p, u64 iSeg, u32 iOff, u32 nLen){
   while( rc==VLOG_OK && i<nLen ){
     const u8 *h = &pL->rbuf.a[i];
     if( nLen-i<FRAME_HDR ) return VLOG_CORRUPT;
-    rc = frameHdrCheck(p, h, iSeg, iOff+i);
+    rc = frameHdrCheck(p, h, iSeg, iGen, iOff+i);
     if( rc==VLOG_OK && vlogGet32(&h[12])>nLen-i-FRAME_HDR ) rc = VLOG_CORRUPT;
     if( rc==VLOG_OK ) rc = frameSumCheck(p, h, &h[FRAME_HDR], iSeg, iOff+i);
     if( rc==VLOG_OK ) i += (u32)align16(FRAME_HDR + (int)vlogGet32(&h[12]));
@@ -1397,10 +1676,11 @@ int vlogLogVerifyExtent(VlogStore *p, const u8 *a, int n){
       u64 iSeg = vlogGet64(&a[i+1]);
       u32 iOff = vlogGet32(&a[i+9]);
       u32 nLen = vlogGet32(&a[i+13]);
+      u64 iGen = vlogGet64(&a[i+17]);
       int rc;
       char *zSave = p->zErr;
       p->zErr = 0;
-      rc = extentCheck(p, iSeg, iOff, nLen);
+      rc = extentCheck(p, iSeg, iGen, iOff, nLen);
       vlogFree(p->pEnv, p->zErr);
       p->zErr = zSave;
       if( rc==VLOG_CORRUPT || rc==VLOG_NOTFOUND || rc==VLOG_IOERR_SHORT_READ ){
@@ -1440,6 +1720,7 @@ void vlogLogClose(VlogStore *p){
   vlogBufFree(p->pEnv, &pL->val);
   vlogBufFree(p->pEnv, &pL->vext);
   vlogBufFree(p->pEnv, &pL->rbuf);
+  vlogBufFree(p->pEnv, &pL->dbuf);
   vlogBufFree(p->pEnv, &pL->wout);
   vlogFree(p->pEnv, pL->aTouched);
   pL->aTouched = 0;

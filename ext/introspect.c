@@ -51,11 +51,14 @@
 **
 **   vlog_segments(store, id, state, kind, bytes_total, bytes_live,
 **                 bytes_stale, stale_ratio, records, bytes_disk,
-**                 created_seq, created_at, sealed_seq, sealed_at)
+**                 created_seq, created_at, sealed_seq, sealed_at,
+**                 generation)
 **     One row per segment of the value log (vlogSegments()):
 **       id           segment id (the number of its bucket)
 **       state        'open' (being appended to) or 'sealed'
-**       kind         'value' (segments of values; the only kind today)
+**       kind         what the segment holds, as its accounting record
+**                    says: 'value' (values commits wrote) or 'rewrite'
+**                    (live records maintenance moved there; issue 14)
 **       bytes_total  bytes of records ever appended
 **       bytes_live   bytes of records still referenced by a key
 **       bytes_stale  bytes_total - bytes_live: what a rewrite reclaims
@@ -63,9 +66,12 @@
 **       records      records appended
 **       bytes_disk   bytes of the bucket in use (compressed frames)
 **       created_seq, created_at   commit sequence and time (UTC, ISO-8601
-**                    'YYYY-MM-DDTHH:MM:SSZ', whole seconds) of the first
-**                    append
+**                    'YYYY-MM-DDTHH:MM:SS.ffffffZ', to the microsecond) of
+**                    the first append
 **       sealed_seq, sealed_at     the same for sealing; NULL while open
+**       generation   the bucket's generation as a segment: it goes up each
+**                    time a bucket becomes a segment again, and every value
+**                    pointer and frame carries it
 **
 **   vlog_btree(store, tree, table_name, level, nodes, keys, bsets, bytes,
 **              fill)
@@ -237,8 +243,9 @@ static void resultU64(sqlite3_context *ctx, uint64_t v){
   }
 }
 
-/* Unix microseconds as 'YYYY-MM-DDTHH:MM:SSZ' (UTC, whole seconds, the
-** precision the engine keeps segment times in); NULL for 0. */
+/* Unix microseconds as 'YYYY-MM-DDTHH:MM:SS.ffffffZ' (UTC, to the
+** microsecond, as the engine keeps segment times; SQLite's date functions
+** read it); NULL for 0. */
 static void resultTime(sqlite3_context *ctx, uint64_t iMicro){
   char zBuf[40];
   struct tm tm;
@@ -252,9 +259,9 @@ static void resultTime(sqlite3_context *ctx, uint64_t iMicro){
     sqlite3_result_null(ctx);
     return;
   }
-  sqlite3_snprintf(sizeof(zBuf), zBuf, "%04d-%02d-%02dT%02d:%02d:%02dZ",
+  sqlite3_snprintf(sizeof(zBuf), zBuf, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
       tm.tm_year+1900, tm.tm_mon+1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-      tm.tm_sec);
+      tm.tm_sec, (int)(iMicro % 1000000));
   sqlite3_result_text(ctx, zBuf, -1, SQLITE_TRANSIENT);
 }
 
@@ -295,7 +302,7 @@ static void segmentsColumn(sqlite3_context *ctx, const void *aRow, int iRow, int
   switch( iCol ){
     case 1:  resultU64(ctx, p->iSeg); break;
     case 2:  sqlite3_result_text(ctx, p->zState, -1, SQLITE_STATIC); break;
-    case 3:  sqlite3_result_text(ctx, "value", -1, SQLITE_STATIC); break;
+    case 3:  sqlite3_result_text(ctx, p->zKind, -1, SQLITE_STATIC); break;
     case 4:  resultU64(ctx, p->nTotal); break;
     case 5:  resultU64(ctx, p->nLive); break;
     case 6:  resultU64(ctx, nStale); break;
@@ -309,7 +316,8 @@ static void segmentsColumn(sqlite3_context *ctx, const void *aRow, int iRow, int
     case 12:
       if( p->iSealSeq ) resultU64(ctx, p->iSealSeq);
       break;
-    default: resultTime(ctx, p->iSealTime); break;
+    case 13: resultTime(ctx, p->iSealTime); break;
+    default: resultU64(ctx, p->iGen); break;
   }
 }
 
@@ -404,8 +412,8 @@ static const IntroTable aTable[] = {
     " bytes_total INTEGER, bytes_live INTEGER, bytes_stale INTEGER,"
     " stale_ratio REAL, records INTEGER, bytes_disk INTEGER,"
     " created_seq INTEGER, created_at TEXT, sealed_seq INTEGER,"
-    " sealed_at TEXT, arg HIDDEN)",
-    15, segmentsLoad, segmentsColumn },
+    " sealed_at TEXT, generation INTEGER, arg HIDDEN)",
+    16, segmentsLoad, segmentsColumn },
   { "vlog_btree",
     "CREATE TABLE x(store TEXT, tree INTEGER, table_name TEXT, level INTEGER,"
     " nodes INTEGER, keys INTEGER, bsets INTEGER, bytes INTEGER, fill REAL,"

@@ -105,6 +105,7 @@
 #include "sqlite3.h"
 #include "vlog.h"
 #include "engine.h"
+#include "util.h"           /* vlogChecksum */
 
 /* From SQLite's src/test1.c: the sqlite3* behind a Tcl database command. */
 extern int getDbPointer(Tcl_Interp *interp, const char *zA, sqlite3 **ppDb);
@@ -760,6 +761,28 @@ static int vlogStoreCmd(
   return TCL_OK;
 }
 
+/*
+** vlog_checksum BYTES SEED: the engine's checksum (xxh3, 64 bits) of BYTES
+** with SEED, as an integer: for tests that craft a structure whose
+** checksum holds while its contents lie.
+*/
+static int vlogChecksumCmd(ClientData cd, Tcl_Interp *interp, int objc,
+                           Tcl_Obj *const objv[]){
+  Tcl_WideInt iSeed;
+  const unsigned char *a;
+  int n;
+  (void)cd;
+  if( objc!=3 ){
+    Tcl_WrongNumArgs(interp, 1, objv, "BYTES SEED");
+    return TCL_ERROR;
+  }
+  if( Tcl_GetWideIntFromObj(interp, objv[2], &iSeed) ) return TCL_ERROR;
+  a = Tcl_GetByteArrayFromObj(objv[1], &n);
+  Tcl_SetObjResult(interp, Tcl_NewWideIntObj(
+      (Tcl_WideInt)vlogChecksum(a, (size_t)n, (u64)iSeed)));
+  return TCL_OK;
+}
+
 int vlogCrashvfsInit(Tcl_Interp*);   /* test_crashvfs.c */
 
 static int Vlogtest_Init(Tcl_Interp *interp){
@@ -769,6 +792,7 @@ static int Vlogtest_Init(Tcl_Interp *interp){
   } aCmd[] = {
     { "vlog_init",  vlogInitCmd },
     { "vlog_store", vlogStoreCmd },
+    { "vlog_checksum", vlogChecksumCmd },
   };
   int i;
   for(i=0; i<(int)(sizeof(aCmd)/sizeof(aCmd[0])); i++){
