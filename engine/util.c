@@ -149,7 +149,28 @@ char *vlogMprintf(VlogEnv *pEnv, const char *zFmt, ...){
   return (char*)b.a;
 }
 
-int vlogCorruptError(int iLine){
+#ifndef NDEBUG
+static __thread const char *zCorruptFile = 0;
+static __thread int iCorruptLine = 0;
+#endif
+
+int vlogCorruptError(const char *zFile, int iLine){
+#ifndef NDEBUG
+  zCorruptFile = zFile;
+  iCorruptLine = iLine;
+#else
+  (void)zFile;
   (void)iLine;
+#endif
   return VLOG_CORRUPT;
+}
+
+const char *vlogCorruptWhere(int *piLine){
+#ifndef NDEBUG
+  *piLine = iCorruptLine;
+  return zCorruptFile;
+#else
+  *piLine = 0;
+  return 0;
+#endif
 }

@@ -62,11 +62,15 @@ char *vlogStrdup(VlogEnv*, const char*);
 char *vlogMprintf(VlogEnv*, const char *zFmt, ...);
 
 /*
-** VLOG_CORRUPT_BKPT: the value VLOG_CORRUPT, after recording the source
-** line (like SQLite's SQLITE_CORRUPT_BKPT).  A debugger breakpoint on
-** vlogCorruptError() stops where corruption is first noticed.
+** VLOG_CORRUPT_BKPT: the value VLOG_CORRUPT, after recording where in the
+** source it was noticed (like SQLite's SQLITE_CORRUPT_BKPT).  A debugger
+** breakpoint on vlogCorruptError() stops there.  Builds with asserts (every
+** test build) keep the file and line of the last one, per thread, for
+** vlogCorruptWhere(): a test of a crafted store can then tell which check
+** caught it.  Release builds record nothing.
 */
-int vlogCorruptError(int iLine);
-#define VLOG_CORRUPT_BKPT vlogCorruptError(__LINE__)
+int vlogCorruptError(const char *zFile, int iLine);
+#define VLOG_CORRUPT_BKPT vlogCorruptError(__FILE__, __LINE__)
+const char *vlogCorruptWhere(int *piLine);   /* 0 if none (or NDEBUG) */
 
 #endif /* VLOG_UTIL_H */

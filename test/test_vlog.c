@@ -783,6 +783,24 @@ static int vlogChecksumCmd(ClientData cd, Tcl_Interp *interp, int objc,
   return TCL_OK;
 }
 
+/*
+** vlog_corrupt_where: "FILE:LINE" of the engine check that last found
+** corruption (VLOG_CORRUPT_BKPT; FILE without its folder), "" if none.
+*/
+static int vlogCorruptWhereCmd(ClientData cd, Tcl_Interp *interp, int objc,
+                               Tcl_Obj *const objv[]){
+  int iLine = 0;
+  const char *zFile = vlogCorruptWhere(&iLine);
+  (void)cd;
+  (void)objc;
+  (void)objv;
+  if( zFile ){
+    const char *z = strrchr(zFile, '/');
+    Tcl_SetObjResult(interp, Tcl_ObjPrintf("%s:%d", z ? z+1 : zFile, iLine));
+  }
+  return TCL_OK;
+}
+
 int vlogCrashvfsInit(Tcl_Interp*);   /* test_crashvfs.c */
 
 static int Vlogtest_Init(Tcl_Interp *interp){
@@ -793,6 +811,7 @@ static int Vlogtest_Init(Tcl_Interp *interp){
     { "vlog_init",  vlogInitCmd },
     { "vlog_store", vlogStoreCmd },
     { "vlog_checksum", vlogChecksumCmd },
+    { "vlog_corrupt_where", vlogCorruptWhereCmd },
   };
   int i;
   for(i=0; i<(int)(sizeof(aCmd)/sizeof(aCmd[0])); i++){
