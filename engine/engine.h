@@ -191,6 +191,8 @@ int vlogCursorValue(VlogCursor*, const void **ppVal, int *pnVal);
 int vlogCheckpoint(VlogStore*);
 int vlogVerify(VlogStore*, char **pzReport);    /* report: vlogFree()  */
 int vlogStoreInfo(VlogStore*, char **pzInfo);   /* text:   vlogFree()  */
+int vlogStoreDump(VlogStore*, char **pzOut);    /* every structure, a line
+                                                ** each (print.c): vlogFree() */
 VlogEnv *vlogStoreEnv(VlogStore*);
 
 /* Inspection (inspect.c).  Each call runs in a read transaction of its own

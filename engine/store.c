@@ -1270,6 +1270,7 @@ int vlogStoreClose(VlogStore *p){
   vlogFree(p->pEnv, p->aBucket);
   vlogFree(p->pEnv, p->wb.a);
   vlogBufFree(p->pEnv, &p->wbJrnl);
+  vlogJournalClose(p);
   vlogBufFree(p->pEnv, &p->getBuf);
   vlogBufFree(p->pEnv, &p->encBuf);
   vlogLogClose(p);

@@ -89,15 +89,29 @@
 #define JE_LINK          2     /* the journal continues in another bucket */
 #define JE_PART          3     /* part of a commit too big for one entry */
 #define JE_LINK_RESERVE  VLOG_SECTOR  /* kept free at a bucket's end for a link */
+#define JE_ZSTD          0x100 /* type flag: the payload is zstd-compressed */
 
-/* Record types of a journal payload (and of the transaction log) */
+/* Record types of a journal payload (and of the transaction log); their
+** encoding is record.c's */
 #define REC_PUT          1
 #define REC_DELETE       2
 #define REC_WB           3
-#define REC_VEXT         4     /* value-log frames a commit wrote (vlog.c):
-                               ** u8 op, u64 segment, u32 offset, u32 length,
-                               ** u64 the segment's generation */
-#define VEXT_SIZE        25
+#define REC_VEXT         4     /* value-log frames a commit wrote (vlog.c) */
+
+/* One record, decoded (record.c) */
+typedef struct LogRec LogRec;
+struct LogRec {
+  int eOp;                     /* REC_* */
+  u32 iTree;                   /* PUT, DELETE, WB */
+  const u8 *pKey;              /* PUT, DELETE */
+  int nKey;
+  const u8 *pVal;              /* PUT, WB */
+  int nVal;
+  u64 iKey;                    /* WB: the write buffer's key */
+  int bDelete;                 /* WB */
+  u64 iSeg, iGen;              /* VEXT */
+  u32 iOff, nLen;
+};
 
 #define BSET_HDR         48
 #define BSET_PAD         16              /* a bset's length is a multiple */
@@ -417,6 +431,7 @@ struct VlogStore {
   WriteBuf wb;
   VlogBuf wbJrnl;              /* write-buffer records not yet journaled */
   int bReplay;                 /* replaying the journal: do not journal */
+  void *pJrnlZc, *pJrnlZd;     /* zstd contexts of journal payloads */
   u64 iModCount;               /* bumped by every tree change: cursors re-seek */
   int nRegionPerBucket;
   VlogCursor *pCursors;
@@ -476,7 +491,19 @@ int vlogBusyWait(VlogStore*, int *piTry);   /* store.c: sleep before a retry */
 int vlogJournalChainHas(VlogStore*, u64 iOff, u64 iSeq, u64 iBucket);
 #endif
 int vlogJournalApplyPayload(VlogStore*, const u8 *a, int n);
-int vlogRecordSize(const u8 *a);
+int vlogJournalDump(VlogStore*, VlogBuf*);
+void vlogJournalClose(VlogStore*);
+
+/* record.c */
+int vlogRecEncode(VlogEnv*, VlogBuf*, const LogRec*);
+int vlogRecDecode(const u8 *a, int n, LogRec*, int *pnUsed);
+
+/* print.c */
+int vlogSbToText(VlogEnv*, const Superblock*, VlogBuf*);
+int vlogBucketToText(VlogStore*, u64 iBucket, VlogBuf*);
+int vlogNodeToText(VlogStore*, const Node*, int bKeys, VlogBuf*);
+int vlogJournalEntryToText(VlogEnv*, u64 iOff, const u8 *aHdr, const u8 *aPayload,
+                           int nPayload, VlogBuf*);
 
 /* bset.c: entry comparison, packing and unpacking */
 int vlogKeyCmp(const u8 *a, int na, const u8 *b, int nb);

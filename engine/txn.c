@@ -38,18 +38,26 @@
 */
 static int logRecord(VlogStore *p, VlogBuf *pBuf, int op, u32 iTree,
                      const u8 *pKey, int nKey, const u8 *pVal, int nVal){
-  int rc = vlogBufReserve(p->pEnv, pBuf, 13 + nKey + nVal);
-  u8 *a;
-  if( rc ) return vlogSetError(p, rc, 0);
-  a = &pBuf->a[pBuf->n];
-  a[0] = (u8)op;
-  vlogPut32(&a[1], iTree);
-  vlogPut32(&a[5], (u32)nKey);
-  memcpy(&a[9], pKey, nKey);
-  vlogPut32(&a[9+nKey], (u32)nVal);
-  if( nVal ) memcpy(&a[13+nKey], pVal, nVal);
-  pBuf->n += 13 + nKey + nVal;
-  return VLOG_OK;
+  LogRec r;
+  int rc;
+  memset(&r, 0, sizeof(r));
+  r.eOp = op;
+  r.iTree = iTree;
+  r.pKey = pKey;
+  r.nKey = nKey;
+  r.pVal = pVal;
+  r.nVal = nVal;
+  rc = vlogRecEncode(p->pEnv, pBuf, &r);
+  return rc ? vlogSetError(p, rc, 0) : VLOG_OK;
+}
+
+/* Decode the record at a[0..n) of this handle's own log (it cannot be
+** malformed: an assert, and VLOG_CORRUPT in release builds). */
+static int logDecode(VlogStore *p, const u8 *a, int n, LogRec *pRec, int *pnUsed){
+  int rc = vlogRecDecode(a, n, pRec, pnUsed);
+  assert( rc==VLOG_OK );
+  return rc ? vlogSetError(p, VLOG_CORRUPT_BKPT, "the transaction log is damaged "
+                           "(internal error)") : VLOG_OK;
 }
 
 void vlogTxnLogClear(VlogStore *p){
@@ -123,11 +131,12 @@ static int undoTo(VlogStore *p, int iFrom){
   int rc = VLOG_OK;
   while( pLog->nUndo>iFrom ){
     int iOff = pLog->aUndoOff[--pLog->nUndo];
-    const u8 *a = &pLog->undo.a[iOff];
-    u32 iTree = vlogGet32(&a[1]);
-    u32 nKey = vlogGet32(&a[5]);
-    u32 nVal = vlogGet32(&a[9+nKey]);
-    int r2 = vlogTxnApply(p, a[0], iTree, &a[9], (int)nKey, &a[13+nKey], (int)nVal, 0);
+    LogRec r;
+    int nUsed;
+    int r2 = logDecode(p, &pLog->undo.a[iOff], pLog->undo.n-iOff, &r, &nUsed);
+    if( r2==VLOG_OK ){
+      r2 = vlogTxnApply(p, r.eOp, r.iTree, r.pKey, r.nKey, r.pVal, r.nVal, 0);
+    }
     if( rc==VLOG_OK ) rc = r2;
     pLog->undo.n = iOff;
   }
@@ -404,14 +413,13 @@ static int reloadTo(VlogStore *p, int iSave){
   p->bValid = 0;
   rc = vlogStoreRefresh(p);
   while( rc==VLOG_OK && i<nRedo ){
-    const u8 *a = &redo.a[i];
-    if( a[0]==REC_PUT || a[0]==REC_DELETE ){
-      u32 nKey = vlogGet32(&a[5]);
-      u32 nVal = vlogGet32(&a[9+nKey]);
-      rc = vlogTxnApply(p, a[0], vlogGet32(&a[1]), &a[9], (int)nKey,
-                        &a[13+nKey], (int)nVal, 1);
+    LogRec r;
+    int nUsed = 0;
+    rc = logDecode(p, &redo.a[i], nRedo-i, &r, &nUsed);
+    if( rc==VLOG_OK && (r.eOp==REC_PUT || r.eOp==REC_DELETE) ){
+      rc = vlogTxnApply(p, r.eOp, r.iTree, r.pKey, r.nKey, r.pVal, r.nVal, 1);
     }
-    i += vlogRecordSize(a);
+    i += nUsed;
   }
   vlogBufFree(p->pEnv, &redo);
   memcpy(pLog->aSaveRedo, aSaveRedo, sizeof(aSaveRedo));

@@ -573,15 +573,16 @@ void vlogLogCommitted(VlogStore *p){
 /* Write a[0..n), frames at (iSeg, iOff), and name them in the journal
 ** entry of the commit (REC_VEXT). */
 static int extentWrite(VlogStore *p, u64 iSeg, u32 iOff, const u8 *a, int n){
-  u8 r[VEXT_SIZE];
+  LogRec r;
   int rc = vlogWriteAt(p, vlogBucketOffset(p, iSeg) + iOff, a, n);
   if( rc ) return rc;
-  r[0] = REC_VEXT;
-  vlogPut64(&r[1], iSeg);
-  vlogPut32(&r[9], iOff);
-  vlogPut32(&r[13], (u32)n);
-  vlogPut64(&r[17], p->aBucket[iSeg].iGen);
-  rc = vlogBufAppend(p->pEnv, &p->vl.vext, r, VEXT_SIZE);
+  memset(&r, 0, sizeof(r));
+  r.eOp = REC_VEXT;
+  r.iSeg = iSeg;
+  r.iGen = p->aBucket[iSeg].iGen;
+  r.iOff = iOff;
+  r.nLen = (u32)n;
+  rc = vlogRecEncode(p->pEnv, &p->vl.vext, &r);
   return rc ? vlogSetError(p, rc, 0) : VLOG_OK;
 }
 
@@ -1584,6 +1585,19 @@ static int liveChange(VlogStore *p, u64 iSeg, u64 n, int bAdd){
 static int addLive(VlogStore *p, u64 iSeg, u64 n){ return liveChange(p, iSeg, n, 1); }
 static int subLive(VlogStore *p, u64 iSeg, u64 n){ return liveChange(p, iSeg, n, 0); }
 
+/* The record at a[0..n) of the transaction log (its size into *pnUsed):
+** if it puts a value-log pointer in a user tree, xPer for its extents. */
+static int logAccount(VlogStore *p, const u8 *a, int n,
+                      int (*xPer)(VlogStore*, u64, u64), int *pnUsed){
+  LogRec r;
+  if( vlogRecDecode(a, n, &r, pnUsed) ){
+    return vlogSetError(p, VLOG_CORRUPT_BKPT, "the transaction log is damaged "
+                        "(internal error)");
+  }
+  if( r.eOp!=REC_PUT || r.iTree<VLOG_TREE_FIRST_USER ) return VLOG_OK;
+  return vlogValueForEach(p, r.iTree, r.nKey, r.pVal, r.nVal, xPer);
+}
+
 /*
 ** At commit: write the open frame, account the transaction's pointers,
 ** and queue the changed figures (and a REC_VEXT record of the bytes
@@ -1593,30 +1607,18 @@ int vlogLogCommit(VlogStore *p){
   TxnLog *pLog = &p->log;
   VlogLog *pL = &p->vl;
   int rc = vlogLogFlush(p);
-  int i;
+  int i, n;
   if( rc==VLOG_OK ) rc = woutWrite(p);
   if( rc==VLOG_OK ) rc = dictPersist(p);
   if( rc ) return rc;
-  /* new pointers: live */
+  /* new pointers: live; replaced or deleted pointers: stale */
   for(i=0; rc==VLOG_OK && i<pLog->redo.n; ){
-    const u8 *a = &pLog->redo.a[i];
-    if( a[0]==REC_PUT && vlogGet32(&a[1])>=VLOG_TREE_FIRST_USER ){
-      u32 nKey = vlogGet32(&a[5]);
-      u32 nVal = vlogGet32(&a[9+nKey]);
-      rc = vlogValueForEach(p, vlogGet32(&a[1]), (int)nKey, &a[13+nKey], (int)nVal,
-                            addLive);
-    }
-    i += vlogRecordSize(a);
+    rc = logAccount(p, &pLog->redo.a[i], pLog->redo.n-i, addLive, &n);
+    i += n;
   }
-  /* replaced or deleted pointers: stale */
   for(i=0; rc==VLOG_OK && i<pLog->nUndo; i++){
-    const u8 *a = &pLog->undo.a[pLog->aUndoOff[i]];
-    u32 iTree = vlogGet32(&a[1]);
-    u32 nKey = vlogGet32(&a[5]);
-    u32 nVal = vlogGet32(&a[9+nKey]);
-    if( a[0]==REC_PUT && iTree>=VLOG_TREE_FIRST_USER ){
-      rc = vlogValueForEach(p, iTree, (int)nKey, &a[13+nKey], (int)nVal, subLive);
-    }
+    int iOff = pLog->aUndoOff[i];
+    rc = logAccount(p, &pLog->undo.a[iOff], pLog->undo.n-iOff, subLive, &n);
   }
   if( rc ) return rc;
   if( pL->iSeg ) rc = segTouch(p, pL->iSeg);
@@ -1672,25 +1674,25 @@ static int extentCheck(VlogStore *p, u64 iSeg, u64 iGen, u32 iOff, u32 nLen){
 int vlogLogVerifyExtent(VlogStore *p, const u8 *a, int n){
   int i = 0;
   while( i<n ){
-    if( a[i]==REC_VEXT ){
-      u64 iSeg = vlogGet64(&a[i+1]);
-      u32 iOff = vlogGet32(&a[i+9]);
-      u32 nLen = vlogGet32(&a[i+13]);
-      u64 iGen = vlogGet64(&a[i+17]);
+    LogRec r;
+    int nUsed = 0;
+    if( vlogRecDecode(&a[i], n-i, &r, &nUsed) ){
+      /* malformed: vlogJournalApplyPayload() says where */
+      return VLOG_OK;
+    }
+    if( r.eOp==REC_VEXT ){
       int rc;
       char *zSave = p->zErr;
       p->zErr = 0;
-      rc = extentCheck(p, iSeg, iGen, iOff, nLen);
+      rc = extentCheck(p, r.iSeg, r.iGen, r.iOff, r.nLen);
       vlogFree(p->pEnv, p->zErr);
       p->zErr = zSave;
       if( rc==VLOG_CORRUPT || rc==VLOG_NOTFOUND || rc==VLOG_IOERR_SHORT_READ ){
         return VLOG_NOTFOUND;
       }
       if( rc ) return rc;
-      i += VEXT_SIZE;
-    }else{
-      i += vlogRecordSize(&a[i]);
     }
+    i += nUsed;
   }
   return VLOG_OK;
 }

@@ -55,14 +55,15 @@ int vlogWbAdd(VlogStore *p, u32 iTree, u64 iKey, const u8 *aVal, int nVal,
     if( rc ) return rc;
   }
   if( !p->bReplay ){
-    u8 a[15+WB_MAX_VAL];
-    a[0] = REC_WB;
-    vlogPut32(&a[1], iTree);
-    vlogPut64(&a[5], iKey);
-    a[13] = (u8)(bDelete ? 1 : 0);
-    a[14] = (u8)nVal;
-    if( nVal ) memcpy(&a[15], aVal, nVal);
-    rc = vlogBufAppend(p->pEnv, &p->wbJrnl, a, 15+nVal);
+    LogRec r;
+    memset(&r, 0, sizeof(r));
+    r.eOp = REC_WB;
+    r.iTree = iTree;
+    r.iKey = iKey;
+    r.bDelete = bDelete;
+    r.pVal = aVal;
+    r.nVal = nVal;
+    rc = vlogRecEncode(p->pEnv, &p->wbJrnl, &r);
     if( rc ) return vlogSetError(p, rc, 0);
   }
   e = &pWb->a[pWb->n++];

@@ -4,6 +4,8 @@
 **   vlogtool info FILE      superblock, geometry, buckets by state, trees,
 **                           journal
 **   vlogtool verify FILE    full consistency check; exit 0 when consistent
+**   vlogtool dump FILE      every structure, a line each (engine/print.c):
+**                           superblocks, buckets, tree roots, journal
 **   vlogtool export FILE    SQL text that recreates the store's tables and
 **                           their rows, on standard output
 **   vlogtool --version      versions of vlog and the libraries it runs with
@@ -52,6 +54,8 @@ static void usage(FILE *out){
     "Commands:\n"
     "  info FILE     superblock, geometry, buckets by state, trees, journal\n"
     "  verify FILE   full consistency check (exit 0 when consistent)\n"
+    "  dump FILE     every structure, a line each: superblocks, buckets (with\n"
+    "                segment figures), tree roots, journal entries\n"
     "  export FILE   SQL text that recreates the tables and rows of the store\n"
     "  --version     print the versions of vlog, zstd, xxhash and SQLite\n"
     "  --help        print this text\n");
@@ -104,6 +108,7 @@ static int report(const char *zFile, int (*xReport)(VlogStore*, char**)){
 
 static int cmdInfo(const char *zFile){ return report(zFile, vlogStoreInfo); }
 static int cmdVerify(const char *zFile){ return report(zFile, vlogVerify); }
+static int cmdDump(const char *zFile){ return report(zFile, vlogStoreDump); }
 
 /* The key= option of catalog key type eKey, or 0 for one not known. */
 static const char *keyTypeName(int eKey){
@@ -251,6 +256,7 @@ int main(int argc, char **argv){
     int (*xCmd)(const char*);
   } aCmd[] = {
     { "info",   cmdInfo },
+    { "dump",   cmdDump },
     { "verify", cmdVerify },
     { "export", cmdExport },
   };
