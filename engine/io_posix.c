@@ -31,6 +31,14 @@
 ** Reader-slot locks (io.h): byte VLOG_SHM_SIZE+i of the -shm for slot i,
 ** past the memory and far from SQLite's WAL locks (bytes 120 to 128), a
 ** write lock held by the slot's owner for as long as it owns the slot.
+**
+** Two limits, both SQLite's too.  A process should use one env per store:
+** the unix VFS keeps its own descriptor of the -shm and runs the dead-man
+** switch knowing nothing of a node's (each would take the other's read
+** lock, invisible to F_GETLK, for "nobody"), so a process that maps a
+** store through both may zero the memory its other handles use.  And a
+** child of fork() inherits the nodes but none of the locks: it must not
+** use handles its parent opened.
 */
 #include <assert.h>
 #include <errno.h>
