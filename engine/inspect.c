@@ -63,13 +63,15 @@ int vlogStats(VlogStore *p, VlogStat **paStat, int *pnStat){
   int bAuto, n = 0;
   u64 i, nLive = 0, nTotal = 0, nSeg = 0;
   int64_t nMapped = 0;
+  u64 iPinCkpt, iPinJrnlSeq;
   VlogLog *pL = &p->vl;
   int rc = beginRead(p, &bAuto);
   *paStat = 0;
   *pnStat = 0;
   if( rc ) return rc;
   if( p->pEnv->xMmap ) p->pEnv->xMmap(p->pFile, -1, &nMapped);
-  a = (VlogStat*)vlogMallocZero(p->pEnv, sizeof(*a)*40);
+  vlogShmOldestPin(p, &iPinCkpt, &iPinJrnlSeq);
+  a = (VlogStat*)vlogMallocZero(p->pEnv, sizeof(*a)*48);
   if( a==0 ) return endRead(p, bAuto, vlogSetError(p, VLOG_NOMEM, 0));
   for(i=1; i<p->sb.nBucket; i++){
     if( p->aBucket[i].eKind==KIND_VLOG ){
@@ -116,6 +118,8 @@ int vlogStats(VlogStore *p, VlogStat **paStat, int *pnStat){
   STORE("journal_bytes", p->jrnl.nSize);
   STORE("journal_sequence", p->jrnl.iSeq);
   STORE("checkpoint_sequence", p->sb.iSeq);
+  STORE("oldest_pinned_checkpoint", iPinCkpt);
+  STORE("oldest_pinned_journal_sequence", iPinJrnlSeq);
   STORE("file_bytes", p->sb.nBucket * (u64)p->sb.nBucketSize);
   STAT("mmap_bytes", nMapped);
   STORE("bucket_size", p->sb.nBucketSize);

@@ -36,8 +36,30 @@
 ** outlives the processes that use it and needs no recovery.  Through
 ** vlogEnvVfs() it is the parent VFS's xShmMap; vlogEnvPosix() maps the same
 ** file and takes the same lock byte, so the two interoperate.  xShmUnmap
-** releases the mapping (never deleting the file).  xPid and xPidAlive tell
-** the reader table which process owns a slot and whether it still runs.
+** releases the mapping (never deleting the file), and the slot lock the
+** handle still holds.  xPid gives the process id that the reader table
+** writes beside a slot, for messages only.
+**
+** READER-SLOT LOCKS
+** Whether a reader slot's owner still runs is decided by a lock, not by
+** its process id: a process id means nothing in another PID namespace and
+** may belong to a new process once the old one is gone.  Slot i has one
+** lock byte in the -shm file (past the shared memory, never one of
+** SQLite's); its owner holds a write lock on it for as long as it owns
+** the slot, and the kernel drops the lock when the owner dies, however it
+** dies.  xShmLock(pFile, i, eOp), once xShmMap succeeded:
+**   VLOG_SHMLOCK_CLAIM    take slot i's byte for this handle: VLOG_OK, or
+**                         VLOG_BUSY if a handle of this or another process
+**                         holds it.  A handle holds one slot at most.
+**   VLOG_SHMLOCK_RELEASE  let it go (nothing if the handle does not hold it)
+**   VLOG_SHMLOCK_TEST     VLOG_BUSY if a handle of any process holds it
+**                         (the owner lives), VLOG_OK if none (it is dead
+**                         or there is none), takes nothing
+** Any other result is an I/O error, which the caller takes as "held".
+** The bytes are fcntl() locks on one descriptor of the -shm per process,
+** shared by every handle of either env (io_posix.c), so that a handle
+** closing never drops the locks of another handle of its process, and two
+** handles of one process never both hold a byte.
 **
 ** MEMORY-MAPPED READS
 ** xMmap (may be 0) asks that xReadMapped reads of the file's first nLimit
@@ -84,8 +106,14 @@ typedef struct VlogFile VlogFile;
 #define VLOG_LOCK_EXCLUSIVE 4     /* the writer commits; no reader */
 
 /* Bytes of shared memory a store maps (one region of SQLite's WAL index
-** size). */
+** size), and how many slot lock bytes there can be (xShmLock). */
 #define VLOG_SHM_SIZE       32768
+#define VLOG_SHM_NLOCK      2048
+
+/* xShmLock operations. */
+#define VLOG_SHMLOCK_CLAIM   1
+#define VLOG_SHMLOCK_RELEASE 2
+#define VLOG_SHMLOCK_TEST    3
 
 struct VlogEnv {
   void *pCtx;                        /* Implementation's context */
@@ -115,7 +143,7 @@ struct VlogEnv {
   int (*xShmMap)(VlogFile*, void volatile **pp);
   void (*xShmUnmap)(VlogFile*);
   int (*xPid)(VlogEnv*);
-  int (*xPidAlive)(VlogEnv*, int iPid);
+  int (*xShmLock)(VlogFile*, int iSlot, int eOp);
   int (*xMmap)(VlogFile*, int64_t nLimit, int64_t *pnMapped); /* may be 0 */
   int (*xReadMapped)(VlogFile*, int64_t iOff, void *pBuf, int nBuf); /* may be 0 */
 };
@@ -135,6 +163,20 @@ VlogEnv *vlogEnvPosix(void);
 */
 VlogEnv *vlogEnvVfs(void *pSqliteVfs);
 void vlogEnvVfsFree(VlogEnv*);
+
+/*
+** The process's node of a store's -shm (io_posix.c; see READER-SLOT
+** LOCKS), for the envs: opened by a handle's xShmMap, closed by its
+** xShmUnmap.  bDeadMan: a node made now also runs the dead-man switch on
+** the -shm and holds it (the POSIX env; through a VFS, the VFS does).
+** Keyed by the store file's device and inode.  vlogShmNodeLock is
+** xShmLock for the handle whose held slot (-1: none) is *piHeld, which it
+** updates; vlogShmNodeClose releases the handle's slot iHeld (if >= 0).
+*/
+typedef struct VlogShmNode VlogShmNode;
+int vlogShmNodeOpen(const char *zStore, int bDeadMan, VlogShmNode **ppNode);
+void vlogShmNodeClose(VlogShmNode*, int iHeld);
+int vlogShmNodeLock(VlogShmNode*, int *piHeld, int iSlot, int eOp);
 
 /* Shorthands used across the engine. */
 #define vlogMalloc(pEnv, n)      ((pEnv)->xMalloc((pEnv), (n)))

@@ -11,17 +11,42 @@
 ** switch of SQLite's unix VFS (a read lock on byte 128 of that file while
 ** mapped; the first process, which can take a write lock there, zeroes the
 ** file first).  So a vlogtool process and SQLite processes that use the
-** store through the unix VFS share the same memory.  The -shm file is
-** opened once per handle; fcntl() locks belong to the process, so a second
-** handle of the same store in one process would drop the first one's lock
-** when it closes: as io.h says, one handle per file per process.
+** store through the unix VFS share the same memory.
+**
+** One -shm descriptor per process (ShmNode).  fcntl() locks belong to a
+** process and an inode, not to a descriptor: closing any descriptor of
+** the -shm drops every lock the process holds on it, the dead-man switch
+** and every reader slot's lock byte of every handle.  So, as SQLite's
+** unixInodeInfo and unixShmNode do, the process opens the -shm once, in a
+** ShmNode found by the store file's device and inode (a second path to
+** the same store finds the same node), counts the handles that use it and
+** closes the descriptor when the last one lets go.  The node also knows
+** which slot bytes the process holds, since fcntl() cannot tell a process
+** about its own locks (F_GETLK reports only other processes' locks) and
+** does not keep two handles of one process from both "taking" a byte.
+** vlogEnvVfs() uses the same nodes for its slot locks (io_vfs.c); the
+** nodes are kept with malloc(), not the env's allocator, because handles
+** of different envs may share one.
+**
+** Reader-slot locks (io.h): byte VLOG_SHM_SIZE+i of the -shm for slot i,
+** past the memory and far from SQLite's WAL locks (bytes 120 to 128), a
+** write lock held by the slot's owner for as long as it owns the slot.
+**
+** Two limits, both SQLite's too.  A process should use one env per store:
+** the unix VFS keeps its own descriptor of the -shm and runs the dead-man
+** switch knowing nothing of a node's (each would take the other's read
+** lock, invisible to F_GETLK, for "nobody"), so a process that maps a
+** store through both may zero the memory its other handles use.  And a
+** child of fork() inherits the nodes but none of the locks: it must not
+** use handles its parent opened.
 */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -35,9 +60,10 @@ struct PosixFile {
   VlogFile base;                  /* Must be first */
   int fd;
   int eLock;                      /* VLOG_LOCK_* held */
-  char *zShm;                     /* "<path>-shm" */
-  int fdShm;                      /* -1 until xShmMap */
+  char *zPath;                    /* the store's path */
+  VlogShmNode *pNode;             /* the process's -shm, from xShmMap on */
   void *pShm;                     /* the mapping, or 0 */
+  int iSlotLock;                  /* the slot byte this handle holds, or -1 */
 };
 
 static int posixOpen(VlogEnv *pEnv, const char *zPath, int flags, VlogFile **pp){
@@ -61,15 +87,13 @@ static int posixOpen(VlogEnv *pEnv, const char *zPath, int flags, VlogFile **pp)
   }
   p->base.pEnv = pEnv;
   p->fd = fd;
-  p->fdShm = -1;
-  p->zShm = (char*)vlogMallocZero(pEnv, strlen(zPath) + 5);
-  if( p->zShm==0 ){
+  p->iSlotLock = -1;
+  p->zPath = vlogStrdup(pEnv, zPath);
+  if( p->zPath==0 ){
     close(fd);
     vlogFree(pEnv, p);
     return VLOG_NOMEM;
   }
-  memcpy(p->zShm, zPath, strlen(zPath));
-  memcpy(&p->zShm[strlen(zPath)], "-shm", 4);
   *pp = &p->base;
   return VLOG_OK;
 }
@@ -77,9 +101,10 @@ static int posixOpen(VlogEnv *pEnv, const char *zPath, int flags, VlogFile **pp)
 static void posixShmUnmap(VlogFile *pFile){
   PosixFile *p = (PosixFile*)pFile;
   if( p->pShm ) munmap(p->pShm, VLOG_SHM_SIZE);
-  if( p->fdShm>=0 ) close(p->fdShm);
+  if( p->pNode ) vlogShmNodeClose(p->pNode, p->iSlotLock);
   p->pShm = 0;
-  p->fdShm = -1;
+  p->pNode = 0;
+  p->iSlotLock = -1;
 }
 
 static int posixClose(VlogFile *pFile){
@@ -88,7 +113,7 @@ static int posixClose(VlogFile *pFile){
     posixShmUnmap(pFile);
     /* close() drops every fcntl() lock the process holds on the file. */
     close(p->fd);
-    vlogFree(pFile->pEnv, p->zShm);
+    vlogFree(pFile->pEnv, p->zPath);
     vlogFree(pFile->pEnv, p);
   }
   return VLOG_OK;
@@ -170,72 +195,189 @@ static int posixRange(PosixFile *p, int eType, int64_t iOff, int64_t n){
   return VLOG_OK;
 }
 
-/* Byte 128 of the -shm file: the dead-man switch of os_unix.c. */
-#define POSIX_SHM_DMS 128
+/* Byte 128 of the -shm file: the dead-man switch of os_unix.c.  Slot i's
+** lock byte: POSIX_SHM_SLOT0+i. */
+#define POSIX_SHM_DMS   128
+#define POSIX_SHM_SLOT0 VLOG_SHM_SIZE
 
-static int shmRange(int fd, int eType, int iCmd){
+/* One fcntl() request on byte iByte of descriptor fd: F_SETLK, or F_GETLK
+** (then returns the type of a conflicting lock, F_UNLCK if none).  -1 with
+** errno on failure. */
+static int byteLock(int fd, int iCmd, int eType, int iByte){
   struct flock fl;
   memset(&fl, 0, sizeof(fl));
   fl.l_type = (short)eType;
   fl.l_whence = SEEK_SET;
-  fl.l_start = POSIX_SHM_DMS;
+  fl.l_start = iByte;
   fl.l_len = 1;
   if( fcntl(fd, iCmd, &fl) ) return -1;
   return iCmd==F_GETLK ? fl.l_type : 0;
 }
 
+struct VlogShmNode {
+  dev_t iDev;                     /* the store file's device and inode */
+  ino_t iIno;
+  int fd;                         /* the process's descriptor of the -shm */
+  int nRef;                       /* handles using the node */
+  unsigned char aHeld[VLOG_SHM_NLOCK];   /* slot bytes the process holds */
+  VlogShmNode *pNext;
+};
+
+/* Every node of the process, and the mutex that guards them and their
+** aHeld[] (the engine's handles may live in different threads). */
+static VlogShmNode *pShmNodes = 0;
+static pthread_mutex_t shmNodeMutex = PTHREAD_MUTEX_INITIALIZER;
+
+/* The dead-man switch, on a new node's descriptor: nobody else holds it,
+** so this process is the first and zeroes the file; somebody holds it for
+** writing: that process is zeroing it, busy.  Then hold it for reading. */
+static int shmDeadMan(int fd){
+  int eHeld = byteLock(fd, F_GETLK, F_WRLCK, POSIX_SHM_DMS);
+  if( eHeld<0 ) return VLOG_IOERR_LOCK;
+  if( eHeld==F_WRLCK ) return VLOG_BUSY;
+  if( eHeld==F_UNLCK ){
+    if( byteLock(fd, F_SETLK, F_WRLCK, POSIX_SHM_DMS) ) return VLOG_BUSY;
+    if( ftruncate(fd, 3) ) return VLOG_IOERR_SHMOPEN;
+  }
+  if( byteLock(fd, F_SETLK, F_RDLCK, POSIX_SHM_DMS) ) return VLOG_BUSY;
+  return VLOG_OK;
+}
+
+int vlogShmNodeOpen(const char *zStore, int bDeadMan, VlogShmNode **pp){
+  struct stat st;
+  VlogShmNode *pNode;
+  int rc = VLOG_OK;
+  *pp = 0;
+  if( stat(zStore, &st) ) return VLOG_IOERR_SHMOPEN;
+  pthread_mutex_lock(&shmNodeMutex);
+  for(pNode=pShmNodes; pNode; pNode=pNode->pNext){
+    if( pNode->iDev==st.st_dev && pNode->iIno==st.st_ino ) break;
+  }
+  if( pNode==0 ){
+    size_t n = strlen(zStore);
+    char *zShm = (char*)malloc(n + 5);
+    pNode = (VlogShmNode*)calloc(1, sizeof(*pNode));
+    if( zShm==0 || pNode==0 ){
+      rc = VLOG_NOMEM;
+    }else{
+      memcpy(zShm, zStore, n);
+      memcpy(&zShm[n], "-shm", 5);
+      do{
+        pNode->fd = open(zShm, O_RDWR|O_CREAT|O_CLOEXEC|O_NOFOLLOW, 0644);
+      }while( pNode->fd<0 && errno==EINTR );
+      if( pNode->fd<0 ) rc = VLOG_IOERR_SHMOPEN;
+      else if( bDeadMan ) rc = shmDeadMan(pNode->fd);
+      if( rc && pNode->fd>=0 ) close(pNode->fd);
+    }
+    free(zShm);
+    if( rc ){
+      free(pNode);
+      pNode = 0;
+    }else{
+      pNode->iDev = st.st_dev;
+      pNode->iIno = st.st_ino;
+      pNode->pNext = pShmNodes;
+      pShmNodes = pNode;
+    }
+  }
+  if( pNode ) pNode->nRef++;
+  pthread_mutex_unlock(&shmNodeMutex);
+  *pp = pNode;
+  return rc;
+}
+
+void vlogShmNodeClose(VlogShmNode *pNode, int iHeld){
+  VlogShmNode **pp;
+  if( iHeld>=0 ) vlogShmNodeLock(pNode, &iHeld, iHeld, VLOG_SHMLOCK_RELEASE);
+  pthread_mutex_lock(&shmNodeMutex);
+  if( --pNode->nRef==0 ){
+    for(pp=&pShmNodes; *pp!=pNode; pp=&(*pp)->pNext){}
+    *pp = pNode->pNext;
+    close(pNode->fd);          /* drops the process's locks on the -shm */
+    free(pNode);
+  }
+  pthread_mutex_unlock(&shmNodeMutex);
+}
+
+int vlogShmNodeLock(VlogShmNode *pNode, int *piHeld, int iSlot, int eOp){
+  int rc = VLOG_OK;
+  int iByte = POSIX_SHM_SLOT0 + iSlot;
+  if( pNode==0 || iSlot<0 || iSlot>=VLOG_SHM_NLOCK ) return VLOG_MISUSE;
+  pthread_mutex_lock(&shmNodeMutex);
+  switch( eOp ){
+    case VLOG_SHMLOCK_CLAIM:
+      assert( *piHeld<0 );
+      if( pNode->aHeld[iSlot] ){
+        rc = VLOG_BUSY;
+      }else if( byteLock(pNode->fd, F_SETLK, F_WRLCK, iByte) ){
+        rc = (errno==EAGAIN || errno==EACCES) ? VLOG_BUSY : VLOG_IOERR_LOCK;
+      }else{
+        pNode->aHeld[iSlot] = 1;
+        *piHeld = iSlot;
+      }
+      break;
+    case VLOG_SHMLOCK_RELEASE:
+      if( *piHeld==iSlot ){
+        assert( pNode->aHeld[iSlot] );
+        pNode->aHeld[iSlot] = 0;
+        *piHeld = -1;
+        if( byteLock(pNode->fd, F_SETLK, F_UNLCK, iByte) ) rc = VLOG_IOERR_LOCK;
+      }
+      break;
+    default: {
+      int eHeld;
+      assert( eOp==VLOG_SHMLOCK_TEST );
+      if( pNode->aHeld[iSlot] ){
+        rc = VLOG_BUSY;
+      }else if( (eHeld = byteLock(pNode->fd, F_GETLK, F_WRLCK, iByte))<0 ){
+        rc = VLOG_IOERR_LOCK;
+      }else if( eHeld!=F_UNLCK ){
+        rc = VLOG_BUSY;
+      }
+      break;
+    }
+  }
+  pthread_mutex_unlock(&shmNodeMutex);
+  return rc;
+}
+
 static int posixShmMap(VlogFile *pFile, void volatile **pp){
   PosixFile *p = (PosixFile*)pFile;
   struct stat st;
-  int fd, eHeld, rc = VLOG_OK;
-  void *pMap;
+  int rc;
+  void *pMap = 0;
   if( p->pShm ){
     *pp = p->pShm;
     return VLOG_OK;
   }
   *pp = 0;
-  do{
-    fd = open(p->zShm, O_RDWR|O_CREAT|O_CLOEXEC|O_NOFOLLOW, 0644);
-  }while( fd<0 && errno==EINTR );
-  if( fd<0 ) return VLOG_IOERR_SHMOPEN;
-  /* Nobody holds the switch: this process is the first; zero the file.
-  ** Somebody holds it for writing: that process is zeroing it; busy. */
-  eHeld = shmRange(fd, F_WRLCK, F_GETLK);
-  if( eHeld<0 ){
-    rc = VLOG_IOERR_LOCK;
-  }else if( eHeld==F_UNLCK ){
-    if( shmRange(fd, F_WRLCK, F_SETLK) ) rc = VLOG_BUSY;
-    else if( ftruncate(fd, 3) ) rc = VLOG_IOERR_SHMOPEN;
-  }else if( eHeld==F_WRLCK ){
-    rc = VLOG_BUSY;
-  }
-  if( rc==VLOG_OK && shmRange(fd, F_RDLCK, F_SETLK) ) rc = VLOG_BUSY;
-  if( rc==VLOG_OK && fstat(fd, &st) ) rc = VLOG_IOERR_SHMOPEN;
-  if( rc==VLOG_OK && st.st_size<VLOG_SHM_SIZE && ftruncate(fd, VLOG_SHM_SIZE) ){
+  rc = vlogShmNodeOpen(p->zPath, 1, &p->pNode);
+  if( rc==VLOG_OK && fstat(p->pNode->fd, &st) ) rc = VLOG_IOERR_SHMOPEN;
+  if( rc==VLOG_OK && st.st_size<VLOG_SHM_SIZE && ftruncate(p->pNode->fd, VLOG_SHM_SIZE) ){
     rc = VLOG_IOERR_SHMOPEN;
   }
   if( rc==VLOG_OK ){
-    pMap = mmap(0, VLOG_SHM_SIZE, PROT_READ|PROT_WRITE, MAP_SHARED, fd, 0);
+    pMap = mmap(0, VLOG_SHM_SIZE, PROT_READ|PROT_WRITE, MAP_SHARED, p->pNode->fd, 0);
     if( pMap==MAP_FAILED ) rc = VLOG_IOERR_SHMMAP;
   }
   if( rc ){
-    close(fd);
+    if( p->pNode ) vlogShmNodeClose(p->pNode, -1);
+    p->pNode = 0;
     return rc;
   }
-  p->fdShm = fd;
   p->pShm = pMap;
   *pp = pMap;
   return VLOG_OK;
 }
 
+static int posixShmLock(VlogFile *pFile, int iSlot, int eOp){
+  PosixFile *p = (PosixFile*)pFile;
+  return vlogShmNodeLock(p->pNode, &p->iSlotLock, iSlot, eOp);
+}
+
 static int posixPid(VlogEnv *pEnv){
   (void)pEnv;
   return (int)getpid();
-}
-
-static int posixPidAlive(VlogEnv *pEnv, int iPid){
-  (void)pEnv;
-  return kill((pid_t)iPid, 0)==0 || errno!=ESRCH;
 }
 
 static int posixLock(VlogFile *pFile, int eLevel){
@@ -370,7 +512,7 @@ VlogEnv *vlogEnvPosix(void){
     posixShmMap,       /* xShmMap */
     posixShmUnmap,     /* xShmUnmap */
     posixPid,          /* xPid */
-    posixPidAlive,     /* xPidAlive */
+    posixShmLock,      /* xShmLock */
     0,                 /* xMmap: vlogtool reads with pread */
     0,                 /* xReadMapped */
   };

@@ -11,7 +11,19 @@
 **
 ** Shared memory is the parent's xShmMap (region 0, VLOG_SHM_SIZE bytes),
 ** so SQLite's test VFSes see it too; a parent without it (iVersion<2)
-** gives none.
+** gives none.  The reader slots' lock bytes cannot be the parent's
+** xShmLock: SQLite gives eight locks (SQLITE_SHM_NLOCK), and a store has
+** a thousand slots.  They are fcntl() locks on the -shm file taken through
+** the process's ShmNode of io_posix.c, the one the POSIX env uses (io.h,
+** READER-SLOT LOCKS).  Its descriptor and the unix VFS's own descriptor of
+** the -shm share the process's locks, so neither may be closed while the
+** other's locks matter: each handle opens the node after the parent's
+** xShmMap and closes it after the parent's xShmUnmap, so the unix VFS
+** closes its descriptor (when its last handle unmaps) only once no handle
+** of ours holds a slot byte, and the node closes its own after that.  A
+** parent whose shared memory is not that file (testvfs keeps it in the
+** heap) still gets the lock bytes on "<store>-shm", which the node
+** creates if needed.
 **
 ** Memory-mapped reads (io.h).  xMmap opens the file a second time,
 ** read-only (pMap), and sets SQLITE_FCNTL_MMAP_SIZE on that handle alone,
@@ -56,6 +68,8 @@ struct VfsFile {
   char *zPath;                 /* Name given to the parent's xOpen() */
   sqlite3_file *pReal;         /* Parent's file object, allocated after us */
   int bShm;                    /* xShmMap succeeded */
+  VlogShmNode *pNode;          /* slot locks (io_posix.c), with bShm */
+  int iSlotLock;               /* the slot byte this handle holds, or -1 */
   sqlite3_file *pMap;          /* Second, read-only handle with a map, or 0 */
   sqlite3_int64 nMapMax;       /* xMmap's limit (0: no map) */
   sqlite3_int64 nMapped;       /* file size when pMap was last mapped */
@@ -116,7 +130,10 @@ static void vfsShmUnmap(VlogFile *pFile){
   const sqlite3_io_methods *pM = p->pReal->pMethods;
   if( p->bShm ){
     pM->xShmUnmap(p->pReal, 0);
+    vlogShmNodeClose(p->pNode, p->iSlotLock);
     p->bShm = 0;
+    p->pNode = 0;
+    p->iSlotLock = -1;
   }
 }
 
@@ -128,9 +145,20 @@ static int vfsShmMap(VlogFile *pFile, void volatile **pp){
   if( pM->iVersion<2 || pM->xShmMap==0 ) return VLOG_NOTFOUND;
   rc = pM->xShmMap(p->pReal, 0, VLOG_SHM_SIZE, 1, pp);
   if( rc==SQLITE_OK && *pp==0 ) rc = SQLITE_IOERR_SHMMAP;
-  if( rc==SQLITE_OK ) p->bShm = 1;
-  else pM->xShmUnmap(p->pReal, 0);
+  if( rc==SQLITE_OK ) rc = vlogShmNodeOpen(p->zPath, 0, &p->pNode);
+  if( rc==SQLITE_OK ){
+    p->bShm = 1;
+    p->iSlotLock = -1;
+  }else{
+    pM->xShmUnmap(p->pReal, 0);
+    *pp = 0;
+  }
   return rc;
+}
+
+static int vfsShmLock(VlogFile *pFile, int iSlot, int eOp){
+  VfsFile *p = (VfsFile*)pFile;
+  return vlogShmNodeLock(p->pNode, &p->iSlotLock, iSlot, eOp);
 }
 
 static int vfsClose(VlogFile *pFile){
@@ -351,7 +379,7 @@ VlogEnv *vlogEnvVfs(void *pSqliteVfs){
     vfsShmMap,         /* xShmMap */
     vfsShmUnmap,       /* xShmUnmap */
     0,                 /* xPid: the POSIX env's, below */
-    0,                 /* xPidAlive */
+    vfsShmLock,        /* xShmLock */
     vfsMmap,           /* xMmap */
     vfsReadMapped,     /* xReadMapped */
   };
@@ -360,7 +388,6 @@ VlogEnv *vlogEnvVfs(void *pSqliteVfs){
     *p = tmpl;
     p->pCtx = pSqliteVfs;
     p->xPid = vlogEnvPosix()->xPid;           /* processes are the OS's */
-    p->xPidAlive = vlogEnvPosix()->xPidAlive;
   }
   return p;
 }

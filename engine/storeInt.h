@@ -482,6 +482,29 @@ void vlogShmPublish(VlogStore*);
 int vlogShmCheckReaders(VlogStore*);
 void vlogShmSetWriter(VlogStore*);
 u32 vlogShmWriter(VlogStore*);
+int vlogShmOldestPin(VlogStore*, u64 *piCkpt, u64 *piJrnlSeq);
+typedef struct VlogShmSlot VlogShmSlot;
+struct VlogShmSlot {
+  u32 iOwner;                  /* process id written by the owner (0: none) */
+  u64 iCkpt;                   /* pinned checkpoint (0: idle) */
+  u64 iJrnlSeq;                /* pinned journal sequence */
+  int bLive;                   /* some handle holds the slot's lock byte */
+  int bMine;                   /* it is this handle's slot */
+};
+int vlogShmSlotInfo(VlogStore*, int iSlot, VlogShmSlot*);
+int vlogShmSlotCount(void);
+void vlogShmTestSetOwner(VlogStore*, int iSlot, u32 iPid);
+
+/* The reader table's slots (shm.c's design note), for the programs that
+** read it from outside (test/stress.c): VLOG_SHM_SLOT0 is the offset of
+** slot 0 in the -shm, VLOG_SHM_SLOT_* of the fields in a slot. */
+#define VLOG_SHM_SLOT0       256
+#define VLOG_SHM_SLOT_SIZE   32
+#define VLOG_SHM_SLOT_TAG0   0
+#define VLOG_SHM_SLOT_PID    4
+#define VLOG_SHM_SLOT_CKPT   8
+#define VLOG_SHM_SLOT_TAG1   16
+#define VLOG_SHM_SLOT_JSEQ   24
 
 /* journal.c */
 int vlogJournalAppend(VlogStore*, int eType, const u8 *aPayload, int nPayload, int nRec);

@@ -79,11 +79,9 @@
 #include "vlog.h"
 #include "storeInt.h"
 
-/* The reader table's layout (engine/shm.c). */
+/* The reader table's header (engine/shm.c); its slots: storeInt.h. */
 #define SHM_HDR_CKPT   8
 #define SHM_HDR_JSEQ   24
-#define SHM_SLOT0      256
-#define SHM_SLOT_SIZE  16
 
 /* State shared by every process of the run (an anonymous shared map). */
 typedef struct Shared Shared;
@@ -186,16 +184,18 @@ static void shmAttach(void){
 }
 
 static uint32_t slotPid(int i){
-  return *(volatile uint32_t*)(aShm + SHM_SLOT0 + i*SHM_SLOT_SIZE);
+  return *(volatile uint32_t*)(aShm + VLOG_SHM_SLOT0 + i*VLOG_SHM_SLOT_SIZE
+                               + VLOG_SHM_SLOT_PID);
 }
 static uint64_t slotCkpt(int i){
-  return *(volatile uint64_t*)(aShm + SHM_SLOT0 + i*SHM_SLOT_SIZE + 8);
+  return *(volatile uint64_t*)(aShm + VLOG_SHM_SLOT0 + i*VLOG_SHM_SLOT_SIZE
+                               + VLOG_SHM_SLOT_CKPT);
 }
 
 /* The slot this process pins a checkpoint in: its index, or -1 (none, or
 ** more than one). */
 static int pinnedSlot(uint64_t *piCkpt){
-  int i, iFound = -1, nSlot = (VLOG_SHM_SIZE - SHM_SLOT0) / SHM_SLOT_SIZE;
+  int i, iFound = -1, nSlot = vlogShmSlotCount();
   if( aShm==0 ) return -1;
   for(i=0; i<nSlot; i++){
     if( slotPid(i)==(uint32_t)getpid() && slotCkpt(i)!=0 ){

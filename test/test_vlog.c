@@ -80,6 +80,19 @@
 **   NAME segments               vlogSegments(): a list of {id state total
 **                               live records} per value-log segment
 **   NAME stats                  vlogStats(): a flat list NAME VALUE ...
+**   NAME slot                   the reader-table slot this handle owns (-1:
+**                               none; engine/shm.c)
+**   NAME slot I                 slot I: {owner ckpt jseq live mine}, owner
+**                               the process id written in it, ckpt and
+**                               jseq its pins, live 1 if a handle of some
+**                               process holds its lock byte, mine 1 if it
+**                               is this handle's (vlogShmSlotInfo())
+**   NAME slotowner I PID        write PID as slot I's owner, as a process
+**                               that reused a dead owner's id, or one in
+**                               another PID namespace, would appear
+**   NAME slotcount              the number of reader slots
+**   NAME oldestpin              vlogShmOldestPin(): {ckpt jseq}, {0 0}
+**                               when nothing is pinned
 **   NAME cursor NAME2 TREE      vlogCursorOpen(): creates the cursor
 **                               command NAME2; returns NAME2.  Closing the
 **                               store closes (and deletes) its cursors.
@@ -104,8 +117,7 @@
 #include <string.h>
 #include "sqlite3.h"
 #include "vlog.h"
-#include "engine.h"
-#include "util.h"           /* vlogChecksum */
+#include "storeInt.h"        /* the reader table's layout; vlogChecksum */
 
 /* From SQLite's src/test1.c: the sqlite3* behind a Tcl database command. */
 extern int getDbPointer(Tcl_Interp *interp, const char *zA, sqlite3 **ppDb);
@@ -418,7 +430,8 @@ static int storeCmd(
     S_CLOSE, S_BEGIN, S_COMMIT, S_ROLLBACK, S_SAVEPOINT, S_ROLLBACK_TO,
     S_RELEASE, S_TXNSTATE, S_PUT, S_DELETE, S_GET, S_TREEDROP, S_CHECKPOINT,
     S_VERIFY, S_INFO, S_MAXVALUE, S_SETSYNC, S_SETCACHESIZE,
-    S_SETAUTOCHECKPOINT, S_SETMMAPSIZE, S_CURSOR, S_PUTX, S_SEGMENTS, S_STATS
+    S_SETAUTOCHECKPOINT, S_SETMMAPSIZE, S_CURSOR, S_PUTX, S_SEGMENTS, S_STATS,
+    S_SLOT, S_SLOTOWNER, S_SLOTCOUNT, S_OLDESTPIN
   };
   static const struct StoreSub {
     const char *zName;
@@ -449,6 +462,10 @@ static int storeCmd(
     { "putx",              5, 5, "TREE KEY VALUE INLINEMAX ZSTDLEVEL" },
     { "segments",          0, 0, "" },
     { "stats",             0, 0, "" },
+    { "slot",              0, 1, "?I?" },
+    { "slotowner",         2, 2, "I PID" },
+    { "slotcount",         0, 0, "" },
+    { "oldestpin",         0, 0, "" },
     { 0, 0, 0, 0 }
   };
   int iSub;
@@ -485,8 +502,12 @@ static int storeCmd(
     case S_CURSOR:
       if( vlogTclTree(interp, objv[3], &iTree) ) return TCL_ERROR;
       break;
-    case S_SAVEPOINT: case S_ROLLBACK_TO: case S_RELEASE:
+    case S_SAVEPOINT: case S_ROLLBACK_TO: case S_RELEASE: case S_SLOTOWNER:
       if( Tcl_GetIntFromObj(interp, objv[2], &iArg) ) return TCL_ERROR;
+      break;
+    case S_SLOT:
+      iArg = -1;
+      if( objc==3 && Tcl_GetIntFromObj(interp, objv[2], &iArg) ) return TCL_ERROR;
       break;
     case S_SETCACHESIZE: case S_SETAUTOCHECKPOINT: case S_SETMMAPSIZE:
       if( Tcl_GetWideIntFromObj(interp, objv[2], &wArg) ) return TCL_ERROR;
@@ -574,6 +595,44 @@ static int storeCmd(
         Tcl_ListObjAppendElement(interp, pRes, Tcl_NewDoubleObj(a[i].rValue));
       }
       vlogFree(vlogStoreEnv(p->pStore), a);
+      Tcl_SetObjResult(interp, pRes);
+      return TCL_OK;
+    }
+    case S_SLOT: {
+      VlogShmSlot slot;
+      Tcl_Obj *pRes;
+      if( objc==2 ){
+        Tcl_SetObjResult(interp, Tcl_NewIntObj(p->pStore->iSlot));
+        return TCL_OK;
+      }
+      if( vlogShmSlotInfo(p->pStore, iArg, &slot)!=VLOG_OK ){
+        Tcl_AppendResult(interp, "no such slot (or no reader table)", (char*)0);
+        return TCL_ERROR;
+      }
+      pRes = Tcl_NewListObj(0, 0);
+      Tcl_ListObjAppendElement(interp, pRes, Tcl_NewWideIntObj(slot.iOwner));
+      Tcl_ListObjAppendElement(interp, pRes, Tcl_NewWideIntObj((Tcl_WideInt)slot.iCkpt));
+      Tcl_ListObjAppendElement(interp, pRes, Tcl_NewWideIntObj((Tcl_WideInt)slot.iJrnlSeq));
+      Tcl_ListObjAppendElement(interp, pRes, Tcl_NewIntObj(slot.bLive));
+      Tcl_ListObjAppendElement(interp, pRes, Tcl_NewIntObj(slot.bMine));
+      Tcl_SetObjResult(interp, pRes);
+      return TCL_OK;
+    }
+    case S_SLOTOWNER: {
+      Tcl_WideInt iPid;
+      if( Tcl_GetWideIntFromObj(interp, objv[3], &iPid) ) return TCL_ERROR;
+      vlogShmTestSetOwner(p->pStore, iArg, (u32)iPid);
+      return TCL_OK;
+    }
+    case S_SLOTCOUNT:
+      Tcl_SetObjResult(interp, Tcl_NewIntObj(vlogShmSlotCount()));
+      return TCL_OK;
+    case S_OLDESTPIN: {
+      u64 iCkpt = 0, iJrnlSeq = 0;
+      Tcl_Obj *pRes = Tcl_NewListObj(0, 0);
+      vlogShmOldestPin(p->pStore, &iCkpt, &iJrnlSeq);
+      Tcl_ListObjAppendElement(interp, pRes, Tcl_NewWideIntObj((Tcl_WideInt)iCkpt));
+      Tcl_ListObjAppendElement(interp, pRes, Tcl_NewWideIntObj((Tcl_WideInt)iJrnlSeq));
       Tcl_SetObjResult(interp, pRes);
       return TCL_OK;
     }
