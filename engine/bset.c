@@ -96,6 +96,20 @@ int vlogPtrDecode(const u8 *a, int n, NodePtr *pPtr){
 }
 
 /*
+** Can pPtr point to a node of this store: a region of a bucket after the
+** superblocks' and inside the store, at most a node long, and a
+** generation the superblock has given out?  (A pointer's offset becomes a
+** file offset: unchecked, one past 2^63 read as a negative offset.)
+*/
+int vlogPtrValid(VlogStore *p, const NodePtr *pPtr){
+  return pPtr->off>=p->sb.nBucketSize
+      && pPtr->off/p->sb.nBucketSize<p->sb.nBucket
+      && (pPtr->off % p->sb.nNodeSize)==0
+      && pPtr->len>0 && pPtr->len<=p->sb.nNodeSize
+      && pPtr->gen>0 && pPtr->gen<p->sb.iNextGen;
+}
+
+/*
 ** Append bset number iBset of pNode, holding entries a[0..n), to pBuf in
 ** its on-disk form (header, packed entries, padding to BSET_PAD).
 */
@@ -229,6 +243,12 @@ static int bsetDecode(VlogStore *p, Bset *pSet, const u8 *a, int n, int nEntry,
       z += nVal;
     }
     if( z!=pEnd ) goto corrupt;
+    /* Keys shared with the one before are written out in full: a hostile
+    ** bset of a few bytes an entry could decode to gigabytes.  A node's
+    ** live bytes without prefix sharing are under a node size (btree.c:
+    ** it splits), and a bset holds at most the live keys of its node and
+    ** whiteouts of older ones. */
+    if( pass==0 && nArena>(i64)p->sb.nNodeSize*BSET_MAX_EXPAND ) goto corrupt;
     if( pass==0 ){
       pArena = (u8*)vlogMalloc(p->pEnv, (size_t)(nArena ? nArena : 1));
       if( pArena==0 ) return vlogSetError(p, VLOG_NOMEM, 0);

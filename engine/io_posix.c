@@ -235,6 +235,10 @@ static int posixPid(VlogEnv *pEnv){
 
 static int posixPidAlive(VlogEnv *pEnv, int iPid){
   (void)pEnv;
+  /* 0 and negative ids name process groups to kill() (-1: every process
+  ** this one may signal): never a process that owns a reader slot (a
+  ** -shm may hold anything). */
+  if( iPid<=0 ) return 0;
   return kill((pid_t)iPid, 0)==0 || errno!=ESRCH;
 }
 

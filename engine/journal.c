@@ -4,7 +4,7 @@
 ** DESIGN NOTE
 **
 ** The journal is a chain of journal buckets.  Entries (format in
-** storeInt.h) follow one another 16-byte aligned.  The superblock of the
+** storeInt.h) follow one another, each on a sector boundary (below).  The superblock of the
 ** last checkpoint says where the first entry after it is, and its sequence
 ** number; each entry's sequence is the previous one's plus one.
 **
@@ -48,10 +48,24 @@
 ** to it.  A prepared commit taken back has its first header zeroed: a
 ** tail, which the next commit overwrites.
 **
+** Hostile payloads.  A valid checksum shows that an entry is whole, not
+** that this engine wrote it: anyone can compute xxh3.  So replay reads
+** every payload as untrusted input.  vlogRecordSize() checks each record
+** against the end of the payload before any length in it is used, and
+** each record must name what can be: write-buffer records only for the
+** alloc and segments trees, for a bucket below MAX_BUCKETS, with a state
+** and a kind that exist (applyWb); changes only to user trees and the
+** dictionaries, with a key and a leaf value of sizes a leaf takes
+** (applyChange); a link only to a bucket below MAX_BUCKETS
+** (vlogJournalLinkTarget).  Anything else is VLOG_CORRUPT naming the
+** entry, its offset and the record's byte.
+**
 ** A checkpoint does not free the journal buckets before its journal start
 ** at once: they become ZOMBIE until the next checkpoint, so that recovery
 ** from the older superblock of the pair still finds its journal.
 */
+#include <stdarg.h>
+#include <stdio.h>
 #include "storeInt.h"
 
 /* Largest payload of one entry. */
@@ -73,15 +87,29 @@ static void headerEncode(u8 *a, int eType, u64 iSeq, u64 iDurable,
   vlogPut64(&a[40], vlogChecksum(a, 40, SEED_JHDR));
 }
 
-/* The size of the (well-formed) transaction-log record at a. */
-int vlogRecordSize(const u8 *a){
-  u32 nKey;
+/*
+** The size of the transaction-log record at a[0..n), or 0 when a[] does not
+** start with a whole record of a known type.  Journal payloads come from
+** disk: every length in them is checked here before anything uses it.
+*/
+int vlogRecordSize(const u8 *a, int n){
+  u64 nKey, nVal;
+  if( n<1 ) return 0;
   switch( a[0] ){
-    case REC_WB:   return 15 + a[14];
-    case REC_VEXT: return VEXT_SIZE;
+    case REC_WB:
+      return (n>=15 && 15+a[14]<=n) ? 15+a[14] : 0;
+    case REC_VEXT:
+      return n>=VEXT_SIZE ? VEXT_SIZE : 0;
+    case REC_PUT:
+    case REC_DELETE:
+      if( n<13 ) return 0;
+      nKey = vlogGet32(&a[5]);
+      if( nKey>(u64)(n-13) ) return 0;
+      nVal = vlogGet32(&a[9+nKey]);
+      if( nVal>(u64)(n-13)-nKey ) return 0;
+      return (int)(13+nKey+nVal);
   }
-  nKey = vlogGet32(&a[5]);
-  return 13 + (int)nKey + (int)vlogGet32(&a[9+nKey]);
+  return 0;
 }
 
 /* Write one entry at the journal position and advance it. */
@@ -157,8 +185,9 @@ int vlogJournalAppend(VlogStore *p, int eType, const u8 *aPayload, int nPayload,
       /* Find the last record boundary within nMax bytes. */
       int i = iStart, iLast = iStart;
       while( i<nPayload ){
-        int nRecBytes = vlogRecordSize(&aPayload[i]);
-        if( i + nRecBytes - iStart > nMax ) break;
+        int nRecBytes = vlogRecordSize(&aPayload[i], nPayload-i);
+        assert( nRecBytes>0 );        /* the transaction's own records */
+        if( nRecBytes==0 || i + nRecBytes - iStart > nMax ) break;
         i += nRecBytes;
         iLast = i;
       }
@@ -187,62 +216,130 @@ int vlogJournalAppend(VlogStore *p, int eType, const u8 *aPayload, int nPayload,
 }
 
 /*
+** VLOG_CORRUPT for the record at byte iByte of the payload of the entry
+** being replayed (p->jrnl: its sequence and offset), saying why.
+*/
+static int recordError(VlogStore *p, int iByte, const char *zFmt, ...){
+  char zMsg[128];
+  va_list ap;
+  va_start(ap, zFmt);
+  vsnprintf(zMsg, sizeof(zMsg), zFmt, ap);
+  va_end(ap);
+  return vlogSetError(p, VLOG_CORRUPT_BKPT,
+      "journal entry %llu at offset %llu: %s at byte %d",
+      (unsigned long long)p->jrnl.iSeq, (unsigned long long)p->jrnl.iOff,
+      zMsg, iByte);
+}
+
+/* VLOG_OK when a[0..n) is whole records, one after another. */
+static int payloadCheck(VlogStore *p, const u8 *a, int n){
+  int i = 0;
+  while( i<n ){
+    int k = vlogRecordSize(&a[i], n-i);
+    if( k==0 ) return recordError(p, i, "malformed record");
+    i += k;
+  }
+  return VLOG_OK;
+}
+
+/*
+** Replay the write-buffer record r (whole: vlogRecordSize), at byte iByte
+** of its payload.  Only the alloc and segments trees have them, keyed by a
+** bucket number that the store can have; an alloc record holds a state and
+** a kind that exist.  A bucket past the end of the table (taken by a commit
+** after the checkpoint) grows it.
+*/
+static int applyWb(VlogStore *p, const u8 *r, int iByte){
+  u32 iTree = vlogGet32(&r[1]);
+  u64 iKey = vlogGet64(&r[5]);
+  int bDel = r[13], nVal = r[14];
+  const u8 *aVal = &r[15];
+  int rc = VLOG_OK;
+  if( iTree!=TREE_ALLOC && iTree!=TREE_SEGS ){
+    return recordError(p, iByte, "a write-buffer record for tree %u", iTree);
+  }
+  if( bDel>1 || nVal>WB_MAX_VAL ){
+    return recordError(p, iByte, "malformed record");
+  }
+  if( iKey==0 || iKey>=MAX_BUCKETS(p->sb.nBucketSize) ){
+    return recordError(p, iByte, "a record for bucket %llu, outside any store",
+                       (unsigned long long)iKey);
+  }
+  if( iTree==TREE_ALLOC && !bDel
+   && (nVal!=2 || aVal[0]>BUCKET_NEED_DISCARD || aVal[1]>KIND_VLOG) ){
+    return recordError(p, iByte, "an alloc record with state %d kind %d",
+                       nVal>0 ? aVal[0] : -1, nVal>1 ? aVal[1] : -1);
+  }
+  if( iKey>=p->sb.nBucket ) rc = vlogBucketSetState(p, iKey, BUCKET_FREE, KIND_NONE);
+  if( rc==VLOG_OK && iTree==TREE_ALLOC ){
+    /* Keep the bucket table in step with the alloc tree. */
+    p->aBucket[iKey].eState = bDel ? BUCKET_FREE : aVal[0];
+    p->aBucket[iKey].eKind = bDel ? KIND_NONE : aVal[1];
+  }
+  if( rc==VLOG_OK && iTree==TREE_SEGS && !bDel ){
+    rc = vlogLogApplySegRecord(p, iKey, aVal, nVal);
+  }
+  if( rc==VLOG_OK ) rc = vlogWbAdd(p, iTree, iKey, aVal, nVal, bDel);
+  return rc;
+}
+
+/*
+** Replay the change r (REC_PUT or REC_DELETE, whole), at byte iByte: to
+** a user tree or the dictionaries, with a key and a leaf value of sizes
+** that a leaf takes.
+*/
+static int applyChange(VlogStore *p, const u8 *r, int iByte){
+  u32 iTree = vlogGet32(&r[1]);
+  u32 nKey = vlogGet32(&r[5]);
+  u32 nVal = vlogGet32(&r[9+nKey]);
+  if( iTree!=TREE_DICTS && (iTree<VLOG_TREE_FIRST_USER || iTree>VLOG_MAX_TREE) ){
+    return recordError(p, iByte, "a change to tree %u", iTree);
+  }
+  if( nKey<1 || nKey>VLOG_MAX_KEY ){
+    return recordError(p, iByte, "a key of %u bytes", nKey);
+  }
+  if( r[0]==REC_PUT && nVal>(u32)vlogBtreeMaxValue(p) ){
+    return recordError(p, iByte, "a value of %u bytes, more than a leaf takes", nVal);
+  }
+  return vlogTxnApply(p, r[0], iTree, &r[9], (int)nKey, &r[13+nKey], (int)nVal, 0);
+}
+
+/*
 ** Apply the records of a journal payload to the in-memory trees (replay).
+** The payload's checksum held, but it is checked as untrusted input: a
+** record that is not whole, or names what cannot be, is VLOG_CORRUPT.
 */
 int vlogJournalApplyPayload(VlogStore *p, const u8 *a, int n){
   int i = 0;
-  int rc = VLOG_OK;
+  int rc = payloadCheck(p, a, n);
   while( rc==VLOG_OK && i<n ){
-    int op = a[i];
-    if( op==REC_WB ){
-      u32 iTree;
-      u64 iKey;
-      int bDel, nVal;
-      if( i+15>n ) break;
-      iTree = vlogGet32(&a[i+1]);
-      iKey = vlogGet64(&a[i+5]);
-      bDel = a[i+13];
-      nVal = a[i+14];
-      if( i+15+nVal>n || nVal>WB_MAX_VAL ) break;
-      if( iTree==TREE_SEGS && !bDel ){
-        if( iKey>=p->sb.nBucket ) rc = vlogBucketSetState(p, iKey, BUCKET_FREE, KIND_NONE);
-        if( rc==VLOG_OK ) rc = vlogLogApplySegRecord(p, iKey, &a[i+15], nVal);
-      }
-      if( iTree==TREE_ALLOC && iKey>0 && iKey<((u64)1<<40) ){
-        /* Keep the bucket table in step with the alloc tree. */
-        if( iKey>=p->sb.nBucket ){
-          rc = vlogBucketSetState(p, iKey, BUCKET_FREE, KIND_NONE);
-        }
-        if( rc==VLOG_OK ){
-          p->aBucket[iKey].eState = bDel ? BUCKET_FREE : (nVal>0 ? a[i+15] : 0);
-          p->aBucket[iKey].eKind = bDel ? KIND_NONE : (nVal>1 ? a[i+16] : 0);
-        }
-      }
-      if( rc==VLOG_OK ) rc = vlogWbAdd(p, iTree, iKey, &a[i+15], nVal, bDel);
-      i += 15 + nVal;
-    }else if( op==REC_VEXT ){
-      if( i+VEXT_SIZE>n ) break;
-      i += VEXT_SIZE;
-    }else if( op==REC_PUT || op==REC_DELETE ){
-      u32 iTree, nKey, nVal;
-      if( i+9>n ) break;
-      iTree = vlogGet32(&a[i+1]);
-      nKey = vlogGet32(&a[i+5]);
-      if( (u64)i+13+nKey>(u64)n ) break;
-      nVal = vlogGet32(&a[i+9+nKey]);
-      if( (u64)i+13+nKey+nVal>(u64)n ) break;
-      rc = vlogTxnApply(p, op, iTree, &a[i+9], (int)nKey, &a[i+13+nKey], (int)nVal, 0);
-      i += 13 + (int)nKey + (int)nVal;
-    }else{
-      break;
-    }
-  }
-  if( rc==VLOG_OK && i!=n ){
-    rc = vlogSetError(p, VLOG_CORRUPT_BKPT,
-        "journal entry %llu has a malformed record at byte %d",
-        (unsigned long long)p->jrnl.iSeq, i);
+    const u8 *r = &a[i];
+    if( r[0]==REC_WB ){
+      rc = applyWb(p, r, i);
+    }else if( r[0]==REC_PUT || r[0]==REC_DELETE ){
+      rc = applyChange(p, r, i);
+    }                               /* REC_VEXT: vlogLogVerifyExtent's */
+    i += vlogRecordSize(r, n-i);
   }
   return rc;
+}
+
+/*
+** The bucket that the JE_LINK entry iSeq at iOff, whose payload is
+** a[0..n), continues the journal in: VLOG_CORRUPT unless it is one that a
+** store can have.
+*/
+int vlogJournalLinkTarget(VlogStore *p, const u8 *a, int n, u64 iSeq, u64 iOff,
+                          u64 *piBucket){
+  u64 iNew = n>=8 ? vlogGet64(a) : 0;
+  if( n<8 || iNew==0 || iNew>=MAX_BUCKETS(p->sb.nBucketSize) ){
+    return vlogSetError(p, VLOG_CORRUPT_BKPT,
+        "journal link entry %llu at offset %llu is too short or names bucket %llu, "
+        "outside any store", (unsigned long long)iSeq, (unsigned long long)iOff,
+        (unsigned long long)iNew);
+  }
+  *piBucket = iNew;
+  return VLOG_OK;
 }
 
 /* Read and check the entry header at iOff.  VLOG_OK if valid for sequence
@@ -297,14 +394,19 @@ static int laterEntry(VlogStore *p, u64 iOff){
 ** they name.  Headers only (and links), no payload checksums.
 */
 /* The offset of the entry after the valid one at *piOff whose header is
-** h: after it, or at the bucket a link names.  VLOG_OK, or an I/O error
-** reading the link. */
+** h: after it, or at the bucket a link names.  VLOG_OK, an I/O error
+** reading the link, or VLOG_CORRUPT for a link to no possible bucket. */
 static int entryNext(VlogStore *p, const u8 *h, u64 *piOff){
   if( vlogGet32(&h[4])==JE_LINK ){
     u8 a[8];
+    u64 iNew;
     int rc = p->pEnv->xRead(p->pFile, (i64)(*piOff+JE_HDR), a, 8);
+    if( rc==VLOG_OK ){
+      rc = vlogJournalLinkTarget(p, a, (int)vlogGet32(&h[24]), vlogGet64(&h[8]),
+                                 *piOff, &iNew);
+    }
     if( rc ) return rc;
-    *piOff = vlogGet64(a) * (u64)p->sb.nBucketSize;
+    *piOff = iNew * (u64)p->sb.nBucketSize;
   }else{
     *piOff += alignUp(JE_HDR + (int)vlogGet32(&h[24]));
   }
@@ -436,7 +538,8 @@ int vlogJournalReplay(VlogStore *p, int bRecover){
         nRec = parts.n;
       }
       if( rc==VLOG_OK && p->jrnl.iSeq>iDurable ){
-        rc = vlogLogVerifyExtent(p, aRec, nRec);
+        rc = payloadCheck(p, aRec, nRec);
+        if( rc==VLOG_OK ) rc = vlogLogVerifyExtent(p, aRec, nRec);
         if( rc==VLOG_NOTFOUND ){
           rc = VLOG_OK;        /* its frames did not all make it: the tail */
           if( parts.n==0 ){ iPartOff = iOff; iPartSeq = p->jrnl.iSeq; }
@@ -448,18 +551,8 @@ int vlogJournalReplay(VlogStore *p, int bRecover){
       parts.n = 0;
     }else{
       u64 iNew;
-      if( nPayload<8 ){
-        rc = vlogSetError(p, VLOG_CORRUPT_BKPT, "journal link entry %llu is too short",
-                          (unsigned long long)p->jrnl.iSeq);
-        break;
-      }
-      iNew = vlogGet64(body.a);
-      if( iNew==0 || iNew>=((u64)1<<40)/p->sb.nBucketSize ){
-        rc = vlogSetError(p, VLOG_CORRUPT_BKPT,
-            "journal link entry %llu names bucket %llu",
-            (unsigned long long)p->jrnl.iSeq, (unsigned long long)iNew);
-        break;
-      }
+      rc = vlogJournalLinkTarget(p, body.a, nPayload, p->jrnl.iSeq, iOff, &iNew);
+      if( rc ) break;
       rc = vlogJournalApplyPayload(p, body.a+8, nPayload-8);
       if( rc ) break;
       p->jrnl.iSeq++;

@@ -299,12 +299,15 @@ static int sbDecode(const u8 *a, Superblock *s, char *zWhy, int nWhy){
   if( nBucket<MIN_BUCKET_SIZE || nBucket>MAX_BUCKET_SIZE || (nBucket & (nBucket-1))
    || nNode<MIN_NODE_SIZE || nNode>MAX_NODE_SIZE || (nNode & (nNode-1))
    || nNode>nBucket || nBucket/nNode>MAX_REGIONS
-   || s->nBucket<2 || s->nBucket>((u64)1<<40)
+   || s->nBucket<2 || s->nBucket>MAX_BUCKETS(nBucket)
    || s->rootsLevel<1 || s->rootsLevel>32
    || s->iJrnlOff<(u64)nBucket || s->iJrnlOff>=s->nBucket*(u64)nBucket
    || (s->iJrnlOff % JE_ALIGN)
    || (s->rootsRoot.off && (s->rootsRoot.off % nNode))
-   || s->rootsRoot.len>nNode ){
+   || s->rootsRoot.len>nNode
+   || (s->rootsRoot.gen && (s->rootsRoot.off<(u64)nBucket
+                            || s->rootsRoot.off>=s->nBucket*(u64)nBucket
+                            || s->rootsRoot.len==0)) ){
     snprintf(zWhy, nWhy, "impossible geometry or pointers");
     return VLOG_CORRUPT_BKPT;
   }
@@ -386,6 +389,10 @@ static int sbRead(VlogStore *p){
 ** Buckets and regions
 */
 static int bucketTableGrow(VlogStore *p, u64 nBucket){
+  if( nBucket>MAX_BUCKETS(p->sb.nBucketSize) ){
+    return vlogSetError(p, VLOG_FULL, "%s cannot grow past %llu bytes", p->zPath,
+                        (unsigned long long)MAX_STORE_BYTES);
+  }
   if( nBucket>p->nBucketAlloc ){
     u64 nNew = p->nBucketAlloc ? p->nBucketAlloc*2 : 64;
     Bucket *aNew;
@@ -771,7 +778,7 @@ static int holdTree(VlogStore *p, u32 iTree, int iLevel, const NodePtr *pPtr,
 
   holdRegion(p, pPtr->off);
   if( (iLevel==0 && !bRoots) || pPtr->gen==0 ) return VLOG_OK;
-  if( nDepth>64 || pPtr->len==0 || pPtr->len>p->sb.nNodeSize ) return VLOG_CORRUPT;
+  if( nDepth>64 || !vlogPtrValid(p, pPtr) ) return VLOG_CORRUPT;
   aBuf = (u8*)vlogMalloc(p->pEnv, pPtr->len);
   pNode = vlogNodeNew(p, iTree, iLevel, pPtr->gen);
   rc = (aBuf && pNode) ? VLOG_OK : VLOG_NOMEM;
@@ -850,6 +857,14 @@ static int loadBuckets(VlogStore *p){
     }
     p->aBucket[iBucket].eState = ((const u8*)pVal)[0];
     p->aBucket[iBucket].eKind = ((const u8*)pVal)[1];
+    if( p->aBucket[iBucket].eState>BUCKET_NEED_DISCARD
+     || p->aBucket[iBucket].eKind>KIND_VLOG ){
+      rc = vlogSetError(p, VLOG_CORRUPT_BKPT,
+          "the alloc tree gives bucket %llu state %u kind %u, which no bucket has",
+          (unsigned long long)iBucket, p->aBucket[iBucket].eState,
+          p->aBucket[iBucket].eKind);
+      break;
+    }
     rc = vlogCursorNext(pCsr);
   }
   vlogCursorClose(pCsr);

@@ -411,7 +411,7 @@ static int reloadTo(VlogStore *p, int iSave){
       rc = vlogTxnApply(p, a[0], vlogGet32(&a[1]), &a[9], (int)nKey,
                         &a[13+nKey], (int)nVal, 1);
     }
-    i += vlogRecordSize(a);
+    i += vlogRecordSize(a, nRedo-i);
   }
   vlogBufFree(p->pEnv, &redo);
   memcpy(pLog->aSaveRedo, aSaveRedo, sizeof(aSaveRedo));

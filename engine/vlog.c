@@ -820,7 +820,7 @@ static int frameFind(VlogStore *p, u64 iSeg, u32 iOff, const u8 **paRaw,
 static int checkExtent(VlogStore *p, u64 iSeg, u64 iOff, u64 nLen, int bAnyBucket){
   if( iSeg==0 || (!bAnyBucket && (iSeg>=p->sb.nBucket
                                   || p->aBucket[iSeg].eKind!=KIND_VLOG))
-   || iSeg>=((u64)1<<40)/p->sb.nBucketSize
+   || iSeg>=MAX_BUCKETS(p->sb.nBucketSize)
    || iOff+nLen>p->sb.nBucketSize ){
     return vlogSetError(p, VLOG_CORRUPT_BKPT,
         "value pointer to segment %llu offset %llu, which holds no value-log frame",
@@ -1060,6 +1060,7 @@ static int rawGet(VlogStore *p, u64 iSeg, u32 iOff, u64 iRecOff, u64 nVal,
   const u8 *a, *z, *pEnd;
   int nRaw, rc, k;
   u64 nK, nV;
+  if( iRecOff>p->sb.nBucketSize ) goto bad;        /* iRecOff+nRec cannot wrap */
   if( frameFind(p, iSeg, iOff, &a, &nRaw, 0) ){
     if( iRecOff+nRec>(u64)nRaw ) goto bad;
     z = &a[iRecOff];
@@ -1327,7 +1328,7 @@ int vlogLogCommit(VlogStore *p){
       u32 nVal = vlogGet32(&a[9+nKey]);
       rc = vlogValueForEach(p, (int)nKey, &a[13+nKey], (int)nVal, addLive);
     }
-    i += vlogRecordSize(a);
+    i += vlogRecordSize(a, pLog->redo.n-i);
   }
   /* replaced or deleted pointers: stale */
   for(i=0; rc==VLOG_OK && i<pLog->nUndo; i++){
@@ -1393,6 +1394,11 @@ static int extentCheck(VlogStore *p, u64 iSeg, u32 iOff, u32 nLen){
 int vlogLogVerifyExtent(VlogStore *p, const u8 *a, int n){
   int i = 0;
   while( i<n ){
+    int nRec = vlogRecordSize(&a[i], n-i);
+    if( nRec==0 ){
+      return vlogSetError(p, VLOG_CORRUPT_BKPT,
+          "malformed record at byte %d of a journal payload", i);
+    }
     if( a[i]==REC_VEXT ){
       u64 iSeg = vlogGet64(&a[i+1]);
       u32 iOff = vlogGet32(&a[i+9]);
@@ -1407,10 +1413,8 @@ int vlogLogVerifyExtent(VlogStore *p, const u8 *a, int n){
         return VLOG_NOTFOUND;
       }
       if( rc ) return rc;
-      i += VEXT_SIZE;
-    }else{
-      i += vlogRecordSize(&a[i]);
     }
+    i += nRec;
   }
   return VLOG_OK;
 }
