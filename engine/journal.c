@@ -401,11 +401,12 @@ static int entryNext(VlogStore *p, const u8 *h, u64 *piOff){
     u8 a[8];
     u64 iNew;
     int rc = p->pEnv->xRead(p->pFile, (i64)(*piOff+JE_HDR), a, 8);
-    if( rc==VLOG_OK ){
-      rc = vlogJournalLinkTarget(p, a, (int)vlogGet32(&h[24]), vlogGet64(&h[8]),
-                                 *piOff, &iNew);
-    }
     if( rc ) return rc;
+    /* as vlogJournalLinkTarget, without a message: only replay reports */
+    iNew = vlogGet64(a);
+    if( vlogGet32(&h[24])<8 || iNew==0 || iNew>=MAX_BUCKETS(p->sb.nBucketSize) ){
+      return VLOG_CORRUPT;
+    }
     *piOff = iNew * (u64)p->sb.nBucketSize;
   }else{
     *piOff += alignUp(JE_HDR + (int)vlogGet32(&h[24]));
@@ -425,23 +426,55 @@ static u64 scanDurable(VlogStore *p){
   return iMax;
 }
 
-#ifndef NDEBUG
 /*
-** Debug builds: is bucket iBucket on the journal chain that starts at
-** (iOff, iSeq) in the file?  The chain is walked on disk, entry headers
-** and links, to its tail.  For the invariant checker (vlogBucketAlloc):
-** no bucket taken for anything may be on the chain of either superblock.
+** Walk the journal chain that starts at (iOff, iSeq) in the file, on disk
+** (entry headers and links), to its tail, calling xPer(p, iBucket, iArg)
+** for each bucket it is in until xPer returns non-zero, which is returned.
+** The walk ends where the chain leaves the file: nothing is there to keep
+** (a store this engine wrote always has its chain's next entry position
+** in the file: a new bucket's first header is zeroed as it joins).
 */
-int vlogJournalChainHas(VlogStore *p, u64 iOff, u64 iSeq, u64 iBucket){
+static int chainWalk(VlogStore *p, u64 iOff, u64 iSeq,
+                     int (*xPer)(VlogStore*, u64, u64), u64 iArg){
   u8 h[JE_HDR];
   int nStep = 0;
-  while( nStep++<(1<<22) ){
-    if( iOff/p->sb.nBucketSize==iBucket ) return 1;
+  i64 nSize = 0;
+  if( p->pEnv->xSize(p->pFile, &nSize) ) return 0;
+  while( nStep++<(1<<22) && iOff<(u64)nSize ){
+    int r = xPer(p, iOff/p->sb.nBucketSize, iArg);
+    if( r ) return r;
     if( readHeader(p, iOff, iSeq, h)!=VLOG_OK ) break;
     if( entryNext(p, h, &iOff) ) break;
     iSeq++;
   }
   return 0;
+}
+
+/* chainWalk: the previous checkpoint's chain must survive until the next
+** checkpoint, like the buckets off the current chain (ZOMBIE).  In a store
+** this engine wrote its buckets are journal buckets already; a free one
+** is kept too, so that nothing is written over what that superblock
+** names (the invariant vlogBucketAlloc checks in debug builds). */
+static int holdChainBucket(VlogStore *p, u64 iBucket, u64 iUnused){
+  (void)iUnused;
+  if( iBucket<p->sb.nBucket && p->aBucket[iBucket].eState!=BUCKET_FREE ){
+    return VLOG_OK;
+  }
+  return vlogBucketSetState(p, iBucket, BUCKET_ZOMBIE, KIND_JOURNAL);
+}
+
+#ifndef NDEBUG
+static int chainHas(VlogStore *p, u64 iBucket, u64 iWanted){
+  (void)p;
+  return iBucket==iWanted;
+}
+/*
+** Debug builds: is bucket iBucket on the journal chain that starts at
+** (iOff, iSeq) in the file?  For the invariant checker (vlogBucketAlloc):
+** no bucket taken for anything may be on the chain of either superblock.
+*/
+int vlogJournalChainHas(VlogStore *p, u64 iOff, u64 iSeq, u64 iBucket){
+  return chainWalk(p, iOff, iSeq, chainHas, iBucket);
 }
 #endif
 
@@ -592,6 +625,9 @@ int vlogJournalReplay(VlogStore *p, int bRecover){
         ** there.  Kept until the next checkpoint. */
         rc = vlogBucketSetState(p, i, BUCKET_ZOMBIE, KIND_JOURNAL);
       }
+    }
+    if( rc==VLOG_OK && p->bOldValid ){
+      rc = chainWalk(p, p->sbOld.iJrnlOff, p->sbOld.iJrnlSeq, holdChainBucket, 0);
     }
   }
   return rc;

@@ -729,12 +729,34 @@ int vlogStoreUnlock(VlogStore *p, int eLevel){
 ** Loading and reconciling
 */
 
-/* Mark the regions of every node reachable from pNode's interior levels
-** as live (leaves are not read: their regions are in their parents). */
+/* The bucket holding region iOff, or 0 when it is outside the table, and
+** the region's bit in the bucket's masks. */
+static Bucket *regionBucket(VlogStore *p, u64 iOff, u64 *pmBit){
+  u64 iBucket;
+  int iSlot;
+  regionSlot(p, iOff, &iBucket, &iSlot);
+  *pmBit = (u64)1<<iSlot;
+  return (iOff && iBucket>0 && iBucket<p->sb.nBucket) ? &p->aBucket[iBucket] : 0;
+}
+
+/*
+** Mark the regions of every node reachable from pNode's interior levels
+** as live (leaves are not read: their regions are in their parents).  A
+** region met twice is corruption: each node has one parent, and a hostile
+** tree whose pointers all lead to the same child would otherwise be
+** walked once per path, exponentially in its depth.
+*/
 static int markRegions(VlogStore *p, u32 iTree, int iLevel, const NodePtr *pPtr){
   Node *pNode = 0;
   int rc, i;
-  if( pPtr->off ) vlogRegionSetLive(p, pPtr->off, 1);
+  u64 m;
+  Bucket *pB = regionBucket(p, pPtr->off, &m);
+  if( pB && (pB->mLive & m) ){
+    return vlogSetError(p, VLOG_CORRUPT_BKPT,
+        "B-tree node at offset %llu is referenced twice (tree %u)",
+        (unsigned long long)pPtr->off, iTree);
+  }
+  if( pB ) pB->mLive |= m;
   if( iLevel==0 ) return VLOG_OK;
   rc = vlogNodeLoad(p, iTree, iLevel, pPtr, 0, &pNode);
   if( rc ) return rc;
@@ -754,13 +776,15 @@ static int markRegions(VlogStore *p, u32 iTree, int iLevel, const NodePtr *pPtr)
   return rc;
 }
 
-/* Hold the region at iOff for the previous checkpoint. */
-static void holdRegion(VlogStore *p, u64 iOff){
-  u64 iBucket = iOff / p->sb.nBucketSize;
-  int iSlot = (int)((iOff % p->sb.nBucketSize) / p->sb.nNodeSize);
-  if( iOff && iBucket>0 && iBucket<p->sb.nBucket ){
-    p->aBucket[iBucket].mHeld |= ((u64)1<<iSlot);
-  }
+/* Hold the region at iOff for the previous checkpoint.  0 when it was
+** held already (its subtree too: see markRegions) or is outside the
+** table. */
+static int holdRegion(VlogStore *p, u64 iOff){
+  u64 m;
+  Bucket *pB = regionBucket(p, iOff, &m);
+  if( pB==0 || (pB->mHeld & m) ) return 0;
+  pB->mHeld |= m;
+  return 1;
 }
 
 /*
@@ -776,7 +800,7 @@ static int holdTree(VlogStore *p, u32 iTree, int iLevel, const NodePtr *pPtr,
   int rc, i, n;
   Entry *aE;
 
-  holdRegion(p, pPtr->off);
+  if( !holdRegion(p, pPtr->off) ) return VLOG_OK;
   if( (iLevel==0 && !bRoots) || pPtr->gen==0 ) return VLOG_OK;
   if( nDepth>64 || !vlogPtrValid(p, pPtr) ) return VLOG_CORRUPT;
   aBuf = (u8*)vlogMalloc(p->pEnv, pPtr->len);
