@@ -42,7 +42,7 @@
 #define FUZZ_PATH        "fuzz.vlog"
 #define FUZZ_BUCKET_SIZE 65536
 #define FUZZ_NODE_SIZE   8192
-#define FUZZ_MALLOC_MAX  (64*1024*1024)
+#define FUZZ_MALLOC_MAX  (4*1024*1024)
 #define FUZZ_FILE_MAX    (16*1024*1024)
 
 /* The file of the env: fuzzImg[0..fuzzImgSize). */
