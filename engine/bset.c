@@ -20,8 +20,11 @@
 **
 ** Decoding never trusts the input: every length is checked against the
 ** end of the buffer, keys must be strictly increasing, bset 0 (always
-** written compacted) and interior nodes hold no whiteout, and anything else is
-** VLOG_CORRUPT with the node's offset in the message.  Decoded keys and
+** written compacted) and interior nodes hold no whiteout, keys written out
+** in full take at most BSET_MAX_EXPAND node sizes, and anything else is
+** VLOG_CORRUPT with the node's offset in the message.  A pointer to a node
+** must name a region inside the store and a generation given out
+** (vlogPtrValid) before anything reads at its offset.  Decoded keys and
 ** values are written out in full into one arena per bset, so that searches
 ** compare whole keys; the arena lives as long as the node.
 **
