@@ -4,9 +4,10 @@
 ** DESIGN NOTE
 **
 ** The journal is a chain of journal buckets.  Entries (format in
-** storeInt.h) follow one another, each on a sector boundary (below).  The superblock of the
-** last checkpoint says where the first entry after it is, and its sequence
-** number; each entry's sequence is the previous one's plus one.
+** storeInt.h) follow one another, each on a sector boundary (below).  The
+** superblock of the last checkpoint says where the first entry after it
+** is, and its sequence number; each entry's sequence is the previous
+** one's plus one.
 **
 ** Each entry starts on a sector boundary (VLOG_SECTOR): the next commit
 ** never writes into a sector that holds a synced entry.
