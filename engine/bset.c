@@ -20,8 +20,11 @@
 **
 ** Decoding never trusts the input: every length is checked against the
 ** end of the buffer, keys must be strictly increasing, bset 0 (always
-** written compacted) and interior nodes hold no whiteout, and anything else is
-** VLOG_CORRUPT with the node's offset in the message.  Decoded keys and
+** written compacted) and interior nodes hold no whiteout, keys written out
+** in full take at most BSET_MAX_EXPAND node sizes, and anything else is
+** VLOG_CORRUPT with the node's offset in the message.  A pointer to a node
+** must name a region inside the store and a generation given out
+** (vlogPtrValid) before anything reads at its offset.  Decoded keys and
 ** values are written out in full into one arena per bset, so that searches
 ** compare whole keys; the arena lives as long as the node.
 **
@@ -93,6 +96,20 @@ int vlogPtrDecode(const u8 *a, int n, NodePtr *pPtr){
   pPtr->len = vlogGet32(&a[16]);
   if( pPtr->gen==0 ) return VLOG_CORRUPT_BKPT;
   return VLOG_OK;
+}
+
+/*
+** Can pPtr point to a node of this store: a region of a bucket after the
+** superblocks' and inside the store, at most a node long, and a
+** generation the superblock has given out?  (A pointer's offset becomes a
+** file offset: unchecked, one past 2^63 read as a negative offset.)
+*/
+int vlogPtrValid(VlogStore *p, const NodePtr *pPtr){
+  return pPtr->off>=p->sb.nBucketSize
+      && pPtr->off/p->sb.nBucketSize<p->sb.nBucket
+      && (pPtr->off % p->sb.nNodeSize)==0
+      && pPtr->len>0 && pPtr->len<=p->sb.nNodeSize
+      && pPtr->gen>0 && pPtr->gen<p->sb.iNextGen;
 }
 
 /*
@@ -229,6 +246,12 @@ static int bsetDecode(VlogStore *p, Bset *pSet, const u8 *a, int n, int nEntry,
       z += nVal;
     }
     if( z!=pEnd ) goto corrupt;
+    /* Keys shared with the one before are written out in full: a hostile
+    ** bset of a few bytes an entry could decode to gigabytes.  A node's
+    ** live bytes without prefix sharing are under a node size (btree.c:
+    ** it splits), and a bset holds at most the live keys of its node and
+    ** whiteouts of older ones. */
+    if( pass==0 && nArena>(i64)p->sb.nNodeSize*BSET_MAX_EXPAND ) goto corrupt;
     if( pass==0 ){
       pArena = (u8*)vlogMalloc(p->pEnv, (size_t)(nArena ? nArena : 1));
       if( pArena==0 ) return vlogSetError(p, VLOG_NOMEM, 0);

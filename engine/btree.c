@@ -289,12 +289,11 @@ int vlogNodeLoad(VlogStore *p, u32 iTree, int iLevel, const NodePtr *pPtr,
     return VLOG_OK;
   }
   p->nCacheMiss++;
-  if( pPtr->off==0 || pPtr->len==0 || pPtr->len>p->sb.nNodeSize
-   || (pPtr->off % p->sb.nNodeSize)!=0
-   || pPtr->off < p->sb.nBucketSize ){
+  if( !vlogPtrValid(p, pPtr) ){
     return vlogSetError(p, VLOG_CORRUPT_BKPT,
-        "bad pointer to a node of tree %u (offset %llu, length %u)",
-        iTree, (unsigned long long)pPtr->off, pPtr->len);
+        "bad pointer to a node of tree %u (offset %llu, length %u, generation %llu)",
+        iTree, (unsigned long long)pPtr->off, pPtr->len,
+        (unsigned long long)pPtr->gen);
   }
   aBuf = (u8*)vlogMalloc(p->pEnv, pPtr->len);
   if( aBuf==0 ) return vlogSetError(p, VLOG_NOMEM, 0);

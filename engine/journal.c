@@ -4,9 +4,10 @@
 ** DESIGN NOTE
 **
 ** The journal is a chain of journal buckets.  Entries (format in
-** storeInt.h) follow one another 16-byte aligned.  The superblock of the
-** last checkpoint says where the first entry after it is, and its sequence
-** number; each entry's sequence is the previous one's plus one.
+** storeInt.h) follow one another, each on a sector boundary (below).  The
+** superblock of the last checkpoint says where the first entry after it
+** is, and its sequence number; each entry's sequence is the previous
+** one's plus one.
 **
 ** Each entry starts on a sector boundary (VLOG_SECTOR): the next commit
 ** never writes into a sector that holds a synced entry.
@@ -48,6 +49,19 @@
 ** to it.  A prepared commit taken back has its first header zeroed: a
 ** tail, which the next commit overwrites.
 **
+** Hostile payloads.  A valid checksum shows that an entry is whole, not
+** that this engine wrote it: anyone can compute xxh3.  So replay reads
+** every payload as untrusted input.  vlogRecDecode() (record.c) checks
+** each record against the end of the payload before any length in it is
+** used, and each record must name what can be: write-buffer records only
+** for the alloc and segments trees, for a bucket below MAX_BUCKETS and
+** no more than BUCKET_SLACK past the end of the file, with a state
+** and a kind that exist (applyWb); changes only to user trees and the
+** dictionaries, with a key and a leaf value of sizes a leaf takes
+** (applyChange); a link only to a bucket below MAX_BUCKETS
+** (vlogJournalLinkTarget).  Anything else is VLOG_CORRUPT naming the
+** entry, its offset and the record's byte.
+**
 ** A checkpoint does not free the journal buckets before its journal start
 ** at once: they become ZOMBIE until the next checkpoint, so that recovery
 ** from the older superblock of the pair still finds its journal.
@@ -64,6 +78,8 @@
 ** zombie), so for a store loaded once and closed this is the journal's
 ** whole footprint.
 */
+#include <stdarg.h>
+#include <stdio.h>
 #include <zstd.h>
 #include "storeInt.h"
 
@@ -90,7 +106,6 @@ static void headerEncode(u8 *a, int eType, u64 iSeq, u64 iDurable,
   vlogPut64(&a[40], vlogChecksum(a, 40, SEED_JHDR));
 }
 
-/* The size of the (well-formed) transaction-log record at a. */
 /* Write one entry at the journal position and advance it. */
 static int writeEntry(VlogStore *p, int eType, const u8 *aPayload, int nPayload,
                       int nRec){
@@ -211,54 +226,116 @@ int vlogJournalAppend(VlogStore *p, int eType, const u8 *aPayload, int nPayload,
 }
 
 /*
+** VLOG_CORRUPT for the record at byte iByte of the payload of the entry
+** being replayed (p->jrnl: its sequence and offset), saying why.
+*/
+static int recordError(VlogStore *p, int iByte, const char *zFmt, ...){
+  char zMsg[128];
+  va_list ap;
+  va_start(ap, zFmt);
+  vsnprintf(zMsg, sizeof(zMsg), zFmt, ap);
+  va_end(ap);
+  return vlogSetError(p, VLOG_CORRUPT_BKPT,
+      "journal entry %llu at offset %llu: %s at byte %d",
+      (unsigned long long)p->jrnl.iSeq, (unsigned long long)p->jrnl.iOff,
+      zMsg, iByte);
+}
+
+/* VLOG_OK when a[0..n) is whole records, one after another. */
+static int payloadCheck(VlogStore *p, const u8 *a, int n){
+  int i = 0;
+  while( i<n ){
+    LogRec r;
+    int k = 0;
+    if( vlogRecDecode(&a[i], n-i, &r, &k) ) return recordError(p, i, "malformed record");
+    i += k;
+  }
+  return VLOG_OK;
+}
+
+/*
+** Replay the write-buffer record r, at byte iByte of its payload.  Only the
+** alloc and segments trees have them, keyed by a bucket number that the
+** store can have; an alloc record holds a state and a kind that exist.  A
+** bucket past the end of the table (taken by a commit after the
+** checkpoint) grows it; such a bucket was written by the rollover or
+** checkpoint that took it, so it lies in the file, or at most BUCKET_SLACK
+** buckets past its end (writes that failed): a number beyond would grow
+** the table for nothing.
+*/
+static int applyWb(VlogStore *p, const LogRec *r, int iByte){
+  int rc = VLOG_OK;
+  if( r->iTree!=TREE_ALLOC && r->iTree!=TREE_SEGS ){
+    return recordError(p, iByte, "a write-buffer record for tree %u", r->iTree);
+  }
+  if( r->iKey==0 || r->iKey>=MAX_BUCKETS(p->sb.nBucketSize) ){
+    return recordError(p, iByte, "a record for bucket %llu, outside any store",
+                       (unsigned long long)r->iKey);
+  }
+  if( r->iTree==TREE_ALLOC && !r->bDelete
+   && (r->nVal!=2 || r->pVal[0]>BUCKET_NEED_DISCARD || r->pVal[1]>KIND_VLOG) ){
+    return recordError(p, iByte, "an alloc record with state %d kind %d",
+                       r->nVal>0 ? r->pVal[0] : -1, r->nVal>1 ? r->pVal[1] : -1);
+  }
+  if( r->iKey>=p->sb.nBucket ){
+    i64 nSize = 0;
+    rc = p->pEnv->xSize(p->pFile, &nSize);
+    if( rc ) return vlogSetError(p, rc, "cannot stat %s (%s)", p->zPath, vlogErrName(rc));
+    if( r->iKey>=(u64)nSize/p->sb.nBucketSize + BUCKET_SLACK ){
+      return recordError(p, iByte, "a record for bucket %llu, past the end of the "
+                         "file", (unsigned long long)r->iKey);
+    }
+    rc = vlogBucketSetState(p, r->iKey, BUCKET_FREE, KIND_NONE);
+  }
+  if( rc==VLOG_OK && r->iTree==TREE_ALLOC ){
+    /* Keep the bucket table in step with the alloc tree. */
+    p->aBucket[r->iKey].eState = r->bDelete ? BUCKET_FREE : r->pVal[0];
+    p->aBucket[r->iKey].eKind = r->bDelete ? KIND_NONE : r->pVal[1];
+  }
+  if( rc==VLOG_OK && r->iTree==TREE_SEGS && !r->bDelete ){
+    rc = vlogLogApplySegRecord(p, r->iKey, r->pVal, r->nVal);
+  }
+  if( rc==VLOG_OK ) rc = vlogWbAdd(p, r->iTree, r->iKey, r->pVal, r->nVal, r->bDelete);
+  return rc;
+}
+
+/*
+** Replay the change r (REC_PUT or REC_DELETE), at byte iByte: to a user
+** tree or the dictionaries, with a key and a leaf value of sizes that a
+** leaf takes.
+*/
+static int applyChange(VlogStore *p, const LogRec *r, int iByte){
+  if( r->iTree!=TREE_DICTS
+   && (r->iTree<VLOG_TREE_FIRST_USER || r->iTree>VLOG_MAX_TREE) ){
+    return recordError(p, iByte, "a change to tree %u", r->iTree);
+  }
+  if( r->nKey<1 || r->nKey>VLOG_MAX_KEY ){
+    return recordError(p, iByte, "a key of %d bytes", r->nKey);
+  }
+  if( r->eOp==REC_PUT && r->nVal>vlogBtreeMaxValue(p) ){
+    return recordError(p, iByte, "a value of %d bytes, more than a leaf takes", r->nVal);
+  }
+  return vlogTxnApply(p, r->eOp, r->iTree, r->pKey, r->nKey, r->pVal, r->nVal, 0);
+}
+
+/*
 ** Apply the records of a journal payload to the in-memory trees (replay).
+** The payload's checksum held, but it is checked as untrusted input: a
+** record that is not whole, or names what cannot be, is VLOG_CORRUPT.
 */
 int vlogJournalApplyPayload(VlogStore *p, const u8 *a, int n){
   int i = 0;
-  int rc = VLOG_OK;
+  int rc = payloadCheck(p, a, n);
   while( rc==VLOG_OK && i<n ){
     LogRec r;
     int nUsed = 0;
-    if( vlogRecDecode(&a[i], n-i, &r, &nUsed) ) break;
+    vlogRecDecode(&a[i], n-i, &r, &nUsed);       /* whole: payloadCheck */
     if( r.eOp==REC_WB ){
-      if( r.iTree==TREE_ALLOC || r.iTree==TREE_SEGS ){
-        /* Keep the bucket table in step with the alloc and segment trees.
-        ** A bucket named past the table's end was taken by a rollover or a
-        ** checkpoint, which wrote to it: it is in the file, or just past
-        ** its end if that write failed.  Anything further is damage (a
-        ** huge number would grow the table without end). */
-        if( r.iKey==0 ) break;
-        if( r.iKey>=p->sb.nBucket ){
-          i64 nSize = 0;
-          rc = p->pEnv->xSize(p->pFile, &nSize);
-          if( rc ){
-            rc = vlogSetError(p, rc, "cannot stat %s (%s)", p->zPath, vlogErrName(rc));
-            break;
-          }
-          if( r.iKey>=(u64)nSize/p->sb.nBucketSize + BUCKET_SLACK ) break;
-        }
-        if( r.iKey>=p->sb.nBucket ){
-          rc = vlogBucketSetState(p, r.iKey, BUCKET_FREE, KIND_NONE);
-        }
-        if( rc==VLOG_OK && r.iTree==TREE_SEGS && !r.bDelete ){
-          rc = vlogLogApplySegRecord(p, r.iKey, r.pVal, r.nVal);
-        }
-        if( rc==VLOG_OK && r.iTree==TREE_ALLOC ){
-          Bucket *pB = &p->aBucket[r.iKey];
-          pB->eState = r.bDelete ? BUCKET_FREE : (r.nVal>0 ? r.pVal[0] : 0);
-          pB->eKind = r.bDelete ? KIND_NONE : (r.nVal>1 ? r.pVal[1] : 0);
-        }
-      }
-      if( rc==VLOG_OK ) rc = vlogWbAdd(p, r.iTree, r.iKey, r.pVal, r.nVal, r.bDelete);
+      rc = applyWb(p, &r, i);
     }else if( r.eOp==REC_PUT || r.eOp==REC_DELETE ){
-      rc = vlogTxnApply(p, r.eOp, r.iTree, r.pKey, r.nKey, r.pVal, r.nVal, 0);
-    }
+      rc = applyChange(p, &r, i);
+    }                               /* REC_VEXT: vlogLogVerifyExtent's */
     i += nUsed;
-  }
-  if( rc==VLOG_OK && i!=n ){
-    rc = vlogSetError(p, VLOG_CORRUPT_BKPT,
-        "journal entry %llu has a malformed record at byte %d",
-        (unsigned long long)p->jrnl.iSeq, i);
   }
   return rc;
 }
@@ -296,6 +373,24 @@ static int entryInflate(VlogStore *p, VlogBuf *pBody, int *pn, VlogBuf *pTmp){
   *pBody = *pTmp;
   *pTmp = t;
   *pn = (int)nRaw;
+  return VLOG_OK;
+}
+
+/*
+** The bucket that the JE_LINK entry iSeq at iOff, whose payload is
+** a[0..n), continues the journal in: VLOG_CORRUPT unless it is one that a
+** store can have.
+*/
+int vlogJournalLinkTarget(VlogStore *p, const u8 *a, int n, u64 iSeq, u64 iOff,
+                          u64 *piBucket){
+  u64 iNew = n>=8 ? vlogGet64(a) : 0;
+  if( n<8 || iNew==0 || iNew>=MAX_BUCKETS(p->sb.nBucketSize) ){
+    return vlogSetError(p, VLOG_CORRUPT_BKPT,
+        "journal link entry %llu at offset %llu is too short or names bucket %llu, "
+        "outside any store", (unsigned long long)iSeq, (unsigned long long)iOff,
+        (unsigned long long)iNew);
+  }
+  *piBucket = iNew;
   return VLOG_OK;
 }
 
@@ -353,14 +448,20 @@ static int laterEntry(VlogStore *p, u64 iOff){
 ** they name.  Headers only (and links), no payload checksums.
 */
 /* The offset of the entry after the valid one at *piOff whose header is
-** h: after it, or at the bucket a link names.  VLOG_OK, or an I/O error
-** reading the link. */
+** h: after it, or at the bucket a link names.  VLOG_OK, an I/O error
+** reading the link, or VLOG_CORRUPT for a link to no possible bucket. */
 static int entryNext(VlogStore *p, const u8 *h, u64 *piOff){
   if( vlogGet32(&h[4])==JE_LINK ){
     u8 a[8];
+    u64 iNew;
     int rc = p->pEnv->xRead(p->pFile, (i64)(*piOff+JE_HDR), a, 8);
     if( rc ) return rc;
-    *piOff = vlogGet64(a) * (u64)p->sb.nBucketSize;
+    /* as vlogJournalLinkTarget, without a message: only replay reports */
+    iNew = vlogGet64(a);
+    if( vlogGet32(&h[24])<8 || iNew==0 || iNew>=MAX_BUCKETS(p->sb.nBucketSize) ){
+      return VLOG_CORRUPT;
+    }
+    *piOff = iNew * (u64)p->sb.nBucketSize;
   }else{
     *piOff += alignUp(JE_HDR + (int)vlogGet32(&h[24]));
   }
@@ -379,23 +480,55 @@ static u64 scanDurable(VlogStore *p){
   return iMax;
 }
 
-#ifndef NDEBUG
 /*
-** Debug builds: is bucket iBucket on the journal chain that starts at
-** (iOff, iSeq) in the file?  The chain is walked on disk, entry headers
-** and links, to its tail.  For the invariant checker (vlogBucketAlloc):
-** no bucket taken for anything may be on the chain of either superblock.
+** Walk the journal chain that starts at (iOff, iSeq) in the file, on disk
+** (entry headers and links), to its tail, calling xPer(p, iBucket, iArg)
+** for each bucket it is in until xPer returns non-zero, which is returned.
+** The walk ends where the chain leaves the file: nothing is there to keep
+** (a store this engine wrote always has its chain's next entry position
+** in the file: a new bucket's first header is zeroed as it joins).
 */
-int vlogJournalChainHas(VlogStore *p, u64 iOff, u64 iSeq, u64 iBucket){
+static int chainWalk(VlogStore *p, u64 iOff, u64 iSeq,
+                     int (*xPer)(VlogStore*, u64, u64), u64 iArg){
   u8 h[JE_HDR];
   int nStep = 0;
-  while( nStep++<(1<<22) ){
-    if( iOff/p->sb.nBucketSize==iBucket ) return 1;
+  i64 nSize = 0;
+  if( p->pEnv->xSize(p->pFile, &nSize) ) return 0;
+  while( nStep++<(1<<22) && iOff<(u64)nSize ){
+    int r = xPer(p, iOff/p->sb.nBucketSize, iArg);
+    if( r ) return r;
     if( readHeader(p, iOff, iSeq, h)!=VLOG_OK ) break;
     if( entryNext(p, h, &iOff) ) break;
     iSeq++;
   }
   return 0;
+}
+
+/* chainWalk: the previous checkpoint's chain must survive until the next
+** checkpoint, like the buckets off the current chain (ZOMBIE).  In a store
+** this engine wrote its buckets are journal buckets already; a free one
+** is kept too, so that nothing is written over what that superblock
+** names (the invariant vlogBucketAlloc checks in debug builds). */
+static int holdChainBucket(VlogStore *p, u64 iBucket, u64 iUnused){
+  (void)iUnused;
+  if( iBucket<p->sb.nBucket && p->aBucket[iBucket].eState!=BUCKET_FREE ){
+    return VLOG_OK;
+  }
+  return vlogBucketSetState(p, iBucket, BUCKET_ZOMBIE, KIND_JOURNAL);
+}
+
+#ifndef NDEBUG
+static int chainHas(VlogStore *p, u64 iBucket, u64 iWanted){
+  (void)p;
+  return iBucket==iWanted;
+}
+/*
+** Debug builds: is bucket iBucket on the journal chain that starts at
+** (iOff, iSeq) in the file?  For the invariant checker (vlogBucketAlloc):
+** no bucket taken for anything may be on the chain of either superblock.
+*/
+int vlogJournalChainHas(VlogStore *p, u64 iOff, u64 iSeq, u64 iBucket){
+  return chainWalk(p, iOff, iSeq, chainHas, iBucket);
 }
 #endif
 
@@ -498,7 +631,8 @@ int vlogJournalReplay(VlogStore *p, int bRecover){
         nRec = parts.n;
       }
       if( rc==VLOG_OK && p->jrnl.iSeq>iDurable ){
-        rc = vlogLogVerifyExtent(p, aRec, nRec);
+        rc = payloadCheck(p, aRec, nRec);
+        if( rc==VLOG_OK ) rc = vlogLogVerifyExtent(p, aRec, nRec);
         if( rc==VLOG_NOTFOUND ){
           rc = VLOG_OK;        /* its frames did not all make it: the tail */
           if( parts.n==0 ){ iPartOff = iOff; iPartSeq = p->jrnl.iSeq; }
@@ -510,18 +644,8 @@ int vlogJournalReplay(VlogStore *p, int bRecover){
       parts.n = 0;
     }else{
       u64 iNew;
-      if( nPayload<8 ){
-        rc = vlogSetError(p, VLOG_CORRUPT_BKPT, "journal link entry %llu is too short",
-                          (unsigned long long)p->jrnl.iSeq);
-        break;
-      }
-      iNew = vlogGet64(body.a);
-      if( iNew==0 || iNew>=((u64)1<<40)/p->sb.nBucketSize ){
-        rc = vlogSetError(p, VLOG_CORRUPT_BKPT,
-            "journal link entry %llu names bucket %llu",
-            (unsigned long long)p->jrnl.iSeq, (unsigned long long)iNew);
-        break;
-      }
+      rc = vlogJournalLinkTarget(p, body.a, nPayload, p->jrnl.iSeq, iOff, &iNew);
+      if( rc ) break;
       rc = vlogJournalApplyPayload(p, body.a+8, nPayload-8);
       if( rc ) break;
       p->jrnl.iSeq++;
@@ -562,6 +686,9 @@ int vlogJournalReplay(VlogStore *p, int bRecover){
         ** there.  Kept until the next checkpoint. */
         rc = vlogBucketSetState(p, i, BUCKET_ZOMBIE, KIND_JOURNAL);
       }
+    }
+    if( rc==VLOG_OK && p->bOldValid ){
+      rc = chainWalk(p, p->sbOld.iJrnlOff, p->sbOld.iJrnlSeq, holdChainBucket, 0);
     }
   }
   return rc;

@@ -21,9 +21,12 @@
 **   REC_VEXT    4, segment, generation, offset, length
 **
 ** vlogRecEncode() writes one; vlogRecDecode() reads one and checks every
-** field against the buffer's end and the engine's limits (tree ids, key
-** and value sizes), so that a journal entry whose checksum holds but whose
-** lengths lie is VLOG_CORRUPT, never a read out of bounds.  Every reader
+** field against the buffer's end (and tree ids and the write buffer's
+** value size against their limits), so that a journal entry whose
+** checksum holds but whose lengths lie is VLOG_CORRUPT, never a read out
+** of bounds.  What a whole record may name (which trees, keys of what
+** size, which buckets) replay checks next (journal.c, applyWb and
+** applyChange), with a message that says what is wrong.  Every reader
 ** of these records (replay, undo, a savepoint's redo, commit accounting,
 ** the check of extents at replay, vlogtool dump) goes through it.
 */
@@ -93,7 +96,7 @@ int vlogRecDecode(const u8 *a, int n, LogRec *r, int *pnUsed){
     case REC_PUT:
     case REC_DELETE:
       ok = getNum(a, n, &i, VLOG_MAX_TREE, &v)
-        && getNum(a, n, &i, VLOG_MAX_KEY, &w)
+        && getNum(a, n, &i, 0x7fffffff, &w)
         && getBytes(a, n, &i, w, &r->pKey);
       r->iTree = (u32)v;
       r->nKey = (int)w;

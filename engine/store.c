@@ -311,12 +311,15 @@ static int sbDecode(const u8 *a, Superblock *s, char *zWhy, int nWhy){
   if( nBucket<MIN_BUCKET_SIZE || nBucket>MAX_BUCKET_SIZE || (nBucket & (nBucket-1))
    || nNode<MIN_NODE_SIZE || nNode>MAX_NODE_SIZE || (nNode & (nNode-1))
    || nNode>nBucket || nBucket/nNode>MAX_REGIONS
-   || s->nBucket<2 || s->nBucket>((u64)1<<40)
+   || s->nBucket<2 || s->nBucket>MAX_BUCKETS(nBucket)
    || s->rootsLevel<1 || s->rootsLevel>32
    || s->iJrnlOff<(u64)nBucket || s->iJrnlOff>=s->nBucket*(u64)nBucket
    || (s->iJrnlOff % JE_ALIGN)
    || (s->rootsRoot.off && (s->rootsRoot.off % nNode))
-   || s->rootsRoot.len>nNode ){
+   || s->rootsRoot.len>nNode
+   || (s->rootsRoot.gen && (s->rootsRoot.off<(u64)nBucket
+                            || s->rootsRoot.off>=s->nBucket*(u64)nBucket
+                            || s->rootsRoot.len==0)) ){
     snprintf(zWhy, nWhy, "impossible geometry or pointers");
     return VLOG_CORRUPT_BKPT;
   }
@@ -423,6 +426,10 @@ static int sbRead(VlogStore *p){
 ** Buckets and regions
 */
 static int bucketTableGrow(VlogStore *p, u64 nBucket){
+  if( nBucket>MAX_BUCKETS(p->sb.nBucketSize) ){
+    return vlogSetError(p, VLOG_FULL, "%s cannot grow past %llu bytes", p->zPath,
+                        (unsigned long long)MAX_STORE_BYTES);
+  }
   if( nBucket>p->nBucketAlloc ){
     u64 nNew = p->nBucketAlloc ? p->nBucketAlloc*2 : 64;
     Bucket *aNew;
@@ -759,12 +766,34 @@ int vlogStoreUnlock(VlogStore *p, int eLevel){
 ** Loading and reconciling
 */
 
-/* Mark the regions of every node reachable from pNode's interior levels
-** as live (leaves are not read: their regions are in their parents). */
+/* The bucket holding region iOff, or 0 when it is outside the table, and
+** the region's bit in the bucket's masks. */
+static Bucket *regionBucket(VlogStore *p, u64 iOff, u64 *pmBit){
+  u64 iBucket;
+  int iSlot;
+  regionSlot(p, iOff, &iBucket, &iSlot);
+  *pmBit = (u64)1<<iSlot;
+  return (iOff && iBucket>0 && iBucket<p->sb.nBucket) ? &p->aBucket[iBucket] : 0;
+}
+
+/*
+** Mark the regions of every node reachable from pNode's interior levels
+** as live (leaves are not read: their regions are in their parents).  A
+** region met twice is corruption: each node has one parent, and a hostile
+** tree whose pointers all lead to the same child would otherwise be
+** walked once per path, exponentially in its depth.
+*/
 static int markRegions(VlogStore *p, u32 iTree, int iLevel, const NodePtr *pPtr){
   Node *pNode = 0;
   int rc, i;
-  if( pPtr->off ) vlogRegionSetLive(p, pPtr->off, 1);
+  u64 m;
+  Bucket *pB = regionBucket(p, pPtr->off, &m);
+  if( pB && (pB->mLive & m) ){
+    return vlogSetError(p, VLOG_CORRUPT_BKPT,
+        "B-tree node at offset %llu is referenced twice (tree %u)",
+        (unsigned long long)pPtr->off, iTree);
+  }
+  if( pB ) pB->mLive |= m;
   if( iLevel==0 ) return VLOG_OK;
   rc = vlogNodeLoad(p, iTree, iLevel, pPtr, 0, &pNode);
   if( rc ) return rc;
@@ -784,13 +813,15 @@ static int markRegions(VlogStore *p, u32 iTree, int iLevel, const NodePtr *pPtr)
   return rc;
 }
 
-/* Hold the region at iOff for the previous checkpoint. */
-static void holdRegion(VlogStore *p, u64 iOff){
-  u64 iBucket = iOff / p->sb.nBucketSize;
-  int iSlot = (int)((iOff % p->sb.nBucketSize) / p->sb.nNodeSize);
-  if( iOff && iBucket>0 && iBucket<p->sb.nBucket ){
-    p->aBucket[iBucket].mHeld |= ((u64)1<<iSlot);
-  }
+/* Hold the region at iOff for the previous checkpoint.  0 when it was
+** held already (its subtree too: see markRegions) or is outside the
+** table. */
+static int holdRegion(VlogStore *p, u64 iOff){
+  u64 m;
+  Bucket *pB = regionBucket(p, iOff, &m);
+  if( pB==0 || (pB->mHeld & m) ) return 0;
+  pB->mHeld |= m;
+  return 1;
 }
 
 /*
@@ -806,9 +837,9 @@ static int holdTree(VlogStore *p, u32 iTree, int iLevel, const NodePtr *pPtr,
   int rc, i, n;
   Entry *aE;
 
-  holdRegion(p, pPtr->off);
+  if( !holdRegion(p, pPtr->off) ) return VLOG_OK;
   if( (iLevel==0 && !bRoots) || pPtr->gen==0 ) return VLOG_OK;
-  if( nDepth>64 || pPtr->len==0 || pPtr->len>p->sb.nNodeSize ) return VLOG_CORRUPT;
+  if( nDepth>64 || !vlogPtrValid(p, pPtr) ) return VLOG_CORRUPT;
   aBuf = (u8*)vlogMalloc(p->pEnv, pPtr->len);
   pNode = vlogNodeNew(p, iTree, iLevel, pPtr->gen);
   rc = (aBuf && pNode) ? VLOG_OK : VLOG_NOMEM;
@@ -887,6 +918,14 @@ static int loadBuckets(VlogStore *p){
     }
     p->aBucket[iBucket].eState = ((const u8*)pVal)[0];
     p->aBucket[iBucket].eKind = ((const u8*)pVal)[1];
+    if( p->aBucket[iBucket].eState>BUCKET_NEED_DISCARD
+     || p->aBucket[iBucket].eKind>KIND_VLOG ){
+      rc = vlogSetError(p, VLOG_CORRUPT_BKPT,
+          "the alloc tree gives bucket %llu state %u kind %u, which no bucket has",
+          (unsigned long long)iBucket, p->aBucket[iBucket].eState,
+          p->aBucket[iBucket].eKind);
+      break;
+    }
     rc = vlogCursorNext(pCsr);
   }
   vlogCursorClose(pCsr);

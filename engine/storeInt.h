@@ -117,6 +117,8 @@ struct LogRec {
 #define BSET_PAD         16              /* a bset's length is a multiple */
 #define BSET_MAGIC       0x53424c56      /* "VLBS" */
 #define PTR_SIZE         20              /* encoded NodePtr */
+#define BSET_MAX_EXPAND  16              /* a decoded bset's keys and values
+                                         ** take at most this many node sizes */
 
 /* Checksum seeds: one per structure. */
 #define SEED_SB          0x76534230ULL
@@ -130,6 +132,14 @@ struct LogRec {
 #define MIN_NODE_SIZE    (8*1024)
 #define MAX_NODE_SIZE    (1024*1024)
 #define MAX_REGIONS      64              /* node regions per bucket */
+
+/* The largest store file: 1 TiB.  The one bound on every bucket number
+** and file offset read from disk (a bucket number is below
+** MAX_STORE_BYTES / bucket size, so an offset computed from it cannot wrap),
+** and on the bucket table in memory, which a hostile count could
+** otherwise make grow without end. */
+#define MAX_STORE_BYTES  ((u64)1<<40)
+#define MAX_BUCKETS(nBucketSize) (MAX_STORE_BYTES/(u64)(nBucketSize))
 
 /* Engine trees */
 #define TREE_ROOTS       1   /* tree id (4 bytes BE) -> root pointer */
@@ -527,6 +537,8 @@ int vlogBucketToText(VlogStore*, u64 iBucket, VlogBuf*);
 int vlogNodeToText(VlogStore*, const Node*, int bKeys, VlogBuf*);
 int vlogJournalEntryToText(VlogEnv*, u64 iOff, const u8 *aHdr, const u8 *aPayload,
                            int nPayload, VlogBuf*);
+int vlogJournalLinkTarget(VlogStore*, const u8 *a, int n, u64 iSeq, u64 iOff,
+                          u64 *piBucket);
 
 /* bset.c: entry comparison, packing and unpacking */
 int vlogKeyCmp(const u8 *a, int na, const u8 *b, int nb);
@@ -538,6 +550,7 @@ int vlogBsetEncode(VlogStore*, Node*, const Entry *a, int n, int iBset, VlogBuf*
 int vlogNodeDecode(VlogStore*, Node*, const u8 *a, int n, u32 iTree, int iLevel, u64 iOff);
 void vlogPtrEncode(const NodePtr*, u8 *a, int *pn);
 int vlogPtrDecode(const u8 *a, int n, NodePtr*);
+int vlogPtrValid(VlogStore*, const NodePtr*);
 
 /* btree.c */
 Node *vlogNodeNew(VlogStore*, u32 iTree, int iLevel, u64 gen);

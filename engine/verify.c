@@ -218,7 +218,10 @@ static int checkJournal(VlogStore *p, VlogBuf *pRep){
     }
     nEntry++;
     if( vlogGet32(&h[4])==JE_LINK ){
-      iOff = vlogGet64(body.a) * (u64)p->sb.nBucketSize;
+      u64 iNew;
+      rc = vlogJournalLinkTarget(p, body.a, (int)nPayload, iSeq, iOff, &iNew);
+      if( rc ) break;
+      iOff = iNew * (u64)p->sb.nBucketSize;
     }else{
       iOff += (JE_HDR + nPayload + JE_ALIGN-1) & ~(u64)(JE_ALIGN-1);
     }
@@ -284,7 +287,11 @@ static int checkJournalTail(VlogStore *p, VlogBuf *pRep){
            && vlogGet64(&h[32])!=vlogChecksum(body.a, nPayload, SEED_JPAYLOAD) ){
       zWhy = "payload checksum mismatch";
     }else if( rc==VLOG_OK && eType==JE_LINK ){
-      iOff = vlogGet64(body.a) * (u64)p->sb.nBucketSize;
+      u64 iNew = vlogGet64(body.a);
+      if( iNew==0 || iNew>=MAX_BUCKETS(p->sb.nBucketSize) ){
+        zWhy = "a link to a bucket outside any store";
+      }
+      iOff = iNew * (u64)p->sb.nBucketSize;
       iSeq++;
     }else if( rc==VLOG_OK ){
       rc = vlogBufAppend(p->pEnv, &parts, body.a, (int)nPayload);

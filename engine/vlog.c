@@ -996,7 +996,7 @@ static int frameFind(VlogStore *p, u64 iSeg, u64 iGen, u32 iOff,
 static int checkExtent(VlogStore *p, u64 iSeg, u64 iOff, u64 nLen, int bAnyBucket){
   if( iSeg==0 || (!bAnyBucket && (iSeg>=p->sb.nBucket
                                   || p->aBucket[iSeg].eKind!=KIND_VLOG))
-   || iSeg>=((u64)1<<40)/p->sb.nBucketSize
+   || iSeg>=MAX_BUCKETS(p->sb.nBucketSize)
    || iOff>p->sb.nBucketSize || nLen>p->sb.nBucketSize-iOff ){
     return vlogSetError(p, VLOG_CORRUPT_BKPT,
         "value pointer to segment %llu offset %llu, which holds no value-log frame",

@@ -19,6 +19,17 @@
 **                     an application linking libvlog.a may; returns the
 **                     result code's name and the message, if any
 **
+**   vlog_fix sb|journal|node FILE OFFSET
+**                     recompute the checksums of the structure at OFFSET
+**                     of FILE after a test has rewritten its bytes
+**                     (test/fixsum.c): a superblock; a journal entry (over
+**                     the payload length its header claims, cut at the end
+**                     of the file); the bsets of a node region (node size
+**                     bytes, cut at the end of the file).  For crafted
+**                     stores whose checksums hold while their lengths lie
+**                     (engine_hostile.test).  Use it on a store no handle
+**                     has open: the file is opened and closed with stdio
+**
 **   vlog_store open NAME PATH ?OPTIONS?
 **                     open the engine store in file PATH (engine/engine.h)
 **                     and create the Tcl command NAME bound to it.  The
@@ -93,6 +104,12 @@
 **   NAME slotcount              the number of reader slots
 **   NAME oldestpin              vlogShmOldestPin(): {ckpt jseq}, {0 0}
 **                               when nothing is pinned
+**   NAME shmwrite OFFSET BYTES  write BYTES (a byte array) into the store's
+**                               reader table in shared memory at OFFSET
+**                               (shm.c), as a hostile process could: the
+**                               -shm is never opened with a file descriptor
+**                               of the test's (closing it would drop the
+**                               process's locks on it)
 **   NAME cursor NAME2 TREE      vlogCursorOpen(): creates the cursor
 **                               command NAME2; returns NAME2.  Closing the
 **                               store closes (and deletes) its cursors.
@@ -114,10 +131,12 @@
 ** cursor) is not an error: it returns 0.
 */
 #include <tcl.h>
+#include <stdio.h>
 #include <string.h>
 #include "sqlite3.h"
 #include "vlog.h"
 #include "storeInt.h"        /* the reader table's layout; vlogChecksum */
+#include "fixsum.h"
 
 /* From SQLite's src/test1.c: the sqlite3* behind a Tcl database command. */
 extern int getDbPointer(Tcl_Interp *interp, const char *zA, sqlite3 **ppDb);
@@ -431,7 +450,8 @@ static int storeCmd(
     S_RELEASE, S_TXNSTATE, S_PUT, S_DELETE, S_GET, S_TREEDROP, S_CHECKPOINT,
     S_VERIFY, S_INFO, S_MAXVALUE, S_SETSYNC, S_SETCACHESIZE,
     S_SETAUTOCHECKPOINT, S_SETMMAPSIZE, S_CURSOR, S_PUTX, S_SEGMENTS, S_STATS,
-    S_SLOT, S_SLOTOWNER, S_SLOTCOUNT, S_OLDESTPIN
+    S_SLOT, S_SLOTOWNER, S_SLOTCOUNT, S_OLDESTPIN,
+    S_SHMWRITE
   };
   static const struct StoreSub {
     const char *zName;
@@ -466,6 +486,7 @@ static int storeCmd(
     { "slotowner",         2, 2, "I PID" },
     { "slotcount",         0, 0, "" },
     { "oldestpin",         0, 0, "" },
+    { "shmwrite",          2, 2, "OFFSET BYTES" },
     { 0, 0, 0, 0 }
   };
   int iSub;
@@ -692,6 +713,18 @@ static int storeCmd(
           vlogStoreSetAutoCheckpoint(p->pStore, (int64_t)wArg));
     case S_SETMMAPSIZE:
       return storeRc(interp, p, vlogStoreSetMmapSize(p->pStore, (int64_t)wArg));
+    case S_SHMWRITE: {
+      int iOff = 0, n = 0;
+      const unsigned char *a;
+      if( Tcl_GetIntFromObj(interp, objv[2], &iOff) ) return TCL_ERROR;
+      a = vlogTclBytes(objv[3], &n);
+      if( p->pStore->pShm==0 || iOff<0 || n>VLOG_SHM_SIZE-iOff ){
+        Tcl_AppendResult(interp, "no shared memory, or outside it", (char*)0);
+        return TCL_ERROR;
+      }
+      memcpy((u8*)p->pStore->pShm + iOff, a, n);
+      return TCL_OK;
+    }
     default: {                                       /* cursor */
       const char *zName = Tcl_GetString(objv[2]);
       VlogCursor *pCsr = 0;
@@ -860,6 +893,67 @@ static int vlogCorruptWhereCmd(ClientData cd, Tcl_Interp *interp, int objc,
   return TCL_OK;
 }
 
+/*
+** vlog_fix sb|journal|node FILE OFFSET
+*/
+static int vlogFixCmd(
+  ClientData cd,
+  Tcl_Interp *interp,
+  int objc,
+  Tcl_Obj *const objv[]
+){
+  static const char *azKind[] = { "sb", "journal", "node", 0 };
+  enum { K_SB, K_JOURNAL, K_NODE };
+  Tcl_WideInt iOff = 0;
+  int eKind, n, nRead;
+  u8 *a;
+  FILE *f;
+  (void)cd;
+  if( objc!=4 ){
+    Tcl_WrongNumArgs(interp, 1, objv, "sb|journal|node FILE OFFSET");
+    return TCL_ERROR;
+  }
+  if( Tcl_GetIndexFromObj(interp, objv[1], azKind, "structure", 0, &eKind)
+   || Tcl_GetWideIntFromObj(interp, objv[3], &iOff) ){
+    return TCL_ERROR;
+  }
+  f = fopen(Tcl_GetString(objv[2]), "r+b");
+  if( f==0 || fseek(f, (long)iOff, SEEK_SET) ){
+    if( f ) fclose(f);
+    Tcl_AppendResult(interp, "cannot open ", Tcl_GetString(objv[2]), (char*)0);
+    return TCL_ERROR;
+  }
+  n = eKind==K_SB ? SB_USED : eKind==K_NODE ? MAX_NODE_SIZE : MAX_BUCKET_SIZE;
+  a = (u8*)ckalloc(n);
+  memset(a, 0, n);
+  nRead = (int)fread(a, 1, n, f);
+  switch( eKind ){
+    case K_SB:
+      vlogFixSuperblock(a);
+      break;
+    case K_JOURNAL: {
+      u32 nPayload = vlogGet32(&a[24]);
+      if( nPayload>(u32)(nRead-JE_HDR) ) nPayload = (u32)(nRead-JE_HDR);
+      vlogFixJournalEntry(a, &a[JE_HDR], (int)nPayload);
+      nRead = JE_HDR;
+      break;
+    }
+    default:
+      vlogFixNode(a, nRead);
+      break;
+  }
+  if( eKind==K_SB ) nRead = SB_USED;
+  if( fseek(f, (long)iOff, SEEK_SET) || (int)fwrite(a, 1, nRead, f)!=nRead ){
+    nRead = -1;
+  }
+  ckfree((char*)a);
+  if( fclose(f) || nRead<0 ){
+    Tcl_AppendResult(interp, "cannot write ", Tcl_GetString(objv[2]), (char*)0);
+    return TCL_ERROR;
+  }
+  return TCL_OK;
+}
+
 int vlogCrashvfsInit(Tcl_Interp*);   /* test_crashvfs.c */
 
 static int Vlogtest_Init(Tcl_Interp *interp){
@@ -871,6 +965,7 @@ static int Vlogtest_Init(Tcl_Interp *interp){
     { "vlog_store", vlogStoreCmd },
     { "vlog_checksum", vlogChecksumCmd },
     { "vlog_corrupt_where", vlogCorruptWhereCmd },
+    { "vlog_fix",   vlogFixCmd },
   };
   int i;
   for(i=0; i<(int)(sizeof(aCmd)/sizeof(aCmd[0])); i++){

@@ -1,0 +1,306 @@
+/*
+** fuzz_common.c: the memory env, the seed image and the exercise that the
+** fuzz targets share (fuzz_common.h).
+*/
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "fuzz_common.h"
+
+u8 *fuzzImg = 0;
+int64_t fuzzImgSize = 0;
+static int64_t nImgAlloc = 0;
+u8 fuzzShm[VLOG_SHM_SIZE];
+
+#define FUZZ_PID 4242
+
+/* ---------------------------------------------------------------------
+** The memory env: one file, the array fuzzImg
+*/
+static int memOpen(VlogEnv *pEnv, const char *zPath, int flags, VlogFile **ppFile){
+  VlogFile *p = (VlogFile*)malloc(sizeof(VlogFile));
+  (void)zPath; (void)flags;
+  if( p==0 ) return VLOG_NOMEM;
+  p->pEnv = pEnv;
+  *ppFile = p;
+  return VLOG_OK;
+}
+static int memClose(VlogFile *p){ free(p); return VLOG_OK; }
+static int memRead(VlogFile *p, int64_t iOff, void *pBuf, int nBuf){
+  int64_t n;
+  (void)p;
+  if( iOff<0 || nBuf<0 ) return VLOG_IOERR_READ;
+  n = iOff>=fuzzImgSize ? 0 : fuzzImgSize-iOff;
+  if( n>nBuf ) n = nBuf;
+  if( n>0 ) memcpy(pBuf, &fuzzImg[iOff], (size_t)n);
+  if( n<nBuf ){
+    memset((u8*)pBuf+n, 0, (size_t)(nBuf-n));
+    return VLOG_IOERR_SHORT_READ;
+  }
+  return VLOG_OK;
+}
+int fuzzImgGrow(int64_t nSize){
+  if( nSize>FUZZ_FILE_MAX ) return VLOG_FULL;
+  if( nSize>nImgAlloc ){
+    int64_t nNew = nImgAlloc ? nImgAlloc : 65536;
+    u8 *aNew;
+    while( nNew<nSize ) nNew *= 2;
+    aNew = (u8*)realloc(fuzzImg, (size_t)nNew);
+    if( aNew==0 ) return VLOG_NOMEM;
+    fuzzImg = aNew;
+    nImgAlloc = nNew;
+  }
+  if( nSize>fuzzImgSize ){
+    memset(&fuzzImg[fuzzImgSize], 0, (size_t)(nSize-fuzzImgSize));
+    fuzzImgSize = nSize;
+  }
+  return VLOG_OK;
+}
+static int memWrite(VlogFile *p, int64_t iOff, const void *pBuf, int nBuf){
+  int rc;
+  (void)p;
+  if( iOff<0 || nBuf<0 ) return VLOG_IOERR_WRITE;
+  rc = fuzzImgGrow(iOff+nBuf);
+  if( rc==VLOG_OK ) memcpy(&fuzzImg[iOff], pBuf, (size_t)nBuf);
+  return rc;
+}
+static int memSync(VlogFile *p){ (void)p; return VLOG_OK; }
+static int memTruncate(VlogFile *p, int64_t nSize){
+  (void)p;
+  if( nSize<0 ) return VLOG_IOERR_TRUNCATE;
+  if( nSize<fuzzImgSize ) fuzzImgSize = nSize;
+  return VLOG_OK;
+}
+static int memSize(VlogFile *p, int64_t *pnSize){
+  (void)p;
+  *pnSize = fuzzImgSize;
+  return VLOG_OK;
+}
+static int memLock(VlogFile *p, int eLevel){ (void)p; (void)eLevel; return VLOG_OK; }
+static int memDelete(VlogEnv *pEnv, const char *zPath){
+  (void)pEnv; (void)zPath;
+  return VLOG_OK;
+}
+static int memFullPath(VlogEnv *pEnv, const char *zPath, char *zOut, int nOut){
+  (void)pEnv;
+  snprintf(zOut, nOut, "%s", zPath);
+  return VLOG_OK;
+}
+/* Allocations above FUZZ_MALLOC_MAX fail: a hostile length must not make
+** the engine ask for gigabytes, and when it does the target stays fast
+** and the engine's out-of-memory path runs instead. */
+static void *memMalloc(VlogEnv *pEnv, size_t n){
+  (void)pEnv;
+  return n>FUZZ_MALLOC_MAX ? 0 : malloc(n);
+}
+static void *memRealloc(VlogEnv *pEnv, void *p, size_t n){
+  (void)pEnv;
+  return n>FUZZ_MALLOC_MAX ? 0 : realloc(p, n);
+}
+static void memFree(VlogEnv *pEnv, void *p){ (void)pEnv; free(p); }
+static int64_t memNow(VlogEnv *pEnv){ (void)pEnv; return (int64_t)1700000000*1000000; }
+static void memSleep(VlogEnv *pEnv, int nMicro){ (void)pEnv; (void)nMicro; }
+static int memShmMap(VlogFile *p, void volatile **pp){
+  (void)p;
+  *pp = fuzzShm;
+  return VLOG_OK;
+}
+static void memShmUnmap(VlogFile *p){ (void)p; }
+static int memPid(VlogEnv *pEnv){ (void)pEnv; return FUZZ_PID; }
+/* Alive: this process, and ids below 1000 that are even. */
+static int memPidAlive(VlogEnv *pEnv, int iPid){
+  (void)pEnv;
+  return iPid==FUZZ_PID || (iPid>0 && iPid<1000 && (iPid&1)==0);
+}
+
+VlogEnv *fuzzEnv(int bShm){
+  static VlogEnv aEnv[2];
+  VlogEnv *p = &aEnv[bShm ? 1 : 0];
+  if( p->xOpen==0 ){
+    p->xOpen = memOpen;
+    p->xClose = memClose;
+    p->xRead = memRead;
+    p->xWrite = memWrite;
+    p->xSync = memSync;
+    p->xTruncate = memTruncate;
+    p->xSize = memSize;
+    p->xLock = memLock;
+    p->xUnlock = memLock;
+    p->xDelete = memDelete;
+    p->xFullPath = memFullPath;
+    p->xMalloc = memMalloc;
+    p->xRealloc = memRealloc;
+    p->xFree = memFree;
+    p->xNow = memNow;
+    p->xSleep = memSleep;
+    p->xShmMap = bShm ? memShmMap : 0;
+    p->xShmUnmap = memShmUnmap;
+    p->xPid = memPid;
+    p->xPidAlive = memPidAlive;
+  }
+  return p;
+}
+
+/* ---------------------------------------------------------------------
+** The seed image
+*/
+static u8 *aSeed = 0;
+static int64_t nSeed = 0;
+
+static void seedFail(VlogStore *p, int rc, const char *zWhat){
+  fprintf(stderr, "fuzz: cannot build the seed store (%s): %s %s\n", zWhat,
+          vlogErrName(rc), p ? vlogStoreErrMsg(p) : "");
+  abort();
+}
+
+/* Two checkpoints of trees 16 (inline values), 17 (value-log values,
+** compressed and raw) and 18 (enough keys for an interior node), then
+** commits that only the journal holds, one of them a deletion. */
+static void seedBuild(void){
+  VlogConfig cfg;
+  VlogStore *p = 0;
+  char zKey[32], zVal[600];
+  int rc, i, c;
+  fuzzImgSize = 0;
+  vlogConfigDefault(&cfg);
+  cfg.nBucketSize = FUZZ_BUCKET_SIZE;
+  cfg.nNodeSize = FUZZ_NODE_SIZE;
+  cfg.nAutoCheckpoint = 0;
+  cfg.nMmapSize = 0;
+  rc = vlogStoreOpen(fuzzEnv(0), FUZZ_PATH, &cfg, &p);
+  if( rc ) seedFail(p, rc, "open");
+  for(c=0; c<2; c++){
+    rc = vlogBegin(p, 1);
+    for(i=0; rc==VLOG_OK && i<120; i++){
+      int n = snprintf(zKey, sizeof(zKey), "key%04d", i*2+c);
+      memset(zVal, 'a'+(i%26), sizeof(zVal));
+      rc = vlogPut(p, 18, zKey, n, zVal, 20+(i%40));
+      if( rc==VLOG_OK && i<10 ) rc = vlogPut(p, 16, zKey, n, zVal, i);
+      if( rc==VLOG_OK && i<6 ){
+        rc = vlogPutEx(p, 17, zKey, n, zVal, 100+i*50, 0, (i&1) ? 0 : 3);
+      }
+    }
+    if( rc==VLOG_OK ) rc = vlogCommit(p);
+    if( rc==VLOG_OK ) rc = vlogCheckpoint(p);
+    if( rc ) seedFail(p, rc, "checkpoint");
+  }
+  for(i=0; rc==VLOG_OK && i<4; i++){
+    int n = snprintf(zKey, sizeof(zKey), "j%d", i);
+    rc = vlogPutEx(p, 17, zKey, n, zVal, 300, 0, i&1 ? 0 : 3);
+    if( rc==VLOG_OK ) rc = vlogPut(p, 16, zKey, n, "jv", 2);
+  }
+  if( rc==VLOG_OK ) rc = vlogDelete(p, 18, "key0003", 7);
+  if( rc ) seedFail(p, rc, "commits");
+  vlogStoreClose(p);
+  aSeed = (u8*)malloc((size_t)fuzzImgSize);
+  if( aSeed==0 ) abort();
+  memcpy(aSeed, fuzzImg, (size_t)fuzzImgSize);
+  nSeed = fuzzImgSize;
+}
+
+const u8 *fuzzSeedImage(int64_t *pnByte){
+  if( aSeed==0 ) seedBuild();
+  *pnByte = nSeed;
+  return aSeed;
+}
+
+void fuzzLoadSeed(void){
+  int64_t n;
+  const u8 *a = fuzzSeedImage(&n);
+  fuzzImgSize = 0;
+  if( fuzzImgGrow(n) ) abort();
+  memcpy(fuzzImg, a, (size_t)n);
+  memset(fuzzShm, 0, sizeof(fuzzShm));
+}
+
+int fuzzNewestSb(const u8 *aImg){
+  return vlogGet64(&aImg[24])>=vlogGet64(&aImg[SB_SIZE+24]) ? 0 : SB_SIZE;
+}
+
+/* ---------------------------------------------------------------------
+** The exercise
+*/
+static void readTree(VlogStore *p, u32 iTree){
+  VlogCursor *pCsr = 0;
+  int rc = vlogCursorOpen(p, iTree, &pCsr);
+  int n = 0;
+  if( rc==VLOG_OK ) rc = vlogCursorFirst(pCsr);
+  while( rc==VLOG_OK && vlogCursorValid(pCsr) && n++<10000 ){
+    const void *pVal;
+    int nVal;
+    rc = vlogCursorValue(pCsr, &pVal, &nVal);
+    if( rc==VLOG_OK ) rc = vlogCursorNext(pCsr);
+  }
+  if( pCsr ) vlogCursorClose(pCsr);
+}
+
+void fuzzExercise(VlogEnv *pEnv){
+  VlogConfig cfg;
+  VlogStore *p = 0;
+  char *z = 0;
+  u32 aTree[16];
+  int nTree = 0, i, rc;
+  Tree *pT;
+  vlogConfigDefault(&cfg);
+  cfg.bCreate = 0;
+  cfg.nAutoCheckpoint = 0;
+  cfg.nMmapSize = 0;
+  rc = vlogStoreOpen(pEnv, FUZZ_PATH, &cfg, &p);
+  if( rc==VLOG_OK ){
+    for(pT=p->pTrees; pT && nTree<16; pT=pT->pNext) aTree[nTree++] = pT->iTree;
+    for(i=0; i<nTree; i++){
+      if( aTree[i]>=VLOG_TREE_FIRST_USER ) readTree(p, aTree[i]);
+    }
+    if( vlogVerify(p, &z)==VLOG_OK || z ) vlogFree(p->pEnv, z);
+    if( vlogPut(p, 16, "fuzz", 4, "value", 5)==VLOG_OK ){
+      vlogPutEx(p, 17, "fuzz", 4, "a value for the value log", 25, 0, 3);
+      vlogCheckpoint(p);
+    }
+  }
+  vlogStoreClose(p);
+}
+
+/* ---------------------------------------------------------------------
+** Seeds
+*/
+int fuzzSeedsWanted(void){
+  return getenv("FUZZ_WRITE_SEEDS")!=0;
+}
+
+void fuzzWriteSeed(int iSeed, const u8 *a, int n){
+  char zPath[4096];
+  FILE *f;
+  snprintf(zPath, sizeof(zPath), "%s/seed-%03d", getenv("FUZZ_WRITE_SEEDS"), iSeed);
+  f = fopen(zPath, "wb");
+  if( f==0 || (int)fwrite(a, 1, n, f)!=n || fclose(f) ){
+    fprintf(stderr, "fuzz: cannot write %s\n", zPath);
+    exit(1);
+  }
+}
+
+/* With FUZZ_WRITE_SEEDS: each node region of the seed image (from its
+** first bset to the end of its last), one seed each, then exit. */
+void fuzzWriteNodeSeeds(void){
+  int64_t nImg, iOff;
+  const u8 *a;
+  int iSeed = 0;
+  if( !fuzzSeedsWanted() ) return;
+  a = fuzzSeedImage(&nImg);
+  for(iOff=FUZZ_BUCKET_SIZE; iOff+FUZZ_NODE_SIZE<=nImg; iOff+=FUZZ_NODE_SIZE){
+    int n = fuzzNodeLength(&a[iOff], FUZZ_NODE_SIZE);
+    if( n>0 ) fuzzWriteSeed(iSeed++, &a[iOff], n);
+  }
+  exit(0);
+}
+
+int fuzzNodeLength(const u8 *a, int n){
+  int iPos = 0, iEnd = 0, iBset = 0;
+  while( n-iPos>=BSET_HDR && vlogGet32(&a[iPos])==BSET_MAGIC && a[iPos+7]==iBset ){
+    u32 nPayload = vlogGet32(&a[iPos+32]);
+    if( nPayload>(u32)(n-iPos-BSET_HDR) ) break;
+    iEnd = iPos + BSET_HDR + (int)nPayload;
+    iPos += (iEnd - iPos + VLOG_SECTOR-1) & ~(VLOG_SECTOR-1);
+    iBset++;
+  }
+  return iEnd;
+}

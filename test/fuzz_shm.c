@@ -1,0 +1,77 @@
+/*
+** fuzz_shm.c: libFuzzer target for the reader table in shared memory
+** (shm.c: its header copies, the writer's process id, the reader slots),
+** which any process that can open the -shm may write.
+**
+** Input:
+**     32 bytes   header copy 0 (magic, version, checkpoint, journal
+**                offset, journal sequence)
+**     u8         0: copy 1 is copy 0; else 32 bytes of copy 1 follow
+**     u32        the last writer's process id
+**     then slots, each u16 slot number (modulo the slots there are) and
+**                16 bytes: owner process id, unused, checkpoint
+** The memory env says that this process (4242) and the even ids below
+** 1000 are alive.  The seed store is opened with that shared memory, read,
+** verified and written (fuzz_common.h): reads begin from the header,
+** slots are claimed, reaped and scanned at the checkpoint.
+*/
+#include "fuzz_common.h"
+
+#define SHM_SLOT0      256
+#define SHM_SLOT_SIZE  16
+#define SHM_NSLOT      ((VLOG_SHM_SIZE - SHM_SLOT0) / SHM_SLOT_SIZE)
+
+int LLVMFuzzerTestOneInput(const uint8_t *aIn, size_t nIn){
+  size_t i = 33;
+  if( nIn<33 ) return 0;
+  fuzzLoadSeed();
+  memcpy(fuzzShm, aIn, 32);
+  if( aIn[32] && nIn>=65 ){
+    memcpy(&fuzzShm[64], &aIn[33], 32);
+    i = 65;
+  }else{
+    memcpy(&fuzzShm[64], aIn, 32);
+  }
+  if( i+4<=nIn ){
+    memcpy(&fuzzShm[192], &aIn[i], 4);
+    i += 4;
+  }
+  for(; i+18<=nIn; i+=18){
+    int iSlot = (aIn[i] | (aIn[i+1]<<8)) % SHM_NSLOT;
+    memcpy(&fuzzShm[SHM_SLOT0 + iSlot*SHM_SLOT_SIZE], &aIn[i+2], 16);
+  }
+  fuzzExercise(fuzzEnv(1));
+  return 0;
+}
+
+/* The seed: the reader table as the seed store's open leaves it, with a
+** reader of the older checkpoint in slot 3 (a live process) and one of a
+** dead process in slot 4. */
+int LLVMFuzzerInitialize(int *pArgc, char ***pArgv){
+  (void)pArgc; (void)pArgv;
+  if( fuzzSeedsWanted() ){
+    VlogStore *p = 0;
+    VlogConfig cfg;
+    u8 aSeed[33+4+2*18];
+    u64 iCkpt;
+    fuzzLoadSeed();
+    vlogConfigDefault(&cfg);
+    cfg.bCreate = 0;
+    if( vlogStoreOpen(fuzzEnv(1), FUZZ_PATH, &cfg, &p) ) abort();
+    vlogStoreClose(p);
+    memcpy(aSeed, fuzzShm, 32);
+    aSeed[32] = 0;
+    memcpy(&aSeed[33], &fuzzShm[192], 4);
+    iCkpt = vlogGet64(&fuzzShm[8]);
+    memset(&aSeed[37], 0, 36);
+    aSeed[37] = 3;
+    vlogPut32(&aSeed[39], 4242);
+    vlogPut64(&aSeed[47], iCkpt-1);
+    aSeed[55] = 4;
+    vlogPut32(&aSeed[57], 999);
+    vlogPut64(&aSeed[65], iCkpt-1);
+    fuzzWriteSeed(0, aSeed, sizeof(aSeed));
+    exit(0);
+  }
+  return 0;
+}
