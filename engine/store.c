@@ -264,21 +264,24 @@ static void sbEncode(const Superblock *s, u8 *a){
 }
 
 /*
-** Decode superblock a[].  Returns VLOG_OK, VLOG_NOTADB (not a vlog
+** Decode superblock a[0..nA) (the whole sector, or its first SB_USED
+** bytes when only this format's fields are wanted: a superblock that says
+** it has more is then not taken).  Returns VLOG_OK, VLOG_NOTADB (not a vlog
 ** superblock at all), VLOG_CORRUPT (a vlog superblock, damaged) or
 ** VLOG_FORMAT (a sound superblock of another format version), with the
 ** reason in zWhy.  Every format keeps the magic, the version and the
 ** bytes used (offsets 0, 16, 20) and ends its fields with their checksum,
 ** so that another version is told from damage.
 */
-static int sbDecode(const u8 *a, Superblock *s, char *zWhy, int nWhy){
+static int sbDecode(const u8 *a, int nA, Superblock *s, char *zWhy, int nWhy){
   u32 nBucket, nNode;
   u32 nUsed = vlogGet32(&a[20]);
+  assert( nA>=SB_USED );
   if( memcmp(a, SB_MAGIC, 16)!=0 ){
     snprintf(zWhy, nWhy, "bad magic");
     return VLOG_NOTADB;
   }
-  if( nUsed<32 || nUsed>SB_SIZE || (nUsed % 8)!=0
+  if( nUsed<32 || nUsed>(u32)nA || (nUsed % 8)!=0
    || vlogGet64(&a[nUsed-8])!=vlogChecksum(a, (int)nUsed-8, SEED_SB) ){
     snprintf(zWhy, nWhy, "checksum mismatch");
     return VLOG_CORRUPT_BKPT;
@@ -383,7 +386,7 @@ static int sbRead(VlogStore *p){
     rc = p->pEnv->xRead(p->pFile, (i64)i*SB_SIZE, a[i], SB_SIZE);
     if( rc ) return vlogSetError(p, rc, "cannot read superblock %c of %s",
                                  'A'+i, p->zPath);
-    rcs[i] = sbDecode(a[i], &s[i], zWhy[i], sizeof(zWhy[i]));
+    rcs[i] = sbDecode(a[i], SB_SIZE, &s[i], zWhy[i], sizeof(zWhy[i]));
   }
   for(i=0; i<2; i++){
     if( rcs[i]==VLOG_FORMAT ) return formatError(p, zWhy[i]);
@@ -481,7 +484,7 @@ static int bucketUnreachable(VlogStore *p, u64 iBucket){
   for(i=0; i<2; i++){
     Superblock s;
     char zWhy[128];
-    if( sbDecode(&a[i*SB_SIZE], &s, zWhy, sizeof(zWhy))==VLOG_OK
+    if( sbDecode(&a[i*SB_SIZE], SB_USED, &s, zWhy, sizeof(zWhy))==VLOG_OK
      && vlogJournalChainHas(p, s.iJrnlOff, s.iJrnlSeq, iBucket) ){
       return 0;
     }
@@ -1181,7 +1184,7 @@ static int storeCheckFile(VlogStore *p){
       for(i=0; rc==VLOG_OK && i<2; i++){
         Superblock s;
         char zWhy[128];
-        if( sbDecode(a[i], &s, zWhy, sizeof(zWhy))==VLOG_FORMAT ){
+        if( sbDecode(a[i], SB_SIZE, &s, zWhy, sizeof(zWhy))==VLOG_FORMAT ){
           rc = formatError(p, zWhy);
         }
       }
@@ -1337,7 +1340,7 @@ static int storeRefreshFull(VlogStore *p){
     char zWhy[128];
     u8 aSb[SB_USED];
     memcpy(aSb, &a[i*SB_SIZE], SB_USED);
-    if( sbDecode(aSb, &s, zWhy, sizeof(zWhy))==VLOG_OK && s.iSeq>iSeq ){
+    if( sbDecode(aSb, SB_USED, &s, zWhy, sizeof(zWhy))==VLOG_OK && s.iSeq>iSeq ){
       iSeq = s.iSeq;
     }
   }

@@ -107,10 +107,26 @@ static int memShmMap(VlogFile *p, void volatile **pp){
 }
 static void memShmUnmap(VlogFile *p){ (void)p; }
 static int memPid(VlogEnv *pEnv){ (void)pEnv; return FUZZ_PID; }
-/* Alive: this process, and ids below 1000 that are even. */
-static int memPidAlive(VlogEnv *pEnv, int iPid){
-  (void)pEnv;
-  return iPid==FUZZ_PID || (iPid>0 && iPid<1000 && (iPid&1)==0);
+/* Reader-slot lock bytes (io.h, xShmLock): those this process claimed,
+** and slots below FUZZ_LIVE_SLOTS, held by live processes of their own;
+** every other slot's owner is dead, whatever its pid says. */
+#define FUZZ_LIVE_SLOTS 8
+static u8 aSlotHeld[VLOG_SHM_NLOCK];
+static int memShmLock(VlogFile *p, int iSlot, int eOp){
+  int bHeld;
+  (void)p;
+  if( iSlot<0 || iSlot>=VLOG_SHM_NLOCK ) return VLOG_IOERR_LOCK;
+  bHeld = aSlotHeld[iSlot] || iSlot<FUZZ_LIVE_SLOTS;
+  switch( eOp ){
+    case VLOG_SHMLOCK_CLAIM:
+      if( bHeld ) return VLOG_BUSY;
+      aSlotHeld[iSlot] = 1;
+      return VLOG_OK;
+    case VLOG_SHMLOCK_RELEASE:
+      aSlotHeld[iSlot] = 0;
+      return VLOG_OK;
+  }
+  return bHeld ? VLOG_BUSY : VLOG_OK;
 }
 
 VlogEnv *fuzzEnv(int bShm){
@@ -136,7 +152,7 @@ VlogEnv *fuzzEnv(int bShm){
     p->xShmMap = bShm ? memShmMap : 0;
     p->xShmUnmap = memShmUnmap;
     p->xPid = memPid;
-    p->xPidAlive = memPidAlive;
+    p->xShmLock = memShmLock;
   }
   return p;
 }
@@ -211,6 +227,7 @@ void fuzzLoadSeed(void){
   if( fuzzImgGrow(n) ) abort();
   memcpy(fuzzImg, a, (size_t)n);
   memset(fuzzShm, 0, sizeof(fuzzShm));
+  memset(aSlotHeld, 0, sizeof(aSlotHeld));
 }
 
 int fuzzNewestSb(const u8 *aImg){

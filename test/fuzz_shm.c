@@ -9,16 +9,17 @@
 **     u8         0: copy 1 is copy 0; else 32 bytes of copy 1 follow
 **     u32        the last writer's process id
 **     then slots, each u16 slot number (modulo the slots there are) and
-**                16 bytes: owner process id, unused, checkpoint
-** The memory env says that this process (4242) and the even ids below
-** 1000 are alive.  The seed store is opened with that shared memory, read,
-** verified and written (fuzz_common.h): reads begin from the header,
-** slots are claimed, reaped and scanned at the checkpoint.
+**                32 bytes: the slot as storeInt.h lays it out (tags, owner
+**                process id, pinned checkpoint and journal sequence)
+** The memory env says that slots below 8 are held by live processes (their
+** lock bytes, io.h) and the others by none.  The seed store is opened with
+** that shared memory, read, verified and written (fuzz_common.h): reads
+** begin from the header, slots are claimed and scanned at the checkpoint.
 */
 #include "fuzz_common.h"
 
-#define SHM_SLOT0      256
-#define SHM_SLOT_SIZE  16
+#define SHM_SLOT0      VLOG_SHM_SLOT0
+#define SHM_SLOT_SIZE  VLOG_SHM_SLOT_SIZE
 #define SHM_NSLOT      ((VLOG_SHM_SIZE - SHM_SLOT0) / SHM_SLOT_SIZE)
 
 int LLVMFuzzerTestOneInput(const uint8_t *aIn, size_t nIn){
@@ -36,9 +37,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *aIn, size_t nIn){
     memcpy(&fuzzShm[192], &aIn[i], 4);
     i += 4;
   }
-  for(; i+18<=nIn; i+=18){
+  for(; i+2+SHM_SLOT_SIZE<=nIn; i+=2+SHM_SLOT_SIZE){
     int iSlot = (aIn[i] | (aIn[i+1]<<8)) % SHM_NSLOT;
-    memcpy(&fuzzShm[SHM_SLOT0 + iSlot*SHM_SLOT_SIZE], &aIn[i+2], 16);
+    memcpy(&fuzzShm[SHM_SLOT0 + iSlot*SHM_SLOT_SIZE], &aIn[i+2], SHM_SLOT_SIZE);
   }
   fuzzExercise(fuzzEnv(1));
   return 0;
@@ -46,13 +47,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *aIn, size_t nIn){
 
 /* The seed: the reader table as the seed store's open leaves it, with a
 ** reader of the older checkpoint in slot 3 (a live process) and one of a
-** dead process in slot 4. */
+** dead process in slot 9. */
 int LLVMFuzzerInitialize(int *pArgc, char ***pArgv){
   (void)pArgc; (void)pArgv;
   if( fuzzSeedsWanted() ){
     VlogStore *p = 0;
     VlogConfig cfg;
-    u8 aSeed[33+4+2*18];
+    u8 aSeed[33+4+2*(2+SHM_SLOT_SIZE)];
+    u8 *pSlot;
     u64 iCkpt;
     fuzzLoadSeed();
     vlogConfigDefault(&cfg);
@@ -63,13 +65,19 @@ int LLVMFuzzerInitialize(int *pArgc, char ***pArgv){
     aSeed[32] = 0;
     memcpy(&aSeed[33], &fuzzShm[192], 4);
     iCkpt = vlogGet64(&fuzzShm[8]);
-    memset(&aSeed[37], 0, 36);
-    aSeed[37] = 3;
-    vlogPut32(&aSeed[39], 4242);
-    vlogPut64(&aSeed[47], iCkpt-1);
-    aSeed[55] = 4;
-    vlogPut32(&aSeed[57], 999);
-    vlogPut64(&aSeed[65], iCkpt-1);
+    memset(&aSeed[37], 0, sizeof(aSeed)-37);
+    pSlot = &aSeed[37];
+    pSlot[0] = 3;
+    vlogPut32(&pSlot[2+VLOG_SHM_SLOT_TAG0], 1);
+    vlogPut32(&pSlot[2+VLOG_SHM_SLOT_PID], 4242);
+    vlogPut64(&pSlot[2+VLOG_SHM_SLOT_CKPT], iCkpt-1);
+    vlogPut64(&pSlot[2+VLOG_SHM_SLOT_TAG1], 1);
+    pSlot += 2+SHM_SLOT_SIZE;
+    pSlot[0] = 9;
+    vlogPut32(&pSlot[2+VLOG_SHM_SLOT_TAG0], 1);
+    vlogPut32(&pSlot[2+VLOG_SHM_SLOT_PID], 999);
+    vlogPut64(&pSlot[2+VLOG_SHM_SLOT_CKPT], iCkpt-1);
+    vlogPut64(&pSlot[2+VLOG_SHM_SLOT_TAG1], 1);
     fuzzWriteSeed(0, aSeed, sizeof(aSeed));
     exit(0);
   }
