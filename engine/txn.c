@@ -38,16 +38,9 @@
 */
 static int logRecord(VlogStore *p, VlogBuf *pBuf, int op, u32 iTree,
                      const u8 *pKey, int nKey, const u8 *pVal, int nVal){
-  LogRec r;
-  int rc;
-  memset(&r, 0, sizeof(r));
-  r.eOp = op;
-  r.iTree = iTree;
-  r.pKey = pKey;
-  r.nKey = nKey;
-  r.pVal = pVal;
-  r.nVal = nVal;
-  rc = vlogRecEncode(p->pEnv, pBuf, &r);
+  const LogRec r = { .eOp = op, .iTree = iTree, .pKey = pKey, .nKey = nKey,
+                     .pVal = pVal, .nVal = nVal };
+  int rc = vlogRecEncode(p->pEnv, pBuf, &r);
   return rc ? vlogSetError(p, rc, 0) : VLOG_OK;
 }
 

@@ -573,15 +573,10 @@ void vlogLogCommitted(VlogStore *p){
 /* Write a[0..n), frames at (iSeg, iOff), and name them in the journal
 ** entry of the commit (REC_VEXT). */
 static int extentWrite(VlogStore *p, u64 iSeg, u32 iOff, const u8 *a, int n){
-  LogRec r;
+  const LogRec r = { .eOp = REC_VEXT, .iSeg = iSeg, .iGen = p->aBucket[iSeg].iGen,
+                     .iOff = iOff, .nLen = (u32)n };
   int rc = vlogWriteAt(p, vlogBucketOffset(p, iSeg) + iOff, a, n);
   if( rc ) return rc;
-  memset(&r, 0, sizeof(r));
-  r.eOp = REC_VEXT;
-  r.iSeg = iSeg;
-  r.iGen = p->aBucket[iSeg].iGen;
-  r.iOff = iOff;
-  r.nLen = (u32)n;
   rc = vlogRecEncode(p->pEnv, &p->vl.vext, &r);
   return rc ? vlogSetError(p, rc, 0) : VLOG_OK;
 }

@@ -55,14 +55,8 @@ int vlogWbAdd(VlogStore *p, u32 iTree, u64 iKey, const u8 *aVal, int nVal,
     if( rc ) return rc;
   }
   if( !p->bReplay ){
-    LogRec r;
-    memset(&r, 0, sizeof(r));
-    r.eOp = REC_WB;
-    r.iTree = iTree;
-    r.iKey = iKey;
-    r.bDelete = bDelete;
-    r.pVal = aVal;
-    r.nVal = nVal;
+    const LogRec r = { .eOp = REC_WB, .iTree = iTree, .iKey = iKey,
+                       .bDelete = bDelete, .pVal = aVal, .nVal = nVal };
     rc = vlogRecEncode(p->pEnv, &p->wbJrnl, &r);
     if( rc ) return vlogSetError(p, rc, 0);
   }
