@@ -64,6 +64,7 @@
 **   NAME begin ?read|write?     vlogBegin(); the default is write
 **   NAME commit                 vlogCommit()
 **   NAME rollback               vlogRollback()
+**   NAME prepare                vlogCommitPrepare(): phase one of a commit
 **   NAME savepoint N            vlogSavepoint(N)
 **   NAME rollback_to N          vlogRollbackTo(N)
 **   NAME release N              vlogRelease(N)
@@ -451,7 +452,7 @@ static int storeCmd(
     S_VERIFY, S_INFO, S_MAXVALUE, S_SETSYNC, S_SETCACHESIZE,
     S_SETAUTOCHECKPOINT, S_SETMMAPSIZE, S_CURSOR, S_PUTX, S_SEGMENTS, S_STATS,
     S_SLOT, S_SLOTOWNER, S_SLOTCOUNT, S_OLDESTPIN,
-    S_SHMWRITE
+    S_SHMWRITE, S_PREPARE
   };
   static const struct StoreSub {
     const char *zName;
@@ -487,6 +488,7 @@ static int storeCmd(
     { "slotcount",         0, 0, "" },
     { "oldestpin",         0, 0, "" },
     { "shmwrite",          2, 2, "OFFSET BYTES" },
+    { "prepare",           0, 0, "" },
     { 0, 0, 0, 0 }
   };
   int iSub;
@@ -555,6 +557,8 @@ static int storeCmd(
       }
       return storeRc(interp, p, vlogBegin(p->pStore, bWrite));
     }
+    case S_PREPARE:
+      return storeRc(interp, p, vlogCommitPrepare(p->pStore));
     case S_COMMIT:
       return storeRc(interp, p, vlogCommit(p->pStore));
     case S_ROLLBACK:
