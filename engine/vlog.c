@@ -834,10 +834,10 @@ static int valueAlone(VlogStore *p, u32 iTree, const u8 *pKey, int nKey,
   u64 iAt = 0, nChunk = 0, aFirst[4];
   /* a frame's header and alignment, and the record's header */
   u64 nOver = FRAME_HDR + 15 + recordBytes(iTree, nKey, 0) + 8;
+  double rRatio = 1.0;             /* stored / raw of the last chunk */
   int rc = pL->nFrameRec>0 ? vlogLogFlush(p) : VLOG_OK;
   u8 tag;
 
-  double rRatio = 1.0;             /* stored / raw of the last chunk */
   while( rc==VLOG_OK && (iAt<(u64)nVal || nChunk==0) ){
     u64 nRest = (u64)nVal - iAt, nRoom, n, a[4], nDisk0;
     int iIdx;
