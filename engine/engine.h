@@ -38,7 +38,10 @@
 ** with memcmp() (shorter first on a tie); values are 0 to the store's
 ** maximum inline value size (about a quarter of a node; vlogStoreLimits()).
 ** A pointer the engine returns (key, value, message) is valid until the next
-** call on the same handle or cursor, unless said otherwise.
+** call on the same handle or any of its cursors, unless said otherwise:
+** inside a transaction, and outside one too (the call's own transaction
+** has ended, but the bytes are in the handle's memory, a pinned node or a
+** buffer, which other handles' commits and checkpoints never touch).
 **
 ** RESULT CODES
 ** The values of SQLite's result codes, so that ext/ and vfs/ pass them up

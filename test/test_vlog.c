@@ -127,6 +127,9 @@
 **   NAME2 valid                 vlogCursorValid(): 0 or 1
 **   NAME2 key                   vlogCursorKey(): the key (byte array)
 **   NAME2 value                 vlogCursorValue(): the value (byte array)
+**   NAME2 valueheld SCRIPT      vlogCursorValue(), then SCRIPT, then the
+**                               bytes it returned (engine.h: valid until
+**                               the next call on the handle)
 **   NAME2 close                 vlogCursorClose(); deletes NAME2
 ** A move that finds nothing (VLOG_NOTFOUND from the engine, or an invalid
 ** cursor) is not an error: it returns 0.
@@ -324,6 +327,7 @@ static int csrCmd(
     { "key",    0, "" },                      /* 7 */
     { "value",  0, "" },                      /* 8 */
     { "close",  0, "" },                      /* 9 */
+    { "valueheld", 1, "SCRIPT" },             /* 10 */
     { 0, 0, 0 }
   };
   int iSub;
@@ -389,6 +393,17 @@ static int csrCmd(
       rc = iSub==7 ? vlogCursorKey(p->pCsr, &a, &n)
                    : vlogCursorValue(p->pCsr, &a, &n);
       if( rc!=VLOG_OK ) return vlogTclError(interp, p->pStore->pStore, rc);
+      Tcl_SetObjResult(interp, Tcl_NewByteArrayObj(a ? a : aEmpty, n));
+      return TCL_OK;
+    }
+    case 10: {                                       /* valueheld */
+      /* The value, read after SCRIPT ran (engine.h: valid until the next
+      ** call on this handle, whatever other handles do meanwhile). */
+      const void *a = 0;
+      int n = 0;
+      rc = vlogCursorValue(p->pCsr, &a, &n);
+      if( rc!=VLOG_OK ) return vlogTclError(interp, p->pStore->pStore, rc);
+      if( Tcl_EvalObjEx(interp, objv[2], 0)!=TCL_OK ) return TCL_ERROR;
       Tcl_SetObjResult(interp, Tcl_NewByteArrayObj(a ? a : aEmpty, n));
       return TCL_OK;
     }
