@@ -40,7 +40,8 @@
 ** its last refresh knows its caches are current (store.c).
 **
 ** Journal entry (VLOG_SECTOR-aligned, in journal buckets; see journal.c):
-**     0  u32 magic "VLJE"   4 u32 type (JE_COMMIT, JE_LINK)
+**     0  u32 magic "VLJE"   4 u32 type (JE_COMMIT, JE_LINK, JE_PART; | JE_ZSTD
+**                             when the payload is zstd-compressed)
 **     8  u64 sequence      16 u64 durable sequence (see journal.c)
 **    24  u32 payload bytes 28 u32 records
 **    32  u64 xxh3(payload, seed SEED_JPAYLOAD)
