@@ -375,7 +375,7 @@ static void sbRead(int fd, int iSlot, Sb *p){
   memset(p, 0, sizeof(*p));
   if( readAt(fd, (uint64_t)iSlot*SB_SIZE, a, SB_USED) ) return;
   if( memcmp(a, SB_MAGIC, 16)!=0 ) return;
-  if( vlogGet64(&a[112])!=vlogChecksum(a, 112, SEED_SB) ) return;
+  if( vlogGet64(&a[SB_USED-8])!=vlogChecksum(a, SB_USED-8, SEED_SB) ) return;
   p->bOk = 1;
   p->iSeq = vlogGet64(&a[24]);
   p->nBucket = vlogGet32(&a[32]);
@@ -705,6 +705,12 @@ int main(int argc, char **argv){
   if( nSeconds>0 ){
     runPhase(nReaders, 1, nSeconds*1000, 0);
     checkStore("after the mixed run");
+    if( g->nWalk==0 && g->nCommit>0 ){
+      /* a monitor that never sampled checked nothing (a superblock or
+      ** reader-table layout it does not read, say) */
+      anomaly("monitor: not one walk of the published journal chain in %d s",
+              nSeconds);
+    }
   }
   for(i=0; i<nRounds+nLone && g->nAnomaly==0; i++){
     int bLone = i>=nRounds;
