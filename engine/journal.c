@@ -53,10 +53,8 @@
 ** that this engine wrote it: anyone can compute xxh3.  So replay reads
 ** every payload as untrusted input.  vlogRecDecode() (record.c) checks
 ** each record against the end of the payload before any length in it is
-** used, and each record must name what can be: write-buffer records only
-** for the alloc and segments trees, for a bucket below MAX_BUCKETS and
-** no more than BUCKET_SLACK past the end of the file, with a state
-** and a kind that exist (applyWb); changes only to user trees and the
+** used, and each record must name what can be: allocation records (the
+** write buffer's) are checked by alloc.c (vlogAllocReplay); changes only to user trees and the
 ** dictionaries, with a key and a leaf value of sizes a leaf takes
 ** (applyChange); a link only to a bucket below MAX_BUCKETS
 ** (vlogJournalLinkTarget).  Anything else is VLOG_CORRUPT naming the
@@ -84,8 +82,6 @@
 #include "storeInt.h"
 
 #define JE_ZSTD_MIN  1024
-#define BUCKET_SLACK 64        /* buckets a replayed record may name past the
-                               ** end of the file (vlogJournalApplyPayload) */
 
 /* Largest payload of one entry. */
 static int maxPayload(VlogStore *p){
@@ -253,50 +249,12 @@ static int payloadCheck(VlogStore *p, const u8 *a, int n){
   return VLOG_OK;
 }
 
-/*
-** Replay the write-buffer record r, at byte iByte of its payload.  Only the
-** alloc and segments trees have them, keyed by a bucket number that the
-** store can have; an alloc record holds a state and a kind that exist.  A
-** bucket past the end of the table (taken by a commit after the
-** checkpoint) grows it; such a bucket was written by the rollover or
-** checkpoint that took it, so it lies in the file, or at most BUCKET_SLACK
-** buckets past its end (writes that failed): a number beyond would grow
-** the table for nothing.
-*/
+/* Replay the write-buffer record r, at byte iByte of its payload: an
+** allocation record, which alloc.c checks and applies. */
 static int applyWb(VlogStore *p, const LogRec *r, int iByte){
-  int rc = VLOG_OK;
-  if( r->iTree!=TREE_ALLOC && r->iTree!=TREE_SEGS ){
-    return recordError(p, iByte, "a write-buffer record for tree %u", r->iTree);
-  }
-  if( r->iKey==0 || r->iKey>=MAX_BUCKETS(p->sb.nBucketSize) ){
-    return recordError(p, iByte, "a record for bucket %llu, outside any store",
-                       (unsigned long long)r->iKey);
-  }
-  if( r->iTree==TREE_ALLOC && !r->bDelete
-   && (r->nVal!=2 || r->pVal[0]>BUCKET_NEED_DISCARD || r->pVal[1]>KIND_VLOG) ){
-    return recordError(p, iByte, "an alloc record with state %d kind %d",
-                       r->nVal>0 ? r->pVal[0] : -1, r->nVal>1 ? r->pVal[1] : -1);
-  }
-  if( r->iKey>=p->sb.nBucket ){
-    i64 nSize = 0;
-    rc = p->pEnv->xSize(p->pFile, &nSize);
-    if( rc ) return vlogSetError(p, rc, "cannot stat %s (%s)", p->zPath, vlogErrName(rc));
-    if( r->iKey>=(u64)nSize/p->sb.nBucketSize + BUCKET_SLACK ){
-      return recordError(p, iByte, "a record for bucket %llu, past the end of the "
-                         "file", (unsigned long long)r->iKey);
-    }
-    rc = vlogBucketSetState(p, r->iKey, BUCKET_FREE, KIND_NONE);
-  }
-  if( rc==VLOG_OK && r->iTree==TREE_ALLOC ){
-    /* Keep the bucket table in step with the alloc tree. */
-    p->aBucket[r->iKey].eState = r->bDelete ? BUCKET_FREE : r->pVal[0];
-    p->aBucket[r->iKey].eKind = r->bDelete ? KIND_NONE : r->pVal[1];
-  }
-  if( rc==VLOG_OK && r->iTree==TREE_SEGS && !r->bDelete ){
-    rc = vlogLogApplySegRecord(p, r->iKey, r->pVal, r->nVal);
-  }
-  if( rc==VLOG_OK ) rc = vlogWbAdd(p, r->iTree, r->iKey, r->pVal, r->nVal, r->bDelete);
-  return rc;
+  char zWhy[100];
+  int rc = vlogAllocReplay(p, r, zWhy, sizeof(zWhy));
+  return (rc==VLOG_CORRUPT && zWhy[0]) ? recordError(p, iByte, "%s", zWhy) : rc;
 }
 
 /*
@@ -514,7 +472,7 @@ static int holdChainBucket(VlogStore *p, u64 iBucket, u64 iUnused){
   if( iBucket<p->sb.nBucket && p->aBucket[iBucket].eState!=BUCKET_FREE ){
     return VLOG_OK;
   }
-  return vlogBucketSetState(p, iBucket, BUCKET_ZOMBIE, KIND_JOURNAL);
+  return vlogBucketRetire(p, iBucket, KIND_JOURNAL, 1);
 }
 
 #ifndef NDEBUG
@@ -684,7 +642,7 @@ int vlogJournalReplay(VlogStore *p, int bRecover){
       }else if( pB->eKind==KIND_JOURNAL && pB->eState!=BUCKET_ZOMBIE ){
         /* Off the chain: the previous checkpoint's journal may still be
         ** there.  Kept until the next checkpoint. */
-        rc = vlogBucketSetState(p, i, BUCKET_ZOMBIE, KIND_JOURNAL);
+        rc = vlogBucketRetire(p, i, KIND_JOURNAL, 1);
       }
     }
     if( rc==VLOG_OK && p->bOldValid ){

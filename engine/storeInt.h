@@ -1,7 +1,7 @@
 /*
 ** storeInt.h: the engine's private structures, shared by store.c (file,
-** superblocks, buckets, locks), journal.c, bset.c, btree.c, cursor.c,
-** txn.c, checkpoint.c and verify.c.
+** superblocks, locks), alloc.c (buckets: alloc.h), journal.c, bset.c,
+** btree.c, cursor.c, txn.c, checkpoint.c, vlog.c and verify.c.
 **
 ** ON-DISK LAYOUT (all integers little-endian)
 **
@@ -68,6 +68,7 @@
 #include <string.h>
 #include "engine.h"
 #include "util.h"
+#include "alloc.h"
 
 /* sbDecode's answer for a sound superblock of another format version */
 #define VLOG_FORMAT      (VLOG_NOTADB | (1<<8))
@@ -148,33 +149,10 @@ struct LogRec {
 #define TREE_SEGS        3   /* segment bucket (8 bytes BE) -> accounting */
 #define TREE_DICTS       4   /* zstd dictionary id, chunk (u32, u32 BE) -> bytes */
 
-/* Bucket states (DESIGN.md): the state machine
-**
-**    FREE --alloc--> OPEN --full--> SEALED
-**      ^              |               |
-**      |              +----empty------+--> ZOMBIE --checkpoint--> FREE
-**
-** A ZOMBIE bucket holds nothing live but may still be read by recovery
-** from the previous checkpoint (the other superblock, should the newest be
-** damaged); the next checkpoint frees it.
-** NEED_DISCARD (free, hole not yet punched) is reserved for the value log.
-*/
-#define BUCKET_FREE          0
-#define BUCKET_OPEN          1
-#define BUCKET_SEALED        2
-#define BUCKET_ZOMBIE        3
-#define BUCKET_NEED_DISCARD  4
-
-#define KIND_NONE        0
-#define KIND_JOURNAL     1
-#define KIND_BTREE       2
-#define KIND_VLOG        3
-
 /* Entry types */
 #define ENTRY_PUT        0
 #define ENTRY_WHITEOUT   1
 
-typedef struct Bucket Bucket;
 typedef struct Bset Bset;
 typedef struct Entry Entry;
 typedef struct Node Node;
@@ -205,25 +183,6 @@ struct Superblock {
   u64 iCreated;
   u64 iCkptTime;
   u64 iNextSegGen;
-};
-
-struct Bucket {
-  u8 eState;                   /* BUCKET_* */
-  u8 eKind;                    /* KIND_* */
-  u8 bChain;                   /* journal: on the chain being replayed */
-  u8 bTouched;                 /* vlog: on VlogLog.aTouched */
-  u64 mLive;                   /* B-tree: bitmap of live regions */
-  u64 mPending;                /* B-tree: superseded since the checkpoint */
-  u64 mHeld;                   /* B-tree: used by the previous checkpoint */
-  /* Value-log segments (eKind==KIND_VLOG): exact accounting, vlog.c */
-  u64 iGen;                    /* generation: new each time it becomes one */
-  u8 eSegKind;                 /* SEG_* */
-  u64 nTotal;                  /* record bytes ever appended */
-  u64 nLive;                   /* record bytes still referenced */
-  u64 nRec;                    /* records appended */
-  u64 nDisk;                   /* bytes used in the bucket (append offset) */
-  u64 iCreateSeq, iCreateTime; /* journal sequence and time of creation */
-  u64 iSealSeq, iSealTime;     /* ... of sealing (0: still open) */
 };
 
 /* One key of a bset in memory.  iPrefix holds the key's first 8 bytes
@@ -356,8 +315,6 @@ struct VlogLog {
   int bFrameRaw;               /* the open frame is raw by decision: its
                                ** records get VTAG_RAW pointers */
   u32 nRawFrames;              /* frames raw by decision, for probing */
-  u64 *aTouched;               /* segments whose figures changed (bTouched) */
-  int nTouched, nTouchedAlloc;
   VlogBuf zbuf;                /* compression output */
   VlogBuf val;                 /* the value last read */
   VlogBuf vext;                /* REC_VEXT records of the frames written */
@@ -426,9 +383,13 @@ struct VlogStore {
   Superblock sbOld;            /* the other superblock, when valid and older */
   int bOldValid;
   Journal jrnl;
-  Bucket *aBucket;             /* sb.nBucket entries */
+  Bucket *aBucket;             /* sb.nBucket entries (alloc.c) */
   u64 nBucketAlloc;
-  u64 iOpenBtree;              /* hint: a B-tree bucket with free regions */
+  BucketSet freeSet;           /* FREE buckets */
+  BucketSet btreeSet;          /* OPEN B-tree buckets with a free region */
+  u64 iOpenBtree;              /* the B-tree bucket regions come from */
+  u64 *aTouched;               /* segments whose figures changed (bTouched) */
+  int nTouched, nTouchedAlloc;
   Tree *pTrees;                /* trees loaded */
   Tree rootsTree;              /* TREE_ROOTS: root in the superblock */
   Node **apHash;               /* node cache: gen -> Node */
@@ -465,13 +426,7 @@ int vlogReadPinned(VlogStore*, u64 iOff, void *p, int n);   /* rc of xRead */
 int vlogReadOnlyError(VlogStore*);
 int vlogWriteAt(VlogStore*, u64 iOff, const void *p, int n);
 int vlogSbWrite(VlogStore*);
-u64 vlogBucketOffset(VlogStore*, u64 iBucket);
-int vlogBucketAlloc(VlogStore*, int eKind, u64 *piBucket);
-int vlogBucketSetState(VlogStore*, u64 iBucket, int eState, int eKind);
-int vlogRegionAlloc(VlogStore*, u64 *piOff);
-void vlogRegionSetLive(VlogStore*, u64 iOff, int bLive);
-void vlogRegionRelease(VlogStore*, u64 iOff);
-void vlogRegionsAfterCheckpoint(VlogStore*);
+int vlogSbDecode(const u8 *a, int nA, Superblock*);
 int vlogStoreLock(VlogStore*, int eLevel);
 int vlogStoreLockWrite(VlogStore*);
 int vlogStoreLockWriter(VlogStore*);
@@ -480,8 +435,6 @@ int vlogStoreRefresh(VlogStore*);
 int vlogStoreReadUnlocked(VlogStore*);
 void vlogStoreTryPublish(VlogStore*);
 void vlogStoreReset(VlogStore*);
-const char *vlogBucketStateName(int);
-const char *vlogBucketKindName(int);
 
 /* shm.c */
 int vlogShmOpen(VlogStore*);
@@ -596,8 +549,6 @@ int vlogCheckpointInternal(VlogStore*);
                                ** frame offset, length}... */
 #define VTAG_RAW      3        /* tag, segment, generation, frame offset,
                                ** record offset, length, u32 record checksum */
-#define SEG_VALUE     1        /* segment kinds: values a commit wrote */
-#define SEG_REWRITE   2        /* ... live records maintenance moved there */
 int vlogValueEncode(VlogStore*, u32 iTree, const u8 *pKey, int nKey, const u8 *pVal,
                     int nVal, int nInlineMax, int iLevel, VlogBuf *pOut);
 int vlogValueDecode(VlogStore*, u32 iTree, const u8 *pKey, int nKey, const u8 *a,
@@ -610,8 +561,6 @@ void vlogLogCommitted(VlogStore*);
 void vlogLogTxnStart(VlogStore*);
 void vlogLogReset(VlogStore*);
 void vlogLogClose(VlogStore*);
-int vlogLogApplySegRecord(VlogStore*, u64 iSeg, const u8 *a, int n);
-int vlogSegRecordMatches(VlogStore*, u64 iSeg, const u8 *a, int n);
 int vlogLogVerifyExtent(VlogStore*, const u8 *a, int n);
 int vlogDictVerify(VlogStore*, VlogBuf *pRep);
 int vlogValueForEach(VlogStore*, u32 iTree, int nKey, const u8 *a, int n,
