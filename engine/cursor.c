@@ -308,24 +308,14 @@ static int seekInternal(VlogCursor *pCsr, const u8 *pKey, int nKey, int eSeek){
 }
 
 /* Begin a read transaction for a cursor call made outside one. */
-static int callBegin(VlogCursor *pCsr, int *pbAuto){
-  VlogStore *p = pCsr->pStore;
-  *pbAuto = (p->eTxn==0);
-  if( *pbAuto ) return vlogBegin(p, 0);
-  return VLOG_OK;
-}
-static int callEnd(VlogCursor *pCsr, int bAuto, int rc){
-  if( bAuto ) vlogCommit(pCsr->pStore);
-  return rc;
-}
 
 /* The bounded seek: a seek for a key outside the bounds lands on the
 ** nearest bound. */
 int vlogCursorSeek(VlogCursor *pCsr, const void *pKey, int nKey, int eSeek){
-  int bAuto, rc = callBegin(pCsr, &bAuto);
+  int bAuto, rc = vlogAutoBegin(pCsr->pStore, 0, &bAuto);
   if( rc ) return rc;
   if( eSeek<VLOG_SEEK_EQ || eSeek>VLOG_SEEK_LT ){
-    return callEnd(pCsr, bAuto,
+    return vlogAutoEnd(pCsr->pStore, bAuto,
         vlogSetError(pCsr->pStore, VLOG_MISUSE, "bad seek operation %d", eSeek));
   }
   if( eSeek!=VLOG_SEEK_EQ ){
@@ -340,11 +330,11 @@ int vlogCursorSeek(VlogCursor *pCsr, const void *pKey, int nKey, int eSeek){
     }
   }
   rc = seekInternal(pCsr, (const u8*)pKey, nKey, eSeek);
-  return callEnd(pCsr, bAuto, rc);
+  return vlogAutoEnd(pCsr->pStore, bAuto, rc);
 }
 
 static int seekEnd(VlogCursor *pCsr, int bLast){
-  int bAuto, rc = callBegin(pCsr, &bAuto);
+  int bAuto, rc = vlogAutoBegin(pCsr->pStore, 0, &bAuto);
   if( rc ) return rc;
   if( !bLast && pCsr->bLo ){
     rc = seekInternal(pCsr, pCsr->lo.a, pCsr->lo.n,
@@ -355,7 +345,7 @@ static int seekEnd(VlogCursor *pCsr, int bLast){
   }else{
     rc = seekInternal(pCsr, 0, 0, bLast ? VLOG_SEEK_LE : VLOG_SEEK_GE);
   }
-  return callEnd(pCsr, bAuto, rc);
+  return vlogAutoEnd(pCsr->pStore, bAuto, rc);
 }
 
 int vlogCursorFirst(VlogCursor *pCsr){ return seekEnd(pCsr, 0); }
@@ -365,7 +355,7 @@ static int step(VlogCursor *pCsr, int bBack){
   VlogStore *p = pCsr->pStore;
   int bAuto, rc;
   if( !pCsr->bValid ) return VLOG_OK;
-  rc = callBegin(pCsr, &bAuto);
+  rc = vlogAutoBegin(pCsr->pStore, 0, &bAuto);
   if( rc ) return rc;
   if( pCsr->nPath==0 || pCsr->iModCount!=p->iModCount ){
     /* The tree changed since: find our place again by key. */
@@ -378,7 +368,7 @@ static int step(VlogCursor *pCsr, int bBack){
     pCsr->iPos += bBack ? -1 : 1;
     rc = settle(pCsr, bBack);
   }
-  return callEnd(pCsr, bAuto, rc);
+  return vlogAutoEnd(pCsr->pStore, bAuto, rc);
 }
 
 int vlogCursorNext(VlogCursor *pCsr){ return step(pCsr, 0); }
@@ -428,7 +418,7 @@ int vlogCursorValue(VlogCursor *pCsr, const void **ppVal, int *pnVal){
   *ppVal = 0;
   *pnVal = 0;
   if( !pCsr->bValid ) return VLOG_MISUSE;
-  rc = callBegin(pCsr, &bAuto);
+  rc = vlogAutoBegin(pCsr->pStore, 0, &bAuto);
   if( rc ) return rc;
   rc = cursorRawValue(pCsr, &pVal, &nVal);
   if( rc==VLOG_OK && pCsr->iTree>=VLOG_TREE_FIRST_USER ){
@@ -442,5 +432,5 @@ int vlogCursorValue(VlogCursor *pCsr, const void **ppVal, int *pnVal){
     *ppVal = pVal;
     *pnVal = nVal;
   }
-  return callEnd(pCsr, bAuto, rc);
+  return vlogAutoEnd(pCsr->pStore, bAuto, rc);
 }

@@ -304,7 +304,7 @@ int vlogJournalApplyPayload(VlogStore *p, const u8 *a, int n){
 ** which the zstd frame states, must be one a payload can have: damage
 ** behind a valid checksum is VLOG_CORRUPT, never a large allocation.
 */
-static int entryInflate(VlogStore *p, VlogBuf *pBody, int *pn, VlogBuf *pTmp){
+static int entryInflate(VlogStore *p, u64 iSeq, VlogBuf *pBody, int *pn, VlogBuf *pTmp){
   unsigned long long nRaw = ZSTD_getFrameContentSize(pBody->a, (size_t)*pn);
   VlogBuf t;
   size_t nz = 0;
@@ -324,8 +324,7 @@ static int entryInflate(VlogStore *p, VlogBuf *pBody, int *pn, VlogBuf *pTmp){
   }
   if( rc ){
     return vlogSetError(p, VLOG_CORRUPT_BKPT, "journal entry %llu is damaged "
-        "(its compressed payload does not decompress)",
-        (unsigned long long)p->jrnl.iSeq);
+        "(its compressed payload does not decompress)", (unsigned long long)iSeq);
   }
   t = *pBody;
   *pBody = *pTmp;
@@ -573,7 +572,7 @@ int vlogJournalReplay(VlogStore *p, int bRecover){
       break;
     }
     if( eType & JE_ZSTD ){
-      rc = entryInflate(p, &body, &nPayload, &tmp);
+      rc = entryInflate(p, p->jrnl.iSeq, &body, &nPayload, &tmp);
       if( rc ) break;
       eType &= ~JE_ZSTD;
     }
@@ -670,12 +669,11 @@ int vlogJournalDump(VlogStore *p, VlogBuf *pOut){
       bOk = p->pEnv->xRead(p->pFile, (i64)(iOff+JE_HDR), body.a, nPayload)==VLOG_OK
          && vlogGet64(&h[32])==vlogChecksum(body.a, nPayload, SEED_JPAYLOAD);
       if( bOk && (vlogGet32(&h[4]) & JE_ZSTD) ){
-        u64 iSave = p->jrnl.iSeq;
-        p->jrnl.iSeq = iSeq;                    /* for entryInflate's message */
-        bOk = entryInflate(p, &body, &nPayload, &tmp)==VLOG_OK;
-        p->jrnl.iSeq = iSave;
+        rc = entryInflate(p, iSeq, &body, &nPayload, &tmp);
+        bOk = (rc==VLOG_OK);
+        if( (rc & 0xff)==VLOG_CORRUPT ) rc = VLOG_OK;    /* said below */
       }
-      rc = vlogJournalEntryToText(p->pEnv, iOff, h, bOk ? body.a : 0, nPayload, pOut);
+      if( rc==VLOG_OK ) rc = vlogJournalEntryToText(p->pEnv, iOff, h, bOk ? body.a : 0, nPayload, pOut);
     }
     if( rc==VLOG_OK && !bOk ){
       rc = vlogBufPrintf(p->pEnv, pOut, "  (payload damaged or cut short)\n");

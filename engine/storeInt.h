@@ -529,6 +529,8 @@ int vlogTreesLoadAll(VlogStore*);
 int vlogNodeWrite(VlogStore*, Node*);
 
 /* txn.c */
+int vlogAutoBegin(VlogStore*, int bWrite, int *pbAuto);
+int vlogAutoEnd(VlogStore*, int bAuto, int rc);
 int vlogTxnApply(VlogStore*, int op, u32 iTree, const u8 *pKey, int nKey,
                  const u8 *pVal, int nVal, int bLog);
 void vlogTxnLogClear(VlogStore*);

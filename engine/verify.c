@@ -404,7 +404,7 @@ static int checkSegments(VlogStore *p, VlogBuf *pRep){
 int vlogVerify(VlogStore *p, char **pzReport){
   VlogBuf rep = {0, 0, 0};
   VerifyCtx v;
-  int rc, bAuto = (p->eTxn==0);
+  int rc, bAuto = 0;
   u64 i, aCount[5];
   Tree *pTree;
 
@@ -412,10 +412,8 @@ int vlogVerify(VlogStore *p, char **pzReport){
   memset(&v, 0, sizeof(v));
   v.p = p;
   v.pRep = &rep;
-  if( bAuto ){
-    rc = vlogBegin(p, 0);
-    if( rc ) return rc;
-  }
+  rc = vlogAutoBegin(p, 0, &bAuto);
+  if( rc ) return rc;
   rc = vlogWbFlush(p, 1);
   if( rc==VLOG_OK ){
     v.aLive = (u64*)vlogMallocZero(p->pEnv, sizeof(u64)*(p->sb.nBucket+1));
@@ -465,7 +463,7 @@ int vlogVerify(VlogStore *p, char **pzReport){
   vlogFree(p->pEnv, v.aLive);
   vlogFree(p->pEnv, p->aRecount);
   p->aRecount = 0;
-  if( bAuto ) vlogCommit(p);
+  rc = vlogAutoEnd(p, bAuto, rc);
   if( rc ){
     vlogBufFree(p->pEnv, &rep);
     return rc;
