@@ -102,30 +102,42 @@ static void headerEncode(u8 *a, int eType, u64 iSeq, u64 iDurable,
   vlogPut64(&a[40], vlogChecksum(a, 40, SEED_JHDR));
 }
 
-/* Write one entry at the journal position and advance it. */
-static int writeEntry(VlogStore *p, int eType, const u8 *aPayload, int nPayload,
-                      int nRec){
-  VlogBuf b = {0, 0, 0};
-  int n = alignUp(JE_HDR + nPayload);
-  int rc = vlogBufReserve(p->pEnv, &b, JE_HDR + (int)ZSTD_compressBound(nPayload) + JE_ALIGN);
+/*
+** An entry of type eType for aPayload[nPayload], in pB: the payload at
+** JE_HDR, compressed when that saves an eighth (JE_ZSTD is then set in
+** *peType), zero padding to JE_ALIGN.  *pnStored is the payload's bytes
+** as stored; the header is entryWrite()'s, once the entry's place and
+** sequence are known.  The entry takes alignUp(JE_HDR + *pnStored) bytes.
+*/
+static int entryBuild(VlogStore *p, int *peType, const u8 *aPayload, int nPayload,
+                      VlogBuf *pB, int *pnStored){
+  int rc = vlogBufReserve(p->pEnv, pB, JE_HDR + (int)ZSTD_compressBound(nPayload) + JE_ALIGN);
   if( rc ) return vlogSetError(p, rc, 0);
-  if( eType!=JE_LINK && nPayload>=JE_ZSTD_MIN ){
+  *pnStored = nPayload;
+  if( *peType!=JE_LINK && nPayload>=JE_ZSTD_MIN ){
     size_t nz;
     if( p->pJrnlZc==0 ) p->pJrnlZc = ZSTD_createCCtx();
-    nz = p->pJrnlZc ? ZSTD_compressCCtx((ZSTD_CCtx*)p->pJrnlZc, &b.a[JE_HDR],
-                                        b.nAlloc-JE_HDR, aPayload, nPayload, 1) : 0;
+    nz = p->pJrnlZc ? ZSTD_compressCCtx((ZSTD_CCtx*)p->pJrnlZc, &pB->a[JE_HDR],
+                                        pB->nAlloc-JE_HDR, aPayload, nPayload, 1) : 0;
     if( p->pJrnlZc && !ZSTD_isError(nz) && nz < (size_t)(nPayload - nPayload/8) ){
-      eType |= JE_ZSTD;
-      nPayload = (int)nz;
-      aPayload = &b.a[JE_HDR];
-      n = alignUp(JE_HDR + nPayload);
+      *peType |= JE_ZSTD;
+      *pnStored = (int)nz;
     }
   }
-  memset(&b.a[JE_HDR+nPayload], 0, n - JE_HDR - nPayload);
-  headerEncode(b.a, eType, p->jrnl.iSeq, p->jrnl.iDurable, aPayload, nPayload, nRec);
-  if( nPayload && !(eType & JE_ZSTD) ) memcpy(&b.a[JE_HDR], aPayload, nPayload);
-  rc = vlogWriteAt(p, p->jrnl.iOff, b.a, n);
-  vlogBufFree(p->pEnv, &b);
+  if( !(*peType & JE_ZSTD) && nPayload ) memcpy(&pB->a[JE_HDR], aPayload, nPayload);
+  memset(&pB->a[JE_HDR + *pnStored], 0, alignUp(JE_HDR + *pnStored) - JE_HDR - *pnStored);
+  return VLOG_OK;
+}
+
+/* Write the entry entryBuild() made at the journal position, as the next
+** sequence, and advance. */
+static int entryWrite(VlogStore *p, int eType, VlogBuf *pB, int nStored, int nRec){
+  int n = alignUp(JE_HDR + nStored);
+  int rc;
+  assert( p->jrnl.iOff % JE_ALIGN==0 );
+  assert( p->jrnl.iOff + n <= (p->jrnl.iOff/p->sb.nBucketSize + 1)*p->sb.nBucketSize );
+  headerEncode(pB->a, eType, p->jrnl.iSeq, p->jrnl.iDurable, &pB->a[JE_HDR], nStored, nRec);
+  rc = vlogWriteAt(p, p->jrnl.iOff, pB->a, n);
   if( rc==VLOG_OK ){
     p->jrnl.iOff += n;
     p->jrnl.iSeq++;
@@ -152,7 +164,13 @@ static int rollover(VlogStore *p){
     rc = vlogBufAppend(p->pEnv, &link, aLink, 8);
   }
   if( rc==VLOG_OK ) rc = vlogBufAppend(p->pEnv, &link, p->wbJrnl.a, p->wbJrnl.n);
-  if( rc==VLOG_OK ) rc = writeEntry(p, JE_LINK, link.a, link.n, 0);
+  if( rc==VLOG_OK ){
+    int eType = JE_LINK, nStored = 0;
+    VlogBuf b = {0, 0, 0};
+    rc = entryBuild(p, &eType, link.a, link.n, &b, &nStored);
+    if( rc==VLOG_OK ) rc = entryWrite(p, eType, &b, nStored, 0);
+    vlogBufFree(p->pEnv, &b);
+  }
   if( rc==VLOG_OK ){
     u8 aZero[JE_HDR];
     p->jrnl.iOff = vlogBucketOffset(p, iNew);
@@ -178,10 +196,12 @@ int vlogJournalAppend(VlogStore *p, int eType, const u8 *aPayload, int nPayload,
   int rc = VLOG_OK;
   int iStart = 0;
   int nMax = maxPayload(p);
+  VlogBuf b = {0, 0, 0};
 
   while( rc==VLOG_OK ){
     int nPart = nPayload - iStart;
     int eThis = eType;
+    int nStored = 0;
     u64 iBucketEnd;
     if( nPart>nMax ){
       /* Find the last record boundary within nMax bytes. */
@@ -204,15 +224,19 @@ int vlogJournalAppend(VlogStore *p, int eType, const u8 *aPayload, int nPayload,
       nPart = iLast - iStart;
       eThis = JE_PART;
     }
+    rc = entryBuild(p, &eThis, &aPayload[iStart], nPart, &b, &nStored);
+    if( rc ) break;
+    /* the room needed is the entry's as stored (compressed or not) */
     iBucketEnd = (p->jrnl.iOff / p->sb.nBucketSize + 1) * p->sb.nBucketSize;
-    if( p->jrnl.iOff + alignUp(JE_HDR + nPart) + JE_LINK_RESERVE > iBucketEnd ){
+    if( p->jrnl.iOff + alignUp(JE_HDR + nStored) + JE_LINK_RESERVE > iBucketEnd ){
       rc = rollover(p);
       if( rc ) break;
     }
-    rc = writeEntry(p, eThis, &aPayload[iStart], nPart, eThis==eType ? nRec : 0);
+    rc = entryWrite(p, eThis, &b, nStored, (eThis & ~JE_ZSTD)==eType ? nRec : 0);
     iStart += nPart;
-    if( eThis==eType ) break;
+    if( (eThis & ~JE_ZSTD)==eType ) break;
   }
+  vlogBufFree(p->pEnv, &b);
   if( rc==VLOG_OK && p->cfg.eSync==VLOG_SYNC_FULL ){
     rc = p->pEnv->xSync(p->pFile);
     if( rc ) vlogSetError(p, rc, "cannot sync the journal (%s)", vlogErrName(rc));
