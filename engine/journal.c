@@ -4,7 +4,7 @@
 ** DESIGN NOTE
 **
 ** The journal is a chain of journal buckets.  Entries (format in
-** storeInt.h) follow one another, each on a sector boundary (below).  The
+** storeInt.h) follow one another.  The
 ** superblock of the last checkpoint says where the first entry after it
 ** is, and its sequence number; each entry's sequence is the previous
 ** one's plus one.

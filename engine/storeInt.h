@@ -25,6 +25,13 @@
 **        generation it meets)
 **   120  u64 xxh3(bytes 0..119, seed SEED_SB)
 **
+** Three logs, three names (record.c): the VALUE LOG is the segments of
+** value records (vlog.c, VlogLog, vlogLog*); the TRANSACTION LOG is the
+** open write transaction's undo and redo records, in memory (txn.c,
+** TxnLog); the JOURNAL is the durable chain of commit entries since the
+** checkpoint (journal.c, Journal, vlogJournal*).  "Log" alone is never
+** used for the journal.
+**
 ** Format versions: 1 (vlog 0.1), 2 (0.2: dictionary frames), 3 (records
 ** name their tree, segments have generations, values continue into the
 ** next bucket).  A store of another version is refused (store.c says why
@@ -275,9 +282,9 @@ struct WriteBuf {
 /*
 ** The transaction log of the open write transaction: redo records (for the
 ** journal entry) and undo records (for rollback), with savepoint marks.
-** Record format in both buffers:
-**   u8 op (1 put, 2 delete), u32 tree, u32 nKey, key, u32 nVal, val
-** (undo: the value before; op 2 = the key was absent).
+** Records in both buffers are record.c's (REC_PUT, REC_DELETE); an undo
+** record holds the value before, or is a REC_DELETE when the key was
+** absent.
 */
 struct TxnLog {
   VlogBuf redo;
