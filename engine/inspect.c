@@ -22,7 +22,10 @@ static int beginRead(VlogStore *p, int *pbAuto){
   return *pbAuto ? vlogBegin(p, 0) : VLOG_OK;
 }
 static int endRead(VlogStore *p, int bAuto, int rc){
-  if( bAuto ) vlogCommit(p);
+  if( bAuto ){
+    int rc2 = vlogCommit(p);      /* a read transaction: an unlock */
+    if( rc==VLOG_OK ) rc = rc2;
+  }
   return rc;
 }
 
@@ -69,8 +72,10 @@ int vlogStats(VlogStore *p, VlogStat **paStat, int *pnStat){
   *paStat = 0;
   *pnStat = 0;
   if( rc ) return rc;
-  if( p->pEnv->xMmap ) p->pEnv->xMmap(p->pFile, -1, &nMapped);
-  vlogShmOldestPin(p, &iPinCkpt, &iPinJrnlSeq);
+  /* Figures only: an env that cannot say how much it maps shows 0, and
+  ** no pinned snapshot (VLOG_NOTFOUND) shows as 0, 0. */
+  if( p->pEnv->xMmap ) (void)p->pEnv->xMmap(p->pFile, -1, &nMapped);
+  (void)vlogShmOldestPin(p, &iPinCkpt, &iPinJrnlSeq);
   a = (VlogStat*)vlogMallocZero(p->pEnv, sizeof(*a)*48);
   if( a==0 ) return endRead(p, bAuto, vlogSetError(p, VLOG_NOMEM, 0));
   for(i=1; i<p->sb.nBucket; i++){

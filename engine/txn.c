@@ -139,7 +139,16 @@ static int undoTo(VlogStore *p, int iFrom){
 /* ---------------------------------------------------------------------
 ** Transactions
 */
-static void txnEnd(VlogStore *p){
+/*
+** End the transaction, whatever its kind, and release the file lock.
+** Returns the unlock's error (with a message) or VLOG_OK; the transaction
+** has ended either way.
+*/
+static int txnEnd(VlogStore *p){
+  int rc;
+  assert( p->eTxn>=0 && p->eTxn<=2 );
+  assert( !p->bPrepared );
+  assert( p->bFastRead==0 || p->eTxn==1 );
   vlogTxnLogClear(p);
   p->nTxnUserBytes = 0;
   vlogLogTxnStart(p);
@@ -153,8 +162,11 @@ static void txnEnd(VlogStore *p){
     vlogShmReadEnd(p);
     p->bFastRead = 0;
   }
-  vlogStoreUnlock(p, VLOG_LOCK_NONE);
+  rc = vlogStoreUnlock(p, VLOG_LOCK_NONE);
   vlogCacheShrink(p);
+  assert( p->eLock==VLOG_LOCK_NONE && p->eTxn==0 );
+  if( rc ) rc = vlogSetError(p, rc, "cannot unlock %s (%s)", p->zPath, vlogErrName(rc));
+  return rc;
 }
 
 int vlogTxnState(VlogStore *p){ return p->eTxn; }
@@ -174,7 +186,7 @@ static int upgradeUnlocked(VlogStore *p){
   /* A commit written but never published (its writer died) is applied. */
   if( rc==VLOG_OK ) rc = vlogStoreRefresh(p);
   if( rc ){
-    vlogStoreUnlock(p, VLOG_LOCK_NONE);
+    (void)vlogStoreUnlock(p, VLOG_LOCK_NONE);       /* rc says what failed */
     return rc;
   }
   vlogShmReadEnd(p);            /* SHARED protects it now */
@@ -201,7 +213,7 @@ int vlogBegin(VlogStore *p, int bWrite){
     rc = bWrite ? vlogStoreLockWriter(p) : vlogStoreLock(p, VLOG_LOCK_SHARED);
     if( rc==VLOG_OK ) rc = vlogStoreRefresh(p);
     if( rc ){
-      vlogStoreUnlock(p, VLOG_LOCK_NONE);
+      (void)vlogStoreUnlock(p, VLOG_LOCK_NONE);     /* rc says what failed */
       return rc;
     }
     p->eTxn = 1;
@@ -215,7 +227,7 @@ int vlogBegin(VlogStore *p, int bWrite){
     ** the writer holding it needs that SHARED gone to commit. */
     rc = p->bFastRead ? upgradeUnlocked(p) : vlogStoreLock(p, VLOG_LOCK_RESERVED);
     if( rc ){
-      if( p->eTxn==1 && p->bAutoTxn ) txnEnd(p);
+      if( p->eTxn==1 && p->bAutoTxn ) (void)txnEnd(p);   /* rc says what failed */
       return rc;
     }
     /* The writer keeps the reader table true (after a crash, say). */
@@ -238,10 +250,12 @@ int vlogBegin(VlogStore *p, int bWrite){
 static int commitRevoke(VlogStore*);
 
 int vlogRollback(VlogStore *p){
-  int rc = VLOG_OK;
+  int rc = VLOG_OK, rc2;
   if( p->bPrepared ){
     rc = commitRevoke(p);
-    undoTo(p, 0);
+    /* The handle reloads from the file (bValid=0): an undo that fails
+    ** half-way leaves nothing behind it. */
+    (void)undoTo(p, 0);
     p->bValid = 0;               /* frames and accounting: reload */
   }else if( p->eTxn==2 && !p->bPoison ){
     rc = undoTo(p, 0);
@@ -254,8 +268,8 @@ int vlogRollback(VlogStore *p){
     }
   }
   p->wbJrnl.n = 0;
-  txnEnd(p);
-  return rc;
+  rc2 = txnEnd(p);
+  return rc ? rc : rc2;
 }
 
 /*
@@ -300,9 +314,11 @@ int vlogCommitPrepare(VlogStore *p){
     }
   }
   if( rc ){
-    undoTo(p, 0);
+    /* the handle reloads (bValid=0): the undo only tidies up; rc says
+    ** what failed */
+    (void)undoTo(p, 0);
     p->bValid = 0;
-    txnEnd(p);
+    (void)txnEnd(p);
     return rc;
   }
   p->bPrepared = 1;
@@ -334,8 +350,7 @@ int vlogCommit(VlogStore *p){
   int rc = vlogCommitPrepare(p);
   if( rc ) return rc;
   if( !p->bPrepared ){
-    txnEnd(p);                     /* nothing to commit */
-    return VLOG_OK;
+    return txnEnd(p);              /* nothing to commit */
   }
   p->bPrepared = 0;
   vlogShmPublish(p);               /* readers may see it now */
@@ -358,8 +373,10 @@ int vlogCommit(VlogStore *p){
     p->zErr = zSave;
   }
   if( rc ) p->bValid = 0;
-  txnEnd(p);
-  return VLOG_OK;
+  /* The commit is durable and published: a failed flush of the write
+  ** buffer (above) only makes the handle reload.  What the caller learns
+  ** is whether the lock was given back. */
+  return txnEnd(p);
 }
 
 int vlogSavepoint(VlogStore *p, int iSave){
@@ -576,7 +593,12 @@ int vlogGet(VlogStore *p, uint32_t iTree, const void *pKey, int nKey,
     if( rc ) rc = vlogSetError(p, rc, 0);
     pVal = p->getBuf.a ? p->getBuf.a : (const u8*)"";
   }
-  if( bAuto ) vlogCommit(p);
+  if( bAuto ){
+    int rc2 = vlogCommit(p);      /* ends the read transaction: an unlock */
+    if( rc==VLOG_OK || rc==VLOG_NOTFOUND ){
+      if( rc2 ) rc = rc2;
+    }
+  }
   if( rc==VLOG_OK ){
     *ppVal = pVal;
     *pnVal = nVal;
@@ -597,7 +619,10 @@ int vlogHas(VlogStore *p, uint32_t iTree, const void *pKey, int nKey){
     if( rc ) return rc;
   }
   rc = vlogBtreeLookup(p, iTree, (const u8*)pKey, nKey, &pVal, &nVal);
-  if( bAuto ) vlogCommit(p);
+  if( bAuto ){
+    int rc2 = vlogCommit(p);      /* ends the read transaction: an unlock */
+    if( rc2 && (rc==VLOG_OK || rc==VLOG_NOTFOUND) ) rc = rc2;
+  }
   return rc;
 }
 

@@ -465,7 +465,10 @@ int vlogVerify(VlogStore *p, char **pzReport){
   vlogFree(p->pEnv, v.aLive);
   vlogFree(p->pEnv, p->aRecount);
   p->aRecount = 0;
-  if( bAuto ) vlogCommit(p);
+  if( bAuto ){
+    int rc2 = vlogCommit(p);      /* a read transaction: an unlock */
+    if( rc==VLOG_OK ) rc = rc2;
+  }
   if( rc ){
     vlogBufFree(p->pEnv, &rep);
     return rc;
