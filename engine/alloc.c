@@ -212,6 +212,27 @@ void vlogAllocRebuild(VlogStore *p){
   for(i=0; i<p->nBucketAlloc; i++) bucketMark(p, i);
 }
 
+/* The structure checker's (check.c): 0 when both sets are exact, or the
+** first bucket one of them is wrong about. */
+u64 vlogAllocSetsCheck(VlogStore *p){
+  u64 i;
+  for(i=1; i<p->sb.nBucket; i++){
+    Bucket *pB = &p->aBucket[i];
+    int nSlot = p->nRegionPerBucket;
+    u64 mAll = (nSlot>=64) ? ~(u64)0 : (((u64)1<<nSlot)-1);
+    int bFree = (p->freeSet.aWord[i/64]>>(i%64)) & 1;
+    int bBtree = (p->btreeSet.aWord[i/64]>>(i%64)) & 1;
+    if( bFree!=(pB->eState==BUCKET_FREE)
+     || bBtree!=(pB->eKind==KIND_BTREE && pB->eState==BUCKET_OPEN
+                 && (BUSY(pB)&mAll)!=mAll)
+     || ((p->freeSet.aSum[i/4096]>>((i/64)%64)) & 1)!=(p->freeSet.aWord[i/64]!=0)
+     || (bFree && i/4096<p->freeSet.iLow) ){
+      return i;
+    }
+  }
+  return 0;
+}
+
 void vlogAllocFree(VlogStore *p){
   vlogFree(p->pEnv, p->aBucket);
   vlogFree(p->pEnv, p->freeSet.aWord);
@@ -409,8 +430,9 @@ int vlogAllocLoad(VlogStore *p){
     const u8 *a;
     int nKey, nVal;
     u64 iBucket;
-    vlogCursorKey(pCsr, &pKey, &nKey);
-    vlogCursorValue(pCsr, &pVal, &nVal);
+    (void)vlogCursorKey(pCsr, &pKey, &nKey);     /* valid: cannot fail */
+    rc = vlogCursorValue(pCsr, &pVal, &nVal);
+    if( rc ) break;
     a = (const u8*)pVal;
     if( nKey!=8 || nVal!=2 ){
       rc = vlogSetError(p, VLOG_CORRUPT_BKPT, "bad entry in the alloc tree");
@@ -444,8 +466,9 @@ int vlogAllocLoad(VlogStore *p){
   while( rc==VLOG_OK && vlogCursorValid(pCsr) ){
     const void *pKey, *pVal;
     int nKey, nVal;
-    vlogCursorKey(pCsr, &pKey, &nKey);
-    vlogCursorValue(pCsr, &pVal, &nVal);
+    (void)vlogCursorKey(pCsr, &pKey, &nKey);     /* valid: cannot fail */
+    rc = vlogCursorValue(pCsr, &pVal, &nVal);
+    if( rc ) break;
     rc = nKey==8 ? vlogSegLoad(p, vlogGetBE64((const u8*)pKey), (const u8*)pVal, nVal)
                  : vlogSetError(p, VLOG_CORRUPT_BKPT, "bad key in the segments tree");
     if( rc==VLOG_OK ) rc = vlogCursorNext(pCsr);

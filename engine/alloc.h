@@ -72,6 +72,7 @@ int vlogAllocGrow(VlogStore*, u64 nBucket);
 void vlogAllocClear(VlogStore*);
 void vlogAllocRebuild(VlogStore*);
 void vlogAllocFree(VlogStore*);
+u64 vlogAllocSetsCheck(VlogStore*);
 int vlogAllocLoad(VlogStore*);
 int vlogAllocReconcile(VlogStore*);
 int vlogAllocReplay(VlogStore*, const struct LogRec*, char *zWhy, int nWhy);

@@ -59,6 +59,15 @@ static int nodeBytes(Node *pNode){
   return pNode->nLiveBytes + (int)sizeof(Node) + 64;
 }
 
+/* Count pNode, a node of the cache, in nCacheBytes at its present size:
+** its live bytes change after it joins the cache, and what it adds to
+** the sum is what it takes away when it goes (nodeDestroy). */
+static void nodeCharge(VlogStore *p, Node *pNode){
+  p->nCacheBytes += nodeBytes(pNode) - pNode->nCharge;
+  pNode->nCharge = nodeBytes(pNode);
+  assert( p->nCacheBytes>=pNode->nCharge );
+}
+
 static void lruRemove(VlogStore *p, Node *pNode){
   if( pNode->pLruPrev ) pNode->pLruPrev->pLruNext = pNode->pLruNext;
   else if( p->pLruFirst==pNode ) p->pLruFirst = pNode->pLruNext;
@@ -78,7 +87,10 @@ static void lruAdd(VlogStore *p, Node *pNode){
 
 static void lruUpdate(VlogStore *p, Node *pNode){
   lruRemove(p, pNode);
-  if( pNode->nRef==0 && !pNode->bDirty && !pNode->bDead ) lruAdd(p, pNode);
+  if( pNode->nRef==0 && !pNode->bDirty && !pNode->bDead ){
+    nodeCharge(p, pNode);            /* evictable: count what it holds now */
+    lruAdd(p, pNode);
+  }
 }
 
 void vlogNodeRef(VlogStore *p, Node *pNode){
@@ -181,7 +193,8 @@ static void nodeDestroy(VlogStore *p, Node *pNode){
   }
   lruRemove(p, pNode);
   hashRemove(p, pNode);
-  p->nCacheBytes -= nodeBytes(pNode);
+  assert( p->nCacheBytes>=pNode->nCharge );
+  p->nCacheBytes -= pNode->nCharge;
   vlogNodeFree(p, pNode);
   if( pParent ) vlogNodeUnref(p, pParent);
 }
@@ -208,7 +221,7 @@ static int nodeCreate(VlogStore *p, u32 iTree, int iLevel, Node **ppNode){
     vlogNodeFree(p, pNode);
     return rc;
   }
-  p->nCacheBytes += nodeBytes(pNode);
+  nodeCharge(p, pNode);
   vlogNodeMarkDirty(p, pNode);
   *ppNode = pNode;
   return VLOG_OK;
@@ -315,7 +328,7 @@ int vlogNodeLoad(VlogStore *p, u32 iTree, int iLevel, const NodePtr *pPtr,
     return rc;
   }
   p->nNodeRead++;
-  p->nCacheBytes += nodeBytes(pNode);
+  nodeCharge(p, pNode);
   if( pParent ){
     pNode->pParent = pParent;
     vlogNodeRef(p, pParent);
@@ -654,7 +667,7 @@ int vlogTreesLoadAll(VlogStore *p){
   while( rc==VLOG_OK && vlogCursorValid(pCsr) ){
     const void *pKey;
     int nKey;
-    vlogCursorKey(pCsr, &pKey, &nKey);
+    (void)vlogCursorKey(pCsr, &pKey, &nKey);     /* valid: cannot fail */
     if( nKey!=4 ){
       rc = vlogSetError(p, VLOG_CORRUPT_BKPT, "bad key in the roots tree");
       break;

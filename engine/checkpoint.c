@@ -151,8 +151,11 @@ int vlogCheckpointInternal(VlogStore *p){
   }
   nKeep = p->sb.nBucket;
   while( nKeep>2 && p->aBucket[nKeep-1].eState==BUCKET_FREE ) nKeep--;
-  if( rc==VLOG_OK && p->pEnv->xSize(p->pFile, &nFile)==VLOG_OK
-   && (u64)nFile > nKeep*p->sb.nBucketSize ){
+  if( rc==VLOG_OK ){
+    rc = p->pEnv->xSize(p->pFile, &nFile);
+    if( rc ) vlogSetError(p, rc, "cannot stat %s (%s)", p->zPath, vlogErrName(rc));
+  }
+  if( rc==VLOG_OK && (u64)nFile > nKeep*p->sb.nBucketSize ){
     /* Only FREE buckets go: the durable superblock reaches none of them. */
     rc = p->pEnv->xTruncate(p->pFile, (i64)(nKeep*p->sb.nBucketSize));
     if( rc ){
@@ -196,7 +199,7 @@ int vlogCheckpoint(VlogStore *p){
   if( rc==VLOG_OK ){
     rc = vlogCommit(p);
   }else{
-    vlogRollback(p);
+    (void)vlogRollback(p);          /* no change to undo; rc says what failed */
   }
   if( eTxn==1 ){
     int rc2 = vlogBegin(p, 0);

@@ -33,6 +33,8 @@ struct VlogCursor {
   int bValid;
   u64 iModCount;
   int bSaved;                  /* key holds a copy of the current key */
+  int rcSave;                  /* vlogCursorsSave() could not copy the key
+                               ** (VLOG_NOMEM): the next call returns it */
   VlogBuf key;                 /* the current key, once saved */
   VlogBuf lo, hi;
   int bLo, bHi, bLoOpen, bHiOpen;
@@ -66,21 +68,32 @@ static Entry *cursorEntry(VlogCursor *pCsr){
 /*
 ** The trees are about to change: every positioned cursor copies its key,
 ** so that it can find its place again.  A cursor that cannot copy (out of
-** memory) becomes invalid.
+** memory) becomes invalid, and its next call (a step, its key or value)
+** says VLOG_NOMEM: a scan never ends early in silence.
 */
 void vlogCursorsSave(VlogStore *p){
   VlogCursor *pCsr;
   for(pCsr=p->pCursors; pCsr; pCsr=pCsr->pNext){
+    assert( pCsr->pStore==p );
     if( pCsr->bValid && !pCsr->bSaved && pCsr->nPath>0 ){
       Entry *e = cursorEntry(pCsr);
       pCsr->key.n = 0;
       if( vlogBufAppend(p->pEnv, &pCsr->key, e->pKey, (int)e->nKey) ){
         pCsr->bValid = 0;
+        pCsr->rcSave = VLOG_NOMEM;
       }else{
         pCsr->bSaved = 1;
       }
     }
   }
+}
+
+/* The error vlogCursorsSave() left for the cursor's next call, reported
+** once. */
+static int saveError(VlogCursor *pCsr){
+  int rc = pCsr->rcSave;
+  pCsr->rcSave = VLOG_OK;
+  return vlogSetError(pCsr->pStore, rc, 0);
 }
 
 void vlogCursorsInvalidate(VlogStore *p){
@@ -240,6 +253,7 @@ static int seekInternal(VlogCursor *pCsr, const u8 *pKey, int nKey, int eSeek){
 
   pathRelease(pCsr);
   pCsr->bValid = 0;
+  pCsr->rcSave = VLOG_OK;          /* a new position: the old one's error goes */
   rc = vlogTreeGet(p, pCsr->iTree, 0, &pTree);
   if( rc==VLOG_NOTFOUND ) return VLOG_OK;
   if( rc ) return rc;
@@ -354,6 +368,7 @@ int vlogCursorLast(VlogCursor *pCsr){ return seekEnd(pCsr, 1); }
 static int step(VlogCursor *pCsr, int bBack){
   VlogStore *p = pCsr->pStore;
   int bAuto, rc;
+  if( pCsr->rcSave ) return saveError(pCsr);
   if( !pCsr->bValid ) return VLOG_OK;
   rc = vlogAutoBegin(pCsr->pStore, 0, &bAuto);
   if( rc ) return rc;
@@ -375,14 +390,73 @@ int vlogCursorNext(VlogCursor *pCsr){ return step(pCsr, 0); }
 int vlogCursorPrev(VlogCursor *pCsr){ return step(pCsr, 1); }
 
 int vlogCursorValid(VlogCursor *pCsr){
+  assert( pCsr->bValid==0 || pCsr->bValid==1 );
+  assert( !pCsr->bValid || pCsr->rcSave==VLOG_OK );
   return pCsr->bValid;
 }
+
+#ifdef VLOG_DEBUG
+/*
+** The structure checker's part (check.c): call xPin (if not 0) for every
+** node a cursor's path pins; return 0 if every cursor is sound, else what
+** is wrong.  A valid cursor whose trees changed since it was positioned
+** holds a saved key (step() and cursorRawValue() re-seek to it); the path
+** of one whose trees did not change runs from a root to a leaf a level at
+** a time, through the child indexes it records, to its position.
+*/
+const char *vlogCursorsCheck(VlogStore *p,
+                             void (*xPin)(void*, const Node*), void *pCtx){
+  VlogCursor *pCsr;
+  const char *zWhy = 0;
+  for(pCsr=p->pCursors; pCsr; pCsr=pCsr->pNext){
+    int i;
+    if( pCsr->nPath<0 || pCsr->nPath>33 ) return "a path of impossible length";
+    for(i=0; i<pCsr->nPath; i++){
+      if( xPin ) xPin(pCtx, pCsr->apPath[i]);
+    }
+    if( zWhy ) continue;
+    if( pCsr->pStore!=p ){
+      zWhy = "a cursor of another handle on the list";
+    }else if( pCsr->rcSave && pCsr->bValid ){
+      zWhy = "a valid cursor with an error waiting";
+    }else if( pCsr->bValid && !pCsr->bSaved
+           && (pCsr->nPath==0 || pCsr->iModCount!=p->iModCount) ){
+      zWhy = "a valid cursor whose trees changed has no saved key";
+    }else if( pCsr->bValid && pCsr->nPath>0 && pCsr->iModCount==p->iModCount ){
+      Entry *aE;
+      int n;
+      for(i=0; zWhy==0 && i<pCsr->nPath; i++){
+        Node *pN = pCsr->apPath[i];
+        if( pN->nRef<1 || pN->bDead ){
+          zWhy = "a current path through a dead or unpinned node";
+        }else if( i+1<pCsr->nPath ){
+          NodePtr ptr;
+          const Bset *pSet = &pN->aBset[0];
+          int iIdx = pCsr->aiIdx[i];
+          if( pN->iLevel!=pCsr->apPath[i+1]->iLevel+1 || iIdx<0 || iIdx>=pSet->n
+           || vlogPtrDecode(pSet->a[iIdx].pVal, (int)pSet->a[iIdx].nVal, &ptr)
+           || ptr.gen!=pCsr->apPath[i+1]->gen ){
+            zWhy = "a path step that is not the child it names";
+          }
+        }else if( pN->iLevel!=0 ){
+          zWhy = "a path that does not end at a leaf";
+        }
+      }
+      if( zWhy==0 ){
+        leafEntries(pCsr->apPath[pCsr->nPath-1], &aE, &n);
+        if( pCsr->iPos<0 || pCsr->iPos>=n ) zWhy = "a position outside its leaf";
+      }
+    }
+  }
+  return zWhy;
+}
+#endif
 
 int vlogCursorKey(VlogCursor *pCsr, const void **ppKey, int *pnKey){
   if( !pCsr->bValid ){
     *ppKey = 0;
     *pnKey = 0;
-    return VLOG_MISUSE;
+    return pCsr->rcSave ? saveError(pCsr) : VLOG_MISUSE;
   }
   if( pCsr->bSaved ){
     *ppKey = pCsr->key.a;
@@ -417,14 +491,14 @@ int vlogCursorValue(VlogCursor *pCsr, const void **ppVal, int *pnVal){
   int nVal = 0, bAuto, rc;
   *ppVal = 0;
   *pnVal = 0;
-  if( !pCsr->bValid ) return VLOG_MISUSE;
+  if( !pCsr->bValid ) return pCsr->rcSave ? saveError(pCsr) : VLOG_MISUSE;
   rc = vlogAutoBegin(pCsr->pStore, 0, &bAuto);
   if( rc ) return rc;
   rc = cursorRawValue(pCsr, &pVal, &nVal);
   if( rc==VLOG_OK && pCsr->iTree>=VLOG_TREE_FIRST_USER ){
     const void *pKey;
     int nKey;
-    vlogCursorKey(pCsr, &pKey, &nKey);
+    (void)vlogCursorKey(pCsr, &pKey, &nKey);     /* valid: cannot fail */
     rc = vlogValueDecode(p, pCsr->iTree, (const u8*)pKey, nKey, pVal, nVal,
                          &pVal, &nVal);
   }

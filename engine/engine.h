@@ -133,24 +133,25 @@ void vlogConfigDefault(VlogConfig *pConfig);
 ** even on failure (unless out of memory), so that vlogStoreErrMsg() can say
 ** what went wrong; the caller closes it either way.
 */
-int vlogStoreOpen(VlogEnv*, const char *zPath, const VlogConfig*, VlogStore **ppStore);
-int vlogStoreClose(VlogStore*);
+VLOG_MUST_CHECK int vlogStoreOpen(VlogEnv*, const char *zPath, const VlogConfig*,
+                                  VlogStore **ppStore);
+int vlogStoreClose(VlogStore*);       /* frees the handle, whatever it returns */
 const char *vlogStoreErrMsg(VlogStore*);
-int vlogStoreSetSync(VlogStore*, int eSync);
-int vlogStoreSetCacheSize(VlogStore*, int64_t nByte);
-int vlogStoreSetAutoCheckpoint(VlogStore*, int64_t nByte);
-int vlogStoreSetMmapSize(VlogStore*, int64_t nByte);  /* 0: no map */
-int vlogStoreSetBusyTimeout(VlogStore*, int nMs);     /* 0: fail at once */
+VLOG_MUST_CHECK int vlogStoreSetSync(VlogStore*, int eSync);
+VLOG_MUST_CHECK int vlogStoreSetCacheSize(VlogStore*, int64_t nByte);
+VLOG_MUST_CHECK int vlogStoreSetAutoCheckpoint(VlogStore*, int64_t nByte);
+VLOG_MUST_CHECK int vlogStoreSetMmapSize(VlogStore*, int64_t nByte);  /* 0: no map */
+VLOG_MUST_CHECK int vlogStoreSetBusyTimeout(VlogStore*, int nMs);     /* 0: fail at once */
 int vlogStoreMaxValue(VlogStore*);          /* largest value a leaf holds */
 
 /* Transactions */
-int vlogBegin(VlogStore*, int bWrite);
-int vlogCommit(VlogStore*);
-int vlogCommitPrepare(VlogStore*);
-int vlogRollback(VlogStore*);
-int vlogSavepoint(VlogStore*, int iSave);
-int vlogRollbackTo(VlogStore*, int iSave);
-int vlogRelease(VlogStore*, int iSave);
+VLOG_MUST_CHECK int vlogBegin(VlogStore*, int bWrite);
+VLOG_MUST_CHECK int vlogCommit(VlogStore*);
+VLOG_MUST_CHECK int vlogCommitPrepare(VlogStore*);
+VLOG_MUST_CHECK int vlogRollback(VlogStore*);
+VLOG_MUST_CHECK int vlogSavepoint(VlogStore*, int iSave);
+VLOG_MUST_CHECK int vlogRollbackTo(VlogStore*, int iSave);
+VLOG_MUST_CHECK int vlogRelease(VlogStore*, int iSave);
 int vlogTxnState(VlogStore*);               /* 0 none, 1 read, 2 write */
 
 /* Keys and values */
@@ -178,25 +179,25 @@ int vlogTreeDrop(VlogStore*, uint32_t iTree);         /* delete every key */
 #define VLOG_SEEK_LE  2
 #define VLOG_SEEK_GT  3
 #define VLOG_SEEK_LT  4
-int vlogCursorOpen(VlogStore*, uint32_t iTree, VlogCursor **ppCsr);
+VLOG_MUST_CHECK int vlogCursorOpen(VlogStore*, uint32_t iTree, VlogCursor **ppCsr);
 int vlogCursorClose(VlogCursor*);
-int vlogCursorBounds(VlogCursor*,
+VLOG_MUST_CHECK int vlogCursorBounds(VlogCursor*,
     const void *pLo, int nLo, int bLoOpen,  /* pLo==0: no lower bound */
     const void *pHi, int nHi, int bHiOpen); /* pHi==0: no upper bound */
-int vlogCursorSeek(VlogCursor*, const void *pKey, int nKey, int eSeek);
-int vlogCursorFirst(VlogCursor*);
-int vlogCursorLast(VlogCursor*);
-int vlogCursorNext(VlogCursor*);
-int vlogCursorPrev(VlogCursor*);
+VLOG_MUST_CHECK int vlogCursorSeek(VlogCursor*, const void *pKey, int nKey, int eSeek);
+VLOG_MUST_CHECK int vlogCursorFirst(VlogCursor*);
+VLOG_MUST_CHECK int vlogCursorLast(VlogCursor*);
+VLOG_MUST_CHECK int vlogCursorNext(VlogCursor*);
+VLOG_MUST_CHECK int vlogCursorPrev(VlogCursor*);
 int vlogCursorValid(VlogCursor*);
-int vlogCursorKey(VlogCursor*, const void **ppKey, int *pnKey);
-int vlogCursorValue(VlogCursor*, const void **ppVal, int *pnVal);
+VLOG_MUST_CHECK int vlogCursorKey(VlogCursor*, const void **ppKey, int *pnKey);
+VLOG_MUST_CHECK int vlogCursorValue(VlogCursor*, const void **ppVal, int *pnVal);
 
 /* Maintenance and inspection */
-int vlogCheckpoint(VlogStore*);
-int vlogVerify(VlogStore*, char **pzReport);    /* report: vlogFree()  */
-int vlogStoreInfo(VlogStore*, char **pzInfo);   /* text:   vlogFree()  */
-int vlogStoreDump(VlogStore*, char **pzOut);    /* every structure, a line
+VLOG_MUST_CHECK int vlogCheckpoint(VlogStore*);
+VLOG_MUST_CHECK int vlogVerify(VlogStore*, char **pzReport);    /* report: vlogFree()  */
+VLOG_MUST_CHECK int vlogStoreInfo(VlogStore*, char **pzInfo);   /* text:   vlogFree()  */
+VLOG_MUST_CHECK int vlogStoreDump(VlogStore*, char **pzOut);    /* every structure, a line
                                                 ** each (print.c): vlogFree() */
 VlogEnv *vlogStoreEnv(VlogStore*);
 
@@ -218,7 +219,7 @@ struct VlogSegmentInfo {
   uint64_t iCreateSeq, iCreateTime;  /* commit sequence, unix microseconds */
   uint64_t iSealSeq, iSealTime;      /* 0 while open */
 };
-int vlogSegments(VlogStore*, VlogSegmentInfo **paSeg, int *pnSeg);
+VLOG_MUST_CHECK int vlogSegments(VlogStore*, VlogSegmentInfo **paSeg, int *pnSeg);
 
 typedef struct VlogStat VlogStat;
 struct VlogStat {
@@ -228,7 +229,7 @@ struct VlogStat {
                                      ** handle sees the same); 0: of this
                                      ** handle, since it was opened */
 };
-int vlogStats(VlogStore*, VlogStat **paStat, int *pnStat);
+VLOG_MUST_CHECK int vlogStats(VlogStore*, VlogStat **paStat, int *pnStat);
 
 typedef struct VlogTreeLevel VlogTreeLevel;
 struct VlogTreeLevel {
@@ -237,7 +238,7 @@ struct VlogTreeLevel {
   uint64_t nNode, nKey, nBset, nBytes;
   double rFill;                      /* live bytes / (nodes * node size) */
 };
-int vlogTreeLevels(VlogStore*, VlogTreeLevel **paLevel, int *pnLevel);
+VLOG_MUST_CHECK int vlogTreeLevels(VlogStore*, VlogTreeLevel **paLevel, int *pnLevel);
 
 /* The engine's name of one of its own trees (below VLOG_TREE_FIRST_USER):
 ** "roots", "buckets", "segments", "dictionaries"; 0 for any other id. */

@@ -61,8 +61,10 @@ int vlogStats(VlogStore *p, VlogStat **paStat, int *pnStat){
   *paStat = 0;
   *pnStat = 0;
   if( rc ) return rc;
-  if( p->pEnv->xMmap ) p->pEnv->xMmap(p->pFile, -1, &nMapped);
-  vlogShmOldestPin(p, &iPinCkpt, &iPinJrnlSeq);
+  /* Figures only: an env that cannot say how much it maps shows 0, and
+  ** no pinned snapshot (VLOG_NOTFOUND) shows as 0, 0. */
+  if( p->pEnv->xMmap ) (void)p->pEnv->xMmap(p->pFile, -1, &nMapped);
+  (void)vlogShmOldestPin(p, &iPinCkpt, &iPinJrnlSeq);
   a = (VlogStat*)vlogMallocZero(p->pEnv, sizeof(*a)*48);
   if( a==0 ) return vlogAutoEnd(p, bAuto, vlogSetError(p, VLOG_NOMEM, 0));
   for(i=1; i<p->sb.nBucket; i++){

@@ -109,14 +109,17 @@ static void posixShmUnmap(VlogFile *pFile){
 
 static int posixClose(VlogFile *pFile){
   PosixFile *p = (PosixFile*)pFile;
+  int rc = VLOG_OK;
   if( p ){
     posixShmUnmap(pFile);
-    /* close() drops every fcntl() lock the process holds on the file. */
-    close(p->fd);
+    /* close() drops every fcntl() lock the process holds on the file.  It
+    ** fails only with EIO (a write-back error) or EINTR: the descriptor is
+    ** gone either way (Linux), but an EIO is reported. */
+    if( close(p->fd) && errno==EIO ) rc = VLOG_IOERR;
     vlogFree(pFile->pEnv, p->zPath);
     vlogFree(pFile->pEnv, p);
   }
-  return VLOG_OK;
+  return rc;
 }
 
 static int posixRead(VlogFile *pFile, int64_t iOff, void *pBuf, int nBuf){
@@ -288,7 +291,10 @@ int vlogShmNodeOpen(const char *zStore, int bDeadMan, VlogShmNode **pp){
 
 void vlogShmNodeClose(VlogShmNode *pNode, int iHeld){
   VlogShmNode **pp;
-  if( iHeld>=0 ) vlogShmNodeLock(pNode, &iHeld, iHeld, VLOG_SHMLOCK_RELEASE);
+  /* aHeld[] forgets the byte whatever happens; should the unlock fail, it
+  ** stays held until the node's descriptor closes (below, or with the
+  ** process): its slot looks taken till then, which is harmless */
+  if( iHeld>=0 ) (void)vlogShmNodeLock(pNode, &iHeld, iHeld, VLOG_SHMLOCK_RELEASE);
   pthread_mutex_lock(&shmNodeMutex);
   if( --pNode->nRef==0 ){
     for(pp=&pShmNodes; *pp!=pNode; pp=&(*pp)->pNext){}
@@ -388,8 +394,15 @@ static int posixLock(VlogFile *pFile, int eLevel){
     /* A reader may not start while a writer waits (PENDING). */
     rc = posixRange(p, F_RDLCK, POSIX_PENDING_BYTE, 1);
     if( rc==VLOG_OK ){
+      int rc2;
       rc = posixRange(p, F_RDLCK, POSIX_SHARED_FIRST, POSIX_SHARED_SIZE);
-      posixRange(p, F_UNLCK, POSIX_PENDING_BYTE, 1);
+      rc2 = posixRange(p, F_UNLCK, POSIX_PENDING_BYTE, 1);
+      if( rc==VLOG_OK && rc2 ){
+        /* holding the pending byte would keep writers out: give SHARED
+        ** back too (best effort) and report the error */
+        (void)posixRange(p, F_UNLCK, POSIX_SHARED_FIRST, POSIX_SHARED_SIZE);
+        rc = VLOG_IOERR_LOCK;
+      }
     }
   }else{
     if( eLevel>=VLOG_LOCK_RESERVED && p->eLock<VLOG_LOCK_RESERVED ){
@@ -418,7 +431,10 @@ static int posixUnlock(VlogFile *pFile, int eLevel){
     if( p->eLock==VLOG_LOCK_EXCLUSIVE ){
       rc = posixRange(p, F_RDLCK, POSIX_SHARED_FIRST, POSIX_SHARED_SIZE);
     }
-    posixRange(p, F_UNLCK, POSIX_PENDING_BYTE, 2);   /* pending + reserved */
+    {
+      int rc2 = posixRange(p, F_UNLCK, POSIX_PENDING_BYTE, 2);  /* pending + reserved */
+      if( rc==VLOG_OK ) rc = rc2;
+    }
   }else{
     rc = posixRange(p, F_UNLCK, POSIX_PENDING_BYTE, 2+POSIX_SHARED_SIZE);
   }

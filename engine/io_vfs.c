@@ -116,7 +116,7 @@ static int vfsOpen(VlogEnv *pEnv, const char *zPath, int flags, VlogFile **pp){
   }
   if( rc!=SQLITE_OK ){
     int iErrno = errno;          /* the reason, for the caller's message */
-    if( p->pReal->pMethods ) p->pReal->pMethods->xClose(p->pReal);
+    if( p->pReal->pMethods ) (void)p->pReal->pMethods->xClose(p->pReal);  /* rc says */
     vlogFree(pEnv, p);
     errno = iErrno;
     return (rc & 0xff)==SQLITE_NOMEM ? VLOG_NOMEM : VLOG_CANTOPEN;
@@ -129,7 +129,8 @@ static void vfsShmUnmap(VlogFile *pFile){
   VfsFile *p = (VfsFile*)pFile;
   const sqlite3_io_methods *pM = p->pReal->pMethods;
   if( p->bShm ){
-    pM->xShmUnmap(p->pReal, 0);
+    (void)pM->xShmUnmap(p->pReal, 0);     /* void in io.h; the unix VFS's
+                                          ** cannot fail */
     vlogShmNodeClose(p->pNode, p->iSlotLock);
     p->bShm = 0;
     p->pNode = 0;
@@ -150,7 +151,7 @@ static int vfsShmMap(VlogFile *pFile, void volatile **pp){
     p->bShm = 1;
     p->iSlotLock = -1;
   }else{
-    pM->xShmUnmap(p->pReal, 0);
+    (void)pM->xShmUnmap(p->pReal, 0);     /* rc says what failed */
     *pp = 0;
   }
   return rc;
@@ -165,9 +166,12 @@ static int vfsClose(VlogFile *pFile){
   VfsFile *p = (VfsFile*)pFile;
   int rc = VLOG_OK;
   if( p ){
-    if( p->pMap ) p->pMap->pMethods->xClose(p->pMap);
+    if( p->pMap ) rc = p->pMap->pMethods->xClose(p->pMap);
     if( p->pReal->pMethods ) vfsShmUnmap(pFile);
-    if( p->pReal->pMethods ) rc = p->pReal->pMethods->xClose(p->pReal);
+    if( p->pReal->pMethods ){
+      int rc2 = p->pReal->pMethods->xClose(p->pReal);
+      if( rc==SQLITE_OK ) rc = rc2;
+    }
     vlogFree(pFile->pEnv, p);
   }
   return rc;
@@ -195,10 +199,12 @@ static void vfsRemap(VfsFile *p){
   const sqlite3_io_methods *pM = p->pMap->pMethods;
   sqlite3_int64 nSize = 0;
   void *pData = 0;
+  /* A hint, as the map is: on any error the reads go on through the
+  ** second handle's xRead, which reads past its map with pread(). */
   if( pM->xFileSize(p->pMap, &nSize)!=SQLITE_OK || nSize<=p->nMapped ) return;
-  pM->xUnfetch(p->pMap, 0, 0);
+  (void)pM->xUnfetch(p->pMap, 0, 0);             /* unmaps: cannot fail */
   if( pM->xFetch(p->pMap, 0, 1, &pData)==SQLITE_OK && pData ){
-    pM->xUnfetch(p->pMap, 0, pData);
+    (void)pM->xUnfetch(p->pMap, 0, pData);       /* a release: cannot fail */
   }
   p->nMapped = nSize;
 }
@@ -218,7 +224,7 @@ static int vfsMapOpen(VfsFile *p){
     rc = SQLITE_NOTFOUND;
   }
   if( rc!=SQLITE_OK ){
-    if( pMap->pMethods ) pMap->pMethods->xClose(pMap);
+    if( pMap->pMethods ) (void)pMap->pMethods->xClose(pMap);   /* rc says */
     return (rc & 0xff)==SQLITE_NOMEM ? SQLITE_NOMEM : SQLITE_OK;
   }
   p->pMap = pMap;
@@ -279,7 +285,8 @@ static int vfsSync(VlogFile *pFile){
 static int vfsTruncate(VlogFile *pFile, int64_t nSize){
   VfsFile *p = (VfsFile*)pFile;
   if( p->pMap && p->nMapped>nSize ){
-    p->pMap->pMethods->xUnfetch(p->pMap, 0, 0);   /* no map past the end */
+    (void)p->pMap->pMethods->xUnfetch(p->pMap, 0, 0);   /* no map past the
+                                                        ** end; cannot fail */
     p->nMapped = 0;
   }
   return p->pReal->pMethods->xTruncate(p->pReal, nSize);
@@ -339,11 +346,13 @@ static void vfsFree(VlogEnv *pEnv, void *p){
 static int64_t vfsNow(VlogEnv *pEnv){
   sqlite3_vfs *pVfs = ENV_VFS(pEnv);
   sqlite3_int64 jdMs = 0;
+  /* The clock: a VFS that cannot read it (SQLITE_ERROR) leaves jdMs 0, a
+  ** time long past; the times are for reports only (segments, checkpoints). */
   if( pVfs->iVersion>=2 && pVfs->xCurrentTimeInt64 ){
-    pVfs->xCurrentTimeInt64(pVfs, &jdMs);
+    (void)pVfs->xCurrentTimeInt64(pVfs, &jdMs);
   }else{
     double r = 0.0;
-    pVfs->xCurrentTime(pVfs, &r);
+    (void)pVfs->xCurrentTime(pVfs, &r);
     jdMs = (sqlite3_int64)(r*86400000.0);
   }
   /* Julian day number of the Unix epoch, in milliseconds. */
@@ -352,7 +361,7 @@ static int64_t vfsNow(VlogEnv *pEnv){
 
 static void vfsSleep(VlogEnv *pEnv, int nMicro){
   sqlite3_vfs *pVfs = ENV_VFS(pEnv);
-  pVfs->xSleep(pVfs, nMicro);
+  (void)pVfs->xSleep(pVfs, nMicro);            /* the time slept: unused */
 }
 
 VlogEnv *vlogEnvVfs(void *pSqliteVfs){

@@ -311,7 +311,10 @@ int vlogJournalApplyPayload(VlogStore *p, const u8 *a, int n){
   while( rc==VLOG_OK && i<n ){
     LogRec r;
     int nUsed = 0;
-    vlogRecDecode(&a[i], n-i, &r, &nUsed);       /* whole: payloadCheck */
+    if( NEVER(vlogRecDecode(&a[i], n-i, &r, &nUsed)) ){  /* payloadCheck: whole */
+      rc = recordError(p, i, "malformed record");
+      break;
+    }
     if( r.eOp==REC_WB ){
       rc = applyWb(p, &r, i);
     }else if( r.eOp==REC_PUT || r.eOp==REC_DELETE ){
@@ -449,16 +452,22 @@ static int entryNext(VlogStore *p, const u8 *h, u64 *piOff){
   return VLOG_OK;
 }
 
-static u64 scanDurable(VlogStore *p){
+static int scanDurable(VlogStore *p, u64 *piDurable){
   u64 iOff = p->jrnl.iOff, iSeq = p->jrnl.iSeq, iMax = 0;
   u8 h[JE_HDR];
-  while( readHeader(p, iOff, iSeq, h)==VLOG_OK ){
+  int rc;
+  while( (rc = readHeader(p, iOff, iSeq, h))==VLOG_OK ){
     u64 d = vlogGet64(&h[16]);
     if( d>iMax ) iMax = d;
-    if( entryNext(p, h, &iOff) ) break;
+    rc = entryNext(p, h, &iOff);
+    if( rc==VLOG_CORRUPT ) break;   /* a bad link: replay reports it */
+    if( rc ) return vlogSetError(p, rc, "cannot read the journal link at "
+                                 "offset %llu", (unsigned long long)iOff);
     iSeq++;
   }
-  return iMax;
+  if( rc==VLOG_NOTFOUND || rc==VLOG_CORRUPT ) rc = VLOG_OK;     /* the tail */
+  *piDurable = iMax;
+  return rc;
 }
 
 /*
@@ -467,22 +476,30 @@ static u64 scanDurable(VlogStore *p){
 ** for each bucket it is in until xPer returns non-zero, which is returned.
 ** The walk ends where the chain leaves the file: nothing is there to keep
 ** (a store this engine wrote always has its chain's next entry position
-** in the file: a new bucket's first header is zeroed as it joins).
+** in the file: a new bucket's first header is zeroed as it joins), or at
+** a link to no possible bucket.  An I/O error reading the chain is
+** returned (xPer's values must differ from the error codes).
 */
 static int chainWalk(VlogStore *p, u64 iOff, u64 iSeq,
                      int (*xPer)(VlogStore*, u64, u64), u64 iArg){
   u8 h[JE_HDR];
   int nStep = 0;
   i64 nSize = 0;
-  if( p->pEnv->xSize(p->pFile, &nSize) ) return 0;
+  int rc = p->pEnv->xSize(p->pFile, &nSize);
+  if( rc ) return vlogSetError(p, rc, "cannot stat %s (%s)", p->zPath, vlogErrName(rc));
   while( nStep++<(1<<22) && iOff<(u64)nSize ){
     int r = xPer(p, iOff/p->sb.nBucketSize, iArg);
     if( r ) return r;
-    if( readHeader(p, iOff, iSeq, h)!=VLOG_OK ) break;
-    if( entryNext(p, h, &iOff) ) break;
+    rc = readHeader(p, iOff, iSeq, h);
+    if( rc==VLOG_NOTFOUND ) break;                /* the tail */
+    if( rc ) return rc;
+    rc = entryNext(p, h, &iOff);
+    if( rc==VLOG_CORRUPT ) break;                 /* no bucket: the end */
+    if( rc ) return vlogSetError(p, rc, "cannot read the journal link at "
+                                 "offset %llu", (unsigned long long)iOff);
     iSeq++;
   }
-  return 0;
+  return VLOG_OK;
 }
 
 /* chainWalk: the previous checkpoint's chain must survive until the next
@@ -499,17 +516,20 @@ static int holdChainBucket(VlogStore *p, u64 iBucket, u64 iUnused){
 }
 
 #ifndef NDEBUG
+#define CHAIN_HAS 0x7fff          /* chainHas' "found": no result code */
 static int chainHas(VlogStore *p, u64 iBucket, u64 iWanted){
   (void)p;
-  return iBucket==iWanted;
+  return iBucket==iWanted ? CHAIN_HAS : 0;
 }
 /*
 ** Debug builds: is bucket iBucket on the journal chain that starts at
 ** (iOff, iSeq) in the file?  For the invariant checker (vlogBucketAlloc):
 ** no bucket taken for anything may be on the chain of either superblock.
+** A chain that cannot be read (an I/O error, injected by a test) holds
+** nothing as far as the checker can tell.
 */
 int vlogJournalChainHas(VlogStore *p, u64 iOff, u64 iSeq, u64 iBucket){
-  return chainWalk(p, iOff, iSeq, chainHas, iBucket);
+  return chainWalk(p, iOff, iSeq, chainHas, iBucket)==CHAIN_HAS;
 }
 #endif
 
@@ -524,7 +544,7 @@ int vlogJournalReplay(VlogStore *p, int bRecover){
   VlogBuf body = {0, 0, 0};
   VlogBuf tmp = {0, 0, 0};
   u64 iPartOff = 0, iPartSeq = 0;       /* where pending parts began */
-  u64 iDurable;
+  u64 iDurable = 0;
   int rc = VLOG_OK;
   u64 i;
 
@@ -547,7 +567,8 @@ int vlogJournalReplay(VlogStore *p, int bRecover){
   ** frames whole, or they are a torn tail.  Every replay checks, not only
   ** the one at open: a tail rejected once stays on disk until a commit
   ** overwrites it, and must be rejected again by whoever reads it. */
-  iDurable = scanDurable(p);
+  rc = scanDurable(p, &iDurable);
+  if( rc ) return rc;
   p->bReplay = 1;
   while( rc==VLOG_OK ){
     u64 iOff = p->jrnl.iOff;
@@ -685,13 +706,23 @@ int vlogJournalDump(VlogStore *p, VlogBuf *pOut){
   u8 h[JE_HDR];
   VlogBuf body = {0, 0, 0}, tmp = {0, 0, 0};
   int rc = VLOG_OK, nStep = 0;
-  while( rc==VLOG_OK && nStep++<(1<<22) && readHeader(p, iOff, iSeq, h)==VLOG_OK ){
-    int nPayload = (int)vlogGet32(&h[24]);
+  while( rc==VLOG_OK && nStep++<(1<<22) ){
+    int nPayload;
     int bOk = 0;
+    rc = readHeader(p, iOff, iSeq, h);
+    if( rc==VLOG_NOTFOUND ){ rc = VLOG_OK; break; }     /* the tail */
+    if( rc ) break;
+    nPayload = (int)vlogGet32(&h[24]);
     rc = vlogBufReserve(p->pEnv, &body, nPayload+1);
     if( rc==VLOG_OK ){
-      bOk = p->pEnv->xRead(p->pFile, (i64)(iOff+JE_HDR), body.a, nPayload)==VLOG_OK
+      /* a payload cut short by the end of the file is damage, to print;
+      ** another read error stops the dump */
+      rc = p->pEnv->xRead(p->pFile, (i64)(iOff+JE_HDR), body.a, nPayload);
+      bOk = rc==VLOG_OK
          && vlogGet64(&h[32])==vlogChecksum(body.a, nPayload, SEED_JPAYLOAD);
+      if( rc==VLOG_IOERR_SHORT_READ ) rc = VLOG_OK;
+    }
+    if( rc==VLOG_OK ){
       if( bOk && (vlogGet32(&h[4]) & JE_ZSTD) ){
         rc = entryInflate(p, iSeq, &body, &nPayload, &tmp);
         bOk = (rc==VLOG_OK);
@@ -703,7 +734,10 @@ int vlogJournalDump(VlogStore *p, VlogBuf *pOut){
       rc = vlogBufPrintf(p->pEnv, pOut, "  (payload damaged or cut short)\n");
       break;
     }
-    if( rc==VLOG_OK && entryNext(p, h, &iOff) ) break;
+    if( rc==VLOG_OK ){
+      rc = entryNext(p, h, &iOff);
+      if( rc==VLOG_CORRUPT ){ rc = VLOG_OK; break; }  /* a link to nowhere */
+    }
     iSeq++;
   }
   if( rc==VLOG_OK ){

@@ -6,8 +6,9 @@
 ** Each *ToText function appends a description of one structure to a
 ** VlogBuf, in the words the design notes use, numbers in decimal: the
 ** superblock, a bucket (with a segment's accounting when it is one), a
-** node (its header, and its keys when asked), a journal entry (its header
-** and a count of its records by type).  They read memory only and trust
+** value-log segment (its accounting: vlog.c's figures), a node (its
+** header, and its keys when asked), a journal entry (its header and a
+** count of its records by type).  They read memory only and trust
 ** nothing in it beyond what the structure's decoder already checked, so
 ** they are safe on what a damaged store loaded.  They serve:
 **   - vlogtool dump (vlogStoreDump): the whole store, or one part;
@@ -17,6 +18,7 @@
 **     gdb to see a bucket as the engine sees it.
 ** Keys are printed as hex, at most DUMP_KEY_BYTES of them, then "..".
 */
+#include <stdio.h>
 #include "storeInt.h"
 
 #define DUMP_KEY_BYTES 24
@@ -35,6 +37,23 @@ int vlogSbToText(VlogEnv *pEnv, const Superblock *s, VlogBuf *pOut){
       U(s->iCreated), U(s->iCkptTime));
 }
 
+/* The accounting of segment pB, on one line without its end. */
+static int segFigures(VlogStore *p, const Bucket *pB, VlogBuf *pOut){
+  char zStale[32];
+  if( pB->nLive<=pB->nTotal ){
+    snprintf(zStale, sizeof(zStale), "%llu", U(pB->nTotal - pB->nLive));
+  }else{
+    snprintf(zStale, sizeof(zStale), "negative");
+  }
+  return vlogBufPrintf(p->pEnv, pOut, "segment gen %llu (%s): %llu bytes of "
+      "records, %llu live, %llu records, %llu bytes used, %s bytes stale, "
+      "created seq %llu at %llu us, sealed seq %llu at %llu us%s", U(pB->iGen),
+      pB->eSegKind==SEG_REWRITE ? "rewrite" : "value", U(pB->nTotal),
+      U(pB->nLive), U(pB->nRec), U(pB->nDisk), zStale, U(pB->iCreateSeq),
+      U(pB->iCreateTime), U(pB->iSealSeq), U(pB->iSealTime),
+      pB->bTouched ? ", changed since the last commit" : "");
+}
+
 int vlogBucketToText(VlogStore *p, u64 iBucket, VlogBuf *pOut){
   const Bucket *pB;
   int rc;
@@ -51,13 +70,29 @@ int vlogBucketToText(VlogStore *p, u64 iBucket, VlogBuf *pOut){
                        U(pB->mLive), U(pB->mPending), U(pB->mHeld));
   }
   if( rc==VLOG_OK && pB->eKind==KIND_VLOG ){
-    rc = vlogBufPrintf(p->pEnv, pOut, ", segment gen %llu (%s): %llu bytes of "
-        "records, %llu live, %llu records, %llu bytes used, created seq %llu "
-        "at %llu us, sealed seq %llu at %llu us", U(pB->iGen),
-        pB->eSegKind==SEG_REWRITE ? "rewrite" : "value", U(pB->nTotal),
-        U(pB->nLive), U(pB->nRec), U(pB->nDisk), U(pB->iCreateSeq),
-        U(pB->iCreateTime), U(pB->iSealSeq), U(pB->iSealTime));
+    rc = vlogBufPrintf(p->pEnv, pOut, ", ");
+    if( rc==VLOG_OK ) rc = segFigures(p, pB, pOut);
   }
+  if( rc==VLOG_OK ) rc = vlogBufPrintf(p->pEnv, pOut, "\n");
+  return rc;
+}
+
+/*
+** Segment iSeg's accounting (vlog.c): "segment N: " and the figures, or
+** that bucket N is no segment.  Stale bytes are printed as the design
+** note defines them (total - live), or as "negative" when live exceeds
+** total: the printer is for the messages of checks that catch that.
+*/
+int vlogSegToText(VlogStore *p, u64 iSeg, VlogBuf *pOut){
+  int rc;
+  if( iSeg==0 || iSeg>=p->sb.nBucket || p->aBucket[iSeg].eKind!=KIND_VLOG ){
+    return vlogBufPrintf(p->pEnv, pOut, "segment %llu: none (bucket %s)\n", U(iSeg),
+        iSeg && iSeg<p->sb.nBucket ? vlogBucketKindName(p->aBucket[iSeg].eKind)
+                                   : "outside the store");
+  }
+  rc = vlogBufPrintf(p->pEnv, pOut, "segment %llu (%s): ", U(iSeg),
+                     vlogBucketStateName(p->aBucket[iSeg].eState));
+  if( rc==VLOG_OK ) rc = segFigures(p, &p->aBucket[iSeg], pOut);
   if( rc==VLOG_OK ) rc = vlogBufPrintf(p->pEnv, pOut, "\n");
   return rc;
 }

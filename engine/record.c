@@ -87,7 +87,7 @@ static int getBytes(const u8 *a, int n, int *pi, u64 nLen, const u8 **pp){
 
 int vlogRecDecode(const u8 *a, int n, LogRec *r, int *pnUsed){
   int i = 1;
-  u64 v, w;
+  u64 v = 0, w = 0;
   int ok = 0;
   memset(r, 0, sizeof(*r));
   if( n<1 ) return VLOG_CORRUPT;

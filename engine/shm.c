@@ -233,13 +233,18 @@ static u64 slotLivePin(VlogStore *p, int i, u64 *piJrnlSeq, u32 *piOwner){
 static void slotClaim(VlogStore *p){
   int iPass, i;
   u32 iPid = (u32)p->pEnv->xPid(p->pEnv);
-  for(i=0; i<SHM_NSLOT; i++) slotTag(p, i);
+  /* every tag set (design note); whether a slot may be used is asked
+  ** again as it is claimed */
+  for(i=0; i<SHM_NSLOT; i++) (void)slotTag(p, i);
   for(iPass=0; iPass<2; iPass++){
     for(i=0; i<SHM_NSLOT; i++){
       if( iPass==0 && *(volatile u32*)slot32(p, i, VLOG_SHM_SLOT_PID)!=0 ) continue;
+      /* busy, or an error (io.h: taken as held): try the next slot */
       if( p->pEnv->xShmLock(p->pFile, i, VLOG_SHMLOCK_CLAIM)!=VLOG_OK ) continue;
       if( !slotTag(p, i) ){
-        p->pEnv->xShmLock(p->pFile, i, VLOG_SHMLOCK_RELEASE);
+        /* should the release fail, the byte stays held by this process
+        ** until it closes the -shm: the slot looks taken till then */
+        (void)p->pEnv->xShmLock(p->pFile, i, VLOG_SHMLOCK_RELEASE);
         continue;
       }
       /* Ours now, and only now may its fields be written. */
@@ -302,7 +307,8 @@ void vlogShmClose(VlogStore *p){
   if( p->pShm && p->iSlot>=0 ){
     vlogShmReadEnd(p);
     __atomic_store_n(slot32(p, p->iSlot, VLOG_SHM_SLOT_PID), 0, __ATOMIC_SEQ_CST);
-    p->pEnv->xShmLock(p->pFile, p->iSlot, VLOG_SHMLOCK_RELEASE);
+    /* nothing to do about a failure: xShmUnmap below releases it anyway */
+    (void)p->pEnv->xShmLock(p->pFile, p->iSlot, VLOG_SHMLOCK_RELEASE);
   }
   p->iSlot = -1;
   if( p->pShm ) p->pEnv->xShmUnmap(p->pFile);

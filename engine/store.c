@@ -529,7 +529,8 @@ int vlogStoreLockWriter(VlogStore *p){
       rc = lockOnce(p, VLOG_LOCK_RESERVED);
     }
     if( rc==VLOG_OK ) break;
-    vlogStoreUnlock(p, VLOG_LOCK_NONE);
+    /* the lock's error is the one to report, and the retry unlocks again */
+    (void)vlogStoreUnlock(p, VLOG_LOCK_NONE);
     if( rc!=VLOG_BUSY || !vlogBusyWait(p, &iTry) ) break;
   }
   if( rc==VLOG_OK ) return VLOG_OK;
@@ -576,8 +577,18 @@ int vlogStoreLockWrite(VlogStore *p){
   return VLOG_OK;
 }
 
+/*
+** Lower the lock to eLevel (NONE or SHARED).  The handle counts it as
+** lowered even when xUnlock fails: what it still holds, the file's close
+** releases.  The error is returned without a message (an unlock often
+** follows another error, whose message must stay): a caller that reports
+** it says what failed.
+*/
 int vlogStoreUnlock(VlogStore *p, int eLevel){
   int rc = VLOG_OK;
+  assert( eLevel==VLOG_LOCK_NONE || eLevel==VLOG_LOCK_SHARED );
+  assert( p->eLock>=VLOG_LOCK_NONE && p->eLock<=VLOG_LOCK_EXCLUSIVE );
+  assert( p->eLock!=VLOG_LOCK_PENDING );
   if( eLevel<VLOG_LOCK_EXCLUSIVE ) p->bChangeBumped = 0;
   if( p->eLock>eLevel ){
     if( !p->cfg.bImmutable ) rc = p->pEnv->xUnlock(p->pFile, eLevel);
@@ -947,7 +958,12 @@ static int storeCheckFile(VlogStore *p){
     if( rc ) break;
     bLocked = 1;
   }
-  if( bLocked ) vlogStoreUnlock(p, VLOG_LOCK_NONE);
+  if( bLocked ){
+    int rc2 = vlogStoreUnlock(p, VLOG_LOCK_NONE);
+    if( rc==VLOG_OK && rc2 ){
+      rc = vlogSetError(p, rc2, "cannot unlock %s (%s)", p->zPath, vlogErrName(rc2));
+    }
+  }
   return rc;
 }
 
@@ -1004,14 +1020,24 @@ int vlogStoreOpen(
       if( rc==VLOG_OK ) rc = pEnv->xSize(p->pFile, &nSize);
       if( rc==VLOG_OK && nSize==0 ) rc = storeCreate(p);
       if( rc==VLOG_OK ) p->eTxn = 0;
-      vlogStoreUnlock(p, VLOG_LOCK_SHARED);
+      if( rc==VLOG_OK ){
+        rc = vlogStoreUnlock(p, VLOG_LOCK_SHARED);
+        if( rc ) rc = vlogSetError(p, rc, "cannot unlock %s (%s)", zPath, vlogErrName(rc));
+      }else{
+        (void)vlogStoreUnlock(p, VLOG_LOCK_SHARED);   /* rc says what failed */
+      }
       if( rc==VLOG_OK && nSize!=0 ) rc = storeLoad(p);
     }
   }else if( rc==VLOG_OK ){
     rc = storeLoad(p);
   }
   if( rc==VLOG_OK ) vlogStoreTryPublish(p);
-  vlogStoreUnlock(p, VLOG_LOCK_NONE);
+  if( rc==VLOG_OK ){
+    rc = vlogStoreUnlock(p, VLOG_LOCK_NONE);
+    if( rc ) rc = vlogSetError(p, rc, "cannot unlock %s (%s)", zPath, vlogErrName(rc));
+  }else{
+    (void)vlogStoreUnlock(p, VLOG_LOCK_NONE);         /* rc says what failed */
+  }
   return rc;
 }
 
@@ -1030,23 +1056,31 @@ static void closeCheckpoint(VlogStore *p){
   p->cfg.nBusyTimeout = 0;
   if( vlogBegin(p, 0)==VLOG_OK ){
     int bBig = p->jrnl.nSize>=nLimit;
-    vlogRollback(p);                  /* ends the read transaction */
-    if( bBig ) vlogCheckpoint(p);
+    (void)vlogRollback(p);            /* ends the read transaction */
+    if( bBig ) (void)vlogCheckpoint(p);           /* ignored: see above */
   }
   p->cfg.nBusyTimeout = nBusy;
 }
 
+/*
+** Close the handle: an open write transaction is rolled back (its error,
+** or that of the unlock or the file's close, is returned), and every
+** resource is freed whatever happens.
+*/
 int vlogStoreClose(VlogStore *p){
+  int rc = VLOG_OK, rc2;
   if( p==0 ) return VLOG_OK;
-  if( p->eTxn==2 ) vlogRollback(p);
+  if( p->eTxn==2 ) rc = vlogRollback(p);
   if( p->pFile ) closeCheckpoint(p);
   while( p->pCursors ) vlogCursorClose(p->pCursors);
   vlogStoreReset(p);
   vlogTxnLogClear(p);
   if( p->pFile ){
-    vlogStoreUnlock(p, VLOG_LOCK_NONE);
+    rc2 = vlogStoreUnlock(p, VLOG_LOCK_NONE);
+    if( rc==VLOG_OK ) rc = rc2;
     vlogShmClose(p);
-    p->pEnv->xClose(p->pFile);
+    rc2 = p->pEnv->xClose(p->pFile);
+    if( rc==VLOG_OK ) rc = rc2;
   }
   vlogFree(p->pEnv, p->apHash);
   vlogAllocFree(p);
@@ -1059,7 +1093,7 @@ int vlogStoreClose(VlogStore *p){
   vlogFree(p->pEnv, p->zPath);
   vlogFree(p->pEnv, p->zErr);
   vlogFree(p->pEnv, p);
-  return VLOG_OK;
+  return rc;
 }
 
 /*
@@ -1105,7 +1139,9 @@ void vlogStoreTryPublish(VlogStore *p){
   }else if( p->pEnv->xLock(p->pFile, VLOG_LOCK_RESERVED)==VLOG_OK ){
     p->eLock = VLOG_LOCK_RESERVED;
     vlogShmPublish(p);
-    vlogStoreUnlock(p, VLOG_LOCK_SHARED);
+    /* Best effort, as the publication is: should RESERVED stay held, the
+    ** unlock at the end of the transaction (to NONE) releases it. */
+    (void)vlogStoreUnlock(p, VLOG_LOCK_SHARED);
   }
 }
 

@@ -231,6 +231,7 @@ struct Node {
   Bset aBset[3];
   int nLive;                   /* live entries */
   int nLiveBytes;              /* their encoded size (no prefix compression) */
+  int nCharge;                 /* bytes of it in the cache's nCacheBytes */
   Entry *aView;                /* merged live view, or 0 */
   int nView;
   Node *pParent;               /* in cache, a node pins its parent */
@@ -428,32 +429,32 @@ struct VlogStore {
 
 /* store.c */
 int vlogSetError(VlogStore*, int rc, const char *zFmt, ...);
-int vlogReadAt(VlogStore*, u64 iOff, void *p, int n, const char *zWhat);
-int vlogReadPinned(VlogStore*, u64 iOff, void *p, int n);   /* rc of xRead */
+VLOG_MUST_CHECK int vlogReadAt(VlogStore*, u64 iOff, void *p, int n, const char *zWhat);
+VLOG_MUST_CHECK int vlogReadPinned(VlogStore*, u64 iOff, void *p, int n);   /* rc of xRead */
 int vlogReadOnlyError(VlogStore*);
-int vlogWriteAt(VlogStore*, u64 iOff, const void *p, int n);
+VLOG_MUST_CHECK int vlogWriteAt(VlogStore*, u64 iOff, const void *p, int n);
 int vlogSbWrite(VlogStore*);
 int vlogSbDecode(const u8 *a, int nA, Superblock*);
 int vlogStoreLock(VlogStore*, int eLevel);
-int vlogStoreLockWrite(VlogStore*);
-int vlogStoreLockWriter(VlogStore*);
-int vlogStoreUnlock(VlogStore*, int eLevel);
-int vlogStoreRefresh(VlogStore*);
-int vlogStoreReadUnlocked(VlogStore*);
+VLOG_MUST_CHECK int vlogStoreLockWrite(VlogStore*);
+VLOG_MUST_CHECK int vlogStoreLockWriter(VlogStore*);
+VLOG_MUST_CHECK int vlogStoreUnlock(VlogStore*, int eLevel);
+VLOG_MUST_CHECK int vlogStoreRefresh(VlogStore*);
+VLOG_MUST_CHECK int vlogStoreReadUnlocked(VlogStore*);
 void vlogStoreTryPublish(VlogStore*);
 void vlogStoreReset(VlogStore*);
 
 /* shm.c */
-int vlogShmOpen(VlogStore*);
+VLOG_MUST_CHECK int vlogShmOpen(VlogStore*);
 void vlogShmClose(VlogStore*);
-int vlogShmReadBegin(VlogStore*, u64 *piCkpt, u64 *piJrnlSeq);
+VLOG_MUST_CHECK int vlogShmReadBegin(VlogStore*, u64 *piCkpt, u64 *piJrnlSeq);
 void vlogShmReadEnd(VlogStore*);
 int vlogShmIsCurrent(VlogStore*);
 void vlogShmPublish(VlogStore*);
-int vlogShmCheckReaders(VlogStore*);
+VLOG_MUST_CHECK int vlogShmCheckReaders(VlogStore*);
 void vlogShmSetWriter(VlogStore*);
 u32 vlogShmWriter(VlogStore*);
-int vlogShmOldestPin(VlogStore*, u64 *piCkpt, u64 *piJrnlSeq);
+VLOG_MUST_CHECK int vlogShmOldestPin(VlogStore*, u64 *piCkpt, u64 *piJrnlSeq);
 typedef struct VlogShmSlot VlogShmSlot;
 struct VlogShmSlot {
   u32 iOwner;                  /* process id written by the owner (0: none) */
@@ -462,7 +463,7 @@ struct VlogShmSlot {
   int bLive;                   /* some handle holds the slot's lock byte */
   int bMine;                   /* it is this handle's slot */
 };
-int vlogShmSlotInfo(VlogStore*, int iSlot, VlogShmSlot*);
+VLOG_MUST_CHECK int vlogShmSlotInfo(VlogStore*, int iSlot, VlogShmSlot*);
 int vlogShmSlotCount(void);
 void vlogShmTestSetOwner(VlogStore*, int iSlot, u32 iPid);
 
@@ -478,28 +479,42 @@ void vlogShmTestSetOwner(VlogStore*, int iSlot, u32 iPid);
 #define VLOG_SHM_SLOT_JSEQ   24
 
 /* journal.c */
-int vlogJournalAppend(VlogStore*, int eType, const u8 *aPayload, int nPayload, int nRec);
-int vlogJournalReplay(VlogStore*, int bRecover);
+VLOG_MUST_CHECK int vlogJournalAppend(VlogStore*, int eType, const u8 *aPayload,
+                                      int nPayload, int nRec);
+VLOG_MUST_CHECK int vlogJournalReplay(VlogStore*, int bRecover);
 int vlogBusyWait(VlogStore*, int *piTry);   /* store.c: sleep before a retry */
 #ifndef NDEBUG
 int vlogJournalChainHas(VlogStore*, u64 iOff, u64 iSeq, u64 iBucket);
 #endif
-int vlogJournalApplyPayload(VlogStore*, const u8 *a, int n);
-int vlogJournalDump(VlogStore*, VlogBuf*);
+VLOG_MUST_CHECK int vlogJournalApplyPayload(VlogStore*, const u8 *a, int n);
+VLOG_MUST_CHECK int vlogJournalDump(VlogStore*, VlogBuf*);
 void vlogJournalClose(VlogStore*);
 
 /* record.c */
-int vlogRecEncode(VlogEnv*, VlogBuf*, const LogRec*);
-int vlogRecDecode(const u8 *a, int n, LogRec*, int *pnUsed);
+VLOG_MUST_CHECK int vlogRecEncode(VlogEnv*, VlogBuf*, const LogRec*);
+VLOG_MUST_CHECK int vlogRecDecode(const u8 *a, int n, LogRec*, int *pnUsed);
 
 /* print.c */
-int vlogSbToText(VlogEnv*, const Superblock*, VlogBuf*);
-int vlogBucketToText(VlogStore*, u64 iBucket, VlogBuf*);
-int vlogNodeToText(VlogStore*, const Node*, int bKeys, VlogBuf*);
-int vlogJournalEntryToText(VlogEnv*, u64 iOff, const u8 *aHdr, const u8 *aPayload,
+VLOG_MUST_CHECK int vlogSbToText(VlogEnv*, const Superblock*, VlogBuf*);
+VLOG_MUST_CHECK int vlogBucketToText(VlogStore*, u64 iBucket, VlogBuf*);
+VLOG_MUST_CHECK int vlogNodeToText(VlogStore*, const Node*, int bKeys, VlogBuf*);
+VLOG_MUST_CHECK int vlogJournalEntryToText(VlogEnv*, u64 iOff, const u8 *aHdr, const u8 *aPayload,
                            int nPayload, VlogBuf*);
-int vlogJournalLinkTarget(VlogStore*, const u8 *a, int n, u64 iSeq, u64 iOff,
+VLOG_MUST_CHECK int vlogJournalLinkTarget(VlogStore*, const u8 *a, int n, u64 iSeq, u64 iOff,
                           u64 *piBucket);
+VLOG_MUST_CHECK int vlogSegToText(VlogStore*, u64 iSeg, VlogBuf*);
+
+/* check.c: the structure checker of VLOG_DEBUG builds (configure
+** --enable-debug, and every test build: Makefile.in's TST_CFLAGS).  It
+** walks the handle's memory (trees, node cache, bucket table, write
+** buffer, journal position, transaction state, cursors) and appends what
+** is wrong to pOut: VLOG_CORRUPT then (VLOG_NOMEM when it cannot say).
+** vlogStoreCheckOk() prints that to stderr and returns 0, for
+** assert( vlogStoreCheckOk(p) ). */
+#ifdef VLOG_DEBUG
+VLOG_MUST_CHECK int vlogStoreCheck(VlogStore*, VlogBuf *pOut);
+int vlogStoreCheckOk(VlogStore*);
+#endif
 
 /* bset.c: entry comparison, packing and unpacking */
 int vlogKeyCmp(const u8 *a, int na, const u8 *b, int nb);
@@ -507,18 +522,20 @@ u64 vlogKeyPrefix(const u8 *a, int n);
 int vlogEntryCmp(const Entry *e, u64 iPrefix, const u8 *pKey, int nKey);
 int vlogBsetSearch(const Bset*, const u8 *pKey, int nKey, int *piPos);
 int vlogEntrySize(const Entry*);
-int vlogBsetEncode(VlogStore*, Node*, const Entry *a, int n, int iBset, VlogBuf*);
-int vlogNodeDecode(VlogStore*, Node*, const u8 *a, int n, u32 iTree, int iLevel, u64 iOff);
+VLOG_MUST_CHECK int vlogBsetEncode(VlogStore*, Node*, const Entry *a, int n, int iBset, VlogBuf*);
+VLOG_MUST_CHECK int vlogNodeDecode(VlogStore*, Node*, const u8 *a, int n, u32 iTree,
+                                   int iLevel, u64 iOff);
 void vlogPtrEncode(const NodePtr*, u8 *a, int *pn);
-int vlogPtrDecode(const u8 *a, int n, NodePtr*);
+VLOG_MUST_CHECK int vlogPtrDecode(const u8 *a, int n, NodePtr*);
 int vlogPtrValid(VlogStore*, const NodePtr*);
 
 /* btree.c */
 Node *vlogNodeNew(VlogStore*, u32 iTree, int iLevel, u64 gen);
 void vlogNodeFree(VlogStore*, Node*);
-int vlogNodeLoad(VlogStore*, u32 iTree, int iLevel, const NodePtr*, Node *pParent, Node **ppNode);
-int vlogNodeChild(VlogStore*, Node*, int iEntry, Node **ppChild);
-int vlogNodeView(VlogStore*, Node*);
+VLOG_MUST_CHECK int vlogNodeLoad(VlogStore*, u32 iTree, int iLevel, const NodePtr*,
+                                 Node *pParent, Node **ppNode);
+VLOG_MUST_CHECK int vlogNodeChild(VlogStore*, Node*, int iEntry, Node **ppChild);
+VLOG_MUST_CHECK int vlogNodeView(VlogStore*, Node*);
 void vlogNodeMarkDirty(VlogStore*, Node*);
 void vlogNodeRef(VlogStore*, Node*);
 void vlogNodeUnref(VlogStore*, Node*);
@@ -527,7 +544,7 @@ void vlogCacheDropAll(VlogStore*);
 int vlogTreeGet(VlogStore*, u32 iTree, int bCreate, Tree **ppTree);
 int vlogBtreeInsert(VlogStore*, u32 iTree, const u8 *pKey, int nKey,
                     const u8 *pVal, int nVal, int eType);
-int vlogBtreeLookup(VlogStore*, u32 iTree, const u8 *pKey, int nKey,
+VLOG_MUST_CHECK int vlogBtreeLookup(VlogStore*, u32 iTree, const u8 *pKey, int nKey,
                     const u8 **ppVal, int *pnVal);
 int vlogBtreeMaxValue(VlogStore*);
 int vlogTreeSaveRoot(VlogStore*, Tree*);
@@ -543,12 +560,13 @@ int vlogTxnApply(VlogStore*, int op, u32 iTree, const u8 *pKey, int nKey,
 void vlogTxnLogClear(VlogStore*);
 
 /* wbuf.c */
-int vlogWbAdd(VlogStore*, u32 iTree, u64 iKey, const u8 *aVal, int nVal, int bDelete);
-int vlogWbFlush(VlogStore*, int bAll);
+VLOG_MUST_CHECK int vlogWbAdd(VlogStore*, u32 iTree, u64 iKey, const u8 *aVal, int nVal,
+                              int bDelete);
+VLOG_MUST_CHECK int vlogWbFlush(VlogStore*, int bAll);
 void vlogWbClear(VlogStore*);
 
 /* checkpoint.c */
-int vlogCheckpointInternal(VlogStore*);
+VLOG_MUST_CHECK int vlogCheckpointInternal(VlogStore*);
 
 /* vlog.c */
 #define VTAG_INLINE   0        /* leaf value of a user tree: tag, then bytes */
@@ -558,26 +576,31 @@ int vlogCheckpointInternal(VlogStore*);
                                ** frame offset, length}... */
 #define VTAG_RAW      3        /* tag, segment, generation, frame offset,
                                ** record offset, length, u32 record checksum */
-int vlogValueEncode(VlogStore*, u32 iTree, const u8 *pKey, int nKey, const u8 *pVal,
+VLOG_MUST_CHECK int vlogValueEncode(VlogStore*, u32 iTree, const u8 *pKey, int nKey, const u8 *pVal,
                     int nVal, int nInlineMax, int iLevel, VlogBuf *pOut);
-int vlogValueDecode(VlogStore*, u32 iTree, const u8 *pKey, int nKey, const u8 *a,
+VLOG_MUST_CHECK int vlogValueDecode(VlogStore*, u32 iTree, const u8 *pKey, int nKey, const u8 *a,
                     int n, const u8 **ppVal, int *pnVal);
-int vlogValueVerify(VlogStore*, u32 iTree, const u8 *pKey, int nKey, const u8 *a,
+VLOG_MUST_CHECK int vlogValueVerify(VlogStore*, u32 iTree, const u8 *pKey, int nKey, const u8 *a,
                     int n, const u8 **ppVal, int *pnVal);
-int vlogLogFlush(VlogStore*);
-int vlogLogCommit(VlogStore*);
+VLOG_MUST_CHECK int vlogLogFlush(VlogStore*);
+VLOG_MUST_CHECK int vlogLogCommit(VlogStore*);
 void vlogLogCommitted(VlogStore*);
 void vlogLogTxnStart(VlogStore*);
 void vlogLogReset(VlogStore*);
 void vlogLogClose(VlogStore*);
-int vlogLogVerifyExtent(VlogStore*, const u8 *a, int n);
-int vlogDictVerify(VlogStore*, VlogBuf *pRep);
-int vlogValueForEach(VlogStore*, u32 iTree, int nKey, const u8 *a, int n,
+VLOG_MUST_CHECK int vlogLogVerifyExtent(VlogStore*, const u8 *a, int n);
+VLOG_MUST_CHECK int vlogDictVerify(VlogStore*, VlogBuf *pRep);
+VLOG_MUST_CHECK int vlogValueForEach(VlogStore*, u32 iTree, int nKey, const u8 *a, int n,
                      int (*xPer)(VlogStore*, u64 iSeg, u64 nBytes));
 
 /* cursor.c */
 void vlogCursorsInvalidate(VlogStore*);
 void vlogCursorsSave(VlogStore*);
+#ifdef VLOG_DEBUG
+/* check.c's view of the cursors: xPin(pCtx, node) for each node pinned
+** by a cursor's path, then 0 if every cursor is sound, or what is wrong */
+const char *vlogCursorsCheck(VlogStore*, void (*xPin)(void*, const Node*), void*);
+#endif
 
 #define BE32(a, v) do{ (a)[0]=(u8)((v)>>24); (a)[1]=(u8)((v)>>16); \
                        (a)[2]=(u8)((v)>>8); (a)[3]=(u8)(v); }while(0)

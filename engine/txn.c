@@ -139,7 +139,16 @@ static int undoTo(VlogStore *p, int iFrom){
 /* ---------------------------------------------------------------------
 ** Transactions
 */
-static void txnEnd(VlogStore *p){
+/*
+** End the transaction, whatever its kind, and release the file lock.
+** Returns the unlock's error (with a message) or VLOG_OK; the transaction
+** has ended either way.
+*/
+static int txnEnd(VlogStore *p){
+  int rc;
+  assert( p->eTxn>=0 && p->eTxn<=2 );
+  assert( !p->bPrepared );
+  assert( p->bFastRead==0 || p->eTxn==1 );
   vlogTxnLogClear(p);
   p->nTxnUserBytes = 0;
   vlogLogTxnStart(p);
@@ -153,8 +162,11 @@ static void txnEnd(VlogStore *p){
     vlogShmReadEnd(p);
     p->bFastRead = 0;
   }
-  vlogStoreUnlock(p, VLOG_LOCK_NONE);
+  rc = vlogStoreUnlock(p, VLOG_LOCK_NONE);
   vlogCacheShrink(p);
+  assert( p->eLock==VLOG_LOCK_NONE && p->eTxn==0 );
+  if( rc ) rc = vlogSetError(p, rc, "cannot unlock %s (%s)", p->zPath, vlogErrName(rc));
+  return rc;
 }
 
 int vlogTxnState(VlogStore *p){ return p->eTxn; }
@@ -174,7 +186,7 @@ static int upgradeUnlocked(VlogStore *p){
   /* A commit written but never published (its writer died) is applied. */
   if( rc==VLOG_OK ) rc = vlogStoreRefresh(p);
   if( rc ){
-    vlogStoreUnlock(p, VLOG_LOCK_NONE);
+    (void)vlogStoreUnlock(p, VLOG_LOCK_NONE);       /* rc says what failed */
     return rc;
   }
   vlogShmReadEnd(p);            /* SHARED protects it now */
@@ -201,7 +213,7 @@ int vlogBegin(VlogStore *p, int bWrite){
     rc = bWrite ? vlogStoreLockWriter(p) : vlogStoreLock(p, VLOG_LOCK_SHARED);
     if( rc==VLOG_OK ) rc = vlogStoreRefresh(p);
     if( rc ){
-      vlogStoreUnlock(p, VLOG_LOCK_NONE);
+      (void)vlogStoreUnlock(p, VLOG_LOCK_NONE);     /* rc says what failed */
       return rc;
     }
     p->eTxn = 1;
@@ -215,7 +227,7 @@ int vlogBegin(VlogStore *p, int bWrite){
     ** the writer holding it needs that SHARED gone to commit. */
     rc = p->bFastRead ? upgradeUnlocked(p) : vlogStoreLock(p, VLOG_LOCK_RESERVED);
     if( rc ){
-      if( p->eTxn==1 && p->bAutoTxn ) txnEnd(p);
+      if( p->eTxn==1 && p->bAutoTxn ) (void)txnEnd(p);   /* rc says what failed */
       return rc;
     }
     /* The writer keeps the reader table true (after a crash, say). */
@@ -266,8 +278,9 @@ int vlogAutoEnd(VlogStore *p, int bAuto, int rc){
   if( p->eTxn==2 && rc!=VLOG_OK ){
     (void)vlogRollback(p);      /* rc says what went wrong */
   }else{
+    /* a read transaction's end is an unlock, which can fail too */
     int rc2 = vlogCommit(p);
-    if( rc==VLOG_OK ) rc = rc2;
+    if( rc2 && (rc==VLOG_OK || rc==VLOG_NOTFOUND) ) rc = rc2;
   }
   return rc;
 }
@@ -275,10 +288,12 @@ int vlogAutoEnd(VlogStore *p, int bAuto, int rc){
 static int commitRevoke(VlogStore*);
 
 int vlogRollback(VlogStore *p){
-  int rc = VLOG_OK;
+  int rc = VLOG_OK, rc2;
   if( p->bPrepared ){
     rc = commitRevoke(p);
-    undoTo(p, 0);
+    /* The handle reloads from the file (bValid=0): an undo that fails
+    ** half-way leaves nothing behind it. */
+    (void)undoTo(p, 0);
     p->bValid = 0;               /* frames and accounting: reload */
   }else if( p->eTxn==2 && !p->bPoison ){
     rc = undoTo(p, 0);
@@ -291,8 +306,8 @@ int vlogRollback(VlogStore *p){
     }
   }
   p->wbJrnl.n = 0;
-  txnEnd(p);
-  return rc;
+  rc2 = txnEnd(p);
+  return rc ? rc : rc2;
 }
 
 /*
@@ -337,9 +352,11 @@ int vlogCommitPrepare(VlogStore *p){
     }
   }
   if( rc ){
-    undoTo(p, 0);
+    /* the handle reloads (bValid=0): the undo only tidies up; rc says
+    ** what failed */
+    (void)undoTo(p, 0);
     p->bValid = 0;
-    txnEnd(p);
+    (void)txnEnd(p);
     return rc;
   }
   p->bPrepared = 1;
@@ -371,8 +388,7 @@ int vlogCommit(VlogStore *p){
   int rc = vlogCommitPrepare(p);
   if( rc ) return rc;
   if( !p->bPrepared ){
-    txnEnd(p);                     /* nothing to commit */
-    return VLOG_OK;
+    return txnEnd(p);              /* nothing to commit */
   }
   p->bPrepared = 0;
   vlogShmPublish(p);               /* readers may see it now */
@@ -395,8 +411,10 @@ int vlogCommit(VlogStore *p){
     p->zErr = zSave;
   }
   if( rc ) p->bValid = 0;
-  txnEnd(p);
-  return VLOG_OK;
+  /* The commit is durable and published: a failed flush of the write
+  ** buffer (above) only makes the handle reload.  What the caller learns
+  ** is whether the lock was given back. */
+  return txnEnd(p);
 }
 
 int vlogSavepoint(VlogStore *p, int iSave){

@@ -8,6 +8,7 @@
 #ifndef VLOG_UTIL_H
 #define VLOG_UTIL_H
 
+#include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "engine.h"
@@ -51,10 +52,10 @@ struct VlogBuf {
   int n;
   int nAlloc;
 };
-int vlogBufReserve(VlogEnv*, VlogBuf*, int nExtra);   /* VLOG_NOMEM */
-int vlogBufAppend(VlogEnv*, VlogBuf*, const void*, int);
-int vlogBufAppendVarint(VlogEnv*, VlogBuf*, u64);
-int vlogBufPrintf(VlogEnv*, VlogBuf*, const char *zFmt, ...);
+VLOG_MUST_CHECK int vlogBufReserve(VlogEnv*, VlogBuf*, int nExtra);   /* VLOG_NOMEM */
+VLOG_MUST_CHECK int vlogBufAppend(VlogEnv*, VlogBuf*, const void*, int);
+VLOG_MUST_CHECK int vlogBufAppendVarint(VlogEnv*, VlogBuf*, u64);
+VLOG_MUST_CHECK int vlogBufPrintf(VlogEnv*, VlogBuf*, const char *zFmt, ...);
 void vlogBufFree(VlogEnv*, VlogBuf*);
 
 void *vlogMallocZero(VlogEnv*, size_t);
@@ -72,5 +73,19 @@ char *vlogMprintf(VlogEnv*, const char *zFmt, ...);
 int vlogCorruptError(const char *zFile, int iLine);
 #define VLOG_CORRUPT_BKPT vlogCorruptError(__FILE__, __LINE__)
 const char *vlogCorruptWhere(int *piLine);   /* 0 if none (or NDEBUG) */
+
+/*
+** SQLite's ALWAYS() and NEVER() (sqliteInt.h): a condition the code
+** handles, although it cannot happen in a store this engine wrote with no
+** bug in it.  Builds with asserts stop there; release builds take the
+** defensive branch.
+*/
+#ifndef NDEBUG
+# define ALWAYS(X)  ((X) ? 1 : (assert(0), 0))
+# define NEVER(X)   ((X) ? (assert(0), 1) : 0)
+#else
+# define ALWAYS(X)  (X)
+# define NEVER(X)   (X)
+#endif
 
 #endif /* VLOG_UTIL_H */

@@ -246,7 +246,7 @@ static int dictLast(VlogStore *p, u32 *piId){
   if( rc==VLOG_OK && vlogCursorValid(pCsr) ){
     const void *pKey;
     int nKey;
-    vlogCursorKey(pCsr, &pKey, &nKey);
+    (void)vlogCursorKey(pCsr, &pKey, &nKey);     /* valid: cannot fail */
     if( nKey!=8 ){
       rc = vlogSetError(p, VLOG_CORRUPT_BKPT, "bad key in the dictionary tree");
     }else{
@@ -537,12 +537,16 @@ int vlogLogFlush(VlogStore *p){
         if( pL->pCDict==0 ) return vlogSetError(p, VLOG_NOMEM, 0);
         pL->iCDictLevel = pL->iFrameLevel;
       }
-      ZSTD_CCtx_reset(pZc, ZSTD_reset_session_and_parameters);
-      ZSTD_CCtx_setParameter(pZc, ZSTD_c_contentSizeFlag, 0);
-      ZSTD_CCtx_setParameter(pZc, ZSTD_c_dictIDFlag, 0);
-      ZSTD_CCtx_refCDict(pZc, (ZSTD_CDict*)pL->pCDict);
-      nz = ZSTD_compress2(pZc, &aOut[FRAME_HDR+4], pL->zbuf.nAlloc-FRAME_HDR-4,
-                          pL->frame.a, pL->frame.n);
+      /* A frame made without these settings would not decompress as a
+      ** dictionary frame: if one fails, the frame is stored raw. */
+      nz = ZSTD_CCtx_reset(pZc, ZSTD_reset_session_and_parameters);
+      if( !ZSTD_isError(nz) ) nz = ZSTD_CCtx_setParameter(pZc, ZSTD_c_contentSizeFlag, 0);
+      if( !ZSTD_isError(nz) ) nz = ZSTD_CCtx_setParameter(pZc, ZSTD_c_dictIDFlag, 0);
+      if( !ZSTD_isError(nz) ) nz = ZSTD_CCtx_refCDict(pZc, (ZSTD_CDict*)pL->pCDict);
+      if( !ZSTD_isError(nz) ){
+        nz = ZSTD_compress2(pZc, &aOut[FRAME_HDR+4], pL->zbuf.nAlloc-FRAME_HDR-4,
+                            pL->frame.a, pL->frame.n);
+      }
       if( !ZSTD_isError(nz) ){
         vlogPut32(&aOut[FRAME_HDR], pL->iDict);
         nz += 4;
@@ -1014,7 +1018,9 @@ static int frameLoad(VlogStore *p, u64 iSeg, u64 iGen, u32 iOff, int nHint,
   if( vlogGet32(&h[0])!=FRAME_MAGIC && vlogGet32(&h[0])==0 ){
     /* zeros: maybe beyond the end of the file */
     i64 nSize = 0;
-    if( p->pEnv->xSize(p->pFile, &nSize)==VLOG_OK && (u64)nSize<iFile+FRAME_HDR ){
+    rc = p->pEnv->xSize(p->pFile, &nSize);
+    if( rc ) return vlogSetError(p, rc, "cannot stat %s (%s)", p->zPath, vlogErrName(rc));
+    if( (u64)nSize<iFile+FRAME_HDR ){
       return vlogSetError(p, VLOG_CORRUPT_BKPT, "value-log frame at offset %llu is "
           "past the end of the file (truncated store?)", (unsigned long long)iFile);
     }
@@ -1374,7 +1380,7 @@ int vlogDictVerify(VlogStore *p, VlogBuf *pRep){
     int nKey, nVal;
     u32 iChunk, nChunk;
     u64 k;
-    vlogCursorKey(pCsr, &pKey, &nKey);
+    (void)vlogCursorKey(pCsr, &pKey, &nKey);     /* valid: cannot fail */
     k = nKey==8 ? vlogGetBE64((const u8*)pKey) : 0;
     if( nKey!=8 || (u32)(k>>32)!=iId+1 || (u32)k!=0 ){
       rc = vlogSetError(p, VLOG_CORRUPT_BKPT, "verify: the dictionary tree has "
@@ -1392,8 +1398,12 @@ int vlogDictVerify(VlogStore *p, VlogBuf *pRep){
     for(iChunk=1; rc==VLOG_OK && iChunk<=nChunk; iChunk++){
       rc = vlogCursorNext(pCsr);
       if( rc ) break;
-      vlogCursorKey(pCsr, &pKey, &nKey);
-      rc = vlogCursorValue(pCsr, &pVal, &nVal);
+      /* past the last entry: a missing chunk, not a misuse of the cursor */
+      nKey = nVal = 0;
+      if( vlogCursorValid(pCsr) ){
+        (void)vlogCursorKey(pCsr, &pKey, &nKey); /* valid: cannot fail */
+        rc = vlogCursorValue(pCsr, &pVal, &nVal);
+      }
       if( rc==VLOG_OK && (!vlogCursorValid(pCsr) || nKey!=8
           || vlogGetBE64((const u8*)pKey)!=(((u64)iId<<32) | iChunk)
           || nVal!=(iChunk<nChunk ? DICT_CHUNK : d.n-(int)(nChunk-1)*DICT_CHUNK)) ){

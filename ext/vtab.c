@@ -184,7 +184,8 @@ static int connectionBusyTimeout(sqlite3 *db){
 }
 
 void vlogVStoreSetBusyTimeout(VStore *pVS){
-  vlogStoreSetBusyTimeout(pVS->pStore, connectionBusyTimeout(pVS->db));
+  /* cannot fail: connectionBusyTimeout() is never negative */
+  (void)vlogStoreSetBusyTimeout(pVS->pStore, connectionBusyTimeout(pVS->db));
 }
 
 /* zPath made absolute by the default VFS, in memory from sqlite3_malloc(). */
@@ -255,7 +256,7 @@ int vlogVStoreAcquire(sqlite3 *db, const char *zDb, const char *zPath,
     }else{
       *pzErr = sqlite3_mprintf("vlog: cannot open store %s: %s", zPath, zMsg);
     }
-    vlogStoreClose(p->pStore);
+    (void)vlogStoreClose(p->pStore);      /* the open's error is reported */
     vlogEnvVfsFree(p->pEnv);
     sqlite3_free(p->zPath);
     sqlite3_free(p);
@@ -282,7 +283,9 @@ void vlogVStoreRelease(VStore *p){
     if( *pp==p ){ *pp = p->pNext; break; }
   }
   sqlite3_mutex_leave(pMutex);
-  vlogStoreClose(p->pStore);
+  /* The last connection let go of the store: nobody is left to tell of an
+  ** error (a rollback of a transaction no connection holds, an unlock). */
+  (void)vlogStoreClose(p->pStore);
   vlogEnvVfsFree(p->pEnv);
   sqlite3_free(p->zPath);
   sqlite3_free(p);
@@ -914,7 +917,10 @@ int vlogCatalogList(VlogStore *pStore, VlogCatalogEntry **paEntry, int *pnEntry)
     if( rc==VLOG_OK ) rc = vlogCursorNext(pCsr);
   }
   vlogCursorClose(pCsr);
-  if( bAuto ) vlogCommit(pStore);
+  if( bAuto ){
+    int rc2 = vlogCommit(pStore);   /* a read transaction: an unlock */
+    if( rc==VLOG_OK ) rc = rc2;
+  }
   if( rc ){
     vlogCatalogFree(a, n);
     return rc;
@@ -995,7 +1001,8 @@ static int vtabInit(sqlite3 *db, void *pAux, int argc, const char *const *argv,
     ** and the rows written next commit or roll back with SQLite's
     ** transaction (xSync/xCommit, xRollback), as xBegin's would. */
     int bKeep = bAuto && !sqlite3_get_autocommit(db);
-    if( bKeep ) vlogStoreSetSync(p->pVS->pStore, connectionSync(db, argv[1]));
+    /* cannot fail: connectionSync() gives a level that exists */
+    if( bKeep ) (void)vlogStoreSetSync(p->pVS->pStore, connectionSync(db, argv[1]));
     rc = bAuto ? vlogBegin(p->pVS->pStore, 1) : VLOG_OK;
     if( rc==VLOG_OK ){
       rc = catalogGet(p->pVS, p->zName, &iTree, &eOld);
@@ -1020,7 +1027,7 @@ static int vtabInit(sqlite3 *db, void *pAux, int argc, const char *const *argv,
         if( !bKeep ) rc = vlogCommit(p->pVS->pStore);
         if( rc ) *pzErr = vlogVStoreErr(p->pVS, rc);
       }else{
-        vlogRollback(p->pVS->pStore);
+        (void)vlogRollback(p->pVS->pStore);     /* rc says what failed */
       }
     }
     rc &= 0xff;
@@ -1114,7 +1121,7 @@ static int vtabDestroy(sqlite3_vtab *pVtab){
   if( rc==VLOG_OK ) rc = vlogDelete(pS, CATALOG_TREE, p->zName, (int)strlen(p->zName));
   if( bAuto ){
     if( rc==VLOG_OK ) rc = vlogCommit(pS);
-    else vlogRollback(pS);
+    else (void)vlogRollback(pS);                  /* rc says what failed */
   }
   if( rc ) return vtabErr(p, rc);
   return vtabDisconnect(pVtab);
@@ -1136,7 +1143,7 @@ static int vtabRename(sqlite3_vtab *pVtab, const char *zNew){
       sqlite3_free(p->base.zErrMsg);
       p->base.zErrMsg = sqlite3_mprintf("vlog: store %s already has a table named %s",
                                         p->pVS->zPath, zNew);
-      if( bAuto ) vlogRollback(pS);
+      if( bAuto ) (void)vlogRollback(pS);         /* the name clash is the error */
       sqlite3_free(zNewName);
       return SQLITE_ERROR;
     }
@@ -1146,7 +1153,7 @@ static int vtabRename(sqlite3_vtab *pVtab, const char *zNew){
   if( rc==VLOG_OK ) rc = catalogPut(p->pVS, zNew, p->iTree, p->eKey);
   if( bAuto ){
     if( rc==VLOG_OK ) rc = vlogCommit(pS);
-    else vlogRollback(pS);
+    else (void)vlogRollback(pS);                  /* rc says what failed */
   }
   if( rc ){
     sqlite3_free(zNewName);
@@ -1285,7 +1292,9 @@ static void csrEndRead(VTab *p, VCsr *pC){
   if( pC->bReadTxn ){
     pC->bReadTxn = 0;
     if( --p->pVS->nReadCsr==0 && vlogTxnState(p->pVS->pStore)==1 ){
-      vlogCommit(p->pVS->pStore);
+      /* xClose cannot report it; an unlock that failed leaves what it
+      ** held to the next transaction's unlock */
+      (void)vlogCommit(p->pVS->pStore);
     }
   }
 }
@@ -1634,7 +1643,7 @@ static int vtabUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
   }
   if( bAuto ){
     if( rc==SQLITE_OK ) rc = vlogCommit(pS);
-    else vlogRollback(pS);
+    else (void)vlogRollback(pS);                  /* rc says what failed */
   }
   if( rc && rc!=SQLITE_NOMEM && pVtab->zErrMsg==0 ) rc = vtabErr(p, rc);
   return rc;
@@ -1661,7 +1670,8 @@ static int vtabBegin(sqlite3_vtab *pVtab){
   VlogStore *pS = p->pVS->pStore;
   int rc;
   if( vlogTxnState(pS)==2 ) return SQLITE_OK;   /* another table of the store */
-  vlogStoreSetSync(pS, connectionSync(p->db, p->zSchema));
+  /* cannot fail: connectionSync() gives a level that exists */
+  (void)vlogStoreSetSync(pS, connectionSync(p->db, p->zSchema));
   vlogVStoreSetBusyTimeout(p->pVS);
   rc = vlogBegin(pS, 1);
   return rc ? vtabErr(p, rc) : SQLITE_OK;
@@ -1680,12 +1690,13 @@ static int vtabCommit(sqlite3_vtab *pVtab){
   VTab *p = (VTab*)pVtab;
   VlogStore *pS = p->pVS->pStore;
   if( vlogTxnState(pS)!=2 ) return SQLITE_OK;   /* another table's */
-  /* Prepared in xSync: this publishes it and cannot fail (SQLite ignores
-  ** xCommit's result anyway). */
-  vlogCommit(pS);
+  /* Prepared in xSync: this publishes it, and can fail only to unlock
+  ** (SQLite ignores xCommit's result anyway). */
+  (void)vlogCommit(pS);
   if( p->pVS->nReadCsr>0 ){
-    /* cursors still open: keep them a read transaction */
-    vlogBegin(pS, 0);
+    /* cursors still open: keep them a read transaction; if it cannot
+    ** begin, each of their calls begins one of its own */
+    (void)vlogBegin(pS, 0);
   }
   return SQLITE_OK;
 }
@@ -1693,11 +1704,13 @@ static int vtabCommit(sqlite3_vtab *pVtab){
 static int vtabRollback(sqlite3_vtab *pVtab){
   VTab *p = (VTab*)pVtab;
   VlogStore *pS = p->pVS->pStore;
+  int rc = SQLITE_OK;
   if( vlogTxnState(pS)==2 ){
-    vlogRollback(pS);
-    if( p->pVS->nReadCsr>0 ) vlogBegin(pS, 0);
+    rc = vlogRollback(pS);
+    /* as in vtabCommit: cursors' calls begin their own if this fails */
+    if( p->pVS->nReadCsr>0 ) (void)vlogBegin(pS, 0);
   }
-  return SQLITE_OK;
+  return rc;
 }
 
 static int vtabSavepoint(sqlite3_vtab *pVtab, int iSave){

@@ -56,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *aIn, size_t nIn){
   }
   if( rc==VLOG_OK ) rc = vlogStoreLockWrite(p);
   if( rc==VLOG_OK ) rc = vlogCheckpointInternal(p);
-  vlogCommit(p);
+  (void)vlogCommit(p);          /* a seed that did not build is not written */
   vlogStoreClose(p);
   if( rc==VLOG_OK ) fuzzExercise(fuzzEnv(0));
   return 0;
@@ -78,8 +78,9 @@ int LLVMFuzzerInitialize(int *pArgc, char ***pArgv){
       while( rc==VLOG_OK && vlogCursorValid(pCsr) && nSeed<(1<<20)-600 ){
         const void *pKey, *pVal;
         int nKey, nVal;
-        vlogCursorKey(pCsr, &pKey, &nKey);
-        vlogCursorValue(pCsr, &pVal, &nVal);
+        (void)vlogCursorKey(pCsr, &pKey, &nKey);   /* valid: cannot fail */
+        rc = vlogCursorValue(pCsr, &pVal, &nVal);
+        if( rc ) break;
         aSeed[nSeed++] = (u8)t;
         aSeed[nSeed++] = (u8)nKey;
         memcpy(&aSeed[nSeed], pKey, nKey);

@@ -114,6 +114,18 @@
 **   NAME cursor NAME2 TREE      vlogCursorOpen(): creates the cursor
 **                               command NAME2; returns NAME2.  Closing the
 **                               store closes (and deletes) its cursors.
+**   NAME check                  vlogStoreCheck() (engine/check.c): "" when
+**                               the handle's memory is sound, else the
+**                               error "VLOG_CORRUPT" and what is wrong
+**   NAME testbreak WHAT TREE    break the handle's memory for the checker
+**                               to find; the same call again mends it.
+**                               WHAT: order (swap the first two keys of
+**                               the newest bset of TREE's root, which must
+**                               be in memory), nref (one more reference
+**                               to that root), region (its region's live
+**                               bit; the root must be written), wbuf (the
+**                               order of arrival of the last two entries
+**                               of the write buffer; TREE is ignored)
 **
 ** Cursor commands (NAME2 SUBCOMMAND ...):
 **   NAME2 bounds LO LOOPEN HI HIOPEN
@@ -447,6 +459,97 @@ static void storeDel(ClientData cd){
   ckfree((char*)p);
 }
 
+/* NAME check: the structure checker of debug builds (engine/check.c). */
+static int storeCheck(Tcl_Interp *interp, VlogStore *pStore){
+#ifdef VLOG_DEBUG
+  VlogBuf b = {0, 0, 0};
+  int rc = vlogStoreCheck(pStore, &b);
+  if( rc ){
+    Tcl_Obj *pRes = Tcl_NewStringObj(vlogErrName(rc), -1);
+    Tcl_AppendStringsToObj(pRes, " ", (char*)0);
+    Tcl_AppendToObj(pRes, b.a ? (const char*)b.a : "", b.n);
+    Tcl_SetObjResult(interp, pRes);
+  }
+  vlogBufFree(vlogStoreEnv(pStore), &b);
+  return rc ? TCL_ERROR : TCL_OK;
+#else
+  (void)pStore;
+  Tcl_AppendResult(interp, "not a VLOG_DEBUG build: no structure checker", (char*)0);
+  return TCL_ERROR;
+#endif
+}
+
+/* NAME testbreak WHAT TREE: damage that the checker must find, undone by
+** the same call. */
+static int storeTestBreak(Tcl_Interp *interp, VlogStore *p, Tcl_Obj *pWhat,
+                          Tcl_Obj *pTree){
+  static const char *azWhat[] = { "order", "nref", "region", "wbuf", 0 };
+  int eWhat;
+  uint32_t iTree;
+  Tree *pT;
+  Node *pRoot = 0;
+  if( Tcl_GetIndexFromObj(interp, pWhat, azWhat, "damage", 0, &eWhat)
+   || vlogTclTree(interp, pTree, &iTree) ){
+    return TCL_ERROR;
+  }
+  if( eWhat==3 ){
+    WbEntry *a = p->wb.a;
+    u64 iSeq;
+    if( p->wb.n<2 ){
+      Tcl_AppendResult(interp, "fewer than two write-buffer entries", (char*)0);
+      return TCL_ERROR;
+    }
+    iSeq = a[p->wb.n-1].iSeq;
+    a[p->wb.n-1].iSeq = a[p->wb.n-2].iSeq;
+    a[p->wb.n-2].iSeq = iSeq;
+    return TCL_OK;
+  }
+  for(pT=p->pTrees; pT && pT->iTree!=iTree; pT=pT->pNext){}
+  if( iTree==TREE_ROOTS ) pT = &p->rootsTree;
+  if( pT ) pRoot = pT->pRoot;
+  if( pRoot==0 ){
+    Tcl_AppendResult(interp, "the tree's root is not in memory", (char*)0);
+    return TCL_ERROR;
+  }
+  switch( eWhat ){
+    case 0: {                                   /* order */
+      Bset *pSet = &pRoot->aBset[pRoot->nBset-1];
+      Entry e;
+      if( pSet->n<2 ){
+        Tcl_AppendResult(interp, "the root's newest bset has fewer than two keys",
+                         (char*)0);
+        return TCL_ERROR;
+      }
+      e = pSet->a[0];
+      pSet->a[0] = pSet->a[1];
+      pSet->a[1] = e;
+      break;
+    }
+    case 1: {                                   /* nref */
+      static Node *pBroken = 0;
+      if( pBroken==pRoot ){
+        pRoot->nRef--;
+        pBroken = 0;
+      }else{
+        pRoot->nRef++;
+        pBroken = pRoot;
+      }
+      break;
+    }
+    default: {                                  /* region */
+      u64 iBucket = pRoot->iOff / p->sb.nBucketSize;
+      int iSlot = (int)((pRoot->iOff % p->sb.nBucketSize) / p->sb.nNodeSize);
+      if( pRoot->iOff==0 ){
+        Tcl_AppendResult(interp, "the root has no region", (char*)0);
+        return TCL_ERROR;
+      }
+      p->aBucket[iBucket].mLive ^= (u64)1<<iSlot;
+      break;
+    }
+  }
+  return TCL_OK;
+}
+
 /* Turn a result code into TCL_OK or a "CODENAME message" error. */
 static int storeRc(Tcl_Interp *interp, TclStore *p, int rc){
   if( rc!=VLOG_OK ) return vlogTclError(interp, p->pStore, rc);
@@ -467,7 +570,7 @@ static int storeCmd(
     S_VERIFY, S_INFO, S_MAXVALUE, S_SETSYNC, S_SETCACHESIZE,
     S_SETAUTOCHECKPOINT, S_SETMMAPSIZE, S_CURSOR, S_PUTX, S_SEGMENTS, S_STATS,
     S_SLOT, S_SLOTOWNER, S_SLOTCOUNT, S_OLDESTPIN,
-    S_SHMWRITE, S_PREPARE
+    S_SHMWRITE, S_PREPARE, S_CHECK, S_TESTBREAK
   };
   static const struct StoreSub {
     const char *zName;
@@ -504,6 +607,8 @@ static int storeCmd(
     { "oldestpin",         0, 0, "" },
     { "shmwrite",          2, 2, "OFFSET BYTES" },
     { "prepare",           0, 0, "" },
+    { "check",             0, 0, "" },
+    { "testbreak",         2, 2, "order|nref|region|wbuf TREE" },
     { 0, 0, 0, 0 }
   };
   int iSub;
@@ -574,6 +679,10 @@ static int storeCmd(
     }
     case S_PREPARE:
       return storeRc(interp, p, vlogCommitPrepare(p->pStore));
+    case S_CHECK:
+      return storeCheck(interp, p->pStore);
+    case S_TESTBREAK:
+      return storeTestBreak(interp, p->pStore, objv[2], objv[3]);
     case S_COMMIT:
       return storeRc(interp, p, vlogCommit(p->pStore));
     case S_ROLLBACK:
@@ -670,7 +779,7 @@ static int storeCmd(
     case S_OLDESTPIN: {
       u64 iCkpt = 0, iJrnlSeq = 0;
       Tcl_Obj *pRes = Tcl_NewListObj(0, 0);
-      vlogShmOldestPin(p->pStore, &iCkpt, &iJrnlSeq);
+      (void)vlogShmOldestPin(p->pStore, &iCkpt, &iJrnlSeq);   /* none: 0 0 */
       Tcl_ListObjAppendElement(interp, pRes, Tcl_NewWideIntObj((Tcl_WideInt)iCkpt));
       Tcl_ListObjAppendElement(interp, pRes, Tcl_NewWideIntObj((Tcl_WideInt)iJrnlSeq));
       Tcl_SetObjResult(interp, pRes);
