@@ -17,7 +17,7 @@
 ** TREE_ALLOC (bucket number -> u8 state, u8 kind; a FREE bucket has no
 ** entry) and TREE_SEGS (segment -> its accounting, SEG_RECORD bytes).  On
 ** open the table is loaded from them (vlogAllocLoad), the B-tree regions
-** the trees use are marked (store.c), and then reconciled
+** the trees use are marked (open.c), and then reconciled
 ** (vlogAllocReconcile: a B-tree bucket with no live or held region is
 ** free).
 **
