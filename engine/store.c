@@ -195,12 +195,16 @@ int vlogReadOnlyError(VlogStore *p){
 ** has one (io.h).  Everything else is read with xRead.
 */
 int vlogReadPinned(VlogStore *p, u64 iOff, void *pBuf, int n){
+  /* pinned: the bytes of a transaction's snapshot */
+  assert( p->eTxn>0 && n>0 && pBuf!=0 && iOff>=p->sb.nBucketSize );
   if( p->pEnv->xReadMapped ) return p->pEnv->xReadMapped(p->pFile, (i64)iOff, pBuf, n);
   return p->pEnv->xRead(p->pFile, (i64)iOff, pBuf, n);
 }
 
 int vlogReadAt(VlogStore *p, u64 iOff, void *pBuf, int n, const char *zWhat){
-  int rc = p->pEnv->xRead(p->pFile, (i64)iOff, pBuf, n);
+  int rc;
+  assert( n>=0 && (pBuf!=0 || n==0) && iOff<MAX_STORE_BYTES );
+  rc = p->pEnv->xRead(p->pFile, (i64)iOff, pBuf, n);
   if( rc==VLOG_IOERR_SHORT_READ ){
     return vlogSetError(p, VLOG_CORRUPT_BKPT,
         "%s at offset %llu is past the end of the file (truncated store?)",
@@ -213,7 +217,12 @@ int vlogReadAt(VlogStore *p, u64 iOff, void *pBuf, int n, const char *zWhat){
 
 
 int vlogWriteAt(VlogStore *p, u64 iOff, const void *pBuf, int n){
-  int rc = p->pEnv->xWrite(p->pFile, (i64)iOff, pBuf, n);
+  int rc;
+  /* a writer: RESERVED for value-log frames no committed pointer reaches,
+  ** EXCLUSIVE for everything a reader may meet (store.c, "Locks") */
+  assert( p->eLock>=VLOG_LOCK_RESERVED && !p->cfg.bReadOnly );
+  assert( n>0 && pBuf!=0 && iOff+(u64)n<=MAX_STORE_BYTES );
+  rc = p->pEnv->xWrite(p->pFile, (i64)iOff, pBuf, n);
   p->nFileBytesWritten += (u64)n;
   if( rc ) return vlogSetError(p, rc, "cannot write %d bytes at offset %llu (%s)",
                                n, (unsigned long long)iOff, vlogErrName(rc));
@@ -242,6 +251,12 @@ u64 vlogBucketOffset(VlogStore *p, u64 iBucket){
 ** Superblocks
 */
 static void sbEncode(const Superblock *s, u8 *a){
+  /* what sbDecode takes: a superblock this engine writes is sound */
+  assert( s->nBucketSize>=MIN_BUCKET_SIZE && s->nBucketSize<=MAX_BUCKET_SIZE );
+  assert( s->nNodeSize>=MIN_NODE_SIZE && s->nNodeSize<=s->nBucketSize );
+  assert( s->nBucket>=2 && s->rootsLevel>=1 && s->rootsLevel<=32 );
+  assert( (s->iJrnlOff % JE_ALIGN)==0 && s->iJrnlOff>=s->nBucketSize );
+  assert( s->iNextGen>=1 && s->iNextSegGen>=1 && s->iSeq>=1 );
   memset(a, 0, SB_SIZE);
   memcpy(a, SB_MAGIC, 16);
   vlogPut32(&a[16], FORMAT_VERSION);
@@ -334,6 +349,7 @@ int vlogSbWrite(VlogStore *p){
   u8 a[SB_SIZE];
   int iSlot = 1 - p->iSbSlot;
   int rc;
+  assert( p->eLock==VLOG_LOCK_EXCLUSIVE && (p->iSbSlot==0 || p->iSbSlot==1) );
   sbEncode(&p->sb, a);
   rc = vlogWriteAt(p, (u64)iSlot*SB_SIZE, a, SB_SIZE);
   if( rc==VLOG_OK && p->cfg.eSync!=VLOG_SYNC_OFF ){
@@ -415,6 +431,8 @@ static int sbRead(VlogStore *p){
     return vlogSetError(p, VLOG_CORRUPT_BKPT,
         "the superblocks of %s disagree on the bucket size", p->zPath);
   }
+  assert( i==0 || i==1 );
+  assert( rcs[i]==VLOG_OK && (p->iWantSeq==0 || s[i].iSeq==p->iWantSeq) );
   p->sb = s[i];
   p->iSbSlot = i;
   p->bOldValid = (rcs[1-i]==VLOG_OK && s[1-i].iSeq<s[i].iSeq);
@@ -614,6 +632,7 @@ static const u8 aBusyDelay[] = { 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100 };
 int vlogBusyWait(VlogStore *p, int *piTry){
   int n = (int)(sizeof(aBusyDelay)/sizeof(aBusyDelay[0]));
   int i = *piTry, nDelay, nPrior = 0, j;
+  assert( i>=0 && p->cfg.nBusyTimeout>=0 );
   if( i<n ){
     nDelay = aBusyDelay[i];
     for(j=0; j<i; j++) nPrior += aBusyDelay[j];
@@ -653,6 +672,11 @@ static int busyError(VlogStore *p, int eLevel){
 /* One attempt to raise the lock to eLevel, no waiting. */
 static int lockOnce(VlogStore *p, int eLevel){
   int rc = VLOG_OK;
+  /* SQLite's levels, but never PENDING as a goal (xLock takes it on the
+  ** way to EXCLUSIVE) */
+  assert( eLevel>=VLOG_LOCK_SHARED && eLevel<=VLOG_LOCK_EXCLUSIVE );
+  assert( eLevel!=VLOG_LOCK_PENDING && p->eLock!=VLOG_LOCK_PENDING );
+  assert( eLevel<=VLOG_LOCK_SHARED || !p->cfg.bReadOnly || p->cfg.bImmutable );
   if( p->cfg.bImmutable ){
     /* nothing can change the file: no lock, and no writer */
     if( eLevel>VLOG_LOCK_SHARED ) return vlogReadOnlyError(p);
@@ -669,6 +693,7 @@ static int lockOnce(VlogStore *p, int eLevel){
       if( eNext==VLOG_LOCK_RESERVED ) vlogShmSetWriter(p);
     }
   }
+  assert( rc!=VLOG_OK || p->eLock>=eLevel );
   return rc;
 }
 
@@ -688,6 +713,7 @@ int vlogStoreLock(VlogStore *p, int eLevel){
   }
   if( rc==VLOG_BUSY ) return busyError(p, eLevel);
   if( rc ) return vlogSetError(p, rc, "cannot lock %s (%s)", p->zPath, vlogErrName(rc));
+  assert( p->eLock>=eLevel );
   return VLOG_OK;
 }
 
@@ -712,7 +738,11 @@ int vlogStoreLockWriter(VlogStore *p){
     (void)vlogStoreUnlock(p, VLOG_LOCK_NONE);
     if( rc!=VLOG_BUSY || !vlogBusyWait(p, &iTry) ) break;
   }
-  if( rc==VLOG_OK ) return VLOG_OK;
+  if( rc==VLOG_OK ){
+    assert( p->eLock==VLOG_LOCK_RESERVED );
+    return VLOG_OK;
+  }
+  assert( p->eLock==VLOG_LOCK_NONE );             /* holds nothing on failure */
   if( rc==VLOG_BUSY ) return busyError(p, eFail);
   return vlogSetError(p, rc, "cannot lock %s (%s)", p->zPath, vlogErrName(rc));
 }
@@ -737,7 +767,10 @@ static int readChange(VlogStore *p, u64 *piChange){
 int vlogStoreLockWrite(VlogStore *p){
   u64 iOld;
   u8 a[8];
-  int rc = vlogStoreLock(p, VLOG_LOCK_EXCLUSIVE);
+  int rc;
+  assert( p->eLock>=VLOG_LOCK_RESERVED );    /* from the writer lock only */
+  rc = vlogStoreLock(p, VLOG_LOCK_EXCLUSIVE);
+  assert( rc || p->eLock==VLOG_LOCK_EXCLUSIVE );
   if( rc || p->bChangeBumped ) return rc;
   rc = readChange(p, &iOld);
   if( rc ) return rc;
@@ -1005,6 +1038,8 @@ void vlogStoreReset(VlogStore *p){
   vlogWbClear(p);
   vlogLogReset(p);
   p->bValid = 0;
+  assert( p->nNode==0 && p->pTrees==0 && p->pDirty==0 && p->pLruFirst==0 );
+  assert( p->wb.n==0 && p->nCacheBytes==0 );
 }
 
 /* Load the state of the file: superblock, trees, buckets, journal. */
@@ -1032,6 +1067,9 @@ static int storeLoad(VlogStore *p){
   if( rc==VLOG_OK ) rc = vlogJournalReplay(p, 1);
   p->eTxn = eTxn;
   if( rc ) p->bValid = 0;
+  /* the journal goes on from the checkpoint, in an open journal bucket */
+  assert( rc || (p->jrnl.iSeq>=p->sb.iJrnlSeq && p->jrnl.iDurable==p->jrnl.iSeq-1) );
+  assert( rc || p->aBucket[p->jrnl.iOff/p->sb.nBucketSize].eKind==KIND_JOURNAL );
   return rc;
 }
 
@@ -1042,6 +1080,8 @@ static int storeCreate(VlogStore *p){
   u64 iJrnl;
   Superblock *s = &p->sb;
 
+  /* an empty file, under EXCLUSIVE: no other handle can be creating it */
+  assert( p->eLock==VLOG_LOCK_EXCLUSIVE && !p->cfg.bReadOnly );
   memset(s, 0, sizeof(*s));
   s->iSeq = 1;
   s->nBucketSize = (u32)p->cfg.nBucketSize;
@@ -1368,6 +1408,7 @@ static int storeRefreshFull(VlogStore *p){
   u8 a[SB_SIZE + SB_USED];
   int rc, i;
   u64 iSeq = 0;
+  assert( p->eLock>=VLOG_LOCK_SHARED );
   if( !p->bValid ) return storeLoad(p);
   rc = p->pEnv->xRead(p->pFile, 0, a, (int)sizeof(a));
   if( rc && rc!=VLOG_IOERR_SHORT_READ ) return vlogSetError(p, rc, 0);
@@ -1395,6 +1436,8 @@ static int storeRefreshFull(VlogStore *p){
 ** without file locks (shm.c).
 */
 void vlogStoreTryPublish(VlogStore *p){
+  /* the state is current only under a file lock */
+  assert( p->eLock>=VLOG_LOCK_SHARED );
   if( p->pShm==0 || p->cfg.bReadOnly || vlogShmIsCurrent(p) ) return;
   if( p->eLock>=VLOG_LOCK_RESERVED ){
     vlogShmPublish(p);
@@ -1414,7 +1457,9 @@ void vlogStoreTryPublish(VlogStore *p){
 */
 int vlogStoreReadUnlocked(VlogStore *p){
   u64 iCkpt, iJrnlSeq;
-  int rc = vlogShmReadBegin(p, &iCkpt, &iJrnlSeq);
+  int rc;
+  assert( p->eTxn==0 && p->eLock==VLOG_LOCK_NONE && !p->bFastRead );
+  rc = vlogShmReadBegin(p, &iCkpt, &iJrnlSeq);
   if( rc ) return rc;
   if( p->bValid && p->sb.iSeq==iCkpt && p->jrnl.iSeq==iJrnlSeq ) return VLOG_OK;
   p->bChangeOk = 0;
@@ -1439,7 +1484,9 @@ int vlogStoreReadUnlocked(VlogStore *p){
 
 int vlogStoreRefresh(VlogStore *p){
   u64 iChange;
-  int rc = readChange(p, &iChange);
+  int rc;
+  assert( p->eLock>=VLOG_LOCK_SHARED );          /* nobody commits meanwhile */
+  rc = readChange(p, &iChange);
   if( rc ) return rc;
   if( p->bValid && p->bChangeOk && iChange==p->iChange ) return VLOG_OK;
   p->bChangeOk = 0;
