@@ -39,6 +39,7 @@
 
 int vlogKeyCmp(const u8 *a, int na, const u8 *b, int nb){
   int n = na<nb ? na : nb;
+  assert( na>=0 && nb>=0 && (a!=0 || na==0) && (b!=0 || nb==0) );
   int c = n ? memcmp(a, b, n) : 0;
   return c ? c : na - nb;
 }
@@ -61,6 +62,8 @@ int vlogEntryCmp(const Entry *e, u64 iPrefix, const u8 *pKey, int nKey){
 int vlogBsetSearch(const Bset *pSet, const u8 *pKey, int nKey, int *piPos){
   int lo = 0, hi = pSet->n;
   u64 iPrefix = vlogKeyPrefix(pKey, nKey);
+  assert( pSet->n>=0 && (pSet->a!=0 || pSet->n==0) );
+  assert( nKey>=0 && nKey<=VLOG_MAX_KEY );
   while( lo<hi ){
     int mid = (lo+hi)/2;
     if( vlogEntryCmp(&pSet->a[mid], iPrefix, pKey, nKey)<0 ){
@@ -69,13 +72,19 @@ int vlogBsetSearch(const Bset *pSet, const u8 *pKey, int nKey, int *piPos){
       hi = mid;
     }
   }
+  /* lo: the first entry not below the key (the bset is sorted) */
+  assert( lo>=0 && lo<=pSet->n );
+  assert( lo==0 || vlogEntryCmp(&pSet->a[lo-1], iPrefix, pKey, nKey)<0 );
   *piPos = lo;
   return lo<pSet->n && vlogEntryCmp(&pSet->a[lo], iPrefix, pKey, nKey)==0;
 }
 
 /* Upper bound of an entry's packed size (no prefix shared). */
 int vlogEntrySize(const Entry *e){
-  int n = vlogVarintLen(0) + vlogVarintLen(e->nKey) + (int)e->nKey + 1;
+  int n;
+  assert( e->nKey>=1 && e->nKey<=VLOG_MAX_KEY );
+  assert( e->eType==ENTRY_PUT || e->eType==ENTRY_WHITEOUT );
+  n = vlogVarintLen(0) + vlogVarintLen(e->nKey) + (int)e->nKey + 1;
   if( e->eType==ENTRY_PUT ) n += vlogVarintLen(e->nVal) + (int)e->nVal;
   return n;
 }
@@ -83,6 +92,8 @@ int vlogEntrySize(const Entry *e){
 /* A child pointer: fixed 20 bytes (u64 generation, u64 offset, u32
 ** length), so that writing a child never changes its parent's size. */
 void vlogPtrEncode(const NodePtr *pPtr, u8 *a, int *pn){
+  /* a child not yet written has no region: offset and length 0 */
+  assert( (pPtr->off==0)==(pPtr->len==0) && pPtr->len<=MAX_NODE_SIZE );
   vlogPut64(a, pPtr->gen);
   vlogPut64(&a[8], pPtr->off);
   vlogPut32(&a[16], pPtr->len);
@@ -124,6 +135,8 @@ int vlogBsetEncode(VlogStore *p, Node *pNode, const Entry *a, int n, int iBset,
   const Entry *pPrev = 0;
   u8 *h;
 
+  assert( iBset>=0 && iBset<3 && n>=0 && (a!=0 || n==0) );
+  assert( iBset==0 || pNode->iLevel==0 );      /* interior nodes: one bset */
   rc = vlogBufReserve(pEnv, pBuf, BSET_HDR);
   if( rc ) return rc;
   memset(&pBuf->a[iHdr], 0, BSET_HDR);
@@ -131,6 +144,10 @@ int vlogBsetEncode(VlogStore *p, Node *pNode, const Entry *a, int n, int iBset,
   for(i=0; rc==VLOG_OK && i<n; i++){
     const Entry *e = &a[i];
     int nShared = 0;
+    /* strictly increasing keys; whiteouts only in newer bsets of a leaf */
+    assert( pPrev==0 || vlogKeyCmp(pPrev->pKey, (int)pPrev->nKey,
+                                   e->pKey, (int)e->nKey)<0 );
+    assert( e->eType==ENTRY_PUT || (e->eType==ENTRY_WHITEOUT && iBset>0) );
     if( pPrev ){
       int nMax = pPrev->nKey<e->nKey ? (int)pPrev->nKey : (int)e->nKey;
       while( nShared<nMax && pPrev->pKey[nShared]==e->pKey[nShared] ) nShared++;
@@ -170,6 +187,7 @@ int vlogBsetEncode(VlogStore *p, Node *pNode, const Entry *a, int n, int iBset,
   while( rc==VLOG_OK && (pBuf->n - iHdr) % BSET_PAD ){
     rc = vlogBufAppend(pEnv, pBuf, "", 1);
   }
+  assert( rc || (pBuf->n - iHdr) % BSET_PAD==0 );
   return rc;
 }
 
@@ -183,6 +201,8 @@ static int bsetDecode(VlogStore *p, Bset *pSet, const u8 *a, int n, int nEntry,
   u8 *pArena = 0;
   Entry *aE;
 
+  assert( pSet->a==0 && pSet->n==0 && pSet->aArena==0 );   /* a fresh bset */
+  assert( n>=0 && (a!=0 || n==0) );
   if( nEntry<0 || nEntry>n ) goto corrupt;
   aE = (Entry*)vlogMallocZero(p->pEnv, sizeof(Entry)*(nEntry ? nEntry : 1));
   if( aE==0 ) return vlogSetError(p, VLOG_NOMEM, 0);
@@ -246,6 +266,7 @@ static int bsetDecode(VlogStore *p, Bset *pSet, const u8 *a, int n, int nEntry,
       z += nVal;
     }
     if( z!=pEnd ) goto corrupt;
+    assert( pass==0 || pOut==pArena+nArena );      /* the arena, exactly */
     /* Keys shared with the one before are written out in full: a hostile
     ** bset of a few bytes an entry could decode to gigabytes.  A node's
     ** live bytes without prefix sharing are under a node size (btree.c:
@@ -275,6 +296,8 @@ int vlogNodeDecode(VlogStore *p, Node *pNode, const u8 *a, int n, u32 iTree,
                    int iLevel, u64 iOff){
   int iPos = 0;
   int iBset = 0;
+  assert( pNode->nBset==0 && pNode->gen>0 );     /* a node not yet decoded */
+  assert( iLevel>=0 && iLevel<32 && n>=0 );
   while( iPos<n ){
     const u8 *h = &a[iPos];
     u32 nPayload, nEntry;
@@ -308,6 +331,7 @@ int vlogNodeDecode(VlogStore *p, Node *pNode, const u8 *a, int n, u32 iTree,
     iBset++;
   }
   if( iBset==0 ) goto corrupt;
+  assert( pNode->nBset==iBset && iBset<=3 && (iLevel==0 || iBset==1) );
   return VLOG_OK;
 
  corrupt:

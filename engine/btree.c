@@ -69,6 +69,8 @@ static void nodeCharge(VlogStore *p, Node *pNode){
 }
 
 static void lruRemove(VlogStore *p, Node *pNode){
+  assert( pNode->pLruPrev==0 || pNode->pLruPrev->pLruNext==pNode );
+  assert( pNode->pLruNext==0 || pNode->pLruNext->pLruPrev==pNode );
   if( pNode->pLruPrev ) pNode->pLruPrev->pLruNext = pNode->pLruNext;
   else if( p->pLruFirst==pNode ) p->pLruFirst = pNode->pLruNext;
   else return;                                /* not on the list */
@@ -79,6 +81,8 @@ static void lruRemove(VlogStore *p, Node *pNode){
 
 static void lruAdd(VlogStore *p, Node *pNode){
   assert( pNode->pLruPrev==0 && pNode->pLruNext==0 && p->pLruFirst!=pNode );
+  assert( pNode->nRef==0 && !pNode->bDirty && !pNode->bDead );   /* evictable */
+  assert( (p->pLruFirst==0)==(p->pLruLast==0) );
   pNode->pLruPrev = p->pLruLast;
   if( p->pLruLast ) p->pLruLast->pLruNext = pNode;
   else p->pLruFirst = pNode;
@@ -94,16 +98,19 @@ static void lruUpdate(VlogStore *p, Node *pNode){
 }
 
 void vlogNodeRef(VlogStore *p, Node *pNode){
+  assert( pNode->nRef>=0 && pNode->nRef<0x7fffffff );
   pNode->nRef++;
   lruRemove(p, pNode);
 }
 
 static void hashRemove(VlogStore *p, Node *pNode){
   Node **pp;
+  assert( p->nHash==0 || (p->nHash & (p->nHash-1))==0 );
   if( p->nHash==0 ) return;
   for(pp=&p->apHash[pNode->gen & (p->nHash-1)]; *pp; pp=&(*pp)->pHashNext){
     if( *pp==pNode ){
       *pp = pNode->pHashNext;
+      assert( p->nNode>0 );
       p->nNode--;
       break;
     }
@@ -128,6 +135,7 @@ void vlogNodeUnref(VlogStore *p, Node *pNode){
 ** cache drop frees them too, but are never found. */
 static Node *hashFind(VlogStore *p, u64 gen){
   Node *pNode;
+  assert( gen>0 );
   if( p->nHash==0 ) return 0;
   for(pNode=p->apHash[gen & (p->nHash-1)]; pNode; pNode=pNode->pHashNext){
     if( pNode->gen==gen && !pNode->bDead ) return pNode;
@@ -136,6 +144,8 @@ static Node *hashFind(VlogStore *p, u64 gen){
 }
 
 static int hashAdd(VlogStore *p, Node *pNode){
+  /* one live node per generation; a node joins the table once */
+  assert( hashFind(p, pNode->gen)==0 && pNode->pHashNext==0 );
   if( p->nNode+1 > p->nHash ){
     int nNew = p->nHash ? p->nHash*2 : 256;
     Node **apNew = (Node**)vlogMallocZero(p->pEnv, sizeof(Node*)*nNew);
@@ -156,11 +166,13 @@ static int hashAdd(VlogStore *p, Node *pNode){
   pNode->pHashNext = p->apHash[pNode->gen & (p->nHash-1)];
   p->apHash[pNode->gen & (p->nHash-1)] = pNode;
   p->nNode++;
+  assert( p->nNode<=p->nHash );
   return VLOG_OK;
 }
 
 static void bsetClear(VlogStore *p, Bset *pSet){
   int i;
+  assert( pSet->n>=0 && pSet->n<=pSet->nAlloc );
   for(i=0; i<pSet->n; i++){
     if( pSet->a[i].bOwn ) vlogFree(p->pEnv, pSet->a[i].pKey);
   }
@@ -185,6 +197,11 @@ void vlogNodeFree(VlogStore *p, Node *pNode){
 
 static void nodeDestroy(VlogStore *p, Node *pNode){
   Node *pParent = pNode->pParent;
+  /* nothing references it, and no change is lost: dirty nodes are never
+  ** evicted (only a dead one, out of its tree, goes dirty or not) */
+  assert( pNode->nRef==0 );
+  assert( pNode->bDead || !pNode->bDirty );
+  assert( pParent==0 || pParent->nRef>0 );
   if( pNode->bInDirty ){
     Node **pp;
     for(pp=&p->pDirty; *pp; pp=&(*pp)->pDirtyNext){
@@ -200,7 +217,9 @@ static void nodeDestroy(VlogStore *p, Node *pNode){
 }
 
 Node *vlogNodeNew(VlogStore *p, u32 iTree, int iLevel, u64 gen){
-  Node *pNode = (Node*)vlogMallocZero(p->pEnv, sizeof(Node));
+  Node *pNode;
+  assert( iLevel>=0 && iLevel<32 && gen>0 );
+  pNode = (Node*)vlogMallocZero(p->pEnv, sizeof(Node));
   if( pNode==0 ) return 0;
   pNode->gen = gen;
   pNode->iTree = iTree;
@@ -211,8 +230,10 @@ Node *vlogNodeNew(VlogStore *p, u32 iTree, int iLevel, u64 gen){
 /* A brand-new node (generation from the superblock's counter), cached,
 ** dirty. */
 static int nodeCreate(VlogStore *p, u32 iTree, int iLevel, Node **ppNode){
-  Node *pNode = vlogNodeNew(p, iTree, iLevel, p->sb.iNextGen++);
+  Node *pNode;
   int rc;
+  assert( p->bValid && p->sb.iNextGen>0 );
+  pNode = vlogNodeNew(p, iTree, iLevel, p->sb.iNextGen++);
   *ppNode = 0;
   if( pNode==0 ) return vlogSetError(p, VLOG_NOMEM, 0);
   pNode->nBset = 1;
@@ -228,6 +249,7 @@ static int nodeCreate(VlogStore *p, u32 iTree, int iLevel, Node **ppNode){
 }
 
 void vlogNodeMarkDirty(VlogStore *p, Node *pNode){
+  assert( !pNode->bDead );                  /* a dead node is never written */
   pNode->bDirty = 1;
   lruRemove(p, pNode);
   viewClear(p, pNode);
@@ -244,6 +266,8 @@ void vlogCacheShrink(VlogStore *p){
   while( p->nCacheBytes > p->cfg.nCacheSize && p->pLruFirst ){
     nodeDestroy(p, p->pLruFirst);
   }
+  assert( p->nCacheBytes<=p->cfg.nCacheSize || p->pLruFirst==0 );
+  assert( p->nCacheBytes>=0 && p->nNode>=0 );
 }
 
 /* Drop every node and tree (the file changed under us, or close). */
@@ -284,6 +308,9 @@ int vlogNodeLoad(VlogStore *p, u32 iTree, int iLevel, const NodePtr *pPtr,
   u8 *aBuf;
   int rc;
 
+  assert( iLevel>=0 && iLevel<32 );
+  assert( pParent==0 || (pParent->iLevel==iLevel+1 && pParent->iTree==iTree
+                         && !pParent->bDead) );
   *ppNode = 0;
   if( pNode ){
     if( pNode->iTree!=iTree || pNode->iLevel!=iLevel ){
@@ -334,6 +361,7 @@ int vlogNodeLoad(VlogStore *p, u32 iTree, int iLevel, const NodePtr *pPtr,
     vlogNodeRef(p, pParent);
   }
   lruUpdate(p, pNode);
+  assert( pNode->gen==pPtr->gen && pNode->nDisk==pPtr->len && pNode->nLive>=0 );
   *ppNode = pNode;
   return VLOG_OK;
 }
@@ -341,13 +369,16 @@ int vlogNodeLoad(VlogStore *p, u32 iTree, int iLevel, const NodePtr *pPtr,
 /* Load child iEntry of interior node pNode. */
 int vlogNodeChild(VlogStore *p, Node *pNode, int iEntry, Node **ppChild){
   NodePtr ptr;
+  int rc;
   Entry *e = &pNode->aBset[0].a[iEntry];
   assert( pNode->iLevel>0 && iEntry>=0 && iEntry<pNode->aBset[0].n );
   if( vlogPtrDecode(e->pVal, e->nVal, &ptr) ){
     return vlogSetError(p, VLOG_CORRUPT_BKPT, "bad child pointer in tree %u",
                         pNode->iTree);
   }
-  return vlogNodeLoad(p, pNode->iTree, pNode->iLevel-1, &ptr, pNode, ppChild);
+  rc = vlogNodeLoad(p, pNode->iTree, pNode->iLevel-1, &ptr, pNode, ppChild);
+  assert( rc || ((*ppChild)->pParent==pNode && (*ppChild)->gen==ptr.gen) );
+  return rc;
 }
 
 /* ---------------------------------------------------------------------
@@ -358,6 +389,8 @@ static int nodeView(VlogStore *p, Node *pNode, int bBuild){
   int aPos[3] = {0, 0, 0};
   Entry *aOut = 0;
 
+  assert( pNode->nBset>=1 && pNode->nBset<=3 );
+  assert( pNode->iLevel==0 || pNode->nBset==1 );
   if( bBuild && pNode->aView ) return VLOG_OK;
   if( pNode->nBset==1 ){
     /* One bset: the view is the bset itself (whiteouts only appear in
@@ -410,6 +443,7 @@ static int nodeView(VlogStore *p, Node *pNode, int bBuild){
       nBytes += vlogEntrySize(pBest);
     }
   }
+  assert( nLive<=nTotal && nBytes>=0 );
   pNode->nLive = nLive;
   pNode->nLiveBytes = nBytes;
   if( bBuild ){
@@ -421,6 +455,7 @@ static int nodeView(VlogStore *p, Node *pNode, int bBuild){
 
 /* Build pNode->aView/nView (for cursors): the live entries in order. */
 int vlogNodeView(VlogStore *p, Node *pNode){
+  assert( pNode->nBset>=1 && pNode->nBset<=3 );
   if( pNode->nBset==1 ){
     /* one bset without whiteouts: use it directly */
     viewClear(p, pNode);
@@ -473,6 +508,7 @@ static int nodeCompact(VlogStore *p, Node *pNode){
   for(i=0; i<pNode->nBset; i++) bsetClear(p, &pNode->aBset[i]);
   pNode->aBset[0] = nw;
   pNode->nBset = 1;
+  assert( pNode->aBset[0].n==pNode->nLive && pNode->aView==0 );
   return VLOG_OK;
 }
 
@@ -485,13 +521,17 @@ static int bsetGrow(VlogStore *p, Bset *pSet){
     pSet->a = aNew;
     pSet->nAlloc = nNew;
   }
+  assert( pSet->n<pSet->nAlloc );
   return VLOG_OK;
 }
 
 /* Set e to an owned copy of key and value. */
 static int entryMake(VlogStore *p, Entry *e, const u8 *pKey, int nKey,
                      const u8 *pVal, int nVal, int eType){
-  u8 *a = (u8*)vlogMalloc(p->pEnv, (size_t)nKey + nVal + 1);
+  u8 *a;
+  assert( nKey>=1 && nKey<=VLOG_MAX_KEY && nVal>=0 );
+  assert( eType==ENTRY_PUT || eType==ENTRY_WHITEOUT );
+  a = (u8*)vlogMalloc(p->pEnv, (size_t)nKey + nVal + 1);
   if( a==0 ) return vlogSetError(p, VLOG_NOMEM, 0);
   memcpy(a, pKey, nKey);
   if( nVal ) memcpy(&a[nKey], pVal, nVal);
@@ -521,7 +561,9 @@ static int nodeFind(Node *pNode, const u8 *pKey, int nKey, int *piPos){
 */
 static int writableBset(VlogStore *p, Node *pNode, Bset **ppSet){
   int rc;
-  Bset *pLast = &pNode->aBset[pNode->nBset-1];
+  Bset *pLast;
+  assert( pNode->nBset>=1 && pNode->nBset<=3 );
+  pLast = &pNode->aBset[pNode->nBset-1];
   if( !pLast->bDisk ){
     *ppSet = pLast;
     return VLOG_OK;
@@ -533,6 +575,7 @@ static int writableBset(VlogStore *p, Node *pNode, Bset **ppSet){
   }
   rc = nodeCompact(p, pNode);
   *ppSet = &pNode->aBset[0];
+  assert( rc || (pNode->nBset==1 && !pNode->aBset[0].bDisk) );
   return rc;
 }
 
@@ -547,6 +590,9 @@ static int nodeModify(VlogStore *p, Node *pNode, const u8 *pKey, int nKey,
   Bset *pSet;
   Entry eNew;
 
+  assert( !pNode->bDead && nKey>=1 && nKey<=VLOG_MAX_KEY );
+  assert( eType==ENTRY_PUT || eType==ENTRY_WHITEOUT );
+  assert( eType==ENTRY_PUT || pNode->iLevel==0 || pNode->nBset==1 );
   *pbChanged = 0;
   iOld = nodeFind(pNode, pKey, nKey, &iPos);
   if( iOld>=0 ){
@@ -602,10 +648,16 @@ static int nodeModify(VlogStore *p, Node *pNode, const u8 *pKey, int nKey,
     pSet->a[iPos] = eNew;
     pSet->n++;
   }
+  /* the bset stays sorted around the new entry */
+  assert( iPos==0 || vlogKeyCmp(pSet->a[iPos-1].pKey, (int)pSet->a[iPos-1].nKey,
+                                pKey, nKey)<0 );
+  assert( iPos+1>=pSet->n || vlogKeyCmp(pKey, nKey, pSet->a[iPos+1].pKey,
+                                        (int)pSet->a[iPos+1].nKey)<0 );
   if( eType==ENTRY_PUT ){
     pNode->nLive++;
     pNode->nLiveBytes += vlogEntrySize(&eNew);
   }
+  assert( pNode->nLive>=0 && pNode->nLiveBytes>=0 );
   vlogNodeMarkDirty(p, pNode);
   *pbChanged = 1;
   return VLOG_OK;
@@ -718,7 +770,9 @@ int vlogTreeRoot(VlogStore *p, Tree *pTree, Node **ppRoot){
 static int childIndex(Node *pNode, const u8 *pKey, int nKey){
   int iPos;
   Bset *pSet = &pNode->aBset[0];
+  assert( pNode->iLevel>0 && pNode->nBset==1 && pSet->n>0 );
   if( vlogBsetSearch(pSet, pKey, nKey, &iPos) ) return iPos;
+  assert( iPos<=pSet->n );
   return iPos>0 ? iPos-1 : 0;
 }
 
@@ -734,6 +788,7 @@ static int descend(VlogStore *p, Tree *pTree, const u8 *pKey, int nKey,
   int n = 0;
   *pnPath = 0;
   if( rc || pNode==0 ) return rc;
+  assert( pNode->pParent==0 && !pNode->bDead && pNode->iTree==pTree->iTree );
   while( 1 ){
     apPath[n] = pNode;
     if( pNode->iLevel==0 ) break;
@@ -751,6 +806,7 @@ static int descend(VlogStore *p, Tree *pTree, const u8 *pKey, int nKey,
     }
   }
   *pnPath = n+1;
+  assert( apPath[n]->iLevel==0 && apPath[0]->iLevel==n );
   return VLOG_OK;
 }
 
@@ -762,6 +818,10 @@ int vlogBtreeLookup(VlogStore *p, u32 iTree, const u8 *pKey, int nKey,
   int nPath, iPos, iSet, rc;
   Entry *e;
 
+  /* in a transaction, in a replay (a reader catching up begins its
+  ** transaction after), or creating the store (EXCLUSIVE) */
+  assert( nKey>=1 && nKey<=VLOG_MAX_KEY );
+  assert( p->eTxn>0 || p->bReplay || p->eLock==VLOG_LOCK_EXCLUSIVE );
   rc = vlogTreeGet(p, iTree, 0, &pTree);
   if( rc ) return rc;
   rc = descend(p, pTree, pKey, nKey, apPath, aiIdx, &nPath);
@@ -779,6 +839,8 @@ int vlogBtreeLookup(VlogStore *p, u32 iTree, const u8 *pKey, int nKey,
 /* The pointer value for child pChild as its parent records it. */
 static void childPtr(Node *pChild, u8 *aVal, int *pnVal){
   NodePtr ptr;
+  assert( !pChild->bDead && pChild->gen>0 );
+  assert( pChild->bDirty || (pChild->iOff && pChild->nDisk) );
   ptr.gen = pChild->gen;
   ptr.off = pChild->bDirty ? 0 : pChild->iOff;
   ptr.len = pChild->bDirty ? 0 : pChild->nDisk;
@@ -797,9 +859,11 @@ static void firstKey(Node *pNode, const u8 **ppKey, int *pnKey){
 static int parentIndex(Node *pParent, Node *pChild){
   Bset *pSet = &pParent->aBset[0];
   int i;
+  assert( pParent->iLevel==pChild->iLevel+1 && pParent->nBset==1 );
   for(i=0; i<pSet->n; i++){
     NodePtr ptr;
-    if( vlogPtrDecode(pSet->a[i].pVal, pSet->a[i].nVal, &ptr)==VLOG_OK
+    /* interior values were checked as pointers when decoded or made */
+    if( ALWAYS(vlogPtrDecode(pSet->a[i].pVal, pSet->a[i].nVal, &ptr)==VLOG_OK)
      && ptr.gen==pChild->gen ){
       return i;
     }
@@ -821,11 +885,20 @@ static int nodeSplit(VlogStore *p, Tree *pTree, Node **apPath, int iIdx){
   int nVal, bChanged;
   const u8 *pSep;
   int nSep;
+#ifndef NDEBUG
+  int nBytes0;
+#endif
 
+  assert( iIdx>=0 && iIdx<32 && !pNode->bDead );
+  assert( iIdx==0 ? pTree->pRoot==pNode
+                  : apPath[iIdx-1]->iLevel==pNode->iLevel+1 );
   rc = nodeCompact(p, pNode);
   if( rc ) return rc;
   pL = &pNode->aBset[0];
   if( pL->n<2 ) return VLOG_OK;
+#ifndef NDEBUG
+  nBytes0 = pNode->nLiveBytes;
+#endif
   for(iSplit=0; iSplit<pL->n-1; iSplit++){
     nHalf += vlogEntrySize(&pL->a[iSplit]);
     if( nHalf>=pNode->nLiveBytes/2 ) break;
@@ -855,6 +928,11 @@ static int nodeSplit(VlogStore *p, Tree *pTree, Node **apPath, int iIdx){
   rc = nodeView(p, pNode, 0);
   if( rc==VLOG_OK ) rc = nodeView(p, pRight, 0);
   if( rc ) return rc;
+  /* two halves of what there was, in order: left below right */
+  assert( pL->n>=1 && pR->n>=1 );
+  assert( pNode->nLiveBytes + pRight->nLiveBytes==nBytes0 );
+  assert( vlogKeyCmp(pL->a[pL->n-1].pKey, (int)pL->a[pL->n-1].nKey,
+                     pR->a[0].pKey, (int)pR->a[0].nKey)<0 );
   vlogNodeMarkDirty(p, pNode);
 
   /* Children of an interior node that moved right now have pRight as
@@ -863,7 +941,7 @@ static int nodeSplit(VlogStore *p, Tree *pTree, Node **apPath, int iIdx){
     for(i=0; i<pR->n; i++){
       NodePtr ptr;
       Node *pChild;
-      if( vlogPtrDecode(pR->a[i].pVal, pR->a[i].nVal, &ptr) ) continue;
+      if( NEVER(vlogPtrDecode(pR->a[i].pVal, pR->a[i].nVal, &ptr)) ) continue;
       pChild = hashFind(p, ptr.gen);
       if( pChild && pChild->pParent==pNode ){
         pChild->pParent = pRight;
@@ -940,6 +1018,8 @@ static int nodeSplit(VlogStore *p, Tree *pTree, Node **apPath, int iIdx){
 /* Remove pNode from its tree: its region is released at the next
 ** checkpoint; its memory when nothing references it. */
 static void nodeKill(VlogStore *p, Node *pNode){
+  /* the caller holds a reference, whose release frees it */
+  assert( !pNode->bDead && pNode->nRef>0 );
   vlogRegionRelease(p, pNode->iOff);
   pNode->iOff = 0;
   pNode->bDead = 1;
@@ -956,7 +1036,13 @@ static int nodeMerge(VlogStore *p, Tree *pTree, Node **apPath, int iIdx){
   Node *pNode = apPath[iIdx];
   Node *pParent, *pLeft, *pRight, *pSib;
   int iMe, iSib, rc, i, bChanged;
+#ifndef NDEBUG
+  int nLive0;
+#endif
 
+  assert( iIdx>=0 && iIdx<32 && !pNode->bDead );
+  assert( iIdx==0 ? pTree->pRoot==pNode
+                  : apPath[iIdx-1]->iLevel==pNode->iLevel+1 );
   if( iIdx==0 ){
     /* The root: an interior root with one child hands over to it; an
     ** empty leaf root empties the tree. */
@@ -1002,6 +1088,10 @@ static int nodeMerge(VlogStore *p, Tree *pTree, Node **apPath, int iIdx){
   }
   if( iSib>iMe ){ pLeft = pNode; pRight = pSib; }
   else          { pLeft = pSib;  pRight = pNode; }
+  assert( pLeft!=pRight && pLeft->iLevel==pRight->iLevel );
+#ifndef NDEBUG
+  nLive0 = pLeft->nLive + pRight->nLive;
+#endif
   vlogNodeRef(p, pLeft);
   vlogNodeRef(p, pRight);
   rc = nodeCompact(p, pLeft);
@@ -1029,6 +1119,7 @@ static int nodeMerge(VlogStore *p, Tree *pTree, Node **apPath, int iIdx){
     }
   }
   if( rc==VLOG_OK ) rc = nodeView(p, pLeft, 0);
+  assert( rc || pLeft->nLive==nLive0 );       /* every key moved, none lost */
   if( rc==VLOG_OK ){
     Entry *eSep = &pParent->aBset[0].a[iSib>iMe ? iSib : iMe];
     u8 aKey[VLOG_MAX_KEY];
@@ -1059,6 +1150,10 @@ int vlogBtreeInsert(VlogStore *p, u32 iTree, const u8 *pKey, int nKey,
   int nPath, rc, bChanged = 0;
   Node *pLeaf;
 
+  assert( nKey>=1 && nKey<=VLOG_MAX_KEY && nVal>=0 && (pVal!=0 || nVal==0) );
+  assert( eType==ENTRY_PUT || eType==ENTRY_WHITEOUT );
+  assert( p->bValid );
+  assert( p->eTxn>0 || p->bReplay || p->eLock==VLOG_LOCK_EXCLUSIVE );  /* as Lookup */
   vlogCursorsSave(p);
   rc = vlogTreeGet(p, iTree, eType==ENTRY_PUT, &pTree);
   if( rc==VLOG_NOTFOUND ) return VLOG_OK;       /* delete from no tree */
@@ -1076,6 +1171,7 @@ int vlogBtreeInsert(VlogStore *p, u32 iTree, const u8 *pKey, int nKey,
     nPath = 1;
   }
   pLeaf = apPath[nPath-1];
+  assert( pLeaf->iLevel==0 && pTree->pRoot==apPath[0] );
   rc = nodeModify(p, pLeaf, pKey, nKey, pVal, nVal, eType, &bChanged);
   if( rc || !bChanged ) return rc;
   if( pLeaf->nLiveBytes > splitLimit(p) ){
@@ -1103,6 +1199,8 @@ int vlogNodeWrite(VlogStore *p, Node *pNode){
              && pNode->aBset[iLast-1].bDisk && !pNode->aBset[iLast].bDisk;
 
   assert( pNode->bDirty && !pNode->bDead );
+  assert( p->eLock==VLOG_LOCK_EXCLUSIVE && !p->cfg.bReadOnly );  /* a checkpoint */
+  assert( pNode->pParent==0 || !pNode->pParent->bDead );
   vlogCursorsSave(p);
   if( bAppend ){
     /* the new bset starts on a fresh sector: a torn write cannot reach the
@@ -1142,6 +1240,8 @@ int vlogNodeWrite(VlogStore *p, Node *pNode){
   }
   vlogBufFree(p->pEnv, &b);
   if( rc ) return rc == VLOG_NOMEM ? vlogSetError(p, rc, 0) : rc;
+  assert( pNode->iOff && pNode->nDisk>0 && pNode->nDisk<=p->sb.nNodeSize );
+  assert( (pNode->iOff % p->sb.nNodeSize)==0 );
   p->nNodeWrite++;
   pNode->bDirty = 0;
 

@@ -39,6 +39,7 @@
 
 static int levelCmp(const void *a, const void *b){
   const Node *x = *(const Node**)a, *y = *(const Node**)b;
+  assert( x->iLevel<32 && y->iLevel<32 );
   return (int)x->iLevel - (int)y->iLevel;
 }
 
@@ -49,6 +50,7 @@ static int writePass(VlogStore *p, int *pnDone){
   Node **apNode;
   int n = 0, i, rc = VLOG_OK;
 
+  assert( p->eLock==VLOG_LOCK_EXCLUSIVE );
   for(pN=p->pDirty; pN; pN=pN->pDirtyNext) n++;
   *pnDone = 0;
   if( n==0 ) return VLOG_OK;
@@ -63,8 +65,12 @@ static int writePass(VlogStore *p, int *pnDone){
   p->pDirty = 0;
   qsort(apNode, n, sizeof(Node*), levelCmp);
   for(i=0; i<n; i++){
+    /* children before parents: a parent is written after every child it
+    ** had dirty, whose new pointer it then holds */
+    assert( i==0 || apNode[i-1]->iLevel<=apNode[i]->iLevel );
     if( rc==VLOG_OK && apNode[i]->bDirty && !apNode[i]->bDead ){
       rc = vlogNodeWrite(p, apNode[i]);
+      assert( rc || !apNode[i]->bDirty );
       (*pnDone)++;
     }
   }
@@ -94,7 +100,8 @@ int vlogCheckpointInternal(VlogStore *p){
   u64 i, iCur, nKeep;
   i64 nFile = 0;
 
-  assert( p->eLock==VLOG_LOCK_EXCLUSIVE );
+  assert( p->eLock==VLOG_LOCK_EXCLUSIVE && p->bValid && !p->cfg.bReadOnly );
+  assert( !p->bPrepared && !p->bReplay && !p->bPoison );
   /* 0: no reader may still use what this checkpoint frees (shm.c) */
   rc = vlogShmCheckReaders(p);
   if( rc ) return rc;
@@ -108,6 +115,8 @@ int vlogCheckpointInternal(VlogStore *p){
     }
   }while( rc==VLOG_OK && (nDone>0 || p->wb.n>0 || p->pDirty) );
   if( rc ) goto failed;
+  /* every change is in a written node: nothing dirty, nothing buffered */
+  assert( p->pDirty==0 && p->wb.n==0 );
   if( p->rootsTree.nLevel>0 && p->rootsTree.pRoot ){
     p->sb.rootsRoot.gen = p->rootsTree.pRoot->gen;
     p->sb.rootsRoot.off = p->rootsTree.pRoot->iOff;
@@ -138,6 +147,7 @@ int vlogCheckpointInternal(VlogStore *p){
   p->jrnl.nSize = 0;
   p->jrnl.iDurable = p->jrnl.iSeq - 1;
   p->nCheckpoint++;
+  assert( p->sb.iJrnlSeq==p->jrnl.iSeq && p->sb.iJrnlOff==p->jrnl.iOff );
 
   /* 5 */
   rc = vlogAllocAfterCheckpoint(p);
@@ -167,6 +177,11 @@ int vlogCheckpointInternal(VlogStore *p){
   }
   if( rc ) goto failed;
   vlogShmPublish(p);
+#ifdef VLOG_DEBUG
+  /* a checkpoint inside a write transaction (not the one that creates the
+  ** store) leaves every structure sound: check.c */
+  assert( p->eTxn!=2 || vlogStoreCheckOk(p) );
+#endif
   return VLOG_OK;
 
  failed:

@@ -41,6 +41,8 @@ struct VlogCursor {
 };
 
 static void leafEntries(Node *pLeaf, Entry **paE, int *pn){
+  /* a leaf of one bset, or one whose merged view is built */
+  assert( pLeaf->iLevel==0 && (pLeaf->aView!=0 || pLeaf->nBset==1) );
   if( pLeaf->aView ){
     *paE = pLeaf->aView;
     *pn = pLeaf->nView;
@@ -52,6 +54,7 @@ static void leafEntries(Node *pLeaf, Entry **paE, int *pn){
 
 static void pathRelease(VlogCursor *pCsr){
   int i;
+  assert( pCsr->nPath>=0 && pCsr->nPath<=33 );
   for(i=0; i<pCsr->nPath; i++) vlogNodeUnref(pCsr->pStore, pCsr->apPath[i]);
   pCsr->nPath = 0;
 }
@@ -60,6 +63,7 @@ static void pathRelease(VlogCursor *pCsr){
 static Entry *cursorEntry(VlogCursor *pCsr){
   Entry *aE;
   int n;
+  assert( pCsr->nPath>0 && pCsr->iModCount==pCsr->pStore->iModCount );
   leafEntries(pCsr->apPath[pCsr->nPath-1], &aE, &n);
   assert( pCsr->iPos>=0 && pCsr->iPos<n );
   return &aE[pCsr->iPos];
@@ -103,7 +107,9 @@ void vlogCursorsInvalidate(VlogStore *p){
 }
 
 int vlogCursorOpen(VlogStore *p, uint32_t iTree, VlogCursor **ppCsr){
-  VlogCursor *pCsr = (VlogCursor*)vlogMallocZero(p->pEnv, sizeof(VlogCursor));
+  VlogCursor *pCsr;
+  assert( iTree>0 );
+  pCsr = (VlogCursor*)vlogMallocZero(p->pEnv, sizeof(VlogCursor));
   *ppCsr = 0;
   if( pCsr==0 ) return vlogSetError(p, VLOG_NOMEM, 0);
   pCsr->pStore = p;
@@ -123,6 +129,7 @@ int vlogCursorClose(VlogCursor *pCsr){
   for(pp=&p->pCursors; *pp; pp=&(*pp)->pNext){
     if( *pp==pCsr ){ *pp = pCsr->pNext; break; }
   }
+  assert( *pp==pCsr->pNext );              /* it was on the handle's list */
   vlogBufFree(p->pEnv, &pCsr->key);
   vlogBufFree(p->pEnv, &pCsr->lo);
   vlogBufFree(p->pEnv, &pCsr->hi);
@@ -134,6 +141,7 @@ int vlogCursorBounds(VlogCursor *pCsr, const void *pLo, int nLo, int bLoOpen,
                      const void *pHi, int nHi, int bHiOpen){
   VlogStore *p = pCsr->pStore;
   int rc = VLOG_OK;
+  assert( (pLo==0 || nLo>=0) && (pHi==0 || nHi>=0) );
   pCsr->lo.n = pCsr->hi.n = 0;
   pCsr->bLo = pLo!=0;
   pCsr->bHi = pHi!=0;
@@ -160,6 +168,10 @@ static int boundsCheck(VlogCursor *pCsr, const u8 *pKey, int nKey){
 
 /* Pin and push pNode onto the path. */
 static void pathPush(VlogCursor *pCsr, Node *pNode, int iIdx){
+  /* a root, or the child one level below the node on top */
+  assert( pCsr->nPath<33 && !pNode->bDead );
+  assert( pCsr->nPath==0 || pNode->iLevel+1==pCsr->apPath[pCsr->nPath-1]->iLevel );
+  assert( pCsr->nPath>0 || pNode->pParent==0 );
   vlogNodeRef(pCsr->pStore, pNode);
   pCsr->apPath[pCsr->nPath] = pNode;
   pCsr->aiIdx[pCsr->nPath] = iIdx;
@@ -171,10 +183,12 @@ static void pathPush(VlogCursor *pCsr, Node *pNode, int iIdx){
 static int descendEdge(VlogCursor *pCsr, int iIdx, int bLast){
   VlogStore *p = pCsr->pStore;
   int rc = VLOG_OK;
+  assert( pCsr->nPath>0 );
   while( rc==VLOG_OK && pCsr->apPath[pCsr->nPath-1]->iLevel>0 ){
     Node *pParent = pCsr->apPath[pCsr->nPath-1];
     Node *pChild;
     if( iIdx<0 ) iIdx = bLast ? pParent->aBset[0].n-1 : 0;
+    assert( iIdx>=0 && iIdx<pParent->aBset[0].n );
     pCsr->aiIdx[pCsr->nPath-1] = iIdx;
     rc = vlogNodeChild(p, pParent, iIdx, &pChild);
     if( rc==VLOG_OK ){
@@ -190,6 +204,8 @@ static int descendEdge(VlogCursor *pCsr, int iIdx, int bLast){
 ** previous leaf; bValid=0 at the end of the tree. */
 static int stepLeaf(VlogCursor *pCsr, int bBack){
   int rc, i;
+  assert( pCsr->bValid && pCsr->nPath>0 );
+  assert( pCsr->apPath[pCsr->nPath-1]->iLevel==0 );
   for(i=pCsr->nPath-2; i>=0; i--){
     Node *pN = pCsr->apPath[i];
     int iNext = pCsr->aiIdx[i] + (bBack ? -1 : 1);
@@ -220,6 +236,7 @@ static int settle(VlogCursor *pCsr, int bBack){
   while( pCsr->bValid ){
     Entry *aE;
     int n;
+    assert( pCsr->nPath>0 );
     leafEntries(pCsr->apPath[pCsr->nPath-1], &aE, &n);
     if( pCsr->iPos>=0 && pCsr->iPos<n ){
       Entry *e = &aE[pCsr->iPos];
@@ -229,6 +246,7 @@ static int settle(VlogCursor *pCsr, int bBack){
       }else if( c==0 ){
         pCsr->bSaved = 0;
         pCsr->iModCount = p->iModCount;
+        assert( e->eType==ENTRY_PUT );          /* views hold live keys only */
         return VLOG_OK;
       }else{
         /* before the lower bound going forward / past the upper going
@@ -251,6 +269,9 @@ static int seekInternal(VlogCursor *pCsr, const u8 *pKey, int nKey, int eSeek){
   Entry *aE;
   int n, lo, rc, bEq, bBack;
 
+  assert( eSeek>=VLOG_SEEK_EQ && eSeek<=VLOG_SEEK_LT );
+  assert( pKey!=0 || eSeek==VLOG_SEEK_GE || eSeek==VLOG_SEEK_LE );
+  assert( p->eTxn>0 );
   pathRelease(pCsr);
   pCsr->bValid = 0;
   pCsr->rcSave = VLOG_OK;          /* a new position: the old one's error goes */
@@ -278,6 +299,8 @@ static int seekInternal(VlogCursor *pCsr, const u8 *pKey, int nKey, int eSeek){
   if( rc==VLOG_OK ) rc = vlogNodeView(p, pCsr->apPath[pCsr->nPath-1]);
   if( rc ) return rc;
 
+  assert( pCsr->apPath[pCsr->nPath-1]->iLevel==0 );
+  assert( pCsr->apPath[0]->iLevel==pCsr->nPath-1 );
   leafEntries(pCsr->apPath[pCsr->nPath-1], &aE, &n);
   if( pKey==0 ){
     /* first or last */
@@ -372,6 +395,9 @@ static int step(VlogCursor *pCsr, int bBack){
   if( !pCsr->bValid ) return VLOG_OK;
   rc = vlogAutoBegin(pCsr->pStore, 0, &bAuto);
   if( rc ) return rc;
+  /* a reload as the transaction began saves the key, or fails to */
+  if( pCsr->rcSave ) return vlogAutoEnd(pCsr->pStore, bAuto, saveError(pCsr));
+  assert( pCsr->bValid );
   if( pCsr->nPath==0 || pCsr->iModCount!=p->iModCount ){
     /* The tree changed since: find our place again by key. */
     VlogBuf saved = pCsr->key;
@@ -466,6 +492,7 @@ int vlogCursorKey(VlogCursor *pCsr, const void **ppKey, int *pnKey){
     *ppKey = e->pKey;
     *pnKey = (int)e->nKey;
   }
+  assert( *pnKey>=1 && *pnKey<=VLOG_MAX_KEY && *ppKey!=0 );
   return VLOG_OK;
 }
 
@@ -473,6 +500,7 @@ int vlogCursorKey(VlogCursor *pCsr, const void **ppKey, int *pnKey){
 ** tagged: vlog.c). */
 static int cursorRawValue(VlogCursor *pCsr, const u8 **ppVal, int *pnVal){
   VlogStore *p = pCsr->pStore;
+  assert( pCsr->bValid && p->eTxn>0 );
   if( pCsr->nPath==0 || pCsr->iModCount!=p->iModCount ){
     /* Re-find the entry after a change (it may have been deleted). */
     assert( pCsr->bSaved );
@@ -494,6 +522,7 @@ int vlogCursorValue(VlogCursor *pCsr, const void **ppVal, int *pnVal){
   if( !pCsr->bValid ) return pCsr->rcSave ? saveError(pCsr) : VLOG_MISUSE;
   rc = vlogAutoBegin(pCsr->pStore, 0, &bAuto);
   if( rc ) return rc;
+  if( pCsr->rcSave ) return vlogAutoEnd(pCsr->pStore, bAuto, saveError(pCsr));  /* as step() */
   rc = cursorRawValue(pCsr, &pVal, &nVal);
   if( rc==VLOG_OK && pCsr->iTree>=VLOG_TREE_FIRST_USER ){
     const void *pKey;

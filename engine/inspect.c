@@ -43,6 +43,7 @@ int vlogSegments(VlogStore *p, VlogSegmentInfo **paSeg, int *pnSeg){
     a[n].iCreateTime = pB->iCreateTime;
     a[n].iSealSeq = pB->iSealSeq;
     a[n].iSealTime = pB->iSealTime;
+    assert( a[n].nLive<=a[n].nTotal );
     n++;
   }
   *paSeg = a;
@@ -129,8 +130,10 @@ int vlogStats(VlogStore *p, VlogStat **paStat, int *pnStat){
 /* Add pNode and everything below it to the figures in a[] (one entry per
 ** level of tree iTree, at a[iLevel]). */
 static int levelWalk(VlogStore *p, Node *pNode, VlogTreeLevel *a){
-  VlogTreeLevel *pL = &a[pNode->iLevel];
+  VlogTreeLevel *pL;
   int rc = VLOG_OK, i;
+  assert( pNode->iLevel<33 && !pNode->bDead && p->eTxn>0 );
+  pL = &a[pNode->iLevel];
   pL->nNode++;
   pL->nKey += (u64)pNode->nLive;
   pL->nBset += pNode->nBset;

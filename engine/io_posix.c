@@ -125,6 +125,7 @@ static int posixClose(VlogFile *pFile){
 static int posixRead(VlogFile *pFile, int64_t iOff, void *pBuf, int nBuf){
   PosixFile *p = (PosixFile*)pFile;
   int nDone = 0;
+  assert( iOff>=0 && nBuf>=0 && (pBuf!=0 || nBuf==0) && p->fd>=0 );
   while( nDone<nBuf ){
     ssize_t n = pread(p->fd, (char*)pBuf+nDone, nBuf-nDone, iOff+nDone);
     if( n<0 ){
@@ -143,6 +144,7 @@ static int posixRead(VlogFile *pFile, int64_t iOff, void *pBuf, int nBuf){
 static int posixWrite(VlogFile *pFile, int64_t iOff, const void *pBuf, int nBuf){
   PosixFile *p = (PosixFile*)pFile;
   int nDone = 0;
+  assert( iOff>=0 && nBuf>=0 && (pBuf!=0 || nBuf==0) && p->fd>=0 );
   while( nDone<nBuf ){
     ssize_t n = pwrite(p->fd, (const char*)pBuf+nDone, nBuf-nDone, iOff+nDone);
     if( n<0 ){
@@ -164,6 +166,7 @@ static int posixSync(VlogFile *pFile){
 static int posixTruncate(VlogFile *pFile, int64_t nSize){
   PosixFile *p = (PosixFile*)pFile;
   int rc;
+  assert( nSize>=0 );
   do{ rc = ftruncate(p->fd, (off_t)nSize); }while( rc<0 && errno==EINTR );
   return rc ? VLOG_IOERR_TRUNCATE : VLOG_OK;
 }
@@ -291,6 +294,7 @@ int vlogShmNodeOpen(const char *zStore, int bDeadMan, VlogShmNode **pp){
 
 void vlogShmNodeClose(VlogShmNode *pNode, int iHeld){
   VlogShmNode **pp;
+  assert( pNode->nRef>0 && iHeld<VLOG_SHM_NLOCK );
   /* aHeld[] forgets the byte whatever happens; should the unlock fail, it
   ** stays held until the node's descriptor closes (below, or with the
   ** process): its slot looks taken till then, which is harmless */
@@ -389,6 +393,9 @@ static int posixPid(VlogEnv *pEnv){
 static int posixLock(VlogFile *pFile, int eLevel){
   PosixFile *p = (PosixFile*)pFile;
   int rc = VLOG_OK;
+  /* SQLite's rules: SHARED from none, the others from SHARED up */
+  assert( eLevel>=VLOG_LOCK_SHARED && eLevel<=VLOG_LOCK_EXCLUSIVE );
+  assert( eLevel==VLOG_LOCK_SHARED || p->eLock>=VLOG_LOCK_SHARED );
   if( p->eLock>=eLevel ) return VLOG_OK;
   if( eLevel==VLOG_LOCK_SHARED ){
     /* A reader may not start while a writer waits (PENDING). */
@@ -426,6 +433,7 @@ static int posixLock(VlogFile *pFile, int eLevel){
 static int posixUnlock(VlogFile *pFile, int eLevel){
   PosixFile *p = (PosixFile*)pFile;
   int rc = VLOG_OK;
+  assert( eLevel==VLOG_LOCK_NONE || eLevel==VLOG_LOCK_SHARED );
   if( p->eLock<=eLevel ) return VLOG_OK;
   if( eLevel==VLOG_LOCK_SHARED ){
     if( p->eLock==VLOG_LOCK_EXCLUSIVE ){

@@ -57,6 +57,7 @@
 # include "sqlite3ext.h"
   SQLITE_EXTENSION_INIT3
 #endif
+#include <assert.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -184,6 +185,7 @@ static int vfsClose(VlogFile *pFile){
 static int vfsReadFrom(sqlite3_file *pReal, int64_t iOff, void *pBuf, int nBuf){
   int rc = SQLITE_OK;
   int i;
+  assert( iOff>=0 && nBuf>=0 && (pBuf!=0 || nBuf==0) && pReal->pMethods!=0 );
   for(i=0; rc==SQLITE_OK && i<nBuf; i+=VFS_CHUNK){
     int n = nBuf-i < VFS_CHUNK ? nBuf-i : VFS_CHUNK;
     rc = pReal->pMethods->xRead(pReal, (char*)pBuf+i, n, iOff+i);
@@ -261,6 +263,7 @@ static int vfsRead(VlogFile *pFile, int64_t iOff, void *pBuf, int nBuf){
 
 static int vfsReadMapped(VlogFile *pFile, int64_t iOff, void *pBuf, int nBuf){
   VfsFile *p = (VfsFile*)pFile;
+  assert( p->nMapMax<=0 || p->pMap!=0 );
   if( p->nMapMax<=0 ) return vfsReadFrom(p->pReal, iOff, pBuf, nBuf);
   if( iOff+nBuf>p->nMapped && iOff<p->nMapMax ) vfsRemap(p);
   return vfsReadFrom(p->pMap, iOff, pBuf, nBuf);
@@ -270,6 +273,7 @@ static int vfsWrite(VlogFile *pFile, int64_t iOff, const void *pBuf, int nBuf){
   VfsFile *p = (VfsFile*)pFile;
   int rc = SQLITE_OK;
   int i;
+  assert( iOff>=0 && nBuf>=0 && (pBuf!=0 || nBuf==0) );
   for(i=0; rc==SQLITE_OK && i<nBuf; i+=VFS_CHUNK){
     int n = nBuf-i < VFS_CHUNK ? nBuf-i : VFS_CHUNK;
     rc = p->pReal->pMethods->xWrite(p->pReal, (const char*)pBuf+i, n, iOff+i);
@@ -302,11 +306,13 @@ static int vfsSize(VlogFile *pFile, int64_t *pnSize){
 
 static int vfsLock(VlogFile *pFile, int eLevel){
   VfsFile *p = (VfsFile*)pFile;
+  assert( eLevel>=VLOG_LOCK_SHARED && eLevel<=VLOG_LOCK_EXCLUSIVE );
   return p->pReal->pMethods->xLock(p->pReal, eLevel);
 }
 
 static int vfsUnlock(VlogFile *pFile, int eLevel){
   VfsFile *p = (VfsFile*)pFile;
+  assert( eLevel==VLOG_LOCK_NONE || eLevel==VLOG_LOCK_SHARED );
   return p->pReal->pMethods->xUnlock(p->pReal, eLevel);
 }
 

@@ -85,6 +85,7 @@
 
 /* Largest payload of one entry. */
 static int maxPayload(VlogStore *p){
+  assert( p->sb.nBucketSize>=MIN_BUCKET_SIZE );
   return (int)p->sb.nBucketSize - JE_HDR - JE_LINK_RESERVE - JE_ALIGN*2;
 }
 
@@ -92,6 +93,8 @@ static int alignUp(int n){ return (n + JE_ALIGN-1) & ~(JE_ALIGN-1); }
 
 static void headerEncode(u8 *a, int eType, u64 iSeq, u64 iDurable,
                          const u8 *aPayload, int nPayload, int nRec){
+  assert( (eType & ~JE_ZSTD)>=JE_COMMIT && (eType & ~JE_ZSTD)<=JE_PART );
+  assert( iDurable<iSeq && nPayload>=0 && nRec>=0 );
   vlogPut32(&a[0], JE_MAGIC);
   vlogPut32(&a[4], (u32)eType);
   vlogPut64(&a[8], iSeq);
@@ -134,8 +137,15 @@ static int entryBuild(VlogStore *p, int *peType, const u8 *aPayload, int nPayloa
 static int entryWrite(VlogStore *p, int eType, VlogBuf *pB, int nStored, int nRec){
   int n = alignUp(JE_HDR + nStored);
   int rc;
-  assert( p->jrnl.iOff % JE_ALIGN==0 );
-  assert( p->jrnl.iOff + n <= (p->jrnl.iOff/p->sb.nBucketSize + 1)*p->sb.nBucketSize );
+  /* written under EXCLUSIVE, on a sector boundary, never over the room
+  ** kept for a link at the bucket's end (but by the link itself) */
+  assert( p->eLock==VLOG_LOCK_EXCLUSIVE && !p->bReplay );
+  assert( (p->jrnl.iOff % JE_ALIGN)==0 && nStored>=0 && nStored<=maxPayload(p) );
+  assert( p->jrnl.iOff/p->sb.nBucketSize<p->sb.nBucket
+       && p->aBucket[p->jrnl.iOff/p->sb.nBucketSize].eKind==KIND_JOURNAL );
+  assert( p->jrnl.iOff + n + ((eType & ~JE_ZSTD)==JE_LINK ? 0 : JE_LINK_RESERVE)
+          <= (p->jrnl.iOff/p->sb.nBucketSize + 1)*p->sb.nBucketSize );
+  assert( n<=pB->nAlloc );
   headerEncode(pB->a, eType, p->jrnl.iSeq, p->jrnl.iDurable, &pB->a[JE_HDR], nStored, nRec);
   rc = vlogWriteAt(p, p->jrnl.iOff, pB->a, n);
   if( rc==VLOG_OK ){
@@ -157,6 +167,8 @@ static int rollover(VlogStore *p){
   /* The caller took the records produced before into its own entry; the
   ** link entry carries the allocation it makes. */
   assert( p->wbJrnl.n==0 );
+  assert( iCur>0 && iCur<p->sb.nBucket && p->aBucket[iCur].eKind==KIND_JOURNAL
+       && p->aBucket[iCur].eState==BUCKET_OPEN );
   rc = vlogBucketAlloc(p, KIND_JOURNAL, &iNew);
   if( rc==VLOG_OK ) rc = vlogBucketSetState(p, iCur, BUCKET_SEALED, KIND_JOURNAL);
   if( rc==VLOG_OK ){
@@ -179,6 +191,11 @@ static int rollover(VlogStore *p){
     memset(aZero, 0, sizeof(aZero));
     rc = vlogWriteAt(p, p->jrnl.iOff, aZero, sizeof(aZero));
   }
+  /* the journal goes on at the start of an open journal bucket */
+  assert( rc || (p->jrnl.iOff==vlogBucketOffset(p, iNew) && iNew!=iCur
+                 && p->aBucket[iNew].eState==BUCKET_OPEN
+                 && p->aBucket[iNew].eKind==KIND_JOURNAL
+                 && p->aBucket[iCur].eState==BUCKET_SEALED) );
   vlogBufFree(p->pEnv, &link);
   p->wbJrnl.n = 0;
   return rc ? vlogSetError(p, rc, 0) : VLOG_OK;
@@ -197,7 +214,12 @@ int vlogJournalAppend(VlogStore *p, int eType, const u8 *aPayload, int nPayload,
   int iStart = 0;
   int nMax = maxPayload(p);
   VlogBuf b = {0, 0, 0};
+#ifndef NDEBUG
+  u64 iSeq0 = p->jrnl.iSeq;
+#endif
 
+  assert( eType==JE_COMMIT && nPayload>=0 && nRec>=0 );
+  assert( p->eLock==VLOG_LOCK_EXCLUSIVE && !p->bReplay && p->eTxn==2 );
   while( rc==VLOG_OK ){
     int nPart = nPayload - iStart;
     int eThis = eType;
@@ -242,6 +264,9 @@ int vlogJournalAppend(VlogStore *p, int eType, const u8 *aPayload, int nPayload,
     if( rc ) vlogSetError(p, rc, "cannot sync the journal (%s)", vlogErrName(rc));
     else p->jrnl.iDurable = p->jrnl.iSeq - 1;
   }
+  /* sequence numbers only grow; the durable one stays behind them */
+  assert( rc || p->jrnl.iSeq>iSeq0 );
+  assert( p->jrnl.iDurable<p->jrnl.iSeq );
   return rc;
 }
 
@@ -383,6 +408,7 @@ int vlogJournalLinkTarget(VlogStore *p, const u8 *a, int n, u64 iSeq, u64 iOff,
 static int readHeader(VlogStore *p, u64 iOff, u64 iSeq, u8 *a){
   u64 iBucketEnd = (iOff / p->sb.nBucketSize + 1) * p->sb.nBucketSize;
   int rc;
+  assert( iSeq>0 && (iOff % JE_ALIGN)==0 );
   if( iOff + JE_HDR > iBucketEnd ) return VLOG_NOTFOUND;
   rc = p->pEnv->xRead(p->pFile, (i64)iOff, a, JE_HDR);
   if( rc==VLOG_IOERR_SHORT_READ ) return VLOG_NOTFOUND;
@@ -435,6 +461,7 @@ static int laterEntry(VlogStore *p, u64 iOff){
 ** h: after it, or at the bucket a link names.  VLOG_OK, an I/O error
 ** reading the link, or VLOG_CORRUPT for a link to no possible bucket. */
 static int entryNext(VlogStore *p, const u8 *h, u64 *piOff){
+  assert( vlogGet32(&h[0])==JE_MAGIC );        /* a header readHeader took */
   if( vlogGet32(&h[4])==JE_LINK ){
     u8 a[8];
     u64 iNew;
@@ -449,6 +476,7 @@ static int entryNext(VlogStore *p, const u8 *h, u64 *piOff){
   }else{
     *piOff += alignUp(JE_HDR + (int)vlogGet32(&h[24]));
   }
+  assert( (*piOff % JE_ALIGN)==0 );
   return VLOG_OK;
 }
 
@@ -545,9 +573,14 @@ int vlogJournalReplay(VlogStore *p, int bRecover){
   VlogBuf tmp = {0, 0, 0};
   u64 iPartOff = 0, iPartSeq = 0;       /* where pending parts began */
   u64 iDurable = 0;
+#ifndef NDEBUG
+  u64 iSeqLast = p->jrnl.iSeq - 1;
+#endif
   int rc = VLOG_OK;
   u64 i;
 
+  assert( p->bValid && !p->bReplay && (bRecover==0 || bRecover==1) );
+  assert( p->jrnl.iSeq>=p->sb.iJrnlSeq && (p->jrnl.iOff % JE_ALIGN)==0 );
   if( p->iReplayEnd && p->jrnl.iSeq>=p->iReplayEnd ) return VLOG_OK;
   if( !bRecover ){
     /* a reader catching up: usually nothing new, told by one header */
@@ -573,6 +606,11 @@ int vlogJournalReplay(VlogStore *p, int bRecover){
   while( rc==VLOG_OK ){
     u64 iOff = p->jrnl.iOff;
     int eType, nPayload, nStored;
+    /* one entry after the other: each sequence the last one's plus one */
+#ifndef NDEBUG
+    assert( p->jrnl.iSeq==iSeqLast+1 );
+    iSeqLast = p->jrnl.iSeq;
+#endif
     /* a reader stops where the published journal ends (shm.c) */
     if( p->iReplayEnd && p->jrnl.iSeq>=p->iReplayEnd ) break;
     rc = readHeader(p, iOff, p->jrnl.iSeq, aHdr);
@@ -665,6 +703,7 @@ int vlogJournalReplay(VlogStore *p, int bRecover){
     p->jrnl.nSize += alignUp(JE_HDR + nStored);
   }
   p->bReplay = 0;
+  assert( p->iReplayEnd==0 || p->jrnl.iSeq<=p->iReplayEnd );
   if( rc==VLOG_OK && parts.n ){
     /* A transaction whose final entry never made it: discard its parts and
     ** let the next commit write where it began. */

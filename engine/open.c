@@ -189,6 +189,8 @@ void vlogStoreReset(VlogStore *p){
   vlogCacheDropAll(p);
   vlogWbClear(p);
   vlogLogReset(p);
+  assert( p->nNode==0 && p->pTrees==0 && p->pDirty==0 && p->pLruFirst==0 );
+  assert( p->wb.n==0 && p->nCacheBytes==0 );
   p->bValid = 0;
 }
 
@@ -217,6 +219,9 @@ int vlogStoreLoad(VlogStore *p){
   if( rc==VLOG_OK ) rc = vlogJournalReplay(p, 1);
   p->eTxn = eTxn;
   if( rc ) p->bValid = 0;
+  /* the journal goes on from the checkpoint, in an open journal bucket */
+  assert( rc || (p->jrnl.iSeq>=p->sb.iJrnlSeq && p->jrnl.iDurable==p->jrnl.iSeq-1) );
+  assert( rc || p->aBucket[p->jrnl.iOff/p->sb.nBucketSize].eKind==KIND_JOURNAL );
   return rc;
 }
 
@@ -227,6 +232,8 @@ static int storeCreate(VlogStore *p){
   u64 iJrnl;
   Superblock *s = &p->sb;
 
+  /* an empty file, under EXCLUSIVE: no other handle can be creating it */
+  assert( p->eLock==VLOG_LOCK_EXCLUSIVE && !p->cfg.bReadOnly );
   memset(s, 0, sizeof(*s));
   s->iSeq = 1;
   s->nBucketSize = (u32)p->cfg.nBucketSize;

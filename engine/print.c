@@ -109,6 +109,7 @@ static int keyToText(VlogEnv *pEnv, const u8 *a, int n, VlogBuf *pOut){
 
 int vlogNodeToText(VlogStore *p, const Node *pNode, int bKeys, VlogBuf *pOut){
   int rc, i, j;
+  assert( pNode->nBset<=3 );
   rc = vlogBufPrintf(p->pEnv, pOut, "node tree %u level %u gen %llu at %llu: "
       "%d bsets, %u bytes written, %d live keys%s\n", pNode->iTree, pNode->iLevel,
       U(pNode->gen), U(pNode->iOff), pNode->nBset, pNode->nDisk, pNode->nLive,

@@ -172,6 +172,7 @@ static void store64(u64 *p, u64 v){ __atomic_store_n(p, v, __ATOMIC_SEQ_CST); }
 ** published, whatever the other says.) */
 static int hdrRead(VlogStore *p, ShmHdr *pHdr){
   ShmHdr h1;
+  assert( p->pShm!=0 );
   memcpy(pHdr, (const void*)p->pShm, sizeof(ShmHdr));
   fence();
   memcpy(&h1, (const void*)((volatile u8*)p->pShm + 64), sizeof(ShmHdr));
@@ -190,6 +191,7 @@ static int hdrRead(VlogStore *p, ShmHdr *pHdr){
 static int slotTag(VlogStore *p, int i){
   static const int aTag[2] = { VLOG_SHM_SLOT_TAG0, VLOG_SHM_SLOT_TAG1 };
   int j, bOk = 1;
+  assert( p->pShm!=0 && i>=0 && i<SHM_NSLOT );
   for(j=0; j<2; j++){
     u32 iZero = 0;
     u32 *pTag = slot32(p, i, aTag[j]);
@@ -233,6 +235,7 @@ static u64 slotLivePin(VlogStore *p, int i, u64 *piJrnlSeq, u32 *piOwner){
 static void slotClaim(VlogStore *p){
   int iPass, i;
   u32 iPid = (u32)p->pEnv->xPid(p->pEnv);
+  assert( p->pShm!=0 && p->iSlot<0 );         /* a handle holds one slot */
   /* every tag set (design note); whether a slot may be used is asked
   ** again as it is claimed */
   for(i=0; i<SHM_NSLOT; i++) (void)slotTag(p, i);
@@ -252,6 +255,7 @@ static void slotClaim(VlogStore *p){
       store64(slot64(p, i, VLOG_SHM_SLOT_CKPT), 0);
       store64(slot64(p, i, VLOG_SHM_SLOT_JSEQ), 0);
       p->iSlot = i;
+      assert( p->iSlot<VLOG_SHM_NLOCK );
       return;
     }
   }
@@ -268,6 +272,7 @@ int vlogShmOpen(VlogStore *p){
   void volatile *pMem = 0;
   int rc;
   int iTry = 0;
+  assert( p->pShm==0 && p->pFile!=0 );
   p->iSlot = -1;
   if( p->pEnv->xShmMap==0 || p->cfg.bReadOnly ) return VLOG_OK;
   /* SQLITE_BUSY: another process is resetting the -shm (the first to map
@@ -323,7 +328,9 @@ void vlogShmClose(VlogStore *p){
 */
 int vlogShmReadBegin(VlogStore *p, u64 *piCkpt, u64 *piJrnlSeq){
   int i;
+  assert( p->eTxn==0 && p->eLock==VLOG_LOCK_NONE );   /* a reader, no lock */
   if( p->pShm==0 || p->iSlot<0 ) return VLOG_NOTFOUND;
+  assert( p->iSlot<SHM_NSLOT );
   for(i=0; i<1000; i++){
     ShmHdr h, h2;
     int eHdr;
@@ -337,6 +344,7 @@ int vlogShmReadBegin(VlogStore *p, u64 *piCkpt, u64 *piJrnlSeq){
     store64(slot64(p, p->iSlot, VLOG_SHM_SLOT_CKPT), h.iCkpt);
     fence();
     if( hdrRead(p, &h2)!=1 || h2.iCkpt!=h.iCkpt ) continue;
+    assert( h.iCkpt>0 );         /* hdrRead: a published header has one */
     *piCkpt = h.iCkpt;
     *piJrnlSeq = h.iJrnlSeq;
     return VLOG_OK;
@@ -355,6 +363,7 @@ void vlogShmReadEnd(VlogStore *p){
 /* Does the header describe the handle's state?  (Writer lock held.) */
 int vlogShmIsCurrent(VlogStore *p){
   ShmHdr h;
+  assert( p->eLock>=VLOG_LOCK_SHARED );      /* the state is the file's */
   if( p->pShm==0 ) return 1;
   return hdrRead(p, &h)==1 && h.iCkpt==p->sb.iSeq && h.iJrnlOff==p->jrnl.iOff
       && h.iJrnlSeq==p->jrnl.iSeq;
@@ -363,6 +372,9 @@ int vlogShmIsCurrent(VlogStore *p){
 /* Publish the handle's state (writer lock held, state current). */
 void vlogShmPublish(VlogStore *p){
   ShmHdr h;
+  /* only the writer publishes, a state the file holds */
+  assert( p->eLock>=VLOG_LOCK_RESERVED && p->bValid && !p->cfg.bReadOnly );
+  assert( p->sb.iSeq>0 && p->jrnl.iSeq>=p->sb.iJrnlSeq );
   if( p->pShm==0 ) return;
   h.magic = SHM_MAGIC;
   h.version = SHM_VERSION;
@@ -383,6 +395,7 @@ void vlogShmPublish(VlogStore *p){
 */
 int vlogShmCheckReaders(VlogStore *p){
   int i;
+  assert( p->eLock==VLOG_LOCK_EXCLUSIVE );   /* before a checkpoint */
   if( p->pShm==0 ) return VLOG_OK;
   fence();
   for(i=0; i<SHM_NSLOT; i++){
@@ -462,6 +475,7 @@ void vlogShmTestSetOwner(VlogStore *p, int i, u32 iPid){
 
 /* Record this process as the writer (RESERVED held). */
 void vlogShmSetWriter(VlogStore *p){
+  assert( p->eLock>=VLOG_LOCK_RESERVED );
   if( p->pShm==0 ) return;
   __atomic_store_n((u32*)((volatile u8*)p->pShm + SHM_WRITER),
                    (u32)p->pEnv->xPid(p->pEnv), __ATOMIC_SEQ_CST);

@@ -146,12 +146,16 @@ int vlogReadOnlyError(VlogStore *p){
 ** has one (io.h).  Everything else is read with xRead.
 */
 int vlogReadPinned(VlogStore *p, u64 iOff, void *pBuf, int n){
+  /* pinned: the bytes of a transaction's snapshot */
+  assert( p->eTxn>0 && n>0 && pBuf!=0 && iOff>=p->sb.nBucketSize );
   if( p->pEnv->xReadMapped ) return p->pEnv->xReadMapped(p->pFile, (i64)iOff, pBuf, n);
   return p->pEnv->xRead(p->pFile, (i64)iOff, pBuf, n);
 }
 
 int vlogReadAt(VlogStore *p, u64 iOff, void *pBuf, int n, const char *zWhat){
-  int rc = p->pEnv->xRead(p->pFile, (i64)iOff, pBuf, n);
+  int rc;
+  assert( n>=0 && (pBuf!=0 || n==0) && iOff<MAX_STORE_BYTES );
+  rc = p->pEnv->xRead(p->pFile, (i64)iOff, pBuf, n);
   if( rc==VLOG_IOERR_SHORT_READ ){
     return vlogSetError(p, VLOG_CORRUPT_BKPT,
         "%s at offset %llu is past the end of the file (truncated store?)",
@@ -164,7 +168,12 @@ int vlogReadAt(VlogStore *p, u64 iOff, void *pBuf, int n, const char *zWhat){
 
 
 int vlogWriteAt(VlogStore *p, u64 iOff, const void *pBuf, int n){
-  int rc = p->pEnv->xWrite(p->pFile, (i64)iOff, pBuf, n);
+  int rc;
+  /* a writer: RESERVED for value-log frames no committed pointer reaches,
+  ** EXCLUSIVE for everything a reader may meet (store.c, "Locks") */
+  assert( p->eLock>=VLOG_LOCK_RESERVED && !p->cfg.bReadOnly );
+  assert( n>0 && pBuf!=0 && iOff+(u64)n<=MAX_STORE_BYTES );
+  rc = p->pEnv->xWrite(p->pFile, (i64)iOff, pBuf, n);
   p->nFileBytesWritten += (u64)n;
   if( rc ) return vlogSetError(p, rc, "cannot write %d bytes at offset %llu (%s)",
                                n, (unsigned long long)iOff, vlogErrName(rc));
@@ -189,6 +198,12 @@ void vlogPutBE64(u8 *a, u64 v){
 ** Superblocks
 */
 void vlogSbEncode(const Superblock *s, u8 *a){
+  /* what sbDecode takes: a superblock this engine writes is sound */
+  assert( s->nBucketSize>=MIN_BUCKET_SIZE && s->nBucketSize<=MAX_BUCKET_SIZE );
+  assert( s->nNodeSize>=MIN_NODE_SIZE && s->nNodeSize<=s->nBucketSize );
+  assert( s->nBucket>=2 && s->rootsLevel>=1 && s->rootsLevel<=32 );
+  assert( (s->iJrnlOff % JE_ALIGN)==0 && s->iJrnlOff>=s->nBucketSize );
+  assert( s->iNextGen>=1 && s->iNextSegGen>=1 && s->iSeq>=1 );
   memset(a, 0, SB_SIZE);
   memcpy(a, SB_MAGIC, 16);
   vlogPut32(&a[16], FORMAT_VERSION);
@@ -291,6 +306,7 @@ int vlogSbWrite(VlogStore *p){
   u8 a[SB_SIZE];
   int iSlot = 1 - p->iSbSlot;
   int rc;
+  assert( p->eLock==VLOG_LOCK_EXCLUSIVE && (p->iSbSlot==0 || p->iSbSlot==1) );
   vlogSbEncode(&p->sb, a);
   rc = vlogWriteAt(p, (u64)iSlot*SB_SIZE, a, SB_SIZE);
   if( rc==VLOG_OK && p->cfg.eSync!=VLOG_SYNC_OFF ){
@@ -372,6 +388,8 @@ int vlogSbRead(VlogStore *p){
     return vlogSetError(p, VLOG_CORRUPT_BKPT,
         "the superblocks of %s disagree on the bucket size", p->zPath);
   }
+  assert( i==0 || i==1 );
+  assert( rcs[i]==VLOG_OK && (p->iWantSeq==0 || s[i].iSeq==p->iWantSeq) );
   p->sb = s[i];
   p->iSbSlot = i;
   p->bOldValid = (rcs[1-i]==VLOG_OK && s[1-i].iSeq<s[i].iSeq);
@@ -414,6 +432,7 @@ static const u8 aBusyDelay[] = { 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100 };
 int vlogBusyWait(VlogStore *p, int *piTry){
   int n = (int)(sizeof(aBusyDelay)/sizeof(aBusyDelay[0]));
   int i = *piTry, nDelay, nPrior = 0, j;
+  assert( i>=0 && p->cfg.nBusyTimeout>=0 );
   if( i<n ){
     nDelay = aBusyDelay[i];
     for(j=0; j<i; j++) nPrior += aBusyDelay[j];
@@ -453,6 +472,11 @@ static int busyError(VlogStore *p, int eLevel){
 /* One attempt to raise the lock to eLevel, no waiting. */
 static int lockOnce(VlogStore *p, int eLevel){
   int rc = VLOG_OK;
+  /* SQLite's levels, but never PENDING as a goal (xLock takes it on the
+  ** way to EXCLUSIVE) */
+  assert( eLevel>=VLOG_LOCK_SHARED && eLevel<=VLOG_LOCK_EXCLUSIVE );
+  assert( eLevel!=VLOG_LOCK_PENDING && p->eLock!=VLOG_LOCK_PENDING );
+  assert( eLevel<=VLOG_LOCK_SHARED || !p->cfg.bReadOnly || p->cfg.bImmutable );
   if( p->cfg.bImmutable ){
     /* nothing can change the file: no lock, and no writer */
     if( eLevel>VLOG_LOCK_SHARED ) return vlogReadOnlyError(p);
@@ -469,6 +493,7 @@ static int lockOnce(VlogStore *p, int eLevel){
       if( eNext==VLOG_LOCK_RESERVED ) vlogShmSetWriter(p);
     }
   }
+  assert( rc!=VLOG_OK || p->eLock>=eLevel );
   return rc;
 }
 
@@ -488,6 +513,7 @@ int vlogStoreLock(VlogStore *p, int eLevel){
   }
   if( rc==VLOG_BUSY ) return busyError(p, eLevel);
   if( rc ) return vlogSetError(p, rc, "cannot lock %s (%s)", p->zPath, vlogErrName(rc));
+  assert( p->eLock>=eLevel );
   return VLOG_OK;
 }
 
@@ -512,7 +538,11 @@ int vlogStoreLockWriter(VlogStore *p){
     (void)vlogStoreUnlock(p, VLOG_LOCK_NONE);
     if( rc!=VLOG_BUSY || !vlogBusyWait(p, &iTry) ) break;
   }
-  if( rc==VLOG_OK ) return VLOG_OK;
+  if( rc==VLOG_OK ){
+    assert( p->eLock==VLOG_LOCK_RESERVED );
+    return VLOG_OK;
+  }
+  assert( p->eLock==VLOG_LOCK_NONE );             /* holds nothing on failure */
   if( rc==VLOG_BUSY ) return busyError(p, eFail);
   return vlogSetError(p, rc, "cannot lock %s (%s)", p->zPath, vlogErrName(rc));
 }
@@ -537,7 +567,10 @@ static int readChange(VlogStore *p, u64 *piChange){
 int vlogStoreLockWrite(VlogStore *p){
   u64 iOld;
   u8 a[8];
-  int rc = vlogStoreLock(p, VLOG_LOCK_EXCLUSIVE);
+  int rc;
+  assert( p->eLock>=VLOG_LOCK_RESERVED );    /* from the writer lock only */
+  rc = vlogStoreLock(p, VLOG_LOCK_EXCLUSIVE);
+  assert( rc || p->eLock==VLOG_LOCK_EXCLUSIVE );
   if( rc || p->bChangeBumped ) return rc;
   rc = readChange(p, &iOld);
   if( rc ) return rc;
@@ -613,6 +646,8 @@ static int storeRefreshFull(VlogStore *p){
 ** without file locks (shm.c).
 */
 void vlogStoreTryPublish(VlogStore *p){
+  /* the state is current only under a file lock */
+  assert( p->eLock>=VLOG_LOCK_SHARED );
   if( p->pShm==0 || p->cfg.bReadOnly || vlogShmIsCurrent(p) ) return;
   if( p->eLock>=VLOG_LOCK_RESERVED ){
     vlogShmPublish(p);
@@ -632,7 +667,9 @@ void vlogStoreTryPublish(VlogStore *p){
 */
 int vlogStoreReadUnlocked(VlogStore *p){
   u64 iCkpt, iJrnlSeq;
-  int rc = vlogShmReadBegin(p, &iCkpt, &iJrnlSeq);
+  int rc;
+  assert( p->eTxn==0 && p->eLock==VLOG_LOCK_NONE && !p->bFastRead );
+  rc = vlogShmReadBegin(p, &iCkpt, &iJrnlSeq);
   if( rc ) return rc;
   if( p->bValid && p->sb.iSeq==iCkpt && p->jrnl.iSeq==iJrnlSeq ) return VLOG_OK;
   p->bChangeOk = 0;
@@ -657,7 +694,9 @@ int vlogStoreReadUnlocked(VlogStore *p){
 
 int vlogStoreRefresh(VlogStore *p){
   u64 iChange;
-  int rc = readChange(p, &iChange);
+  int rc;
+  assert( p->eLock>=VLOG_LOCK_SHARED );          /* nobody commits meanwhile */
+  rc = readChange(p, &iChange);
   if( rc ) return rc;
   if( p->bValid && p->bChangeOk && iChange==p->iChange ) return VLOG_OK;
   p->bChangeOk = 0;

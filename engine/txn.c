@@ -177,7 +177,9 @@ int vlogTxnState(VlogStore *p){ return p->eTxn; }
 ** commit came in since the snapshot was taken.
 */
 static int upgradeUnlocked(VlogStore *p){
-  int rc = vlogStoreLockWriter(p);
+  int rc;
+  assert( p->eTxn==1 && p->bFastRead && p->eLock==VLOG_LOCK_NONE );
+  rc = vlogStoreLockWriter(p);
   if( rc==VLOG_OK && !vlogShmIsCurrent(p) ){
     rc = vlogSetError(p, VLOG_BUSY,
         "%s: another handle committed since this read transaction began; "
@@ -191,11 +193,15 @@ static int upgradeUnlocked(VlogStore *p){
   }
   vlogShmReadEnd(p);            /* SHARED protects it now */
   p->bFastRead = 0;
+  assert( p->eLock==VLOG_LOCK_RESERVED );
   return VLOG_OK;
 }
 
 int vlogBegin(VlogStore *p, int bWrite){
   int rc;
+  assert( bWrite==0 || bWrite==1 );
+  assert( p->eTxn>=0 && p->eTxn<=2 && !p->bPrepared );
+  assert( p->eTxn!=0 || p->eLock==VLOG_LOCK_NONE );  /* no lock outside one */
   if( p->eTxn==2 || (p->eTxn==1 && !bWrite) ) return VLOG_OK;
   if( bWrite && p->cfg.bReadOnly ) return vlogReadOnlyError(p);
   if( p->eTxn==0 && !bWrite ){
@@ -244,6 +250,11 @@ int vlogBegin(VlogStore *p, int bWrite){
     p->eTxn = 2;
     vlogLogTxnStart(p);
   }
+  /* a write transaction holds RESERVED, a read one SHARED or a reader
+  ** slot; both start from a state the file has */
+  assert( p->eTxn==1+bWrite && p->bValid );
+  assert( bWrite ? p->eLock>=VLOG_LOCK_RESERVED && !p->bFastRead
+                 : p->bFastRead || p->eLock>=VLOG_LOCK_SHARED );
   return VLOG_OK;
 }
 
@@ -289,6 +300,7 @@ static int commitRevoke(VlogStore*);
 
 int vlogRollback(VlogStore *p){
   int rc = VLOG_OK, rc2;
+  assert( !p->bPrepared || (p->eTxn==2 && p->eLock==VLOG_LOCK_EXCLUSIVE) );
   if( p->bPrepared ){
     rc = commitRevoke(p);
     /* The handle reloads from the file (bValid=0): an undo that fails
@@ -327,8 +339,10 @@ int vlogCommitPrepare(VlogStore *p){
         "cannot commit: a change of this transaction failed; roll back");
   }
   if( p->eTxn!=2 || (pLog->nRedoRec==0 && p->wbJrnl.n==0) ) return VLOG_OK;
+  assert( p->eLock>=VLOG_LOCK_RESERVED && !p->cfg.bReadOnly && p->bValid );
   rc = vlogStoreLockWrite(p);
   if( rc ) return rc;              /* still open: retry or roll back */
+  assert( p->eLock==VLOG_LOCK_EXCLUSIVE && p->bChangeBumped );
   rc = vlogLogCommit(p);           /* frames written, accounting queued */
   if( rc==VLOG_OK && p->vl.vext.n ){
     rc = vlogBufAppend(p->pEnv, &pLog->redo, p->vl.vext.a, p->vl.vext.n);
@@ -345,6 +359,8 @@ int vlogCommitPrepare(VlogStore *p){
     p->iPrepSeq = p->jrnl.iSeq;
     p->nPrepSize = p->jrnl.nSize;
     rc = vlogJournalAppend(p, JE_COMMIT, pLog->redo.a, pLog->redo.n, pLog->nRedoRec);
+    /* the journal moved forward, one entry or more */
+    assert( rc || (p->jrnl.iSeq>p->iPrepSeq && p->jrnl.nSize>p->nPrepSize) );
     if( rc ){
       p->jrnl.iOff = p->iPrepOff;
       p->jrnl.iSeq = p->iPrepSeq;
@@ -371,6 +387,8 @@ int vlogCommitPrepare(VlogStore *p){
 static int commitRevoke(VlogStore *p){
   u8 aZero[JE_HDR];
   int rc;
+  assert( p->bPrepared && p->eLock==VLOG_LOCK_EXCLUSIVE );
+  assert( p->iPrepSeq<p->jrnl.iSeq && (p->iPrepOff % JE_ALIGN)==0 );
   memset(aZero, 0, sizeof(aZero));
   rc = vlogWriteAt(p, p->iPrepOff, aZero, sizeof(aZero));
   if( rc==VLOG_OK && p->cfg.eSync==VLOG_SYNC_FULL ){
@@ -390,6 +408,7 @@ int vlogCommit(VlogStore *p){
   if( !p->bPrepared ){
     return txnEnd(p);              /* nothing to commit */
   }
+  assert( p->eTxn==2 && p->eLock==VLOG_LOCK_EXCLUSIVE );
   p->bPrepared = 0;
   vlogShmPublish(p);               /* readers may see it now */
   vlogLogCommitted(p);
@@ -426,10 +445,12 @@ int vlogSavepoint(VlogStore *p, int iSave){
   }
   rc = vlogBegin(p, 1);
   if( rc ) return rc;
+  assert( p->eTxn==2 && pLog->nSave>=0 && pLog->nSave<=MAX_SAVEPOINT );
   while( pLog->nSave<iSave ){
     pLog->aSaveRedo[pLog->nSave] = pLog->redo.n;
     pLog->aSaveRedoRec[pLog->nSave] = pLog->nRedoRec;
     pLog->aSaveUndo[pLog->nSave] = pLog->nUndo;
+    assert( pLog->nSave==0 || pLog->aSaveRedo[pLog->nSave-1]<=pLog->redo.n );
     pLog->nSave++;
   }
   return VLOG_OK;
@@ -491,6 +512,7 @@ int vlogRollbackTo(VlogStore *p, int iSave){
     return vlogSetError(p, VLOG_MISUSE, "no savepoint %d to roll back to", iSave);
   }
   assert( !p->bPrepared );
+  assert( p->eLock>=VLOG_LOCK_RESERVED && pLog->nSave<=MAX_SAVEPOINT );
   if( p->bPoison ){
     rc = reloadTo(p, iSave);
   }else if( iSave==0 ){
@@ -505,13 +527,20 @@ int vlogRollbackTo(VlogStore *p, int iSave){
     if( rc ) p->bPoison = 1;
   }
   pLog->nSave = iSave;
+  /* the logs are as they were when savepoint iSave was opened */
+  assert( rc || iSave==0 || (pLog->redo.n==pLog->aSaveRedo[iSave-1]
+                             && pLog->nUndo==pLog->aSaveUndo[iSave-1]) );
+  assert( rc || iSave>0 || (pLog->redo.n==0 && pLog->nUndo==0) );
   return rc;
 }
 
 int vlogRelease(VlogStore *p, int iSave){
   TxnLog *pLog = &p->log;
   if( iSave<0 ) return vlogSetError(p, VLOG_RANGE, "savepoint %d: must be 0 or more", iSave);
-  if( iSave<=pLog->nSave ) pLog->nSave = iSave-1;
+  /* releasing 0 (the transaction's start) releases every savepoint; it
+  ** left nSave -1 once, and the next vlogSavepoint wrote before aSave*[] */
+  if( iSave<=pLog->nSave ) pLog->nSave = iSave>0 ? iSave-1 : 0;
+  assert( pLog->nSave>=0 && pLog->nSave<=MAX_SAVEPOINT );
   return VLOG_OK;
 }
 

@@ -20,6 +20,7 @@ char *vlogXxhashVersion(char *zBuf, int nBuf){
 }
 
 u64 vlogChecksum(const void *p, size_t n, u64 seed){
+  assert( p!=0 || n==0 );
   return (u64)XXH3_64bits_withSeed(p, n, (XXH64_hash_t)seed);
 }
 
@@ -41,12 +42,14 @@ int vlogPutVarint(u8 *a, u64 v){
     v >>= 7;
   }
   a[i++] = (u8)v;
+  assert( i>=1 && i<=10 );
   return i;
 }
 
 int vlogGetVarint(const u8 *a, const u8 *pEnd, u64 *pv){
   u64 v = 0;
   int i;
+  assert( a<=pEnd || a==0 );
   for(i=0; i<10 && a+i<pEnd; i++){
     v |= (u64)(a[i] & 0x7f) << (7*i);
     if( (a[i] & 0x80)==0 ){
@@ -65,6 +68,8 @@ int vlogVarintLen(u64 v){
 }
 
 int vlogBufReserve(VlogEnv *pEnv, VlogBuf *p, int nExtra){
+  assert( nExtra>=0 );
+  assert( p->n>=0 && p->n<=p->nAlloc && (p->a!=0 || p->nAlloc==0) );
   if( p->n + nExtra > p->nAlloc ){
     i64 nNew = p->nAlloc ? (i64)p->nAlloc*2 : 256;
     u8 *aNew;
@@ -75,15 +80,19 @@ int vlogBufReserve(VlogEnv *pEnv, VlogBuf *p, int nExtra){
     p->a = aNew;
     p->nAlloc = (int)nNew;
   }
+  assert( (i64)p->n + nExtra <= (i64)p->nAlloc );
   return VLOG_OK;
 }
 
 int vlogBufAppend(VlogEnv *pEnv, VlogBuf *p, const void *pData, int nData){
-  int rc = vlogBufReserve(pEnv, p, nData);
+  int rc;
+  assert( nData>=0 && (pData!=0 || nData==0) );
+  rc = vlogBufReserve(pEnv, p, nData);
   if( rc==VLOG_OK && nData>0 ){
     memcpy(&p->a[p->n], pData, nData);
     p->n += nData;
   }
+  assert( p->n<=p->nAlloc );
   return rc;
 }
 
@@ -104,6 +113,7 @@ static int bufVprintf(VlogEnv *pEnv, VlogBuf *p, const char *zFmt, va_list ap){
   if( rc==VLOG_OK ){
     vsnprintf((char*)&p->a[p->n], n+1, zFmt, ap);
     p->n += n;
+    assert( p->n<p->nAlloc && p->a[p->n]==0 );   /* text ends in a zero */
   }
   return rc;
 }

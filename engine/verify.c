@@ -38,6 +38,7 @@ struct VerifyCtx {
 };
 
 static int recount(VlogStore *p, u64 iSeg, u64 nBytes){
+  assert( p->aRecount!=0 && nBytes>0 );
   if( p->aRecount && iSeg<p->sb.nBucket ) p->aRecount[iSeg] += nBytes;
   return VLOG_OK;
 }
@@ -53,6 +54,7 @@ static int checkOnDisk(VlogStore *p, Node *pNode){
   Node *pCopy;
   int rc;
   if( pNode->bDirty || pNode->iOff==0 ) return VLOG_OK;
+  assert( !pNode->bDead && pNode->nDisk>0 && pNode->nDisk<=p->sb.nNodeSize );
   a = (u8*)vlogMalloc(p->pEnv, pNode->nDisk);
   pCopy = vlogNodeNew(p, pNode->iTree, pNode->iLevel, pNode->gen);
   if( a==0 || pCopy==0 ){
@@ -81,6 +83,8 @@ static int checkNode(VerifyCtx *v, Node *pNode, const u8 *pLo, int nLo,
   Entry *aE;
   int n;
 
+  assert( !pNode->bDead && pNode->nRef>0 && pNode->iLevel<32 );
+  assert( (pLo==0 || nLo>0) && (pHi==0 || nHi>0) );
   v->nNode++;
   if( pNode->iOff ){
     u64 iBucket = pNode->iOff / p->sb.nBucketSize;
@@ -409,12 +413,14 @@ int vlogVerify(VlogStore *p, char **pzReport){
   Tree *pTree;
 
   *pzReport = 0;
+  assert( p->aRecount==0 );
   memset(&v, 0, sizeof(v));
   v.p = p;
   v.pRep = &rep;
   rc = vlogAutoBegin(p, 0, &bAuto);
   if( rc ) return rc;
   rc = vlogWbFlush(p, 1);
+  assert( rc || p->wb.n==0 );                 /* nothing waits in the buffer */
   if( rc==VLOG_OK ){
     v.aLive = (u64*)vlogMallocZero(p->pEnv, sizeof(u64)*(p->sb.nBucket+1));
     p->aRecount = (u64*)vlogMallocZero(p->pEnv, sizeof(u64)*(p->sb.nBucket+1));

@@ -181,6 +181,7 @@ static int align16(int n){ return (n + 15) & ~15; }
 
 /* Bytes of a record (its tree, key and value with their lengths). */
 static u64 recordBytes(u32 iTree, int nKey, u64 nVal){
+  assert( nKey>=1 && nKey<=VLOG_MAX_KEY );
   return (u64)vlogVarintLen(iTree) + vlogVarintLen((u64)nKey) + nKey
        + vlogVarintLen(nVal) + nVal;
 }
@@ -355,6 +356,7 @@ static void dictDrop(VlogLog *pL){
 static int dictCheck(VlogStore *p){
   VlogLog *pL = &p->vl;
   int rc = VLOG_OK;
+  assert( p->eTxn==2 );                    /* once per write transaction */
   if( !pL->bDictChecked ){
     u32 iLast;
     rc = dictLast(p, &iLast);
@@ -414,6 +416,7 @@ static int dictSample(VlogStore *p, const u8 *a, int n){
   pL->dict.n = (int)nz;
   pL->iDict = ++pL->iDictLast;
   pL->bDictPending = 1;
+  assert( pL->iDict>0 && pL->dict.n>0 && pL->dict.n<=DICT_SIZE );
   pL->nDictTrained++;
   return VLOG_OK;
 }
@@ -426,6 +429,7 @@ static int dictPersist(VlogStore *p){
   int rc, i;
   u32 iChunk = 1;
   if( !pL->bDictPending || pL->dict.n==0 ) return VLOG_OK;
+  assert( p->eTxn==2 && pL->iDict>0 && pL->dict.n<=DICT_SIZE );
   vlogPut32(&aHdr[0], (u32)pL->dict.n);
   vlogPut32(&aHdr[4], 0);
   vlogPut64(&aHdr[8], vlogChecksum(pL->dict.a, pL->dict.n, SEED_DICT));
@@ -453,7 +457,12 @@ void vlogLogCommitted(VlogStore *p){
 static int extentWrite(VlogStore *p, u64 iSeg, u32 iOff, const u8 *a, int n){
   const LogRec r = { .eOp = REC_VEXT, .iSeg = iSeg, .iGen = p->aBucket[iSeg].iGen,
                      .iOff = iOff, .nLen = (u32)n };
-  int rc = vlogWriteAt(p, vlogBucketOffset(p, iSeg) + iOff, a, n);
+  int rc;
+  /* whole frames (16-byte aligned) inside a segment, by its writer */
+  assert( iSeg>0 && iSeg<p->sb.nBucket && p->aBucket[iSeg].eKind==KIND_VLOG );
+  assert( n>0 && (n % 16)==0 && (iOff % 16)==0 );
+  assert( (u64)iOff + (u64)n<=p->sb.nBucketSize && p->eTxn==2 );
+  rc = vlogWriteAt(p, vlogBucketOffset(p, iSeg) + iOff, a, n);
   if( rc ) return rc;
   rc = vlogRecEncode(p->pEnv, &p->vl.vext, &r);
   return rc ? vlogSetError(p, rc, 0) : VLOG_OK;
@@ -467,6 +476,7 @@ static int woutWrite(VlogStore *p){
     rc = extentWrite(p, pL->iWoutSeg, pL->iWoutOff, pL->wout.a, pL->wout.n);
     pL->wout.n = 0;
   }
+  assert( pL->wout.n==0 );
   return rc;
 }
 
@@ -476,6 +486,7 @@ static int woutWrite(VlogStore *p){
 static int woutAdd(VlogStore *p, const u8 *a, int n){
   VlogLog *pL = &p->vl;
   int rc = VLOG_OK;
+  assert( n>0 && (n % 16)==0 && pL->iSeg>0 );
   if( pL->wout.n>0 && (pL->iWoutSeg!=pL->iSeg
                        || pL->iWoutOff+(u32)pL->wout.n!=pL->iFrameOff) ){
     rc = woutWrite(p);
@@ -488,6 +499,8 @@ static int woutAdd(VlogStore *p, const u8 *a, int n){
   }
   rc = vlogBufAppend(p->pEnv, &pL->wout, a, n);
   if( rc ) return vlogSetError(p, rc, 0);
+  /* the buffer is one run of frames that ends at the append position */
+  assert( pL->iWoutSeg==pL->iSeg && pL->iWoutOff+(u32)pL->wout.n==pL->iFrameOff+(u32)n );
   return pL->wout.n>=WOUT_MAX ? woutWrite(p) : VLOG_OK;
 }
 
@@ -509,6 +522,12 @@ int vlogLogFlush(VlogStore *p){
   int nStored, bZstd = 0, bDict = 0, rc, n;
 
   if( pL->nFrameRec==0 ) return VLOG_OK;
+  /* a frame is open only in the open segment, of the writer */
+  assert( p->eTxn==2 && p->eLock>=VLOG_LOCK_RESERVED );
+  assert( pL->iSeg>0 && pL->iSeg<p->sb.nBucket );
+  assert( p->aBucket[pL->iSeg].eKind==KIND_VLOG
+       && p->aBucket[pL->iSeg].eState==BUCKET_OPEN );
+  assert( (pL->iFrameOff % 16)==0 && pL->frame.n>0 );
   rc = vlogBufReserve(p->pEnv, &pL->zbuf, FRAME_HDR + 4 + (int)ZSTD_compressBound(pL->frame.n) + 16);
   if( rc ) return vlogSetError(p, rc, 0);
   aOut = pL->zbuf.a;
@@ -630,8 +649,13 @@ static int segPosition(VlogStore *p, u64 nNeed){
     pL->bFresh = 1;
   }
   if( pL->iSeg==0 || (u64)pL->iFrameOff + nNeed > p->sb.nBucketSize ){
-    return segNext(p);
+    int rc = segNext(p);
+    assert( rc || (pL->iFrameOff==0 && pL->bFresh) );
+    return rc;
   }
+  /* room for nNeed bytes, on a sector boundary the first time */
+  assert( pL->iSeg<p->sb.nBucket && p->aBucket[pL->iSeg].eState==BUCKET_OPEN );
+  assert( pL->bFresh && (u64)pL->iFrameOff + nNeed<=p->sb.nBucketSize );
   return VLOG_OK;
 }
 
@@ -681,12 +705,19 @@ static int frameRoom(VlogStore *p, int nRec, int iLevel){
 static int frameAppend(VlogStore *p, u32 iTree, const u8 *pKey, int nKey,
                        const u8 *pVal, int nVal, int *piIdx){
   VlogLog *pL = &p->vl;
-  int rc = vlogBufAppendVarint(p->pEnv, &pL->frame, iTree);
+  int rc;
+#ifndef NDEBUG
+  int n0 = pL->frame.n;
+#endif
+  assert( iTree>=VLOG_TREE_FIRST_USER && nKey>=1 && nVal>=0 );
+  assert( pL->nFrameRec<65535 );
+  rc = vlogBufAppendVarint(p->pEnv, &pL->frame, iTree);
   if( rc==VLOG_OK ) rc = vlogBufAppendVarint(p->pEnv, &pL->frame, (u64)nKey);
   if( rc==VLOG_OK ) rc = vlogBufAppend(p->pEnv, &pL->frame, pKey, nKey);
   if( rc==VLOG_OK ) rc = vlogBufAppendVarint(p->pEnv, &pL->frame, (u64)nVal);
   if( rc==VLOG_OK ) rc = vlogBufAppend(p->pEnv, &pL->frame, pVal, nVal);
   if( rc ) return vlogSetError(p, rc, 0);
+  assert( (u64)(pL->frame.n - n0)==recordBytes(iTree, nKey, (u64)nVal) );
   *piIdx = pL->nFrameRec++;
   return VLOG_OK;
 }
@@ -720,6 +751,7 @@ static int valueAlone(VlogStore *p, u32 iTree, const u8 *pKey, int nKey,
   int rc = pL->nFrameRec>0 ? vlogLogFlush(p) : VLOG_OK;
   u8 tag;
 
+  assert( nVal>=0 && (u64)nVal<=VLOG_MAX_VALUE && pOut->n==0 );
   while( rc==VLOG_OK && (iAt<(u64)nVal || nChunk==0) ){
     u64 nRest = (u64)nVal - iAt, nRoom, n, a[4], nDisk0;
     int iIdx;
@@ -752,6 +784,7 @@ static int valueAlone(VlogStore *p, u32 iTree, const u8 *pKey, int nKey,
       continue;
     }
     a[3] = n;
+    assert( rc || (n<=nRest && pL->nFrameRec==0) );   /* each chunk alone */
     if( nChunk==0 ) memcpy(aFirst, a, sizeof(a));
     if( rc==VLOG_OK && ptrPut(pEnv, &ext, 4, a) ) rc = vlogSetError(p, VLOG_NOMEM, 0);
     rRatio = (double)(pL->nDiskWritten - nDisk0) / (double)(n + 1);
@@ -760,6 +793,7 @@ static int valueAlone(VlogStore *p, u32 iTree, const u8 *pKey, int nKey,
   }
   if( rc==VLOG_OK ){
     u64 aHdr[2];
+    assert( iAt==(u64)nVal && nChunk>=1 );      /* every byte in a chunk */
     if( nChunk==1 ){
       /* segment, generation, offset, record 0, length */
       u64 v[5];
@@ -800,6 +834,8 @@ int vlogValueEncode(VlogStore *p, u32 iTree, const u8 *pKey, int nKey,
   int rc, iIdx;
   u32 iRecOff;
   u8 tag;
+  assert( iTree>=VLOG_TREE_FIRST_USER && nKey>=1 && nVal>=0 );
+  assert( p->eTxn==2 && pOut!=0 );
   pOut->n = 0;
   if( nVal<=nInlineMax ){
     tag = VTAG_INLINE;
@@ -822,6 +858,7 @@ int vlogValueEncode(VlogStore *p, u32 iTree, const u8 *pKey, int nKey,
   iRecOff = (u32)pL->frame.n;
   rc = frameAppend(p, iTree, pKey, nKey, pVal, nVal, &iIdx);
   if( rc ) return rc;
+  assert( a[0]==pL->iSeg && a[2]==pL->iFrameOff );  /* the frame did not move */
   tag = pL->bFrameRaw ? VTAG_RAW : VTAG_PTR;
   a[3] = tag==VTAG_RAW ? iRecOff : (u64)iIdx;
   a[4] = (u64)nVal;
@@ -931,7 +968,9 @@ static int frameSumCheck(VlogStore *p, const u8 *h, const u8 *aStored,
 ** cache costs less than faulting that many pages of the map in.
 */
 static int segRead(VlogStore *p, u64 iSeg, u64 iOff, u8 *pBuf, int n){
-  u64 iFile = vlogBucketOffset(p, iSeg) + iOff;
+  u64 iFile;
+  assert( n>0 && iSeg>0 && iOff+(u64)n<=p->sb.nBucketSize );
+  iFile = vlogBucketOffset(p, iSeg) + iOff;
   u64 nDisk = iSeg<p->sb.nBucket ? p->aBucket[iSeg].nDisk : 0;
   int nMap = iOff>=nDisk ? 0 : (nDisk-iOff<(u64)n ? (int)(nDisk-iOff) : n);
   int rc = VLOG_OK;
@@ -949,6 +988,8 @@ static void frameCache(VlogStore *p, FrameCacheSlot *pSlot, u64 iSeg, u64 iGen,
                        u32 iOff, u8 *aRaw, int nRaw){
   VlogLog *pL = &p->vl;
   int i;
+  assert( pSlot>=pL->aCache && pSlot<&pL->aCache[FRAME_CACHE_SLOTS] );
+  assert( nRaw>=0 && nRaw<FRAME_NOCACHE && aRaw!=0 );
   if( pSlot->aRaw ){
     pL->nCache -= pSlot->nRaw;
     vlogFree(p->pEnv, pSlot->aRaw);
@@ -971,6 +1012,7 @@ static void frameCache(VlogStore *p, FrameCacheSlot *pSlot, u64 iSeg, u64 iGen,
     vlogFree(p->pEnv, pV->aRaw);
     memset(pV, 0, sizeof(*pV));
   }
+  assert( pL->nCache>=pSlot->nRaw );
 }
 
 /* The decompressed records of the frame at (iSeg, iGen, iOff), of which
@@ -994,7 +1036,9 @@ static int frameLoad(VlogStore *p, u64 iSeg, u64 iGen, u32 iOff, int nHint,
   int rc, nFirst, bCache;
   u64 iFile;
 
+  assert( p->eTxn>0 && nHint>=0 );
   if( frameFind(p, iSeg, iGen, iOff, paRaw, pnRaw, &pOld) ) return VLOG_OK;
+  assert( pOld!=0 );
   pL->nCacheMiss++;
   rc = checkExtent(p, iSeg, iOff, FRAME_HDR, 0);
   if( rc==VLOG_OK ) rc = woutBefore(p, iSeg, iOff);
@@ -1115,6 +1159,7 @@ static int recordGet(VlogStore *p, u32 iTree, u64 iSeg, u64 iGen, u32 iOff,
                      const u8 **ppVal, int *pnVal){
   const u8 *a, *z, *pEnd;
   int nRaw, i, rc;
+  assert( iIdx>=0 && iIdx<=65535 && nKey>=1 );
   /* Bytes to read at first: the frame up to this record is most of it,
   ** and the segment says how well its frames compress. */
   u64 nHint = (u64)(iIdx+1)*recordBytes(iTree, nKey, nVal);
@@ -1262,6 +1307,8 @@ static int ptrDecode(const u8 *a, int n, ValPtr *pP){
 #define VLOG_DONE 101
 static int ptrExtent(ValPtr *pP){
   u64 v[5];
+  assert( pP->iChunk<=pP->nChunk && pP->z<=pP->pEnd );
+  assert( pP->eTag!=VTAG_CHUNKS || pP->nSeen<=pP->nVal );
   if( pP->iChunk==pP->nChunk ){
     return pP->z==pP->pEnd && pP->nSeen==pP->nVal ? VLOG_DONE : VLOG_CORRUPT;
   }
@@ -1339,6 +1386,7 @@ int vlogValueDecode(VlogStore *p, u32 iTree, const u8 *pKey, int nKey,
     memcpy(&pL->val.a[ptr.nSeen - ptr.nLen], pV, nV);
   }
   if( rc!=VLOG_DONE ) return badPointer(p);
+  assert( ptr.nSeen==ptr.nVal && ptr.iChunk==ptr.nChunk );   /* all of it */
   *ppVal = pL->val.a;
   *pnVal = (int)ptr.nVal;
   return VLOG_OK;
@@ -1467,11 +1515,13 @@ static int logAccount(VlogStore *p, const u8 *a, int n,
 int vlogLogCommit(VlogStore *p){
   TxnLog *pLog = &p->log;
   VlogLog *pL = &p->vl;
-  int rc = vlogLogFlush(p);
-  int i, n;
+  int rc, i, n;
+  assert( p->eTxn==2 && p->eLock==VLOG_LOCK_EXCLUSIVE && !p->bPrepared );
+  rc = vlogLogFlush(p);
   if( rc==VLOG_OK ) rc = woutWrite(p);
   if( rc==VLOG_OK ) rc = dictPersist(p);
   if( rc ) return rc;
+  assert( pL->nFrameRec==0 && pL->wout.n==0 );      /* every frame written */
   /* new pointers: live; replaced or deleted pointers: stale */
   for(i=0; rc==VLOG_OK && i<pLog->redo.n; ){
     rc = logAccount(p, &pLog->redo.a[i], pLog->redo.n-i, addLive, &n);
@@ -1507,6 +1557,7 @@ void vlogLogTxnStart(VlogStore *p){
 static int extentCheck(VlogStore *p, u64 iSeg, u64 iGen, u32 iOff, u32 nLen){
   VlogLog *pL = &p->vl;
   u32 i = 0;
+  assert( p->bReplay || p->eTxn>0 );
   int rc = checkExtent(p, iSeg, iOff, nLen, 1);
   if( rc==VLOG_OK ) rc = vlogBufReserve(p->pEnv, &pL->rbuf, (int)nLen);
   if( rc==VLOG_NOMEM ) return vlogSetError(p, rc, 0);
@@ -1566,6 +1617,7 @@ void vlogLogReset(VlogStore *p){
   pL->frame.n = 0;
   pL->nFrameRec = 0;
   pL->wout.n = 0;
+  assert( pL->nCache==0 );
 }
 
 void vlogLogClose(VlogStore *p){

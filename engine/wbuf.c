@@ -44,7 +44,11 @@ int vlogWbAdd(VlogStore *p, u32 iTree, u64 iKey, const u8 *aVal, int nVal,
   WriteBuf *pWb = &p->wb;
   WbEntry *e;
   int rc;
-  assert( nVal<=WB_MAX_VAL );
+  /* buckets' states and segments' figures, keyed by bucket */
+  assert( nVal>=0 && nVal<=WB_MAX_VAL && (aVal!=0 || nVal==0) );
+  assert( iTree==TREE_ALLOC || iTree==TREE_SEGS );
+  assert( iKey>0 && iKey<MAX_BUCKETS(p->sb.nBucketSize) );
+  assert( iTree!=TREE_ALLOC || bDelete || nVal==2 );
   if( pWb->a==0 ){
     pWb->a = (WbEntry*)vlogMalloc(p->pEnv, sizeof(WbEntry)*WB_CAPACITY);
     if( pWb->a==0 ) return vlogSetError(p, VLOG_NOMEM, 0);
@@ -67,6 +71,8 @@ int vlogWbAdd(VlogStore *p, u32 iTree, u64 iKey, const u8 *aVal, int nVal,
   if( nVal ) memcpy(e->aVal, aVal, nVal);
   e->bDelete = (u8)(bDelete ? 1 : 0);
   e->iSeq = pWb->iNextSeq++;
+  assert( pWb->n<=pWb->nAlloc*3/4+1 );
+  assert( pWb->n<2 || pWb->a[pWb->n-2].iSeq<e->iSeq );    /* arrival order */
   return VLOG_OK;
 }
 
@@ -97,6 +103,8 @@ int vlogWbFlush(VlogStore *p, int bAll){
   for(i=0; rc==VLOG_OK && i<n; i++){
     WbEntry *e = &a[i];
     u8 aKey[8];
+    /* sorted by tree, key, then arrival: the last of a key wins */
+    assert( i==0 || wbCmp(&a[i-1], e)<0 );
     if( i+1<n && a[i+1].iTree==e->iTree && a[i+1].iKey==e->iKey ){
       continue;           /* a later entry for the same key wins */
     }
