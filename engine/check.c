@@ -571,7 +571,7 @@ static void checkBuckets(CheckCtx *c){
            && (pB->iGen==0 || pB->iGen>=p->sb.iNextSegGen || pB->nLive>pB->nTotal
                || pB->nDisk>p->sb.nBucketSize
                || (pB->eSegKind!=SEG_VALUE && pB->eSegKind!=SEG_REWRITE)
-               || (pB->eState==BUCKET_SEALED)!=(pB->iSealSeq!=0)
+               || (pB->eState==BUCKET_OPEN)!=(pB->iSealSeq==0)
                || (pB->iSealSeq && pB->iSealSeq<pB->iCreateSeq)) ){
       checkFailBucket(c, i, "impossible segment accounting");
     }else if( pB->eKind==KIND_JOURNAL && pB->eState==BUCKET_OPEN && i!=iJrnl ){
