@@ -146,7 +146,9 @@
 ** live exceed total or go below zero, is VLOG_CORRUPT (liveChange): an
 ** under-count would let GC free live records.  At commit the transaction's logs give the
 ** changes: a new pointer (redo) adds to live, a replaced or deleted pointer
-** (the value before, in the undo log) moves its bytes from live to stale.
+** (the value before, in the undo log) moves its bytes from live to stale,
+** and so does every pointer of a tree the transaction cleared or dropped
+** (found by walking its leaves, which the commit frees: btree.c).
 ** Records a rolled-back transaction appended count in total but never in
 ** live: stale from the start.  The figures go to TREE_SEGS through the
 ** write buffer, in the commit's journal entry; nothing scans a tree.
@@ -1615,6 +1617,8 @@ int vlogLogCommit(VlogStore *p){
     int iOff = pLog->aUndoOff[i];
     rc = logAccount(p, &pLog->undo.a[iOff], pLog->undo.n-iOff, subLive, &n);
   }
+  /* trees cleared or dropped: every pointer of theirs, stale */
+  if( rc==VLOG_OK ) rc = vlogTxnTreesFree(p, subLive);
   if( rc ) return rc;
   if( pL->iSeg ) rc = segTouch(p, pL->iSeg);
   for(i=0; rc==VLOG_OK && i<pL->nTouched; i++){

@@ -27,8 +27,11 @@
 **   -- columns: key (the primary key; NULL is refused), value (any type)
 **
 ** Several tables may share one store file, each in a B-tree of its own;
-** the store's catalog (tree 16) maps table names to trees.  A database
-** opened read-only opens its stores read-only.
+** the store's catalog (tree 16) maps table names to trees.  The engine
+** gives each table's tree its id and keeps inline_max and zstd_level with
+** it (vlogTreeCreate): the options of CREATE VIRTUAL TABLE set them, the
+** stored ones govern every write.  A database opened read-only opens its
+** stores read-only.
 **
 ** DESIGN NOTE
 **
@@ -99,6 +102,14 @@
 ** vlog VFS, whose locks the engine sees, can later tie the two together.
 ** Readers and writers do not wait for each other: a commit goes on while
 ** statements of other connections read their snapshots.
+**
+** DROP TABLE drops the table's tree whole (vlogTreeDrop): its undo is the
+** tree's old root, not a record per row, and its commit walks the tree
+** once to free the nodes and count the values stale.  DELETE FROM t
+** without WHERE cannot do the same: SQLite gives a virtual table no
+** truncate method, and xBestIndex cannot tell that statement from a
+** DELETE whose WHERE only SQLite can evaluate (WHERE f(value), or a
+** condition on no column), so it runs row by row, as SQLite sends it.
 **
 ** A commit in rollback-journal mode: SQLite takes an EXCLUSIVE lock on the
 ** database file after xSync even when only vlog tables changed, and fails
@@ -625,8 +636,6 @@ struct VTab {
   char *zSchema;
   unsigned int iTree;
   int eKey;                    /* KEY_* */
-  int nInlineMax;
-  int iZstdLevel;
   int bUtf8;                   /* the database's text encoding is UTF-8 */
   VBuf key, val;               /* scratch */
 };
@@ -840,29 +849,6 @@ static int catalogPut(VStore *pVS, const char *zName, unsigned int iTree, int eK
 
 static int connectionSync(sqlite3 *db, const char *zSchema);
 
-/* A tree id not in use: one more than the largest in the catalog. */
-static int catalogNewTree(VStore *pVS, unsigned int *piTree){
-  VlogCursor *pCsr = 0;
-  unsigned int iMax = CATALOG_TREE;
-  int rc = vlogCursorOpen(pVS->pStore, CATALOG_TREE, &pCsr);
-  if( rc==VLOG_OK ) rc = vlogCursorFirst(pCsr);
-  while( rc==VLOG_OK && vlogCursorValid(pCsr) ){
-    const void *pVal;
-    int nVal;
-    rc = vlogCursorValue(pCsr, &pVal, &nVal);
-    if( rc==VLOG_OK && nVal==5 ){
-      const unsigned char *a = (const unsigned char*)pVal;
-      unsigned int i = ((unsigned)a[0]<<24) | ((unsigned)a[1]<<16)
-                     | ((unsigned)a[2]<<8) | a[3];
-      if( i>iMax ) iMax = i;
-    }
-    if( rc==VLOG_OK ) rc = vlogCursorNext(pCsr);
-  }
-  vlogCursorClose(pCsr);
-  *piTree = iMax+1;
-  return rc;
-}
-
 /* Whether database zSchema of db stores text as UTF-8 (if it cannot
 ** tell: no, which only costs the planner its ranges on text). */
 static int databaseIsUtf8(sqlite3 *db, const char *zSchema){
@@ -969,8 +955,6 @@ static int vtabInit(sqlite3 *db, void *pAux, int argc, const char *const *argv,
   memset(p, 0, sizeof(*p));
   p->db = db;
   p->eKey = eKey;
-  p->nInlineMax = o.nInline;
-  p->iZstdLevel = o.iLevel;
   p->zName = sqlite3_mprintf("%s", argv[2]);
   p->zSchema = sqlite3_mprintf("%s", argv[1]);
   if( p->zName==0 || p->zSchema==0 ){ rc = SQLITE_NOMEM; goto out; }
@@ -1004,7 +988,11 @@ static int vtabInit(sqlite3 *db, void *pAux, int argc, const char *const *argv,
                                  zPath, p->zName);
         rc = SQLITE_ERROR;
       }else if( rc==VLOG_NOTFOUND ){
-        rc = catalogNewTree(p->pVS, &p->iTree);
+        /* the engine gives the id and keeps the value policy with it */
+        VlogTreePolicy pol;
+        pol.nInlineMax = o.nInline;
+        pol.iZstdLevel = o.iLevel;
+        rc = vlogTreeCreate(p->pVS->pStore, &pol, &p->iTree);
         if( rc==VLOG_OK ) rc = catalogPut(p->pVS, p->zName, p->iTree, eKey);
         if( rc && rc!=SQLITE_ERROR ){
           *pzErr = vlogVStoreErr(p->pVS, rc);
@@ -1103,8 +1091,9 @@ static int vtabDisconnect(sqlite3_vtab *pVtab){
   return SQLITE_OK;
 }
 
-/* DROP TABLE: every key goes (its values become stale), then the catalog
-** entry. */
+/* DROP TABLE: the tree goes whole (vlogTreeDrop: nothing per key until
+** the commit frees its nodes and makes its values stale), then the
+** catalog entry. */
 static int vtabDestroy(sqlite3_vtab *pVtab){
   VTab *p = (VTab*)pVtab;
   VlogStore *pS = p->pVS->pStore;
@@ -1619,11 +1608,9 @@ static int vtabUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
     if( rc==SQLITE_OK ){
       if( (bInsert || bKeyChange) && sqlite3_vtab_on_conflict(p->db)!=SQLITE_REPLACE ){
         /* a duplicate key is a constraint error unless OR REPLACE */
-        rc = vlogInsertEx(pS, p->iTree, p->key.a, p->key.n, p->val.a, p->val.n,
-                          p->nInlineMax, p->iZstdLevel);
+        rc = vlogInsert(pS, p->iTree, p->key.a, p->key.n, p->val.a, p->val.n);
       }else{
-        rc = vlogPutEx(pS, p->iTree, p->key.a, p->key.n, p->val.a, p->val.n,
-                       p->nInlineMax, p->iZstdLevel);
+        rc = vlogPut(pS, p->iTree, p->key.a, p->key.n, p->val.a, p->val.n);
       }
     }
     if( rc==VLOG_CONSTRAINT ){

@@ -75,6 +75,19 @@
 **                               a one-element list {VALUE}, so that an
 **                               empty value ({{}}) differs from no value
 **   NAME treedrop TREE          vlogTreeDrop()
+**   NAME treeclear TREE         vlogTreeClear()
+**   NAME treecreate ?INLINEMAX ZSTDLEVEL?
+**                               vlogTreeCreate() (the default policy
+**                               without the two): returns the new id
+**   NAME treepolicy TREE        vlogTreeGetPolicy(): {INLINEMAX ZSTDLEVEL},
+**                               {} when there is no such tree
+**   NAME treepolicy TREE INLINEMAX ZSTDLEVEL
+**                               vlogTreeSetPolicy()
+**   NAME insert TREE KEY VALUE  vlogInsert(): VLOG_CONSTRAINT if KEY exists
+**   NAME txnlimit N             the most bytes the redo or undo log of a
+**                               transaction may take (VlogStore.nTxnLogMax),
+**                               so that a test reaches the limit without
+**                               writing a gigabyte; 0: TXN_LOG_MAX
 **   NAME checkpoint             vlogCheckpoint()
 **   NAME verify                 vlogVerify(): the report.  When the store
 **                               fails verification the error is "CODENAME
@@ -467,7 +480,8 @@ static int storeCmd(
     S_VERIFY, S_INFO, S_MAXVALUE, S_SETSYNC, S_SETCACHESIZE,
     S_SETAUTOCHECKPOINT, S_SETMMAPSIZE, S_CURSOR, S_PUTX, S_SEGMENTS, S_STATS,
     S_SLOT, S_SLOTOWNER, S_SLOTCOUNT, S_OLDESTPIN,
-    S_SHMWRITE, S_PREPARE
+    S_SHMWRITE, S_PREPARE, S_TREECREATE, S_TREEPOLICY, S_TREECLEAR, S_INSERT,
+    S_TXNLIMIT
   };
   static const struct StoreSub {
     const char *zName;
@@ -504,6 +518,11 @@ static int storeCmd(
     { "oldestpin",         0, 0, "" },
     { "shmwrite",          2, 2, "OFFSET BYTES" },
     { "prepare",           0, 0, "" },
+    { "treecreate",        0, 2, "?INLINEMAX ZSTDLEVEL?" },
+    { "treepolicy",        1, 3, "TREE ?INLINEMAX ZSTDLEVEL?" },
+    { "treeclear",         1, 1, "TREE" },
+    { "insert",            3, 3, "TREE KEY VALUE" },
+    { "txnlimit",          1, 1, "N" },
     { 0, 0, 0, 0 }
   };
   int iSub;
@@ -534,8 +553,11 @@ static int storeCmd(
   /* Arguments shared by several subcommands. */
   switch( iSub ){
     case S_PUT: case S_DELETE: case S_GET: case S_TREEDROP: case S_PUTX:
+    case S_TREEPOLICY: case S_TREECLEAR: case S_INSERT:
       if( vlogTclTree(interp, objv[2], &iTree) ) return TCL_ERROR;
-      if( iSub!=S_TREEDROP ) aKey = vlogTclBytes(objv[3], &nKey);
+      if( iSub!=S_TREEDROP && iSub!=S_TREEPOLICY && iSub!=S_TREECLEAR ){
+        aKey = vlogTclBytes(objv[3], &nKey);
+      }
       break;
     case S_CURSOR:
       if( vlogTclTree(interp, objv[3], &iTree) ) return TCL_ERROR;
@@ -548,6 +570,7 @@ static int storeCmd(
       if( objc==3 && Tcl_GetIntFromObj(interp, objv[2], &iArg) ) return TCL_ERROR;
       break;
     case S_SETCACHESIZE: case S_SETAUTOCHECKPOINT: case S_SETMMAPSIZE:
+    case S_TXNLIMIT:
       if( Tcl_GetWideIntFromObj(interp, objv[2], &wArg) ) return TCL_ERROR;
       break;
   }
@@ -698,6 +721,52 @@ static int storeCmd(
     }
     case S_TREEDROP:
       return storeRc(interp, p, vlogTreeDrop(p->pStore, iTree));
+    case S_TREECLEAR:
+      return storeRc(interp, p, vlogTreeClear(p->pStore, iTree));
+    case S_INSERT: {
+      int nVal = 0;
+      const unsigned char *aVal = vlogTclBytes(objv[4], &nVal);
+      return storeRc(interp, p,
+          vlogInsert(p->pStore, iTree, aKey, nKey, aVal, nVal));
+    }
+    case S_TREECREATE:
+    case S_TREEPOLICY: {
+      VlogTreePolicy pol;
+      int iFirst = iSub==S_TREECREATE ? 2 : 3;
+      if( objc!=iFirst && objc!=iFirst+2 ){
+        Tcl_WrongNumArgs(interp, 2, objv, aSub[iSub].zUsage);
+        return TCL_ERROR;
+      }
+      if( objc==iFirst+2 ){
+        if( Tcl_GetIntFromObj(interp, objv[iFirst], &pol.nInlineMax)
+         || Tcl_GetIntFromObj(interp, objv[iFirst+1], &pol.iZstdLevel) ){
+          return TCL_ERROR;
+        }
+      }
+      if( iSub==S_TREECREATE ){
+        rc = vlogTreeCreate(p->pStore, objc==iFirst ? 0 : &pol, &iTree);
+        if( rc ) return vlogTclError(interp, p->pStore, rc);
+        Tcl_SetObjResult(interp, Tcl_NewWideIntObj((Tcl_WideInt)iTree));
+        return TCL_OK;
+      }
+      if( objc==iFirst+2 ){
+        return storeRc(interp, p, vlogTreeSetPolicy(p->pStore, iTree, &pol));
+      }
+      rc = vlogTreeGetPolicy(p->pStore, iTree, &pol);
+      if( rc==VLOG_NOTFOUND ) return TCL_OK;
+      if( rc ) return vlogTclError(interp, p->pStore, rc);
+      {
+        Tcl_Obj *pRes = Tcl_NewListObj(0, 0);
+        Tcl_ListObjAppendElement(interp, pRes, Tcl_NewIntObj(pol.nInlineMax));
+        Tcl_ListObjAppendElement(interp, pRes, Tcl_NewIntObj(pol.iZstdLevel));
+        Tcl_SetObjResult(interp, pRes);
+      }
+      return TCL_OK;
+    }
+    case S_TXNLIMIT:
+      /* a test's knob: the most bytes a transaction's log may reach */
+      p->pStore->nTxnLogMax = wArg>0 && wArg<TXN_LOG_MAX ? (i64)wArg : TXN_LOG_MAX;
+      return TCL_OK;
     case S_CHECKPOINT:
       return storeRc(interp, p, vlogCheckpoint(p->pStore));
     case S_VERIFY:
