@@ -13,6 +13,24 @@
 ** A savepoint is a mark in both logs; rolling back to it undoes the undo
 ** records after the mark and truncates the redo log there.
 **
+** Tree changes (REC_TREE: creation, policy, clear, drop) are logged the
+** same way, but their undo record names a slot (TreeUndo) that keeps what
+** the change replaced: the tree's flags and policy, and for a clear or a
+** drop its root, still pinned, instead of a before-image per key.  Undo
+** records are undone newest first, so when a clear is undone every change
+** made to the tree after it already is, and the tree is empty again.  The
+** commit frees the nodes of what was cleared (vlogTxnTreesFree, called by
+** the value log's accounting, which walks their leaves).
+**
+** Size.  The logs live in memory, in buffers indexed by int.  Neither may
+** pass VlogStore.nTxnLogMax bytes (TXN_LOG_MAX, 1 GiB; tests lower it): a
+** change that would is VLOG_FULL, "transaction too large", before any
+** length can wrap, and it leaves the transaction as it was, open, so the
+** caller can undo its statement and commit.  The commit's journal payload
+** (the redo log, the extents written and the write-buffer records) then
+** stays below 2 GiB too.  Values in the value log cost the logs only
+** their pointers; a clear or drop costs a record.
+**
 ** Commit: EXCLUSIVE lock (no reader that uses file locks in the middle
 ** of a transaction), journal entry (journal.c), publication in the reader
 ** table (shm.c: readers that use it take it from there on), release.

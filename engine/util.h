@@ -51,7 +51,8 @@ struct VlogBuf {
   int n;
   int nAlloc;
 };
-int vlogBufReserve(VlogEnv*, VlogBuf*, int nExtra);   /* VLOG_NOMEM */
+int vlogBufReserve(VlogEnv*, VlogBuf*, int nExtra);   /* VLOG_NOMEM; VLOG_TOOBIG
+                                                     ** past 2^31-1 bytes */
 int vlogBufAppend(VlogEnv*, VlogBuf*, const void*, int);
 int vlogBufAppendVarint(VlogEnv*, VlogBuf*, u64);
 int vlogBufPrintf(VlogEnv*, VlogBuf*, const char *zFmt, ...);

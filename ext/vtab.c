@@ -1,6 +1,6 @@
 /*
-** vtab.c: the `vlog` virtual table module, and the registry of stores open
-** in each connection.
+** vtab.c: the `vlog` virtual table module.  (The stores it opens are
+** shared with the rest of the connection through ext/registry.c.)
 **
 ** USING
 **
@@ -105,7 +105,14 @@
 **
 ** DROP TABLE drops the table's tree whole (vlogTreeDrop): its undo is the
 ** tree's old root, not a record per row, and its commit walks the tree
-** once to free the nodes and count the values stale.  DELETE FROM t
+** once to free the nodes and count the values stale.  Inside BEGIN ...
+** COMMIT the drop joins the store's write transaction when one is open
+** (the transaction wrote to a table of the store), and ROLLBACK, or
+** ROLLBACK TO a savepoint before it, undoes it.  Otherwise it commits at
+** once: SQLite calls no xBegin for the table it drops, nor any method of
+** it afterwards, so nothing would end a store transaction left open (a
+** ROLLBACK then keeps the table in the schema without its tree: the
+** table cannot be opened).  DELETE FROM t
 ** without WHERE cannot do the same: SQLite gives a virtual table no
 ** truncate method, and xBestIndex cannot tell that statement from a
 ** DELETE whose WHERE only SQLite can evaluate (WHERE f(value), or a
@@ -132,7 +139,7 @@
 ** virtual table cannot call the connection's busy handler (no API), so
 ** the timeout is what it follows; a handler of the application's own
 ** sets the timeout to 0 and the store then fails at once, leaving the
-** retry to the application (connectionBusyTimeout()).
+** retry to the application (ext/registry.c, connectionBusyTimeout()).
 */
 #include <assert.h>
 #include <errno.h>
@@ -152,176 +159,6 @@
 /* The largest value a user may store, in bytes: the engine's limit less
 ** the type byte each value gets (vtabErr says it) */
 #define VTAB_MAX_VALUE     (VLOG_MAX_VALUE-1)
-
-/* ---------------------------------------------------------------------
-** The registry of stores
-*/
-static VStore *pAllStores = 0;
-
-static sqlite3_mutex *registryMutex(void){
-  return sqlite3_mutex_alloc(SQLITE_MUTEX_STATIC_APP1);
-}
-
-char *vlogVStoreErr(VStore *pVS, int rc){
-  const char *zMsg = vlogStoreErrMsg(pVS->pStore);
-  (void)rc;
-  if( strstr(zMsg, pVS->zPath) ) return sqlite3_mprintf("vlog: %s", zMsg);
-  return sqlite3_mprintf("vlog: %s: %s", pVS->zPath, zMsg);
-}
-
-/*
-** The connection's busy timeout, in ms, from PRAGMA busy_timeout.
-**
-** Waiting for a store's lock follows it, as SQLite's own locks do.  A
-** virtual table cannot call the connection's busy handler (SQLite has no
-** API for it), and PRAGMA busy_timeout is the one setting it can read:
-** sqlite3_busy_timeout() sets it, and sqlite3_busy_handler() with a
-** handler of the application's own sets it to 0, so with such a handler
-** a busy store fails at once with SQLITE_BUSY and the application's
-** retry decides (as it would after a busy COMMIT).  The engine polls with
-** short sleeps that grow up to 100 ms, as SQLite's default handler does
-** on unix (engine/store.c), and never waits while holding a lock that the
-** other writer needs.  Read when a store is opened and at each xBegin.
-*/
-static int connectionBusyTimeout(sqlite3 *db){
-  sqlite3_stmt *pStmt = 0;
-  int nMs = 0;
-  if( sqlite3_prepare_v2(db, "PRAGMA busy_timeout", -1, &pStmt, 0)==SQLITE_OK
-   && sqlite3_step(pStmt)==SQLITE_ROW ){
-    nMs = sqlite3_column_int(pStmt, 0);
-  }
-  sqlite3_finalize(pStmt);
-  return nMs<0 ? 0 : nMs;
-}
-
-void vlogVStoreSetBusyTimeout(VStore *pVS){
-  vlogStoreSetBusyTimeout(pVS->pStore, connectionBusyTimeout(pVS->db));
-}
-
-/* zPath made absolute by the default VFS, in memory from sqlite3_malloc(). */
-static char *fullPath(const char *zPath){
-  sqlite3_vfs *pVfs = sqlite3_vfs_find(0);
-  char *zFull = (char*)sqlite3_malloc(pVfs->mxPathname+1);
-  if( zFull==0 ) return 0;
-  if( pVfs->xFullPathname(pVfs, zPath, pVfs->mxPathname+1, zFull)!=SQLITE_OK ){
-    sqlite3_free(zFull);
-    return sqlite3_mprintf("%s", zPath);
-  }
-  return zFull;
-}
-
-int vlogVStoreAcquire(sqlite3 *db, const char *zDb, const char *zPath,
-                      int bCreate, VStore **ppVS, char **pzErr){
-  sqlite3_mutex *pMutex = registryMutex();
-  VStore *p;
-  VlogConfig cfg;
-  int rc;
-  sqlite3_vfs *pVfs = 0;
-
-  *ppVS = 0;
-  sqlite3_mutex_enter(pMutex);
-  for(p=pAllStores; p; p=p->pNext){
-    if( p->db==db && strcmp(p->zPath, zPath)==0 ) break;
-  }
-  if( p ){
-    p->nRef++;
-    sqlite3_mutex_leave(pMutex);
-    *ppVS = p;
-    return SQLITE_OK;
-  }
-  sqlite3_mutex_leave(pMutex);
-
-  p = (VStore*)sqlite3_malloc(sizeof(VStore));
-  if( p==0 ) return SQLITE_NOMEM;
-  memset(p, 0, sizeof(*p));
-  p->db = db;
-  p->nRef = 1;
-  p->zPath = sqlite3_mprintf("%s", zPath);
-  sqlite3_file_control(db, "main", SQLITE_FCNTL_VFS_POINTER, &pVfs);
-  if( pVfs==0 ) pVfs = sqlite3_vfs_find(0);
-  p->pEnv = vlogEnvVfs(pVfs);
-  if( p->zPath==0 || p->pEnv==0 ){
-    sqlite3_free(p->zPath);
-    if( p->pEnv ) vlogEnvVfsFree(p->pEnv);
-    sqlite3_free(p);
-    return SQLITE_NOMEM;
-  }
-  vlogConfigDefault(&cfg);
-  cfg.bCreate = bCreate;
-  /* A read-only database reads its stores read-only: the engine then
-  ** writes nothing, nor creates a -shm (SQLite in WAL mode reads such
-  ** databases too; vlogtool export relies on it); an immutable one
-  ** (immutable=1) takes no locks. */
-  if( sqlite3_db_readonly(db, zDb)==1 ){
-    cfg.bReadOnly = 1;
-    cfg.bCreate = 0;
-  }
-  cfg.bImmutable = sqlite3_uri_boolean(sqlite3_db_filename(db, zDb), "immutable", 0);
-  cfg.nBusyTimeout = connectionBusyTimeout(db);
-  rc = vlogStoreOpen(p->pEnv, zPath, &cfg, &p->pStore);
-  if( rc ){
-    const char *zMsg = vlogStoreErrMsg(p->pStore);
-    if( strstr(zMsg, zPath) ){
-      *pzErr = sqlite3_mprintf("vlog: %s", zMsg);
-    }else{
-      *pzErr = sqlite3_mprintf("vlog: cannot open store %s: %s", zPath, zMsg);
-    }
-    vlogStoreClose(p->pStore);
-    vlogEnvVfsFree(p->pEnv);
-    sqlite3_free(p->zPath);
-    sqlite3_free(p);
-    return rc & 0xff;
-  }
-  sqlite3_mutex_enter(pMutex);
-  p->pNext = pAllStores;
-  pAllStores = p;
-  sqlite3_mutex_leave(pMutex);
-  *ppVS = p;
-  return SQLITE_OK;
-}
-
-void vlogVStoreRelease(VStore *p){
-  sqlite3_mutex *pMutex = registryMutex();
-  VStore **pp;
-  if( p==0 ) return;
-  sqlite3_mutex_enter(pMutex);
-  if( --p->nRef>0 ){
-    sqlite3_mutex_leave(pMutex);
-    return;
-  }
-  for(pp=&pAllStores; *pp; pp=&(*pp)->pNext){
-    if( *pp==p ){ *pp = p->pNext; break; }
-  }
-  sqlite3_mutex_leave(pMutex);
-  vlogStoreClose(p->pStore);
-  vlogEnvVfsFree(p->pEnv);
-  sqlite3_free(p->zPath);
-  sqlite3_free(p);
-}
-
-int vlogVStoreList(sqlite3 *db, VStore ***papVS, int *pnVS){
-  sqlite3_mutex *pMutex = registryMutex();
-  VStore *p, **a;
-  int n = 0;
-  sqlite3_mutex_enter(pMutex);
-  for(p=pAllStores; p; p=p->pNext) if( p->db==db ) n++;
-  a = (VStore**)sqlite3_malloc(sizeof(VStore*)*(n+1));
-  if( a==0 ){
-    sqlite3_mutex_leave(pMutex);
-    return SQLITE_NOMEM;
-  }
-  n = 0;
-  for(p=pAllStores; p; p=p->pNext){
-    if( p->db==db ){
-      p->nRef++;
-      a[n++] = p;
-    }
-  }
-  sqlite3_mutex_leave(pMutex);
-  *papVS = a;
-  *pnVS = n;
-  return SQLITE_OK;
-}
 
 /* The full path of store file zFile, relative paths taken from the folder
 ** of database zSchema of db (or the working directory). */
@@ -947,7 +784,7 @@ static int vtabInit(sqlite3 *db, void *pAux, int argc, const char *const *argv,
   }
   {
     char *zRel = storePath(db, argv[1], zFile);
-    zPath = zRel ? fullPath(zRel) : 0;
+    zPath = zRel ? vlogFullPath(zRel) : 0;
     sqlite3_free(zRel);
   }
   p = (VTab*)sqlite3_malloc(sizeof(VTab));
@@ -1754,8 +1591,8 @@ static int resolveTable(sqlite3 *db, const char *zTab, VStore **ppVS, char **pzE
   char *zSql = sqlite3_mprintf("SELECT 1 FROM main.\"%w\" LIMIT 0", zTab);
   char *zWhy = 0;
   sqlite3_stmt *pStmt = 0;
-  VStore *pVS;
-  sqlite3_mutex *pMutex = registryMutex();
+  VStore **apVS = 0;
+  int nVS = 0, i, rc;
   if( zSql==0 ) return SQLITE_NOMEM;
   if( sqlite3_prepare_v2(db, zSql, -1, &pStmt, 0)==SQLITE_OK ){
     sqlite3_step(pStmt);
@@ -1766,18 +1603,21 @@ static int resolveTable(sqlite3 *db, const char *zTab, VStore **ppVS, char **pzE
   sqlite3_free(zSql);
   /* the VTab is not reachable through the API: find the store by the
   ** table's catalog entry in the stores this connection opened */
-  sqlite3_mutex_enter(pMutex);
-  for(pVS=pAllStores; pVS; pVS=pVS->pNext){
+  rc = vlogVStoreList(db, &apVS, &nVS);
+  if( rc ){
+    sqlite3_free(zWhy);
+    return rc;
+  }
+  for(i=0; i<nVS; i++){
     unsigned int iTree;
     int eKey;
-    if( pVS->db!=db ) continue;
-    if( catalogGet(pVS, zTab, &iTree, &eKey)==VLOG_OK ){
-      pVS->nRef++;
-      *ppVS = pVS;
-      break;
+    if( *ppVS==0 && catalogGet(apVS[i], zTab, &iTree, &eKey)==VLOG_OK ){
+      *ppVS = apVS[i];                 /* its reference goes to the caller */
+    }else{
+      vlogVStoreRelease(apVS[i]);
     }
   }
-  sqlite3_mutex_leave(pMutex);
+  sqlite3_free(apVS);
   if( *ppVS==0 ){
     *pzErr = sqlite3_mprintf("vlog: cannot find the store of table %s: %s", zTab,
         zWhy ? zWhy : "no store open in this connection has it in its catalog");
@@ -1816,7 +1656,7 @@ int vlogVStoreResolve(sqlite3 *db, const char *zArg, VStore **ppVS, char **pzErr
   }
   sqlite3_finalize(pStmt);
   /* a store file */
-  zPath = fullPath(zArg);
+  zPath = vlogFullPath(zArg);
   if( zPath==0 ) return SQLITE_NOMEM;
   rc = vlogVStoreAcquire(db, "main", zPath, 0, ppVS, pzErr);
   if( rc && rc!=SQLITE_NOMEM ){

@@ -30,6 +30,13 @@
 **                     (engine_hostile.test).  Use it on a store no handle
 **                     has open: the file is opened and closed with stdio
 **
+**   vlog_txn_limit DB N
+**                     the most bytes a transaction may log (engine/txn.c),
+**                     in every store connection DB has open (found in the
+**                     registry, ext/registry.c): N, or the engine's limit
+**                     for 0.  Returns the number of stores.  A test's knob,
+**                     to reach the limit without a gigabyte of changes
+**
 **   vlog_store open NAME PATH ?OPTIONS?
 **                     open the engine store in file PATH (engine/engine.h)
 **                     and create the Tcl command NAME bound to it.  The
@@ -150,8 +157,7 @@
 #include <tcl.h>
 #include <stdio.h>
 #include <string.h>
-#include "sqlite3.h"
-#include "vlog.h"
+#include "vlogInt.h"          /* sqlite3.h, vlog.h, the registry of stores */
 #include "storeInt.h"        /* the reader table's layout; vlogChecksum */
 #include "fixsum.h"
 
@@ -1042,6 +1048,43 @@ static int vlogFixCmd(
   return TCL_OK;
 }
 
+/*
+** vlog_txn_limit DB N: set the most bytes of the transaction logs of every
+** store that connection DB has open (ext/registry.c) to N (0: the engine's
+** TXN_LOG_MAX), as the store command txnlimit does for its handle.
+*/
+static int vlogTxnLimitCmd(
+  ClientData cd,
+  Tcl_Interp *interp,
+  int objc,
+  Tcl_Obj *const objv[]
+){
+  sqlite3 *db = 0;
+  VStore **apVS = 0;
+  int nVS = 0, i;
+  Tcl_WideInt n;
+  (void)cd;
+  if( objc!=3 ){
+    Tcl_WrongNumArgs(interp, 1, objv, "DB N");
+    return TCL_ERROR;
+  }
+  if( getDbPointer(interp, Tcl_GetString(objv[1]), &db) || db==0
+   || Tcl_GetWideIntFromObj(interp, objv[2], &n) ){
+    return TCL_ERROR;
+  }
+  if( vlogVStoreList(db, &apVS, &nVS) ){
+    Tcl_AppendResult(interp, "out of memory", (char*)0);
+    return TCL_ERROR;
+  }
+  for(i=0; i<nVS; i++){
+    apVS[i]->pStore->nTxnLogMax = n>0 && n<TXN_LOG_MAX ? (i64)n : TXN_LOG_MAX;
+    vlogVStoreRelease(apVS[i]);
+  }
+  sqlite3_free(apVS);
+  Tcl_SetObjResult(interp, Tcl_NewIntObj(nVS));
+  return TCL_OK;
+}
+
 int vlogCrashvfsInit(Tcl_Interp*);   /* test_crashvfs.c */
 
 static int Vlogtest_Init(Tcl_Interp *interp){
@@ -1054,6 +1097,7 @@ static int Vlogtest_Init(Tcl_Interp *interp){
     { "vlog_checksum", vlogChecksumCmd },
     { "vlog_corrupt_where", vlogCorruptWhereCmd },
     { "vlog_fix",   vlogFixCmd },
+    { "vlog_txn_limit", vlogTxnLimitCmd },
   };
   int i;
   for(i=0; i<(int)(sizeof(aCmd)/sizeof(aCmd[0])); i++){
