@@ -10,9 +10,11 @@
 **   key    the tree id, 4 bytes big-endian
 **   value  varint levels (0 to 32; 0: the tree has no key)
 **          the root's pointer (PTR_SIZE bytes), when levels > 0
-**          varint flags (TREEF_KEEP: the tree lasts when empty; no other)
+**          varint flags (TREEF_KEEP: the tree lasts when empty;
+**          TREEF_ZINLINE: the policy's bCompressInline; no other)
 **          varint inline max (0 to VLOG_INLINE_ALL), varint zstd level (0
-**          to VLOG_MAX_ZSTD_LEVEL): the tree's policy (engine.h)
+**          to VLOG_MAX_ZSTD_LEVEL): the rest of the tree's policy
+**          (engine.h)
 **
 ** vlogRootDecode() reads it as untrusted input: a field out of range,
 ** levels 0 without TREEF_KEEP, or bytes missing or left over are
@@ -632,12 +634,14 @@ static void treeKey(u32 iTree, u8 *a){ BE32(a, iTree); }
 void vlogTreePolicyDefault(VlogTreePolicy *pPol){
   pPol->nInlineMax = VLOG_INLINE_ALL;
   pPol->iZstdLevel = 0;
+  pPol->bCompressInline = 0;
 }
 
 /* VLOG_OK if *pPol is a policy a tree may have, else VLOG_RANGE. */
 int vlogTreePolicyCheck(const VlogTreePolicy *pPol){
   if( pPol->nInlineMax<0 || pPol->iZstdLevel<0
-   || pPol->iZstdLevel>VLOG_MAX_ZSTD_LEVEL ){
+   || pPol->iZstdLevel>VLOG_MAX_ZSTD_LEVEL
+   || (pPol->bCompressInline!=0 && pPol->bCompressInline!=1) ){
     return VLOG_RANGE;
   }
   return VLOG_OK;
@@ -676,9 +680,10 @@ int vlogRootDecode(const u8 *a, int n, u32 *pnLevel, NodePtr *pRoot,
     return VLOG_CORRUPT;
   }
   *pnLevel = (u32)nLevel;
-  *pmFlags = (u32)mFlags;
+  *pmFlags = (u32)(mFlags & ~(u64)TREEF_ZINLINE);
   pPol->nInlineMax = (int)nInline;
   pPol->iZstdLevel = (int)iZstd;
+  pPol->bCompressInline = (mFlags & TREEF_ZINLINE)!=0;
   return VLOG_OK;
 }
 
@@ -768,7 +773,8 @@ int vlogTreeSaveRoot(VlogStore *p, Tree *pTree){
     vlogPtrEncode(&pTree->root, &aVal[n], &nPtr);
     n += nPtr;
   }
-  n += vlogPutVarint(&aVal[n], pTree->mFlags);
+  n += vlogPutVarint(&aVal[n],
+                     pTree->mFlags | (pTree->pol.bCompressInline ? TREEF_ZINLINE : 0));
   n += vlogPutVarint(&aVal[n], (u64)pTree->pol.nInlineMax);
   n += vlogPutVarint(&aVal[n], (u64)pTree->pol.iZstdLevel);
   return vlogBtreeInsert(p, TREE_ROOTS, aKey, 4, aVal, n, ENTRY_PUT);

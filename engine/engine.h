@@ -178,8 +178,13 @@ struct VlogTreePolicy {
                               ** longer value is VLOG_TOOBIG */
   int iZstdLevel;             /* zstd level of its value-log frames, 0 (raw)
                               ** to VLOG_MAX_ZSTD_LEVEL */
+  int bCompressInline;        /* 1: values kept in the leaf are compressed
+                              ** too (zstd at iZstdLevel, one value at a
+                              ** time), each when that saves an eighth of
+                              ** it; never with iZstdLevel 0 */
 };
-/* The default: every value in the leaf, nothing compressed. */
+/* The default: every value in the leaf, nothing compressed.  A policy is
+** set whole: a caller fills every field (start from the default). */
 void vlogTreePolicyDefault(VlogTreePolicy*);
 /* A new, empty tree with policy *pPolicy (0: the default); its id into
 ** *piTree.  VLOG_FULL when no id is left. */

@@ -20,7 +20,8 @@
 **               delete, value length (at most WB_MAX_VAL), value
 **   REC_VEXT    4, segment, generation, offset, length
 **   REC_TREE    5, tree, operation (TOP_*), then for TOP_POLICY: flags
-**               (TREEF_*), inline max, zstd level; for TOP_UNDO (undo log
+**               (TREEF_*, with TREEF_ZINLINE for the policy's
+**               bCompressInline), inline max, zstd level; for TOP_UNDO (undo log
 **               only, never journaled): the slot of the transaction's
 **               TreeUndo array; nothing more for TOP_CLEAR and TOP_DROP
 **
@@ -66,7 +67,10 @@ int vlogRecEncode(VlogEnv *pEnv, VlogBuf *pBuf, const LogRec *r){
       if( rc==VLOG_OK ) rc = vlogBufAppendVarint(pEnv, pBuf, (u64)r->eTreeOp);
       if( r->eTreeOp==TOP_POLICY ){
         assert( r->pol.nInlineMax>=0 && r->pol.iZstdLevel>=0 );
-        if( rc==VLOG_OK ) rc = vlogBufAppendVarint(pEnv, pBuf, r->mTreeFlags);
+        if( rc==VLOG_OK ){
+          rc = vlogBufAppendVarint(pEnv, pBuf,
+              r->mTreeFlags | (r->pol.bCompressInline ? TREEF_ZINLINE : 0));
+        }
         if( rc==VLOG_OK ) rc = vlogBufAppendVarint(pEnv, pBuf, (u64)r->pol.nInlineMax);
         if( rc==VLOG_OK ) rc = vlogBufAppendVarint(pEnv, pBuf, (u64)r->pol.iZstdLevel);
       }else if( r->eTreeOp==TOP_UNDO ){
@@ -146,9 +150,10 @@ int vlogRecDecode(const u8 *a, int n, LogRec *r, int *pnUsed){
         u64 x;
         ok = getNum(a, n, &i, 0xffffffff, &v) && getNum(a, n, &i, 0x7fffffff, &w)
           && getNum(a, n, &i, 0x7fffffff, &x);
-        r->mTreeFlags = (u32)v;
+        r->mTreeFlags = (u32)v & ~(u32)TREEF_ZINLINE;
         r->pol.nInlineMax = (int)w;
         r->pol.iZstdLevel = (int)x;
+        r->pol.bCompressInline = (v & TREEF_ZINLINE)!=0;
       }else if( ok && w==TOP_UNDO ){
         ok = getNum(a, n, &i, 0x7fffffff, &v);
         r->iSlot = (u32)v;

@@ -297,7 +297,8 @@ struct Node {
 /* Flags of a roots entry (TREEF_*) */
 #define TREEF_KEEP       0x01  /* made by vlogTreeCreate/vlogTreeSetPolicy:
                                ** stays when empty, until vlogTreeDrop */
-#define TREEF_ALL        0x01  /* every flag a roots entry may have */
+#define TREEF_ZINLINE    0x02  /* VlogTreePolicy.bCompressInline */
+#define TREEF_ALL        0x03  /* every flag a roots entry may have */
 
 /* A tree: an entry of the roots tree, in memory. */
 struct Tree {
@@ -661,10 +662,11 @@ int vlogCheckpointInternal(VlogStore*);
                                ** frame offset, length}... */
 #define VTAG_RAW      3        /* tag, segment, generation, frame offset,
                                ** record offset, length, u32 record checksum */
+#define VTAG_ZINLINE  4        /* tag, length, the value as one zstd frame */
 #define SEG_VALUE     1        /* segment kinds: values a commit wrote */
 #define SEG_REWRITE   2        /* ... live records maintenance moved there */
 int vlogValueEncode(VlogStore*, u32 iTree, const u8 *pKey, int nKey, const u8 *pVal,
-                    int nVal, int nInlineMax, int iLevel, VlogBuf *pOut);
+                    int nVal, int nInlineMax, int iLevel, int bZInline, VlogBuf *pOut);
 int vlogValueDecode(VlogStore*, u32 iTree, const u8 *pKey, int nKey, const u8 *a,
                     int n, const u8 **ppVal, int *pnVal);
 int vlogValueVerify(VlogStore*, u32 iTree, const u8 *pKey, int nKey, const u8 *a,

@@ -698,7 +698,7 @@ static int changeEnd(VlogStore *p, int bAuto, int rc){
 static int change(VlogStore *p, int op, u32 iTree, const void *pKey, int nKey,
                   const void *pVal, int nVal, int nInlineMax, int iLevel){
   int rc = checkKey(p, iTree, pKey, nKey);
-  int bAuto = 0;
+  int bAuto = 0, bZInline = 0;
   if( rc ) return rc;
   if( op==REC_PUT && nVal<0 ){
     return vlogSetError(p, VLOG_MISUSE, "negative value length");
@@ -711,6 +711,7 @@ static int change(VlogStore *p, int op, u32 iTree, const void *pKey, int nKey,
     if( rc==VLOG_OK ){
       nInlineMax = pT->pol.nInlineMax;
       iLevel = pT->pol.iZstdLevel;
+      bZInline = pT->pol.bCompressInline;
     }else if( rc==VLOG_NOTFOUND ){
       rc = VLOG_OK;                           /* a new tree: the default */
       nInlineMax = VLOG_INLINE_ALL;
@@ -729,7 +730,7 @@ static int change(VlogStore *p, int op, u32 iTree, const void *pKey, int nKey,
     p->nTxnUserBytes += (u64)nKey + (u64)nVal;
     /* user trees: tagged leaf values, large ones in the value log */
     rc = vlogValueEncode(p, iTree, (const u8*)pKey, nKey, (const u8*)pVal, nVal,
-                         nInlineMax, iLevel, &p->encBuf);
+                         nInlineMax, iLevel, bZInline, &p->encBuf);
     if( rc==VLOG_OK ){
       rc = vlogTxnApply(p, op, iTree, (const u8*)pKey, nKey, p->encBuf.a,
                         p->encBuf.n, 1);
@@ -833,8 +834,9 @@ int vlogHas(VlogStore *p, uint32_t iTree, const void *pKey, int nKey){
 static int checkPolicy(VlogStore *p, const VlogTreePolicy *pPol){
   if( vlogTreePolicyCheck(pPol) ){
     return vlogSetError(p, VLOG_RANGE, "tree policy: inline max %d must be 0 or "
-        "more, zstd level %d from 0 to %d", pPol->nInlineMax, pPol->iZstdLevel,
-        VLOG_MAX_ZSTD_LEVEL);
+        "more, zstd level %d from 0 to %d, compress inline %d 0 or 1",
+        pPol->nInlineMax, pPol->iZstdLevel, VLOG_MAX_ZSTD_LEVEL,
+        pPol->bCompressInline);
   }
   return VLOG_OK;
 }

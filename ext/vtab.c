@@ -13,10 +13,15 @@
 **                         -- sorts that type (default blob)
 **     inline_max=256,     -- values longer than this many bytes go to the
 **                         -- value log (0 to 8192; default 256)
-**     zstd_level=3        -- compression of the value log (0: none, frames
+**     zstd_level=3,       -- compression of the value log (0: none, frames
 **                         -- raw and records read alone; 1-19; default 3,
 **                         -- zstd's own: with a trained dictionary, small
 **                         -- records compress as fast at 3 as at 1)
+**     compress_inline=0,  -- 1: values kept in the B-tree (inline_max
+**                         -- bytes or less) are compressed too, each on
+**                         -- its own at zstd_level, when that saves an
+**                         -- eighth (values of 64 bytes or more; never
+**                         -- with zstd_level=0)
 **     mmap_size=N         -- bytes of the store file read through a memory
 **                         -- map (0: none, every read a system call;
 **                         -- default: as much as SQLite maps, just under
@@ -512,6 +517,7 @@ struct VOptions {
   int eKey;                    /* key= */
   int nInline;                 /* inline_max= */
   int iLevel;                  /* zstd_level= */
+  int bZInline;                /* compress_inline= */
   sqlite3_int64 nMmap;         /* mmap_size=, or -1 when not given */
 };
 
@@ -613,7 +619,7 @@ static int optionInt(const char *z, long long lo, long long hi, long long *pv){
 static int parseOptions(int argc, const char *const *argv, VOptions *pO,
                         char **pzErr){
   static const char *azOpt[] = { "file", "key", "inline_max", "zstd_level",
-                                 "mmap_size" };
+                                 "mmap_size", "compress_inline" };
   unsigned int mSeen = 0;
   int i;
   for(i=3; i<argc; i++){
@@ -622,10 +628,11 @@ static int parseOptions(int argc, const char *const *argv, VOptions *pO,
     int iOpt;
     long long v = 0;
     if( rc ) return rc;
-    for(iOpt=0; iOpt<5 && sqlite3_stricmp(zName, azOpt[iOpt]); iOpt++){}
-    if( iOpt==5 ){
+    for(iOpt=0; iOpt<6 && sqlite3_stricmp(zName, azOpt[iOpt]); iOpt++){}
+    if( iOpt==6 ){
       *pzErr = sqlite3_mprintf("vlog: unknown option %s (the options are file, key, "
-                               "inline_max, zstd_level, mmap_size)", zName);
+                               "inline_max, zstd_level, mmap_size, compress_inline)",
+                               zName);
     }else if( mSeen & (1u<<iOpt) ){
       *pzErr = sqlite3_mprintf("vlog: option %s is given twice", azOpt[iOpt]);
     }else if( iOpt==0 ){
@@ -644,17 +651,19 @@ static int parseOptions(int argc, const char *const *argv, VOptions *pO,
       }
       pO->nMmap = v;
     }else{
-      long long hi = iOpt==2 ? MAX_INLINE_MAX : 19;
+      long long hi = iOpt==2 ? MAX_INLINE_MAX : iOpt==3 ? 19 : 1;
       if( !optionInt(zVal, 0, hi, &v) ){
         *pzErr = sqlite3_mprintf("vlog: %s=%s: must be an integer from 0 to %lld",
                                  azOpt[iOpt], zVal, hi);
       }else if( iOpt==2 ){
         pO->nInline = (int)v;
-      }else{
+      }else if( iOpt==3 ){
         pO->iLevel = (int)v;
+      }else{
+        pO->bZInline = (int)v;
       }
     }
-    if( iOpt<5 ) mSeen |= 1u<<iOpt;
+    if( iOpt<6 ) mSeen |= 1u<<iOpt;
     sqlite3_free(zName);
     sqlite3_free(zVal);
     if( *pzErr ) return SQLITE_ERROR;
@@ -829,6 +838,7 @@ static int vtabInit(sqlite3 *db, void *pAux, int argc, const char *const *argv,
         VlogTreePolicy pol;
         pol.nInlineMax = o.nInline;
         pol.iZstdLevel = o.iLevel;
+        pol.bCompressInline = o.bZInline;
         rc = vlogTreeCreate(p->pVS->pStore, &pol, &p->iTree);
         if( rc==VLOG_OK ) rc = catalogPut(p->pVS, p->zName, p->iTree, eKey);
         if( rc && rc!=SQLITE_ERROR ){

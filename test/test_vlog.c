@@ -83,12 +83,15 @@
 **                               empty value ({{}}) differs from no value
 **   NAME treedrop TREE          vlogTreeDrop()
 **   NAME treeclear TREE         vlogTreeClear()
-**   NAME treecreate ?INLINEMAX ZSTDLEVEL?
+**   NAME treecreate ?INLINEMAX ZSTDLEVEL ?ZINLINE??
 **                               vlogTreeCreate() (the default policy
-**                               without the two): returns the new id
+**                               without them; ZINLINE: bCompressInline, 0
+**                               when not given): returns the new id
 **   NAME treepolicy TREE        vlogTreeGetPolicy(): {INLINEMAX ZSTDLEVEL},
-**                               {} when there is no such tree
-**   NAME treepolicy TREE INLINEMAX ZSTDLEVEL
+**                               and a third element 1 when values in the
+**                               leaf are compressed; {} when there is no
+**                               such tree
+**   NAME treepolicy TREE INLINEMAX ZSTDLEVEL ?ZINLINE?
 **                               vlogTreeSetPolicy()
 **   NAME insert TREE KEY VALUE  vlogInsert(): VLOG_CONSTRAINT if KEY exists
 **   NAME txnlimit N             the most bytes the redo or undo log of a
@@ -524,8 +527,8 @@ static int storeCmd(
     { "oldestpin",         0, 0, "" },
     { "shmwrite",          2, 2, "OFFSET BYTES" },
     { "prepare",           0, 0, "" },
-    { "treecreate",        0, 2, "?INLINEMAX ZSTDLEVEL?" },
-    { "treepolicy",        1, 3, "TREE ?INLINEMAX ZSTDLEVEL?" },
+    { "treecreate",        0, 3, "?INLINEMAX ZSTDLEVEL ?ZINLINE??" },
+    { "treepolicy",        1, 4, "TREE ?INLINEMAX ZSTDLEVEL ?ZINLINE??" },
     { "treeclear",         1, 1, "TREE" },
     { "insert",            3, 3, "TREE KEY VALUE" },
     { "txnlimit",          1, 1, "N" },
@@ -739,13 +742,16 @@ static int storeCmd(
     case S_TREEPOLICY: {
       VlogTreePolicy pol;
       int iFirst = iSub==S_TREECREATE ? 2 : 3;
-      if( objc!=iFirst && objc!=iFirst+2 ){
+      if( objc==iFirst+1 ){
         Tcl_WrongNumArgs(interp, 2, objv, aSub[iSub].zUsage);
         return TCL_ERROR;
       }
-      if( objc==iFirst+2 ){
+      vlogTreePolicyDefault(&pol);
+      if( objc>=iFirst+2 ){
         if( Tcl_GetIntFromObj(interp, objv[iFirst], &pol.nInlineMax)
-         || Tcl_GetIntFromObj(interp, objv[iFirst+1], &pol.iZstdLevel) ){
+         || Tcl_GetIntFromObj(interp, objv[iFirst+1], &pol.iZstdLevel)
+         || (objc==iFirst+3
+             && Tcl_GetIntFromObj(interp, objv[iFirst+2], &pol.bCompressInline)) ){
           return TCL_ERROR;
         }
       }
@@ -755,7 +761,7 @@ static int storeCmd(
         Tcl_SetObjResult(interp, Tcl_NewWideIntObj((Tcl_WideInt)iTree));
         return TCL_OK;
       }
-      if( objc==iFirst+2 ){
+      if( objc>=iFirst+2 ){
         return storeRc(interp, p, vlogTreeSetPolicy(p->pStore, iTree, &pol));
       }
       rc = vlogTreeGetPolicy(p->pStore, iTree, &pol);
@@ -765,6 +771,9 @@ static int storeCmd(
         Tcl_Obj *pRes = Tcl_NewListObj(0, 0);
         Tcl_ListObjAppendElement(interp, pRes, Tcl_NewIntObj(pol.nInlineMax));
         Tcl_ListObjAppendElement(interp, pRes, Tcl_NewIntObj(pol.iZstdLevel));
+        if( pol.bCompressInline ){
+          Tcl_ListObjAppendElement(interp, pRes, Tcl_NewIntObj(pol.bCompressInline));
+        }
         Tcl_SetObjResult(interp, pRes);
       }
       return TCL_OK;
