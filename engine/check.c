@@ -207,6 +207,12 @@ static void checkCache(CheckCtx *c){
   for(pT=p->pTrees; pT; pT=pT->pNext){
     if( pT->pRoot ) countRef(c, pT->pRoot, "a tree's pin");
   }
+  for(i=0; i<p->log.nTree; i++){
+    /* the root of a tree the transaction cleared or dropped, pinned for
+    ** its rollback (txn.c, TreeUndo) */
+    Node *pRoot = p->log.aTree[i].pRoot;
+    if( pRoot ) countRef(c, pRoot, "a cleared tree's pin (transaction log)");
+  }
   (void)vlogCursorsCheck(p, countPin, c);    /* the pins only, here */
   for(i=0; c->rc==VLOG_OK && i<n; i++){
     if( c->apNode[i]->nRef!=c->aRef[i] ){
