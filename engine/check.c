@@ -39,9 +39,10 @@
 **      kind none and no region, regions only in B-tree buckets and inside
 **      a bucket's slots, no region both live and pending; segments with a
 **      generation given out, live bytes at most total, bytes used at most
-**      the bucket, sealed iff a seal sequence, bTouched exactly for the
-**      listed segments; the journal position's bucket the one open
-**      journal bucket;
+**      the bucket, no seal sequence while open and one once sealed (a
+**      zombie may have either), bTouched exactly for the listed segments;
+**      the free list and the B-tree bucket list (alloc.c) what the table
+**      says; the journal position's bucket the one open journal bucket;
 **   5. the write buffer: entries in the order of arrival, for the alloc
 **      and segments trees, values that fit; the last alloc entry of each
 **      bucket what the table says, the last accounting entry of each
@@ -571,7 +572,8 @@ static void checkBuckets(CheckCtx *c){
            && (pB->iGen==0 || pB->iGen>=p->sb.iNextSegGen || pB->nLive>pB->nTotal
                || pB->nDisk>p->sb.nBucketSize
                || (pB->eSegKind!=SEG_VALUE && pB->eSegKind!=SEG_REWRITE)
-               || (pB->eState==BUCKET_SEALED)!=(pB->iSealSeq!=0)
+               || (pB->eState==BUCKET_OPEN && pB->iSealSeq!=0)
+               || (pB->eState==BUCKET_SEALED && pB->iSealSeq==0)
                || (pB->iSealSeq && pB->iSealSeq<pB->iCreateSeq)) ){
       checkFailBucket(c, i, "impossible segment accounting");
     }else if( pB->eKind==KIND_JOURNAL && pB->eState==BUCKET_OPEN && i!=iJrnl ){
@@ -585,16 +587,21 @@ static void checkBuckets(CheckCtx *c){
     return;
   }
   /* Touched segments: listed iff flagged. */
-  for(k=0; k<p->vl.nTouched; k++){
-    u64 iSeg = p->vl.aTouched[k];
+  for(k=0; k<p->nTouched; k++){
+    u64 iSeg = p->aTouched[k];
     if( iSeg==0 || iSeg>=p->sb.nBucket || !p->aBucket[iSeg].bTouched ){
       checkFailBucket(c, iSeg, "a segment listed as touched without bTouched");
       return;
     }
   }
+  i = vlogAllocSetsCheck(p);
+  if( i ){
+    checkFailBucket(c, i, "the free list or the B-tree bucket list is wrong about it");
+    return;
+  }
   for(i=1, k=0; i<p->sb.nBucket; i++) k += p->aBucket[i].bTouched;
-  if( k!=p->vl.nTouched ){
-    checkFail(c, "%d buckets flagged bTouched, %d listed", k, p->vl.nTouched);
+  if( k!=p->nTouched ){
+    checkFail(c, "%d buckets flagged bTouched, %d listed", k, p->nTouched);
   }
 }
 

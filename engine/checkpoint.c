@@ -15,9 +15,11 @@
 **   4. write the superblock to the other slot: sequence + 1, the roots
 **      tree's root, the journal position where the next entry goes; sync;
 **   5. now durable: regions superseded before the previous checkpoint are
-**      free (those superseded since stay held for it: store.c), zombies
-**      are free, journal buckets before the current one become zombies,
-**      and FREE buckets at the end of the file are cut off (truncate).
+**      free (those superseded since stay held for it), zombies held for
+**      the previous checkpoint are free and the others held (alloc.c,
+**      "Two checkpoints"), journal buckets before the current one become
+**      zombies held for the previous checkpoint only, and FREE buckets at
+**      the end of the file are cut off (truncate).
 **
 ** Nodes are written copy-on-write (btree.c), never over bytes the durable
 ** superblock reaches, so a crash anywhere before step 4 completes leaves
@@ -148,13 +150,13 @@ int vlogCheckpointInternal(VlogStore *p){
   assert( p->sb.iJrnlSeq==p->jrnl.iSeq && p->sb.iJrnlOff==p->jrnl.iOff );
 
   /* 5 */
-  vlogRegionsAfterCheckpoint(p);
+  rc = vlogAllocAfterCheckpoint(p);
   iCur = p->jrnl.iOff / p->sb.nBucketSize;
   p->jrnl.iFirstBucket = iCur;
   for(i=1; rc==VLOG_OK && i<p->sb.nBucket; i++){
     if( p->aBucket[i].eKind==KIND_JOURNAL && i!=iCur
      && p->aBucket[i].eState!=BUCKET_FREE ){
-      rc = vlogBucketSetState(p, i, BUCKET_ZOMBIE, KIND_JOURNAL);
+      rc = vlogBucketRetire(p, i, KIND_JOURNAL, 1);
     }
   }
   nKeep = p->sb.nBucket;
@@ -205,7 +207,7 @@ int vlogCheckpoint(VlogStore *p){
   if( rc==VLOG_OK ) rc = vlogCheckpointInternal(p);
   /* End the transaction without committing anything new.  A handle that
   ** loads this checkpoint derives the state changes of step 5 again (or
-  ** keeps the zombies one checkpoint longer: store.c), and those of a
+  ** keeps the zombies longer: alloc.c), and those of a
   ** checkpoint that failed half-way describe node space that no
   ** superblock reaches: neither is journaled. */
   p->wbJrnl.n = 0;

@@ -345,28 +345,14 @@ static int seekInternal(VlogCursor *pCsr, const u8 *pKey, int nKey, int eSeek){
 }
 
 /* Begin a read transaction for a cursor call made outside one. */
-static int callBegin(VlogCursor *pCsr, int *pbAuto){
-  VlogStore *p = pCsr->pStore;
-  assert( p->eTxn>=0 && p->eTxn<=2 );
-  *pbAuto = (p->eTxn==0);
-  if( *pbAuto ) return vlogBegin(p, 0);
-  return VLOG_OK;
-}
-static int callEnd(VlogCursor *pCsr, int bAuto, int rc){
-  if( bAuto ){
-    int rc2 = vlogCommit(pCsr->pStore);   /* a read transaction: an unlock */
-    if( rc==VLOG_OK ) rc = rc2;
-  }
-  return rc;
-}
 
 /* The bounded seek: a seek for a key outside the bounds lands on the
 ** nearest bound. */
 int vlogCursorSeek(VlogCursor *pCsr, const void *pKey, int nKey, int eSeek){
-  int bAuto, rc = callBegin(pCsr, &bAuto);
+  int bAuto, rc = vlogAutoBegin(pCsr->pStore, 0, &bAuto);
   if( rc ) return rc;
   if( eSeek<VLOG_SEEK_EQ || eSeek>VLOG_SEEK_LT ){
-    return callEnd(pCsr, bAuto,
+    return vlogAutoEnd(pCsr->pStore, bAuto,
         vlogSetError(pCsr->pStore, VLOG_MISUSE, "bad seek operation %d", eSeek));
   }
   if( eSeek!=VLOG_SEEK_EQ ){
@@ -381,11 +367,11 @@ int vlogCursorSeek(VlogCursor *pCsr, const void *pKey, int nKey, int eSeek){
     }
   }
   rc = seekInternal(pCsr, (const u8*)pKey, nKey, eSeek);
-  return callEnd(pCsr, bAuto, rc);
+  return vlogAutoEnd(pCsr->pStore, bAuto, rc);
 }
 
 static int seekEnd(VlogCursor *pCsr, int bLast){
-  int bAuto, rc = callBegin(pCsr, &bAuto);
+  int bAuto, rc = vlogAutoBegin(pCsr->pStore, 0, &bAuto);
   if( rc ) return rc;
   if( !bLast && pCsr->bLo ){
     rc = seekInternal(pCsr, pCsr->lo.a, pCsr->lo.n,
@@ -396,7 +382,7 @@ static int seekEnd(VlogCursor *pCsr, int bLast){
   }else{
     rc = seekInternal(pCsr, 0, 0, bLast ? VLOG_SEEK_LE : VLOG_SEEK_GE);
   }
-  return callEnd(pCsr, bAuto, rc);
+  return vlogAutoEnd(pCsr->pStore, bAuto, rc);
 }
 
 int vlogCursorFirst(VlogCursor *pCsr){ return seekEnd(pCsr, 0); }
@@ -407,10 +393,10 @@ static int step(VlogCursor *pCsr, int bBack){
   int bAuto, rc;
   if( pCsr->rcSave ) return saveError(pCsr);
   if( !pCsr->bValid ) return VLOG_OK;
-  rc = callBegin(pCsr, &bAuto);
+  rc = vlogAutoBegin(pCsr->pStore, 0, &bAuto);
   if( rc ) return rc;
   /* a reload as the transaction began saves the key, or fails to */
-  if( pCsr->rcSave ) return callEnd(pCsr, bAuto, saveError(pCsr));
+  if( pCsr->rcSave ) return vlogAutoEnd(p, bAuto, saveError(pCsr));
   assert( pCsr->bValid );
   if( pCsr->nPath==0 || pCsr->iModCount!=p->iModCount ){
     /* The tree changed since: find our place again by key. */
@@ -423,7 +409,7 @@ static int step(VlogCursor *pCsr, int bBack){
     pCsr->iPos += bBack ? -1 : 1;
     rc = settle(pCsr, bBack);
   }
-  return callEnd(pCsr, bAuto, rc);
+  return vlogAutoEnd(pCsr->pStore, bAuto, rc);
 }
 
 int vlogCursorNext(VlogCursor *pCsr){ return step(pCsr, 0); }
@@ -534,9 +520,9 @@ int vlogCursorValue(VlogCursor *pCsr, const void **ppVal, int *pnVal){
   *ppVal = 0;
   *pnVal = 0;
   if( !pCsr->bValid ) return pCsr->rcSave ? saveError(pCsr) : VLOG_MISUSE;
-  rc = callBegin(pCsr, &bAuto);
+  rc = vlogAutoBegin(pCsr->pStore, 0, &bAuto);
   if( rc ) return rc;
-  if( pCsr->rcSave ) return callEnd(pCsr, bAuto, saveError(pCsr));  /* as step() */
+  if( pCsr->rcSave ) return vlogAutoEnd(p, bAuto, saveError(pCsr));  /* as step() */
   rc = cursorRawValue(pCsr, &pVal, &nVal);
   if( rc==VLOG_OK && pCsr->iTree>=VLOG_TREE_FIRST_USER ){
     const void *pKey;
@@ -549,5 +535,5 @@ int vlogCursorValue(VlogCursor *pCsr, const void **ppVal, int *pnVal){
     *ppVal = pVal;
     *pnVal = nVal;
   }
-  return callEnd(pCsr, bAuto, rc);
+  return vlogAutoEnd(pCsr->pStore, bAuto, rc);
 }

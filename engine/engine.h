@@ -30,7 +30,9 @@
 **                     xSavepoint(): N open savepoints after vlogSavepoint;
 **                     vlogRollbackTo(p, 0) undoes the whole transaction
 **                     and keeps it open (SQLite's xRollbackTo(-1))
-** Calls made outside a transaction run in one of their own (autocommit).
+** Calls made outside a transaction run in one of their own (autocommit);
+** inside a read transaction a change (put, delete, tree drop) upgrades it to
+** a write transaction, which stays the caller's to commit or roll back.
 **
 ** KEYS AND VALUES
 ** A tree is named by a 32-bit id; ids below VLOG_TREE_FIRST_USER belong to

@@ -17,28 +17,17 @@
 */
 #include "storeInt.h"
 
-static int beginRead(VlogStore *p, int *pbAuto){
-  *pbAuto = (p->eTxn==0);
-  return *pbAuto ? vlogBegin(p, 0) : VLOG_OK;
-}
-static int endRead(VlogStore *p, int bAuto, int rc){
-  if( bAuto ){
-    int rc2 = vlogCommit(p);      /* a read transaction: an unlock */
-    if( rc==VLOG_OK ) rc = rc2;
-  }
-  return rc;
-}
 
 int vlogSegments(VlogStore *p, VlogSegmentInfo **paSeg, int *pnSeg){
   VlogSegmentInfo *a;
   int bAuto, n = 0;
   u64 i;
-  int rc = beginRead(p, &bAuto);
+  int rc = vlogAutoBegin(p, 0, &bAuto);
   *paSeg = 0;
   *pnSeg = 0;
   if( rc ) return rc;
   a = (VlogSegmentInfo*)vlogMallocZero(p->pEnv, sizeof(*a)*(p->sb.nBucket+1));
-  if( a==0 ) return endRead(p, bAuto, vlogSetError(p, VLOG_NOMEM, 0));
+  if( a==0 ) return vlogAutoEnd(p, bAuto, vlogSetError(p, VLOG_NOMEM, 0));
   for(i=1; i<p->sb.nBucket; i++){
     Bucket *pB = &p->aBucket[i];
     if( pB->eKind!=KIND_VLOG ) continue;
@@ -59,7 +48,7 @@ int vlogSegments(VlogStore *p, VlogSegmentInfo **paSeg, int *pnSeg){
   }
   *paSeg = a;
   *pnSeg = n;
-  return endRead(p, bAuto, VLOG_OK);
+  return vlogAutoEnd(p, bAuto, VLOG_OK);
 }
 
 int vlogStats(VlogStore *p, VlogStat **paStat, int *pnStat){
@@ -69,7 +58,7 @@ int vlogStats(VlogStore *p, VlogStat **paStat, int *pnStat){
   int64_t nMapped = 0;
   u64 iPinCkpt, iPinJrnlSeq;
   VlogLog *pL = &p->vl;
-  int rc = beginRead(p, &bAuto);
+  int rc = vlogAutoBegin(p, 0, &bAuto);
   *paStat = 0;
   *pnStat = 0;
   if( rc ) return rc;
@@ -78,7 +67,7 @@ int vlogStats(VlogStore *p, VlogStat **paStat, int *pnStat){
   if( p->pEnv->xMmap ) (void)p->pEnv->xMmap(p->pFile, -1, &nMapped);
   (void)vlogShmOldestPin(p, &iPinCkpt, &iPinJrnlSeq);
   a = (VlogStat*)vlogMallocZero(p->pEnv, sizeof(*a)*48);
-  if( a==0 ) return endRead(p, bAuto, vlogSetError(p, VLOG_NOMEM, 0));
+  if( a==0 ) return vlogAutoEnd(p, bAuto, vlogSetError(p, VLOG_NOMEM, 0));
   for(i=1; i<p->sb.nBucket; i++){
     if( p->aBucket[i].eKind==KIND_VLOG ){
       nSeg++;
@@ -135,7 +124,7 @@ int vlogStats(VlogStore *p, VlogStat **paStat, int *pnStat){
 #undef STATX
   *paStat = a;
   *pnStat = n;
-  return endRead(p, bAuto, VLOG_OK);
+  return vlogAutoEnd(p, bAuto, VLOG_OK);
 }
 
 /* Add pNode and everything below it to the figures in a[] (one entry per
@@ -177,7 +166,7 @@ int vlogTreeLevels(VlogStore *p, VlogTreeLevel **paLevel, int *pnLevel){
   VlogTreeLevel *aOut = 0;
   int nOut = 0, nAlloc = 0, bAuto;
   Tree *pTree;
-  int rc = beginRead(p, &bAuto);
+  int rc = vlogAutoBegin(p, 0, &bAuto);
   *paLevel = 0;
   *pnLevel = 0;
   if( rc ) return rc;
@@ -212,9 +201,9 @@ int vlogTreeLevels(VlogStore *p, VlogTreeLevel **paLevel, int *pnLevel){
   }
   if( rc ){
     vlogFree(p->pEnv, aOut);
-    return endRead(p, bAuto, rc);
+    return vlogAutoEnd(p, bAuto, rc);
   }
   *paLevel = aOut;
   *pnLevel = nOut;
-  return endRead(p, bAuto, VLOG_OK);
+  return vlogAutoEnd(p, bAuto, VLOG_OK);
 }

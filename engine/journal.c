@@ -4,7 +4,7 @@
 ** DESIGN NOTE
 **
 ** The journal is a chain of journal buckets.  Entries (format in
-** storeInt.h) follow one another, each on a sector boundary (below).  The
+** storeInt.h) follow one another.  The
 ** superblock of the last checkpoint says where the first entry after it
 ** is, and its sequence number; each entry's sequence is the previous
 ** one's plus one.
@@ -53,10 +53,8 @@
 ** that this engine wrote it: anyone can compute xxh3.  So replay reads
 ** every payload as untrusted input.  vlogRecDecode() (record.c) checks
 ** each record against the end of the payload before any length in it is
-** used, and each record must name what can be: write-buffer records only
-** for the alloc and segments trees, for a bucket below MAX_BUCKETS and
-** no more than BUCKET_SLACK past the end of the file, with a state
-** and a kind that exist (applyWb); changes only to user trees and the
+** used, and each record must name what can be: allocation records (the
+** write buffer's) are checked by alloc.c (vlogAllocReplay); changes only to user trees and the
 ** dictionaries, with a key and a leaf value of sizes a leaf takes
 ** (applyChange); a link only to a bucket below MAX_BUCKETS
 ** (vlogJournalLinkTarget).  Anything else is VLOG_CORRUPT naming the
@@ -84,8 +82,6 @@
 #include "storeInt.h"
 
 #define JE_ZSTD_MIN  1024
-#define BUCKET_SLACK 64        /* buckets a replayed record may name past the
-                               ** end of the file (vlogJournalApplyPayload) */
 
 /* Largest payload of one entry. */
 static int maxPayload(VlogStore *p){
@@ -109,40 +105,52 @@ static void headerEncode(u8 *a, int eType, u64 iSeq, u64 iDurable,
   vlogPut64(&a[40], vlogChecksum(a, 40, SEED_JHDR));
 }
 
-/* Write one entry at the journal position and advance it. */
-static int writeEntry(VlogStore *p, int eType, const u8 *aPayload, int nPayload,
-                      int nRec){
-  VlogBuf b = {0, 0, 0};
-  int n = alignUp(JE_HDR + nPayload);
+/*
+** An entry of type eType for aPayload[nPayload], in pB: the payload at
+** JE_HDR, compressed when that saves an eighth (JE_ZSTD is then set in
+** *peType), zero padding to JE_ALIGN.  *pnStored is the payload's bytes
+** as stored; the header is entryWrite()'s, once the entry's place and
+** sequence are known.  The entry takes alignUp(JE_HDR + *pnStored) bytes.
+*/
+static int entryBuild(VlogStore *p, int *peType, const u8 *aPayload, int nPayload,
+                      VlogBuf *pB, int *pnStored){
   int rc;
-  /* written under EXCLUSIVE, on a sector boundary, never over the room
-  ** kept for a link at the bucket's end (but by the link itself) */
+  assert( *peType>=JE_COMMIT && *peType<=JE_PART );
+  assert( nPayload>=0 && nPayload<=maxPayload(p) && (aPayload!=0 || nPayload==0) );
+  rc = vlogBufReserve(p->pEnv, pB, JE_HDR + (int)ZSTD_compressBound(nPayload) + JE_ALIGN);
+  if( rc ) return vlogSetError(p, rc, 0);
+  *pnStored = nPayload;
+  if( *peType!=JE_LINK && nPayload>=JE_ZSTD_MIN ){
+    size_t nz;
+    if( p->pJrnlZc==0 ) p->pJrnlZc = ZSTD_createCCtx();
+    nz = p->pJrnlZc ? ZSTD_compressCCtx((ZSTD_CCtx*)p->pJrnlZc, &pB->a[JE_HDR],
+                                        pB->nAlloc-JE_HDR, aPayload, nPayload, 1) : 0;
+    if( p->pJrnlZc && !ZSTD_isError(nz) && nz < (size_t)(nPayload - nPayload/8) ){
+      *peType |= JE_ZSTD;
+      *pnStored = (int)nz;
+    }
+  }
+  if( !(*peType & JE_ZSTD) && nPayload ) memcpy(&pB->a[JE_HDR], aPayload, nPayload);
+  assert( *pnStored<=nPayload && alignUp(JE_HDR + *pnStored)<=pB->nAlloc );
+  memset(&pB->a[JE_HDR + *pnStored], 0, alignUp(JE_HDR + *pnStored) - JE_HDR - *pnStored);
+  return VLOG_OK;
+}
+
+/* Write the entry entryBuild() made at the journal position, as the next
+** sequence, and advance. */
+static int entryWrite(VlogStore *p, int eType, VlogBuf *pB, int nStored, int nRec){
+  int n = alignUp(JE_HDR + nStored);
+  int rc;
+  /* written under EXCLUSIVE, on a sector boundary of a journal bucket,
+  ** never over the room kept for a link at its end (but by the link) */
   assert( p->eLock==VLOG_LOCK_EXCLUSIVE && !p->bReplay );
-  assert( (p->jrnl.iOff % JE_ALIGN)==0 && nPayload>=0 && nPayload<=maxPayload(p) );
+  assert( p->jrnl.iOff % JE_ALIGN==0 );
   assert( p->jrnl.iOff/p->sb.nBucketSize<p->sb.nBucket
        && p->aBucket[p->jrnl.iOff/p->sb.nBucketSize].eKind==KIND_JOURNAL );
   assert( p->jrnl.iOff + n + (eType==JE_LINK ? 0 : JE_LINK_RESERVE)
           <= (p->jrnl.iOff/p->sb.nBucketSize + 1)*p->sb.nBucketSize );
-  rc = vlogBufReserve(p->pEnv, &b, JE_HDR + (int)ZSTD_compressBound(nPayload) + JE_ALIGN);
-  if( rc ) return vlogSetError(p, rc, 0);
-  if( eType!=JE_LINK && nPayload>=JE_ZSTD_MIN ){
-    size_t nz;
-    if( p->pJrnlZc==0 ) p->pJrnlZc = ZSTD_createCCtx();
-    nz = p->pJrnlZc ? ZSTD_compressCCtx((ZSTD_CCtx*)p->pJrnlZc, &b.a[JE_HDR],
-                                        b.nAlloc-JE_HDR, aPayload, nPayload, 1) : 0;
-    if( p->pJrnlZc && !ZSTD_isError(nz) && nz < (size_t)(nPayload - nPayload/8) ){
-      eType |= JE_ZSTD;
-      nPayload = (int)nz;
-      aPayload = &b.a[JE_HDR];
-      n = alignUp(JE_HDR + nPayload);
-    }
-  }
-  assert( n>=JE_HDR+nPayload && n<=b.nAlloc );
-  memset(&b.a[JE_HDR+nPayload], 0, n - JE_HDR - nPayload);
-  headerEncode(b.a, eType, p->jrnl.iSeq, p->jrnl.iDurable, aPayload, nPayload, nRec);
-  if( nPayload && !(eType & JE_ZSTD) ) memcpy(&b.a[JE_HDR], aPayload, nPayload);
-  rc = vlogWriteAt(p, p->jrnl.iOff, b.a, n);
-  vlogBufFree(p->pEnv, &b);
+  headerEncode(pB->a, eType, p->jrnl.iSeq, p->jrnl.iDurable, &pB->a[JE_HDR], nStored, nRec);
+  rc = vlogWriteAt(p, p->jrnl.iOff, pB->a, n);
   if( rc==VLOG_OK ){
     p->jrnl.iOff += n;
     p->jrnl.iSeq++;
@@ -171,7 +179,13 @@ static int rollover(VlogStore *p){
     rc = vlogBufAppend(p->pEnv, &link, aLink, 8);
   }
   if( rc==VLOG_OK ) rc = vlogBufAppend(p->pEnv, &link, p->wbJrnl.a, p->wbJrnl.n);
-  if( rc==VLOG_OK ) rc = writeEntry(p, JE_LINK, link.a, link.n, 0);
+  if( rc==VLOG_OK ){
+    int eType = JE_LINK, nStored = 0;
+    VlogBuf b = {0, 0, 0};
+    rc = entryBuild(p, &eType, link.a, link.n, &b, &nStored);
+    if( rc==VLOG_OK ) rc = entryWrite(p, eType, &b, nStored, 0);
+    vlogBufFree(p->pEnv, &b);
+  }
   if( rc==VLOG_OK ){
     u8 aZero[JE_HDR];
     p->jrnl.iOff = vlogBucketOffset(p, iNew);
@@ -202,6 +216,7 @@ int vlogJournalAppend(VlogStore *p, int eType, const u8 *aPayload, int nPayload,
   int rc = VLOG_OK;
   int iStart = 0;
   int nMax = maxPayload(p);
+  VlogBuf b = {0, 0, 0};
 #ifndef NDEBUG
   u64 iSeq0 = p->jrnl.iSeq;
 #endif
@@ -211,6 +226,7 @@ int vlogJournalAppend(VlogStore *p, int eType, const u8 *aPayload, int nPayload,
   while( rc==VLOG_OK ){
     int nPart = nPayload - iStart;
     int eThis = eType;
+    int nStored = 0;
     u64 iBucketEnd;
     if( nPart>nMax ){
       /* Find the last record boundary within nMax bytes. */
@@ -233,15 +249,19 @@ int vlogJournalAppend(VlogStore *p, int eType, const u8 *aPayload, int nPayload,
       nPart = iLast - iStart;
       eThis = JE_PART;
     }
+    rc = entryBuild(p, &eThis, &aPayload[iStart], nPart, &b, &nStored);
+    if( rc ) break;
+    /* the room needed is the entry's as stored (compressed or not) */
     iBucketEnd = (p->jrnl.iOff / p->sb.nBucketSize + 1) * p->sb.nBucketSize;
-    if( p->jrnl.iOff + alignUp(JE_HDR + nPart) + JE_LINK_RESERVE > iBucketEnd ){
+    if( p->jrnl.iOff + alignUp(JE_HDR + nStored) + JE_LINK_RESERVE > iBucketEnd ){
       rc = rollover(p);
       if( rc ) break;
     }
-    rc = writeEntry(p, eThis, &aPayload[iStart], nPart, eThis==eType ? nRec : 0);
+    rc = entryWrite(p, eThis, &b, nStored, (eThis & ~JE_ZSTD)==eType ? nRec : 0);
     iStart += nPart;
-    if( eThis==eType ) break;
+    if( (eThis & ~JE_ZSTD)==eType ) break;
   }
+  vlogBufFree(p->pEnv, &b);
   if( rc==VLOG_OK && p->cfg.eSync==VLOG_SYNC_FULL ){
     rc = p->pEnv->xSync(p->pFile);
     if( rc ) vlogSetError(p, rc, "cannot sync the journal (%s)", vlogErrName(rc));
@@ -281,50 +301,12 @@ static int payloadCheck(VlogStore *p, const u8 *a, int n){
   return VLOG_OK;
 }
 
-/*
-** Replay the write-buffer record r, at byte iByte of its payload.  Only the
-** alloc and segments trees have them, keyed by a bucket number that the
-** store can have; an alloc record holds a state and a kind that exist.  A
-** bucket past the end of the table (taken by a commit after the
-** checkpoint) grows it; such a bucket was written by the rollover or
-** checkpoint that took it, so it lies in the file, or at most BUCKET_SLACK
-** buckets past its end (writes that failed): a number beyond would grow
-** the table for nothing.
-*/
+/* Replay the write-buffer record r, at byte iByte of its payload: an
+** allocation record, which alloc.c checks and applies. */
 static int applyWb(VlogStore *p, const LogRec *r, int iByte){
-  int rc = VLOG_OK;
-  if( r->iTree!=TREE_ALLOC && r->iTree!=TREE_SEGS ){
-    return recordError(p, iByte, "a write-buffer record for tree %u", r->iTree);
-  }
-  if( r->iKey==0 || r->iKey>=MAX_BUCKETS(p->sb.nBucketSize) ){
-    return recordError(p, iByte, "a record for bucket %llu, outside any store",
-                       (unsigned long long)r->iKey);
-  }
-  if( r->iTree==TREE_ALLOC && !r->bDelete
-   && (r->nVal!=2 || r->pVal[0]>BUCKET_NEED_DISCARD || r->pVal[1]>KIND_VLOG) ){
-    return recordError(p, iByte, "an alloc record with state %d kind %d",
-                       r->nVal>0 ? r->pVal[0] : -1, r->nVal>1 ? r->pVal[1] : -1);
-  }
-  if( r->iKey>=p->sb.nBucket ){
-    i64 nSize = 0;
-    rc = p->pEnv->xSize(p->pFile, &nSize);
-    if( rc ) return vlogSetError(p, rc, "cannot stat %s (%s)", p->zPath, vlogErrName(rc));
-    if( r->iKey>=(u64)nSize/p->sb.nBucketSize + BUCKET_SLACK ){
-      return recordError(p, iByte, "a record for bucket %llu, past the end of the "
-                         "file", (unsigned long long)r->iKey);
-    }
-    rc = vlogBucketSetState(p, r->iKey, BUCKET_FREE, KIND_NONE);
-  }
-  if( rc==VLOG_OK && r->iTree==TREE_ALLOC ){
-    /* Keep the bucket table in step with the alloc tree. */
-    p->aBucket[r->iKey].eState = r->bDelete ? BUCKET_FREE : r->pVal[0];
-    p->aBucket[r->iKey].eKind = r->bDelete ? KIND_NONE : r->pVal[1];
-  }
-  if( rc==VLOG_OK && r->iTree==TREE_SEGS && !r->bDelete ){
-    rc = vlogLogApplySegRecord(p, r->iKey, r->pVal, r->nVal);
-  }
-  if( rc==VLOG_OK ) rc = vlogWbAdd(p, r->iTree, r->iKey, r->pVal, r->nVal, r->bDelete);
-  return rc;
+  char zWhy[100];
+  int rc = vlogAllocReplay(p, r, zWhy, sizeof(zWhy));
+  return (rc==VLOG_CORRUPT && zWhy[0]) ? recordError(p, iByte, "%s", zWhy) : rc;
 }
 
 /*
@@ -377,7 +359,7 @@ int vlogJournalApplyPayload(VlogStore *p, const u8 *a, int n){
 ** which the zstd frame states, must be one a payload can have: damage
 ** behind a valid checksum is VLOG_CORRUPT, never a large allocation.
 */
-static int entryInflate(VlogStore *p, VlogBuf *pBody, int *pn, VlogBuf *pTmp){
+static int entryInflate(VlogStore *p, u64 iSeq, VlogBuf *pBody, int *pn, VlogBuf *pTmp){
   unsigned long long nRaw = ZSTD_getFrameContentSize(pBody->a, (size_t)*pn);
   VlogBuf t;
   size_t nz = 0;
@@ -397,8 +379,7 @@ static int entryInflate(VlogStore *p, VlogBuf *pBody, int *pn, VlogBuf *pTmp){
   }
   if( rc ){
     return vlogSetError(p, VLOG_CORRUPT_BKPT, "journal entry %llu is damaged "
-        "(its compressed payload does not decompress)",
-        (unsigned long long)p->jrnl.iSeq);
+        "(its compressed payload does not decompress)", (unsigned long long)iSeq);
   }
   t = *pBody;
   *pBody = *pTmp;
@@ -562,7 +543,7 @@ static int holdChainBucket(VlogStore *p, u64 iBucket, u64 iUnused){
   if( iBucket<p->sb.nBucket && p->aBucket[iBucket].eState!=BUCKET_FREE ){
     return VLOG_OK;
   }
-  return vlogBucketSetState(p, iBucket, BUCKET_ZOMBIE, KIND_JOURNAL);
+  return vlogBucketRetire(p, iBucket, KIND_JOURNAL, 1);
 }
 
 #ifndef NDEBUG
@@ -677,7 +658,7 @@ int vlogJournalReplay(VlogStore *p, int bRecover){
       break;
     }
     if( eType & JE_ZSTD ){
-      rc = entryInflate(p, &body, &nPayload, &tmp);
+      rc = entryInflate(p, p->jrnl.iSeq, &body, &nPayload, &tmp);
       if( rc ) break;
       eType &= ~JE_ZSTD;
     }
@@ -747,7 +728,7 @@ int vlogJournalReplay(VlogStore *p, int bRecover){
       }else if( pB->eKind==KIND_JOURNAL && pB->eState!=BUCKET_ZOMBIE ){
         /* Off the chain: the previous checkpoint's journal may still be
         ** there.  Kept until the next checkpoint. */
-        rc = vlogBucketSetState(p, i, BUCKET_ZOMBIE, KIND_JOURNAL);
+        rc = vlogBucketRetire(p, i, KIND_JOURNAL, 1);
       }
     }
     if( rc==VLOG_OK && p->bOldValid ){
@@ -785,14 +766,11 @@ int vlogJournalDump(VlogStore *p, VlogBuf *pOut){
     }
     if( rc==VLOG_OK ){
       if( bOk && (vlogGet32(&h[4]) & JE_ZSTD) ){
-        u64 iSave = p->jrnl.iSeq;
-        p->jrnl.iSeq = iSeq;                    /* for entryInflate's message */
-        rc = entryInflate(p, &body, &nPayload, &tmp);
-        p->jrnl.iSeq = iSave;
-        bOk = rc==VLOG_OK;
-        if( rc==VLOG_CORRUPT ) rc = VLOG_OK;    /* damage, to print */
+        rc = entryInflate(p, iSeq, &body, &nPayload, &tmp);
+        bOk = (rc==VLOG_OK);
+        if( (rc & 0xff)==VLOG_CORRUPT ) rc = VLOG_OK;    /* said below */
       }
-      rc = vlogJournalEntryToText(p->pEnv, iOff, h, bOk ? body.a : 0, nPayload, pOut);
+      if( rc==VLOG_OK ) rc = vlogJournalEntryToText(p->pEnv, iOff, h, bOk ? body.a : 0, nPayload, pOut);
     }
     if( rc==VLOG_OK && !bOk ){
       rc = vlogBufPrintf(p->pEnv, pOut, "  (payload damaged or cut short)\n");

@@ -174,8 +174,8 @@ int vlogStoreDump(VlogStore *p, char **pzOut){
   VlogEnv *pEnv = p->pEnv;
   Tree *pT;
   u64 i;
-  int bAuto = (p->eTxn==0);
-  int rc = bAuto ? vlogBegin(p, 0) : VLOG_OK;
+  int bAuto = 0;
+  int rc = vlogAutoBegin(p, 0, &bAuto);
   *pzOut = 0;
   if( rc ) return rc;
   rc = vlogSbToText(pEnv, &p->sb, &b);
@@ -194,11 +194,8 @@ int vlogStoreDump(VlogStore *p, char **pzOut){
     if( rc==VLOG_OK && pRoot ) rc = vlogNodeToText(p, pRoot, 0, &b);
   }
   if( rc==VLOG_OK ) rc = vlogJournalDump(p, &b);
-  if( rc==VLOG_NOMEM ) vlogSetError(p, rc, 0);
-  if( bAuto ){
-    int rc2 = vlogCommit(p);      /* a read transaction: an unlock */
-    if( rc==VLOG_OK ) rc = rc2;
-  }
+  if( rc==VLOG_NOMEM ) rc = vlogSetError(p, rc, 0);
+  rc = vlogAutoEnd(p, bAuto, rc);
   if( rc ){
     vlogBufFree(pEnv, &b);
     return rc;

@@ -25,8 +25,8 @@
 ** value size against their limits), so that a journal entry whose
 ** checksum holds but whose lengths lie is VLOG_CORRUPT, never a read out
 ** of bounds.  What a whole record may name (which trees, keys of what
-** size, which buckets) replay checks next (journal.c, applyWb and
-** applyChange), with a message that says what is wrong.  Every reader
+** size, which buckets) replay checks next (journal.c, applyChange;
+** alloc.c, vlogAllocReplay), with a message that says what is wrong.  Every reader
 ** of these records (replay, undo, a savepoint's redo, commit accounting,
 ** the check of extents at replay, vlogtool dump) goes through it.
 */

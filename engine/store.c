@@ -1,5 +1,5 @@
 /*
-** store.c: the store file: superblocks, geometry, buckets, locks, opening.
+** store.c: the store file: superblocks, geometry, locks, opening.
 **
 ** DESIGN NOTE
 **
@@ -13,32 +13,17 @@
 ** survivable; two are SQLITE_CORRUPT, and a file whose first bytes are not
 ** a vlog superblock at all is SQLITE_NOTADB.
 **
-** Buckets.  aBucket[] is the truth at run time; the alloc tree (TREE_ALLOC:
-** bucket number -> state, kind) persists it through the write buffer, so a
-** state change never reads the tree.  On open the table is loaded from the
-** alloc tree and then reconciled with what the checkpoint really uses:
-**   - B-tree buckets: the regions (node-size slots) that the loaded trees
-**     reference are found by walking the interior nodes (leaves are not
-**     read); a B-tree bucket with no live region is free;
-**   - journal buckets: those on the chain from the superblock's journal
-**     start are open or sealed; the others are free;
-**   - ZOMBIE buckets (emptied before the loaded checkpoint) are free.
-** Corrections go through the write buffer like any state change.
-**
-** Two checkpoints, either enough.  The superblock pair holds the last two
-** checkpoints, and everything the older one reaches is kept intact until a
-** newer checkpoint replaces it: so if the newest superblock is damaged
-** (torn, or rotted later), the other one, with the journal written since
-** it, still recovers every commit.  Hence:
-**   - a B-tree region superseded by a rewrite (copy-on-write) stays
-**     reserved (mPending) until the next checkpoint, and then (mHeld)
-**     until the one after: only then is it free;
-**   - journal buckets that a checkpoint leaves behind become ZOMBIE, and
-**     are freed by the next checkpoint;
-**   - on open, the regions the other superblock's trees use are held, and
-**     the journal buckets on the chain from its journal start are kept.
-** Regions are allocated one at a time from any B-tree bucket with a free
-** slot; a bucket with no live, pending or held region returns to FREE.
+** Buckets are alloc.c's: their states, the free list, node regions and
+** segment accounting, and the rule that what a snapshot may reach is kept
+** for two checkpoints.  Loading (loadBuckets) reads the table from the
+** alloc and segments trees, marks the node regions the current trees use
+** (walking the interior nodes; leaves are not read) and those the other
+** superblock's trees use (held: if the newest superblock is damaged, the
+** older one with the journal written since it still recovers every
+** commit), and has alloc.c reconcile: a B-tree bucket with no live or
+** held region is free.  Journal buckets are reconciled by replay, which
+** walks the chain from the superblock's journal start and keeps those on
+** the older superblock's chain.
 **
 ** Opening.  Nothing is created, written or mapped beside a file before it
 ** is known to be a store, or empty to become one (storeCheckFile: the
@@ -138,15 +123,6 @@ const char *vlogErrName(int rc){
   return "VLOG_ERROR";
 }
 
-const char *vlogBucketStateName(int e){
-  static const char *az[] = { "free", "open", "sealed", "zombie", "need-discard" };
-  return (e>=0 && e<5) ? az[e] : "?";
-}
-const char *vlogBucketKindName(int e){
-  static const char *az[] = { "none", "journal", "btree", "vlog" };
-  return (e>=0 && e<4) ? az[e] : "?";
-}
-
 /*
 ** Record an error message for rc and return rc.  Keeps the first message
 ** of a chain of errors when zFmt is 0 and a message is already set.
@@ -241,10 +217,6 @@ u64 vlogGetBE64(const u8 *a){
 void vlogPutBE64(u8 *a, u64 v){
   int i;
   for(i=7; i>=0; i--){ a[i] = (u8)v; v >>= 8; }
-}
-
-u64 vlogBucketOffset(VlogStore *p, u64 iBucket){
-  return iBucket * (u64)p->sb.nBucketSize;
 }
 
 /* ---------------------------------------------------------------------
@@ -344,6 +316,12 @@ static int sbDecode(const u8 *a, int nA, Superblock *s, char *zWhy, int nWhy){
   return VLOG_OK;
 }
 
+/* sbDecode() for those that need no reason (the invariant checker). */
+int vlogSbDecode(const u8 *a, int nA, Superblock *s){
+  char zWhy[128];
+  return sbDecode(a, nA, s, zWhy, sizeof(zWhy));
+}
+
 /* Write the superblock to the slot not holding the current one, then sync. */
 int vlogSbWrite(VlogStore *p){
   u8 a[SB_SIZE];
@@ -441,163 +419,6 @@ static int sbRead(VlogStore *p){
   ** was written there yet.  A truncated store shows when a node or an
   ** entry that must exist cannot be read. */
   return VLOG_OK;
-}
-
-/* ---------------------------------------------------------------------
-** Buckets and regions
-*/
-static int bucketTableGrow(VlogStore *p, u64 nBucket){
-  if( nBucket>MAX_BUCKETS(p->sb.nBucketSize) ){
-    return vlogSetError(p, VLOG_FULL, "%s cannot grow past %llu bytes", p->zPath,
-                        (unsigned long long)MAX_STORE_BYTES);
-  }
-  if( nBucket>p->nBucketAlloc ){
-    u64 nNew = p->nBucketAlloc ? p->nBucketAlloc*2 : 64;
-    Bucket *aNew;
-    while( nNew<nBucket ) nNew *= 2;
-    aNew = (Bucket*)vlogRealloc(p->pEnv, p->aBucket, nNew*sizeof(Bucket));
-    if( aNew==0 ) return vlogSetError(p, VLOG_NOMEM, 0);
-    memset(&aNew[p->nBucketAlloc], 0, (nNew-p->nBucketAlloc)*sizeof(Bucket));
-    p->aBucket = aNew;
-    p->nBucketAlloc = nNew;
-  }
-  if( nBucket>p->sb.nBucket ) p->sb.nBucket = nBucket;
-  return VLOG_OK;
-}
-
-/* Set the state of bucket iBucket, persisting it through the write buffer. */
-int vlogBucketSetState(VlogStore *p, u64 iBucket, int eState, int eKind){
-  Bucket *pB;
-  int rc;
-  u8 aVal[2];
-  if( iBucket>=p->sb.nBucket ){
-    rc = bucketTableGrow(p, iBucket+1);
-    if( rc ) return rc;
-  }
-  pB = &p->aBucket[iBucket];
-  if( eState==BUCKET_FREE ) eKind = KIND_NONE;
-  if( pB->eState==eState && pB->eKind==eKind ) return VLOG_OK;
-  pB->eState = (u8)eState;
-  pB->eKind = (u8)eKind;
-  aVal[0] = (u8)eState;
-  aVal[1] = (u8)eKind;
-  return vlogWbAdd(p, TREE_ALLOC, iBucket, aVal, 2, eState==BUCKET_FREE);
-}
-
-#ifndef NDEBUG
-/*
-** The invariant checker of debug builds (issue 12): a bucket about to be
-** taken holds nothing either checkpoint of the superblock pair reaches:
-** no live, pending or held B-tree region of the trees, and no entry of the
-** journal chain of either superblock as it is in the file.
-*/
-static int bucketUnreachable(VlogStore *p, u64 iBucket){
-  u8 a[SB_SIZE + SB_USED];
-  int i;
-  if( iBucket<p->sb.nBucket ){
-    Bucket *pB = &p->aBucket[iBucket];
-    if( pB->mLive || pB->mPending || pB->mHeld ) return 0;
-  }
-  if( p->pEnv->xRead(p->pFile, 0, a, (int)sizeof(a))!=VLOG_OK ) return 1;
-  for(i=0; i<2; i++){
-    Superblock s;
-    char zWhy[128];
-    if( sbDecode(&a[i*SB_SIZE], SB_USED, &s, zWhy, sizeof(zWhy))==VLOG_OK
-     && vlogJournalChainHas(p, s.iJrnlOff, s.iJrnlSeq, iBucket) ){
-      return 0;
-    }
-  }
-  return 1;
-}
-#endif
-
-/* Allocate a free bucket for content of kind eKind (state OPEN). */
-int vlogBucketAlloc(VlogStore *p, int eKind, u64 *piBucket){
-  u64 i;
-  for(i=1; i<p->sb.nBucket; i++){
-    if( p->aBucket[i].eState==BUCKET_FREE ) break;
-  }
-  if( i==p->sb.nBucket ){
-    int rc = bucketTableGrow(p, i+1);
-    if( rc ) return rc;
-  }
-  assert( bucketUnreachable(p, i) );
-  memset(&p->aBucket[i], 0, sizeof(Bucket));
-  *piBucket = i;
-  return vlogBucketSetState(p, i, BUCKET_OPEN, eKind);
-}
-
-/* Allocate one node region; *piOff is its byte offset. */
-int vlogRegionAlloc(VlogStore *p, u64 *piOff){
-  u64 i = p->iOpenBtree;
-  int nSlot = p->nRegionPerBucket;
-  u64 mAll = (nSlot==64) ? ~(u64)0 : (((u64)1<<nSlot)-1);
-  int rc, j;
-#define BUSY(pB) ((pB)->mLive|(pB)->mPending|(pB)->mHeld)
-  if( i==0 || i>=p->sb.nBucket || p->aBucket[i].eKind!=KIND_BTREE
-   || (BUSY(&p->aBucket[i])&mAll)==mAll ){
-    for(i=1; i<p->sb.nBucket; i++){
-      Bucket *pB = &p->aBucket[i];
-      if( pB->eKind==KIND_BTREE && pB->eState==BUCKET_OPEN
-       && (BUSY(pB)&mAll)!=mAll ) break;
-    }
-    if( i>=p->sb.nBucket ){
-      rc = vlogBucketAlloc(p, KIND_BTREE, &i);
-      if( rc ) return rc;
-    }
-    p->iOpenBtree = i;
-  }
-  for(j=0; j<nSlot; j++){
-    if( (BUSY(&p->aBucket[i]) & ((u64)1<<j))==0 ) break;
-  }
-  assert( j<nSlot );
-  *piOff = vlogBucketOffset(p, i) + (u64)j*p->sb.nNodeSize;
-  vlogRegionSetLive(p, *piOff, 1);
-  return VLOG_OK;
-}
-
-static void regionSlot(VlogStore *p, u64 iOff, u64 *piBucket, int *piSlot){
-  *piBucket = iOff / p->sb.nBucketSize;
-  *piSlot = (int)((iOff % p->sb.nBucketSize) / p->sb.nNodeSize);
-}
-
-void vlogRegionSetLive(VlogStore *p, u64 iOff, int bLive){
-  u64 iBucket;
-  int iSlot;
-  regionSlot(p, iOff, &iBucket, &iSlot);
-  if( iBucket>=p->sb.nBucket ) return;
-  if( bLive ){
-    p->aBucket[iBucket].mLive |= ((u64)1<<iSlot);
-  }else{
-    p->aBucket[iBucket].mLive &= ~((u64)1<<iSlot);
-  }
-}
-
-/* Region iOff is superseded: reserved for two checkpoints. */
-void vlogRegionRelease(VlogStore *p, u64 iOff){
-  u64 iBucket;
-  int iSlot;
-  if( iOff==0 ) return;
-  regionSlot(p, iOff, &iBucket, &iSlot);
-  if( iBucket>=p->sb.nBucket ) return;
-  p->aBucket[iBucket].mLive &= ~((u64)1<<iSlot);
-  p->aBucket[iBucket].mPending |= ((u64)1<<iSlot);
-}
-
-/* A checkpoint is durable: regions held for the checkpoint before the
-** previous one are free, the pending ones are held; zombies and B-tree
-** buckets left empty return to FREE. */
-void vlogRegionsAfterCheckpoint(VlogStore *p){
-  u64 i;
-  for(i=1; i<p->sb.nBucket; i++){
-    Bucket *pB = &p->aBucket[i];
-    pB->mHeld = pB->mPending;
-    pB->mPending = 0;
-    if( pB->eState==BUCKET_ZOMBIE
-     || (pB->eKind==KIND_BTREE && BUSY(pB)==0 && i!=p->iOpenBtree) ){
-      vlogBucketSetState(p, i, BUCKET_FREE, KIND_NONE);
-    }
-  }
 }
 
 /* ---------------------------------------------------------------------
@@ -816,10 +637,8 @@ int vlogStoreUnlock(VlogStore *p, int eLevel){
 /* The bucket holding region iOff, or 0 when it is outside the table, and
 ** the region's bit in the bucket's masks. */
 static Bucket *regionBucket(VlogStore *p, u64 iOff, u64 *pmBit){
-  u64 iBucket;
-  int iSlot;
-  regionSlot(p, iOff, &iBucket, &iSlot);
-  *pmBit = (u64)1<<iSlot;
+  u64 iBucket = iOff / p->sb.nBucketSize;
+  *pmBit = (u64)1<<((iOff % p->sb.nBucketSize) / p->sb.nNodeSize);
   return (iOff && iBucket>0 && iBucket<p->sb.nBucket) ? &p->aBucket[iBucket] : 0;
 }
 
@@ -934,101 +753,21 @@ static int holdOlder(VlogStore *p){
   return rc==VLOG_NOMEM ? vlogSetError(p, rc, 0) : VLOG_OK;
 }
 
-/* Load aBucket[] from the alloc tree, then reconcile (design note). */
+/* Load aBucket[] (alloc.c), mark the regions the trees of both
+** checkpoints use, then reconcile (design note). */
 static int loadBuckets(VlogStore *p){
-  VlogCursor *pCsr = 0;
   Tree *pTree;
-  int rc;
-  u64 i;
-
-  rc = bucketTableGrow(p, p->sb.nBucket);
-  if( rc ) return rc;
-  memset(p->aBucket, 0, p->nBucketAlloc*sizeof(Bucket));
-  rc = vlogCursorOpen(p, TREE_ALLOC, &pCsr);
-  if( rc==VLOG_OK ) rc = vlogCursorFirst(pCsr);
-  while( rc==VLOG_OK && vlogCursorValid(pCsr) ){
-    const void *pKey, *pVal;
-    int nKey, nVal;
-    u64 iBucket;
-    (void)vlogCursorKey(pCsr, &pKey, &nKey);     /* valid: cannot fail */
-    rc = vlogCursorValue(pCsr, &pVal, &nVal);
-    if( rc ) break;
-    if( nKey!=8 || nVal!=2 ){
-      rc = vlogSetError(p, VLOG_CORRUPT_BKPT, "bad entry in the alloc tree");
-      break;
-    }
-    iBucket = vlogGetBE64((const u8*)pKey);
-    if( iBucket==0 || iBucket>=p->sb.nBucket ){
-      rc = vlogSetError(p, VLOG_CORRUPT_BKPT,
-          "alloc tree names bucket %llu, outside the store (%llu buckets)",
-          (unsigned long long)iBucket, (unsigned long long)p->sb.nBucket);
-      break;
-    }
-    p->aBucket[iBucket].eState = ((const u8*)pVal)[0];
-    p->aBucket[iBucket].eKind = ((const u8*)pVal)[1];
-    if( p->aBucket[iBucket].eState>BUCKET_NEED_DISCARD
-     || p->aBucket[iBucket].eKind>KIND_VLOG ){
-      rc = vlogSetError(p, VLOG_CORRUPT_BKPT,
-          "the alloc tree gives bucket %llu state %u kind %u, which no bucket has",
-          (unsigned long long)iBucket, p->aBucket[iBucket].eState,
-          p->aBucket[iBucket].eKind);
-      break;
-    }
-    rc = vlogCursorNext(pCsr);
+  int rc = vlogAllocLoad(p);
+  if( rc==VLOG_OK ){
+    rc = markRegions(p, TREE_ROOTS, (int)p->sb.rootsLevel-1, &p->sb.rootsRoot);
   }
-  vlogCursorClose(pCsr);
-  if( rc ) return rc;
-
-  /* Value-log segments' accounting. */
-  rc = vlogCursorOpen(p, TREE_SEGS, &pCsr);
-  if( rc==VLOG_OK ) rc = vlogCursorFirst(pCsr);
-  while( rc==VLOG_OK && vlogCursorValid(pCsr) ){
-    const void *pKey, *pVal;
-    int nKey, nVal;
-    (void)vlogCursorKey(pCsr, &pKey, &nKey);     /* valid: cannot fail */
-    rc = vlogCursorValue(pCsr, &pVal, &nVal);
-    if( rc ) break;
-    rc = nKey==8 ? vlogLogApplySegRecord(p, vlogGetBE64((const u8*)pKey),
-                                         (const u8*)pVal, nVal)
-                 : vlogSetError(p, VLOG_CORRUPT_BKPT, "bad key in the segments tree");
-    if( rc==VLOG_OK ) rc = vlogCursorNext(pCsr);
-  }
-  vlogCursorClose(pCsr);
-  if( rc ) return rc;
-
-  /* Regions live in the loaded trees. */
-  rc = markRegions(p, TREE_ROOTS, (int)p->sb.rootsLevel-1, &p->sb.rootsRoot);
   if( rc==VLOG_OK ) rc = vlogTreesLoadAll(p);
   for(pTree=p->pTrees; rc==VLOG_OK && pTree; pTree=pTree->pNext){
     rc = markRegions(p, pTree->iTree, (int)pTree->nLevel-1, &pTree->root);
   }
-  if( rc ) return rc;
-
-  rc = holdOlder(p);
-  if( rc ) return rc;
-
-  /* Reconcile B-tree buckets.  Journal buckets are reconciled by
-  ** vlogJournalReplay(), which walks the chain; zombies stay zombies until
-  ** the next checkpoint. */
-  for(i=1; i<p->sb.nBucket; i++){
-    Bucket *pB = &p->aBucket[i];
-    if( pB->mLive && pB->eKind!=KIND_BTREE ){
-      return vlogSetError(p, VLOG_CORRUPT_BKPT,
-          "bucket %llu holds live B-tree nodes but the alloc tree says %s/%s",
-          (unsigned long long)i, vlogBucketStateName(pB->eState),
-          vlogBucketKindName(pB->eKind));
-    }
-    if( pB->eKind==KIND_BTREE && (pB->mLive|pB->mHeld)==0 ){
-      rc = vlogBucketSetState(p, i, BUCKET_FREE, KIND_NONE);
-    }else if( pB->eKind==KIND_BTREE && pB->eState!=BUCKET_OPEN ){
-      rc = vlogBucketSetState(p, i, BUCKET_OPEN, KIND_BTREE);
-    }else if( pB->mHeld && pB->eKind!=KIND_BTREE && pB->eState==BUCKET_FREE ){
-      /* held for the previous checkpoint only */
-      rc = vlogBucketSetState(p, i, BUCKET_OPEN, KIND_BTREE);
-    }
-    if( rc ) return rc;
-  }
-  return VLOG_OK;
+  if( rc==VLOG_OK ) rc = holdOlder(p);
+  if( rc==VLOG_OK ) rc = vlogAllocReconcile(p);
+  return rc;
 }
 
 /* Forget every in-memory structure derived from the file. */
@@ -1092,12 +831,12 @@ static int storeCreate(VlogStore *p){
   s->iNextSegGen = 1;
   s->iCreated = (u64)p->pEnv->xNow(p->pEnv);
   p->nRegionPerBucket = (int)(s->nBucketSize / s->nNodeSize);
-  rc = bucketTableGrow(p, 2);
+  rc = vlogAllocGrow(p, 2);
   if( rc ) return rc;
   /* Bucket 1: the first journal bucket. */
-  iJrnl = 1;
-  p->aBucket[1].eState = BUCKET_OPEN;
-  p->aBucket[1].eKind = KIND_JOURNAL;
+  rc = vlogBucketAlloc(p, KIND_JOURNAL, &iJrnl);
+  if( rc ) return rc;
+  assert( iJrnl==1 );
   s->iJrnlOff = vlogBucketOffset(p, iJrnl);
   s->iJrnlSeq = 1;
   p->jrnl.iOff = s->iJrnlOff;
@@ -1107,9 +846,8 @@ static int storeCreate(VlogStore *p){
   p->rootsTree.iTree = TREE_ROOTS;
   p->rootsTree.nLevel = 1;
   p->bValid = 1;
-  rc = vlogWbAdd(p, TREE_ALLOC, iJrnl, (const u8*)"\1\1", 2, 0);
   /* Zero the journal's first entry header so no stale bytes look valid. */
-  if( rc==VLOG_OK ){
+  {
     u8 aZero[JE_HDR];
     memset(aZero, 0, sizeof(aZero));
     rc = vlogWriteAt(p, s->iJrnlOff, aZero, sizeof(aZero));
@@ -1385,7 +1123,7 @@ int vlogStoreClose(VlogStore *p){
     if( rc==VLOG_OK ) rc = rc2;
   }
   vlogFree(p->pEnv, p->apHash);
-  vlogFree(p->pEnv, p->aBucket);
+  vlogAllocFree(p);
   vlogFree(p->pEnv, p->wb.a);
   vlogBufFree(p->pEnv, &p->wbJrnl);
   vlogJournalClose(p);

@@ -1,7 +1,7 @@
 /*
 ** storeInt.h: the engine's private structures, shared by store.c (file,
-** superblocks, buckets, locks), journal.c, bset.c, btree.c, cursor.c,
-** txn.c, checkpoint.c and verify.c.
+** superblocks, locks), alloc.c (buckets: alloc.h), journal.c, bset.c,
+** btree.c, cursor.c, txn.c, checkpoint.c, vlog.c and verify.c.
 **
 ** ON-DISK LAYOUT (all integers little-endian)
 **
@@ -24,6 +24,13 @@
 **        value-log segment takes it; replay moves it past every
 **        generation it meets)
 **   120  u64 xxh3(bytes 0..119, seed SEED_SB)
+**
+** Three logs, three names (record.c): the VALUE LOG is the segments of
+** value records (vlog.c, VlogLog, vlogLog*); the TRANSACTION LOG is the
+** open write transaction's undo and redo records, in memory (txn.c,
+** TxnLog); the JOURNAL is the durable chain of commit entries since the
+** checkpoint (journal.c, Journal, vlogJournal*).  "Log" alone is never
+** used for the journal.
 **
 ** Format versions: 1 (vlog 0.1), 2 (0.2: dictionary frames), 3 (records
 ** name their tree, segments have generations, values continue into the
@@ -68,6 +75,7 @@
 #include <string.h>
 #include "engine.h"
 #include "util.h"
+#include "alloc.h"
 
 /* sbDecode's answer for a sound superblock of another format version */
 #define VLOG_FORMAT      (VLOG_NOTADB | (1<<8))
@@ -148,33 +156,10 @@ struct LogRec {
 #define TREE_SEGS        3   /* segment bucket (8 bytes BE) -> accounting */
 #define TREE_DICTS       4   /* zstd dictionary id, chunk (u32, u32 BE) -> bytes */
 
-/* Bucket states (DESIGN.md): the state machine
-**
-**    FREE --alloc--> OPEN --full--> SEALED
-**      ^              |               |
-**      |              +----empty------+--> ZOMBIE --checkpoint--> FREE
-**
-** A ZOMBIE bucket holds nothing live but may still be read by recovery
-** from the previous checkpoint (the other superblock, should the newest be
-** damaged); the next checkpoint frees it.
-** NEED_DISCARD (free, hole not yet punched) is reserved for the value log.
-*/
-#define BUCKET_FREE          0
-#define BUCKET_OPEN          1
-#define BUCKET_SEALED        2
-#define BUCKET_ZOMBIE        3
-#define BUCKET_NEED_DISCARD  4
-
-#define KIND_NONE        0
-#define KIND_JOURNAL     1
-#define KIND_BTREE       2
-#define KIND_VLOG        3
-
 /* Entry types */
 #define ENTRY_PUT        0
 #define ENTRY_WHITEOUT   1
 
-typedef struct Bucket Bucket;
 typedef struct Bset Bset;
 typedef struct Entry Entry;
 typedef struct Node Node;
@@ -205,25 +190,6 @@ struct Superblock {
   u64 iCreated;
   u64 iCkptTime;
   u64 iNextSegGen;
-};
-
-struct Bucket {
-  u8 eState;                   /* BUCKET_* */
-  u8 eKind;                    /* KIND_* */
-  u8 bChain;                   /* journal: on the chain being replayed */
-  u8 bTouched;                 /* vlog: on VlogLog.aTouched */
-  u64 mLive;                   /* B-tree: bitmap of live regions */
-  u64 mPending;                /* B-tree: superseded since the checkpoint */
-  u64 mHeld;                   /* B-tree: used by the previous checkpoint */
-  /* Value-log segments (eKind==KIND_VLOG): exact accounting, vlog.c */
-  u64 iGen;                    /* generation: new each time it becomes one */
-  u8 eSegKind;                 /* SEG_* */
-  u64 nTotal;                  /* record bytes ever appended */
-  u64 nLive;                   /* record bytes still referenced */
-  u64 nRec;                    /* records appended */
-  u64 nDisk;                   /* bytes used in the bucket (append offset) */
-  u64 iCreateSeq, iCreateTime; /* journal sequence and time of creation */
-  u64 iSealSeq, iSealTime;     /* ... of sealing (0: still open) */
 };
 
 /* One key of a bset in memory.  iPrefix holds the key's first 8 bytes
@@ -317,9 +283,9 @@ struct WriteBuf {
 /*
 ** The transaction log of the open write transaction: redo records (for the
 ** journal entry) and undo records (for rollback), with savepoint marks.
-** Record format in both buffers:
-**   u8 op (1 put, 2 delete), u32 tree, u32 nKey, key, u32 nVal, val
-** (undo: the value before; op 2 = the key was absent).
+** Records in both buffers are record.c's (REC_PUT, REC_DELETE); an undo
+** record holds the value before, or is a REC_DELETE when the key was
+** absent.
 */
 struct TxnLog {
   VlogBuf redo;
@@ -357,8 +323,6 @@ struct VlogLog {
   int bFrameRaw;               /* the open frame is raw by decision: its
                                ** records get VTAG_RAW pointers */
   u32 nRawFrames;              /* frames raw by decision, for probing */
-  u64 *aTouched;               /* segments whose figures changed (bTouched) */
-  int nTouched, nTouchedAlloc;
   VlogBuf zbuf;                /* compression output */
   VlogBuf val;                 /* the value last read */
   VlogBuf vext;                /* REC_VEXT records of the frames written */
@@ -427,9 +391,13 @@ struct VlogStore {
   Superblock sbOld;            /* the other superblock, when valid and older */
   int bOldValid;
   Journal jrnl;
-  Bucket *aBucket;             /* sb.nBucket entries */
+  Bucket *aBucket;             /* sb.nBucket entries (alloc.c) */
   u64 nBucketAlloc;
-  u64 iOpenBtree;              /* hint: a B-tree bucket with free regions */
+  BucketSet freeSet;           /* FREE buckets */
+  BucketSet btreeSet;          /* OPEN B-tree buckets with a free region */
+  u64 iOpenBtree;              /* the B-tree bucket regions come from */
+  u64 *aTouched;               /* segments whose figures changed (bTouched) */
+  int nTouched, nTouchedAlloc;
   Tree *pTrees;                /* trees loaded */
   Tree rootsTree;              /* TREE_ROOTS: root in the superblock */
   Node **apHash;               /* node cache: gen -> Node */
@@ -466,13 +434,7 @@ VLOG_MUST_CHECK int vlogReadPinned(VlogStore*, u64 iOff, void *p, int n);   /* r
 int vlogReadOnlyError(VlogStore*);
 VLOG_MUST_CHECK int vlogWriteAt(VlogStore*, u64 iOff, const void *p, int n);
 int vlogSbWrite(VlogStore*);
-u64 vlogBucketOffset(VlogStore*, u64 iBucket);
-int vlogBucketAlloc(VlogStore*, int eKind, u64 *piBucket);
-int vlogBucketSetState(VlogStore*, u64 iBucket, int eState, int eKind);
-int vlogRegionAlloc(VlogStore*, u64 *piOff);
-void vlogRegionSetLive(VlogStore*, u64 iOff, int bLive);
-void vlogRegionRelease(VlogStore*, u64 iOff);
-void vlogRegionsAfterCheckpoint(VlogStore*);
+int vlogSbDecode(const u8 *a, int nA, Superblock*);
 int vlogStoreLock(VlogStore*, int eLevel);
 VLOG_MUST_CHECK int vlogStoreLockWrite(VlogStore*);
 VLOG_MUST_CHECK int vlogStoreLockWriter(VlogStore*);
@@ -481,8 +443,6 @@ VLOG_MUST_CHECK int vlogStoreRefresh(VlogStore*);
 VLOG_MUST_CHECK int vlogStoreReadUnlocked(VlogStore*);
 void vlogStoreTryPublish(VlogStore*);
 void vlogStoreReset(VlogStore*);
-const char *vlogBucketStateName(int);
-const char *vlogBucketKindName(int);
 
 /* shm.c */
 VLOG_MUST_CHECK int vlogShmOpen(VlogStore*);
@@ -593,6 +553,8 @@ int vlogTreesLoadAll(VlogStore*);
 int vlogNodeWrite(VlogStore*, Node*);
 
 /* txn.c */
+int vlogAutoBegin(VlogStore*, int bWrite, int *pbAuto);
+int vlogAutoEnd(VlogStore*, int bAuto, int rc);
 int vlogTxnApply(VlogStore*, int op, u32 iTree, const u8 *pKey, int nKey,
                  const u8 *pVal, int nVal, int bLog);
 void vlogTxnLogClear(VlogStore*);
@@ -614,8 +576,6 @@ VLOG_MUST_CHECK int vlogCheckpointInternal(VlogStore*);
                                ** frame offset, length}... */
 #define VTAG_RAW      3        /* tag, segment, generation, frame offset,
                                ** record offset, length, u32 record checksum */
-#define SEG_VALUE     1        /* segment kinds: values a commit wrote */
-#define SEG_REWRITE   2        /* ... live records maintenance moved there */
 VLOG_MUST_CHECK int vlogValueEncode(VlogStore*, u32 iTree, const u8 *pKey, int nKey, const u8 *pVal,
                     int nVal, int nInlineMax, int iLevel, VlogBuf *pOut);
 VLOG_MUST_CHECK int vlogValueDecode(VlogStore*, u32 iTree, const u8 *pKey, int nKey, const u8 *a,
@@ -628,8 +588,6 @@ void vlogLogCommitted(VlogStore*);
 void vlogLogTxnStart(VlogStore*);
 void vlogLogReset(VlogStore*);
 void vlogLogClose(VlogStore*);
-int vlogLogApplySegRecord(VlogStore*, u64 iSeg, const u8 *a, int n);
-int vlogSegRecordMatches(VlogStore*, u64 iSeg, const u8 *a, int n);
 VLOG_MUST_CHECK int vlogLogVerifyExtent(VlogStore*, const u8 *a, int n);
 VLOG_MUST_CHECK int vlogDictVerify(VlogStore*, VlogBuf *pRep);
 VLOG_MUST_CHECK int vlogValueForEach(VlogStore*, u32 iTree, int nKey, const u8 *a, int n,

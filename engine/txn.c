@@ -258,6 +258,44 @@ int vlogBegin(VlogStore *p, int bWrite){
   return VLOG_OK;
 }
 
+/*
+** The autocommit wrapper, for every call of engine.h that may be made
+** outside a transaction: it runs in one of its own.  vlogAutoBegin()
+** begins what the call needs, a read transaction or a write one (bWrite);
+** inside a read transaction a write upgrades it, and the transaction
+** stays the caller's.  *pbAuto is set when it began one, which
+** vlogAutoEnd() then ends: a write one commits when rc is VLOG_OK and
+** rolls back otherwise, a read one ends.  Returns rc, or the commit's
+** error.
+*/
+int vlogAutoBegin(VlogStore *p, int bWrite, int *pbAuto){
+  int bAuto = (p->eTxn==0);
+  int rc;
+  *pbAuto = 0;
+  if( bWrite && p->eTxn==2 && p->bPoison ){
+    return vlogSetError(p, VLOG_ERROR,
+        "a change of this transaction failed: roll back (to a savepoint) first");
+  }
+  rc = vlogBegin(p, bWrite);
+  if( rc ) return rc;
+  assert( p->eTxn==(bWrite ? 2 : p->eTxn) && p->eTxn>0 );
+  if( bAuto && bWrite ) p->bAutoTxn = 1;
+  *pbAuto = bAuto;
+  return VLOG_OK;
+}
+
+int vlogAutoEnd(VlogStore *p, int bAuto, int rc){
+  if( !bAuto ) return rc;
+  if( p->eTxn==2 && rc!=VLOG_OK ){
+    (void)vlogRollback(p);      /* rc says what went wrong */
+  }else{
+    /* a read transaction's end is an unlock, which can fail too */
+    int rc2 = vlogCommit(p);
+    if( rc2 && (rc==VLOG_OK || rc==VLOG_NOTFOUND) ) rc = rc2;
+  }
+  return rc;
+}
+
 static int commitRevoke(VlogStore*);
 
 int vlogRollback(VlogStore *p){
@@ -542,15 +580,8 @@ static int change(VlogStore *p, int op, u32 iTree, const void *pKey, int nKey,
     }
     nInlineMax = vlogStoreMaxValue(p);
   }
-  if( p->eTxn!=2 ){
-    bAuto = (p->eTxn==0);
-    rc = vlogBegin(p, 1);
-    if( rc ) return rc;
-    if( bAuto ) p->bAutoTxn = 1;
-  }else if( p->bPoison ){
-    return vlogSetError(p, VLOG_ERROR,
-        "a change of this transaction failed: roll back (to a savepoint) first");
-  }
+  rc = vlogAutoBegin(p, 1, &bAuto);
+  if( rc ) return rc;
   if( op==REC_PUT ){
     p->nTxnUserBytes += (u64)nKey + (u64)nVal;
     /* user trees: tagged leaf values, large ones in the value log */
@@ -563,11 +594,7 @@ static int change(VlogStore *p, int op, u32 iTree, const void *pKey, int nKey,
   }else{
     rc = vlogTxnApply(p, op, iTree, (const u8*)pKey, nKey, 0, 0, 1);
   }
-  if( bAuto ){
-    if( rc==VLOG_OK ) rc = vlogCommit(p);
-    else vlogRollback(p);
-  }
-  return rc;
+  return vlogAutoEnd(p, bAuto, rc);
 }
 
 int vlogPut(VlogStore *p, uint32_t iTree, const void *pKey, int nKey,
@@ -601,16 +628,13 @@ int vlogDelete(VlogStore *p, uint32_t iTree, const void *pKey, int nKey){
 int vlogGet(VlogStore *p, uint32_t iTree, const void *pKey, int nKey,
             const void **ppVal, int *pnVal){
   int rc = checkKey(p, iTree, pKey, nKey);
-  int bAuto = (p->eTxn==0);
+  int bAuto = 0;
   const u8 *pVal = 0;
   int nVal = 0;
   *ppVal = 0;
   *pnVal = 0;
+  if( rc==VLOG_OK ) rc = vlogAutoBegin(p, 0, &bAuto);
   if( rc ) return rc;
-  if( bAuto ){
-    rc = vlogBegin(p, 0);
-    if( rc ) return rc;
-  }
   rc = vlogBtreeLookup(p, iTree, (const u8*)pKey, nKey, &pVal, &nVal);
   if( rc==VLOG_OK ){
     rc = vlogValueDecode(p, iTree, (const u8*)pKey, nKey, pVal, nVal, &pVal, &nVal);
@@ -622,12 +646,7 @@ int vlogGet(VlogStore *p, uint32_t iTree, const void *pKey, int nKey,
     if( rc ) rc = vlogSetError(p, rc, 0);
     pVal = p->getBuf.a ? p->getBuf.a : (const u8*)"";
   }
-  if( bAuto ){
-    int rc2 = vlogCommit(p);      /* ends the read transaction: an unlock */
-    if( rc==VLOG_OK || rc==VLOG_NOTFOUND ){
-      if( rc2 ) rc = rc2;
-    }
-  }
+  rc = vlogAutoEnd(p, bAuto, rc);
   if( rc==VLOG_OK ){
     *ppVal = pVal;
     *pnVal = nVal;
@@ -640,31 +659,21 @@ int vlogGet(VlogStore *p, uint32_t iTree, const void *pKey, int nKey,
 int vlogHas(VlogStore *p, uint32_t iTree, const void *pKey, int nKey){
   const u8 *pVal;
   int nVal;
-  int bAuto = (p->eTxn==0);
+  int bAuto = 0;
   int rc = checkKey(p, iTree, pKey, nKey);
+  if( rc==VLOG_OK ) rc = vlogAutoBegin(p, 0, &bAuto);
   if( rc ) return rc;
-  if( bAuto ){
-    rc = vlogBegin(p, 0);
-    if( rc ) return rc;
-  }
   rc = vlogBtreeLookup(p, iTree, (const u8*)pKey, nKey, &pVal, &nVal);
-  if( bAuto ){
-    int rc2 = vlogCommit(p);      /* ends the read transaction: an unlock */
-    if( rc2 && (rc==VLOG_OK || rc==VLOG_NOTFOUND) ) rc = rc2;
-  }
-  return rc;
+  return vlogAutoEnd(p, bAuto, rc);
 }
 
 /* Delete every key of tree iTree (in the open write transaction). */
 int vlogTreeDrop(VlogStore *p, uint32_t iTree){
   VlogCursor *pCsr = 0;
+  int bAuto = 0;
   int rc = checkKey(p, iTree, "x", 1);
-  int bAuto = (p->eTxn!=2);
+  if( rc==VLOG_OK ) rc = vlogAutoBegin(p, 1, &bAuto);
   if( rc ) return rc;
-  if( bAuto ){
-    rc = vlogBegin(p, 1);
-    if( rc ) return rc;
-  }
   rc = vlogCursorOpen(p, iTree, &pCsr);
   if( rc==VLOG_OK ) rc = vlogCursorFirst(pCsr);
   while( rc==VLOG_OK && vlogCursorValid(pCsr) ){
@@ -677,9 +686,5 @@ int vlogTreeDrop(VlogStore *p, uint32_t iTree){
     if( rc==VLOG_OK ) rc = vlogCursorSeek(pCsr, aKey, nKey, VLOG_SEEK_GT);
   }
   vlogCursorClose(pCsr);
-  if( bAuto ){
-    if( rc==VLOG_OK ) rc = vlogCommit(p);
-    else vlogRollback(p);
-  }
-  return rc;
+  return vlogAutoEnd(p, bAuto, rc);
 }

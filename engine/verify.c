@@ -408,7 +408,7 @@ static int checkSegments(VlogStore *p, VlogBuf *pRep){
 int vlogVerify(VlogStore *p, char **pzReport){
   VlogBuf rep = {0, 0, 0};
   VerifyCtx v;
-  int rc, bAuto = (p->eTxn==0);
+  int rc, bAuto = 0;
   u64 i, aCount[5];
   Tree *pTree;
 
@@ -417,10 +417,8 @@ int vlogVerify(VlogStore *p, char **pzReport){
   memset(&v, 0, sizeof(v));
   v.p = p;
   v.pRep = &rep;
-  if( bAuto ){
-    rc = vlogBegin(p, 0);
-    if( rc ) return rc;
-  }
+  rc = vlogAutoBegin(p, 0, &bAuto);
+  if( rc ) return rc;
   rc = vlogWbFlush(p, 1);
   assert( rc || p->wb.n==0 );                 /* nothing waits in the buffer */
   if( rc==VLOG_OK ){
@@ -471,10 +469,7 @@ int vlogVerify(VlogStore *p, char **pzReport){
   vlogFree(p->pEnv, v.aLive);
   vlogFree(p->pEnv, p->aRecount);
   p->aRecount = 0;
-  if( bAuto ){
-    int rc2 = vlogCommit(p);      /* a read transaction: an unlock */
-    if( rc==VLOG_OK ) rc = rc2;
-  }
+  rc = vlogAutoEnd(p, bAuto, rc);
   if( rc ){
     vlogBufFree(p->pEnv, &rep);
     return rc;

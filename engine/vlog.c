@@ -133,26 +133,17 @@
 ** the last sync point: an entry whose frames did not all reach the disk is
 ** a torn tail, every time it is read, until a commit overwrites it.
 **
-** Accounting, per segment, exact and incremental: bytes of records ever
-** appended (total), bytes of records still referenced (live), records,
-** bytes used in the bucket, created and sealed (journal sequence, time in
-** microseconds; sealed is never before created), its generation and its
-** kind (SEG_VALUE: values commits wrote; SEG_REWRITE: records maintenance
-** moved).  stale = total - live.  A TREE_SEGS value (SEG_RECORD bytes):
-**     0 u64 generation   8 u64 total   16 u64 live   24 u64 records
-**    32 u64 bytes used  40 u64 created sequence   48 u64 created time
-**    56 u64 sealed sequence (0: open)   64 u64 sealed time   72 u32 kind
-** A pointer to a bucket that is no segment, or a change that would make
-** live exceed total or go below zero, is VLOG_CORRUPT (liveChange): an
-** under-count would let GC free live records.  At commit the transaction's logs give the
-** changes: a new pointer (redo) adds to live, a replaced or deleted pointer
-** (the value before, in the undo log) moves its bytes from live to stale.
-** Records a rolled-back transaction appended count in total but never in
-** live: stale from the start.  The figures go to TREE_SEGS through the
-** write buffer, in the commit's journal entry; nothing scans a tree.
+** Accounting, per segment, exact and incremental, is alloc.c's (the
+** figures, TREE_SEGS, the state machine); this file says what changed.  At
+** commit the transaction's logs give the changes: a new pointer (redo)
+** adds to live, a replaced or deleted pointer (the value before, in the
+** undo log) moves its bytes from live to stale.  Records a rolled-back
+** transaction appended count in total but never in live: stale from the
+** start.  Nothing scans a tree.
 **
-**   segment states:  OPEN (appending) --full--> SEALED --(maintenance, a
-**                    later issue: rewrite, then GC when live is 0)--> FREE
+**   segment states:  OPEN (appending) --full--> SEALED --nothing live-->
+**                    ZOMBIE --two checkpoints--> FREE (alloc.c); maintenance
+**                    (a later issue) empties segments by rewriting them.
 */
 #include <zstd.h>
 #include <zdict.h>
@@ -183,7 +174,6 @@
                                        ** most (or a bucket's, if more) */
 #define MIN_CHUNK      1024            /* smallest piece of a value at a
                                        ** segment's end (see valueAlone) */
-#define SEG_RECORD     76              /* bytes of a TREE_SEGS value */
 #define VLOG_NOROOM    102             /* vlogLogFlush: the frame is larger
                                        ** than the rest of the segment */
 
@@ -197,145 +187,30 @@ static u64 recordBytes(u32 iTree, int nKey, u64 nVal){
 }
 
 /* ---------------------------------------------------------------------
-** Segments
+** Segments (their buckets and accounting are alloc.c's)
 */
-
-/* Segment iSeg's figures changed: save them at the next commit.  The
-** touched segments are listed, so a commit never walks the bucket table. */
-static int segTouch(VlogStore *p, u64 iSeg){
-  VlogLog *pL = &p->vl;
-  if( iSeg==0 || iSeg>=p->sb.nBucket || p->aBucket[iSeg].bTouched ) return VLOG_OK;
-  if( pL->nTouched>=pL->nTouchedAlloc ){
-    int nNew = pL->nTouchedAlloc ? pL->nTouchedAlloc*2 : 16;
-    u64 *aNew = (u64*)vlogRealloc(p->pEnv, pL->aTouched, sizeof(u64)*nNew);
-    if( aNew==0 ) return vlogSetError(p, VLOG_NOMEM, 0);
-    pL->aTouched = aNew;
-    pL->nTouchedAlloc = nNew;
-  }
-  pL->aTouched[pL->nTouched++] = iSeg;
-  p->aBucket[iSeg].bTouched = 1;
-  assert( pL->nTouched<=pL->nTouchedAlloc && pL->nTouched<=(i64)p->sb.nBucket );
-  return VLOG_OK;
-}
-
-/* Persist the accounting of segment iSeg (through the write buffer). */
-static int segSave(VlogStore *p, u64 iSeg){
-  Bucket *pB = &p->aBucket[iSeg];
-  u8 a[SEG_RECORD];
-  assert( pB->eKind==KIND_VLOG && pB->iGen>0 && pB->nLive<=pB->nTotal );
-  vlogPut64(&a[0], pB->iGen);
-  vlogPut64(&a[8], pB->nTotal);
-  vlogPut64(&a[16], pB->nLive);
-  vlogPut64(&a[24], pB->nRec);
-  vlogPut64(&a[32], pB->nDisk);
-  vlogPut64(&a[40], pB->iCreateSeq);
-  vlogPut64(&a[48], pB->iCreateTime);
-  vlogPut64(&a[56], pB->iSealSeq);
-  vlogPut64(&a[64], pB->iSealTime);
-  vlogPut32(&a[72], pB->eSegKind);
-  return vlogWbAdd(p, TREE_SEGS, iSeg, a, sizeof(a), 0);
-}
-
-/* The figures of TREE_SEGS value a[0..SEG_RECORD) into *pB. */
-static void segDecode(const u8 *a, Bucket *pB){
-  pB->iGen = vlogGet64(&a[0]);
-  pB->nTotal = vlogGet64(&a[8]);
-  pB->nLive = vlogGet64(&a[16]);
-  pB->nRec = vlogGet64(&a[24]);
-  pB->nDisk = vlogGet64(&a[32]);
-  pB->iCreateSeq = vlogGet64(&a[40]);
-  pB->iCreateTime = vlogGet64(&a[48]);
-  pB->iSealSeq = vlogGet64(&a[56]);
-  pB->iSealTime = vlogGet64(&a[64]);
-  pB->eSegKind = (u8)vlogGet32(&a[72]);
-}
-
-/* 1 if TREE_SEGS value a[0..n) holds what the table says of segment iSeg
-** (vlog_verify). */
-int vlogSegRecordMatches(VlogStore *p, u64 iSeg, const u8 *a, int n){
-  Bucket b;
-  const Bucket *pB;
-  assert( iSeg>0 && iSeg<p->sb.nBucket && n>=0 );
-  pB = &p->aBucket[iSeg];
-  if( n!=SEG_RECORD ) return 0;
-  segDecode(a, &b);
-  return b.iGen==pB->iGen && b.nTotal==pB->nTotal && b.nLive==pB->nLive;
-}
-
-/* Load segment figures from a TREE_SEGS value (open, replay).  The
-** store's next segment generation moves past the segment's. */
-int vlogLogApplySegRecord(VlogStore *p, u64 iSeg, const u8 *a, int n){
-  Bucket *pB;
-  if( iSeg==0 || iSeg>=p->sb.nBucket || n!=SEG_RECORD ){
-    return vlogSetError(p, VLOG_CORRUPT_BKPT, "bad accounting record for segment %llu",
-                        (unsigned long long)iSeg);
-  }
-  pB = &p->aBucket[iSeg];
-  segDecode(a, pB);
-  if( pB->nLive>pB->nTotal || pB->nDisk>p->sb.nBucketSize || pB->iGen==0
-   || pB->iGen>=((u64)1<<62)
-   || (vlogGet32(&a[72])!=SEG_VALUE && vlogGet32(&a[72])!=SEG_REWRITE) ){
-    return vlogSetError(p, VLOG_CORRUPT_BKPT, "impossible accounting for segment %llu "
-        "(%llu live of %llu bytes, %llu bytes of the bucket used)",
-        (unsigned long long)iSeg, (unsigned long long)pB->nLive,
-        (unsigned long long)pB->nTotal, (unsigned long long)pB->nDisk);
-  }
-  if( pB->iGen>=p->sb.iNextSegGen ) p->sb.iNextSegGen = pB->iGen + 1;
-  return VLOG_OK;
-}
-
-/* The time now, for a segment's creation or sealing (unix us). */
-static u64 segNow(VlogStore *p){
-  return (u64)p->pEnv->xNow(p->pEnv);
-}
 
 /* Seal the current segment; open a new one. */
 static int segNext(VlogStore *p){
   VlogLog *pL = &p->vl;
   u64 iNew;
-  int rc;
-  if( pL->iSeg ){
-    Bucket *pB = &p->aBucket[pL->iSeg];
-    pB->iSealSeq = p->jrnl.iSeq;
-    pB->iSealTime = segNow(p);
-    /* never sealed before it was created, whatever the clock did */
-    if( pB->iSealTime<pB->iCreateTime ) pB->iSealTime = pB->iCreateTime;
-    rc = vlogBucketSetState(p, pL->iSeg, BUCKET_SEALED, KIND_VLOG);
-    if( rc==VLOG_OK ) rc = segSave(p, pL->iSeg);
-    if( rc ) return rc;
-  }
-  rc = vlogBucketAlloc(p, KIND_VLOG, &iNew);
+  int rc = pL->iSeg ? vlogSegSeal(p, pL->iSeg) : VLOG_OK;
+  if( rc==VLOG_OK ) rc = vlogSegCreate(p, SEG_VALUE, &iNew);
   if( rc ) return rc;
-  {
-    Bucket *pB = &p->aBucket[iNew];
-    pB->iGen = p->sb.iNextSegGen++;
-    pB->eSegKind = SEG_VALUE;
-    pB->nTotal = pB->nLive = pB->nRec = pB->nDisk = 0;
-    pB->iCreateSeq = p->jrnl.iSeq;
-    pB->iCreateTime = segNow(p);
-    pB->iSealSeq = pB->iSealTime = 0;
-  }
   pL->iSeg = iNew;
   pL->iFrameOff = 0;
   pL->bFresh = 1;
-  return segSave(p, iNew);
+  return VLOG_OK;
 }
 
 /* The segment to append to after a (re)load: the open one, if any, at
 ** its append position. */
 static void segFind(VlogStore *p){
-  u64 i;
   VlogLog *pL = &p->vl;
   assert( p->eTxn==2 );
-  pL->iSeg = 0;
-  for(i=1; i<p->sb.nBucket; i++){
-    if( p->aBucket[i].eKind==KIND_VLOG && p->aBucket[i].eState==BUCKET_OPEN ){
-      pL->iSeg = i;
-      pL->iFrameOff = (u32)p->aBucket[i].nDisk;
-      assert( pL->iFrameOff<=p->sb.nBucketSize );
-      break;
-    }
-  }
+  pL->iSeg = vlogSegFindOpen(p);
+  if( pL->iSeg ) pL->iFrameOff = (u32)p->aBucket[pL->iSeg].nDisk;
+  assert( pL->iFrameOff<=p->sb.nBucketSize );
 }
 
 /* The record at z (before pEnd): its tree, key and value, and the byte
@@ -736,7 +611,7 @@ int vlogLogFlush(VlogStore *p){
   pB->nTotal += (u64)pL->frame.n;     /* the records' bytes */
   pB->nRec += (u64)pL->nFrameRec;
   assert( pB->nDisk<=p->sb.nBucketSize && pB->nLive<=pB->nTotal );
-  rc = segTouch(p, pL->iSeg);
+  rc = vlogSegTouch(p, pL->iSeg);
   if( rc ) return rc;
   pL->iFrameOff += n;
   pL->nFrameWrite++;
@@ -1617,32 +1492,10 @@ int vlogValueForEach(VlogStore *p, u32 iTree, int nKey, const u8 *a, int n,
   return rc==VLOG_DONE ? VLOG_OK : badPointer(p);
 }
 
-/* Accounting: nBytes of segment iSeg's records become live, or stale.  A
-** pointer to what is not a segment, or more stale bytes than live ones,
-** is corruption: an under-count would let GC free live records. */
-static int liveChange(VlogStore *p, u64 iSeg, u64 n, int bAdd){
-  Bucket *pB;
-  int rc;
-  if( iSeg==0 || iSeg>=p->sb.nBucket || p->aBucket[iSeg].eKind!=KIND_VLOG ){
-    return vlogSetError(p, VLOG_CORRUPT_BKPT, "a value pointer names segment %llu, "
-                        "which is not a value-log segment", (unsigned long long)iSeg);
-  }
-  pB = &p->aBucket[iSeg];
-  if( bAdd ? n>pB->nTotal-pB->nLive : n>pB->nLive ){
-    return vlogSetError(p, VLOG_CORRUPT_BKPT, "segment %llu: %s %llu bytes leaves "
-        "%s (%llu live of %llu)", (unsigned long long)iSeg,
-        bAdd ? "adding" : "removing", (unsigned long long)n,
-        bAdd ? "more live than written" : "fewer than none live",
-        (unsigned long long)pB->nLive, (unsigned long long)pB->nTotal);
-  }
-  rc = segTouch(p, iSeg);
-  if( rc ) return rc;
-  if( bAdd ) pB->nLive += n;
-  else pB->nLive -= n;
-  return VLOG_OK;
-}
-static int addLive(VlogStore *p, u64 iSeg, u64 n){ return liveChange(p, iSeg, n, 1); }
-static int subLive(VlogStore *p, u64 iSeg, u64 n){ return liveChange(p, iSeg, n, 0); }
+/* Accounting (alloc.c): nBytes of segment iSeg's records become live, or
+** stale. */
+static int addLive(VlogStore *p, u64 iSeg, u64 n){ return vlogSegLive(p, iSeg, n, 1); }
+static int subLive(VlogStore *p, u64 iSeg, u64 n){ return vlogSegLive(p, iSeg, n, 0); }
 
 /* The record at a[0..n) of the transaction log (its size into *pnUsed):
 ** if it puts a value-log pointer in a user tree, xPer for its extents. */
@@ -1682,15 +1535,8 @@ int vlogLogCommit(VlogStore *p){
     rc = logAccount(p, &pLog->undo.a[iOff], pLog->undo.n-iOff, subLive, &n);
   }
   if( rc ) return rc;
-  if( pL->iSeg ) rc = segTouch(p, pL->iSeg);
-  for(i=0; rc==VLOG_OK && i<pL->nTouched; i++){
-    u64 iSeg = pL->aTouched[i];
-    if( iSeg<p->sb.nBucket ){
-      p->aBucket[iSeg].bTouched = 0;
-      if( p->aBucket[iSeg].eKind==KIND_VLOG ) rc = segSave(p, iSeg);
-    }
-  }
-  if( rc==VLOG_OK ) pL->nTouched = 0;
+  if( pL->iSeg ) rc = vlogSegTouch(p, pL->iSeg);
+  if( rc==VLOG_OK ) rc = vlogSegCommit(p);
   return rc;
 }
 
@@ -1769,7 +1615,7 @@ void vlogLogReset(VlogStore *p){
     memset(&pL->aCache[i], 0, sizeof(FrameCacheSlot));
   }
   pL->nCache = 0;
-  pL->nTouched = 0;            /* the bucket table is reloaded too */
+  p->nTouched = 0;             /* the bucket table is reloaded too */
   pL->iSeg = 0;
   pL->frame.n = 0;
   pL->nFrameRec = 0;
@@ -1787,8 +1633,6 @@ void vlogLogClose(VlogStore *p){
   vlogBufFree(p->pEnv, &pL->rbuf);
   vlogBufFree(p->pEnv, &pL->dbuf);
   vlogBufFree(p->pEnv, &pL->wout);
-  vlogFree(p->pEnv, pL->aTouched);
-  pL->aTouched = 0;
   dictDrop(pL);
   ddictForget(pL, 0);
   vlogBufFree(p->pEnv, &pL->dict);

@@ -1,7 +1,7 @@
 /*
 ** fuzz_buckets.c: libFuzzer target for the values of the alloc and
 ** segments trees as a load reads them (store.c: loadBuckets; vlog.c:
-** vlogLogApplySegRecord, segFind) and as the rest of the engine then uses
+** vlogSegLoad, vlogSegFindOpen) and as the rest of the engine then uses
 ** the bucket table (allocation, the value log, checkpoints, verify).
 **
 ** Input: entries, each

@@ -1,7 +1,7 @@
 /*
 ** fuzz_journal.c: libFuzzer target for journal entries and their replay
 ** (journal.c: entry headers, links, parts, payload records; vlog.c:
-** vlogLogVerifyExtent, vlogLogApplySegRecord; txn.c through replay).
+** vlogLogVerifyExtent, vlogAllocReplay, vlogSegLoad; txn.c through replay).
 **
 ** Input: entries, each
 **     28 bytes   header bytes 4..31: type, sequence, durable sequence,
