@@ -17,7 +17,7 @@
 ** TREE_ALLOC (bucket number -> u8 state, u8 kind; a FREE bucket has no
 ** entry) and TREE_SEGS (segment -> its accounting, SEG_RECORD bytes).  On
 ** open the table is loaded from them (vlogAllocLoad), the B-tree regions
-** the trees use are marked (store.c), and then reconciled
+** the trees use are marked (open.c), and then reconciled
 ** (vlogAllocReconcile: a B-tree bucket with no live or held region is
 ** free).
 **
@@ -582,6 +582,7 @@ int vlogSegTouch(VlogStore *p, u64 iSeg){
   }
   p->aTouched[p->nTouched++] = iSeg;
   p->aBucket[iSeg].bTouched = 1;
+  assert( p->nTouched<=p->nTouchedAlloc && (u64)p->nTouched<=p->sb.nBucket );
   return VLOG_OK;
 }
 
@@ -622,7 +623,9 @@ static void segDecode(const u8 *a, Bucket *pB){
 ** (vlog_verify). */
 int vlogSegRecordMatches(VlogStore *p, u64 iSeg, const u8 *a, int n){
   Bucket b;
-  const Bucket *pB = &p->aBucket[iSeg];
+  const Bucket *pB;
+  assert( iSeg>0 && iSeg<p->sb.nBucket && n>=0 );
+  pB = &p->aBucket[iSeg];
   if( n!=SEG_RECORD ) return 0;
   segDecode(a, &b);
   return b.iGen==pB->iGen && b.nTotal==pB->nTotal && b.nLive==pB->nLive;

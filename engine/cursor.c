@@ -396,7 +396,7 @@ static int step(VlogCursor *pCsr, int bBack){
   rc = vlogAutoBegin(pCsr->pStore, 0, &bAuto);
   if( rc ) return rc;
   /* a reload as the transaction began saves the key, or fails to */
-  if( pCsr->rcSave ) return vlogAutoEnd(p, bAuto, saveError(pCsr));
+  if( pCsr->rcSave ) return vlogAutoEnd(pCsr->pStore, bAuto, saveError(pCsr));
   assert( pCsr->bValid );
   if( pCsr->nPath==0 || pCsr->iModCount!=p->iModCount ){
     /* The tree changed since: find our place again by key. */
@@ -522,7 +522,7 @@ int vlogCursorValue(VlogCursor *pCsr, const void **ppVal, int *pnVal){
   if( !pCsr->bValid ) return pCsr->rcSave ? saveError(pCsr) : VLOG_MISUSE;
   rc = vlogAutoBegin(pCsr->pStore, 0, &bAuto);
   if( rc ) return rc;
-  if( pCsr->rcSave ) return vlogAutoEnd(p, bAuto, saveError(pCsr));  /* as step() */
+  if( pCsr->rcSave ) return vlogAutoEnd(pCsr->pStore, bAuto, saveError(pCsr));  /* as step() */
   rc = cursorRawValue(pCsr, &pVal, &nVal);
   if( rc==VLOG_OK && pCsr->iTree>=VLOG_TREE_FIRST_USER ){
     const void *pKey;

@@ -131,7 +131,6 @@ static int entryBuild(VlogStore *p, int *peType, const u8 *aPayload, int nPayloa
     }
   }
   if( !(*peType & JE_ZSTD) && nPayload ) memcpy(&pB->a[JE_HDR], aPayload, nPayload);
-  assert( *pnStored<=nPayload && alignUp(JE_HDR + *pnStored)<=pB->nAlloc );
   memset(&pB->a[JE_HDR + *pnStored], 0, alignUp(JE_HDR + *pnStored) - JE_HDR - *pnStored);
   return VLOG_OK;
 }
@@ -141,14 +140,15 @@ static int entryBuild(VlogStore *p, int *peType, const u8 *aPayload, int nPayloa
 static int entryWrite(VlogStore *p, int eType, VlogBuf *pB, int nStored, int nRec){
   int n = alignUp(JE_HDR + nStored);
   int rc;
-  /* written under EXCLUSIVE, on a sector boundary of a journal bucket,
-  ** never over the room kept for a link at its end (but by the link) */
+  /* written under EXCLUSIVE, on a sector boundary, never over the room
+  ** kept for a link at the bucket's end (but by the link itself) */
   assert( p->eLock==VLOG_LOCK_EXCLUSIVE && !p->bReplay );
-  assert( p->jrnl.iOff % JE_ALIGN==0 );
+  assert( (p->jrnl.iOff % JE_ALIGN)==0 && nStored>=0 && nStored<=maxPayload(p) );
   assert( p->jrnl.iOff/p->sb.nBucketSize<p->sb.nBucket
        && p->aBucket[p->jrnl.iOff/p->sb.nBucketSize].eKind==KIND_JOURNAL );
-  assert( p->jrnl.iOff + n + (eType==JE_LINK ? 0 : JE_LINK_RESERVE)
+  assert( p->jrnl.iOff + n + ((eType & ~JE_ZSTD)==JE_LINK ? 0 : JE_LINK_RESERVE)
           <= (p->jrnl.iOff/p->sb.nBucketSize + 1)*p->sb.nBucketSize );
+  assert( n<=pB->nAlloc );
   headerEncode(pB->a, eType, p->jrnl.iSeq, p->jrnl.iDurable, &pB->a[JE_HDR], nStored, nRec);
   rc = vlogWriteAt(p, p->jrnl.iOff, pB->a, n);
   if( rc==VLOG_OK ){

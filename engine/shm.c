@@ -10,7 +10,7 @@
 ** SQLite's unix VFS (about 2 us, a third of a point lookup).  Since commits
 ** only append (journal entries, value-log frames at offsets no committed
 ** pointer reaches) and checkpoints write nodes copy-on-write into regions
-** two checkpoints old (store.c), a reader needs protection from
+** two checkpoints old (alloc.c), a reader needs protection from
 ** checkpoints only, and it needs to know where the committed journal ends.
 ** The shared memory (VLOG_SHM_SIZE bytes; io.h says where it lives) tells
 ** both, in the manner of LMDB's reader table and SQLite's WAL index:

@@ -1,7 +1,8 @@
 /*
 ** storeInt.h: the engine's private structures, shared by store.c (file,
-** superblocks, locks), alloc.c (buckets: alloc.h), journal.c, bset.c,
-** btree.c, cursor.c, txn.c, checkpoint.c, vlog.c and verify.c.
+** superblocks, locks), open.c (opening, recovery), alloc.c (buckets:
+** alloc.h), journal.c, bset.c, btree.c, cursor.c, txn.c, checkpoint.c,
+** vlog.c, check.c and verify.c.
 **
 ** ON-DISK LAYOUT (all integers little-endian)
 **
@@ -435,6 +436,10 @@ int vlogReadOnlyError(VlogStore*);
 VLOG_MUST_CHECK int vlogWriteAt(VlogStore*, u64 iOff, const void *p, int n);
 int vlogSbWrite(VlogStore*);
 int vlogSbDecode(const u8 *a, int nA, Superblock*);
+int vlogSbDecodeWhy(const u8 *a, int nA, Superblock*, char *zWhy, int nWhy);
+void vlogSbEncode(const Superblock*, u8 *a);
+VLOG_MUST_CHECK int vlogSbRead(VlogStore*);
+int vlogFormatError(VlogStore*, const char *zVersion);
 int vlogStoreLock(VlogStore*, int eLevel);
 VLOG_MUST_CHECK int vlogStoreLockWrite(VlogStore*);
 VLOG_MUST_CHECK int vlogStoreLockWriter(VlogStore*);
@@ -477,6 +482,9 @@ void vlogShmTestSetOwner(VlogStore*, int iSlot, u32 iPid);
 #define VLOG_SHM_SLOT_CKPT   8
 #define VLOG_SHM_SLOT_TAG1   16
 #define VLOG_SHM_SLOT_JSEQ   24
+
+/* open.c */
+VLOG_MUST_CHECK int vlogStoreLoad(VlogStore*);
 
 /* journal.c */
 VLOG_MUST_CHECK int vlogJournalAppend(VlogStore*, int eType, const u8 *aPayload,

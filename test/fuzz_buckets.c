@@ -1,6 +1,6 @@
 /*
 ** fuzz_buckets.c: libFuzzer target for the values of the alloc and
-** segments trees as a load reads them (store.c: loadBuckets; vlog.c:
+** segments trees as a load reads them (open.c: loadBuckets; alloc.c:
 ** vlogSegLoad, vlogSegFindOpen) and as the rest of the engine then uses
 ** the bucket table (allocation, the value log, checkpoints, verify).
 **
