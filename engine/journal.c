@@ -116,7 +116,10 @@ static void headerEncode(u8 *a, int eType, u64 iSeq, u64 iDurable,
 */
 static int entryBuild(VlogStore *p, int *peType, const u8 *aPayload, int nPayload,
                       VlogBuf *pB, int *pnStored){
-  int rc = vlogBufReserve(p->pEnv, pB, JE_HDR + (int)ZSTD_compressBound(nPayload) + JE_ALIGN);
+  int rc;
+  assert( *peType>=JE_COMMIT && *peType<=JE_PART );
+  assert( nPayload>=0 && nPayload<=maxPayload(p) && (aPayload!=0 || nPayload==0) );
+  rc = vlogBufReserve(p->pEnv, pB, JE_HDR + (int)ZSTD_compressBound(nPayload) + JE_ALIGN);
   if( rc ) return vlogSetError(p, rc, 0);
   *pnStored = nPayload;
   if( *peType!=JE_LINK && nPayload>=JE_ZSTD_MIN ){

@@ -216,8 +216,10 @@ static int segNext(VlogStore *p){
 ** its append position. */
 static void segFind(VlogStore *p){
   VlogLog *pL = &p->vl;
+  assert( p->eTxn==2 );
   pL->iSeg = vlogSegFindOpen(p);
   if( pL->iSeg ) pL->iFrameOff = (u32)p->aBucket[pL->iSeg].nDisk;
+  assert( pL->iFrameOff<=p->sb.nBucketSize );
 }
 
 /* The record at z (before pEnd): its tree, key and value, and the byte
@@ -617,6 +619,7 @@ int vlogLogFlush(VlogStore *p){
   pB->nDisk = pL->iFrameOff + n;
   pB->nTotal += (u64)pL->frame.n;     /* the records' bytes */
   pB->nRec += (u64)pL->nFrameRec;
+  assert( pB->nDisk<=p->sb.nBucketSize && pB->nLive<=pB->nTotal );
   rc = vlogSegTouch(p, pL->iSeg);
   if( rc ) return rc;
   pL->iFrameOff += n;
