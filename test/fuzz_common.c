@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sanitizer/allocator_interface.h>
+#include <sanitizer/asan_interface.h>
 #include "fuzz_common.h"
 
 u8 *fuzzImg = 0;
@@ -88,16 +90,54 @@ static int memFullPath(VlogEnv *pEnv, const char *zPath, char *zOut, int nOut){
 }
 /* Allocations above FUZZ_MALLOC_MAX fail: a hostile length must not make
 ** the engine ask for gigabytes, and when it does the target stays fast
-** and the engine's out-of-memory path runs instead. */
+** and the engine's out-of-memory path runs instead.
+**
+** One large block is kept.  ASan maps every allocation of LARGE_BLOCK
+** bytes or more afresh and unmaps it when its quarantine lets it go (a
+** system call and a TLB flush on every core each time), and every open
+** takes one, the write buffer's (wbuf.c): more than a tenth of a
+** store-level target's time went there.  So memFree() keeps the last such
+** block, poisoned (a use after free is still reported, as
+** use-after-poison; a second free of it aborts), and memMalloc() hands it
+** out again for an allocation of the same size. */
+#define LARGE_BLOCK (128*1024)
+static void *pLarge = 0;
+static size_t nLarge = 0;
+
 static void *memMalloc(VlogEnv *pEnv, size_t n){
   (void)pEnv;
-  return n>FUZZ_MALLOC_MAX ? 0 : malloc(n);
+  if( n>FUZZ_MALLOC_MAX ) return 0;
+  if( pLarge && n==nLarge ){
+    void *p = pLarge;
+    pLarge = 0;
+    ASAN_UNPOISON_MEMORY_REGION(p, n);
+    return p;
+  }
+  return malloc(n);
 }
 static void *memRealloc(VlogEnv *pEnv, void *p, size_t n){
   (void)pEnv;
   return n>FUZZ_MALLOC_MAX ? 0 : realloc(p, n);
 }
-static void memFree(VlogEnv *pEnv, void *p){ (void)pEnv; free(p); }
+static void memFree(VlogEnv *pEnv, void *p){
+  size_t n = p ? __sanitizer_get_allocated_size(p) : 0;
+  (void)pEnv;
+  if( p && p==pLarge ){
+    fprintf(stderr, "fuzz: a large block is freed twice\n");
+    abort();
+  }
+  if( n>=LARGE_BLOCK ){
+    if( pLarge ){
+      ASAN_UNPOISON_MEMORY_REGION(pLarge, nLarge);
+      free(pLarge);
+    }
+    ASAN_POISON_MEMORY_REGION(p, n);
+    pLarge = p;
+    nLarge = n;
+    return;
+  }
+  free(p);
+}
 static int64_t memNow(VlogEnv *pEnv){ (void)pEnv; return (int64_t)1700000000*1000000; }
 static void memSleep(VlogEnv *pEnv, int nMicro){ (void)pEnv; (void)nMicro; }
 static int memShmMap(VlogFile *p, void volatile **pp){
@@ -169,13 +209,68 @@ static void seedFail(VlogStore *p, int rc, const char *zWhat){
   abort();
 }
 
-/* Two checkpoints of trees 16 (inline values), 17 (value-log values,
-** compressed and raw) and 18 (enough keys for an interior node), then
-** commits that only the journal holds, one of them a deletion. */
+/* A deterministic generator (xorshift), and text of its words: records
+** that compress, but not all alike, so that zstd trains a dictionary on
+** them. */
+static u64 iRand = 0x2545f4914f6cdd1dULL;
+static u32 seedRand(void){
+  iRand ^= iRand<<13;
+  iRand ^= iRand>>7;
+  iRand ^= iRand<<17;
+  return (u32)(iRand>>32);
+}
+static int seedText(char *z, int n){
+  static const char *azWord[] = {
+    "value", "log", "frame", "record", "segment", "bucket", "journal", "tree",
+    "node", "leaf", "key", "commit", "checkpoint", "dictionary", "zstd", "crc",
+    "alpha", "beta", "gamma", "delta", "red", "green", "blue", "orange",
+    "north", "south", "east", "west", "one", "two", "three", "four",
+  };
+  int i = 0;
+  while( i<n-12 ){
+    const char *zW = azWord[seedRand() % 32];
+    int nW = (int)strlen(zW);
+    memcpy(&z[i], zW, nW);
+    i += nW;
+    z[i++] = (seedRand() % 8)==0 ? '\n' : ' ';
+  }
+  return i;
+}
+
+/* A dictionary for the value log: records of tree 19 until DICT_SAMPLE
+** bytes of them (vlog.c) have gone through frames that compressed, which
+** trains one (TREE_DICTS 1); then all but a few are deleted, so that the
+** seed's readers read few of them (their frames stay, stale), and those
+** few are the seed's frames compressed without a dictionary. */
+static void seedDictionary(VlogStore *p){
+  char zKey[32], zVal[400];
+  int rc = vlogBegin(p, 1), i;
+  for(i=0; rc==VLOG_OK && i<1100; i++){
+    int n = snprintf(zKey, sizeof(zKey), "t%05d", i);
+    rc = vlogPutEx(p, 19, zKey, n, zVal, seedText(zVal, 120 + (int)(seedRand()%250)), 0, 3);
+  }
+  if( rc==VLOG_OK ) rc = vlogCommit(p);
+  if( rc ) seedFail(p, rc, "training");
+  if( p->vl.nDictTrained==0 ) seedFail(p, VLOG_ERROR, "no dictionary trained");
+  rc = vlogBegin(p, 1);
+  for(i=0; rc==VLOG_OK && i<1100; i++){
+    int n = snprintf(zKey, sizeof(zKey), "t%05d", i);
+    if( i%250 ) rc = vlogDelete(p, 19, zKey, n);
+  }
+  if( rc==VLOG_OK ) rc = vlogCommit(p);
+  if( rc ) seedFail(p, rc, "training");
+}
+
+/* A dictionary (TREE_DICTS), then two checkpoints of trees 16 (inline
+** values), 17 (value-log values: frames compressed with the dictionary,
+** without, raw by decision; one value alone in its frame and one in
+** chunks) and 18 (enough keys for an interior node), then commits that
+** only the journal holds, one of them a deletion. */
 static void seedBuild(void){
   VlogConfig cfg;
   VlogStore *p = 0;
   char zKey[32], zVal[600];
+  static char aBig[70000];
   int rc, i, c;
   fuzzImgSize = 0;
   vlogConfigDefault(&cfg);
@@ -185,6 +280,7 @@ static void seedBuild(void){
   cfg.nMmapSize = 0;
   rc = vlogStoreOpen(fuzzEnv(0), FUZZ_PATH, &cfg, &p);
   if( rc ) seedFail(p, rc, "open");
+  seedDictionary(p);
   for(c=0; c<2; c++){
     rc = vlogBegin(p, 1);
     for(i=0; rc==VLOG_OK && i<120; i++){
@@ -195,6 +291,14 @@ static void seedBuild(void){
       if( rc==VLOG_OK && i<6 ){
         rc = vlogPutEx(p, 17, zKey, n, zVal, 100+i*50, 0, (i&1) ? 0 : 3);
       }
+      if( rc==VLOG_OK && i>=6 && i<10 ){
+        rc = vlogPutEx(p, 17, zKey, n, zVal, seedText(zVal, 200+i*30), 0, 3);
+      }
+    }
+    if( rc==VLOG_OK && c==0 ){
+      for(i=0; i<(int)sizeof(aBig); i++) aBig[i] = (char)seedRand();
+      rc = vlogPutEx(p, 17, "big", 3, aBig, sizeof(aBig), 0, 3);
+      if( rc==VLOG_OK ) rc = vlogPutEx(p, 17, "mid", 3, aBig, seedText(aBig, 6000), 0, 3);
     }
     if( rc==VLOG_OK ) rc = vlogCommit(p);
     if( rc==VLOG_OK ) rc = vlogCheckpoint(p);
