@@ -158,23 +158,17 @@
 #include <zdict.h>
 #include "storeInt.h"
 
-#define FRAME_HDR      32
-#define FRAME_MAGIC    0x52464c56      /* "VLFR" */
-#define FRAME_ZSTD     0x01
-#define FRAME_DICT     0x02            /* with FRAME_ZSTD: a dictionary's */
+/* The frame header's layout and the checksum seeds are in storeInt.h, for
+** test/fixsum.c, which recomputes these checksums for crafted stores. */
 #define FRAME_TARGET   4096            /* raw bytes that close a frame */
 #define RAW_TARGET     10240           /* ... a frame raw by decision (see
                                        ** frameRoom) */
 #define FRAME_CACHE_BYTES (8*1024*1024)
 #define FRAME_FIRST_READ  8192         /* bytes read at once: most frames */
-#define SEED_FRAME     0x76465230ULL
-#define SEED_RECORD    0x76524330ULL
 #define RAW_AFTER      8               /* see frameRoom() */
 #define RAW_PROBE      64
-#define SEED_DICT      0x76444330ULL
 #define DICT_SIZE      (16*1024)       /* most bytes of a trained dictionary */
 #define DICT_SAMPLE    (256*1024)      /* bytes of samples to train on */
-#define DICT_CHUNK     1024            /* bytes per TREE_DICTS value */
 #define DICT_RETRY     (64*1024*1024)  /* after a failed training */
 #define DICT_TARGET    1024            /* raw bytes that close a frame, with one */
 #define WOUT_MAX       (256*1024)      /* frames written at once */
