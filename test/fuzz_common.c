@@ -118,10 +118,15 @@ static int memFullPath(VlogEnv *pEnv, const char *zPath, char *zOut, int nOut){
 static struct PoolBlock { void *p; size_t n; } aPool[POOL_N];
 static int nPool = 0;
 
+int fuzzRefused = 0;
+
 static void *memMalloc(VlogEnv *pEnv, size_t n){
   int i;
   (void)pEnv;
-  if( n>FUZZ_MALLOC_MAX ) return 0;
+  if( n>FUZZ_MALLOC_MAX ){
+    fuzzRefused = 1;
+    return 0;
+  }
   for(i=nPool-1; n>=POOL_MIN && i>=0; i--){
     if( aPool[i].n==n ){
       void *p = aPool[i].p;
@@ -160,7 +165,10 @@ static void memFree(VlogEnv *pEnv, void *p){
 static void *memRealloc(VlogEnv *pEnv, void *p, size_t n){
   size_t nOld = p ? __sanitizer_get_allocated_size(p) : 0;
   void *pNew;
-  if( n>FUZZ_MALLOC_MAX ) return 0;
+  if( n>FUZZ_MALLOC_MAX ){
+    fuzzRefused = 1;
+    return 0;
+  }
   if( n<POOL_MIN && nOld<POOL_MIN ) return realloc(p, n);
   pNew = memMalloc(pEnv, n);
   if( pNew && p ){
@@ -370,6 +378,15 @@ void fuzzLoadSeed(void){
   memcpy(fuzzImg, a, (size_t)n);
   memset(fuzzShm, 0, sizeof(fuzzShm));
   memset(aSlotHeld, 0, sizeof(aSlotHeld));
+  fuzzRefused = 0;
+}
+
+void fuzzCheck(VlogStore *p, int rc){
+  if( (rc & 0xff)==VLOG_NOMEM && !fuzzRefused ){
+    fprintf(stderr, "fuzz: VLOG_NOMEM, but no allocation failed: %s\n",
+            vlogStoreErrMsg(p));
+    abort();
+  }
 }
 
 int fuzzNewestSb(const u8 *aImg){
@@ -390,33 +407,43 @@ static void readTree(VlogStore *p, u32 iTree){
     rc = vlogCursorValue(pCsr, &pVal, &nVal);
     if( rc==VLOG_OK ) rc = vlogCursorNext(pCsr);
   }
+  fuzzCheck(p, rc);
   if( pCsr ) vlogCursorClose(pCsr);
 }
 
 void fuzzExerciseStore(VlogStore *p){
   char *z = 0;
   u32 aTree[16];
-  int nTree = 0, i;
+  int nTree = 0, i, rc;
   Tree *pT;
   for(pT=p->pTrees; pT && nTree<16; pT=pT->pNext) aTree[nTree++] = pT->iTree;
   for(i=0; i<nTree; i++){
     if( aTree[i]>=VLOG_TREE_FIRST_USER ) readTree(p, aTree[i]);
   }
-  if( vlogVerify(p, &z)==VLOG_OK || z ) vlogFree(p->pEnv, z);
-  if( vlogPut(p, 16, "fuzz", 4, "value", 5)==VLOG_OK ){
-    vlogPutEx(p, 17, "fuzz", 4, "a value for the value log", 25, 0, 3);
-    vlogCheckpoint(p);
+  rc = vlogVerify(p, &z);
+  fuzzCheck(p, rc);
+  vlogFree(p->pEnv, z);
+  rc = vlogPut(p, 16, "fuzz", 4, "value", 5);
+  fuzzCheck(p, rc);
+  if( rc==VLOG_OK ){
+    rc = vlogPutEx(p, 17, "fuzz", 4, "a value for the value log", 25, 0, 3);
+    fuzzCheck(p, rc);
+    rc = vlogCheckpoint(p);
+    fuzzCheck(p, rc);
   }
 }
 
 void fuzzExercise(VlogEnv *pEnv){
   VlogConfig cfg;
   VlogStore *p = 0;
+  int rc;
   vlogConfigDefault(&cfg);
   cfg.bCreate = 0;
   cfg.nAutoCheckpoint = 0;
   cfg.nMmapSize = 0;
-  if( vlogStoreOpen(pEnv, FUZZ_PATH, &cfg, &p)==VLOG_OK ) fuzzExerciseStore(p);
+  rc = vlogStoreOpen(pEnv, FUZZ_PATH, &cfg, &p);
+  fuzzCheck(p, rc);
+  if( rc==VLOG_OK ) fuzzExerciseStore(p);
   vlogStoreClose(p);
 }
 

@@ -28,7 +28,9 @@
 ** Findings.  Anything the sanitizers call an error, a crash, an assert,
 ** a hang (libFuzzer's -timeout) or more memory than the env grants
 ** (FUZZ_MALLOC_MAX: an allocation larger fails as out of memory, which the
-** engine must survive) is a finding; a VLOG_CORRUPT is not.
+** engine must survive) is a finding; a VLOG_CORRUPT is not.  So is
+** VLOG_NOMEM when no allocation failed (fuzzCheck): corrupt input called
+** out of memory.
 */
 #ifndef VLOG_FUZZ_COMMON_H
 #define VLOG_FUZZ_COMMON_H
@@ -70,6 +72,17 @@ void fuzzLoadSeed(void);
 ** checkpoint, close.  Errors are expected (corrupt input) and ignored;
 ** what matters is that nothing crashes, hangs or leaks. */
 void fuzzExercise(VlogEnv *pEnv);
+
+/* Set when the env refuses an allocation (FUZZ_MALLOC_MAX); cleared by
+** fuzzLoadSeed() and by targets that do not call it, at each input. */
+extern int fuzzRefused;
+
+/* rc, an engine call's result on handle p: abort (a finding) if it is
+** VLOG_NOMEM and the env refused no allocation.  The engine's allocations
+** go through the env, and zstd's never fail here, so the engine took
+** something else for a lack of memory: zstd returns no object both when
+** memory runs out and when a dictionary's tables are damaged. */
+void fuzzCheck(VlogStore *p, int rc);
 
 /* The superblock the seed image uses (its offset in the file). */
 int fuzzNewestSb(const u8 *aImg);

@@ -71,15 +71,16 @@ static void exerciseDict(VlogStore *p){
     rc = vlogCursorValue(pCsr, &pVal, &nVal);
     if( rc==VLOG_OK ) rc = vlogCursorNext(pCsr);
   }
+  fuzzCheck(p, rc);
   if( pCsr ) vlogCursorClose(pCsr);
   if( vlogBegin(p, 0)==VLOG_OK ){
-    vlogDictVerify(p, &rep);
+    fuzzCheck(p, vlogDictVerify(p, &rep));
     vlogCommit(p);
   }
   vlogBufFree(p->pEnv, &rep);
-  if( vlogPutEx(p, 17, "fuzz", 4, zText, (int)sizeof(zText), 0, 3)==VLOG_OK ){
-    vlogGet(p, 17, "fuzz", 4, &pVal, &nVal);
-  }
+  rc = vlogPutEx(p, 17, "fuzz", 4, zText, (int)sizeof(zText), 0, 3);
+  fuzzCheck(p, rc);
+  if( rc==VLOG_OK ) fuzzCheck(p, vlogGet(p, 17, "fuzz", 4, &pVal, &nVal));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *aIn, size_t nIn){

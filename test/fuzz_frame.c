@@ -74,10 +74,10 @@ static void readValue(u32 iTree, const u8 *pKey, int nKey, const u8 *a, int n,
                       int bAll){
   const u8 *pVal;
   int nVal;
-  vlogValueDecode(pStore, iTree, pKey, nKey, a, n, &pVal, &nVal);
+  fuzzCheck(pStore, vlogValueDecode(pStore, iTree, pKey, nKey, a, n, &pVal, &nVal));
   if( bAll ){
-    vlogValueVerify(pStore, iTree, pKey, nKey, a, n, &pVal, &nVal);
-    vlogValueForEach(pStore, iTree, nKey, a, n, forEachCb);
+    fuzzCheck(pStore, vlogValueVerify(pStore, iTree, pKey, nKey, a, n, &pVal, &nVal));
+    fuzzCheck(pStore, vlogValueForEach(pStore, iTree, nKey, a, n, forEachCb));
   }
 }
 
@@ -92,6 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *aIn, size_t nIn){
   VlogBuf vext = {0, 0, 0};
 
   if( nIn<FS_HDR+4 ) return 0;
+  fuzzRefused = 0;
   ctl = aIn[1];
   nRec = aIn[FS_HDR] | (aIn[FS_HDR+1]<<8);
   if( (size_t)nRec>nIn-FS_HDR-4 ) nRec = (int)(nIn-FS_HDR-4);
@@ -124,7 +125,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *aIn, size_t nIn){
     const LogRec r = { .eOp = REC_VEXT, .iSeg = SEG, .iGen = SEG_GEN,
                        .iOff = 0, .nLen = (u32)nFrame };
     if( vlogRecEncode(pStore->pEnv, &vext, &r)==VLOG_OK ){
-      vlogLogVerifyExtent(pStore, vext.a, vext.n);
+      fuzzCheck(pStore, vlogLogVerifyExtent(pStore, vext.a, vext.n));
     }
     vlogBufFree(pStore->pEnv, &vext);
   }

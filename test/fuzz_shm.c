@@ -37,19 +37,25 @@ static void getKeys(VlogStore *p){
   for(i=0; i<(int)(sizeof(aGet)/sizeof(aGet[0])); i++){
     const void *pVal;
     int nVal;
-    vlogGet(p, aGet[i].iTree, aGet[i].zKey, (int)strlen(aGet[i].zKey), &pVal, &nVal);
+    fuzzCheck(p, vlogGet(p, aGet[i].iTree, aGet[i].zKey, (int)strlen(aGet[i].zKey),
+                         &pVal, &nVal));
   }
 }
 static void exerciseShm(void){
   VlogConfig cfg;
   VlogStore *p = 0;
+  int rc;
   vlogConfigDefault(&cfg);
   cfg.bCreate = 0;
   cfg.nAutoCheckpoint = 0;
   cfg.nMmapSize = 0;
-  if( vlogStoreOpen(fuzzEnv(1), FUZZ_PATH, &cfg, &p)==VLOG_OK ){
+  rc = vlogStoreOpen(fuzzEnv(1), FUZZ_PATH, &cfg, &p);
+  fuzzCheck(p, rc);
+  if( rc==VLOG_OK ){
     getKeys(p);
-    if( vlogPut(p, 16, "fuzz", 4, "value", 5)==VLOG_OK ) vlogCheckpoint(p);
+    rc = vlogPut(p, 16, "fuzz", 4, "value", 5);
+    fuzzCheck(p, rc);
+    if( rc==VLOG_OK ) fuzzCheck(p, vlogCheckpoint(p));
     getKeys(p);
   }
   vlogStoreClose(p);
