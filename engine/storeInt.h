@@ -153,6 +153,16 @@ struct LogRec {
 #define SEED_JHDR        0x764a4830ULL
 #define SEED_JPAYLOAD    0x764a5030ULL
 #define SEED_BSET        0x76425330ULL
+#define SEED_FRAME       0x76465230ULL   /* value-log frames (vlog.c) */
+#define SEED_RECORD      0x76524330ULL   /* ... a record, ^ its generation */
+#define SEED_DICT        0x76444330ULL   /* ... a zstd dictionary */
+
+/* Value-log frames and dictionaries (their layout: vlog.c's design note) */
+#define FRAME_HDR        32
+#define FRAME_MAGIC      0x52464c56      /* "VLFR" */
+#define FRAME_ZSTD       0x01
+#define FRAME_DICT       0x02            /* with FRAME_ZSTD: a dictionary's */
+#define DICT_CHUNK       1024            /* bytes per TREE_DICTS value */
 
 /* Geometry limits */
 #define MIN_BUCKET_SIZE  (64*1024)

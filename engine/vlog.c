@@ -154,25 +154,20 @@
 */
 #include <zstd.h>
 #include <zdict.h>
+#include <zstd_errors.h>
 #include "storeInt.h"
 
-#define FRAME_HDR      32
-#define FRAME_MAGIC    0x52464c56      /* "VLFR" */
-#define FRAME_ZSTD     0x01
-#define FRAME_DICT     0x02            /* with FRAME_ZSTD: a dictionary's */
+/* The frame header's layout and the checksum seeds are in storeInt.h, for
+** test/fixsum.c, which recomputes these checksums for crafted stores. */
 #define FRAME_TARGET   4096            /* raw bytes that close a frame */
 #define RAW_TARGET     10240           /* ... a frame raw by decision (see
                                        ** frameRoom) */
 #define FRAME_CACHE_BYTES (8*1024*1024)
 #define FRAME_FIRST_READ  8192         /* bytes read at once: most frames */
-#define SEED_FRAME     0x76465230ULL
-#define SEED_RECORD    0x76524330ULL
 #define RAW_AFTER      8               /* see frameRoom() */
 #define RAW_PROBE      64
-#define SEED_DICT      0x76444330ULL
 #define DICT_SIZE      (16*1024)       /* most bytes of a trained dictionary */
 #define DICT_SAMPLE    (256*1024)      /* bytes of samples to train on */
-#define DICT_CHUNK     1024            /* bytes per TREE_DICTS value */
 #define DICT_RETRY     (64*1024*1024)  /* after a failed training */
 #define DICT_TARGET    1024            /* raw bytes that close a frame, with one */
 #define WOUT_MAX       (256*1024)      /* frames written at once */
@@ -305,6 +300,44 @@ static int dictLoad(VlogStore *p, u32 iId, VlogBuf *pOut){
   return rc;
 }
 
+/*
+** The error zstd finds in the entropy tables of dictionary a[0..n), which
+** follow its magic number, as a zstd error code; 0 if it finds none (or
+** the dictionary has no magic number: its bytes are all content).  zstd
+** reads the tables as it digests a dictionary (ZSTD_createCDict,
+** ZSTD_createDDict), which returns no object both when memory runs out
+** and when they are damaged, and a damaged dictionary's checksum holds
+** when someone wrote it so (anyone can compute xxh3).  Compression and
+** decompression read the tables each their own way, so both are asked:
+** ZDICT_getDictHeaderSize() reads them as compression does, and
+** decompressing an empty zstd frame with the dictionary as decompression
+** does.
+*/
+static size_t dictTablesError(const u8 *a, int n){
+  static const u8 aEmpty[] = { 0x28, 0xb5, 0x2f, 0xfd, 0x20, 0x00, 0x01, 0x00, 0x00 };
+  size_t e;
+  if( n<4 || vlogGet32(a)!=ZSTD_MAGIC_DICTIONARY ) return 0;
+  e = ZDICT_getDictHeaderSize(a, (size_t)n);
+  if( !ZSTD_isError(e) ){
+    ZSTD_DCtx *pZd = ZSTD_createDCtx();
+    u8 x;
+    e = pZd ? ZSTD_decompress_usingDict(pZd, &x, 0, aEmpty, sizeof(aEmpty), a, (size_t)n) : 0;
+    ZSTD_freeDCtx(pZd);
+  }
+  return ZSTD_isError(e) ? e : 0;
+}
+
+/* zstd digested no object of dictionary iId, a[0..n): VLOG_CORRUPT if its
+** tables are damaged (dictTablesError), else VLOG_NOMEM. */
+static int dictRefused(VlogStore *p, u32 iId, const u8 *a, int n){
+  size_t e = dictTablesError(a, n);
+  if( e && ZSTD_getErrorCode(e)!=ZSTD_error_memory_allocation ){
+    return vlogSetError(p, VLOG_CORRUPT_BKPT, "zstd dictionary %u of the value log "
+                        "is damaged (%s)", iId, ZSTD_getErrorName(e));
+  }
+  return vlogSetError(p, VLOG_NOMEM, 0);
+}
+
 /* Forget dictionary iId in the decompression cache (0: all). */
 static void ddictForget(VlogLog *pL, u32 iId){
   int i;
@@ -344,8 +377,16 @@ static int ddictGet(VlogStore *p, u32 iId, ZSTD_DDict **ppD){
   }
   if( pOld->pDDict ) ZSTD_freeDDict((ZSTD_DDict*)pOld->pDDict);
   pOld->pDDict = ZSTD_createDDict(pBytes->a, pBytes->n);
+  if( pOld->pDDict==0 ){
+    /* Out of memory, or damaged tables: fuzz_dict found them reported as
+    ** VLOG_NOMEM (engine_hostile 7.1).  The slot is emptied: it still
+    ** named the dictionary freed above. */
+    memset(pOld, 0, sizeof(*pOld));
+    rc = dictRefused(p, iId, pBytes->a, pBytes->n);
+    vlogBufFree(p->pEnv, &loaded);
+    return rc;
+  }
   vlogBufFree(p->pEnv, &loaded);
-  if( pOld->pDDict==0 ) return vlogSetError(p, VLOG_NOMEM, 0);
   pOld->iId = iId;
   pOld->iUsed = ++pL->iCacheClock;
   *ppD = (ZSTD_DDict*)pOld->pDDict;
@@ -564,7 +605,10 @@ int vlogLogFlush(VlogStore *p){
       if( pL->pCDict==0 || pL->iCDictLevel!=pL->iFrameLevel ){
         if( pL->pCDict ) ZSTD_freeCDict((ZSTD_CDict*)pL->pCDict);
         pL->pCDict = ZSTD_createCDict(pL->dict.a, pL->dict.n, pL->iFrameLevel);
-        if( pL->pCDict==0 ) return vlogSetError(p, VLOG_NOMEM, 0);
+        if( pL->pCDict==0 ){
+          /* out of memory, or damaged tables (engine_hostile 7.2) */
+          return dictRefused(p, pL->iDict, pL->dict.a, pL->dict.n);
+        }
         pL->iCDictLevel = pL->iFrameLevel;
       }
       /* A frame made without these settings would not decompress as a
@@ -1514,6 +1558,9 @@ int vlogDictVerify(VlogStore *p, VlogBuf *pRep){
     if( rc==VLOG_OK && ZSTD_getDictID_fromDict(d.a, d.n)==0 ){
       rc = vlogSetError(p, VLOG_CORRUPT_BKPT, "zstd dictionary %u of the value "
                         "log is not a zstd dictionary", iId);
+    }
+    if( rc==VLOG_OK && dictTablesError(d.a, d.n) ){
+      rc = dictRefused(p, iId, d.a, d.n);
     }
     nChunk = (u32)((d.n + DICT_CHUNK - 1)/DICT_CHUNK);
     for(iChunk=1; rc==VLOG_OK && iChunk<=nChunk; iChunk++){

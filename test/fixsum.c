@@ -27,3 +27,16 @@ int vlogFixNode(u8 *a, int n){
   }
   return nFixed;
 }
+
+void vlogFixFrame(u8 *h, const u8 *aStored, int nStored){
+  vlogPut64(&h[24], vlogChecksum(h, 24, SEED_FRAME)
+                    ^ vlogChecksum(aStored, (size_t)nStored, SEED_FRAME));
+}
+
+u32 vlogRawRecordSum(const u8 *a, int n, u64 iGen){
+  return (u32)vlogChecksum(a, (size_t)n, SEED_RECORD ^ iGen);
+}
+
+void vlogFixDictHeader(u8 *aHdr, const u8 *aDict, int nDict){
+  vlogPut64(&aHdr[8], vlogChecksum(aDict, (size_t)nDict, SEED_DICT));
+}

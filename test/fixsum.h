@@ -30,4 +30,18 @@ void vlogFixJournalEntry(u8 *h, const u8 *aPayload, int nPayload);
 ** bsets fixed. */
 int vlogFixNode(u8 *a, int n);
 
+/* The value-log frame whose header is h (FRAME_HDR bytes) and whose stored
+** bytes are aStored[0..nStored): its checksum.  The header's stored length
+** is not changed: it may lie. */
+void vlogFixFrame(u8 *h, const u8 *aStored, int nStored);
+
+/* The checksum that a VTAG_RAW pointer carries (its last 4 bytes) for the
+** record a[0..n) of a segment of generation iGen. */
+u32 vlogRawRecordSum(const u8 *a, int n, u64 iGen);
+
+/* The header chunk aHdr (16 bytes: u32 size, u32 0, u64 checksum) of the
+** zstd dictionary aDict[0..nDict) in TREE_DICTS: its checksum.  The size
+** field is not changed: it may lie. */
+void vlogFixDictHeader(u8 *aHdr, const u8 *aDict, int nDict);
+
 #endif /* VLOG_FIXSUM_H */

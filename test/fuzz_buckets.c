@@ -56,6 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *aIn, size_t nIn){
   }
   if( rc==VLOG_OK ) rc = vlogStoreLockWrite(p);
   if( rc==VLOG_OK ) rc = vlogCheckpointInternal(p);
+  fuzzCheck(p, rc);
   (void)vlogCommit(p);          /* a seed that did not build is not written */
   vlogStoreClose(p);
   if( rc==VLOG_OK ) fuzzExercise(fuzzEnv(0));

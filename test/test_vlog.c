@@ -19,13 +19,15 @@
 **                     an application linking libvlog.a may; returns the
 **                     result code's name and the message, if any
 **
-**   vlog_fix sb|journal|node FILE OFFSET
+**   vlog_fix sb|journal|node|frame FILE OFFSET
 **                     recompute the checksums of the structure at OFFSET
 **                     of FILE after a test has rewritten its bytes
 **                     (test/fixsum.c): a superblock; a journal entry (over
 **                     the payload length its header claims, cut at the end
 **                     of the file); the bsets of a node region (node size
-**                     bytes, cut at the end of the file).  For crafted
+**                     bytes, cut at the end of the file); a value-log frame
+**                     (over the stored length its header claims, cut at
+**                     the end of the file).  For crafted
 **                     stores whose checksums hold while their lengths lie
 **                     (engine_hostile.test).  Use it on a store no handle
 **                     has open: the file is opened and closed with stdio
@@ -1106,7 +1108,7 @@ static int vlogCorruptWhereCmd(ClientData cd, Tcl_Interp *interp, int objc,
 }
 
 /*
-** vlog_fix sb|journal|node FILE OFFSET
+** vlog_fix sb|journal|node|frame FILE OFFSET
 */
 static int vlogFixCmd(
   ClientData cd,
@@ -1114,15 +1116,15 @@ static int vlogFixCmd(
   int objc,
   Tcl_Obj *const objv[]
 ){
-  static const char *azKind[] = { "sb", "journal", "node", 0 };
-  enum { K_SB, K_JOURNAL, K_NODE };
+  static const char *azKind[] = { "sb", "journal", "node", "frame", 0 };
+  enum { K_SB, K_JOURNAL, K_NODE, K_FRAME };
   Tcl_WideInt iOff = 0;
   int eKind, n, nRead;
   u8 *a;
   FILE *f;
   (void)cd;
   if( objc!=4 ){
-    Tcl_WrongNumArgs(interp, 1, objv, "sb|journal|node FILE OFFSET");
+    Tcl_WrongNumArgs(interp, 1, objv, "sb|journal|node|frame FILE OFFSET");
     return TCL_ERROR;
   }
   if( Tcl_GetIndexFromObj(interp, objv[1], azKind, "structure", 0, &eKind)
@@ -1148,6 +1150,14 @@ static int vlogFixCmd(
       if( nPayload>(u32)(nRead-JE_HDR) ) nPayload = (u32)(nRead-JE_HDR);
       vlogFixJournalEntry(a, &a[JE_HDR], (int)nPayload);
       nRead = JE_HDR;
+      break;
+    }
+    case K_FRAME: {
+      u32 nStored = vlogGet32(&a[12]);
+      int nAvail = nRead>FRAME_HDR ? nRead-FRAME_HDR : 0;
+      if( nStored>(u32)nAvail ) nStored = (u32)nAvail;
+      vlogFixFrame(a, &a[FRAME_HDR], (int)nStored);
+      nRead = FRAME_HDR;
       break;
     }
     default:

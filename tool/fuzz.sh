@@ -53,6 +53,7 @@ for t in "$@"; do
     superblock) maxlen=192 ;;
     node|tree)  maxlen=8192 ;;
     shm)        maxlen=4096 ;;
+    dict)       maxlen=20480 ;;
     *)          maxlen=262144 ;;
   esac
   if [ -n "$seconds" ]; then
