@@ -4,10 +4,35 @@
 **
 ** DESIGN NOTE
 **
-** Trees.  Each tree (id) has a root; TREE_ROOTS maps tree ids to roots
-** (key: the id, 4 bytes big-endian; value: varint levels, then the root's
-** pointer), and the superblock holds the root of TREE_ROOTS.  A tree with
-** no key has no root (levels 0).
+** Trees.  Each tree (id) has a root; TREE_ROOTS maps tree ids to roots,
+** and the superblock holds the root of TREE_ROOTS.  An entry of TREE_ROOTS:
+**
+**   key    the tree id, 4 bytes big-endian
+**   value  varint levels (0 to 32; 0: the tree has no key)
+**          the root's pointer (PTR_SIZE bytes), when levels > 0
+**          varint flags (TREEF_KEEP: the tree lasts when empty;
+**          TREEF_ZINLINE: the policy's bCompressInline; no other)
+**          varint inline max (0 to VLOG_INLINE_ALL), varint zstd level (0
+**          to VLOG_MAX_ZSTD_LEVEL): the rest of the tree's policy
+**          (engine.h)
+**
+** vlogRootDecode() reads it as untrusted input: a field out of range,
+** levels 0 without TREEF_KEEP, or bytes missing or left over are
+** VLOG_CORRUPT.  The entries are derived state, written at checkpoint
+** (vlogTreeSaveRoot, when a root is written or the tree's flags, policy or
+** keys changed as a whole: Tree.bEntryDirty); what happened since is in
+** the journal: key changes, and REC_TREE records for tree creation, policy
+** changes, clears and drops (txn.c), which replay applies to the Tree in
+** memory.  Ids are handed out by vlogTreeNextId (largest existing + 1).
+**
+** Clearing a tree (vlogTreeClear, vlogTreeDrop) takes its root out of the
+** Tree at once (vlogTreeTakeKeys): the transaction's undo log keeps the
+** root, pinned, instead of a record per key, and a rollback puts it back.
+** The commit frees the nodes (vlogTreeFreeNodes): a walk of the tree that
+** releases every node's region and tells the value log's accounting which
+** records went stale; replay frees them the same way, reading only the
+** interior nodes.  Until the commit the nodes stay where they were, in the
+** cache and in the file, untouched.
 **
 ** Nodes are large (the store's node size, 64 KiB by default) and
 ** copy-on-write: a node is never rewritten in place over bytes that the
@@ -291,6 +316,9 @@ void vlogCacheDropAll(VlogStore *p){
     vlogFree(p->pEnv, pT);
   }
   p->pTrees = 0;
+  /* roots a clear or drop of the open transaction took are gone too (the
+  ** transaction is poisoned or over: txn.c) */
+  for(i=0; i<p->log.nTree; i++) p->log.aTree[i].pRoot = 0;
   p->rootsTree.pRoot = 0;
   p->iModCount++;
 }
@@ -668,6 +696,62 @@ static int nodeModify(VlogStore *p, Node *pNode, const u8 *pKey, int nKey,
 */
 static void treeKey(u32 iTree, u8 *a){ BE32(a, iTree); }
 
+void vlogTreePolicyDefault(VlogTreePolicy *pPol){
+  pPol->nInlineMax = VLOG_INLINE_ALL;
+  pPol->iZstdLevel = 0;
+  pPol->bCompressInline = 0;
+}
+
+/* VLOG_OK if *pPol is a policy a tree may have, else VLOG_RANGE. */
+int vlogTreePolicyCheck(const VlogTreePolicy *pPol){
+  if( pPol->nInlineMax<0 || pPol->iZstdLevel<0
+   || pPol->iZstdLevel>VLOG_MAX_ZSTD_LEVEL
+   || (pPol->bCompressInline!=0 && pPol->bCompressInline!=1) ){
+    return VLOG_RANGE;
+  }
+  return VLOG_OK;
+}
+
+/* Whether tree pT exists: it has keys, or was made to last (TREEF_KEEP). */
+int vlogTreeExists(const Tree *pT){
+  return pT->nLevel>0 || (pT->mFlags & TREEF_KEEP)!=0;
+}
+
+/*
+** Decode the roots entry a[0..n) (design note).  Read from the file, so
+** untrusted: every field is range-checked, and bytes left over are
+** VLOG_CORRUPT as much as bytes missing.
+*/
+int vlogRootDecode(const u8 *a, int n, u32 *pnLevel, NodePtr *pRoot,
+                   u32 *pmFlags, VlogTreePolicy *pPol){
+  u64 nLevel, mFlags, nInline, iZstd;
+  int i, k;
+  memset(pRoot, 0, sizeof(*pRoot));
+  i = vlogGetVarint(a, a+n, &nLevel);
+  if( i==0 || nLevel>32 ) return VLOG_CORRUPT;
+  if( nLevel>0 ){
+    if( n-i<PTR_SIZE || vlogPtrDecode(&a[i], PTR_SIZE, pRoot) ) return VLOG_CORRUPT;
+    i += PTR_SIZE;
+  }
+  if( (k = vlogGetVarint(&a[i], &a[n], &mFlags))==0 ) return VLOG_CORRUPT;
+  i += k;
+  if( (k = vlogGetVarint(&a[i], &a[n], &nInline))==0 ) return VLOG_CORRUPT;
+  i += k;
+  if( (k = vlogGetVarint(&a[i], &a[n], &iZstd))==0 ) return VLOG_CORRUPT;
+  i += k;
+  if( i!=n || (mFlags & ~(u64)TREEF_ALL)!=0
+   || (nLevel==0 && (mFlags & TREEF_KEEP)==0)
+   || nInline>VLOG_INLINE_ALL || iZstd>VLOG_MAX_ZSTD_LEVEL ){
+    return VLOG_CORRUPT;
+  }
+  *pnLevel = (u32)nLevel;
+  *pmFlags = (u32)(mFlags & ~(u64)TREEF_ZINLINE);
+  pPol->nInlineMax = (int)nInline;
+  pPol->iZstdLevel = (int)iZstd;
+  pPol->bCompressInline = (mFlags & TREEF_ZINLINE)!=0;
+  return VLOG_OK;
+}
+
 int vlogTreeGet(VlogStore *p, u32 iTree, int bCreate, Tree **ppTree){
   Tree *pT;
   const u8 *pVal;
@@ -692,16 +776,13 @@ int vlogTreeGet(VlogStore *p, u32 iTree, int bCreate, Tree **ppTree){
   pT = (Tree*)vlogMallocZero(p->pEnv, sizeof(Tree));
   if( pT==0 ) return vlogSetError(p, VLOG_NOMEM, 0);
   pT->iTree = iTree;
+  vlogTreePolicyDefault(&pT->pol);
   if( rc==VLOG_OK ){
-    u64 nLevel;
-    int n = vlogGetVarint(pVal, pVal+nVal, &nLevel);
-    if( n==0 || nLevel<1 || nLevel>32
-     || vlogPtrDecode(pVal+n, nVal-n, &pT->root) ){
+    if( vlogRootDecode(pVal, nVal, &pT->nLevel, &pT->root, &pT->mFlags, &pT->pol) ){
       vlogFree(p->pEnv, pT);
       return vlogSetError(p, VLOG_CORRUPT_BKPT,
           "the roots tree has a bad entry for tree %u", iTree);
     }
-    pT->nLevel = (u32)nLevel;
     pT->nSavedLevel = pT->nLevel;
   }
   pT->pNext = p->pTrees;
@@ -731,9 +812,13 @@ int vlogTreesLoadAll(VlogStore *p){
   return rc;
 }
 
-/* Record pTree's root pointer in the roots tree (or the superblock). */
+/*
+** Record pTree's entry in the roots tree (for TREE_ROOTS, its root in the
+** superblock): levels, root pointer, flags and policy; none for a tree
+** that no longer exists.
+*/
 int vlogTreeSaveRoot(VlogStore *p, Tree *pTree){
-  u8 aKey[4], aVal[16+PTR_SIZE];
+  u8 aKey[4], aVal[16+PTR_SIZE+3*10];
   int n, nPtr;
   if( pTree->iTree==TREE_ROOTS ){
     p->sb.rootsRoot = pTree->root;
@@ -741,13 +826,140 @@ int vlogTreeSaveRoot(VlogStore *p, Tree *pTree){
     return VLOG_OK;
   }
   treeKey(pTree->iTree, aKey);
-  pTree->nSavedLevel = pTree->nLevel;
-  if( pTree->nLevel==0 ){
+  pTree->bEntryDirty = 0;
+  if( !vlogTreeExists(pTree) ){
+    pTree->nSavedLevel = 0;
     return vlogBtreeInsert(p, TREE_ROOTS, aKey, 4, 0, 0, ENTRY_WHITEOUT);
   }
+  pTree->nSavedLevel = pTree->nLevel;
   n = vlogPutVarint(aVal, pTree->nLevel);
-  vlogPtrEncode(&pTree->root, &aVal[n], &nPtr);
-  return vlogBtreeInsert(p, TREE_ROOTS, aKey, 4, aVal, n+nPtr, ENTRY_PUT);
+  if( pTree->nLevel>0 ){
+    assert( pTree->root.gen!=0 );
+    vlogPtrEncode(&pTree->root, &aVal[n], &nPtr);
+    n += nPtr;
+  }
+  n += vlogPutVarint(&aVal[n],
+                     pTree->mFlags | (pTree->pol.bCompressInline ? TREEF_ZINLINE : 0));
+  n += vlogPutVarint(&aVal[n], (u64)pTree->pol.nInlineMax);
+  n += vlogPutVarint(&aVal[n], (u64)pTree->pol.iZstdLevel);
+  return vlogBtreeInsert(p, TREE_ROOTS, aKey, 4, aVal, n, ENTRY_PUT);
+}
+
+/*
+** The id vlogTreeCreate() gives next: one more than the largest of the
+** trees that exist, and at least VLOG_TREE_FIRST_AUTO.  Every tree of the
+** roots tree is in p->pTrees (loaded with the store, added by replay and
+** by this handle's changes), so the list answers alone.
+*/
+int vlogTreeNextId(VlogStore *p, u32 *piTree){
+  u32 iMax = VLOG_TREE_FIRST_AUTO-1;
+  Tree *pT;
+  for(pT=p->pTrees; pT; pT=pT->pNext){
+    if( vlogTreeExists(pT) && pT->iTree>iMax ) iMax = pT->iTree;
+  }
+  if( iMax>=VLOG_MAX_TREE ){
+    return vlogSetError(p, VLOG_FULL, "no tree id is left: tree %u exists, and "
+                        "%u is the largest id", iMax, VLOG_MAX_TREE);
+  }
+  *piTree = iMax+1;
+  return VLOG_OK;
+}
+
+/*
+** Take every key of pTree at once: the tree becomes empty, and its root,
+** still pinned, goes to *ppRoot (0 if the tree had no key) with its nodes
+** as they were, for vlogTreeGiveKeys() to put back or vlogTreeFreeNodes()
+** to free.
+*/
+int vlogTreeTakeKeys(VlogStore *p, Tree *pTree, Node **ppRoot){
+  Node *pRoot = 0;
+  int rc;
+  *ppRoot = 0;
+  vlogCursorsSave(p);
+  rc = vlogTreeRoot(p, pTree, &pRoot);
+  if( rc ) return rc;
+  pTree->pRoot = 0;                  /* its pin moves to *ppRoot */
+  pTree->nLevel = 0;
+  memset(&pTree->root, 0, sizeof(pTree->root));
+  pTree->bEntryDirty = 1;
+  p->iModCount++;
+  *ppRoot = pRoot;
+  return VLOG_OK;
+}
+
+/* Put back what vlogTreeTakeKeys() took from pTree (now empty again). */
+void vlogTreeGiveKeys(VlogStore *p, Tree *pTree, Node *pRoot, u32 nLevel,
+                      const NodePtr *pPtr){
+  assert( pTree->pRoot==0 && pTree->nLevel==0 );
+  vlogCursorsSave(p);
+  pTree->pRoot = pRoot;
+  pTree->nLevel = pRoot ? nLevel : 0;
+  pTree->root = *pPtr;
+  p->iModCount++;
+}
+
+static void nodeKill(VlogStore *p, Node *pNode);
+
+/* vlogTreeFreeNodes() below pNode, at depth nDepth. */
+static int freeSubtree(VlogStore *p, Node *pNode, int nDepth,
+                       int (*xStale)(VlogStore*, u64, u64)){
+  int rc = VLOG_OK, i;
+  if( nDepth>32 ){
+    return vlogSetError(p, VLOG_CORRUPT_BKPT, "bad node levels in tree %u",
+                        pNode->iTree);
+  }
+  vlogNodeRef(p, pNode);
+  if( pNode->iLevel>0 ){
+    for(i=0; rc==VLOG_OK && i<pNode->aBset[0].n; i++){
+      Entry *e = &pNode->aBset[0].a[i];
+      NodePtr ptr;
+      Node *pChild;
+      if( e->eType!=ENTRY_PUT ) continue;
+      if( vlogPtrDecode(e->pVal, (int)e->nVal, &ptr) ){
+        rc = vlogSetError(p, VLOG_CORRUPT_BKPT, "bad child pointer in tree %u",
+                          pNode->iTree);
+      }else if( pNode->iLevel==1 && xStale==0
+             && (pChild = hashFind(p, ptr.gen))==0 ){
+        vlogRegionRelease(p, ptr.off);   /* a leaf not in memory: not read */
+      }else{
+        rc = vlogNodeChild(p, pNode, i, &pChild);
+        if( rc==VLOG_OK ) rc = freeSubtree(p, pChild, nDepth+1, xStale);
+      }
+    }
+  }else if( xStale ){
+    Entry *aE;
+    int n;
+    rc = vlogNodeView(p, pNode);
+    aE = pNode->aView ? pNode->aView : pNode->aBset[0].a;
+    n = pNode->aView ? pNode->nView : pNode->aBset[0].n;
+    for(i=0; rc==VLOG_OK && i<n; i++){
+      if( aE[i].eType!=ENTRY_PUT ) continue;
+      rc = vlogValueForEach(p, pNode->iTree, (int)aE[i].nKey, aE[i].pVal,
+                            (int)aE[i].nVal, xStale);
+    }
+  }
+  if( rc==VLOG_OK ) nodeKill(p, pNode);
+  vlogNodeUnref(p, pNode);
+  return rc;
+}
+
+/*
+** Free every node of the tree under pRoot (which vlogTreeTakeKeys() gave,
+** pinned; the pin goes too): each node's region is released (reused after
+** the two-checkpoint rule), and, with xStale (a commit), xStale(p, segment,
+** bytes) is called for each value-log record a leaf points to, so that the
+** accounting counts them stale.  Without xStale (journal replay, whose
+** entry carries the accounting) leaves not in memory are not read: their
+** regions are in their parents.  On error the nodes not yet freed are
+** left as they are: the caller reloads the handle.
+*/
+int vlogTreeFreeNodes(VlogStore *p, Node *pRoot,
+                      int (*xStale)(VlogStore*, u64, u64)){
+  int rc;
+  if( pRoot==0 ) return VLOG_OK;
+  rc = freeSubtree(p, pRoot, 0, xStale);
+  vlogNodeUnref(p, pRoot);
+  return rc;
 }
 
 /* The root node of pTree, loaded and pinned by the tree; 0 if empty. */

@@ -39,8 +39,8 @@
 **      kind none and no region, regions only in B-tree buckets and inside
 **      a bucket's slots, no region both live and pending; segments with a
 **      generation given out, live bytes at most total, bytes used at most
-**      the bucket, no seal sequence while open and one once sealed (a
-**      zombie may have either), bTouched exactly for the listed segments;
+**      the bucket, no seal sequence while open and one after (sealed or
+**      zombie), bTouched exactly for the listed segments;
 **      the free list and the B-tree bucket list (alloc.c) what the table
 **      says; the journal position's bucket the one open journal bucket;
 **   5. the write buffer: entries in the order of arrival, for the alloc
@@ -207,6 +207,12 @@ static void checkCache(CheckCtx *c){
   if( p->rootsTree.pRoot ) countRef(c, p->rootsTree.pRoot, "the roots tree's pin");
   for(pT=p->pTrees; pT; pT=pT->pNext){
     if( pT->pRoot ) countRef(c, pT->pRoot, "a tree's pin");
+  }
+  for(i=0; i<p->log.nTree; i++){
+    /* the root of a tree the transaction cleared or dropped, pinned for
+    ** its rollback (txn.c, TreeUndo) */
+    Node *pRoot = p->log.aTree[i].pRoot;
+    if( pRoot ) countRef(c, pRoot, "a cleared tree's pin (transaction log)");
   }
   (void)vlogCursorsCheck(p, countPin, c);    /* the pins only, here */
   for(i=0; c->rc==VLOG_OK && i<n; i++){
@@ -572,8 +578,7 @@ static void checkBuckets(CheckCtx *c){
            && (pB->iGen==0 || pB->iGen>=p->sb.iNextSegGen || pB->nLive>pB->nTotal
                || pB->nDisk>p->sb.nBucketSize
                || (pB->eSegKind!=SEG_VALUE && pB->eSegKind!=SEG_REWRITE)
-               || (pB->eState==BUCKET_OPEN && pB->iSealSeq!=0)
-               || (pB->eState==BUCKET_SEALED && pB->iSealSeq==0)
+               || (pB->eState==BUCKET_OPEN)!=(pB->iSealSeq==0)
                || (pB->iSealSeq && pB->iSealSeq<pB->iCreateSeq)) ){
       checkFailBucket(c, i, "impossible segment accounting");
     }else if( pB->eKind==KIND_JOURNAL && pB->eState==BUCKET_OPEN && i!=iJrnl ){

@@ -79,12 +79,17 @@ static int writePass(VlogStore *p, int *pnDone){
   return rc;
 }
 
-/* Record roots of trees that became empty. */
+/* Record the entries of trees that became empty, were cleared or dropped,
+** or whose flags or policy changed; those whose root is dirty are recorded
+** when it is written (vlogNodeWrite). */
 static int saveEmptyTrees(VlogStore *p){
   Tree *pT;
   int rc = VLOG_OK;
   for(pT=p->pTrees; rc==VLOG_OK && pT; pT=pT->pNext){
-    if( pT->nLevel==0 && pT->nSavedLevel!=0 ) rc = vlogTreeSaveRoot(p, pT);
+    if( (pT->bEntryDirty || (pT->nLevel==0 && pT->nSavedLevel!=0))
+     && (pT->pRoot==0 || !pT->pRoot->bDirty) ){
+      rc = vlogTreeSaveRoot(p, pT);
+    }
   }
   if( rc==VLOG_OK && p->rootsTree.nLevel==0 ){
     p->sb.rootsRoot.gen = 0;

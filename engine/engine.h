@@ -34,9 +34,23 @@
 ** inside a read transaction a change (put, delete, tree drop) upgrades it to
 ** a write transaction, which stays the caller's to commit or roll back.
 **
-** KEYS AND VALUES
+** TREES
 ** A tree is named by a 32-bit id; ids below VLOG_TREE_FIRST_USER belong to
-** the engine.  Keys are byte strings of 1 to VLOG_MAX_KEY bytes compared
+** the engine.  vlogTreeCreate() hands out ids from VLOG_TREE_FIRST_AUTO up
+** (one more than the largest id in use, so the id of the newest tree comes
+** back after it is dropped); ids from VLOG_TREE_FIRST_USER to
+** VLOG_TREE_FIRST_AUTO-1 are for trees a caller must find without looking
+** anything up (the virtual table's catalog is tree 16).  A tree's value
+** policy (VlogTreePolicy: which values go to the value log, how they are
+** compressed) is stored with its root and survives reopening; vlogPut()
+** follows it.  A tree that was never given one (a put to an id nobody
+** created) has the default policy (every value in the leaf) and ceases
+** to exist when its last key goes; a created tree lasts until
+** vlogTreeDrop(), empty or not.  Creating, clearing and dropping a tree
+** and changing its policy are changes of the transaction like any other:
+** a rollback (to a savepoint) undoes them.
+**
+** KEYS AND VALUES  Keys are byte strings of 1 to VLOG_MAX_KEY bytes compared
 ** with memcmp() (shorter first on a tie); values are 0 to the store's
 ** maximum inline value size (about a quarter of a node; vlogStoreLimits()).
 ** A pointer the engine returns (key, value, message) is valid until the next
@@ -89,7 +103,11 @@
 #define VLOG_MAX_KEY          2048            /* bytes of key */
 #define VLOG_MAX_VALUE        (256*1024*1024) /* bytes of value (vlogPutEx) */
 #define VLOG_TREE_FIRST_USER  16              /* lower tree ids: the engine's */
+#define VLOG_TREE_FIRST_AUTO  32              /* vlogTreeCreate()'s first id */
 #define VLOG_MAX_TREE         0x7fffffff
+#define VLOG_INLINE_ALL       0x7fffffff      /* VlogTreePolicy.nInlineMax:
+                                              ** every value in the leaf */
+#define VLOG_MAX_ZSTD_LEVEL   22              /* zstd's highest level */
 
 /* Synchronous levels, as SQLite's PRAGMA synchronous */
 #define VLOG_SYNC_OFF     0     /* never sync: a crash may lose or corrupt */
@@ -154,24 +172,58 @@ VLOG_MUST_CHECK int vlogRollbackTo(VlogStore*, int iSave);
 VLOG_MUST_CHECK int vlogRelease(VlogStore*, int iSave);
 int vlogTxnState(VlogStore*);               /* 0 none, 1 read, 2 write */
 
-/* Keys and values */
+/* Trees */
+typedef struct VlogTreePolicy VlogTreePolicy;
+struct VlogTreePolicy {
+  int nInlineMax;             /* values longer than this many bytes go to
+                              ** the value log; VLOG_INLINE_ALL (or anything
+                              ** above vlogStoreMaxValue()): none do, and a
+                              ** longer value is VLOG_TOOBIG */
+  int iZstdLevel;             /* zstd level of its value-log frames, 0 (raw)
+                              ** to VLOG_MAX_ZSTD_LEVEL */
+  int bCompressInline;        /* 1: values kept in the leaf are compressed
+                              ** too (zstd at iZstdLevel, one value at a
+                              ** time), each when that saves an eighth of
+                              ** it; never with iZstdLevel 0 */
+};
+/* The default: every value in the leaf, nothing compressed.  A policy is
+** set whole: a caller fills every field (start from the default). */
+void vlogTreePolicyDefault(VlogTreePolicy*);
+/* A new, empty tree with policy *pPolicy (0: the default); its id into
+** *piTree.  VLOG_FULL when no id is left. */
+int vlogTreeCreate(VlogStore*, const VlogTreePolicy*, uint32_t *piTree);
+/* Tree iTree's policy; VLOG_NOTFOUND if there is no such tree. */
+int vlogTreeGetPolicy(VlogStore*, uint32_t iTree, VlogTreePolicy*);
+/* Set tree iTree's policy (for values written from now on); a tree that
+** does not exist is created with that id (a caller's fixed tree). */
+int vlogTreeSetPolicy(VlogStore*, uint32_t iTree, const VlogTreePolicy*);
+/* Delete every key of tree iTree at once: no work per key until commit,
+** which frees the tree's nodes and moves its value-log values to stale.
+** vlogTreeClear keeps the tree and its policy; vlogTreeDrop removes the
+** tree (its id may be handed out again). */
+int vlogTreeClear(VlogStore*, uint32_t iTree);
+int vlogTreeDrop(VlogStore*, uint32_t iTree);
+
+/* Keys and values.  vlogPut follows the tree's policy.  Values up to
+** VLOG_MAX_VALUE (256 MiB) bytes (vlogStoreMaxValue() for a tree whose
+** values all stay in the leaf). */
 int vlogPut(VlogStore*, uint32_t iTree, const void *pKey, int nKey,
             const void *pVal, int nVal);
-/* vlogPutEx: values longer than nInlineMax bytes go to the value log,
-** compressed with zstd at iZstdLevel (0: stored raw); vlogPut keeps every
-** value in the leaf (up to vlogStoreMaxValue()).  Values up to
-** VLOG_MAX_VALUE (256 MiB) bytes. */
+/* vlogInsert: as vlogPut, but VLOG_CONSTRAINT (and nothing changes) when
+** the key exists. */
+int vlogInsert(VlogStore*, uint32_t iTree, const void *pKey, int nKey,
+               const void *pVal, int nVal);
+/* vlogPutEx, vlogInsertEx: with a policy of the caller's for this value
+** instead of the tree's: values longer than nInlineMax bytes go to the
+** value log, compressed with zstd at iZstdLevel (0: stored raw). */
 int vlogPutEx(VlogStore*, uint32_t iTree, const void *pKey, int nKey,
               const void *pVal, int nVal, int nInlineMax, int iZstdLevel);
-/* vlogInsertEx: as vlogPutEx, but VLOG_CONSTRAINT (and nothing changes)
-** when the key exists. */
 int vlogInsertEx(VlogStore*, uint32_t iTree, const void *pKey, int nKey,
                  const void *pVal, int nVal, int nInlineMax, int iZstdLevel);
 int vlogDelete(VlogStore*, uint32_t iTree, const void *pKey, int nKey);
 int vlogGet(VlogStore*, uint32_t iTree, const void *pKey, int nKey,
             const void **ppVal, int *pnVal);          /* VLOG_NOTFOUND */
 int vlogHas(VlogStore*, uint32_t iTree, const void *pKey, int nKey); /* NOTFOUND */
-int vlogTreeDrop(VlogStore*, uint32_t iTree);         /* delete every key */
 
 /* Cursors */
 #define VLOG_SEEK_EQ  0

@@ -13,8 +13,8 @@
 ** never writes into a sector that holds a synced entry.
 **
 ** Entry types:
-**   JE_COMMIT  the redo records of one transaction (REC_PUT, REC_DELETE)
-**              and the write-buffer records it produced (REC_WB)
+**   JE_COMMIT  the redo records of one transaction (REC_PUT, REC_DELETE,
+**              REC_TREE) and the write-buffer records it produced (REC_WB)
 **   JE_PART    a leading part of a transaction too big for one entry; the
 **              parts count only once their JE_COMMIT follows
 **   JE_LINK    the rest of this bucket is unused; the journal continues at
@@ -56,7 +56,9 @@
 ** used, and each record must name what can be: allocation records (the
 ** write buffer's) are checked by alloc.c (vlogAllocReplay); changes only to user trees and the
 ** dictionaries, with a key and a leaf value of sizes a leaf takes
-** (applyChange); a link only to a bucket below MAX_BUCKETS
+** (applyChange); tree changes only to user trees, with an operation a
+** commit journals, known flags and a policy in range (applyTree); a link
+** only to a bucket below MAX_BUCKETS
 ** (vlogJournalLinkTarget).  Anything else is VLOG_CORRUPT naming the
 ** entry, its offset and the record's byte.
 **
@@ -329,6 +331,27 @@ static int applyChange(VlogStore *p, const LogRec *r, int iByte){
 }
 
 /*
+** Replay the tree change r (REC_TREE), at byte iByte: a user tree, an
+** operation a commit journals (never TOP_UNDO, which only the undo log
+** has), flags that exist and a policy in range.
+*/
+static int applyTree(VlogStore *p, const LogRec *r, int iByte){
+  if( r->iTree<VLOG_TREE_FIRST_USER || r->iTree>VLOG_MAX_TREE ){
+    return recordError(p, iByte, "a change to tree %u", r->iTree);
+  }
+  if( r->eTreeOp!=TOP_POLICY && r->eTreeOp!=TOP_CLEAR && r->eTreeOp!=TOP_DROP ){
+    return recordError(p, iByte, "tree operation %d", r->eTreeOp);
+  }
+  if( r->eTreeOp==TOP_POLICY
+   && ((r->mTreeFlags & ~(u32)TREEF_ALL)!=0 || vlogTreePolicyCheck(&r->pol)) ){
+    return recordError(p, iByte, "tree %u given flags %u, inline max %d, zstd level "
+                       "%d", r->iTree, r->mTreeFlags, r->pol.nInlineMax,
+                       r->pol.iZstdLevel);
+  }
+  return vlogTxnTreeApply(p, r, 0);
+}
+
+/*
 ** Apply the records of a journal payload to the in-memory trees (replay).
 ** The payload's checksum held, but it is checked as untrusted input: a
 ** record that is not whole, or names what cannot be, is VLOG_CORRUPT.
@@ -347,6 +370,8 @@ int vlogJournalApplyPayload(VlogStore *p, const u8 *a, int n){
       rc = applyWb(p, &r, i);
     }else if( r.eOp==REC_PUT || r.eOp==REC_DELETE ){
       rc = applyChange(p, &r, i);
+    }else if( r.eOp==REC_TREE ){
+      rc = applyTree(p, &r, i);
     }                               /* REC_VEXT: vlogLogVerifyExtent's */
     i += nUsed;
   }

@@ -138,10 +138,10 @@ static int holdTree(VlogStore *p, u32 iTree, int iLevel, const NodePtr *pPtr,
           rc = holdTree(p, iTree, iLevel-1, &child, bRoots, nDepth+1);
         }
       }else if( aE[i].nKey==4 ){
-        u64 nLevel;
-        int k = vlogGetVarint(aE[i].pVal, aE[i].pVal+aE[i].nVal, &nLevel);
-        if( k && nLevel>=1 && nLevel<=32
-         && vlogPtrDecode(aE[i].pVal+k, (int)aE[i].nVal-k, &child)==VLOG_OK ){
+        u32 nLevel, mFlags;
+        VlogTreePolicy pol;
+        if( vlogRootDecode(aE[i].pVal, (int)aE[i].nVal, &nLevel, &child, &mFlags,
+                           &pol)==VLOG_OK && nLevel>0 ){
           rc = holdTree(p, vlogGetBE32(aE[i].pKey), (int)nLevel-1, &child, 0, nDepth+1);
         }
       }
@@ -176,6 +176,7 @@ static int loadBuckets(VlogStore *p){
   }
   if( rc==VLOG_OK ) rc = vlogTreesLoadAll(p);
   for(pTree=p->pTrees; rc==VLOG_OK && pTree; pTree=pTree->pNext){
+    if( pTree->nLevel==0 ) continue;           /* a created tree, empty */
     rc = markRegions(p, pTree->iTree, (int)pTree->nLevel-1, &pTree->root);
   }
   if( rc==VLOG_OK ) rc = holdOlder(p);
@@ -435,6 +436,7 @@ int vlogStoreOpen(
   if( p==0 ) return VLOG_NOMEM;
   *ppStore = p;
   p->pEnv = pEnv;
+  p->nTxnLogMax = TXN_LOG_MAX;
   if( pConfig ){
     p->cfg = *pConfig;
   }else{

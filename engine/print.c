@@ -149,7 +149,7 @@ int vlogJournalEntryToText(VlogEnv *pEnv, u64 iOff, const u8 *h,
                        U(vlogGet64(aPayload)));
   }else if( rc==VLOG_OK && aPayload ){
     /* count the records by type, as far as they parse */
-    u32 aN[5] = {0, 0, 0, 0, 0};
+    u32 aN[6] = {0, 0, 0, 0, 0, 0};
     int i = 0, n;
     LogRec r;
     while( i<(int)nPayload && vlogRecDecode(&aPayload[i], (int)nPayload-i, &r, &n)==0 ){
@@ -157,8 +157,9 @@ int vlogJournalEntryToText(VlogEnv *pEnv, u64 iOff, const u8 *h,
       i += n;
     }
     rc = vlogBufPrintf(pEnv, pOut, ": %u puts, %u deletes, %u write-buffer, "
-        "%u value-log extents%s", aN[REC_PUT], aN[REC_DELETE], aN[REC_WB],
-        aN[REC_VEXT], i==(int)nPayload ? "" : ", then bytes that do not parse");
+        "%u value-log extents, %u tree changes%s", aN[REC_PUT], aN[REC_DELETE],
+        aN[REC_WB], aN[REC_VEXT], aN[REC_TREE],
+        i==(int)nPayload ? "" : ", then bytes that do not parse");
   }
   if( rc==VLOG_OK ) rc = vlogBufPrintf(pEnv, pOut, "\n");
   return rc;

@@ -19,6 +19,11 @@
 **   REC_WB      3, tree, key (the u64 the write buffer keys by), u8 1 for a
 **               delete, value length (at most WB_MAX_VAL), value
 **   REC_VEXT    4, segment, generation, offset, length
+**   REC_TREE    5, tree, operation (TOP_*), then for TOP_POLICY: flags
+**               (TREEF_*, with TREEF_ZINLINE for the policy's
+**               bCompressInline), inline max, zstd level; for TOP_UNDO (undo log
+**               only, never journaled): the slot of the transaction's
+**               TreeUndo array; nothing more for TOP_CLEAR and TOP_DROP
 **
 ** vlogRecEncode() writes one; vlogRecDecode() reads one and checks every
 ** field against the buffer's end (and tree ids and the write buffer's
@@ -57,6 +62,21 @@ int vlogRecEncode(VlogEnv *pEnv, VlogBuf *pBuf, const LogRec *r){
       if( rc==VLOG_OK ) rc = vlogBufAppend(pEnv, pBuf, r->pVal, r->nVal);
       break;
     }
+    case REC_TREE:
+      if( rc==VLOG_OK ) rc = vlogBufAppendVarint(pEnv, pBuf, r->iTree);
+      if( rc==VLOG_OK ) rc = vlogBufAppendVarint(pEnv, pBuf, (u64)r->eTreeOp);
+      if( r->eTreeOp==TOP_POLICY ){
+        assert( r->pol.nInlineMax>=0 && r->pol.iZstdLevel>=0 );
+        if( rc==VLOG_OK ){
+          rc = vlogBufAppendVarint(pEnv, pBuf,
+              r->mTreeFlags | (r->pol.bCompressInline ? TREEF_ZINLINE : 0));
+        }
+        if( rc==VLOG_OK ) rc = vlogBufAppendVarint(pEnv, pBuf, (u64)r->pol.nInlineMax);
+        if( rc==VLOG_OK ) rc = vlogBufAppendVarint(pEnv, pBuf, (u64)r->pol.iZstdLevel);
+      }else if( r->eTreeOp==TOP_UNDO ){
+        if( rc==VLOG_OK ) rc = vlogBufAppendVarint(pEnv, pBuf, r->iSlot);
+      }
+      break;
     default:
       assert( r->eOp==REC_VEXT );
       if( rc==VLOG_OK ) rc = vlogBufAppendVarint(pEnv, pBuf, r->iSeg);
@@ -120,6 +140,24 @@ int vlogRecDecode(const u8 *a, int n, LogRec *r, int *pnUsed){
         && getNum(a, n, &i, 0xffffffff, &v) && getNum(a, n, &i, 0xffffffff, &w);
       r->iOff = (u32)v;
       r->nLen = (u32)w;
+      break;
+    case REC_TREE:
+      ok = getNum(a, n, &i, VLOG_MAX_TREE, &v) && getNum(a, n, &i, TOP_UNDO, &w)
+        && w>=TOP_POLICY;
+      r->iTree = (u32)v;
+      r->eTreeOp = (int)w;
+      if( ok && w==TOP_POLICY ){
+        u64 x = 0;                 /* read below even when a field is not */
+        ok = getNum(a, n, &i, 0xffffffff, &v) && getNum(a, n, &i, 0x7fffffff, &w)
+          && getNum(a, n, &i, 0x7fffffff, &x);
+        r->mTreeFlags = (u32)v & ~(u32)TREEF_ZINLINE;
+        r->pol.nInlineMax = (int)w;
+        r->pol.iZstdLevel = (int)x;
+        r->pol.bCompressInline = (v & TREEF_ZINLINE)!=0;
+      }else if( ok && w==TOP_UNDO ){
+        ok = getNum(a, n, &i, 0x7fffffff, &v);
+        r->iSlot = (u32)v;
+      }
       break;
   }
   if( !ok ) return VLOG_CORRUPT;

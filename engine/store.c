@@ -793,8 +793,14 @@ int vlogStoreInfo(VlogStore *p, char **pzInfo){
   }
   for(pT=p->pTrees; rc==VLOG_OK && pT; pT=pT->pNext){
     const char *zName = vlogTreeName(pT->iTree);
-    rc = vlogBufPrintf(pEnv, &b, "tree %u%s%s%s: levels %u\n", pT->iTree,
+    if( !vlogTreeExists(pT) ) continue;        /* emptied, or dropped */
+    rc = vlogBufPrintf(pEnv, &b, "tree %u%s%s%s: levels %u", pT->iTree,
         zName ? " (" : "", zName ? zName : "", zName ? ")" : "", pT->nLevel);
+    if( rc==VLOG_OK && (pT->mFlags & TREEF_KEEP) ){
+      rc = vlogBufPrintf(pEnv, &b, ", created, inline max %d, zstd level %d",
+                         pT->pol.nInlineMax, pT->pol.iZstdLevel);
+    }
+    if( rc==VLOG_OK ) rc = vlogBufPrintf(pEnv, &b, "\n");
   }
   if( rc ){
     vlogBufFree(pEnv, &b);

@@ -68,6 +68,10 @@
 ** A pointer to a node (in its parent, in the superblock, in the roots tree)
 ** is (generation, offset, length): length covers the bsets the pointer's
 ** owner knows of; bsets appended later are ignored by it.
+**
+** Roots tree entry (TREE_ROOTS; btree.c's design note): key the tree id (4
+** bytes big-endian), value varint levels, the root's pointer (levels > 0),
+** varint flags (TREEF_*), varint inline max, varint zstd level.
 */
 #ifndef VLOG_STORE_INT_H
 #define VLOG_STORE_INT_H
@@ -107,6 +111,16 @@
 #define REC_DELETE       2
 #define REC_WB           3
 #define REC_VEXT         4     /* value-log frames a commit wrote (vlog.c) */
+#define REC_TREE         5     /* a tree created, cleared, dropped, or its
+                               ** policy changed (btree.c "Trees") */
+
+/* REC_TREE operations */
+#define TOP_POLICY       1     /* the tree exists with this policy (made
+                               ** by vlogTreeCreate or vlogTreeSetPolicy) */
+#define TOP_CLEAR        2     /* every key goes; the tree stays */
+#define TOP_DROP         3     /* every key goes, and the tree */
+#define TOP_UNDO         4     /* undo log only: restore the tree as the
+                               ** transaction's TreeUndo slot iSlot says */
 
 /* One record, decoded (record.c) */
 typedef struct LogRec LogRec;
@@ -121,6 +135,10 @@ struct LogRec {
   int bDelete;                 /* WB */
   u64 iSeg, iGen;              /* VEXT */
   u32 iOff, nLen;
+  int eTreeOp;                 /* TREE: TOP_* */
+  VlogTreePolicy pol;          /* TREE, TOP_POLICY */
+  u32 mTreeFlags;              /* TREE, TOP_POLICY: TREEF_* */
+  u32 iSlot;                   /* TREE, TOP_UNDO */
 };
 
 #define BSET_HDR         48
@@ -152,7 +170,8 @@ struct LogRec {
 #define MAX_BUCKETS(nBucketSize) (MAX_STORE_BYTES/(u64)(nBucketSize))
 
 /* Engine trees */
-#define TREE_ROOTS       1   /* tree id (4 bytes BE) -> root pointer */
+#define TREE_ROOTS       1   /* tree id (4 bytes BE) -> levels, root pointer,
+                             ** policy (btree.c, "Trees") */
 #define TREE_ALLOC       2   /* bucket (8 bytes BE) -> state, kind */
 #define TREE_SEGS        3   /* segment bucket (8 bytes BE) -> accounting */
 #define TREE_DICTS       4   /* zstd dictionary id, chunk (u32, u32 BE) -> bytes */
@@ -243,6 +262,12 @@ struct Node {
   u8 bInDirty;
 };
 
+/* Flags of a roots entry (TREEF_*) */
+#define TREEF_KEEP       0x01  /* made by vlogTreeCreate/vlogTreeSetPolicy:
+                               ** stays when empty, until vlogTreeDrop */
+#define TREEF_ZINLINE    0x02  /* VlogTreePolicy.bCompressInline */
+#define TREEF_ALL        0x03  /* every flag a roots entry may have */
+
 /* A tree: an entry of the roots tree, in memory. */
 struct Tree {
   u32 iTree;
@@ -250,7 +275,29 @@ struct Tree {
   u32 nSavedLevel;             /* nLevel as the roots tree records it */
   NodePtr root;                /* as recorded in the roots tree */
   Node *pRoot;                 /* in memory (pinned while the Tree lives) */
+  u32 mFlags;                  /* TREEF_* */
+  VlogTreePolicy pol;          /* its value policy */
+  u8 bEntryDirty;              /* flags or policy changed, or the tree was
+                               ** cleared: its roots entry is rewritten at
+                               ** the next checkpoint */
   Tree *pNext;
+};
+
+/* What a REC_TREE change of the open transaction replaced (its undo
+** record names the slot; txn.c).  A clear or drop moves the tree's root,
+** still pinned, here: rollback puts it back, commit frees its nodes. */
+typedef struct TreeUndo TreeUndo;
+struct TreeUndo {
+  u32 iTree;
+  u32 mFlags;                  /* the tree's flags and policy before */
+  VlogTreePolicy pol;
+  u8 bEntryDirty;
+  u8 bKeys;                    /* the change took the tree's keys */
+  u32 nLevel;                  /* bKeys: the tree as it was */
+  NodePtr root;
+  Node *pRoot;                 /* bKeys: its root, pinned; 0 when the tree
+                               ** had no key, or once freed (commit) or
+                               ** dropped with the cache */
 };
 
 /* The journal as this handle knows it. */
@@ -296,7 +343,15 @@ struct TxnLog {
   int nUndo, nUndoAlloc;
   int aSaveRedo[64], aSaveRedoRec[64], aSaveUndo[64];
   int nSave;
+  TreeUndo *aTree;             /* slots of the REC_TREE undo records */
+  int nTree, nTreeAlloc;
 };
+
+/* The most bytes of redo or undo records a transaction may log (each): a
+** transaction that would log more fails with VLOG_FULL and stays open, so
+** that no int of the logs and of the commit's journal payload (redo
+** records plus the commit's extents and write-buffer records) can wrap. */
+#define TXN_LOG_MAX  ((i64)1<<30)
 
 #define MAX_SAVEPOINT 64
 
@@ -420,6 +475,7 @@ struct VlogStore {
   VlogBuf encBuf;              /* leaf value being written (vlogPutEx) */
   u64 *aRecount;               /* verify: live bytes counted per segment */
   int bInsertOnly;             /* vlogInsertEx() running */
+  i64 nTxnLogMax;              /* TXN_LOG_MAX, or less (a test's knob) */
   /* statistics for info */
   u64 nReadUnlocked, nReadLocked, nCkptDeferred;
   u64 nCommit, nCheckpoint, nNodeRead, nNodeWrite, nCacheHit, nCacheMiss;
@@ -538,6 +594,14 @@ VLOG_MUST_CHECK int vlogPtrDecode(const u8 *a, int n, NodePtr*);
 int vlogPtrValid(VlogStore*, const NodePtr*);
 
 /* btree.c */
+int vlogRootDecode(const u8 *a, int n, u32 *pnLevel, NodePtr*, u32 *pmFlags,
+                   VlogTreePolicy*);
+int vlogTreePolicyCheck(const VlogTreePolicy*);
+int vlogTreeExists(const Tree*);
+int vlogTreeNextId(VlogStore*, u32 *piTree);
+int vlogTreeTakeKeys(VlogStore*, Tree*, Node **ppRoot);
+void vlogTreeGiveKeys(VlogStore*, Tree*, Node *pRoot, u32 nLevel, const NodePtr*);
+int vlogTreeFreeNodes(VlogStore*, Node *pRoot, int (*xStale)(VlogStore*, u64, u64));
 Node *vlogNodeNew(VlogStore*, u32 iTree, int iLevel, u64 gen);
 void vlogNodeFree(VlogStore*, Node*);
 VLOG_MUST_CHECK int vlogNodeLoad(VlogStore*, u32 iTree, int iLevel, const NodePtr*,
@@ -565,6 +629,8 @@ int vlogAutoBegin(VlogStore*, int bWrite, int *pbAuto);
 int vlogAutoEnd(VlogStore*, int bAuto, int rc);
 int vlogTxnApply(VlogStore*, int op, u32 iTree, const u8 *pKey, int nKey,
                  const u8 *pVal, int nVal, int bLog);
+int vlogTxnTreeApply(VlogStore*, const LogRec*, int bLog);
+int vlogTxnTreesFree(VlogStore*, int (*xStale)(VlogStore*, u64, u64));
 void vlogTxnLogClear(VlogStore*);
 
 /* wbuf.c */
@@ -584,8 +650,9 @@ VLOG_MUST_CHECK int vlogCheckpointInternal(VlogStore*);
                                ** frame offset, length}... */
 #define VTAG_RAW      3        /* tag, segment, generation, frame offset,
                                ** record offset, length, u32 record checksum */
+#define VTAG_ZINLINE  4        /* tag, length, the value as one zstd frame */
 VLOG_MUST_CHECK int vlogValueEncode(VlogStore*, u32 iTree, const u8 *pKey, int nKey, const u8 *pVal,
-                    int nVal, int nInlineMax, int iLevel, VlogBuf *pOut);
+                    int nVal, int nInlineMax, int iLevel, int bZInline, VlogBuf *pOut);
 VLOG_MUST_CHECK int vlogValueDecode(VlogStore*, u32 iTree, const u8 *pKey, int nKey, const u8 *a,
                     int n, const u8 **ppVal, int *pnVal);
 VLOG_MUST_CHECK int vlogValueVerify(VlogStore*, u32 iTree, const u8 *pKey, int nKey, const u8 *a,

@@ -13,6 +13,24 @@
 ** A savepoint is a mark in both logs; rolling back to it undoes the undo
 ** records after the mark and truncates the redo log there.
 **
+** Tree changes (REC_TREE: creation, policy, clear, drop) are logged the
+** same way, but their undo record names a slot (TreeUndo) that keeps what
+** the change replaced: the tree's flags and policy, and for a clear or a
+** drop its root, still pinned, instead of a before-image per key.  Undo
+** records are undone newest first, so when a clear is undone every change
+** made to the tree after it already is, and the tree is empty again.  The
+** commit frees the nodes of what was cleared (vlogTxnTreesFree, called by
+** the value log's accounting, which walks their leaves).
+**
+** Size.  The logs live in memory, in buffers indexed by int.  Neither may
+** pass VlogStore.nTxnLogMax bytes (TXN_LOG_MAX, 1 GiB; tests lower it): a
+** change that would is VLOG_FULL, "transaction too large", before any
+** length can wrap, and it leaves the transaction as it was, open, so the
+** caller can undo its statement and commit.  The commit's journal payload
+** (the redo log, the extents written and the write-buffer records) then
+** stays below 2 GiB too.  Values in the value log cost the logs only
+** their pointers; a clear or drop costs a record.
+**
 ** Commit: EXCLUSIVE lock (no reader that uses file locks in the middle
 ** of a transaction), journal entry (journal.c), publication in the reader
 ** table (shm.c: readers that use it take it from there on), release.
@@ -36,12 +54,44 @@
 /* ---------------------------------------------------------------------
 ** The transaction log
 */
+/*
+** Append record r to log pBuf (redo or undo).  A log may not pass
+** p->nTxnLogMax bytes (TXN_LOG_MAX): the transaction's changes are held in
+** memory, and its ints (and the commit's journal payload) must not wrap.
+** The error leaves the transaction open and as it was, so that the
+** caller (SQLite: the statement) can undo what it did and commit.
+*/
+static int logAppend(VlogStore *p, VlogBuf *pBuf, const LogRec *r){
+  int rc;
+  i64 nMax = 1 + 4*10 + (i64)r->nKey + (i64)r->nVal;   /* bytes, at most */
+  if( (i64)pBuf->n + nMax > p->nTxnLogMax ){
+    return vlogSetError(p, VLOG_FULL, "transaction too large: its changes would "
+        "take more than %lld bytes of memory, the most one transaction may log; "
+        "commit it in smaller transactions", (long long)p->nTxnLogMax);
+  }
+  rc = vlogRecEncode(p->pEnv, pBuf, r);
+  return rc ? vlogSetError(p, rc, 0) : VLOG_OK;
+}
+
 static int logRecord(VlogStore *p, VlogBuf *pBuf, int op, u32 iTree,
                      const u8 *pKey, int nKey, const u8 *pVal, int nVal){
   const LogRec r = { .eOp = op, .iTree = iTree, .pKey = pKey, .nKey = nKey,
                      .pVal = pVal, .nVal = nVal };
-  int rc = vlogRecEncode(p->pEnv, pBuf, &r);
-  return rc ? vlogSetError(p, rc, 0) : VLOG_OK;
+  return logAppend(p, pBuf, &r);
+}
+
+/* Note that the undo record just appended at byte iUndo exists. */
+static int undoPush(VlogStore *p, int iUndo){
+  TxnLog *pLog = &p->log;
+  if( pLog->nUndo>=pLog->nUndoAlloc ){
+    int nNew = pLog->nUndoAlloc ? pLog->nUndoAlloc*2 : 64;
+    int *aNew = (int*)vlogRealloc(p->pEnv, pLog->aUndoOff, sizeof(int)*(size_t)nNew);
+    if( aNew==0 ) return vlogSetError(p, VLOG_NOMEM, 0);
+    pLog->aUndoOff = aNew;
+    pLog->nUndoAlloc = nNew;
+  }
+  pLog->aUndoOff[pLog->nUndo++] = iUndo;
+  return VLOG_OK;
 }
 
 /* Decode the record at a[0..n) of this handle's own log (it cannot be
@@ -53,8 +103,21 @@ static int logDecode(VlogStore *p, const u8 *a, int n, LogRec *pRec, int *pnUsed
                            "(internal error)") : VLOG_OK;
 }
 
+/* Forget the REC_TREE undo slots, unpinning the roots they hold. */
+static void treeSlotsClear(VlogStore *p){
+  TxnLog *pLog = &p->log;
+  int i;
+  for(i=0; i<pLog->nTree; i++){
+    if( pLog->aTree[i].pRoot ) vlogNodeUnref(p, pLog->aTree[i].pRoot);
+  }
+  vlogFree(p->pEnv, pLog->aTree);
+  pLog->aTree = 0;
+  pLog->nTree = pLog->nTreeAlloc = 0;
+}
+
 void vlogTxnLogClear(VlogStore *p){
   TxnLog *pLog = &p->log;
+  treeSlotsClear(p);
   vlogBufFree(p->pEnv, &pLog->redo);
   vlogBufFree(p->pEnv, &pLog->undo);
   vlogFree(p->pEnv, pLog->aUndoOff);
@@ -83,18 +146,8 @@ int vlogTxnApply(VlogStore *p, int op, u32 iTree, const u8 *pKey, int nKey,
     }else if( rc==VLOG_OK ){
       rc = logRecord(p, &pLog->undo, REC_PUT, iTree, pKey, nKey, pOld, nOld);
     }
-    if( rc==VLOG_OK && pLog->nUndo>=pLog->nUndoAlloc ){
-      int nNew = pLog->nUndoAlloc ? pLog->nUndoAlloc*2 : 64;
-      int *aNew = (int*)vlogRealloc(p->pEnv, pLog->aUndoOff, sizeof(int)*nNew);
-      if( aNew==0 ){
-        rc = vlogSetError(p, VLOG_NOMEM, 0);
-      }else{
-        pLog->aUndoOff = aNew;
-        pLog->nUndoAlloc = nNew;
-      }
-    }
+    if( rc==VLOG_OK ) rc = undoPush(p, iUndo);
     if( rc==VLOG_OK ){
-      pLog->aUndoOff[pLog->nUndo++] = iUndo;
       rc = logRecord(p, &pLog->redo, op, iTree, pKey, nKey, pVal, nVal);
       if( rc ){
         pLog->nUndo--;
@@ -127,11 +180,137 @@ static int undoTo(VlogStore *p, int iFrom){
     LogRec r;
     int nUsed;
     int r2 = logDecode(p, &pLog->undo.a[iOff], pLog->undo.n-iOff, &r, &nUsed);
-    if( r2==VLOG_OK ){
+    if( r2==VLOG_OK && r.eOp==REC_TREE ){
+      r2 = vlogTxnTreeApply(p, &r, 0);
+    }else if( r2==VLOG_OK ){
       r2 = vlogTxnApply(p, r.eOp, r.iTree, r.pKey, r.nKey, r.pVal, r.nVal, 0);
     }
     if( rc==VLOG_OK ) rc = r2;
     pLog->undo.n = iOff;
+  }
+  return rc;
+}
+
+/*
+** Undo the tree change whose TreeUndo is slot iSlot (the newest): the
+** tree's flags and policy as they were, and for a clear or drop its keys
+** (all changes made after it are undone already, so the tree is empty).
+*/
+static int treeUndo(VlogStore *p, u32 iSlot){
+  TxnLog *pLog = &p->log;
+  TreeUndo u;
+  Tree *pT;
+  int rc;
+  assert( (int)iSlot==pLog->nTree-1 );
+  if( (int)iSlot!=pLog->nTree-1 ){
+    return vlogSetError(p, VLOG_CORRUPT_BKPT, "the transaction log is damaged "
+                        "(internal error)");
+  }
+  u = pLog->aTree[--pLog->nTree];
+  rc = vlogTreeGet(p, u.iTree, 1, &pT);
+  if( rc==VLOG_OK && u.bKeys && (pT->nLevel!=0 || pT->pRoot!=0
+                                 || (u.pRoot==0 && u.nLevel>0)) ){
+    rc = vlogSetError(p, VLOG_ERROR, "cannot give tree %u its keys back "
+                      "(internal error)", u.iTree);
+  }
+  if( rc ){
+    if( u.pRoot ) vlogNodeUnref(p, u.pRoot);
+    return rc;
+  }
+  pT->mFlags = u.mFlags;
+  pT->pol = u.pol;
+  pT->bEntryDirty = u.bEntryDirty;
+  if( u.bKeys ) vlogTreeGiveKeys(p, pT, u.pRoot, u.nLevel, &u.root);
+  return VLOG_OK;
+}
+
+/*
+** Apply one REC_TREE change r to the trees (TOP_UNDO: from the undo log);
+** with bLog, log it for the journal and, in a TreeUndo slot, for rollback
+** first.  A clear or drop that is logged keeps the tree's root in its slot
+** until commit (vlogTxnTreesFree) or rollback; one replayed (bLog 0) frees
+** the nodes at once.
+*/
+int vlogTxnTreeApply(VlogStore *p, const LogRec *r, int bLog){
+  TxnLog *pLog = &p->log;
+  TreeUndo *pU = 0;
+  Tree *pT;
+  int rc;
+  assert( r->eOp==REC_TREE );
+  if( r->eTreeOp==TOP_UNDO ) return treeUndo(p, r->iSlot);
+  rc = vlogTreeGet(p, r->iTree, 1, &pT);
+  if( rc ) return rc;
+  if( bLog ){
+    const LogRec u = { .eOp = REC_TREE, .iTree = r->iTree, .eTreeOp = TOP_UNDO,
+                       .iSlot = (u32)pLog->nTree };
+    int iUndo = pLog->undo.n;
+    if( pLog->nTree>=pLog->nTreeAlloc ){
+      int nNew = pLog->nTreeAlloc ? pLog->nTreeAlloc*2 : 8;
+      TreeUndo *aNew = (TreeUndo*)vlogRealloc(p->pEnv, pLog->aTree,
+                                              sizeof(TreeUndo)*(size_t)nNew);
+      if( aNew==0 ) return vlogSetError(p, VLOG_NOMEM, 0);
+      pLog->aTree = aNew;
+      pLog->nTreeAlloc = nNew;
+    }
+    rc = logAppend(p, &pLog->undo, &u);
+    if( rc==VLOG_OK ) rc = undoPush(p, iUndo);
+    if( rc==VLOG_OK ){
+      rc = logAppend(p, &pLog->redo, r);
+      if( rc ) pLog->nUndo--;
+    }
+    if( rc ){
+      pLog->undo.n = iUndo;
+      return rc;
+    }
+    pLog->nRedoRec++;
+    pU = &pLog->aTree[pLog->nTree++];
+    memset(pU, 0, sizeof(*pU));
+    pU->iTree = r->iTree;
+    pU->mFlags = pT->mFlags;
+    pU->pol = pT->pol;
+    pU->bEntryDirty = pT->bEntryDirty;
+  }
+  if( r->eTreeOp==TOP_POLICY ){
+    pT->mFlags = r->mTreeFlags;
+    pT->pol = r->pol;
+    pT->bEntryDirty = 1;
+  }else{
+    Node *pRoot = 0;
+    u32 nLevel = pT->nLevel;
+    NodePtr root = pT->root;
+    rc = vlogTreeTakeKeys(p, pT, &pRoot);
+    if( rc==VLOG_OK && pU ){
+      pU->bKeys = 1;
+      pU->nLevel = nLevel;
+      pU->root = root;
+      pU->pRoot = pRoot;
+    }else if( rc==VLOG_OK ){
+      rc = vlogTreeFreeNodes(p, pRoot, 0);
+    }
+    if( r->eTreeOp==TOP_DROP ){
+      pT->mFlags = 0;
+      vlogTreePolicyDefault(&pT->pol);
+    }
+  }
+  if( rc && bLog ) p->bPoison = 1;   /* logged, not done: see vlogTxnApply */
+  return rc;
+}
+
+/*
+** At commit (vlog.c, vlogLogCommit, after the new pointers were counted
+** live): free the nodes of the trees that the transaction cleared or
+** dropped, xStale counting their value-log records stale.
+*/
+int vlogTxnTreesFree(VlogStore *p, int (*xStale)(VlogStore*, u64, u64)){
+  TxnLog *pLog = &p->log;
+  int rc = VLOG_OK, i;
+  for(i=0; i<pLog->nTree; i++){
+    TreeUndo *pU = &pLog->aTree[i];
+    if( pU->pRoot ){
+      int rc2 = vlogTreeFreeNodes(p, pU->pRoot, xStale);
+      pU->pRoot = 0;
+      if( rc==VLOG_OK ) rc = rc2;
+    }
   }
   return rc;
 }
@@ -473,6 +652,7 @@ static int reloadTo(VlogStore *p, int iSave){
   memcpy(aSaveRedoRec, pLog->aSaveRedoRec, sizeof(aSaveRedoRec));
   memcpy(aSaveUndo, pLog->aSaveUndo, sizeof(aSaveUndo));
   memset(&pLog->redo, 0, sizeof(VlogBuf));
+  treeSlotsClear(p);
   vlogBufFree(p->pEnv, &pLog->undo);
   vlogFree(p->pEnv, pLog->aUndoOff);
   pLog->aUndoOff = 0;
@@ -487,6 +667,8 @@ static int reloadTo(VlogStore *p, int iSave){
     rc = logDecode(p, &redo.a[i], nRedo-i, &r, &nUsed);
     if( rc==VLOG_OK && (r.eOp==REC_PUT || r.eOp==REC_DELETE) ){
       rc = vlogTxnApply(p, r.eOp, r.iTree, r.pKey, r.nKey, r.pVal, r.nVal, 1);
+    }else if( rc==VLOG_OK && r.eOp==REC_TREE ){
+      rc = vlogTxnTreeApply(p, &r, 1);
     }
     i += nUsed;
   }
@@ -563,35 +745,55 @@ static int checkKey(VlogStore *p, u32 iTree, const void *pKey, int nKey){
   return VLOG_OK;
 }
 
-/* Run a change inside the open write transaction, or one of its own. */
+/* nInlineMax of change(): the tree's policy decides */
+#define INLINE_TREE  (-1)
+
+/*
+** Run a change inside the open write transaction, or one of its own.  A
+** value longer than nInlineMax goes to the value log, compressed at
+** iLevel; nInlineMax INLINE_TREE: the tree's policy says.
+*/
 static int change(VlogStore *p, int op, u32 iTree, const void *pKey, int nKey,
                   const void *pVal, int nVal, int nInlineMax, int iLevel){
   int rc = checkKey(p, iTree, pKey, nKey);
-  int bAuto = 0;
+  int bAuto = 0, bZInline = 0;
   if( rc ) return rc;
   if( op==REC_PUT && nVal<0 ){
     return vlogSetError(p, VLOG_MISUSE, "negative value length");
   }
-  if( nInlineMax>vlogStoreMaxValue(p) ){
-    /* everything in the leaf (vlogPut) */
-    if( op==REC_PUT && nVal>vlogStoreMaxValue(p) ){
-      return vlogSetError(p, VLOG_TOOBIG, "value of %d bytes: the limit is %d",
-                          nVal, vlogStoreMaxValue(p));
+  rc = vlogAutoBegin(p, 1, &bAuto);
+  if( rc ) return rc;
+  if( op==REC_PUT && nInlineMax==INLINE_TREE ){
+    Tree *pT;
+    rc = vlogTreeGet(p, iTree, 0, &pT);
+    if( rc==VLOG_OK ){
+      nInlineMax = pT->pol.nInlineMax;
+      iLevel = pT->pol.iZstdLevel;
+      bZInline = pT->pol.bCompressInline;
+    }else if( rc==VLOG_NOTFOUND ){
+      rc = VLOG_OK;                           /* a new tree: the default */
+      nInlineMax = VLOG_INLINE_ALL;
+      iLevel = 0;
+    }
+  }
+  if( rc==VLOG_OK && op==REC_PUT && nInlineMax>vlogStoreMaxValue(p) ){
+    /* everything in the leaf */
+    if( nVal>vlogStoreMaxValue(p) ){
+      rc = vlogSetError(p, VLOG_TOOBIG, "value of %d bytes: the limit is %d",
+                        nVal, vlogStoreMaxValue(p));
     }
     nInlineMax = vlogStoreMaxValue(p);
   }
-  rc = vlogAutoBegin(p, 1, &bAuto);
-  if( rc ) return rc;
-  if( op==REC_PUT ){
+  if( rc==VLOG_OK && op==REC_PUT ){
     p->nTxnUserBytes += (u64)nKey + (u64)nVal;
     /* user trees: tagged leaf values, large ones in the value log */
     rc = vlogValueEncode(p, iTree, (const u8*)pKey, nKey, (const u8*)pVal, nVal,
-                         nInlineMax, iLevel, &p->encBuf);
+                         nInlineMax, iLevel, bZInline, &p->encBuf);
     if( rc==VLOG_OK ){
       rc = vlogTxnApply(p, op, iTree, (const u8*)pKey, nKey, p->encBuf.a,
                         p->encBuf.n, 1);
     }
-  }else{
+  }else if( rc==VLOG_OK ){
     rc = vlogTxnApply(p, op, iTree, (const u8*)pKey, nKey, 0, 0, 1);
   }
   return vlogAutoEnd(p, bAuto, rc);
@@ -600,7 +802,17 @@ static int change(VlogStore *p, int op, u32 iTree, const void *pKey, int nKey,
 int vlogPut(VlogStore *p, uint32_t iTree, const void *pKey, int nKey,
             const void *pVal, int nVal){
   if( pVal==0 ) pVal = "";
-  return change(p, REC_PUT, iTree, pKey, nKey, pVal, nVal, 0x7fffffff, 0);
+  return change(p, REC_PUT, iTree, pKey, nKey, pVal, nVal, INLINE_TREE, 0);
+}
+
+int vlogInsert(VlogStore *p, uint32_t iTree, const void *pKey, int nKey,
+               const void *pVal, int nVal){
+  int rc;
+  if( pVal==0 ) pVal = "";
+  p->bInsertOnly = 1;
+  rc = change(p, REC_PUT, iTree, pKey, nKey, pVal, nVal, INLINE_TREE, 0);
+  p->bInsertOnly = 0;
+  return rc;
 }
 
 int vlogPutEx(VlogStore *p, uint32_t iTree, const void *pKey, int nKey,
@@ -667,24 +879,88 @@ int vlogHas(VlogStore *p, uint32_t iTree, const void *pKey, int nKey){
   return vlogAutoEnd(p, bAuto, rc);
 }
 
-/* Delete every key of tree iTree (in the open write transaction). */
+/* ---------------------------------------------------------------------
+** Trees (btree.c's design note): REC_TREE changes
+*/
+static int checkPolicy(VlogStore *p, const VlogTreePolicy *pPol){
+  if( vlogTreePolicyCheck(pPol) ){
+    return vlogSetError(p, VLOG_RANGE, "tree policy: inline max %d must be 0 or "
+        "more, zstd level %d from 0 to %d, compress inline %d 0 or 1",
+        pPol->nInlineMax, pPol->iZstdLevel, VLOG_MAX_ZSTD_LEVEL,
+        pPol->bCompressInline);
+  }
+  return VLOG_OK;
+}
+
+/*
+** Tree change eTreeOp to tree iTree, in the open write transaction or one
+** of its own; with piTree (TOP_POLICY), to a new tree whose id goes to
+** *piTree.  Clearing a tree that has no key, or dropping one that does not
+** exist, changes nothing and logs nothing.
+*/
+static int treeChange(VlogStore *p, int eTreeOp, u32 iTree,
+                      const VlogTreePolicy *pPol, u32 *piTree){
+  LogRec r;
+  VlogTreePolicy pol;
+  int bAuto, rc;
+  assert( piTree==0 || eTreeOp==TOP_POLICY );
+  if( piTree==0 && (rc = checkKey(p, iTree, "x", 1))!=VLOG_OK ) return rc;
+  if( eTreeOp==TOP_POLICY ){
+    if( pPol ) pol = *pPol;
+    else vlogTreePolicyDefault(&pol);
+    rc = checkPolicy(p, &pol);
+    if( rc ) return rc;
+  }
+  rc = vlogAutoBegin(p, 1, &bAuto);
+  if( rc ) return rc;
+  memset(&r, 0, sizeof(r));
+  r.eOp = REC_TREE;
+  r.iTree = iTree;
+  r.eTreeOp = eTreeOp;
+  if( eTreeOp==TOP_POLICY ){
+    r.pol = pol;
+    r.mTreeFlags = TREEF_KEEP;
+    if( piTree ) rc = vlogTreeNextId(p, &r.iTree);
+  }else{
+    Tree *pT;
+    rc = vlogTreeGet(p, iTree, 0, &pT);
+    if( rc==VLOG_NOTFOUND
+     || (rc==VLOG_OK && (eTreeOp==TOP_CLEAR ? pT->nLevel==0 : !vlogTreeExists(pT))) ){
+      return vlogAutoEnd(p, bAuto, VLOG_OK);  /* nothing to do */
+    }
+  }
+  if( rc==VLOG_OK ) rc = vlogTxnTreeApply(p, &r, 1);
+  rc = vlogAutoEnd(p, bAuto, rc);
+  if( rc==VLOG_OK && piTree ) *piTree = r.iTree;
+  return rc;
+}
+
+int vlogTreeCreate(VlogStore *p, const VlogTreePolicy *pPol, uint32_t *piTree){
+  *piTree = 0;
+  return treeChange(p, TOP_POLICY, 0, pPol, piTree);
+}
+
+int vlogTreeSetPolicy(VlogStore *p, uint32_t iTree, const VlogTreePolicy *pPol){
+  if( pPol==0 ) return vlogSetError(p, VLOG_MISUSE, "no policy");
+  return treeChange(p, TOP_POLICY, iTree, pPol, 0);
+}
+
+int vlogTreeClear(VlogStore *p, uint32_t iTree){
+  return treeChange(p, TOP_CLEAR, iTree, 0, 0);
+}
+
 int vlogTreeDrop(VlogStore *p, uint32_t iTree){
-  VlogCursor *pCsr = 0;
+  return treeChange(p, TOP_DROP, iTree, 0, 0);
+}
+
+int vlogTreeGetPolicy(VlogStore *p, uint32_t iTree, VlogTreePolicy *pPol){
+  Tree *pT;
   int bAuto = 0;
   int rc = checkKey(p, iTree, "x", 1);
-  if( rc==VLOG_OK ) rc = vlogAutoBegin(p, 1, &bAuto);
+  if( rc==VLOG_OK ) rc = vlogAutoBegin(p, 0, &bAuto);
   if( rc ) return rc;
-  rc = vlogCursorOpen(p, iTree, &pCsr);
-  if( rc==VLOG_OK ) rc = vlogCursorFirst(pCsr);
-  while( rc==VLOG_OK && vlogCursorValid(pCsr) ){
-    const void *pKey;
-    int nKey;
-    u8 aKey[VLOG_MAX_KEY];
-    vlogCursorKey(pCsr, &pKey, &nKey);
-    memcpy(aKey, pKey, nKey);
-    rc = vlogTxnApply(p, REC_DELETE, iTree, aKey, nKey, 0, 0, 1);
-    if( rc==VLOG_OK ) rc = vlogCursorSeek(pCsr, aKey, nKey, VLOG_SEEK_GT);
-  }
-  vlogCursorClose(pCsr);
+  rc = vlogTreeGet(p, iTree, 0, &pT);
+  if( rc==VLOG_OK && !vlogTreeExists(pT) ) rc = VLOG_NOTFOUND;
+  if( rc==VLOG_OK ) *pPol = pT->pol;
   return vlogAutoEnd(p, bAuto, rc);
 }

@@ -70,11 +70,13 @@ int vlogVarintLen(u64 v){
 int vlogBufReserve(VlogEnv *pEnv, VlogBuf *p, int nExtra){
   assert( nExtra>=0 );
   assert( p->n>=0 && p->n<=p->nAlloc && (p->a!=0 || p->nAlloc==0) );
-  if( p->n + nExtra > p->nAlloc ){
+  /* in 64 bits: n + nExtra past 2^31 must not wrap to a small number */
+  if( (i64)p->n + nExtra > p->nAlloc ){
     i64 nNew = p->nAlloc ? (i64)p->nAlloc*2 : 256;
     u8 *aNew;
+    if( (i64)p->n + nExtra > 0x7fffffff ) return VLOG_TOOBIG;
     while( nNew < (i64)p->n + nExtra ) nNew *= 2;
-    if( nNew>0x7fffffff ) return VLOG_TOOBIG;
+    if( nNew>0x7fffffff ) nNew = 0x7fffffff;
     aNew = (u8*)vlogRealloc(pEnv, p->a, (size_t)nNew);
     if( aNew==0 ) return VLOG_NOMEM;
     p->a = aNew;

@@ -52,7 +52,8 @@ struct VlogBuf {
   int n;
   int nAlloc;
 };
-VLOG_MUST_CHECK int vlogBufReserve(VlogEnv*, VlogBuf*, int nExtra);   /* VLOG_NOMEM */
+VLOG_MUST_CHECK int vlogBufReserve(VlogEnv*, VlogBuf*, int nExtra);   /* VLOG_NOMEM;
+                                         ** VLOG_TOOBIG past 2^31-1 bytes */
 VLOG_MUST_CHECK int vlogBufAppend(VlogEnv*, VlogBuf*, const void*, int);
 VLOG_MUST_CHECK int vlogBufAppendVarint(VlogEnv*, VlogBuf*, u64);
 VLOG_MUST_CHECK int vlogBufPrintf(VlogEnv*, VlogBuf*, const char *zFmt, ...);

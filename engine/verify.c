@@ -436,6 +436,12 @@ int vlogVerify(VlogStore *p, char **pzReport){
   ** (which includes trees created since the checkpoint). */
   if( rc==VLOG_OK ) rc = vlogTreesLoadAll(p);
   for(pTree=p->pTrees; rc==VLOG_OK && pTree; pTree=pTree->pNext){
+    if( !vlogTreeExists(pTree) ){
+      /* emptied or dropped (and still listed in memory): no node */
+      if( pTree->pRoot ) rc = corrupt(p, "a tree that does not exist has a root",
+                                      pTree->iTree, pTree->pRoot->iOff);
+      continue;
+    }
     rc = checkTree(&v, pTree);
   }
   /* trees emptied since the checkpoint are still listed in memory */

@@ -9,6 +9,11 @@
 ** A leaf value of a user tree always starts with a tag:
 **
 **   VTAG_INLINE  0, then the value
+**   VTAG_ZINLINE 4, varint length, then the value as one zstd frame: a
+**                value kept in the leaf, compressed because its tree's
+**                policy says so (bCompressInline) and that saved an eighth
+**                (valueInline); read by decompressing it into the handle's
+**                value buffer, its length no more than a leaf holds
 **   VTAG_PTR     1, varint segment (bucket), varint generation, varint
 **                frame offset in it, varint index of the record in the
 **                frame, varint length
@@ -137,9 +142,11 @@
 ** figures, TREE_SEGS, the state machine); this file says what changed.  At
 ** commit the transaction's logs give the changes: a new pointer (redo)
 ** adds to live, a replaced or deleted pointer (the value before, in the
-** undo log) moves its bytes from live to stale.  Records a rolled-back
+** undo log) moves its bytes from live to stale, and so does every pointer
+** of a tree the transaction cleared or dropped (found by walking its
+** leaves, which the commit frees: btree.c).  Records a rolled-back
 ** transaction appended count in total but never in live: stale from the
-** start.  Nothing scans a tree.
+** start.
 **
 **   segment states:  OPEN (appending) --full--> SEALED --nothing live-->
 **                    ZOMBIE --two checkpoints--> FREE (alloc.c); maintenance
@@ -172,6 +179,8 @@
 #define FRAME_NOCACHE  (64*1024)       /* larger frames bypass the cache */
 #define FRAME_MAX_RAW  (16*1024*1024)  /* a compressed frame's raw bytes, at
                                        ** most (or a bucket's, if more) */
+#define ZINLINE_MIN    64              /* shorter leaf values are never
+                                       ** compressed (VTAG_ZINLINE) */
 #define MIN_CHUNK      1024            /* smallest piece of a value at a
                                        ** segment's end (see valueAlone) */
 #define VLOG_NOROOM    102             /* vlogLogFlush: the frame is larger
@@ -823,13 +832,76 @@ static int valueAlone(VlogStore *p, u32 iTree, const u8 *pKey, int nKey,
 }
 
 /*
+** A value that stays in the leaf, compressed (VTAG_ZINLINE) when bZInline,
+** iLevel is not 0 and that saves an eighth, else as it is (VTAG_INLINE).
+*/
+static int valueInline(VlogStore *p, const u8 *pVal, int nVal, int iLevel,
+                       int bZInline, VlogBuf *pOut){
+  VlogLog *pL = &p->vl;
+  u8 aHdr[11];
+  int rc;
+  if( bZInline && iLevel>0 && nVal>=ZINLINE_MIN ){
+    size_t nz;
+    rc = vlogBufReserve(p->pEnv, &pL->zbuf, (int)ZSTD_compressBound((size_t)nVal));
+    if( rc ) return vlogSetError(p, rc, 0);
+    if( pL->pZc==0 ){
+      pL->pZc = ZSTD_createCCtx();
+      if( pL->pZc==0 ) return vlogSetError(p, VLOG_NOMEM, 0);
+    }
+    nz = ZSTD_compressCCtx((ZSTD_CCtx*)pL->pZc, pL->zbuf.a, (size_t)pL->zbuf.nAlloc,
+                           pVal, (size_t)nVal, iLevel);
+    if( !ZSTD_isError(nz) && nz + 6 < (size_t)(nVal - nVal/8) ){
+      aHdr[0] = VTAG_ZINLINE;
+      rc = vlogBufAppend(p->pEnv, pOut, aHdr, 1 + vlogPutVarint(&aHdr[1], (u64)nVal));
+      if( rc==VLOG_OK ) rc = vlogBufAppend(p->pEnv, pOut, pL->zbuf.a, (int)nz);
+      return rc ? vlogSetError(p, rc, 0) : VLOG_OK;
+    }
+  }
+  aHdr[0] = VTAG_INLINE;
+  rc = vlogBufAppend(p->pEnv, pOut, aHdr, 1);
+  if( rc==VLOG_OK ) rc = vlogBufAppend(p->pEnv, pOut, pVal, nVal);
+  return rc ? vlogSetError(p, rc, 0) : VLOG_OK;
+}
+
+/* The value of VTAG_ZINLINE leaf value a[0..n), decompressed into the
+** handle's value buffer.  The raw length it states must be one a leaf
+** could have held, and the frame must give exactly that many bytes. */
+static int badPointer(VlogStore*);
+static int zinlineGet(VlogStore *p, u32 iTree, const u8 *a, int n,
+                      const u8 **ppVal, int *pnVal){
+  VlogLog *pL = &p->vl;
+  u64 nRaw;
+  int k = vlogGetVarint(&a[1], &a[n], &nRaw);
+  size_t nz = 0;
+  int rc;
+  if( k==0 || nRaw>(u64)vlogBtreeMaxValue(p) ) return badPointer(p);
+  rc = vlogBufReserve(p->pEnv, &pL->val, (int)nRaw+1);
+  if( rc ) return vlogSetError(p, rc, 0);
+  if( pL->pZd==0 ){
+    pL->pZd = ZSTD_createDCtx();
+    if( pL->pZd==0 ) return vlogSetError(p, VLOG_NOMEM, 0);
+  }
+  nz = ZSTD_decompressDCtx((ZSTD_DCtx*)pL->pZd, pL->val.a, (size_t)nRaw,
+                           &a[1+k], (size_t)(n-1-k));
+  if( ZSTD_isError(nz) || nz!=(size_t)nRaw ){
+    return vlogSetError(p, VLOG_CORRUPT_BKPT, "a compressed value in a leaf of "
+                        "tree %u does not decompress to its %llu bytes", iTree,
+                        (unsigned long long)nRaw);
+  }
+  *ppVal = pL->val.a;
+  *pnVal = (int)nRaw;
+  return VLOG_OK;
+}
+
+/*
 ** The leaf value for (pKey, pVal) of tree iTree: inline when nVal <=
-** nInlineMax, else the value goes to the value log and the result is a
-** pointer.  Written to pOut (reset first).
+** nInlineMax (compressed when bZInline says so and it pays), else the
+** value goes to the value log and the result is a pointer.  Written to
+** pOut (reset first).
 */
 int vlogValueEncode(VlogStore *p, u32 iTree, const u8 *pKey, int nKey,
                     const u8 *pVal, int nVal, int nInlineMax, int iLevel,
-                    VlogBuf *pOut){
+                    int bZInline, VlogBuf *pOut){
   VlogEnv *pEnv = p->pEnv;
   VlogLog *pL = &p->vl;
   u64 nRec = recordBytes(iTree, nKey, (u64)nVal);
@@ -841,10 +913,7 @@ int vlogValueEncode(VlogStore *p, u32 iTree, const u8 *pKey, int nKey,
   assert( p->eTxn==2 && pOut!=0 );
   pOut->n = 0;
   if( nVal<=nInlineMax ){
-    tag = VTAG_INLINE;
-    rc = vlogBufAppend(pEnv, pOut, &tag, 1);
-    if( rc==VLOG_OK ) rc = vlogBufAppend(pEnv, pOut, pVal, nVal);
-    return rc ? vlogSetError(p, rc, 0) : VLOG_OK;
+    return valueInline(p, pVal, nVal, iLevel, bZInline, pOut);
   }
   if( (u64)nVal>VLOG_MAX_VALUE ){
     return vlogSetError(p, VLOG_TOOBIG, "value of %d bytes: the limit is %d bytes",
@@ -1373,6 +1442,7 @@ int vlogValueDecode(VlogStore *p, u32 iTree, const u8 *pKey, int nKey,
     *pnVal = n-1;
     return VLOG_OK;
   }
+  if( n>=1 && a[0]==VTAG_ZINLINE ) return zinlineGet(p, iTree, a, n, ppVal, pnVal);
   if( ptrDecode(a, n, &ptr) ) return badPointer(p);
   if( ptr.eTag!=VTAG_CHUNKS ){
     if( ptrExtent(&ptr) || ptrExtent(&ptr)!=VLOG_DONE ) return badPointer(p);
@@ -1483,7 +1553,7 @@ int vlogValueForEach(VlogStore *p, u32 iTree, int nKey, const u8 *a, int n,
                      int (*xPer)(VlogStore*, u64, u64)){
   ValPtr ptr;
   int rc;
-  if( n<1 || a[0]==VTAG_INLINE ) return VLOG_OK;
+  if( n<1 || a[0]==VTAG_INLINE || a[0]==VTAG_ZINLINE ) return VLOG_OK;
   if( ptrDecode(a, n, &ptr) ) return badPointer(p);
   while( (rc = ptrExtent(&ptr))==VLOG_OK ){
     rc = xPer(p, ptr.iSeg, recordBytes(iTree, nKey, ptr.nLen));
@@ -1534,6 +1604,8 @@ int vlogLogCommit(VlogStore *p){
     int iOff = pLog->aUndoOff[i];
     rc = logAccount(p, &pLog->undo.a[iOff], pLog->undo.n-iOff, subLive, &n);
   }
+  /* trees cleared or dropped: every pointer of theirs, stale */
+  if( rc==VLOG_OK ) rc = vlogTxnTreesFree(p, subLive);
   if( rc ) return rc;
   if( pL->iSeg ) rc = vlogSegTouch(p, pL->iSeg);
   if( rc==VLOG_OK ) rc = vlogSegCommit(p);

@@ -4,7 +4,7 @@
 **
 ** COMPILING
 **   Part of vlog.so and libvlog.a (make).  Needs ext/vtab.c, which keeps
-**   the stores a connection has open (the VStore registry of vlogInt.h).
+**   the stores a connection has open (the VStore registry, ext/registry.c).
 **
 ** LOADING
 **   Registered with every connection vlog is loaded into

@@ -32,31 +32,8 @@
 int vlogFuncRegister(sqlite3 *db);
 int vlogIsRegistered(sqlite3 *db);
 
-/*
-** Stores open in connections (ext/vtab.c).  A VStore is one engine handle
-** on one store file for one connection, shared by every vlog table of the
-** connection that lives in that file, and by the introspection tables and
-** functions.  Reference counted; the last release closes the handle.
-*/
-#include "engine.h"
-typedef struct VStore VStore;
-struct VStore {
-  sqlite3 *db;                 /* the connection */
-  char *zPath;                 /* full path of the store file */
-  VlogEnv *pEnv;               /* vlogEnvVfs() over the connection's VFS */
-  VlogStore *pStore;           /* the engine handle */
-  int nRef;
-  int nReadCsr;                /* cursors holding the read transaction */
-  VStore *pNext;
-};
-
-/* Find or open the store at zPath (a full path) for connection db; one more
-** reference.  The store is opened read-only when database zDb of db is
-** (mode=ro, a read-only file), and immutable when zDb was opened with
-** immutable=1.  On error, *pzErr is a message from sqlite3_mprintf(). */
-int vlogVStoreAcquire(sqlite3 *db, const char *zDb, const char *zPath,
-                      int bCreate, VStore **ppVS, char **pzErr);
-void vlogVStoreRelease(VStore *pVS);
+/* The registry of stores open in each connection (VStore) */
+#include "registry.h"
 
 /*
 ** The store an introspection argument names: the name of a vlog table of
@@ -65,17 +42,6 @@ void vlogVStoreRelease(VStore *pVS);
 ** vlogVStoreList()).  One more reference on success; release it.
 */
 int vlogVStoreResolve(sqlite3 *db, const char *zArg, VStore **ppVS, char **pzErr);
-
-/* The stores open in db, in an array from sqlite3_malloc() (each with one
-** more reference: release each, then sqlite3_free() the array). */
-int vlogVStoreList(sqlite3 *db, VStore ***papVS, int *pnVS);
-
-/* An engine error as an SQLite error message for the user. */
-char *vlogVStoreErr(VStore *pVS, int rc);
-
-/* Make the store wait for busy locks as long as its connection's
-** PRAGMA busy_timeout says (vtab.c explains why that setting). */
-void vlogVStoreSetBusyTimeout(VStore *pVS);
 
 /*
 ** The catalog of a store (tree 16): every vlog table, its tree and key

@@ -1,6 +1,6 @@
 /*
-** vtab.c: the `vlog` virtual table module, and the registry of stores open
-** in each connection.
+** vtab.c: the `vlog` virtual table module.  (The stores it opens are
+** shared with the rest of the connection through ext/registry.c.)
 **
 ** USING
 **
@@ -13,10 +13,15 @@
 **                         -- sorts that type (default blob)
 **     inline_max=256,     -- values longer than this many bytes go to the
 **                         -- value log (0 to 8192; default 256)
-**     zstd_level=3        -- compression of the value log (0: none, frames
+**     zstd_level=3,       -- compression of the value log (0: none, frames
 **                         -- raw and records read alone; 1-19; default 3,
 **                         -- zstd's own: with a trained dictionary, small
 **                         -- records compress as fast at 3 as at 1)
+**     compress_inline=0,  -- 1: values kept in the B-tree (inline_max
+**                         -- bytes or less) are compressed too, each on
+**                         -- its own at zstd_level, when that saves an
+**                         -- eighth (values of 64 bytes or more; never
+**                         -- with zstd_level=0)
 **     mmap_size=N         -- bytes of the store file read through a memory
 **                         -- map (0: none, every read a system call;
 **                         -- default: as much as SQLite maps, just under
@@ -27,8 +32,11 @@
 **   -- columns: key (the primary key; NULL is refused), value (any type)
 **
 ** Several tables may share one store file, each in a B-tree of its own;
-** the store's catalog (tree 16) maps table names to trees.  A database
-** opened read-only opens its stores read-only.
+** the store's catalog (tree 16) maps table names to trees.  The engine
+** gives each table's tree its id and keeps inline_max and zstd_level with
+** it (vlogTreeCreate): the options of CREATE VIRTUAL TABLE set them, the
+** stored ones govern every write.  A database opened read-only opens its
+** stores read-only.
 **
 ** DESIGN NOTE
 **
@@ -100,6 +108,21 @@
 ** Readers and writers do not wait for each other: a commit goes on while
 ** statements of other connections read their snapshots.
 **
+** DROP TABLE drops the table's tree whole (vlogTreeDrop): its undo is the
+** tree's old root, not a record per row, and its commit walks the tree
+** once to free the nodes and count the values stale.  Inside BEGIN ...
+** COMMIT the drop joins the store's write transaction when one is open
+** (the transaction wrote to a table of the store), and ROLLBACK, or
+** ROLLBACK TO a savepoint before it, undoes it.  Otherwise it commits at
+** once: SQLite calls no xBegin for the table it drops, nor any method of
+** it afterwards, so nothing would end a store transaction left open (a
+** ROLLBACK then keeps the table in the schema without its tree: the
+** table cannot be opened).  DELETE FROM t
+** without WHERE cannot do the same: SQLite gives a virtual table no
+** truncate method, and xBestIndex cannot tell that statement from a
+** DELETE whose WHERE only SQLite can evaluate (WHERE f(value), or a
+** condition on no column), so it runs row by row, as SQLite sends it.
+**
 ** A commit in rollback-journal mode: SQLite takes an EXCLUSIVE lock on the
 ** database file after xSync even when only vlog tables changed, and fails
 ** with SQLITE_BUSY if another connection is reading it.  The store's
@@ -121,7 +144,7 @@
 ** virtual table cannot call the connection's busy handler (no API), so
 ** the timeout is what it follows; a handler of the application's own
 ** sets the timeout to 0 and the store then fails at once, leaving the
-** retry to the application (connectionBusyTimeout()).
+** retry to the application (ext/registry.c, connectionBusyTimeout()).
 */
 #include <assert.h>
 #include <errno.h>
@@ -141,179 +164,6 @@
 /* The largest value a user may store, in bytes: the engine's limit less
 ** the type byte each value gets (vtabErr says it) */
 #define VTAB_MAX_VALUE     (VLOG_MAX_VALUE-1)
-
-/* ---------------------------------------------------------------------
-** The registry of stores
-*/
-static VStore *pAllStores = 0;
-
-static sqlite3_mutex *registryMutex(void){
-  return sqlite3_mutex_alloc(SQLITE_MUTEX_STATIC_APP1);
-}
-
-char *vlogVStoreErr(VStore *pVS, int rc){
-  const char *zMsg = vlogStoreErrMsg(pVS->pStore);
-  (void)rc;
-  if( strstr(zMsg, pVS->zPath) ) return sqlite3_mprintf("vlog: %s", zMsg);
-  return sqlite3_mprintf("vlog: %s: %s", pVS->zPath, zMsg);
-}
-
-/*
-** The connection's busy timeout, in ms, from PRAGMA busy_timeout.
-**
-** Waiting for a store's lock follows it, as SQLite's own locks do.  A
-** virtual table cannot call the connection's busy handler (SQLite has no
-** API for it), and PRAGMA busy_timeout is the one setting it can read:
-** sqlite3_busy_timeout() sets it, and sqlite3_busy_handler() with a
-** handler of the application's own sets it to 0, so with such a handler
-** a busy store fails at once with SQLITE_BUSY and the application's
-** retry decides (as it would after a busy COMMIT).  The engine polls with
-** short sleeps that grow up to 100 ms, as SQLite's default handler does
-** on unix (engine/store.c), and never waits while holding a lock that the
-** other writer needs.  Read when a store is opened and at each xBegin.
-*/
-static int connectionBusyTimeout(sqlite3 *db){
-  sqlite3_stmt *pStmt = 0;
-  int nMs = 0;
-  if( sqlite3_prepare_v2(db, "PRAGMA busy_timeout", -1, &pStmt, 0)==SQLITE_OK
-   && sqlite3_step(pStmt)==SQLITE_ROW ){
-    nMs = sqlite3_column_int(pStmt, 0);
-  }
-  sqlite3_finalize(pStmt);
-  return nMs<0 ? 0 : nMs;
-}
-
-void vlogVStoreSetBusyTimeout(VStore *pVS){
-  /* cannot fail: connectionBusyTimeout() is never negative */
-  (void)vlogStoreSetBusyTimeout(pVS->pStore, connectionBusyTimeout(pVS->db));
-}
-
-/* zPath made absolute by the default VFS, in memory from sqlite3_malloc(). */
-static char *fullPath(const char *zPath){
-  sqlite3_vfs *pVfs = sqlite3_vfs_find(0);
-  char *zFull = (char*)sqlite3_malloc(pVfs->mxPathname+1);
-  if( zFull==0 ) return 0;
-  if( pVfs->xFullPathname(pVfs, zPath, pVfs->mxPathname+1, zFull)!=SQLITE_OK ){
-    sqlite3_free(zFull);
-    return sqlite3_mprintf("%s", zPath);
-  }
-  return zFull;
-}
-
-int vlogVStoreAcquire(sqlite3 *db, const char *zDb, const char *zPath,
-                      int bCreate, VStore **ppVS, char **pzErr){
-  sqlite3_mutex *pMutex = registryMutex();
-  VStore *p;
-  VlogConfig cfg;
-  int rc;
-  sqlite3_vfs *pVfs = 0;
-
-  *ppVS = 0;
-  sqlite3_mutex_enter(pMutex);
-  for(p=pAllStores; p; p=p->pNext){
-    if( p->db==db && strcmp(p->zPath, zPath)==0 ) break;
-  }
-  if( p ){
-    p->nRef++;
-    sqlite3_mutex_leave(pMutex);
-    *ppVS = p;
-    return SQLITE_OK;
-  }
-  sqlite3_mutex_leave(pMutex);
-
-  p = (VStore*)sqlite3_malloc(sizeof(VStore));
-  if( p==0 ) return SQLITE_NOMEM;
-  memset(p, 0, sizeof(*p));
-  p->db = db;
-  p->nRef = 1;
-  p->zPath = sqlite3_mprintf("%s", zPath);
-  sqlite3_file_control(db, "main", SQLITE_FCNTL_VFS_POINTER, &pVfs);
-  if( pVfs==0 ) pVfs = sqlite3_vfs_find(0);
-  p->pEnv = vlogEnvVfs(pVfs);
-  if( p->zPath==0 || p->pEnv==0 ){
-    sqlite3_free(p->zPath);
-    if( p->pEnv ) vlogEnvVfsFree(p->pEnv);
-    sqlite3_free(p);
-    return SQLITE_NOMEM;
-  }
-  vlogConfigDefault(&cfg);
-  cfg.bCreate = bCreate;
-  /* A read-only database reads its stores read-only: the engine then
-  ** writes nothing, nor creates a -shm (SQLite in WAL mode reads such
-  ** databases too; vlogtool export relies on it); an immutable one
-  ** (immutable=1) takes no locks. */
-  if( sqlite3_db_readonly(db, zDb)==1 ){
-    cfg.bReadOnly = 1;
-    cfg.bCreate = 0;
-  }
-  cfg.bImmutable = sqlite3_uri_boolean(sqlite3_db_filename(db, zDb), "immutable", 0);
-  cfg.nBusyTimeout = connectionBusyTimeout(db);
-  rc = vlogStoreOpen(p->pEnv, zPath, &cfg, &p->pStore);
-  if( rc ){
-    const char *zMsg = vlogStoreErrMsg(p->pStore);
-    if( strstr(zMsg, zPath) ){
-      *pzErr = sqlite3_mprintf("vlog: %s", zMsg);
-    }else{
-      *pzErr = sqlite3_mprintf("vlog: cannot open store %s: %s", zPath, zMsg);
-    }
-    (void)vlogStoreClose(p->pStore);      /* the open's error is reported */
-    vlogEnvVfsFree(p->pEnv);
-    sqlite3_free(p->zPath);
-    sqlite3_free(p);
-    return rc & 0xff;
-  }
-  sqlite3_mutex_enter(pMutex);
-  p->pNext = pAllStores;
-  pAllStores = p;
-  sqlite3_mutex_leave(pMutex);
-  *ppVS = p;
-  return SQLITE_OK;
-}
-
-void vlogVStoreRelease(VStore *p){
-  sqlite3_mutex *pMutex = registryMutex();
-  VStore **pp;
-  if( p==0 ) return;
-  sqlite3_mutex_enter(pMutex);
-  if( --p->nRef>0 ){
-    sqlite3_mutex_leave(pMutex);
-    return;
-  }
-  for(pp=&pAllStores; *pp; pp=&(*pp)->pNext){
-    if( *pp==p ){ *pp = p->pNext; break; }
-  }
-  sqlite3_mutex_leave(pMutex);
-  /* The last connection let go of the store: nobody is left to tell of an
-  ** error (a rollback of a transaction no connection holds, an unlock). */
-  (void)vlogStoreClose(p->pStore);
-  vlogEnvVfsFree(p->pEnv);
-  sqlite3_free(p->zPath);
-  sqlite3_free(p);
-}
-
-int vlogVStoreList(sqlite3 *db, VStore ***papVS, int *pnVS){
-  sqlite3_mutex *pMutex = registryMutex();
-  VStore *p, **a;
-  int n = 0;
-  sqlite3_mutex_enter(pMutex);
-  for(p=pAllStores; p; p=p->pNext) if( p->db==db ) n++;
-  a = (VStore**)sqlite3_malloc(sizeof(VStore*)*(n+1));
-  if( a==0 ){
-    sqlite3_mutex_leave(pMutex);
-    return SQLITE_NOMEM;
-  }
-  n = 0;
-  for(p=pAllStores; p; p=p->pNext){
-    if( p->db==db ){
-      p->nRef++;
-      a[n++] = p;
-    }
-  }
-  sqlite3_mutex_leave(pMutex);
-  *papVS = a;
-  *pnVS = n;
-  return SQLITE_OK;
-}
 
 /* The full path of store file zFile, relative paths taken from the folder
 ** of database zSchema of db (or the working directory). */
@@ -628,8 +478,6 @@ struct VTab {
   char *zSchema;
   unsigned int iTree;
   int eKey;                    /* KEY_* */
-  int nInlineMax;
-  int iZstdLevel;
   int bUtf8;                   /* the database's text encoding is UTF-8 */
   VBuf key, val;               /* scratch */
 };
@@ -669,6 +517,7 @@ struct VOptions {
   int eKey;                    /* key= */
   int nInline;                 /* inline_max= */
   int iLevel;                  /* zstd_level= */
+  int bZInline;                /* compress_inline= */
   sqlite3_int64 nMmap;         /* mmap_size=, or -1 when not given */
 };
 
@@ -770,7 +619,7 @@ static int optionInt(const char *z, long long lo, long long hi, long long *pv){
 static int parseOptions(int argc, const char *const *argv, VOptions *pO,
                         char **pzErr){
   static const char *azOpt[] = { "file", "key", "inline_max", "zstd_level",
-                                 "mmap_size" };
+                                 "mmap_size", "compress_inline" };
   unsigned int mSeen = 0;
   int i;
   for(i=3; i<argc; i++){
@@ -779,10 +628,11 @@ static int parseOptions(int argc, const char *const *argv, VOptions *pO,
     int iOpt;
     long long v = 0;
     if( rc ) return rc;
-    for(iOpt=0; iOpt<5 && sqlite3_stricmp(zName, azOpt[iOpt]); iOpt++){}
-    if( iOpt==5 ){
+    for(iOpt=0; iOpt<6 && sqlite3_stricmp(zName, azOpt[iOpt]); iOpt++){}
+    if( iOpt==6 ){
       *pzErr = sqlite3_mprintf("vlog: unknown option %s (the options are file, key, "
-                               "inline_max, zstd_level, mmap_size)", zName);
+                               "inline_max, zstd_level, mmap_size, compress_inline)",
+                               zName);
     }else if( mSeen & (1u<<iOpt) ){
       *pzErr = sqlite3_mprintf("vlog: option %s is given twice", azOpt[iOpt]);
     }else if( iOpt==0 ){
@@ -801,17 +651,19 @@ static int parseOptions(int argc, const char *const *argv, VOptions *pO,
       }
       pO->nMmap = v;
     }else{
-      long long hi = iOpt==2 ? MAX_INLINE_MAX : 19;
+      long long hi = iOpt==2 ? MAX_INLINE_MAX : iOpt==3 ? 19 : 1;
       if( !optionInt(zVal, 0, hi, &v) ){
         *pzErr = sqlite3_mprintf("vlog: %s=%s: must be an integer from 0 to %lld",
                                  azOpt[iOpt], zVal, hi);
       }else if( iOpt==2 ){
         pO->nInline = (int)v;
-      }else{
+      }else if( iOpt==3 ){
         pO->iLevel = (int)v;
+      }else{
+        pO->bZInline = (int)v;
       }
     }
-    if( iOpt<5 ) mSeen |= 1u<<iOpt;
+    if( iOpt<6 ) mSeen |= 1u<<iOpt;
     sqlite3_free(zName);
     sqlite3_free(zVal);
     if( *pzErr ) return SQLITE_ERROR;
@@ -842,29 +694,6 @@ static int catalogPut(VStore *pVS, const char *zName, unsigned int iTree, int eK
 }
 
 static int connectionSync(sqlite3 *db, const char *zSchema);
-
-/* A tree id not in use: one more than the largest in the catalog. */
-static int catalogNewTree(VStore *pVS, unsigned int *piTree){
-  VlogCursor *pCsr = 0;
-  unsigned int iMax = CATALOG_TREE;
-  int rc = vlogCursorOpen(pVS->pStore, CATALOG_TREE, &pCsr);
-  if( rc==VLOG_OK ) rc = vlogCursorFirst(pCsr);
-  while( rc==VLOG_OK && vlogCursorValid(pCsr) ){
-    const void *pVal;
-    int nVal;
-    rc = vlogCursorValue(pCsr, &pVal, &nVal);
-    if( rc==VLOG_OK && nVal==5 ){
-      const unsigned char *a = (const unsigned char*)pVal;
-      unsigned int i = ((unsigned)a[0]<<24) | ((unsigned)a[1]<<16)
-                     | ((unsigned)a[2]<<8) | a[3];
-      if( i>iMax ) iMax = i;
-    }
-    if( rc==VLOG_OK ) rc = vlogCursorNext(pCsr);
-  }
-  vlogCursorClose(pCsr);
-  *piTree = iMax+1;
-  return rc;
-}
 
 /* Whether database zSchema of db stores text as UTF-8 (if it cannot
 ** tell: no, which only costs the planner its ranges on text). */
@@ -967,7 +796,7 @@ static int vtabInit(sqlite3 *db, void *pAux, int argc, const char *const *argv,
   }
   {
     char *zRel = storePath(db, argv[1], zFile);
-    zPath = zRel ? fullPath(zRel) : 0;
+    zPath = zRel ? vlogFullPath(zRel) : 0;
     sqlite3_free(zRel);
   }
   p = (VTab*)sqlite3_malloc(sizeof(VTab));
@@ -975,8 +804,6 @@ static int vtabInit(sqlite3 *db, void *pAux, int argc, const char *const *argv,
   memset(p, 0, sizeof(*p));
   p->db = db;
   p->eKey = eKey;
-  p->nInlineMax = o.nInline;
-  p->iZstdLevel = o.iLevel;
   p->zName = sqlite3_mprintf("%s", argv[2]);
   p->zSchema = sqlite3_mprintf("%s", argv[1]);
   if( p->zName==0 || p->zSchema==0 ){ rc = SQLITE_NOMEM; goto out; }
@@ -1011,7 +838,12 @@ static int vtabInit(sqlite3 *db, void *pAux, int argc, const char *const *argv,
                                  zPath, p->zName);
         rc = SQLITE_ERROR;
       }else if( rc==VLOG_NOTFOUND ){
-        rc = catalogNewTree(p->pVS, &p->iTree);
+        /* the engine gives the id and keeps the value policy with it */
+        VlogTreePolicy pol;
+        pol.nInlineMax = o.nInline;
+        pol.iZstdLevel = o.iLevel;
+        pol.bCompressInline = o.bZInline;
+        rc = vlogTreeCreate(p->pVS->pStore, &pol, &p->iTree);
         if( rc==VLOG_OK ) rc = catalogPut(p->pVS, p->zName, p->iTree, eKey);
         if( rc && rc!=SQLITE_ERROR ){
           *pzErr = vlogVStoreErr(p->pVS, rc);
@@ -1110,8 +942,9 @@ static int vtabDisconnect(sqlite3_vtab *pVtab){
   return SQLITE_OK;
 }
 
-/* DROP TABLE: every key goes (its values become stale), then the catalog
-** entry. */
+/* DROP TABLE: the tree goes whole (vlogTreeDrop: nothing per key until
+** the commit frees its nodes and makes its values stale), then the
+** catalog entry. */
 static int vtabDestroy(sqlite3_vtab *pVtab){
   VTab *p = (VTab*)pVtab;
   VlogStore *pS = p->pVS->pStore;
@@ -1628,11 +1461,9 @@ static int vtabUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
     if( rc==SQLITE_OK ){
       if( (bInsert || bKeyChange) && sqlite3_vtab_on_conflict(p->db)!=SQLITE_REPLACE ){
         /* a duplicate key is a constraint error unless OR REPLACE */
-        rc = vlogInsertEx(pS, p->iTree, p->key.a, p->key.n, p->val.a, p->val.n,
-                          p->nInlineMax, p->iZstdLevel);
+        rc = vlogInsert(pS, p->iTree, p->key.a, p->key.n, p->val.a, p->val.n);
       }else{
-        rc = vlogPutEx(pS, p->iTree, p->key.a, p->key.n, p->val.a, p->val.n,
-                       p->nInlineMax, p->iZstdLevel);
+        rc = vlogPut(pS, p->iTree, p->key.a, p->key.n, p->val.a, p->val.n);
       }
     }
     if( rc==VLOG_CONSTRAINT ){
@@ -1780,8 +1611,8 @@ static int resolveTable(sqlite3 *db, const char *zTab, VStore **ppVS, char **pzE
   char *zSql = sqlite3_mprintf("SELECT 1 FROM main.\"%w\" LIMIT 0", zTab);
   char *zWhy = 0;
   sqlite3_stmt *pStmt = 0;
-  VStore *pVS;
-  sqlite3_mutex *pMutex = registryMutex();
+  VStore **apVS = 0;
+  int nVS = 0, i, rc;
   if( zSql==0 ) return SQLITE_NOMEM;
   if( sqlite3_prepare_v2(db, zSql, -1, &pStmt, 0)==SQLITE_OK ){
     sqlite3_step(pStmt);
@@ -1792,18 +1623,21 @@ static int resolveTable(sqlite3 *db, const char *zTab, VStore **ppVS, char **pzE
   sqlite3_free(zSql);
   /* the VTab is not reachable through the API: find the store by the
   ** table's catalog entry in the stores this connection opened */
-  sqlite3_mutex_enter(pMutex);
-  for(pVS=pAllStores; pVS; pVS=pVS->pNext){
+  rc = vlogVStoreList(db, &apVS, &nVS);
+  if( rc ){
+    sqlite3_free(zWhy);
+    return rc;
+  }
+  for(i=0; i<nVS; i++){
     unsigned int iTree;
     int eKey;
-    if( pVS->db!=db ) continue;
-    if( catalogGet(pVS, zTab, &iTree, &eKey)==VLOG_OK ){
-      pVS->nRef++;
-      *ppVS = pVS;
-      break;
+    if( *ppVS==0 && catalogGet(apVS[i], zTab, &iTree, &eKey)==VLOG_OK ){
+      *ppVS = apVS[i];                 /* its reference goes to the caller */
+    }else{
+      vlogVStoreRelease(apVS[i]);
     }
   }
-  sqlite3_mutex_leave(pMutex);
+  sqlite3_free(apVS);
   if( *ppVS==0 ){
     *pzErr = sqlite3_mprintf("vlog: cannot find the store of table %s: %s", zTab,
         zWhy ? zWhy : "no store open in this connection has it in its catalog");
@@ -1842,7 +1676,7 @@ int vlogVStoreResolve(sqlite3 *db, const char *zArg, VStore **ppVS, char **pzErr
   }
   sqlite3_finalize(pStmt);
   /* a store file */
-  zPath = fullPath(zArg);
+  zPath = vlogFullPath(zArg);
   if( zPath==0 ) return SQLITE_NOMEM;
   rc = vlogVStoreAcquire(db, "main", zPath, 0, ppVS, pzErr);
   if( rc && rc!=SQLITE_NOMEM ){

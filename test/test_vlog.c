@@ -30,6 +30,13 @@
 **                     (engine_hostile.test).  Use it on a store no handle
 **                     has open: the file is opened and closed with stdio
 **
+**   vlog_txn_limit DB N
+**                     the most bytes a transaction may log (engine/txn.c),
+**                     in every store connection DB has open (found in the
+**                     registry, ext/registry.c): N, or the engine's limit
+**                     for 0.  Returns the number of stores.  A test's knob,
+**                     to reach the limit without a gigabyte of changes
+**
 **   vlog_store open NAME PATH ?OPTIONS?
 **                     open the engine store in file PATH (engine/engine.h)
 **                     and create the Tcl command NAME bound to it.  The
@@ -75,6 +82,22 @@
 **                               a one-element list {VALUE}, so that an
 **                               empty value ({{}}) differs from no value
 **   NAME treedrop TREE          vlogTreeDrop()
+**   NAME treeclear TREE         vlogTreeClear()
+**   NAME treecreate ?INLINEMAX ZSTDLEVEL ?ZINLINE??
+**                               vlogTreeCreate() (the default policy
+**                               without them; ZINLINE: bCompressInline, 0
+**                               when not given): returns the new id
+**   NAME treepolicy TREE        vlogTreeGetPolicy(): {INLINEMAX ZSTDLEVEL},
+**                               and a third element 1 when values in the
+**                               leaf are compressed; {} when there is no
+**                               such tree
+**   NAME treepolicy TREE INLINEMAX ZSTDLEVEL ?ZINLINE?
+**                               vlogTreeSetPolicy()
+**   NAME insert TREE KEY VALUE  vlogInsert(): VLOG_CONSTRAINT if KEY exists
+**   NAME txnlimit N             the most bytes the redo or undo log of a
+**                               transaction may take (VlogStore.nTxnLogMax),
+**                               so that a test reaches the limit without
+**                               writing a gigabyte; 0: TXN_LOG_MAX
 **   NAME checkpoint             vlogCheckpoint()
 **   NAME verify                 vlogVerify(): the report.  When the store
 **                               fails verification the error is "CODENAME
@@ -149,8 +172,7 @@
 #include <tcl.h>
 #include <stdio.h>
 #include <string.h>
-#include "sqlite3.h"
-#include "vlog.h"
+#include "vlogInt.h"          /* sqlite3.h, vlog.h, the registry of stores */
 #include "storeInt.h"        /* the reader table's layout; vlogChecksum */
 #include "fixsum.h"
 
@@ -570,7 +592,8 @@ static int storeCmd(
     S_VERIFY, S_INFO, S_MAXVALUE, S_SETSYNC, S_SETCACHESIZE,
     S_SETAUTOCHECKPOINT, S_SETMMAPSIZE, S_CURSOR, S_PUTX, S_SEGMENTS, S_STATS,
     S_SLOT, S_SLOTOWNER, S_SLOTCOUNT, S_OLDESTPIN,
-    S_SHMWRITE, S_PREPARE, S_CHECK, S_TESTBREAK
+    S_SHMWRITE, S_PREPARE, S_CHECK, S_TESTBREAK, S_TREECREATE, S_TREEPOLICY,
+    S_TREECLEAR, S_INSERT, S_TXNLIMIT
   };
   static const struct StoreSub {
     const char *zName;
@@ -609,6 +632,11 @@ static int storeCmd(
     { "prepare",           0, 0, "" },
     { "check",             0, 0, "" },
     { "testbreak",         2, 2, "order|nref|region|wbuf TREE" },
+    { "treecreate",        0, 3, "?INLINEMAX ZSTDLEVEL ?ZINLINE??" },
+    { "treepolicy",        1, 4, "TREE ?INLINEMAX ZSTDLEVEL ?ZINLINE??" },
+    { "treeclear",         1, 1, "TREE" },
+    { "insert",            3, 3, "TREE KEY VALUE" },
+    { "txnlimit",          1, 1, "N" },
     { 0, 0, 0, 0 }
   };
   int iSub;
@@ -639,8 +667,11 @@ static int storeCmd(
   /* Arguments shared by several subcommands. */
   switch( iSub ){
     case S_PUT: case S_DELETE: case S_GET: case S_TREEDROP: case S_PUTX:
+    case S_TREEPOLICY: case S_TREECLEAR: case S_INSERT:
       if( vlogTclTree(interp, objv[2], &iTree) ) return TCL_ERROR;
-      if( iSub!=S_TREEDROP ) aKey = vlogTclBytes(objv[3], &nKey);
+      if( iSub!=S_TREEDROP && iSub!=S_TREEPOLICY && iSub!=S_TREECLEAR ){
+        aKey = vlogTclBytes(objv[3], &nKey);
+      }
       break;
     case S_CURSOR:
       if( vlogTclTree(interp, objv[3], &iTree) ) return TCL_ERROR;
@@ -653,6 +684,7 @@ static int storeCmd(
       if( objc==3 && Tcl_GetIntFromObj(interp, objv[2], &iArg) ) return TCL_ERROR;
       break;
     case S_SETCACHESIZE: case S_SETAUTOCHECKPOINT: case S_SETMMAPSIZE:
+    case S_TXNLIMIT:
       if( Tcl_GetWideIntFromObj(interp, objv[2], &wArg) ) return TCL_ERROR;
       break;
   }
@@ -807,6 +839,58 @@ static int storeCmd(
     }
     case S_TREEDROP:
       return storeRc(interp, p, vlogTreeDrop(p->pStore, iTree));
+    case S_TREECLEAR:
+      return storeRc(interp, p, vlogTreeClear(p->pStore, iTree));
+    case S_INSERT: {
+      int nVal = 0;
+      const unsigned char *aVal = vlogTclBytes(objv[4], &nVal);
+      return storeRc(interp, p,
+          vlogInsert(p->pStore, iTree, aKey, nKey, aVal, nVal));
+    }
+    case S_TREECREATE:
+    case S_TREEPOLICY: {
+      VlogTreePolicy pol;
+      int iFirst = iSub==S_TREECREATE ? 2 : 3;
+      if( objc==iFirst+1 ){
+        Tcl_WrongNumArgs(interp, 2, objv, aSub[iSub].zUsage);
+        return TCL_ERROR;
+      }
+      vlogTreePolicyDefault(&pol);
+      if( objc>=iFirst+2 ){
+        if( Tcl_GetIntFromObj(interp, objv[iFirst], &pol.nInlineMax)
+         || Tcl_GetIntFromObj(interp, objv[iFirst+1], &pol.iZstdLevel)
+         || (objc==iFirst+3
+             && Tcl_GetIntFromObj(interp, objv[iFirst+2], &pol.bCompressInline)) ){
+          return TCL_ERROR;
+        }
+      }
+      if( iSub==S_TREECREATE ){
+        rc = vlogTreeCreate(p->pStore, objc==iFirst ? 0 : &pol, &iTree);
+        if( rc ) return vlogTclError(interp, p->pStore, rc);
+        Tcl_SetObjResult(interp, Tcl_NewWideIntObj((Tcl_WideInt)iTree));
+        return TCL_OK;
+      }
+      if( objc>=iFirst+2 ){
+        return storeRc(interp, p, vlogTreeSetPolicy(p->pStore, iTree, &pol));
+      }
+      rc = vlogTreeGetPolicy(p->pStore, iTree, &pol);
+      if( rc==VLOG_NOTFOUND ) return TCL_OK;
+      if( rc ) return vlogTclError(interp, p->pStore, rc);
+      {
+        Tcl_Obj *pRes = Tcl_NewListObj(0, 0);
+        Tcl_ListObjAppendElement(interp, pRes, Tcl_NewIntObj(pol.nInlineMax));
+        Tcl_ListObjAppendElement(interp, pRes, Tcl_NewIntObj(pol.iZstdLevel));
+        if( pol.bCompressInline ){
+          Tcl_ListObjAppendElement(interp, pRes, Tcl_NewIntObj(pol.bCompressInline));
+        }
+        Tcl_SetObjResult(interp, pRes);
+      }
+      return TCL_OK;
+    }
+    case S_TXNLIMIT:
+      /* a test's knob: the most bytes a transaction's log may reach */
+      p->pStore->nTxnLogMax = wArg>0 && wArg<TXN_LOG_MAX ? (i64)wArg : TXN_LOG_MAX;
+      return TCL_OK;
     case S_CHECKPOINT:
       return storeRc(interp, p, vlogCheckpoint(p->pStore));
     case S_VERIFY:
@@ -1082,6 +1166,43 @@ static int vlogFixCmd(
   return TCL_OK;
 }
 
+/*
+** vlog_txn_limit DB N: set the most bytes of the transaction logs of every
+** store that connection DB has open (ext/registry.c) to N (0: the engine's
+** TXN_LOG_MAX), as the store command txnlimit does for its handle.
+*/
+static int vlogTxnLimitCmd(
+  ClientData cd,
+  Tcl_Interp *interp,
+  int objc,
+  Tcl_Obj *const objv[]
+){
+  sqlite3 *db = 0;
+  VStore **apVS = 0;
+  int nVS = 0, i;
+  Tcl_WideInt n;
+  (void)cd;
+  if( objc!=3 ){
+    Tcl_WrongNumArgs(interp, 1, objv, "DB N");
+    return TCL_ERROR;
+  }
+  if( getDbPointer(interp, Tcl_GetString(objv[1]), &db) || db==0
+   || Tcl_GetWideIntFromObj(interp, objv[2], &n) ){
+    return TCL_ERROR;
+  }
+  if( vlogVStoreList(db, &apVS, &nVS) ){
+    Tcl_AppendResult(interp, "out of memory", (char*)0);
+    return TCL_ERROR;
+  }
+  for(i=0; i<nVS; i++){
+    apVS[i]->pStore->nTxnLogMax = n>0 && n<TXN_LOG_MAX ? (i64)n : TXN_LOG_MAX;
+    vlogVStoreRelease(apVS[i]);
+  }
+  sqlite3_free(apVS);
+  Tcl_SetObjResult(interp, Tcl_NewIntObj(nVS));
+  return TCL_OK;
+}
+
 int vlogCrashvfsInit(Tcl_Interp*);   /* test_crashvfs.c */
 
 static int Vlogtest_Init(Tcl_Interp *interp){
@@ -1094,6 +1215,7 @@ static int Vlogtest_Init(Tcl_Interp *interp){
     { "vlog_checksum", vlogChecksumCmd },
     { "vlog_corrupt_where", vlogCorruptWhereCmd },
     { "vlog_fix",   vlogFixCmd },
+    { "vlog_txn_limit", vlogTxnLimitCmd },
   };
   int i;
   for(i=0; i<(int)(sizeof(aCmd)/sizeof(aCmd[0])); i++){
