@@ -39,8 +39,8 @@
 **      kind none and no region, regions only in B-tree buckets and inside
 **      a bucket's slots, no region both live and pending; segments with a
 **      generation given out, live bytes at most total, bytes used at most
-**      the bucket, no seal sequence while open and one once sealed (a
-**      zombie may have either), bTouched exactly for the listed segments;
+**      the bucket, no seal sequence while open and one after (sealed or
+**      zombie), bTouched exactly for the listed segments;
 **      the free list and the B-tree bucket list (alloc.c) what the table
 **      says; the journal position's bucket the one open journal bucket;
 **   5. the write buffer: entries in the order of arrival, for the alloc

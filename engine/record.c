@@ -147,7 +147,7 @@ int vlogRecDecode(const u8 *a, int n, LogRec *r, int *pnUsed){
       r->iTree = (u32)v;
       r->eTreeOp = (int)w;
       if( ok && w==TOP_POLICY ){
-        u64 x;
+        u64 x = 0;                 /* read below even when a field is not */
         ok = getNum(a, n, &i, 0xffffffff, &v) && getNum(a, n, &i, 0x7fffffff, &w)
           && getNum(a, n, &i, 0x7fffffff, &x);
         r->mTreeFlags = (u32)v & ~(u32)TREEF_ZINLINE;
