@@ -673,6 +673,8 @@ void vlogLogCommitted(VlogStore*);
 void vlogLogTxnStart(VlogStore*);
 void vlogLogReset(VlogStore*);
 void vlogLogClose(VlogStore*);
+const u8 *vlogRecordParse(const u8 *z, const u8 *pEnd, u64 *piTree, const u8 **ppKey,
+                          u64 *pnKey, const u8 **ppVal, u64 *pnVal);
 VLOG_MUST_CHECK int vlogLogVerifyExtent(VlogStore*, const u8 *a, int n);
 VLOG_MUST_CHECK int vlogDictVerify(VlogStore*, VlogBuf *pRep);
 VLOG_MUST_CHECK int vlogValueForEach(VlogStore*, u32 iTree, int nKey, const u8 *a, int n,

@@ -219,9 +219,9 @@ static void segFind(VlogStore *p){
 
 /* The record at z (before pEnd): its tree, key and value, and the byte
 ** after it; 0 if it does not fit. */
-static const u8 *recordParse(const u8 *z, const u8 *pEnd, u64 *piTree,
-                             const u8 **ppKey, u64 *pnKey,
-                             const u8 **ppVal, u64 *pnVal){
+const u8 *vlogRecordParse(const u8 *z, const u8 *pEnd, u64 *piTree,
+                          const u8 **ppKey, u64 *pnKey,
+                          const u8 **ppVal, u64 *pnVal){
   int k = vlogGetVarint(z, pEnd, piTree);
   if( k==0 ) return 0;
   z += k;
@@ -440,7 +440,7 @@ static int dictSample(VlogStore *p, const u8 *a, int n){
     const u8 *zRec = z, *pK, *pV;
     u64 iT, nK, nV;
     size_t nRec;
-    z = recordParse(z, pEnd, &iT, &pK, &nK, &pV, &nV);
+    z = vlogRecordParse(z, pEnd, &iT, &pK, &nK, &pV, &nV);
     if( z==0 ) break;
     nRec = (size_t)(z-zRec);
     rc = vlogBufAppend(p->pEnv, &pL->samp, zRec, (int)nRec);
@@ -1291,7 +1291,7 @@ static int recordGet(VlogStore *p, u32 iTree, u64 iSeg, u64 iGen, u32 iOff,
   for(i=0; z && i<=iIdx; i++){
     const u8 *pK, *pV;
     u64 iT, nK, nV;
-    z = recordParse(z, pEnd, &iT, &pK, &nK, &pV, &nV);
+    z = vlogRecordParse(z, pEnd, &iT, &pK, &nK, &pV, &nV);
     if( z && i==iIdx ){
       if( iT!=iTree || nK!=(u64)nKey || memcmp(pK, pKey, nKey)!=0 || nV!=nVal ){
         return recordNotKeys(p, iSeg, iOff, (u64)iIdx, 0);
@@ -1354,7 +1354,7 @@ static int rawGet(VlogStore *p, u32 iTree, u64 iSeg, u64 iGen, u32 iOff,
     z = pL->rbuf.a;
   }
   pEnd = &z[nRec];
-  if( recordParse(z, pEnd, &iT, &pK, &nK, &pV, &nV)!=pEnd || iT!=iTree
+  if( vlogRecordParse(z, pEnd, &iT, &pK, &nK, &pV, &nV)!=pEnd || iT!=iTree
    || nK!=(u64)nKey || memcmp(pK, pKey, nKey)!=0 || nV!=nVal ){
     return recordNotKeys(p, iSeg, iOff, iRecOff, 1);
   }

@@ -434,15 +434,19 @@ void fuzzExerciseStore(VlogStore *p){
   }
 }
 
-void fuzzExercise(VlogEnv *pEnv){
+int fuzzOpen(VlogEnv *pEnv, VlogStore **pp){
   VlogConfig cfg;
-  VlogStore *p = 0;
-  int rc;
   vlogConfigDefault(&cfg);
   cfg.bCreate = 0;
   cfg.nAutoCheckpoint = 0;
   cfg.nMmapSize = 0;
-  rc = vlogStoreOpen(pEnv, FUZZ_PATH, &cfg, &p);
+  *pp = 0;
+  return vlogStoreOpen(pEnv, FUZZ_PATH, &cfg, pp);
+}
+
+void fuzzExercise(VlogEnv *pEnv){
+  VlogStore *p = 0;
+  int rc = fuzzOpen(pEnv, &p);
   fuzzCheck(p, rc);
   if( rc==VLOG_OK ) fuzzExerciseStore(p);
   vlogStoreClose(p);

@@ -73,6 +73,10 @@ void fuzzLoadSeed(void);
 ** what matters is that nothing crashes, hangs or leaks. */
 void fuzzExercise(VlogEnv *pEnv);
 
+/* Open the store of pEnv's file as the targets do (no creation, no
+** automatic checkpoint, no map). */
+int fuzzOpen(VlogEnv*, VlogStore**);
+
 /* Set when the env refuses an allocation (FUZZ_MALLOC_MAX); cleared by
 ** fuzzLoadSeed() and by targets that do not call it, at each input. */
 extern int fuzzRefused;

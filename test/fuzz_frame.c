@@ -44,22 +44,15 @@ static int ptrMake(u8 *aOut, int eTag, const u64 *a, int n, u32 iSum){
   return k;
 }
 
-/* The record at *pz (before pEnd), as vlog.c's recordParse() reads one:
-** its tree, key and value length; *pz moves past it.  0 at the end or if
-** it does not fit. */
+/* The record at *pz (before pEnd), read by vlog.c's parser: its tree, key
+** and value length; *pz moves past it.  0 at the end or if it does not
+** fit. */
 static int recordNext(const u8 **pz, const u8 *pEnd, u64 *piTree,
                       const u8 **ppKey, u64 *pnKey, u64 *pnVal){
-  const u8 *z = *pz;
-  int k = vlogGetVarint(z, pEnd, piTree);
-  if( k==0 ) return 0;
-  z += k;
-  k = vlogGetVarint(z, pEnd, pnKey);
-  if( k==0 || *pnKey>(u64)(pEnd-z-k) ) return 0;
-  *ppKey = z + k;
-  z += k + *pnKey;
-  k = vlogGetVarint(z, pEnd, pnVal);
-  if( k==0 || *pnVal>(u64)(pEnd-z-k) ) return 0;
-  *pz = z + k + *pnVal;
+  const u8 *pVal;
+  const u8 *z = vlogRecordParse(*pz, pEnd, piTree, ppKey, pnKey, &pVal, pnVal);
+  if( z==0 ) return 0;
+  *pz = z;
   return 1;
 }
 
@@ -113,11 +106,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *aIn, size_t nIn){
   pL->dict.n = 0;
   if( ctl & FS_NEWDICT ){
     const u8 *aDict = &aPtr[nPtr];
-    vlogBufAppend(pStore->pEnv, &pL->dict, aDict, (int)(&aIn[nIn]-aDict));
+    if( vlogBufAppend(pStore->pEnv, &pL->dict, aDict, (int)(&aIn[nIn]-aDict)) ) return 0;
   }else{
     int nDict;
     const u8 *aDict = fuzzSeedDict(&nDict);
-    vlogBufAppend(pStore->pEnv, &pL->dict, aDict, nDict);
+    if( vlogBufAppend(pStore->pEnv, &pL->dict, aDict, nDict) ) return 0;
   }
 
   /* replay's check of the frame (a REC_VEXT record of its commit) */
@@ -125,7 +118,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *aIn, size_t nIn){
     const LogRec r = { .eOp = REC_VEXT, .iSeg = SEG, .iGen = SEG_GEN,
                        .iOff = 0, .nLen = (u32)nFrame };
     if( vlogRecEncode(pStore->pEnv, &vext, &r)==VLOG_OK ){
+      pStore->bReplay = 1;              /* as replay calls it */
       fuzzCheck(pStore, vlogLogVerifyExtent(pStore, vext.a, vext.n));
+      pStore->bReplay = 0;
     }
     vlogBufFree(pStore->pEnv, &vext);
   }
@@ -141,7 +136,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *aIn, size_t nIn){
     u32 iSum;
     int n, bAll = iRec<MAX_REC_ALL;
     if( !recordNext(&z, pEnd, &iT, &pK, &nK, &nV) ) break;
-    if( iT>0xffffffff || nK>VLOG_MAX_KEY ) continue;
+    /* a lookup's key comes from a leaf: 1 to VLOG_MAX_KEY bytes */
+    if( iT>0xffffffff || nK<1 || nK>VLOG_MAX_KEY ) continue;
     if( iRec==0 ){
       iTree0 = (u32)iT;
       pKey0 = pK;
@@ -264,5 +260,8 @@ int LLVMFuzzerInitialize(int *pArgc, char ***pArgv){
   pStore->aBucket[SEG].iGen = SEG_GEN;
   pStore->aBucket[SEG].eSegKind = SEG_VALUE;
   pStore->iSlot = -1;
+  /* reads of values run inside a read transaction (the engine asserts it):
+  ** this handle is always in one, holding no lock (nothing else runs) */
+  pStore->eTxn = 1;
   return 0;
 }

@@ -42,14 +42,8 @@ static void getKeys(VlogStore *p){
   }
 }
 static void exerciseShm(void){
-  VlogConfig cfg;
   VlogStore *p = 0;
-  int rc;
-  vlogConfigDefault(&cfg);
-  cfg.bCreate = 0;
-  cfg.nAutoCheckpoint = 0;
-  cfg.nMmapSize = 0;
-  rc = vlogStoreOpen(fuzzEnv(1), FUZZ_PATH, &cfg, &p);
+  int rc = fuzzOpen(fuzzEnv(1), &p);
   fuzzCheck(p, rc);
   if( rc==VLOG_OK ){
     getKeys(p);
