@@ -10,6 +10,8 @@
 #       itself writes them from the small store it builds, FUZZ_WRITE_SEEDS),
 #       then run it over DIR/corpus/TARGET and the seeds: for SECONDS
 #       seconds, or, with SECONDS empty, each input once (a regression run).
+#       FUZZ_RUNS=N in the environment stops each target after N executions
+#       instead (or at SECONDS, whichever comes first).
 #       One target at a time, one process each.  Prints per target the
 #       executions and the findings (crash, timeout, out-of-memory and leak
 #       files in DIR/crashes/TARGET); exits 1 if there are findings.
@@ -56,7 +58,10 @@ for t in "$@"; do
     dict)       maxlen=20480 ;;
     *)          maxlen=262144 ;;
   esac
-  if [ -n "$seconds" ]; then
+  if [ -n "${FUZZ_RUNS:-}" ]; then
+    run="-runs=$FUZZ_RUNS"
+    [ -n "$seconds" ] && run="$run -max_total_time=$seconds"
+  elif [ -n "$seconds" ]; then
     run="-max_total_time=$seconds"
   else
     run="-runs=0"
