@@ -274,6 +274,7 @@ int vlogBucketSetState(VlogStore *p, u64 iBucket, int eState, int eKind){
   pB = &p->aBucket[iBucket];
   if( eState==BUCKET_FREE ) eKind = KIND_NONE;
   if( pB->eState==eState && pB->eKind==eKind ) return VLOG_OK;
+  if( eState!=BUCKET_FREE ) pB->bPunched = 0;     /* written again */
   bucketPut(p, iBucket, eState, eKind);
   aVal[0] = (u8)eState;
   aVal[1] = (u8)eKind;

@@ -217,6 +217,7 @@ int vlogCheckpoint(VlogStore *p){
   ** superblock reaches: neither is journaled. */
   p->wbJrnl.n = 0;
   if( rc==VLOG_OK ){
+    if( !p->maint.bBusy ) p->maint.bKick = 1;    /* maintenance (maint.c) */
     rc = vlogCommit(p);
   }else{
     (void)vlogRollback(p);          /* no change to undo; rc says what failed */

@@ -261,7 +261,10 @@ struct VlogSegmentInfo {
   uint64_t iSeg;                     /* segment id (its bucket) */
   uint64_t iGen;                     /* its generation: new each time the
                                      ** bucket becomes a segment */
-  const char *zState;                /* "open" or "sealed" */
+  const char *zState;                /* "open", "sealed", "staged" (in
+                                     ** the rewrite ledger), "queued",
+                                     ** "rewriting" or "zombie" (nothing
+                                     ** live: freed after two checkpoints) */
   const char *zKind;                 /* "value" (a commit's values) or
                                      ** "rewrite" (records maintenance moved) */
   uint64_t nTotal;                   /* bytes of records ever appended */
@@ -292,8 +295,43 @@ struct VlogTreeLevel {
 };
 VLOG_MUST_CHECK int vlogTreeLevels(VlogStore*, VlogTreeLevel **paLevel, int *pnLevel);
 
+/* Value-log maintenance (maint.c).  vlogMaintain() runs one pass, outside
+** any transaction, in transactions of its own: zMode "auto" (0), "plan",
+** "stage", "confirm", "rewrite-one", "gc" or "full"; zTrigger "explicit"
+** (0), "kick" or "auto".  Its JSON report into *pzReport (vlogFree()). */
+VLOG_MUST_CHECK int vlogMaintain(VlogStore*, const char *zMode, const char *zTrigger,
+                                 char **pzReport);
+/* Setting zName into *prValue; with prNew, set it first (persisted in the
+** store).  vlogMaintSettingName(i): the i-th name, 0 past the last. */
+VLOG_MUST_CHECK int vlogMaintSetting(VlogStore*, const char *zName, const double *prNew,
+                                     double *prValue);
+const char *vlogMaintSettingName(int i);
+typedef struct VlogMaintEntry VlogMaintEntry;
+struct VlogMaintEntry {
+  uint64_t iPos;                     /* queue: its position; ledger: segment */
+  uint64_t iSeg, iGen;               /* the segment and its generation */
+  uint64_t nTotal, nLive;            /* its figures when observed or queued */
+  uint64_t iTime;                    /* then (unix microseconds) */
+};
+/* The rewrite queue (bLedger 0) or ledger (1) (vlogFree()); *pbPending:
+** whether a stage waits for its confirmation. */
+VLOG_MUST_CHECK int vlogMaintQueue(VlogStore*, int bLedger, VlogMaintEntry **paE,
+                                   int *pnE, int *pbPending);
+typedef struct VlogMaintLogEntry VlogMaintLogEntry;
+struct VlogMaintLogEntry {
+  uint64_t iSeq;                     /* pass number */
+  uint64_t iStart, iEnd;             /* unix microseconds */
+  const char *zTrigger, *zMode;
+  uint64_t nPlanned, nRewritten, nFreed, nCopied, nReclaimed;
+  int rc;                            /* its result (VLOG_OK: it succeeded) */
+  const char *zError;                /* its message, or 0 */
+};
+/* The log of the last passes, oldest first (vlogFree()). */
+VLOG_MUST_CHECK int vlogMaintLog(VlogStore*, VlogMaintLogEntry **paE, int *pnE);
+
 /* The engine's name of one of its own trees (below VLOG_TREE_FIRST_USER):
-** "roots", "buckets", "segments", "dictionaries"; 0 for any other id. */
+** "roots", "buckets", "segments", "dictionaries", "maintenance"; 0 for any
+** other id. */
 const char *vlogTreeName(uint32_t iTree);
 
 /* Name of a result code ("VLOG_CORRUPT"), for messages and tests. */

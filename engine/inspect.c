@@ -46,6 +46,11 @@ int vlogSegments(VlogStore *p, VlogSegmentInfo **paSeg, int *pnSeg){
     assert( a[n].nLive<=a[n].nTotal );
     n++;
   }
+  rc = vlogMaintMarks(p, a, n);
+  if( rc ){
+    vlogFree(p->pEnv, a);
+    return vlogAutoEnd(p, bAuto, rc);
+  }
   *paSeg = a;
   *pnSeg = n;
   return vlogAutoEnd(p, bAuto, VLOG_OK);
@@ -56,12 +61,14 @@ int vlogStats(VlogStore *p, VlogStat **paStat, int *pnStat){
   int bAuto, n = 0;
   u64 i, nLive = 0, nTotal = 0, nSeg = 0;
   int64_t nMapped = 0;
-  u64 iPinCkpt, iPinJrnlSeq;
+  u64 iPinCkpt, iPinJrnlSeq, aMaint[5];
   VlogLog *pL = &p->vl;
   int rc = vlogAutoBegin(p, 0, &bAuto);
   *paStat = 0;
   *pnStat = 0;
   if( rc ) return rc;
+  rc = vlogMaintCounters(p, aMaint);
+  if( rc ) return vlogAutoEnd(p, bAuto, rc);
   /* Figures only: an env that cannot say how much it maps shows 0, and
   ** no pinned snapshot (VLOG_NOTFOUND) shows as 0, 0. */
   if( p->pEnv->xMmap ) (void)p->pEnv->xMmap(p->pFile, -1, &nMapped);
@@ -118,6 +125,14 @@ int vlogStats(VlogStore *p, VlogStat **paStat, int *pnStat){
   STORE("file_bytes", p->sb.nBucket * (u64)p->sb.nBucketSize);
   STAT("mmap_bytes", nMapped);
   STORE("bucket_size", p->sb.nBucketSize);
+  STAT("maint_steps", p->maint.nStep);
+  STAT("maint_step_errors", p->maint.nStepErr);
+  STAT("maint_commits_seen", p->maint.nCommit);
+  STORE("maint_passes", aMaint[0]);
+  STORE("maint_segments_rewritten", aMaint[1]);
+  STORE("maint_bytes_copied", aMaint[2]);
+  STORE("maint_segments_freed", aMaint[3]);
+  STORE("maint_bytes_reclaimed", aMaint[4]);
   STORE("node_size", p->sb.nNodeSize);
 #undef STAT
 #undef STORE
@@ -158,6 +173,7 @@ const char *vlogTreeName(uint32_t iTree){
     case TREE_ALLOC: return "buckets";
     case TREE_SEGS:  return "segments";
     case TREE_DICTS: return "dictionaries";
+    case TREE_MAINT: return "maintenance";
   }
   return 0;
 }

@@ -313,11 +313,11 @@ static int applyWb(VlogStore *p, const LogRec *r, int iByte){
 
 /*
 ** Replay the change r (REC_PUT or REC_DELETE), at byte iByte: to a user
-** tree or the dictionaries, with a key and a leaf value of sizes that a
+** tree, the dictionaries or the maintenance state, with a key and a leaf value of sizes that a
 ** leaf takes.
 */
 static int applyChange(VlogStore *p, const LogRec *r, int iByte){
-  if( r->iTree!=TREE_DICTS
+  if( r->iTree!=TREE_DICTS && r->iTree!=TREE_MAINT
    && (r->iTree<VLOG_TREE_FIRST_USER || r->iTree>VLOG_MAX_TREE) ){
     return recordError(p, iByte, "a change to tree %u", r->iTree);
   }

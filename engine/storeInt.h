@@ -185,6 +185,11 @@ struct LogRec {
 #define TREE_ALLOC       2   /* bucket (8 bytes BE) -> state, kind */
 #define TREE_SEGS        3   /* segment bucket (8 bytes BE) -> accounting */
 #define TREE_DICTS       4   /* zstd dictionary id, chunk (u32, u32 BE) -> bytes */
+#define TREE_MAINT       5   /* maintenance: settings, rewrite ledger and queue,
+                             ** log of passes (maint.c) */
+
+/* An engine-internal result: a walk is over (not an error) */
+#define VLOG_DONE        101
 
 /* Entry types */
 #define ENTRY_PUT        0
@@ -422,6 +427,25 @@ struct VlogLog {
   u64 nDictTrained, nDictFrames;
 };
 
+/* Automatic maintenance on this handle (maint.c, "Triggers") */
+typedef struct MaintState MaintState;
+struct MaintState {
+  u8 bBusy;                    /* a pass or step runs: its commits do not step */
+  u8 bKick;                    /* a checkpoint: the next step starts one segment
+                               ** of the queue, and restages the rest after it */
+  u8 bStep;                    /* a rewrite in progress, resumed by each step */
+  u8 bStepKick;                /* ... started by a kick */
+  u8 bAuto;                    /* the 'auto' setting, as last read */
+  u8 bMore;                    /* the queue had more than the segment begun */
+  u8 bPending;                 /* a stage was pending, observed at iObserved */
+  u64 iObserved;
+  u64 nSincePlan;              /* bytes committed since the last plan */
+  u64 iSeg, iGen, iQueueKey;   /* the segment being rewritten, its queue entry */
+  u32 iOff;                    /* where its walk resumes */
+  u64 nCommit;                 /* commits this handle made */
+  u64 nStep, nStepErr;         /* steps run, and failed */
+};
+
 struct VlogStore {
   VlogEnv *pEnv;
   VlogFile *pFile;
@@ -486,6 +510,7 @@ struct VlogStore {
   u64 *aRecount;               /* verify: live bytes counted per segment */
   int bInsertOnly;             /* vlogInsertEx() running */
   i64 nTxnLogMax;              /* TXN_LOG_MAX, or less (a test's knob) */
+  MaintState maint;            /* automatic maintenance (maint.c) */
   /* statistics for info */
   u64 nReadUnlocked, nReadLocked, nCkptDeferred;
   u64 nCommit, nCheckpoint, nNodeRead, nNodeWrite, nCacheHit, nCacheMiss;
@@ -677,6 +702,17 @@ const u8 *vlogRecordParse(const u8 *z, const u8 *pEnd, u64 *piTree, const u8 **p
                           u64 *pnKey, const u8 **ppVal, u64 *pnVal);
 VLOG_MUST_CHECK int vlogLogVerifyExtent(VlogStore*, const u8 *a, int n);
 VLOG_MUST_CHECK int vlogDictVerify(VlogStore*, VlogBuf *pRep);
+/* maint.c */
+VLOG_MUST_CHECK int vlogMaintCounters(VlogStore*, u64 *aOut);   /* 5 figures */
+VLOG_MUST_CHECK int vlogMaintMarks(VlogStore*, VlogSegmentInfo *a, int n);
+void vlogMaintAfterCommit(VlogStore*, u64 nWritten);
+VLOG_MUST_CHECK int vlogSegFrameNext(VlogStore*, u64 iSeg, u64 iGen, u32 *piOff,
+                                     u32 *piNext, const u8 **paRaw, int *pnRaw,
+                                     int *pnSkip);
+int vlogValuePointsAt(const u8 *a, int n, u64 iSeg, u64 iGen, u32 iOff, int iIdx,
+                      u32 iRecOff, int *pbChunks);
+u64 vlogRecordBytes(u32 iTree, int nKey, u64 nVal);
+VLOG_MUST_CHECK int vlogLogSealOpen(VlogStore*);
 VLOG_MUST_CHECK int vlogValueForEach(VlogStore*, u32 iTree, int nKey, const u8 *a, int n,
                      int (*xPer)(VlogStore*, u64 iSeg, u64 nBytes));
 

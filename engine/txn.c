@@ -582,6 +582,7 @@ static int commitRevoke(VlogStore *p){
 }
 
 int vlogCommit(VlogStore *p){
+  u64 nWritten;
   int rc = vlogCommitPrepare(p);
   if( rc ) return rc;
   if( !p->bPrepared ){
@@ -593,6 +594,7 @@ int vlogCommit(VlogStore *p){
   vlogLogCommitted(p);
   p->nCommit++;
   p->nUserBytes += p->nTxnUserBytes;
+  nWritten = p->nTxnUserBytes;
   if( p->wb.n >= p->wb.nAlloc/4 ) rc = vlogWbFlush(p, 0);
   if( rc==VLOG_OK && p->cfg.nAutoCheckpoint>0 && p->jrnl.nSize>=p->cfg.nAutoCheckpoint ){
     char *zSave = p->zErr;
@@ -604,6 +606,8 @@ int vlogCommit(VlogStore *p){
     }else if( rc2 ){
       /* The commit is durable; the checkpoint will be retried later. */
       p->bValid = 0;
+    }else if( !p->maint.bBusy ){
+      p->maint.bKick = 1;     /* maintenance: the checkpoint kick */
     }
     vlogFree(p->pEnv, p->zErr);
     p->zErr = zSave;
@@ -612,7 +616,10 @@ int vlogCommit(VlogStore *p){
   /* The commit is durable and published: a failed flush of the write
   ** buffer (above) only makes the handle reload.  What the caller learns
   ** is whether the lock was given back. */
-  return txnEnd(p);
+  rc = txnEnd(p);
+  /* automatic maintenance: a bounded step, after the commit is done */
+  if( rc==VLOG_OK ) vlogMaintAfterCommit(p, nWritten);
+  return rc;
 }
 
 int vlogSavepoint(VlogStore *p, int iSave){

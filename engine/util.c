@@ -104,7 +104,7 @@ int vlogBufAppendVarint(VlogEnv *pEnv, VlogBuf *p, u64 v){
   return rc;
 }
 
-static int bufVprintf(VlogEnv *pEnv, VlogBuf *p, const char *zFmt, va_list ap){
+int vlogBufVprintf(VlogEnv *pEnv, VlogBuf *p, const char *zFmt, va_list ap){
   va_list ap2;
   int n, rc;
   va_copy(ap2, ap);
@@ -124,7 +124,7 @@ int vlogBufPrintf(VlogEnv *pEnv, VlogBuf *p, const char *zFmt, ...){
   va_list ap;
   int rc;
   va_start(ap, zFmt);
-  rc = bufVprintf(pEnv, p, zFmt, ap);
+  rc = vlogBufVprintf(pEnv, p, zFmt, ap);
   va_end(ap);
   return rc;
 }
@@ -152,7 +152,7 @@ char *vlogMprintf(VlogEnv *pEnv, const char *zFmt, ...){
   va_list ap;
   int rc;
   va_start(ap, zFmt);
-  rc = bufVprintf(pEnv, &b, zFmt, ap);
+  rc = vlogBufVprintf(pEnv, &b, zFmt, ap);
   va_end(ap);
   if( rc!=VLOG_OK ){
     vlogBufFree(pEnv, &b);

@@ -8,6 +8,7 @@
 #ifndef VLOG_UTIL_H
 #define VLOG_UTIL_H
 
+#include <stdarg.h>
 #include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -57,6 +58,7 @@ VLOG_MUST_CHECK int vlogBufReserve(VlogEnv*, VlogBuf*, int nExtra);   /* VLOG_NO
 VLOG_MUST_CHECK int vlogBufAppend(VlogEnv*, VlogBuf*, const void*, int);
 VLOG_MUST_CHECK int vlogBufAppendVarint(VlogEnv*, VlogBuf*, u64);
 VLOG_MUST_CHECK int vlogBufPrintf(VlogEnv*, VlogBuf*, const char *zFmt, ...);
+VLOG_MUST_CHECK int vlogBufVprintf(VlogEnv*, VlogBuf*, const char *zFmt, va_list);
 void vlogBufFree(VlogEnv*, VlogBuf*);
 
 void *vlogMallocZero(VlogEnv*, size_t);

@@ -1420,7 +1420,7 @@ static int ptrDecode(const u8 *a, int n, ValPtr *pP){
 
 /* The next extent of pointer pP into its fields; VLOG_DONE after the last
 ** one (when the pointer must be at its end), VLOG_CORRUPT if malformed. */
-#define VLOG_DONE 101
+
 static int ptrExtent(ValPtr *pP){
   u64 v[5];
   assert( pP->iChunk<=pP->nChunk && pP->z<=pP->pEnd );
@@ -1607,6 +1607,108 @@ int vlogValueForEach(VlogStore *p, u32 iTree, int nKey, const u8 *a, int n,
     if( rc ) return rc;
   }
   return rc==VLOG_DONE ? VLOG_OK : badPointer(p);
+}
+
+/* ---------------------------------------------------------------------
+** Rewrite (maint.c): reading a segment alone, and the compare of a key's
+** pointer with the record being moved
+*/
+
+/*
+** The first frame of segment iSeg (generation iGen) at or after byte *piOff
+** and before the end of what the segment holds (Bucket.nDisk): *piOff is
+** set to its offset, *piNext to the byte after it, and *paRaw, *pnRaw to
+** its records (valid until the next read on the handle).  VLOG_DONE when
+** no frame is left.  Bytes between frames are holes (a rolled-back
+** transaction's room, a commit's first frame on a fresh sector, the torn
+** end of a crashed one): where a header is not one of this generation's,
+** or its frame fails its checksum, the walk goes on at the next sector and
+** *pnSkip counts the frames of this generation it could not read.  The
+** accounting is the judge: records in such a frame stay live and keep the
+** segment from being freed.
+*/
+int vlogSegFrameNext(VlogStore *p, u64 iSeg, u64 iGen, u32 *piOff, u32 *piNext,
+                     const u8 **paRaw, int *pnRaw, int *pnSkip){
+  u32 iOff = *piOff;
+  u64 nDisk;
+  assert( p->eTxn>0 && (iOff % 16)==0 );
+  if( iSeg==0 || iSeg>=p->sb.nBucket || p->aBucket[iSeg].eKind!=KIND_VLOG
+   || p->aBucket[iSeg].iGen!=iGen ){
+    return VLOG_DONE;
+  }
+  nDisk = p->aBucket[iSeg].nDisk;
+  while( (u64)iOff + FRAME_HDR <= nDisk ){
+    u8 h[FRAME_HDR];
+    int rc = segRead(p, iSeg, iOff, h, FRAME_HDR);
+    if( rc && rc!=VLOG_IOERR_SHORT_READ ){
+      return vlogSetError(p, rc, "cannot read the value-log frame at segment "
+                          "%llu offset %u", (unsigned long long)iSeg, iOff);
+    }
+    if( rc==VLOG_OK && vlogGet32(&h[0])==FRAME_MAGIC && vlogGet64(&h[16])==iGen ){
+      char *zSave = p->zErr;
+      p->zErr = 0;
+      rc = frameLoad(p, iSeg, iGen, iOff, 0, paRaw, pnRaw);
+      if( rc==VLOG_OK ){
+        vlogFree(p->pEnv, zSave);
+        *piOff = iOff;
+        *piNext = iOff + (u32)align16(FRAME_HDR + (int)vlogGet32(&h[12]));
+        return VLOG_OK;
+      }
+      if( rc!=VLOG_CORRUPT ){
+        vlogFree(p->pEnv, zSave);
+        return rc;
+      }
+      vlogFree(p->pEnv, p->zErr);        /* a damaged frame: skipped */
+      p->zErr = zSave;
+      (*pnSkip)++;
+    }
+    iOff = (iOff + VLOG_SECTOR) & ~(u32)(VLOG_SECTOR-1);
+  }
+  return VLOG_DONE;
+}
+
+/*
+** Whether leaf value a[0..n) points at the record of frame (iSeg, iGen,
+** iOff) that is number iIdx in it and starts at byte iRecOff of its
+** records: 1 if so, else 0 (an inline value, another copy, a malformed
+** pointer).  A value in chunks matches when one of its chunks is that
+** frame's (each chunk is alone in its frame): *pbChunks is then set, and
+** the whole value moves.
+*/
+int vlogValuePointsAt(const u8 *a, int n, u64 iSeg, u64 iGen, u32 iOff,
+                      int iIdx, u32 iRecOff, int *pbChunks){
+  ValPtr ptr;
+  *pbChunks = 0;
+  if( n<1 || a[0]==VTAG_INLINE || a[0]==VTAG_ZINLINE ) return 0;
+  if( ptrDecode(a, n, &ptr) ) return 0;
+  while( ptrExtent(&ptr)==VLOG_OK ){
+    if( ptr.iSeg!=iSeg || ptr.iGen!=iGen || ptr.iOff!=iOff ) continue;
+    if( ptr.eTag==VTAG_CHUNKS ){
+      *pbChunks = 1;
+      return 1;
+    }
+    return ptr.eTag==VTAG_RAW ? ptr.iAt==(u64)iRecOff : ptr.iAt==(u64)iIdx;
+  }
+  return 0;
+}
+
+/* Seal the open segment, if any, at the start of a write transaction: the
+** next append opens a new one, in the lowest free bucket (maintenance
+** moves the log's end down the file, so its end can be cut off). */
+int vlogLogSealOpen(VlogStore *p){
+  VlogLog *pL = &p->vl;
+  u64 iSeg = vlogSegFindOpen(p);
+  int rc;
+  assert( p->eTxn==2 && pL->nFrameRec==0 && pL->wout.n==0 );
+  pL->iSeg = 0;
+  if( iSeg==0 ) return VLOG_OK;
+  rc = vlogSegSeal(p, iSeg);
+  return rc;
+}
+
+/* Bytes of a record as the accounting counts them. */
+u64 vlogRecordBytes(u32 iTree, int nKey, u64 nVal){
+  return recordBytes(iTree, nKey, nVal);
 }
 
 /* Accounting (alloc.c): nBytes of segment iSeg's records become live, or

@@ -403,6 +403,110 @@ static void btreeColumn(sqlite3_context *ctx, const void *aRow, int iRow, int iC
   }
 }
 
+/*
+** vlog_rewrite_queue: position, segment, stale_ratio, stale_bytes,
+** live_bytes, queued_at; vlog_rewrite_ledger: segment, stale_ratio,
+** stale_bytes, live_bytes, observed_at, stage_pending.  A row is the
+** engine's VlogMaintEntry; the ledger's rows carry the stage flag in a
+** copy (MaintRow).
+*/
+typedef struct MaintRow MaintRow;
+struct MaintRow {
+  VlogMaintEntry e;
+  int bPending;
+};
+static int maintRowsLoad(VlogStore *pStore, int bLedger, void **paRow, int *pnRow){
+  VlogEnv *pEnv = vlogStoreEnv(pStore);
+  VlogMaintEntry *aE = 0;
+  MaintRow *aOut = 0;
+  int nE = 0, bPending = 0, i;
+  int rc = vlogMaintQueue(pStore, bLedger, &aE, &nE, &bPending);
+  if( rc==VLOG_OK ){
+    aOut = (MaintRow*)vlogMallocZero(pEnv, sizeof(MaintRow)*(size_t)(nE+1));
+    if( aOut==0 ) rc = VLOG_NOMEM;
+  }
+  for(i=0; rc==VLOG_OK && i<nE; i++){
+    aOut[i].e = aE[i];
+    aOut[i].bPending = bPending;
+  }
+  vlogFree(pEnv, aE);
+  *paRow = (void*)aOut;
+  *pnRow = rc==VLOG_OK ? nE : 0;
+  return rc;
+}
+static int queueLoad(VlogStore *pStore, void **paRow, int *pnRow){
+  return maintRowsLoad(pStore, 0, paRow, pnRow);
+}
+static int ledgerLoad(VlogStore *pStore, void **paRow, int *pnRow){
+  return maintRowsLoad(pStore, 1, paRow, pnRow);
+}
+/* The figures of a queue or ledger row: columns c (segment) to c+3. */
+static void maintFigures(sqlite3_context *ctx, const VlogMaintEntry *p, int iCol){
+  uint64_t nStale = p->nTotal>p->nLive ? p->nTotal - p->nLive : 0;
+  switch( iCol ){
+    case 0:  resultU64(ctx, p->iSeg); break;
+    case 1:
+      sqlite3_result_double(ctx, p->nTotal ? (double)nStale/(double)p->nTotal : 0.0);
+      break;
+    case 2:  resultU64(ctx, nStale); break;
+    case 3:  resultU64(ctx, p->nLive); break;
+    default: resultTime(ctx, p->iTime); break;
+  }
+}
+static void queueColumn(sqlite3_context *ctx, const void *aRow, int iRow, int iCol){
+  const MaintRow *p = &((const MaintRow*)aRow)[iRow];
+  if( iCol==1 ){
+    resultU64(ctx, p->e.iPos);
+  }else{
+    maintFigures(ctx, &p->e, iCol-2);
+  }
+}
+static void ledgerColumn(sqlite3_context *ctx, const void *aRow, int iRow, int iCol){
+  const MaintRow *p = &((const MaintRow*)aRow)[iRow];
+  if( iCol==6 ){
+    sqlite3_result_int(ctx, p->bPending);
+  }else{
+    maintFigures(ctx, &p->e, iCol-1);
+  }
+}
+
+/*
+** vlog_maintenance_log: pass, started_at, ended_at, trigger, mode,
+** segments_planned, segments_rewritten, segments_freed, bytes_copied,
+** bytes_reclaimed, ms, result, error.
+*/
+static int logLoad(VlogStore *pStore, void **paRow, int *pnRow){
+  VlogMaintLogEntry *a = 0;
+  int rc = vlogMaintLog(pStore, &a, pnRow);
+  *paRow = (void*)a;
+  return rc;
+}
+static void logColumn(sqlite3_context *ctx, const void *aRow, int iRow, int iCol){
+  const VlogMaintLogEntry *p = &((const VlogMaintLogEntry*)aRow)[iRow];
+  switch( iCol ){
+    case 1:  resultU64(ctx, p->iSeq); break;
+    case 2:  resultTime(ctx, p->iStart); break;
+    case 3:  resultTime(ctx, p->iEnd); break;
+    case 4:  sqlite3_result_text(ctx, p->zTrigger, -1, SQLITE_STATIC); break;
+    case 5:  sqlite3_result_text(ctx, p->zMode, -1, SQLITE_STATIC); break;
+    case 6:  resultU64(ctx, p->nPlanned); break;
+    case 7:  resultU64(ctx, p->nRewritten); break;
+    case 8:  resultU64(ctx, p->nFreed); break;
+    case 9:  resultU64(ctx, p->nCopied); break;
+    case 10: resultU64(ctx, p->nReclaimed); break;
+    case 11:
+      sqlite3_result_double(ctx, p->iEnd>=p->iStart ?
+                            (double)(p->iEnd-p->iStart)/1000.0 : 0.0);
+      break;
+    case 12:
+      sqlite3_result_text(ctx, p->rc ? vlogErrName(p->rc) : "ok", -1, SQLITE_STATIC);
+      break;
+    default:
+      if( p->zError ) sqlite3_result_text(ctx, p->zError, -1, SQLITE_TRANSIENT);
+      break;
+  }
+}
+
 static const IntroTable aTable[] = {
   { "vlog_stats",
     "CREATE TABLE x(store TEXT, name TEXT, value, scope TEXT, arg HIDDEN)",
@@ -419,6 +523,23 @@ static const IntroTable aTable[] = {
     " nodes INTEGER, keys INTEGER, bsets INTEGER, bytes INTEGER, fill REAL,"
     " arg HIDDEN)",
     10, btreeLoad, btreeColumn },
+  { "vlog_rewrite_queue",
+    "CREATE TABLE x(store TEXT, position INTEGER, segment INTEGER,"
+    " stale_ratio REAL, stale_bytes INTEGER, live_bytes INTEGER,"
+    " queued_at TEXT, arg HIDDEN)",
+    8, queueLoad, queueColumn },
+  { "vlog_rewrite_ledger",
+    "CREATE TABLE x(store TEXT, segment INTEGER, stale_ratio REAL,"
+    " stale_bytes INTEGER, live_bytes INTEGER, observed_at TEXT,"
+    " stage_pending INTEGER, arg HIDDEN)",
+    8, ledgerLoad, ledgerColumn },
+  { "vlog_maintenance_log",
+    "CREATE TABLE x(store TEXT, pass INTEGER, started_at TEXT, ended_at TEXT,"
+    " trigger TEXT, mode TEXT, segments_planned INTEGER,"
+    " segments_rewritten INTEGER, segments_freed INTEGER,"
+    " bytes_copied INTEGER, bytes_reclaimed INTEGER, ms REAL, result TEXT,"
+    " error TEXT, arg HIDDEN)",
+    15, logLoad, logColumn },
 };
 
 /*
@@ -791,6 +912,106 @@ static void verifyFunc(
   vlogVStoreRelease(pVS);
 }
 
+/* An error of a function: zMsg (freed here), code rc. */
+static void funcError(sqlite3_context *ctx, int rc, char *zMsg){
+  sqlite3_result_error(ctx, zMsg ? zMsg : "vlog: error", -1);
+  if( rc!=SQLITE_ERROR ) sqlite3_result_error_code(ctx, rc);
+  sqlite3_free(zMsg);
+}
+
+/* Maintenance needs the store's handle outside any transaction. */
+static int funcNoTxn(sqlite3_context *ctx, const char *zFunc, sqlite3_value *pArg,
+                     VStore *pVS){
+  if( vlogTxnState(pVS->pStore)==0 ) return 0;
+  funcError(ctx, SQLITE_ERROR, sqlite3_mprintf("%s(%Q): a transaction is open "
+      "on the store in this connection: commit first", zFunc,
+      (const char*)sqlite3_value_text(pArg)));
+  return 1;
+}
+
+/*
+** vlog_maintain(STORE [, MODE]): one maintenance pass; its JSON report.
+** vlog_gc(STORE): the same as vlog_maintain(STORE, 'gc').
+*/
+static void maintainRun(sqlite3_context *ctx, const char *zFunc,
+                        sqlite3_value *pArg, const char *zMode){
+  VStore *pVS = funcStore(ctx, zFunc, pArg);
+  char *zReport = 0;
+  int rc;
+  if( pVS==0 ) return;
+  if( !funcNoTxn(ctx, zFunc, pArg, pVS) ){
+    vlogVStoreSetBusyTimeout(pVS);
+    rc = vlogMaintain(pVS->pStore, zMode, 0, &zReport);
+    if( rc!=SQLITE_OK ){
+      funcEngineError(ctx, zFunc, pArg, pVS, rc);
+    }else{
+      sqlite3_result_text(ctx, zReport, -1, SQLITE_TRANSIENT);
+      sqlite3_result_subtype(ctx, 'J');     /* JSON, as json() gives */
+    }
+    vlogFree(vlogStoreEnv(pVS->pStore), zReport);
+  }
+  vlogVStoreRelease(pVS);
+}
+static void maintainFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  const char *zMode = 0;
+  if( argc==2 ){
+    if( sqlite3_value_type(argv[1])!=SQLITE_TEXT ){
+      funcError(ctx, SQLITE_ERROR, sqlite3_mprintf("vlog_maintain(): the mode "
+          "must be text: 'auto', 'plan', 'stage', 'confirm', 'rewrite-one', "
+          "'gc' or 'full'"));
+      return;
+    }
+    zMode = (const char*)sqlite3_value_text(argv[1]);
+    if( zMode==0 ){ sqlite3_result_error_nomem(ctx); return; }
+  }
+  maintainRun(ctx, "vlog_maintain", argv[0], zMode);
+}
+static void gcFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  (void)argc;
+  maintainRun(ctx, "vlog_gc", argv[0], "gc");
+}
+
+/*
+** vlog_config(STORE, NAME [, VALUE]): the setting NAME, after setting it
+** to VALUE (persisted in the store) when given.
+*/
+static void configFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  const char *zName;
+  VStore *pVS;
+  double rNew = 0.0, rVal = 0.0;
+  int rc;
+  if( sqlite3_value_type(argv[1])!=SQLITE_TEXT ){
+    funcError(ctx, SQLITE_ERROR, sqlite3_mprintf("vlog_config(): the setting's "
+        "name must be text"));
+    return;
+  }
+  zName = (const char*)sqlite3_value_text(argv[1]);
+  if( zName==0 ){ sqlite3_result_error_nomem(ctx); return; }
+  if( argc==3 ){
+    int eType = sqlite3_value_numeric_type(argv[2]);
+    if( eType!=SQLITE_INTEGER && eType!=SQLITE_FLOAT ){
+      funcError(ctx, SQLITE_ERROR, sqlite3_mprintf("vlog_config(): the value of "
+          "%s must be a number", zName));
+      return;
+    }
+    rNew = sqlite3_value_double(argv[2]);
+  }
+  pVS = funcStore(ctx, "vlog_config", argv[0]);
+  if( pVS==0 ) return;
+  if( argc==3 && vlogTxnState(pVS->pStore)!=0 && funcNoTxn(ctx, "vlog_config", argv[0], pVS) ){
+    vlogVStoreRelease(pVS);
+    return;
+  }
+  vlogVStoreSetBusyTimeout(pVS);
+  rc = vlogMaintSetting(pVS->pStore, zName, argc==3 ? &rNew : 0, &rVal);
+  if( rc!=SQLITE_OK ){
+    funcEngineError(ctx, "vlog_config", argv[0], pVS, rc);
+  }else{
+    resultNumber(ctx, rVal);
+  }
+  vlogVStoreRelease(pVS);
+}
+
 /*
 ** Registration.
 */
@@ -807,10 +1028,16 @@ static int isRegistered(sqlite3 *db){
 int vlogIntrospectRegister(sqlite3 *db){
   static const struct {
     const char *zName;
+    int nArg;
     void (*xFunc)(sqlite3_context*, int, sqlite3_value**);
   } aFunc[] = {
-    { "vlog_checkpoint", checkpointFunc },
-    { "vlog_verify",     verifyFunc },       /* the marker: keep it last */
+    { "vlog_checkpoint", 1, checkpointFunc },
+    { "vlog_maintain",   1, maintainFunc },
+    { "vlog_maintain",   2, maintainFunc },
+    { "vlog_gc",         1, gcFunc },
+    { "vlog_config",     2, configFunc },
+    { "vlog_config",     3, configFunc },
+    { "vlog_verify",     1, verifyFunc },    /* the marker: keep it last */
   };
   int i;
   int rc = SQLITE_OK;
@@ -821,7 +1048,7 @@ int vlogIntrospectRegister(sqlite3 *db){
                                   (void*)&aTable[i], 0);
   }
   for(i=0; rc==SQLITE_OK && i<(int)(sizeof(aFunc)/sizeof(aFunc[0])); i++){
-    rc = sqlite3_create_function_v2(db, aFunc[i].zName, 1,
+    rc = sqlite3_create_function_v2(db, aFunc[i].zName, aFunc[i].nArg,
         SQLITE_UTF8|SQLITE_DIRECTONLY, 0, aFunc[i].xFunc, 0, 0, 0);
   }
   if( rc==SQLITE_OK && !isRegistered(db) ) rc = SQLITE_ERROR;

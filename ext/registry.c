@@ -137,6 +137,14 @@ int vlogVStoreAcquire(sqlite3 *db, const char *zDb, const char *zPath,
   cfg.bImmutable = sqlite3_uri_boolean(sqlite3_db_filename(db, zDb), "immutable", 0);
   cfg.nBusyTimeout = connectionBusyTimeout(db);
   rc = vlogStoreOpen(p->pEnv, zPath, &cfg, &p->pStore);
+  if( rc==VLOG_OK && !cfg.bImmutable ){
+    /* the store's own map size (vlog_config(STORE, 'mmap_size', N)) */
+    double rMmap = 0.0;
+    rc = vlogMaintSetting(p->pStore, "mmap_size", 0, &rMmap);
+    if( rc==VLOG_OK && (sqlite3_int64)rMmap!=cfg.nMmapSize ){
+      rc = vlogStoreSetMmapSize(p->pStore, (sqlite3_int64)rMmap);
+    }
+  }
   if( rc ){
     const char *zMsg = vlogStoreErrMsg(p->pStore);
     if( strstr(zMsg, zPath) ){

@@ -595,7 +595,7 @@ static int storeCmd(
     S_SETAUTOCHECKPOINT, S_SETMMAPSIZE, S_CURSOR, S_PUTX, S_SEGMENTS, S_STATS,
     S_SLOT, S_SLOTOWNER, S_SLOTCOUNT, S_OLDESTPIN,
     S_SHMWRITE, S_PREPARE, S_CHECK, S_TESTBREAK, S_TREECREATE, S_TREEPOLICY,
-    S_TREECLEAR, S_INSERT, S_TXNLIMIT
+    S_TREECLEAR, S_INSERT, S_TXNLIMIT, S_MAINTAIN
   };
   static const struct StoreSub {
     const char *zName;
@@ -639,6 +639,7 @@ static int storeCmd(
     { "treeclear",         1, 1, "TREE" },
     { "insert",            3, 3, "TREE KEY VALUE" },
     { "txnlimit",          1, 1, "N" },
+    { "maintain",          0, 2, "?MODE? ?TRIGGER?" },
     { 0, 0, 0, 0 }
   };
   int iSub;
@@ -915,6 +916,19 @@ static int storeCmd(
     case S_MAXVALUE:
       Tcl_SetObjResult(interp, Tcl_NewIntObj(vlogStoreMaxValue(p->pStore)));
       return TCL_OK;
+    case S_MAINTAIN: {
+      /* one maintenance pass: its JSON report */
+      char *z = 0;
+      rc = vlogMaintain(p->pStore, objc>2 ? Tcl_GetString(objv[2]) : 0,
+                        objc>3 ? Tcl_GetString(objv[3]) : 0, &z);
+      if( rc!=VLOG_OK ){
+        vlogFree(vlogStoreEnv(p->pStore), z);
+        return vlogTclError(interp, p->pStore, rc);
+      }
+      Tcl_SetObjResult(interp, Tcl_NewStringObj(z ? z : "", -1));
+      vlogFree(vlogStoreEnv(p->pStore), z);
+      return TCL_OK;
+    }
     case S_SETSYNC: {
       int eSync;
       if( vlogTclSync(interp, objv[2], &eSync) ) return TCL_ERROR;
