@@ -379,7 +379,7 @@ static int upgradeUnlocked(VlogStore *p){
 int vlogBegin(VlogStore *p, int bWrite){
   int rc;
   assert( bWrite==0 || bWrite==1 );
-  assert( p->eTxn>=0 && p->eTxn<=2 && !p->bPrepared );
+  assert( p->eTxn>=0 && p->eTxn<=2 && (!p->bPrepared || p->eTxn==2) );
   assert( p->eTxn!=0 || p->eLock==VLOG_LOCK_NONE );  /* no lock outside one */
   if( p->eTxn==2 || (p->eTxn==1 && !bWrite) ) return VLOG_OK;
   if( bWrite && p->cfg.bReadOnly ) return vlogReadOnlyError(p);
@@ -454,6 +454,14 @@ int vlogAutoBegin(VlogStore *p, int bWrite, int *pbAuto){
   if( bWrite && p->eTxn==2 && p->bPoison ){
     return vlogSetError(p, VLOG_ERROR,
         "a change of this transaction failed: roll back (to a savepoint) first");
+  }
+  if( bWrite && p->bPrepared ){
+    /* SQLite's COMMIT failed after xSync wrote the store's part (another
+    ** database was busy): the transaction stays open for COMMIT to be
+    ** tried again, or ROLLBACK, but the store's part is written. */
+    return vlogSetError(p, VLOG_ERROR, "this transaction's commit is half "
+        "done (a COMMIT failed after the store was written): COMMIT again or "
+        "ROLLBACK");
   }
   rc = vlogBegin(p, bWrite);
   if( rc ) return rc;
@@ -700,8 +708,22 @@ int vlogRollbackTo(VlogStore *p, int iSave){
   if( iSave<0 || iSave>pLog->nSave || p->eTxn!=2 ){
     return vlogSetError(p, VLOG_MISUSE, "no savepoint %d to roll back to", iSave);
   }
-  assert( !p->bPrepared );
   assert( p->eLock>=VLOG_LOCK_RESERVED && pLog->nSave<=MAX_SAVEPOINT );
+  if( p->bPrepared ){
+    /* After a COMMIT that failed past xSync: changes cannot be written
+    ** after the commit was (vlogAutoBegin), so a savepoint opened since
+    ** has nothing to undo.  One opened before has: the written commit is
+    ** taken back, and the transaction can then only be rolled back
+    ** (bPoison: a later commit fails and says so). */
+    int nMark = iSave>0 ? pLog->aSaveUndo[iSave-1] : 0;
+    if( pLog->nUndo>nMark || (iSave==0 && pLog->redo.n>0) ){
+      rc = commitRevoke(p);
+      p->bPoison = 1;
+      if( rc ) return rc;
+    }
+    pLog->nSave = iSave;
+    return VLOG_OK;
+  }
   if( p->bPoison ){
     rc = reloadTo(p, iSave);
   }else if( iSave==0 ){
