@@ -116,6 +116,7 @@
 
 #define REWRITE_TXN_BYTES  (256*1024)   /* record bytes copied per transaction */
 #define MAINT_KEY_MAX      40
+#define FULL_BATCH         8            /* segments "full" rewrites between GCs */
 
 /* ---------------------------------------------------------------------
 ** Settings
@@ -1077,7 +1078,10 @@ static int passFull(Pass *pM, Plan *pPlan){
   aFull[S_RATIO] = 1e-9;
   aFull[S_BYTES] = 1;
   aFull[S_AGE] = 0;
-  while( rc==VLOG_OK && nRound++ < 64 ){
+  /* In batches of FULL_BATCH segments, each followed by GC, so that the
+  ** next batch's copies land in the buckets the last one freed rather
+  ** than at the end of the file. */
+  while( rc==VLOG_OK && (u64)nRound++ < p->sb.nBucket/FULL_BATCH + 8 ){
     Plan plan;
     memset(&plan, 0, sizeof(plan));
     rc = txnBegin(pM);
@@ -1085,16 +1089,24 @@ static int passFull(Pass *pM, Plan *pPlan){
     rc = pruneState(pM);
     if( rc==VLOG_OK ) rc = planSegments(p, aFull, 0, nowUs(p), &plan);
     if( rc==VLOG_OK && nRound==1 ){
+      /* the report's plan is the first round's (a copy) */
       vlogFree(p->pEnv, pPlan->aSeg);
       *pPlan = plan;
-      plan.aSeg = 0;
-      pM->nPlanned = pPlan->nSeg;
+      pPlan->aSeg = 0;
+      pPlan->nAlloc = 0;
+      if( plan.nSeg>0 ){
+        pPlan->aSeg = (u64*)vlogMalloc(p->pEnv, sizeof(u64)*plan.nSeg);
+        if( pPlan->aSeg==0 ) rc = vlogSetError(p, VLOG_NOMEM, 0);
+        else memcpy(pPlan->aSeg, plan.aSeg, sizeof(u64)*plan.nSeg);
+      }
+      pPlan->nSeg = pPlan->aSeg ? plan.nSeg : 0;
+      pM->nPlanned = plan.nSeg;
     }
     rc = txnEnd(pM, rc);
     if( rc==VLOG_OK ){
-      const Plan *pUse = plan.aSeg ? &plan : pPlan;
+      const Plan *pUse = &plan;
       int nDone = 0;
-      for(i=0; rc==VLOG_OK && i<pUse->nSeg; i++){
+      for(i=0; rc==VLOG_OK && i<pUse->nSeg && nDone<FULL_BATCH; i++){
         u64 iSeg = pUse->aSeg[i];
         if( iSeg<p->sb.nBucket && p->aBucket[iSeg].eState==BUCKET_SEALED ){
           rc = rewriteSegment(pM, iSeg, p->aBucket[iSeg].iGen, 0, 0);
@@ -1105,6 +1117,7 @@ static int passFull(Pass *pM, Plan *pPlan){
         vlogFree(p->pEnv, plan.aSeg);
         break;
       }
+      if( rc==VLOG_OK && pM->nPinnedLeft==0 ) rc = gcFree(pM);
     }
     vlogFree(p->pEnv, plan.aSeg);
   }

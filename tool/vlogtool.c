@@ -8,10 +8,17 @@
 **                           superblocks, buckets, tree roots, journal
 **   vlogtool export FILE    SQL text that recreates the store's tables and
 **                           their rows, on standard output
+**   vlogtool segments FILE  the value-log segments' stale ratios as a text
+**                           histogram, with the bytes a rewrite reclaims
+**   vlogtool maint-once [--mode M] [--json] FILE
+**                           one maintenance pass (engine/maint.c) on the
+**                           store, with the settings stored in it; its
+**                           report (JSON with --json, else indented)
 **   vlogtool --version      versions of vlog and the libraries it runs with
 **   vlogtool --help         usage
 **
-** A store is opened read-only through the engine's POSIX I/O layer; the
+** A store is opened read-only through the engine's POSIX I/O layer (but
+** by maint-once, which writes: run it on a copy for forensics); the
 ** journal is replayed in memory, nothing is written, and no -shm is
 ** created or mapped (it reads under a SHARED lock, waiting up to 5 s for
 ** a commit), so read-only media do.  Whatever the file
@@ -57,6 +64,11 @@ static void usage(FILE *out){
     "  dump FILE     every structure, a line each: superblocks, buckets (with\n"
     "                segment figures), tree roots, journal entries\n"
     "  export FILE   SQL text that recreates the tables and rows of the store\n"
+    "  segments FILE histogram of the value-log segments' stale ratios\n"
+    "  maint-once [--mode M] [--json] FILE\n"
+    "                one maintenance pass on the store (it writes: run it on a\n"
+    "                copy for forensics); M is auto (default), plan, stage,\n"
+    "                confirm, rewrite-one, gc or full; prints the pass's report\n"
     "  --version     print the versions of vlog, zstd, xxhash and SQLite\n"
     "  --help        print this text\n");
 }
@@ -68,13 +80,14 @@ static void printVersion(void){
          vlogXxhashVersion(zXxh, sizeof(zXxh)), sqlite3_libversion());
 }
 
-/* Open zFile read-only; on failure print why and return 0. */
-static VlogStore *openStore(const char *zFile){
+/* Open zFile read-only (bWrite: read-write); on failure print why and
+** return 0. */
+static VlogStore *openStoreRw(const char *zFile, int bWrite){
   VlogConfig cfg;
   VlogStore *p = 0;
   int rc;
   vlogConfigDefault(&cfg);
-  cfg.bReadOnly = 1;
+  cfg.bReadOnly = !bWrite;
   cfg.bCreate = 0;
   cfg.nBusyTimeout = 5000;     /* ms: a SHARED lock may wait for a commit */
   rc = vlogStoreOpen(vlogEnvPosix(), zFile, &cfg, &p);
@@ -86,6 +99,7 @@ static VlogStore *openStore(const char *zFile){
   }
   return p;
 }
+static VlogStore *openStore(const char *zFile){ return openStoreRw(zFile, 0); }
 
 /* Open zFile, run xReport on it, print the text it makes (vlogFree()d)
 ** or say why it failed.  The exit status: 0 or 1. */
@@ -106,7 +120,97 @@ static int report(const char *zFile, int (*xReport)(VlogStore*, char**)){
   return rc ? 1 : 0;
 }
 
-static int cmdInfo(const char *zFile){ return report(zFile, vlogStoreInfo); }
+/* info: the engine's text, then maintenance's settings, queue and ledger */
+static int maintInfo(VlogStore *p, char **pz){
+  VlogEnv *pEnv = vlogStoreEnv(p);
+  VlogBuf b = {0, 0, 0};
+  VlogMaintEntry *aE = 0;
+  char *zInfo = 0;
+  int rc = vlogStoreInfo(p, &zInfo);
+  int i, k, nE = 0, bPending = 0;
+  if( rc==VLOG_OK ) rc = vlogBufPrintf(pEnv, &b, "%smaintenance settings:", zInfo);
+  for(i=0; rc==VLOG_OK && vlogMaintSettingName(i); i++){
+    double r = 0.0;
+    rc = vlogMaintSetting(p, vlogMaintSettingName(i), 0, &r);
+    if( rc==VLOG_OK ) rc = vlogBufPrintf(pEnv, &b, " %s=%.10g", vlogMaintSettingName(i), r);
+  }
+  for(k=0; rc==VLOG_OK && k<2; k++){
+    rc = vlogMaintQueue(p, k, &aE, &nE, &bPending);
+    if( rc==VLOG_OK ){
+      rc = vlogBufPrintf(pEnv, &b, "\nrewrite %s: %d segment%s%s", k ? "ledger" : "queue",
+                         nE, nE==1 ? "" : "s", k && bPending ? " (stage pending)" : "");
+    }
+    for(i=0; rc==VLOG_OK && i<nE; i++){
+      rc = vlogBufPrintf(pEnv, &b, "%s%llu (stale %.3f, %llu live bytes)", i ? ", " : ": ",
+          (unsigned long long)aE[i].iSeg,
+          aE[i].nTotal ? (double)(aE[i].nTotal-aE[i].nLive)/(double)aE[i].nTotal : 0.0,
+          (unsigned long long)aE[i].nLive);
+    }
+    vlogFree(pEnv, aE);
+    aE = 0;
+  }
+  if( rc==VLOG_OK ) rc = vlogBufPrintf(pEnv, &b, "\n");
+  vlogFree(pEnv, zInfo);
+  if( rc ){
+    vlogBufFree(pEnv, &b);
+    return rc;
+  }
+  *pz = (char*)b.a;
+  return VLOG_OK;
+}
+
+/* segments: a histogram of stale ratios, 10 bins */
+static int segHistogram(VlogStore *p, char **pz){
+  VlogEnv *pEnv = vlogStoreEnv(p);
+  VlogSegmentInfo *a = 0;
+  VlogBuf b = {0, 0, 0};
+  int n = 0, i, rc, nMax = 1;
+  int anSeg[10];
+  unsigned long long anStale[10], anLive[10], nStale = 0, nLive = 0;
+  int nOpen = 0, nZombie = 0;
+  memset(anSeg, 0, sizeof(anSeg));
+  memset(anStale, 0, sizeof(anStale));
+  memset(anLive, 0, sizeof(anLive));
+  rc = vlogSegments(p, &a, &n);
+  for(i=0; rc==VLOG_OK && i<n; i++){
+    unsigned long long st = a[i].nTotal - a[i].nLive;
+    int iBin;
+    if( strcmp(a[i].zState, "zombie")==0 ){ nZombie++; continue; }
+    if( strcmp(a[i].zState, "open")==0 ) nOpen++;
+    iBin = a[i].nTotal ? (int)(10.0*(double)st/(double)a[i].nTotal) : 0;
+    if( iBin>9 ) iBin = 9;
+    anSeg[iBin]++;
+    anStale[iBin] += st;
+    anLive[iBin] += a[i].nLive;
+    nStale += st;
+    nLive += a[i].nLive;
+  }
+  for(i=0; i<10; i++) if( anSeg[i]>nMax ) nMax = anSeg[i];
+  if( rc==VLOG_OK ){
+    rc = vlogBufPrintf(pEnv, &b, "stale ratio   segments  live bytes  stale bytes\n");
+  }
+  for(i=0; rc==VLOG_OK && i<10; i++){
+    int nBar = (anSeg[i]*40 + nMax-1)/nMax;
+    rc = vlogBufPrintf(pEnv, &b, "%3d%% - %3d%%  %8d  %10llu  %11llu  %.*s\n", i*10,
+                       i*10+10, anSeg[i], anLive[i], anStale[i], nBar,
+                       "########################################");
+  }
+  if( rc==VLOG_OK ){
+    rc = vlogBufPrintf(pEnv, &b, "%d segments (%d open, %d zombies waiting to be freed); "
+        "%llu live bytes, %llu stale bytes (%.1f%%)\n", n, nOpen, nZombie, nLive, nStale,
+        nLive+nStale ? 100.0*(double)nStale/(double)(nLive+nStale) : 0.0);
+  }
+  vlogFree(pEnv, a);
+  if( rc ){
+    vlogBufFree(pEnv, &b);
+    return rc;
+  }
+  *pz = (char*)b.a;
+  return VLOG_OK;
+}
+
+static int cmdInfo(const char *zFile){ return report(zFile, maintInfo); }
+static int cmdSegments(const char *zFile){ return report(zFile, segHistogram); }
 static int cmdVerify(const char *zFile){ return report(zFile, vlogVerify); }
 static int cmdDump(const char *zFile){ return report(zFile, vlogStoreDump); }
 
@@ -250,6 +354,77 @@ static int cmdExport(const char *zFile){
   return rc;
 }
 
+/* JSON text z, indented two spaces a level (it is the engine's own
+** report: no string holds a brace, bracket or comma it would not quote). */
+static void printIndented(const char *z){
+  int nIndent = 0, bStr = 0;
+  for(; *z; z++){
+    char c = *z;
+    if( bStr ){
+      putchar(c);
+      if( c=='\\' && z[1] ){ putchar(*++z); }
+      else if( c=='"' ) bStr = 0;
+      continue;
+    }
+    switch( c ){
+      case '"': bStr = 1; putchar(c); break;
+      case '{': case '[':
+        if( z[1]==(c=='{' ? '}' : ']') ){ putchar(c); putchar(*++z); break; }
+        nIndent++;
+        printf("%c\n%*s", c, nIndent*2, "");
+        break;
+      case '}': case ']':
+        nIndent--;
+        printf("\n%*s%c", nIndent*2, "", c);
+        break;
+      case ',': printf(",\n%*s", nIndent*2, ""); break;
+      case ':': printf(": "); break;
+      default: putchar(c);
+    }
+  }
+  putchar('\n');
+}
+
+/* maint-once [--mode M] [--json] FILE */
+static int cmdMaintOnce(int argc, char **argv){
+  const char *zMode = 0, *zFile = 0;
+  int bJson = 0, i, rc;
+  VlogStore *p;
+  char *zRep = 0;
+  for(i=2; i<argc; i++){
+    if( strcmp(argv[i], "--json")==0 ){
+      bJson = 1;
+    }else if( strcmp(argv[i], "--mode")==0 && i+1<argc ){
+      zMode = argv[++i];
+    }else if( argv[i][0]=='-' || zFile ){
+      fprintf(stderr, "vlogtool: maint-once [--mode M] [--json] FILE\n");
+      return 2;
+    }else{
+      zFile = argv[i];
+    }
+  }
+  if( zFile==0 ){
+    fprintf(stderr, "vlogtool: maint-once [--mode M] [--json] FILE\n");
+    return 2;
+  }
+  p = openStoreRw(zFile, 1);
+  if( p==0 ) return 1;
+  rc = vlogMaintain(p, zMode, "explicit", &zRep);
+  if( rc ){
+    fprintf(stderr, "vlogtool: %s: %s (%s)\n", zFile, vlogStoreErrMsg(p), vlogErrName(rc));
+  }else if( bJson ){
+    printf("%s\n", zRep);
+  }else{
+    printIndented(zRep);
+  }
+  vlogFree(vlogStoreEnv(p), zRep);
+  if( vlogStoreClose(p) && rc==VLOG_OK ){
+    fprintf(stderr, "vlogtool: %s: cannot close the store\n", zFile);
+    rc = VLOG_IOERR;
+  }
+  return rc ? 1 : 0;
+}
+
 int main(int argc, char **argv){
   static const struct {
     const char *zName;
@@ -259,6 +434,7 @@ int main(int argc, char **argv){
     { "dump",   cmdDump },
     { "verify", cmdVerify },
     { "export", cmdExport },
+    { "segments", cmdSegments },
   };
   int i;
   if( argc<2 ){
@@ -274,6 +450,7 @@ int main(int argc, char **argv){
     usage(stdout);
     return 0;
   }
+  if( strcmp(argv[1], "maint-once")==0 ) return cmdMaintOnce(argc, argv);
   for(i=0; i<(int)(sizeof(aCmd)/sizeof(aCmd[0])); i++){
     if( strcmp(argv[1], aCmd[i].zName)==0 ){
       if( argc!=3 ){
