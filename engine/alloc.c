@@ -259,6 +259,27 @@ static void bucketPut(VlogStore *p, u64 i, int eState, int eKind){
   bucketMark(p, i);
 }
 
+/*
+** Bucket iBucket becomes one of kind eKind: if it was a value-log segment
+** and no longer is one (freed, or taken for the journal or nodes), its
+** accounting record goes too, whatever path changed it.  A record left
+** behind would outlive the bucket: seed 000's bug.  A checkpoint's frees
+** are not journaled, but derived again by whoever loads its trees; a
+** handle that loads them and then replays another handle's journal, in
+** which the freed bucket was already taken again (for a journal bucket,
+** say), never frees it as a segment, and its TREE_SEGS record stayed in
+** the trees, until a truncation cut the bucket off and the next load
+** found a record for a segment outside the store (maint_mproc.test).
+** So the delete is tied to the change of kind, in replay as at run time.
+*/
+static int segForget(VlogStore *p, u64 iBucket, int eKind){
+  if( iBucket<p->sb.nBucket && p->aBucket[iBucket].eKind==KIND_VLOG
+   && eKind!=KIND_VLOG ){
+    return vlogWbAdd(p, TREE_SEGS, iBucket, 0, 0, 1);
+  }
+  return VLOG_OK;
+}
+
 /* Set the state of bucket iBucket, persisting it through the write buffer. */
 int vlogBucketSetState(VlogStore *p, u64 iBucket, int eState, int eKind){
   Bucket *pB;
@@ -275,6 +296,8 @@ int vlogBucketSetState(VlogStore *p, u64 iBucket, int eState, int eKind){
   if( eState==BUCKET_FREE ) eKind = KIND_NONE;
   if( pB->eState==eState && pB->eKind==eKind ) return VLOG_OK;
   if( eState!=BUCKET_FREE ) pB->bPunched = 0;     /* written again */
+  rc = segForget(p, iBucket, eKind);
+  if( rc ) return rc;
   bucketPut(p, iBucket, eState, eKind);
   aVal[0] = (u8)eState;
   aVal[1] = (u8)eKind;
@@ -405,9 +428,8 @@ int vlogAllocAfterCheckpoint(VlogStore *p){
       pB->bHeld = 1;
     }else if( pB->eState==BUCKET_ZOMBIE
            || (pB->eKind==KIND_BTREE && BUSY(pB)==0 && i!=p->iOpenBtree) ){
-      int eKind = pB->eKind;
-      rc = vlogBucketSetState(p, i, BUCKET_FREE, KIND_NONE);
-      if( rc==VLOG_OK && eKind==KIND_VLOG ) rc = vlogWbAdd(p, TREE_SEGS, i, 0, 0, 1);
+      rc = vlogBucketSetState(p, i, BUCKET_FREE, KIND_NONE);   /* and its
+                                               ** accounting (segForget) */
     }
     bucketMark(p, i);
   }
@@ -548,6 +570,9 @@ int vlogAllocReplay(VlogStore *p, const LogRec *r, char *zWhy, int nWhy){
     rc = vlogAllocGrow(p, r->iKey+1);
   }
   if( rc==VLOG_OK && r->iTree==TREE_ALLOC ){
+    rc = segForget(p, r->iKey, r->bDelete ? KIND_NONE : r->pVal[1]);
+  }
+  if( rc==VLOG_OK && r->iTree==TREE_ALLOC ){
     if( r->bDelete ){
       bucketPut(p, r->iKey, BUCKET_FREE, KIND_NONE);
     }else{
@@ -636,9 +661,14 @@ int vlogSegRecordMatches(VlogStore *p, u64 iSeg, const u8 *a, int n){
 ** store's next segment generation moves past the segment's. */
 int vlogSegLoad(VlogStore *p, u64 iSeg, const u8 *a, int n){
   Bucket *pB;
-  if( iSeg==0 || iSeg>=p->sb.nBucket || n!=SEG_RECORD ){
-    return vlogSetError(p, VLOG_CORRUPT_BKPT, "bad accounting record for segment %llu",
-                        (unsigned long long)iSeg);
+  if( iSeg==0 || iSeg>=p->sb.nBucket ){
+    return vlogSetError(p, VLOG_CORRUPT_BKPT, "accounting record for segment %llu, "
+        "outside the store (%llu buckets)", (unsigned long long)iSeg,
+        (unsigned long long)p->sb.nBucket);
+  }
+  if( n!=SEG_RECORD ){
+    return vlogSetError(p, VLOG_CORRUPT_BKPT, "accounting record of %d bytes for "
+                        "segment %llu", n, (unsigned long long)iSeg);
   }
   pB = &p->aBucket[iSeg];
   segDecode(a, pB);

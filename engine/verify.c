@@ -396,6 +396,34 @@ static int checkSegments(VlogStore *p, VlogBuf *pRep){
     }
   }
   if( rc==VLOG_OK ){
+    /* and the segments tree has no record of a bucket that is no segment
+    ** (one left behind when its bucket was freed or taken for something
+    ** else: alloc.c, segForget) */
+    VlogCursor *pCsr = 0;
+    rc = vlogCursorOpen(p, TREE_SEGS, &pCsr);
+    if( rc==VLOG_OK ) rc = vlogCursorFirst(pCsr);
+    while( rc==VLOG_OK && vlogCursorValid(pCsr) ){
+      const void *pKey;
+      int nKey;
+      u64 iSeg;
+      rc = vlogCursorKey(pCsr, &pKey, &nKey);
+      if( rc ) break;
+      iSeg = nKey==8 ? vlogGetBE64((const u8*)pKey) : 0;
+      if( iSeg==0 || iSeg>=p->sb.nBucket || p->aBucket[iSeg].eKind!=KIND_VLOG ){
+        rc = vlogSetError(p, VLOG_CORRUPT_BKPT, "verify: the segments tree has a "
+            "record for bucket %llu, which is no segment (%s)", (unsigned long long)iSeg,
+            iSeg && iSeg<p->sb.nBucket ? vlogBucketKindName(p->aBucket[iSeg].eKind)
+                                       : "outside the store");
+        break;
+      }
+      rc = vlogCursorNext(pCsr);
+    }
+    if( pCsr ){
+      int rc2 = vlogCursorClose(pCsr);
+      if( rc==VLOG_OK ) rc = rc2;
+    }
+  }
+  if( rc==VLOG_OK ){
     rc = vlogBufPrintf(p->pEnv, pRep,
         "value log: %llu segments, %llu bytes of records, %llu live (recounted)\n",
         (unsigned long long)nSeg, (unsigned long long)nTotal,

@@ -595,7 +595,7 @@ static int storeCmd(
     S_SETAUTOCHECKPOINT, S_SETMMAPSIZE, S_CURSOR, S_PUTX, S_SEGMENTS, S_STATS,
     S_SLOT, S_SLOTOWNER, S_SLOTCOUNT, S_OLDESTPIN,
     S_SHMWRITE, S_PREPARE, S_CHECK, S_TESTBREAK, S_TREECREATE, S_TREEPOLICY,
-    S_TREECLEAR, S_INSERT, S_TXNLIMIT, S_MAINTAIN
+    S_TREECLEAR, S_INSERT, S_TXNLIMIT, S_MAINTAIN, S_CONFIG
   };
   static const struct StoreSub {
     const char *zName;
@@ -640,6 +640,7 @@ static int storeCmd(
     { "insert",            3, 3, "TREE KEY VALUE" },
     { "txnlimit",          1, 1, "N" },
     { "maintain",          0, 2, "?MODE? ?TRIGGER?" },
+    { "config",            1, 2, "NAME ?VALUE?" },
     { 0, 0, 0, 0 }
   };
   int iSub;
@@ -916,6 +917,15 @@ static int storeCmd(
     case S_MAXVALUE:
       Tcl_SetObjResult(interp, Tcl_NewIntObj(vlogStoreMaxValue(p->pStore)));
       return TCL_OK;
+    case S_CONFIG: {
+      /* a maintenance setting, set first when VALUE is given */
+      double rNew = 0.0, rVal = 0.0;
+      if( objc>3 && Tcl_GetDoubleFromObj(interp, objv[3], &rNew) ) return TCL_ERROR;
+      rc = vlogMaintSetting(p->pStore, Tcl_GetString(objv[2]), objc>3 ? &rNew : 0, &rVal);
+      if( rc!=VLOG_OK ) return vlogTclError(interp, p->pStore, rc);
+      Tcl_SetObjResult(interp, Tcl_NewDoubleObj(rVal));
+      return TCL_OK;
+    }
     case S_MAINTAIN: {
       /* one maintenance pass: its JSON report */
       char *z = 0;
