@@ -284,8 +284,24 @@ static int sbDecode(const u8 *a, int nA, Superblock *s, char *zWhy, int nWhy){
    || s->rootsRoot.len>nNode
    || (s->rootsRoot.gen && (s->rootsRoot.off<(u64)nBucket
                             || s->rootsRoot.off>=s->nBucket*(u64)nBucket
-                            || s->rootsRoot.len==0)) ){
+                            || s->rootsRoot.len==0))
+   || (s->rootsRoot.gen==0 && s->rootsLevel!=1) ){
     snprintf(zWhy, nWhy, "impossible geometry or pointers");
+    return VLOG_CORRUPT_BKPT;
+  }
+  /* The counters the engine goes on from: each is one or more (a store is
+  ** created with 1 in each) and below MAX_COUNTER, and the roots tree's
+  ** root has a generation given out.  A sequence of 0 reached the
+  ** publication of the reader table (vlogShmPublish) as a checkpoint that
+  ** is not one; a journal sequence of 0 made the durable sequence 2^64-1.
+  ** (Above: an empty roots tree, root generation 0, is written with level
+  ** 1; at level 5 its missing root was looked up as a node.) */
+  if( s->iSeq==0 || s->iSeq>=MAX_COUNTER
+   || s->iJrnlSeq==0 || s->iJrnlSeq>=MAX_COUNTER
+   || s->iNextGen==0 || s->iNextGen>=MAX_COUNTER
+   || s->iNextSegGen==0 || s->iNextSegGen>=MAX_COUNTER
+   || s->rootsRoot.gen>=s->iNextGen ){
+    snprintf(zWhy, nWhy, "impossible sequence numbers or generations");
     return VLOG_CORRUPT_BKPT;
   }
   return VLOG_OK;
