@@ -641,13 +641,20 @@ int vlogSegLoad(VlogStore *p, u64 iSeg, const u8 *a, int n){
   }
   pB = &p->aBucket[iSeg];
   segDecode(a, pB);
+  /* The counters go on from here (vlogLogFlush adds each frame's bytes and
+  ** records): a total of 2^64-2 bytes wrapped at the next frame to fewer
+  ** than the live ones.  A segment is sealed after it was created. */
   if( pB->nLive>pB->nTotal || pB->nDisk>p->sb.nBucketSize || pB->iGen==0
-   || pB->iGen>=((u64)1<<62)
+   || pB->iGen>=MAX_COUNTER || pB->nTotal>=MAX_COUNTER || pB->nRec>=MAX_COUNTER
+   || (pB->iSealSeq && pB->iSealSeq<pB->iCreateSeq)
    || (vlogGet32(&a[72])!=SEG_VALUE && vlogGet32(&a[72])!=SEG_REWRITE) ){
     return vlogSetError(p, VLOG_CORRUPT_BKPT, "impossible accounting for segment %llu "
-        "(%llu live of %llu bytes, %llu bytes of the bucket used)",
-        (unsigned long long)iSeg, (unsigned long long)pB->nLive,
-        (unsigned long long)pB->nTotal, (unsigned long long)pB->nDisk);
+        "(generation %llu: %llu live of %llu bytes in %llu records, %llu bytes of "
+        "the bucket used, created at journal sequence %llu, sealed at %llu)",
+        (unsigned long long)iSeg, (unsigned long long)pB->iGen,
+        (unsigned long long)pB->nLive, (unsigned long long)pB->nTotal,
+        (unsigned long long)pB->nRec, (unsigned long long)pB->nDisk,
+        (unsigned long long)pB->iCreateSeq, (unsigned long long)pB->iSealSeq);
   }
   if( pB->iGen>=p->sb.iNextSegGen ) p->sb.iNextSegGen = pB->iGen + 1;
   return VLOG_OK;
