@@ -389,7 +389,17 @@ int vlogSbRead(VlogStore *p){
         "both superblocks of %s are damaged: A (offset 0): %s; B (offset 4096): %s",
         p->zPath, zWhy[0], zWhy[1]);
   }
-  i = (rcs[0]==VLOG_OK && (rcs[1] || s[0].iSeq>=s[1].iSeq)) ? 0 : 1;
+  /* A checkpoint writes the slot that does not hold the current
+  ** superblock, with the next sequence, and a new store's first one has no
+  ** twin: two sound superblocks of one sequence were never written.  Taking
+  ** one of them left the other's journal chain unheld, its buckets free to
+  ** be taken again. */
+  if( rcs[0]==VLOG_OK && rcs[1]==VLOG_OK && s[0].iSeq==s[1].iSeq ){
+    return vlogSetError(p, VLOG_CORRUPT_BKPT,
+        "both superblocks of %s hold checkpoint %llu", p->zPath,
+        (unsigned long long)s[0].iSeq);
+  }
+  i = (rcs[0]==VLOG_OK && (rcs[1] || s[0].iSeq>s[1].iSeq)) ? 0 : 1;
   if( p->iWantSeq ){
     /* A reader at the checkpoint the reader table names (shm.c); the newer
     ** one may be written already, the older one cannot be gone. */
@@ -400,9 +410,10 @@ int vlogSbRead(VlogStore *p){
           "table names", p->zPath, (unsigned long long)p->iWantSeq);
     }
   }
-  if( rcs[1-i]==VLOG_OK && s[1-i].nBucketSize!=s[i].nBucketSize ){
+  if( rcs[1-i]==VLOG_OK && (s[1-i].nBucketSize!=s[i].nBucketSize
+                         || s[1-i].nNodeSize!=s[i].nNodeSize) ){
     return vlogSetError(p, VLOG_CORRUPT_BKPT,
-        "the superblocks of %s disagree on the bucket size", p->zPath);
+        "the superblocks of %s disagree on the bucket or node size", p->zPath);
   }
   assert( i==0 || i==1 );
   assert( rcs[i]==VLOG_OK && (p->iWantSeq==0 || s[i].iSeq==p->iWantSeq) );
