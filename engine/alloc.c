@@ -530,10 +530,14 @@ int vlogAllocReconcile(VlogStore *p){
   return rc;
 }
 
+static void segDecode(const u8 *a, Bucket *pB);
+static int segImpossible(VlogStore *p, const Bucket *pB, const u8 *a);
+
 /*
 ** Replay of a write-buffer record r of a journal payload: a bucket's state
 ** (TREE_ALLOC) or a segment's figures (TREE_SEGS), made by a commit.  The
-** record is untrusted: its tree, bucket, state and kind are checked; a
+** record is untrusted: its tree, bucket, state and kind, and a segment's
+** figures (segImpossible), are checked before anything is taken; a
 ** bucket past the end of the table (taken by a commit after the
 ** checkpoint) grows it, but only up to BUCKET_SLACK buckets past the end
 ** of the file (a commit writes what it takes before its entry, so a
@@ -557,6 +561,19 @@ int vlogAllocReplay(VlogStore *p, const LogRec *r, char *zWhy, int nWhy){
     snprintf(zWhy, nWhy, "an alloc record with state %d kind %d",
              r->nVal>0 ? r->pVal[0] : -1, r->nVal>1 ? r->pVal[1] : -1);
     return VLOG_CORRUPT;
+  }
+  if( r->iTree==TREE_SEGS && !r->bDelete ){
+    Bucket b;
+    if( r->nVal!=SEG_RECORD ){
+      snprintf(zWhy, nWhy, "a segment record of %d bytes", r->nVal);
+      return VLOG_CORRUPT;
+    }
+    segDecode(r->pVal, &b);
+    if( segImpossible(p, &b, r->pVal) ){
+      snprintf(zWhy, nWhy, "impossible accounting for segment %llu",
+               (unsigned long long)r->iKey);
+      return VLOG_CORRUPT;
+    }
   }
   if( r->iKey>=p->sb.nBucket ){
     i64 nSize = 0;
@@ -657,6 +674,22 @@ int vlogSegRecordMatches(VlogStore *p, u64 iSeg, const u8 *a, int n){
   return b.iGen==pB->iGen && b.nTotal==pB->nTotal && b.nLive==pB->nLive;
 }
 
+/*
+** 1 if the figures *pB, decoded from TREE_SEGS value a[0..SEG_RECORD),
+** cannot be a segment's.  The counters go on from what is loaded
+** (vlogLogFlush adds each frame's bytes and records): a total of 2^64-2
+** bytes wrapped at the next frame to fewer than the live ones.  A segment
+** is sealed after it was created.
+*/
+static int segImpossible(VlogStore *p, const Bucket *pB, const u8 *a){
+  u32 eSegKind = vlogGet32(&a[72]);
+  return pB->nLive>pB->nTotal || pB->nDisk>p->sb.nBucketSize
+      || pB->iGen==0 || pB->iGen>=MAX_COUNTER
+      || pB->nTotal>=MAX_COUNTER || pB->nRec>=MAX_COUNTER
+      || (pB->iSealSeq && pB->iSealSeq<pB->iCreateSeq)
+      || (eSegKind!=SEG_VALUE && eSegKind!=SEG_REWRITE);
+}
+
 /* Load segment figures from a TREE_SEGS value (open, replay).  The
 ** store's next segment generation moves past the segment's. */
 int vlogSegLoad(VlogStore *p, u64 iSeg, const u8 *a, int n){
@@ -672,13 +705,14 @@ int vlogSegLoad(VlogStore *p, u64 iSeg, const u8 *a, int n){
   }
   pB = &p->aBucket[iSeg];
   segDecode(a, pB);
-  if( pB->nLive>pB->nTotal || pB->nDisk>p->sb.nBucketSize || pB->iGen==0
-   || pB->iGen>=((u64)1<<62)
-   || (vlogGet32(&a[72])!=SEG_VALUE && vlogGet32(&a[72])!=SEG_REWRITE) ){
+  if( segImpossible(p, pB, a) ){
     return vlogSetError(p, VLOG_CORRUPT_BKPT, "impossible accounting for segment %llu "
-        "(%llu live of %llu bytes, %llu bytes of the bucket used)",
-        (unsigned long long)iSeg, (unsigned long long)pB->nLive,
-        (unsigned long long)pB->nTotal, (unsigned long long)pB->nDisk);
+        "(generation %llu: %llu live of %llu bytes in %llu records, %llu bytes of "
+        "the bucket used, created at journal sequence %llu, sealed at %llu)",
+        (unsigned long long)iSeg, (unsigned long long)pB->iGen,
+        (unsigned long long)pB->nLive, (unsigned long long)pB->nTotal,
+        (unsigned long long)pB->nRec, (unsigned long long)pB->nDisk,
+        (unsigned long long)pB->iCreateSeq, (unsigned long long)pB->iSealSeq);
   }
   if( pB->iGen>=p->sb.iNextSegGen ) p->sb.iNextSegGen = pB->iGen + 1;
   return VLOG_OK;

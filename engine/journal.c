@@ -42,6 +42,13 @@
 ** taken as the tail, and its commit is dropped (as SQLite's WAL drops a
 ** damaged last frame); vlogVerify's report names it (verify.c).
 **
+** The journal on disk ends where the handle's does: each entry's write
+** zeroes the header position after it (after a link, rollover zeroes the
+** new bucket's first), so entries that follow a tail, of a lost history
+** or a hostile file's, never become the continuation of the next commit.
+** Until that commit, the buckets that links past the tail name are kept,
+** as the older superblock's chain is.
+**
 ** Readers in other handles use the same replay to catch up with commits
 ** made since their last transaction (vlogStoreRefresh()); a reader of the
 ** reader table stops at the journal end it published (iReplayEnd), so a
@@ -119,7 +126,8 @@ static int entryBuild(VlogStore *p, int *peType, const u8 *aPayload, int nPayloa
   int rc;
   assert( *peType>=JE_COMMIT && *peType<=JE_PART );
   assert( nPayload>=0 && nPayload<=maxPayload(p) && (aPayload!=0 || nPayload==0) );
-  rc = vlogBufReserve(p->pEnv, pB, JE_HDR + (int)ZSTD_compressBound(nPayload) + JE_ALIGN);
+  rc = vlogBufReserve(p->pEnv, pB,
+                      JE_HDR + (int)ZSTD_compressBound(nPayload) + JE_ALIGN + JE_HDR);
   if( rc ) return vlogSetError(p, rc, 0);
   *pnStored = nPayload;
   if( *peType!=JE_LINK && nPayload>=JE_ZSTD_MIN ){
@@ -138,9 +146,16 @@ static int entryBuild(VlogStore *p, int *peType, const u8 *aPayload, int nPayloa
 }
 
 /* Write the entry entryBuild() made at the journal position, as the next
-** sequence, and advance. */
+** sequence, and advance.  The header position after it (but a link's,
+** which rollover() zeroes in the new bucket) is zeroed in the same write:
+** the journal on disk ends where the handle's does.  After a torn tail,
+** entries of the lost history, or a hostile file's, may follow the tail
+** with the very sequences that come next; without this the first commit
+** over the tail made them the journal's continuation, and buckets their
+** links name, free to this handle, reachable from the superblock. */
 static int entryWrite(VlogStore *p, int eType, VlogBuf *pB, int nStored, int nRec){
   int n = alignUp(JE_HDR + nStored);
+  int nZero = (eType & ~JE_ZSTD)==JE_LINK ? 0 : JE_HDR;
   int rc;
   /* written under EXCLUSIVE, on a sector boundary, never over the room
   ** kept for a link at the bucket's end (but by the link itself) */
@@ -150,9 +165,10 @@ static int entryWrite(VlogStore *p, int eType, VlogBuf *pB, int nStored, int nRe
        && p->aBucket[p->jrnl.iOff/p->sb.nBucketSize].eKind==KIND_JOURNAL );
   assert( p->jrnl.iOff + n + ((eType & ~JE_ZSTD)==JE_LINK ? 0 : JE_LINK_RESERVE)
           <= (p->jrnl.iOff/p->sb.nBucketSize + 1)*p->sb.nBucketSize );
-  assert( n<=pB->nAlloc );
+  assert( n+nZero<=pB->nAlloc );
   headerEncode(pB->a, eType, p->jrnl.iSeq, p->jrnl.iDurable, &pB->a[JE_HDR], nStored, nRec);
-  rc = vlogWriteAt(p, p->jrnl.iOff, pB->a, n);
+  memset(&pB->a[n], 0, nZero);
+  rc = vlogWriteAt(p, p->jrnl.iOff, pB->a, n+nZero);
   if( rc==VLOG_OK ){
     p->jrnl.iOff += n;
     p->jrnl.iSeq++;
@@ -758,6 +774,14 @@ int vlogJournalReplay(VlogStore *p, int bRecover){
     }
     if( rc==VLOG_OK && p->bOldValid ){
       rc = chainWalk(p, p->sbOld.iJrnlOff, p->sbOld.iJrnlSeq, holdChainBucket, 0);
+    }
+    /* Past the tail, entries with sound headers that replay refused (a
+    ** payload that fails its checksum, frames that never made it, parts
+    ** without their commit) and what follows them are on the chain as the
+    ** file has it until the next commit cuts it (entryWrite): the buckets
+    ** their links name are kept as the older chain's are. */
+    if( rc==VLOG_OK ){
+      rc = chainWalk(p, p->jrnl.iOff, p->jrnl.iSeq, holdChainBucket, 0);
     }
   }
   return rc;

@@ -284,8 +284,24 @@ static int sbDecode(const u8 *a, int nA, Superblock *s, char *zWhy, int nWhy){
    || s->rootsRoot.len>nNode
    || (s->rootsRoot.gen && (s->rootsRoot.off<(u64)nBucket
                             || s->rootsRoot.off>=s->nBucket*(u64)nBucket
-                            || s->rootsRoot.len==0)) ){
+                            || s->rootsRoot.len==0))
+   || (s->rootsRoot.gen==0 && s->rootsLevel!=1) ){
     snprintf(zWhy, nWhy, "impossible geometry or pointers");
+    return VLOG_CORRUPT_BKPT;
+  }
+  /* The counters the engine goes on from: each is one or more (a store is
+  ** created with 1 in each) and below MAX_COUNTER, and the roots tree's
+  ** root has a generation given out.  A sequence of 0 reached the
+  ** publication of the reader table (vlogShmPublish) as a checkpoint that
+  ** is not one; a journal sequence of 0 made the durable sequence 2^64-1.
+  ** (Above: an empty roots tree, root generation 0, is written with level
+  ** 1; at level 5 its missing root was looked up as a node.) */
+  if( s->iSeq==0 || s->iSeq>=MAX_COUNTER
+   || s->iJrnlSeq==0 || s->iJrnlSeq>=MAX_COUNTER
+   || s->iNextGen==0 || s->iNextGen>=MAX_COUNTER
+   || s->iNextSegGen==0 || s->iNextSegGen>=MAX_COUNTER
+   || s->rootsRoot.gen>=s->iNextGen ){
+    snprintf(zWhy, nWhy, "impossible sequence numbers or generations");
     return VLOG_CORRUPT_BKPT;
   }
   return VLOG_OK;
@@ -373,7 +389,17 @@ int vlogSbRead(VlogStore *p){
         "both superblocks of %s are damaged: A (offset 0): %s; B (offset 4096): %s",
         p->zPath, zWhy[0], zWhy[1]);
   }
-  i = (rcs[0]==VLOG_OK && (rcs[1] || s[0].iSeq>=s[1].iSeq)) ? 0 : 1;
+  /* A checkpoint writes the slot that does not hold the current
+  ** superblock, with the next sequence, and a new store's first one has no
+  ** twin: two sound superblocks of one sequence were never written.  Taking
+  ** one of them left the other's journal chain unheld, its buckets free to
+  ** be taken again. */
+  if( rcs[0]==VLOG_OK && rcs[1]==VLOG_OK && s[0].iSeq==s[1].iSeq ){
+    return vlogSetError(p, VLOG_CORRUPT_BKPT,
+        "both superblocks of %s hold checkpoint %llu", p->zPath,
+        (unsigned long long)s[0].iSeq);
+  }
+  i = (rcs[0]==VLOG_OK && (rcs[1] || s[0].iSeq>s[1].iSeq)) ? 0 : 1;
   if( p->iWantSeq ){
     /* A reader at the checkpoint the reader table names (shm.c); the newer
     ** one may be written already, the older one cannot be gone. */
@@ -384,9 +410,10 @@ int vlogSbRead(VlogStore *p){
           "table names", p->zPath, (unsigned long long)p->iWantSeq);
     }
   }
-  if( rcs[1-i]==VLOG_OK && s[1-i].nBucketSize!=s[i].nBucketSize ){
+  if( rcs[1-i]==VLOG_OK && (s[1-i].nBucketSize!=s[i].nBucketSize
+                         || s[1-i].nNodeSize!=s[i].nNodeSize) ){
     return vlogSetError(p, VLOG_CORRUPT_BKPT,
-        "the superblocks of %s disagree on the bucket size", p->zPath);
+        "the superblocks of %s disagree on the bucket or node size", p->zPath);
   }
   assert( i==0 || i==1 );
   assert( rcs[i]==VLOG_OK && (p->iWantSeq==0 || s[i].iSeq==p->iWantSeq) );

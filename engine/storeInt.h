@@ -179,6 +179,13 @@ struct LogRec {
 #define MAX_STORE_BYTES  ((u64)1<<40)
 #define MAX_BUCKETS(nBucketSize) (MAX_STORE_BYTES/(u64)(nBucketSize))
 
+/* The bound on every counter read from disk that the engine goes on
+** counting from (superblock sequences and generations, segment
+** generations and byte and record counts): below it, no number of
+** increments a store can see wraps a u64, so the invariants written as
+** asserts (a sequence one or more, live bytes at most the total) hold. */
+#define MAX_COUNTER      ((u64)1<<62)
+
 /* Engine trees */
 #define TREE_ROOTS       1   /* tree id (4 bytes BE) -> levels, root pointer,
                              ** policy (btree.c, "Trees") */

@@ -6,9 +6,9 @@
 ** Input: a node region (at most a node size).  Every bset's checksum is
 ** recomputed (fixsum.c), and the node is decoded as the pointer to it
 ** would promise what its first bset header says (tree, level,
-** generation), so that decoding goes past the header checks.  No store
-** is opened: about a hundred thousand inputs a second.  fuzz_tree.c puts
-** the same input in a store.
+** generation; as far as a pointer can promise it), so that decoding goes
+** past the header checks.  No store is opened: about a hundred thousand
+** inputs a second.  fuzz_tree.c puts the same input in a store.
 */
 #include "fuzz_common.h"
 
@@ -18,11 +18,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *aIn, size_t nIn){
   static u8 a[FUZZ_NODE_SIZE];
   int n = nIn>FUZZ_NODE_SIZE ? FUZZ_NODE_SIZE : (int)nIn;
   Node *pNode;
-  int rc, i;
+  int rc, i, iLevel;
+  u64 gen;
   if( n<BSET_HDR ) return 0;
   memcpy(a, aIn, n);
   vlogFixNode(a, n);
-  pNode = vlogNodeNew(pStore, vlogGet32(&a[8]), a[6], vlogGet64(&a[16]));
+  /* A pointer promises only what it can: a level below 32 (its parent's
+  ** minus one; a tree's levels are at most 32, vlogRootDecode and the
+  ** superblock) and a generation other than 0 (vlogPtrDecode).  A header
+  ** that claims more is decoded against the nearest promise, and must be
+  ** refused there. */
+  iLevel = a[6]<32 ? a[6] : 31;
+  gen = vlogGet64(&a[16]) ? vlogGet64(&a[16]) : 1;
+  pNode = vlogNodeNew(pStore, vlogGet32(&a[8]), iLevel, gen);
   if( pNode==0 ) return 0;
   rc = vlogNodeDecode(pStore, pNode, a, n, pNode->iTree, pNode->iLevel, FUZZ_BUCKET_SIZE);
   if( rc==VLOG_OK ) rc = vlogNodeView(pStore, pNode);
