@@ -400,17 +400,40 @@ static int planAdd(VlogStore *p, Plan *pPlan, u64 iSeg){
   return VLOG_OK;
 }
 
-static VlogStore *pSortStore;          /* planCmp's store (qsort has no context) */
-static int planCmp(const void *a, const void *b){
-  const Bucket *x = &pSortStore->aBucket[*(const u64*)a];
-  const Bucket *y = &pSortStore->aBucket[*(const u64*)b];
-  double rx = x->nTotal ? (double)(x->nTotal-x->nLive)/(double)x->nTotal : 0.0;
-  double ry = y->nTotal ? (double)(y->nTotal-y->nLive)/(double)y->nTotal : 0.0;
-  u64 sx = x->nTotal - x->nLive, sy = y->nTotal - y->nLive;
-  if( rx!=ry ) return rx>ry ? -1 : 1;
-  if( sx!=sy ) return sx>sy ? -1 : 1;
+/* A candidate as the ranking sees it (qsort has no context argument, and
+** a static one would race between threads of different connections). */
+typedef struct Rank Rank;
+struct Rank {
+  u64 iSeg;
+  double rRatio;
+  u64 nStale, nLive;
+};
+static int rankCmp(const void *a, const void *b){
+  const Rank *x = (const Rank*)a, *y = (const Rank*)b;
+  if( x->rRatio!=y->rRatio ) return x->rRatio>y->rRatio ? -1 : 1;
+  if( x->nStale!=y->nStale ) return x->nStale>y->nStale ? -1 : 1;
   if( x->nLive!=y->nLive ) return x->nLive<y->nLive ? -1 : 1;
-  return *(const u64*)a < *(const u64*)b ? -1 : 1;
+  return x->iSeg<y->iSeg ? -1 : 1;
+}
+
+/* Rank pPlan->aSeg[]: stale ratio, then stale bytes, then fewest live. */
+static int planRank(VlogStore *p, Plan *pPlan){
+  Rank *a;
+  int i;
+  if( pPlan->nSeg<2 ) return VLOG_OK;
+  a = (Rank*)vlogMalloc(p->pEnv, sizeof(Rank)*(size_t)pPlan->nSeg);
+  if( a==0 ) return vlogSetError(p, VLOG_NOMEM, 0);
+  for(i=0; i<pPlan->nSeg; i++){
+    const Bucket *pB = &p->aBucket[pPlan->aSeg[i]];
+    a[i].iSeg = pPlan->aSeg[i];
+    a[i].nStale = pB->nTotal - pB->nLive;
+    a[i].nLive = pB->nLive;
+    a[i].rRatio = pB->nTotal ? (double)a[i].nStale/(double)pB->nTotal : 0.0;
+  }
+  qsort(a, pPlan->nSeg, sizeof(Rank), rankCmp);
+  for(i=0; i<pPlan->nSeg; i++) pPlan->aSeg[i] = a[i].iSeg;
+  vlogFree(p->pEnv, a);
+  return VLOG_OK;
 }
 
 /* Whether sealed segment pB qualifies under the thresholds; if not, which
@@ -455,9 +478,8 @@ static int planSegments(VlogStore *p, const double *aCfg, int bCaps, u64 iNow,
   }
   if( rc ) return rc;
   pPlan->nCandidate = pPlan->nSeg;
-  pSortStore = p;
-  if( pPlan->nSeg>1 ) qsort(pPlan->aSeg, pPlan->nSeg, sizeof(u64), planCmp);
-  pSortStore = 0;
+  rc = planRank(p, pPlan);
+  if( rc ) return rc;
   for(j=0; j<pPlan->nSeg; j++){
     Bucket *pB = &p->aBucket[pPlan->aSeg[j]];
     if( bCaps && j>0 && ((double)j>=aCfg[S_MAXSEG]
