@@ -165,6 +165,10 @@ struct VlogEnv {
   /* each may be 0 */
   int (*xMmap)(VlogFile*, int64_t nLimit, int64_t *pnMapped) VLOG_MUST_CHECK;
   int (*xReadMapped)(VlogFile*, int64_t iOff, void *pBuf, int nBuf) VLOG_MUST_CHECK;
+  /* Start writing bytes [iOff, iOff+nByte) back to the device, without
+  ** waiting (may be 0; a hint, errors ignored): the next xSync then waits
+  ** for less (RocksDB's bytes_per_sync). */
+  void (*xWriteback)(VlogFile*, int64_t iOff, int64_t nByte);
 };
 
 /* A VlogFile is the implementation's; it starts with its env. */
@@ -197,6 +201,20 @@ VLOG_MUST_CHECK int vlogShmNodeOpen(const char *zStore, int bDeadMan,
                                     VlogShmNode **ppNode);
 void vlogShmNodeClose(VlogShmNode*, int iHeld);
 VLOG_MUST_CHECK int vlogShmNodeLock(VlogShmNode*, int *piHeld, int iSlot, int eOp);
+
+/*
+** The process's side descriptor of a store file that a VFS holds open
+** (io_posix.c, "A side descriptor"), for what SQLite's VFS interface has
+** no method for: punching holes, starting a writeback.  vlogSideFdOpen
+** registers a handle of the file (keyed by device and inode); the others
+** open the descriptor the first time; vlogSideFdClose unregisters, after
+** the handle's own file is closed.
+*/
+typedef struct VlogSideFd VlogSideFd;
+VLOG_MUST_CHECK int vlogSideFdOpen(const char *zPath, VlogSideFd **ppNode);
+VLOG_MUST_CHECK int vlogSideFdPunch(VlogSideFd*, int64_t iOff, int64_t nByte);
+void vlogSideFdWriteback(VlogSideFd*, int64_t iOff, int64_t nByte);
+void vlogSideFdClose(VlogSideFd*);
 
 /* Shorthands used across the engine. */
 #define vlogMalloc(pEnv, n)      ((pEnv)->xMalloc((pEnv), (n)))

@@ -309,6 +309,124 @@ void vlogShmNodeClose(VlogShmNode *pNode, int iHeld){
   pthread_mutex_unlock(&shmNodeMutex);
 }
 
+/*
+** A side descriptor (holes and writeback through a VFS).  A store opened
+** through SQLite's unix VFS has its descriptor inside the VFS, which offers
+** no way to punch a hole or to start a writeback.  A second
+** descriptor of the file can, but closing any descriptor of a file drops
+** every fcntl() lock the process holds on it, the VFS's among them.  So,
+** as for the -shm, the process keeps one such descriptor per file (device
+** and inode), counts the handles registered on it, and closes it when the
+** last one unregisters, which it does after its own file is closed: no
+** handle of this process then holds a lock there.
+*/
+struct VlogSideFd {
+  dev_t iDev;
+  ino_t iIno;
+  char *zPath;
+  int fd;                         /* -1 until the first hole */
+  int nRef;
+  VlogSideFd *pNext;
+};
+static VlogSideFd *pSideFds = 0;    /* guarded by shmNodeMutex */
+
+int vlogSideFdOpen(const char *zPath, VlogSideFd **pp){
+  struct stat st;
+  VlogSideFd *pNode;
+  int rc = VLOG_OK;
+  *pp = 0;
+  if( stat(zPath, &st) ) return VLOG_IOERR_FSTAT;
+  pthread_mutex_lock(&shmNodeMutex);
+  for(pNode=pSideFds; pNode; pNode=pNode->pNext){
+    if( pNode->iDev==st.st_dev && pNode->iIno==st.st_ino ) break;
+  }
+  if( pNode==0 ){
+    pNode = (VlogSideFd*)calloc(1, sizeof(*pNode));
+    if( pNode ) pNode->zPath = strdup(zPath);
+    if( pNode==0 || pNode->zPath==0 ){
+      if( pNode ) free(pNode);
+      pNode = 0;
+      rc = VLOG_NOMEM;
+    }else{
+      pNode->iDev = st.st_dev;
+      pNode->iIno = st.st_ino;
+      pNode->fd = -1;
+      pNode->pNext = pSideFds;
+      pSideFds = pNode;
+    }
+  }
+  if( pNode ) pNode->nRef++;
+  pthread_mutex_unlock(&shmNodeMutex);
+  *pp = pNode;
+  return rc;
+}
+
+/* The node's descriptor, opened the first time (under the mutex); -1 if
+** the name no longer opens the file registered. */
+static int sideFd(VlogSideFd *pNode){
+  if( pNode->fd<0 ){
+    struct stat st;
+    int fd;
+    do{
+      fd = open(pNode->zPath, O_RDWR|O_CLOEXEC|O_NOFOLLOW);
+    }while( fd<0 && errno==EINTR );
+    /* the name must still be the file registered (not renamed over) */
+    if( fd>=0 && (fstat(fd, &st) || st.st_dev!=pNode->iDev || st.st_ino!=pNode->iIno) ){
+      close(fd);            /* no lock of this process on that other file */
+      fd = -1;
+    }
+    pNode->fd = fd;
+  }
+  return pNode->fd;
+}
+
+int vlogSideFdPunch(VlogSideFd *pNode, int64_t iOff, int64_t nByte){
+  int rc = VLOG_OK;
+  int fd;
+  pthread_mutex_lock(&shmNodeMutex);
+  fd = sideFd(pNode);
+  pthread_mutex_unlock(&shmNodeMutex);
+  if( fd<0 ){
+    rc = VLOG_NOTFOUND;
+  }else{
+#if defined(FALLOC_FL_PUNCH_HOLE) && defined(FALLOC_FL_KEEP_SIZE)
+    if( fallocate(fd, FALLOC_FL_PUNCH_HOLE|FALLOC_FL_KEEP_SIZE, (off_t)iOff, (off_t)nByte) ){
+      rc = (errno==EOPNOTSUPP || errno==ENOSYS) ? VLOG_NOTFOUND : VLOG_IOERR_WRITE;
+    }
+#else
+    (void)iOff; (void)nByte;
+    rc = VLOG_NOTFOUND;
+#endif
+  }
+  return rc;
+}
+
+void vlogSideFdWriteback(VlogSideFd *pNode, int64_t iOff, int64_t nByte){
+#ifdef SYNC_FILE_RANGE_WRITE
+  int fd;
+  pthread_mutex_lock(&shmNodeMutex);
+  fd = sideFd(pNode);
+  pthread_mutex_unlock(&shmNodeMutex);
+  if( fd>=0 ) (void)sync_file_range(fd, (off_t)iOff, (off_t)nByte, SYNC_FILE_RANGE_WRITE);
+#else
+  (void)pNode; (void)iOff; (void)nByte;
+#endif
+}
+
+void vlogSideFdClose(VlogSideFd *pNode){
+  VlogSideFd **pp;
+  assert( pNode->nRef>0 );
+  pthread_mutex_lock(&shmNodeMutex);
+  if( --pNode->nRef==0 ){
+    for(pp=&pSideFds; *pp!=pNode; pp=&(*pp)->pNext){}
+    *pp = pNode->pNext;
+    if( pNode->fd>=0 ) close(pNode->fd);
+    free(pNode->zPath);
+    free(pNode);
+  }
+  pthread_mutex_unlock(&shmNodeMutex);
+}
+
 int vlogShmNodeLock(VlogShmNode *pNode, int *piHeld, int iSlot, int eOp){
   int rc = VLOG_OK;
   int iByte = POSIX_SHM_SLOT0 + iSlot;
@@ -471,6 +589,15 @@ static int posixPunch(VlogFile *pFile, int64_t iOff, int64_t nByte){
   return VLOG_OK;
 }
 
+static void posixWriteback(VlogFile *pFile, int64_t iOff, int64_t nByte){
+#ifdef SYNC_FILE_RANGE_WRITE
+  PosixFile *p = (PosixFile*)pFile;
+  (void)sync_file_range(p->fd, (off_t)iOff, (off_t)nByte, SYNC_FILE_RANGE_WRITE);
+#else
+  (void)pFile; (void)iOff; (void)nByte;
+#endif
+}
+
 static int posixDelete(VlogEnv *pEnv, const char *zPath){
   (void)pEnv;
   if( unlink(zPath) && errno!=ENOENT ) return VLOG_IOERR_DELETE;
@@ -539,6 +666,7 @@ VlogEnv *vlogEnvPosix(void){
     posixShmLock,      /* xShmLock */
     0,                 /* xMmap: vlogtool reads with pread */
     0,                 /* xReadMapped */
+    posixWriteback,    /* xWriteback */
   };
   return &env;
 }

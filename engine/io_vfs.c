@@ -47,6 +47,13 @@
 ** make read-only (the unix VFS falls back by itself) fails: the store then
 ** opens read-only, knowing it.
 **
+** Holes and writeback.  SQLite's VFS interface can do neither.  A
+** read-write file of the unix VFS (a parent whose name begins "unix")
+** registers with the process's side descriptor of the file (io_posix.c,
+** "A side descriptor"), which does both; other parents (the test VFSes
+** among them) get VLOG_NOTFOUND for holes, and the free buckets stay
+** allocated, and no early writeback.
+**
 ** The file name handed to the parent's xOpen() stays allocated until
 ** xClose(), ends in extra NULs (VFSes look for URI parameters after it) and
 ** is the parent's full path name.
@@ -74,6 +81,7 @@ struct VfsFile {
   sqlite3_file *pMap;          /* Second, read-only handle with a map, or 0 */
   sqlite3_int64 nMapMax;       /* xMmap's limit (0: no map) */
   sqlite3_int64 nMapped;       /* file size when pMap was last mapped */
+  VlogSideFd *pSide;       /* holes (a read-write file of the unix VFS) */
 };
 
 #define ENV_VFS(pEnv) ((sqlite3_vfs*)(pEnv)->pCtx)
@@ -121,6 +129,11 @@ static int vfsOpen(VlogEnv *pEnv, const char *zPath, int flags, VlogFile **pp){
     vlogFree(pEnv, p);
     errno = iErrno;
     return (rc & 0xff)==SQLITE_NOMEM ? VLOG_NOMEM : VLOG_CANTOPEN;
+  }
+  /* Holes can be punched in a file of the unix VFS (by path: its own
+  ** descriptor is out of reach) when read-write; without, none are. */
+  if( (oflags & SQLITE_OPEN_READWRITE) && strncmp(pVfs->zName, "unix", 4)==0 ){
+    if( vlogSideFdOpen(p->zPath, &p->pSide) ) p->pSide = 0;
   }
   *pp = &p->base;
   return VLOG_OK;
@@ -173,6 +186,7 @@ static int vfsClose(VlogFile *pFile){
       int rc2 = p->pReal->pMethods->xClose(p->pReal);
       if( rc==SQLITE_OK ) rc = rc2;
     }
+    if( p->pSide ) vlogSideFdClose(p->pSide);   /* after the file's close */
     vlogFree(pFile->pEnv, p);
   }
   return rc;
@@ -324,6 +338,17 @@ static int vfsAllocate(VlogFile *pFile, int64_t iOff, int64_t nByte){
   return (rc==SQLITE_NOTFOUND) ? VLOG_OK : rc;
 }
 
+static int vfsPunch(VlogFile *pFile, int64_t iOff, int64_t nByte){
+  VfsFile *p = (VfsFile*)pFile;
+  if( p->pSide==0 ) return VLOG_NOTFOUND;
+  return vlogSideFdPunch(p->pSide, iOff, nByte);
+}
+
+static void vfsWriteback(VlogFile *pFile, int64_t iOff, int64_t nByte){
+  VfsFile *p = (VfsFile*)pFile;
+  if( p->pSide ) vlogSideFdWriteback(p->pSide, iOff, nByte);
+}
+
 static int vfsDelete(VlogEnv *pEnv, const char *zPath){
   sqlite3_vfs *pVfs = ENV_VFS(pEnv);
   int rc = pVfs->xDelete(pVfs, zPath, 0);
@@ -383,7 +408,7 @@ VlogEnv *vlogEnvVfs(void *pSqliteVfs){
     vfsLock,           /* xLock */
     vfsUnlock,         /* xUnlock */
     vfsAllocate,       /* xAllocate */
-    0,                 /* xPunch: no VFS method for it */
+    vfsPunch,          /* xPunch: the unix VFS's files only (io_posix.c) */
     vfsDelete,         /* xDelete */
     vfsFullPath,       /* xFullPath */
     vfsMalloc,         /* xMalloc */
@@ -397,6 +422,7 @@ VlogEnv *vlogEnvVfs(void *pSqliteVfs){
     vfsShmLock,        /* xShmLock */
     vfsMmap,           /* xMmap */
     vfsReadMapped,     /* xReadMapped */
+    vfsWriteback,      /* xWriteback: the unix VFS's files only */
   };
   VlogEnv *p = (VlogEnv*)sqlite3_malloc(sizeof(VlogEnv));
   if( p ){

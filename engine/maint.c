@@ -84,7 +84,7 @@
 ** head's rewrite, copying at most twice the bytes the commit wrote (at
 ** least STEP_MIN_BYTES): maintenance keeps pace with the writes in bounded
 ** steps, as LSM compaction does, with no idle time needed.  When zombies
-** hold an eighth of the file, a step checkpoints (stepGc): the journal of
+** hold a sixteenth of the file, a step checkpoints (stepGc): the journal of
 ** a store whose values are in the value log grows slowly, and zombies are
 ** freed only by checkpoints.  The checkpoint kick: after a checkpoint (the
 ** automatic one of a commit, or vlog_checkpoint), the next steps rewrite
@@ -130,10 +130,10 @@ struct MaintSetting {
 static const MaintSetting aSetting[] = {
   { "min_stale_ratio",  0.5,   0.0, 1.0,    0 },
   { "min_stale_bytes",  65536, 0.0, 1e15,   1 },
-  { "min_age_ms",       1000,  0.0, 1e12,   1 },
+  { "min_age_ms",       0,     0.0, 1e12,   1 },
   { "max_segments",     8,     1.0, 1e9,    1 },
   { "max_bytes",        64.0*1024*1024, 1.0, 1e15, 1 },
-  { "confirm_delay_ms", 500,   0.0, 1e12,   1 },
+  { "confirm_delay_ms", 0,     0.0, 1e12,   1 },
   { "quiet_window_ms",  2000,  0.0, 1e12,   1 },
   { "kick_segments",    1,     0.0, 1e6,    1 },
   { "auto",             1,     0.0, 1.0,    1 },
@@ -916,13 +916,44 @@ static u64 countZombies(VlogStore *p){
 }
 
 /*
+** Punch holes in the FREE buckets inside the file that have none yet, so
+** that its allocated size shrinks (the end is cut off by checkpoints).
+** Inside a write transaction: no other handle can take one of them
+** meanwhile.  A FREE bucket is free in the durable checkpoint too (buckets
+** are freed by checkpoints, or were never used), and unreachable from the
+** one before it, so a hole loses nothing recovery could read.  A file
+** system (or VFS) that cannot punch stops it quietly.
+*/
+static int punchFree(Pass *pM){
+  VlogStore *p = pM->p;
+  u64 i;
+  int rc;
+  if( p->pEnv->xPunch==0 ) return VLOG_OK;
+  for(i=2; i<p->sb.nBucket; i++){
+    if( p->aBucket[i].eState==BUCKET_FREE && !p->aBucket[i].bPunched ) break;
+  }
+  if( i>=p->sb.nBucket ) return VLOG_OK;
+  rc = txnBegin(pM);
+  for(i=2; rc==VLOG_OK && i<p->sb.nBucket; i++){
+    Bucket *pB = &p->aBucket[i];
+    int rc2;
+    if( pB->eState!=BUCKET_FREE || pB->bPunched ) continue;
+    rc2 = p->pEnv->xPunch(p->pFile, (i64)vlogBucketOffset(p, i), p->sb.nBucketSize);
+    if( rc2 ) break;                     /* cannot: not an error of the pass */
+    pB->bPunched = 1;
+    pM->nPunched++;
+  }
+  return txnEnd(pM, rc);
+}
+
+/*
 ** Free what no reader can reach: up to two checkpoints (the second waits
 ** for readers of the first: VLOG_BUSY leaves the zombies for a later
 ** pass), then holes punched in the free buckets inside the file.
 */
 static int gcFree(Pass *pM){
   VlogStore *p = pM->p;
-  u64 nZ0, i;
+  u64 nZ0;
   int k, rc = VLOG_OK;
   rc = gcRetireDead(pM);
   if( rc ) return rc;
@@ -940,20 +971,7 @@ static int gcFree(Pass *pM){
     pM->nFreed += nZ0 - (u64)pM->nPinnedLeft;
     pM->nReclaimed += (nZ0 - (u64)pM->nPinnedLeft) * p->sb.nBucketSize;
   }
-  if( p->pEnv->xPunch ){
-    for(i=2; i<p->sb.nBucket; i++){
-      Bucket *pB = &p->aBucket[i];
-      if( pB->eState!=BUCKET_FREE || pB->bPunched ) continue;
-      rc = p->pEnv->xPunch(p->pFile, (i64)vlogBucketOffset(p, i), p->sb.nBucketSize);
-      if( rc ){
-        /* not every file system can: not an error of the pass */
-        rc = VLOG_OK;
-        break;
-      }
-      pB->bPunched = 1;
-      pM->nPunched++;
-    }
-  }
+  if( rc==VLOG_OK ) rc = punchFree(pM);
   return rc;
 }
 
@@ -1556,6 +1574,13 @@ int vlogMaintMarks(VlogStore *p, VlogSegmentInfo *a, int n){
 */
 #define STEP_MIN_BYTES   (64*1024)    /* a step copies at least this much */
 #define STEP_CFG_EVERY   64           /* commits between two reads of 'auto' */
+#define STEP_MAX_SEGMENTS 8           /* segments a step walks, at most */
+#ifndef STEP_PACE
+# define STEP_PACE        4           /* bytes a step may copy per byte committed */
+#endif
+#define STEP_GC_MIN       4           /* zombies that make a step checkpoint, */
+#define STEP_GC_FRACTION  16          /* ... and the share of the buckets */
+#define STEP_MAX_DEBT     (4*1024*1024)   /* work carried to the next step */
 
 static void passFree(Pass *pM){
   VlogEnv *pEnv = pM->p->pEnv;
@@ -1567,61 +1592,99 @@ static void passFree(Pass *pM){
   vlogFree(pEnv, pM->zErr);
 }
 
+/* Take the queue's head as the segment the steps rewrite, after a stage or
+** confirmation when one is due (bPlan).  None (stage pending, queue
+** empty): pS->bStep stays 0. */
+static int stepTake(Pass *pM, int bPlan){
+  VlogStore *p = pM->p;
+  MaintState *pS = &p->maint;
+  MaintEntry *aQ = 0;
+  int nQ = 0, rc = VLOG_OK;
+  u64 iNow = nowUs(p);
+  if( bPlan ){
+    int k;
+    /* stage; and confirm at once when the delay is zero */
+    for(k=0; rc==VLOG_OK && k<2; k++){
+      if( pS->nSincePlan>=p->sb.nBucketSize || pS->bKick || pS->bCapped
+       || (pS->bPending && pS->iObserved + (u64)pM->aCfg[S_CONFIRM]*1000 <= iNow) ){
+        Plan plan;
+        int nStaged = pM->nStaged;
+        memset(&plan, 0, sizeof(plan));
+        pS->nSincePlan = 0;
+        rc = stageConfirm(pM, M_AUTO, iNow, &plan);
+        pS->bCapped = plan.nCapped>0;
+        vlogFree(p->pEnv, plan.aSeg);
+        if( pM->nStaged==nStaged || pM->aCfg[S_CONFIRM]>0.0 ) break;
+        pS->bPending = 1;
+        pS->iObserved = iNow;
+      }else{
+        break;
+      }
+    }
+  }
+  if( rc==VLOG_OK ) rc = txnBegin(pM);
+  if( rc==VLOG_OK ){
+    pS->bPending = (u8)pM->aSt[ST_PENDING];
+    pS->iObserved = pM->aSt[ST_OBSERVED];
+    if( pM->aSt[ST_PENDING]==0 ) rc = entryList(p, 'Q', &aQ, &nQ);
+    rc = txnEnd(pM, rc);
+  }
+  pS->bMore = 0;
+  if( rc==VLOG_OK && nQ>0 && entryLive(p, &aQ[0]) ){
+    pS->bStep = 1;
+    pS->bStepKick = pS->bKick;
+    pS->bMore = nQ>1;
+    pS->iSeg = aQ[0].iSeg;
+    pS->iGen = aQ[0].iGen;
+    pS->iQueueKey = aQ[0].iKey;
+    pS->iOff = 0;
+  }
+  pS->bKick = 0;
+  vlogFree(p->pEnv, aQ);
+  return rc;
+}
+
+/*
+** One step: rewrite queued segments until the step has copied its budget,
+** max(STEP_MIN_BYTES, twice the bytes the commit wrote), or walked
+** STEP_MAX_SEGMENTS segments, or the queue waits for a confirmation.  A
+** segment cut by the budget is resumed by the next step.  The segments
+** finished are one entry of the maintenance log.
+*/
 static int stepRun(Pass *pM, u64 nWritten){
   VlogStore *p = pM->p;
   MaintState *pS = &p->maint;
-  int rc = VLOG_OK, bDone = 0;
-  if( !pS->bStep ){
-    /* stage and confirm when the writes since the last plan could have
-    ** made a segment qualify, or a stage is due; then the queue's head,
-    ** if confirmed */
-    Plan plan;
-    MaintEntry *aQ = 0;
-    int nQ = 0;
-    u64 iNow = nowUs(p);
-    memset(&plan, 0, sizeof(plan));
-    if( pS->nSincePlan>=p->sb.nBucketSize || pS->bKick
-     || (pS->bPending && pS->iObserved + (u64)pM->aCfg[S_CONFIRM]*1000 <= iNow) ){
-      pS->nSincePlan = 0;
-      rc = stageConfirm(pM, M_AUTO, iNow, &plan);
+  u64 nBudget = nWritten*STEP_PACE > STEP_MIN_BYTES ? nWritten*STEP_PACE : STEP_MIN_BYTES;
+  u64 nCopied0 = pM->nCopied;
+  int rc = VLOG_OK, nWalked = 0, bKickDone = 0;
+  while( rc==VLOG_OK && nWalked<STEP_MAX_SEGMENTS && !bKickDone
+      && pM->nCopied - nCopied0 < nBudget ){
+    int bDone = 0;
+    if( !pS->bStep ){
+      /* the first time, or when the last plan left candidates out */
+      rc = stepTake(pM, nWalked==0 || pS->bCapped);
+      if( rc || !pS->bStep ) break;
     }
-    vlogFree(p->pEnv, plan.aSeg);
-    if( rc==VLOG_OK ) rc = txnBegin(pM);
-    if( rc==VLOG_OK ){
-      pS->bPending = (u8)pM->aSt[ST_PENDING];
-      pS->iObserved = pM->aSt[ST_OBSERVED];
-      if( pM->aSt[ST_PENDING]==0 ) rc = entryList(p, 'Q', &aQ, &nQ);
-      rc = txnEnd(pM, rc);
+    nWalked++;
+    pS->nStep++;
+    rc = rewriteChunk(pM, pS->iSeg, pS->iGen, pS->iQueueKey, 1, &pS->iOff,
+                      nBudget - (pM->nCopied - nCopied0), &bDone);
+    if( rc==VLOG_OK && bDone ){
+      pS->bStep = 0;
+      rc = rewriteCheck(pM, pS->iSeg, pS->iGen);
+      if( rc==VLOG_OK && pS->bStepKick ){
+        /* the checkpoint kick: one segment, the rest restaged */
+        bKickDone = 1;
+        rc = txnBegin(pM);
+        if( rc==VLOG_OK ) rc = txnEnd(pM, restageQueue(pM, nowUs(p)));
+      }
     }
-    pS->bMore = 0;
-    if( rc==VLOG_OK && nQ>0 && entryLive(p, &aQ[0]) ){
-      pS->bStep = 1;
-      pS->bStepKick = pS->bKick;
-      pS->bMore = nQ>1;
-      pS->iSeg = aQ[0].iSeg;
-      pS->iGen = aQ[0].iGen;
-      pS->iQueueKey = aQ[0].iKey;
-      pS->iOff = 0;
-    }
-    pS->bKick = 0;
-    vlogFree(p->pEnv, aQ);
-    if( rc || !pS->bStep ) return rc;
   }
-  /* one transaction of the rewrite: work in proportion to the commit's */
-  pS->nStep++;
-  rc = rewriteChunk(pM, pS->iSeg, pS->iGen, pS->iQueueKey, 1, &pS->iOff,
-                    nWritten*2 > STEP_MIN_BYTES ? nWritten*2 : STEP_MIN_BYTES, &bDone);
-  if( rc==VLOG_OK && bDone ){
-    pS->bStep = 0;
-    rc = rewriteCheck(pM, pS->iSeg, pS->iGen);
-    if( rc==VLOG_OK && pS->bStepKick ){
-      /* the checkpoint kick: one segment, the rest restaged */
-      rc = txnBegin(pM);
-      if( rc==VLOG_OK ) rc = txnEnd(pM, restageQueue(pM, nowUs(p)));
-    }
-    if( rc==VLOG_OK ) rc = gcRetireDead(pM);
+  if( rc==VLOG_OK && (pM->nRewritten>0 || pM->zErr) ){
+    rc = gcRetireDead(pM);
     if( rc==VLOG_OK ){
-      rc = logWrite(pM, M_ONE, pS->bStepKick ? 1 : 2, 1, (pM->zErr ? VLOG_ERROR : VLOG_OK), pM->zErr);
+      rc = logWrite(pM, M_ONE, bKickDone ? 1 : 2, pM->nRewritten,
+                    (pM->zErr ? VLOG_ERROR : VLOG_OK), pM->zErr);
     }
   }
   return rc;
@@ -1630,18 +1693,21 @@ static int stepRun(Pass *pM, u64 nWritten){
 /*
 ** GC keeping pace: zombies wait for two checkpoints, and the journal of a
 ** store whose values are in the value log grows slowly (pointers only), so
-** its own checkpoints may come seldom.  When the zombies hold an eighth of
+** its own checkpoints may come seldom.  When the zombies hold a sixteenth of
 ** the file (and at least four buckets), a step checkpoints; the next one
 ** that finds them still there checkpoints again, which frees them (unless
 ** a reader still pins them: VLOG_BUSY, a later step tries again).
 */
-static int stepGc(Pass *pM){
+static int stepGc(Pass *pM, int *pbRan){
   VlogStore *p = pM->p;
   u64 nZ = countZombies(p);
   int rc;
-  if( nZ<4 || nZ*8 < p->sb.nBucket ) return VLOG_OK;
+  if( nZ<STEP_GC_MIN || nZ*STEP_GC_FRACTION < p->sb.nBucket ) return VLOG_OK;
+  *pbRan = 1;
   rc = vlogCheckpoint(p);
-  return rc==VLOG_BUSY ? VLOG_OK : rc;
+  if( rc==VLOG_BUSY ) return VLOG_OK;
+  if( rc==VLOG_OK ) rc = punchFree(pM);
+  return rc;
 }
 
 /*
@@ -1654,10 +1720,18 @@ void vlogMaintAfterCommit(VlogStore *p, u64 nWritten){
   MaintState *pS = &p->maint;
   Pass m;
   char *zSave;
-  int rc = VLOG_OK;
+  int rc = VLOG_OK, bCkpt = pS->bCommitCkpt;
+  pS->bCommitCkpt = 0;
   if( pS->bBusy || p->cfg.bReadOnly || p->eTxn!=0 || !p->bValid ) return;
   pS->nCommit++;
   pS->nSincePlan += nWritten;
+  if( bCkpt ){
+    /* the commit checkpointed: that was its slow part; its step's work
+    ** waits for the next commit */
+    pS->nDebt += nWritten;
+    if( pS->nDebt > STEP_MAX_DEBT ) pS->nDebt = STEP_MAX_DEBT;
+    return;
+  }
   if( !pS->bStep && !pS->bKick && !pS->bMore && !pS->bPending
    && pS->nSincePlan<p->sb.nBucketSize && (pS->nCommit % STEP_CFG_EVERY)!=1 ){
     return;
@@ -1679,8 +1753,18 @@ void vlogMaintAfterCommit(VlogStore *p, u64 nWritten){
     }
     if( rc==VLOG_OK ) pS->bAuto = m.aCfg[S_AUTO]!=0.0;
   }
-  if( rc==VLOG_OK && pS->bAuto ) rc = stepRun(&m, nWritten);
-  if( rc==VLOG_OK && pS->bAuto && !pS->bStep ) rc = stepGc(&m);
+  /* One slow thing per commit at most: a GC checkpoint, or a step. */
+  if( rc==VLOG_OK && pS->bAuto ){
+    int bGc = 0;
+    if( !pS->bStep ) rc = stepGc(&m, &bGc);
+    if( rc==VLOG_OK && !bGc ){
+      rc = stepRun(&m, nWritten + pS->nDebt);
+      pS->nDebt = 0;
+    }else{
+      pS->nDebt += nWritten;
+      if( pS->nDebt > STEP_MAX_DEBT ) pS->nDebt = STEP_MAX_DEBT;
+    }
+  }
   if( rc ){
     pS->bStep = 0;
     pS->nStepErr++;

@@ -177,6 +177,15 @@ int vlogWriteAt(VlogStore *p, u64 iOff, const void *pBuf, int n){
   p->nFileBytesWritten += (u64)n;
   if( rc ) return vlogSetError(p, rc, "cannot write %d bytes at offset %llu (%s)",
                                n, (unsigned long long)iOff, vlogErrName(rc));
+  if( p->pEnv->xWriteback && p->nFileBytesWritten - p->nWritebackMark >= WRITEBACK_BYTES ){
+    /* Start the writeback of what is dirty, without waiting, so that the
+    ** sync of the next checkpoint does not wait for everything written
+    ** since the last (with synchronous=NORMAL, hundreds of megabytes):
+    ** that one commit would pay for all of them (RocksDB's
+    ** bytes_per_sync). */
+    p->pEnv->xWriteback(p->pFile, 0, 0);
+    p->nWritebackMark = p->nFileBytesWritten;
+  }
   return VLOG_OK;
 }
 

@@ -445,13 +445,18 @@ struct MaintState {
   u8 bAuto;                    /* the 'auto' setting, as last read */
   u8 bMore;                    /* the queue had more than the segment begun */
   u8 bPending;                 /* a stage was pending, observed at iObserved */
+  u8 bCommitCkpt;              /* the commit just made checkpointed */
+  u8 bCapped;                  /* the last plan left candidates out (caps) */
   u64 iObserved;
   u64 nSincePlan;              /* bytes committed since the last plan */
+  u64 nDebt;                   /* bytes committed by commits that ran no step */
   u64 iSeg, iGen, iQueueKey;   /* the segment being rewritten, its queue entry */
   u32 iOff;                    /* where its walk resumes */
   u64 nCommit;                 /* commits this handle made */
   u64 nStep, nStepErr;         /* steps run, and failed */
 };
+
+#define WRITEBACK_BYTES (1024*1024)   /* written between two xWriteback (store.c) */
 
 struct VlogStore {
   VlogEnv *pEnv;
@@ -524,6 +529,7 @@ struct VlogStore {
   u64 nUserBytes;              /* key and value bytes of committed puts */
   u64 nTxnUserBytes;           /* ... of the open transaction */
   u64 nFileBytesWritten;       /* every byte written to the file */
+  u64 nWritebackMark;          /* nFileBytesWritten at the last xWriteback */
 };
 
 /* store.c */

@@ -608,6 +608,7 @@ int vlogCommit(VlogStore *p){
     char *zSave = p->zErr;
     int rc2;
     p->zErr = 0;
+    p->maint.bCommitCkpt = 1;    /* this commit did its work: no step too */
     rc2 = vlogCheckpointInternal(p);
     if( rc2==VLOG_BUSY ){
       p->nCkptDeferred++;     /* an old reader: a later commit tries again */
