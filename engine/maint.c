@@ -75,9 +75,13 @@
 ** before (a rewrite of one compresses it too), then those for compression
 ** alone, most bytes to compress first.  Only explicit passes take them
 ** (vlogMaintain: full, auto, stage and confirm, and rewrite-one of what
-** they queued): an automatic step after a commit counts them as
-** compress_deferred and leaves them, since compressing there would put
-** zstd back on the path of the load's commits.  The rewrite marks each of
+** they queued): an automatic step's plan counts them as compress_deferred
+** and leaves them, since compressing there would put zstd back on the
+** path of the load's commits.  (The flag is MaintState.bExplicit, set
+** for the span of vlogMaintain.)  So a stage that an automatic step
+** confirms loses them, and only what an explicit confirm queued is ever
+** rewritten for compression, by whoever then works the queue: the
+** application asked for that work.  The rewrite marks each of
 ** its transactions (vlogLogCompressNow), so its frames are compressed at
 ** the tree's level, with the store's dictionary or one it trains, whatever
 ** the setting.  A rewrite adds no bytes to compress (what does not
