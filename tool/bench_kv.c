@@ -84,7 +84,7 @@
 **      and checkpoints there).  "load total" is 1 + 2, and is what the
 **      insert goals are judged on, so that no engine gains by leaving work
 **      to its close.
-**   3. (vlog-bg only) maintenance: vlog_maintain('kv', 'full') on a new
+**   2b. (vlog-bg only) maintenance: vlog_maintain('kv', 'full') on a new
 **      connection, then close; timed apart ("maintain full").
 **   3. bytes on disk: every file left in the engine's folder once closed
 **      (database, -wal, -shm, kv.lsm and its log, kv.vlog, and for the
