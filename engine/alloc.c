@@ -57,11 +57,22 @@
 ** Segment accounting, exact and incremental: bytes of records ever
 ** appended (total), bytes of records still referenced (live), records,
 ** bytes used in the bucket, created and sealed (journal sequence, time in
-** microseconds; sealed is never before created), its generation and its
-** kind.  stale = total - live.  A TREE_SEGS value (SEG_RECORD bytes):
+** microseconds; sealed is never before created), its generation, its
+** kind, and the bytes to compress: record bytes of the frames a commit
+** wrote raw because the store's background_compression setting deferred
+** their compression to maintenance (vlog.c, "Background compression").
+** stale = total - live; to-compress <= total.  A TREE_SEGS value
+** (SEG_RECORD bytes):
 **     0 u64 generation   8 u64 total   16 u64 live   24 u64 records
 **    32 u64 bytes used  40 u64 created sequence   48 u64 created time
 **    56 u64 sealed sequence (0: open)   64 u64 sealed time   72 u32 kind
+**    76 u64 bytes to compress
+** Like total, bytes to compress only grow, by the frames appended while
+** the segment is open; they are a figure of the segment's frames, not of
+** its pointers, so no key walk recounts them (verify checks the record
+** against the table, check.c that they do not exceed total).  A rewrite
+** writes compressed frames, which add nothing, and the rewritten segment
+** goes with its record: that is how maintenance brings them to zero.
 ** A pointer to a bucket that is no segment, or a change that would make
 ** live exceed total or go below zero, is VLOG_CORRUPT (vlogSegLive): an
 ** under-count would let maintenance free live records.  The value log
@@ -633,6 +644,7 @@ int vlogSegTouch(VlogStore *p, u64 iSeg){
 static int segSave(VlogStore *p, u64 iSeg){
   Bucket *pB = &p->aBucket[iSeg];
   u8 a[SEG_RECORD];
+  assert( SEG_RECORD<=WB_MAX_VAL );
   assert( pB->eKind==KIND_VLOG && pB->iGen>0 && pB->nLive<=pB->nTotal );
   assert( pB->nDisk<=p->sb.nBucketSize );
   vlogPut64(&a[0], pB->iGen);
@@ -645,6 +657,7 @@ static int segSave(VlogStore *p, u64 iSeg){
   vlogPut64(&a[56], pB->iSealSeq);
   vlogPut64(&a[64], pB->iSealTime);
   vlogPut32(&a[72], pB->eSegKind);
+  vlogPut64(&a[76], pB->nToCompress);
   return vlogWbAdd(p, TREE_SEGS, iSeg, a, sizeof(a), 0);
 }
 
@@ -660,6 +673,7 @@ static void segDecode(const u8 *a, Bucket *pB){
   pB->iSealSeq = vlogGet64(&a[56]);
   pB->iSealTime = vlogGet64(&a[64]);
   pB->eSegKind = (u8)vlogGet32(&a[72]);
+  pB->nToCompress = vlogGet64(&a[76]);
 }
 
 /* 1 if TREE_SEGS value a[0..n) holds what the table says of segment iSeg
@@ -671,7 +685,8 @@ int vlogSegRecordMatches(VlogStore *p, u64 iSeg, const u8 *a, int n){
   pB = &p->aBucket[iSeg];
   if( n!=SEG_RECORD ) return 0;
   segDecode(a, &b);
-  return b.iGen==pB->iGen && b.nTotal==pB->nTotal && b.nLive==pB->nLive;
+  return b.iGen==pB->iGen && b.nTotal==pB->nTotal && b.nLive==pB->nLive
+      && b.nToCompress==pB->nToCompress;
 }
 
 /*
@@ -679,7 +694,8 @@ int vlogSegRecordMatches(VlogStore *p, u64 iSeg, const u8 *a, int n){
 ** cannot be a segment's.  The counters go on from what is loaded
 ** (vlogLogFlush adds each frame's bytes and records): a total of 2^64-2
 ** bytes wrapped at the next frame to fewer than the live ones.  A segment
-** is sealed after it was created.
+** is sealed after it was created.  Its bytes to compress are some of its
+** total.
 */
 static int segImpossible(VlogStore *p, const Bucket *pB, const u8 *a){
   u32 eSegKind = vlogGet32(&a[72]);
@@ -687,6 +703,7 @@ static int segImpossible(VlogStore *p, const Bucket *pB, const u8 *a){
       || pB->iGen==0 || pB->iGen>=MAX_COUNTER
       || pB->nTotal>=MAX_COUNTER || pB->nRec>=MAX_COUNTER
       || (pB->iSealSeq && pB->iSealSeq<pB->iCreateSeq)
+      || pB->nToCompress>pB->nTotal
       || (eSegKind!=SEG_VALUE && eSegKind!=SEG_REWRITE);
 }
 
@@ -727,7 +744,7 @@ int vlogSegCreate(VlogStore *p, int eSegKind, u64 *piSeg){
   pB = &p->aBucket[iNew];
   pB->iGen = p->sb.iNextSegGen++;
   pB->eSegKind = (u8)eSegKind;
-  pB->nTotal = pB->nLive = pB->nRec = pB->nDisk = 0;
+  pB->nTotal = pB->nLive = pB->nRec = pB->nDisk = pB->nToCompress = 0;
   pB->iCreateSeq = p->jrnl.iSeq;
   pB->iCreateTime = segNow(p);
   pB->iSealSeq = pB->iSealTime = 0;

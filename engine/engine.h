@@ -273,6 +273,8 @@ struct VlogSegmentInfo {
   uint64_t nDisk;                    /* bytes of the bucket in use */
   uint64_t iCreateSeq, iCreateTime;  /* commit sequence, unix microseconds */
   uint64_t iSealSeq, iSealTime;      /* 0 while open */
+  uint64_t nToCompress;              /* record bytes written raw for
+                                     ** background compression */
 };
 VLOG_MUST_CHECK int vlogSegments(VlogStore*, VlogSegmentInfo **paSeg, int *pnSeg);
 

@@ -39,6 +39,7 @@ int vlogSegments(VlogStore *p, VlogSegmentInfo **paSeg, int *pnSeg){
     a[n].nLive = pB->nLive;
     a[n].nRec = pB->nRec;
     a[n].nDisk = pB->nDisk;
+    a[n].nToCompress = pB->nToCompress;
     a[n].iCreateSeq = pB->iCreateSeq;
     a[n].iCreateTime = pB->iCreateTime;
     a[n].iSealSeq = pB->iSealSeq;
@@ -59,7 +60,7 @@ int vlogSegments(VlogStore *p, VlogSegmentInfo **paSeg, int *pnSeg){
 int vlogStats(VlogStore *p, VlogStat **paStat, int *pnStat){
   VlogStat *a;
   int bAuto, n = 0;
-  u64 i, nLive = 0, nTotal = 0, nSeg = 0;
+  u64 i, nLive = 0, nTotal = 0, nSeg = 0, nToCompress = 0;
   int64_t nMapped = 0;
   u64 iPinCkpt, iPinJrnlSeq, aMaint[5];
   VlogLog *pL = &p->vl;
@@ -80,6 +81,7 @@ int vlogStats(VlogStore *p, VlogStat **paStat, int *pnStat){
       nSeg++;
       nLive += p->aBucket[i].nLive;
       nTotal += p->aBucket[i].nTotal;
+      if( p->aBucket[i].eState!=BUCKET_ZOMBIE ) nToCompress += p->aBucket[i].nToCompress;
     }
   }
 #define STATX(z, v, b) do{ a[n].zName = (z); a[n].rValue = (double)(v); \
@@ -112,6 +114,8 @@ int vlogStats(VlogStore *p, VlogStat **paStat, int *pnStat){
        (double)pL->nRawWritten/(double)pL->nDiskWritten : 1.0);
   STAT("frame_writes_dictionary", pL->nDictFrames);
   STAT("dictionaries_trained", pL->nDictTrained);
+  STAT("value_bytes_written_deferred", pL->nDeferWritten);
+  STORE("value_bytes_to_compress", nToCompress);
   STORE("dictionary_in_use", pL->iDict);
   STORE("segments", nSeg);
   STORE("value_bytes_total", nTotal);

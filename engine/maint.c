@@ -18,7 +18,8 @@
 ** per pass by max_segments and max_bytes (live bytes to copy; the first
 ** candidate is taken even when it alone is over).  The plan also counts
 ** why the others were left out: below the ratio, below the bytes, too
-** young (age-blocked), open, pinned (zombies a reader may still use).
+** young (age-blocked), open, pinned (zombies a reader may still use), and
+** awaiting compression by an explicit pass (see "Background compression").
 ** Sealed segments with nothing live are dead: they skip the rewrite and
 ** go straight to GC.
 **
@@ -64,6 +65,30 @@
 ** run; the last removes the segment from the queue and the ledger.  A
 ** segment that still has live bytes after its walk (a frame it could not
 ** read) is reported as an error and leaves the queue: it is not freed.
+**
+** Background compression (the store's background_compression setting;
+** vlog.c writes frames raw at commit under it).  Compression is a reason
+** to rewrite, as staleness is: a sealed segment with live bytes and bytes
+** to compress (alloc.c's accounting: record bytes of frames a commit left
+** raw) is a candidate even when nothing in it is stale.  The planner still
+** reads only the bucket table.  Ranking: the stale candidates first, as
+** before (a rewrite of one compresses it too), then those for compression
+** alone, most bytes to compress first.  Only explicit passes take them
+** (vlogMaintain: full, auto, stage and confirm, and rewrite-one of what
+** they queued): an automatic step's plan counts them as compress_deferred
+** and leaves them, since compressing there would put zstd back on the
+** path of the load's commits.  (The flag is MaintState.bExplicit, set
+** for the span of vlogMaintain.)  So a stage that an automatic step
+** confirms loses them, and only what an explicit confirm queued is ever
+** rewritten for compression, by whoever then works the queue: the
+** application asked for that work.  The rewrite marks each of
+** its transactions (vlogLogCompressNow), so its frames are compressed at
+** the tree's level, with the store's dictionary or one it trains, whatever
+** the setting.  A rewrite adds no bytes to compress (what does not
+** compress becomes raw by decision), so a second full pass plans nothing:
+** incompressible data is rewritten once, never in a loop.  The open
+** segment is not a candidate until sealed.  The quiet window does not
+** trigger compression passes yet: they are explicit.
 **
 ** GC.  Dead segments are retired to zombies; zombies are freed by the
 ** checkpoints (alloc.c, "Two checkpoints": a reader pinned before the
@@ -163,9 +188,11 @@ typedef struct Plan Plan;
 struct Plan {
   u64 *aSeg;                           /* selected, best first */
   int nSeg, nAlloc;
-  u64 nSelLive, nSelStale;
+  u64 nSelLive, nSelStale, nSelCompress;
   int nCandidate;                      /* qualified before the caps */
+  int nCompress;                       /* ... of them for compression alone */
   int nBelowRatio, nBelowBytes, nYoung, nOpen, nPinned, nDead, nCapped;
+  int nNoCompress;                     /* left to compress by an explicit pass */
 };
 
 /* One pass */
@@ -223,29 +250,42 @@ static int maintDel(VlogStore *p, const u8 *aKey, int nKey){
   return vlogTxnApply(p, REC_DELETE, TREE_MAINT, aKey, nKey, 0, 0, 1);
 }
 
+/* Setting i in force into *pr: its default, overridden by the stored one. */
+static int settingLoad(VlogStore *p, int i, double *pr){
+  u8 aKey[MAINT_KEY_MAX];
+  int nName = (int)strlen(aSetting[i].zName);
+  const u8 *a;
+  int n, rc;
+  assert( i>=0 && i<N_SETTING && 1+nName<=MAINT_KEY_MAX );
+  aKey[0] = 'C';
+  memcpy(&aKey[1], aSetting[i].zName, nName);
+  *pr = aSetting[i].rDefault;
+  rc = maintGet(p, aKey, 1+nName, &a, &n);
+  if( rc==VLOG_OK ){
+    double r = n==8 ? getDouble(a) : -1.0;
+    if( !(r>=aSetting[i].rMin && r<=aSetting[i].rMax) ){
+      return vlogSetError(p, VLOG_CORRUPT_BKPT, "maintenance setting %s: "
+                          "stored value out of range", aSetting[i].zName);
+    }
+    *pr = r;
+  }
+  return rc==VLOG_NOTFOUND ? VLOG_OK : rc;
+}
+
 /* The settings in force: the defaults, overridden by those stored. */
 static int settingsLoad(VlogStore *p, double *aCfg){
   int i, rc = VLOG_OK;
-  for(i=0; rc==VLOG_OK && i<N_SETTING; i++){
-    u8 aKey[MAINT_KEY_MAX];
-    int nName = (int)strlen(aSetting[i].zName);
-    const u8 *a;
-    int n;
-    aKey[0] = 'C';
-    memcpy(&aKey[1], aSetting[i].zName, nName);
-    aCfg[i] = aSetting[i].rDefault;
-    rc = maintGet(p, aKey, 1+nName, &a, &n);
-    if( rc==VLOG_OK ){
-      double r = n==8 ? getDouble(a) : -1.0;
-      if( !(r>=aSetting[i].rMin && r<=aSetting[i].rMax) ){
-        return vlogSetError(p, VLOG_CORRUPT_BKPT, "maintenance setting %s: "
-                            "stored value out of range", aSetting[i].zName);
-      }
-      aCfg[i] = r;
-    }else if( rc==VLOG_NOTFOUND ){
-      rc = VLOG_OK;
-    }
-  }
+  for(i=0; rc==VLOG_OK && i<N_SETTING; i++) rc = settingLoad(p, i, &aCfg[i]);
+  return rc;
+}
+
+/* The background_compression setting, for the value log's writer, which
+** reads it once per write transaction (vlog.c): one lookup. */
+int vlogMaintBgCompression(VlogStore *p, int *pbOn){
+  double r = 0.0;
+  int rc = settingLoad(p, S_BGCOMP, &r);
+  assert( p->eTxn>0 );
+  *pbOn = rc==VLOG_OK && r!=0.0;
   return rc;
 }
 
@@ -405,19 +445,40 @@ static int planAdd(VlogStore *p, Plan *pPlan, u64 iSeg){
 typedef struct Rank Rank;
 struct Rank {
   u64 iSeg;
+  int bCompress;                       /* a candidate for compression alone */
   double rRatio;
-  u64 nStale, nLive;
+  u64 nStale, nLive, nCompress;
 };
 static int rankCmp(const void *a, const void *b){
   const Rank *x = (const Rank*)a, *y = (const Rank*)b;
+  if( x->bCompress!=y->bCompress ) return x->bCompress ? 1 : -1;
+  if( x->bCompress && x->nCompress!=y->nCompress ){
+    return x->nCompress>y->nCompress ? -1 : 1;
+  }
   if( x->rRatio!=y->rRatio ) return x->rRatio>y->rRatio ? -1 : 1;
   if( x->nStale!=y->nStale ) return x->nStale>y->nStale ? -1 : 1;
   if( x->nLive!=y->nLive ) return x->nLive<y->nLive ? -1 : 1;
   return x->iSeg<y->iSeg ? -1 : 1;
 }
 
-/* Rank pPlan->aSeg[]: stale ratio, then stale bytes, then fewest live. */
-static int planRank(VlogStore *p, Plan *pPlan){
+/* Whether sealed segment pB is stale enough under the thresholds. */
+static int segStale(const double *aCfg, const Bucket *pB){
+  u64 nStale = pB->nTotal - pB->nLive;
+  double r = pB->nTotal ? (double)nStale/(double)pB->nTotal : 0.0;
+  return r>=aCfg[S_RATIO] && (double)nStale>=aCfg[S_BYTES];
+}
+
+/* Whether sealed segment pB is a candidate for compression alone: bytes a
+** commit left raw for background compression, some of them perhaps still
+** live (at most min(to compress, live)). */
+static int segToCompress(const Bucket *pB){
+  return pB->nToCompress>0 && pB->nLive>0;
+}
+
+/* Rank pPlan->aSeg[]: the stale candidates first, by stale ratio, then
+** stale bytes, then fewest live; then those for compression alone, most
+** bytes to compress first, then fewest live. */
+static int planRank(VlogStore *p, Plan *pPlan, const double *aCfg){
   Rank *a;
   int i;
   if( pPlan->nSeg<2 ) return VLOG_OK;
@@ -426,6 +487,8 @@ static int planRank(VlogStore *p, Plan *pPlan){
   for(i=0; i<pPlan->nSeg; i++){
     const Bucket *pB = &p->aBucket[pPlan->aSeg[i]];
     a[i].iSeg = pPlan->aSeg[i];
+    a[i].bCompress = !segStale(aCfg, pB);
+    a[i].nCompress = pB->nToCompress;
     a[i].nStale = pB->nTotal - pB->nLive;
     a[i].nLive = pB->nLive;
     a[i].rRatio = pB->nTotal ? (double)a[i].nStale/(double)pB->nTotal : 0.0;
@@ -436,18 +499,24 @@ static int planRank(VlogStore *p, Plan *pPlan){
   return VLOG_OK;
 }
 
-/* Whether sealed segment pB qualifies under the thresholds; if not, which
-** count of pPlan says why (when pPlan is not 0). */
+/* Whether sealed segment pB qualifies under the thresholds: stale enough,
+** or (in an explicit pass) with bytes to compress; if not, which count of
+** pPlan says why (when pPlan is not 0). */
 static int segQualifies(VlogStore *p, const double *aCfg, const Bucket *pB,
                         u64 iNow, Plan *pPlan){
   u64 nStale = pB->nTotal - pB->nLive;
   double r = pB->nTotal ? (double)nStale/(double)pB->nTotal : 0.0;
-  (void)p;
-  if( r < aCfg[S_RATIO] ){
+  int bCompress = segToCompress(pB) && !segStale(aCfg, pB);
+  if( bCompress && !p->maint.bExplicit ){
+    /* not in an automatic step: zstd would be back on the commit path */
+    if( pPlan ) pPlan->nNoCompress++;
+    return 0;
+  }
+  if( !bCompress && r < aCfg[S_RATIO] ){
     if( pPlan ) pPlan->nBelowRatio++;
     return 0;
   }
-  if( (double)nStale < aCfg[S_BYTES] ){
+  if( !bCompress && (double)nStale < aCfg[S_BYTES] ){
     if( pPlan ) pPlan->nBelowBytes++;
     return 0;
   }
@@ -455,6 +524,7 @@ static int segQualifies(VlogStore *p, const double *aCfg, const Bucket *pB,
     if( pPlan ) pPlan->nYoung++;
     return 0;
   }
+  if( pPlan && bCompress ) pPlan->nCompress++;
   return 1;
 }
 
@@ -478,7 +548,7 @@ static int planSegments(VlogStore *p, const double *aCfg, int bCaps, u64 iNow,
   }
   if( rc ) return rc;
   pPlan->nCandidate = pPlan->nSeg;
-  rc = planRank(p, pPlan);
+  rc = planRank(p, pPlan, aCfg);
   if( rc ) return rc;
   for(j=0; j<pPlan->nSeg; j++){
     Bucket *pB = &p->aBucket[pPlan->aSeg[j]];
@@ -488,6 +558,7 @@ static int planSegments(VlogStore *p, const double *aCfg, int bCaps, u64 iNow,
     }
     pPlan->nSelLive += pB->nLive;
     pPlan->nSelStale += pB->nTotal - pB->nLive;
+    pPlan->nSelCompress += pB->nToCompress;
   }
   pPlan->nCapped = pPlan->nSeg - j;
   pPlan->nSeg = j;
@@ -551,16 +622,19 @@ static int repState(Pass *pM, const char *zName){
 
 static void repPlan(Pass *pM, const Plan *pPlan){
   int i;
-  repAdd(pM, "\"plan\":{\"candidates\":%d,\"selected\":[", pPlan->nCandidate);
+  repAdd(pM, "\"plan\":{\"candidates\":%d,\"compress\":%d,\"selected\":[",
+         pPlan->nCandidate, pPlan->nCompress);
   for(i=0; i<pPlan->nSeg; i++){
     repAdd(pM, "%s%llu", i ? "," : "", (unsigned long long)pPlan->aSeg[i]);
   }
-  repAdd(pM, "],\"live_bytes\":%llu,\"stale_bytes\":%llu,\"excluded\":{"
-         "\"below_ratio\":%d,\"below_bytes\":%d,\"too_young\":%d,\"open\":%d,"
-         "\"pinned\":%d,\"dead\":%d,\"over_caps\":%d}}",
+  repAdd(pM, "],\"live_bytes\":%llu,\"stale_bytes\":%llu,\"compress_bytes\":%llu,"
+         "\"excluded\":{\"below_ratio\":%d,\"below_bytes\":%d,\"too_young\":%d,"
+         "\"open\":%d,\"pinned\":%d,\"dead\":%d,\"over_caps\":%d,"
+         "\"compress_deferred\":%d}}",
          (unsigned long long)pPlan->nSelLive, (unsigned long long)pPlan->nSelStale,
+         (unsigned long long)pPlan->nSelCompress,
          pPlan->nBelowRatio, pPlan->nBelowBytes, pPlan->nYoung, pPlan->nOpen,
-         pPlan->nPinned, pPlan->nDead, pPlan->nCapped);
+         pPlan->nPinned, pPlan->nDead, pPlan->nCapped, pPlan->nNoCompress);
 }
 
 /* ---------------------------------------------------------------------
@@ -768,6 +842,7 @@ static int rewriteChunk(Pass *pM, u64 iSeg, u64 iGen, u64 iQueueKey, int bQueued
   u64 nTxn0 = pM->nCopied;
   rc = txnBegin(pM);
   if( rc ) return rc;
+  vlogLogCompressNow(p);               /* background compression's work */
   if( iSeg>=p->sb.nBucket || p->aBucket[iSeg].eKind!=KIND_VLOG
    || p->aBucket[iSeg].iGen!=iGen || p->aBucket[iSeg].eState!=BUCKET_SEALED ){
     bDone = 1;                           /* gone (another handle's pass) */
@@ -1249,7 +1324,9 @@ int vlogMaintain(VlogStore *p, const char *zMode, const char *zTrigger,
   u8 bBusy = p->maint.bBusy;
   p->maint.bBusy = 1;
   p->maint.bStep = 0;          /* a step resumes from the queue's head */
+  p->maint.bExplicit = 1;      /* its plans take compression candidates */
   rc = maintainPass(p, zMode, zTrigger, pzReport);
+  p->maint.bExplicit = 0;
   p->maint.bBusy = bBusy;
   return rc;
 }

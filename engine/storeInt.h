@@ -333,7 +333,7 @@ struct Journal {
 
 /* Write buffer for blind, derived updates (bucket states, segment
 ** accounting).  See wbuf.c. */
-#define WB_MAX_VAL 80
+#define WB_MAX_VAL 88                 /* SEG_RECORD fits */
 struct WbEntry {
   u32 iTree;
   u64 iKey;                    /* bucket number */
@@ -432,6 +432,14 @@ struct VlogLog {
     u64 iUsed;
   } aDDict[DDICT_SLOTS];
   u64 nDictTrained, nDictFrames;
+  /* background compression (vlog.c, "Background compression") */
+  u8 bBgChecked;               /* the setting was read in this write txn ... */
+  u8 bBgDefer;                 /* ... and is on: commits write frames raw */
+  u8 bCompressNow;             /* this write txn compresses whatever the
+                               ** setting says (maintenance's rewrite) */
+  u8 bFrameDefer;              /* the open frame is raw, its compression
+                               ** left to maintenance */
+  u64 nDeferWritten;           /* record bytes written so */
 };
 
 /* Automatic maintenance on this handle (maint.c, "Triggers") */
@@ -447,6 +455,8 @@ struct MaintState {
   u8 bPending;                 /* a stage was pending, observed at iObserved */
   u8 bCommitCkpt;              /* the commit just made checkpointed */
   u8 bCapped;                  /* the last plan left candidates out (caps) */
+  u8 bExplicit;                /* an explicit pass runs (vlogMaintain): its
+                               ** plans take compression candidates */
   u64 iObserved;
   u64 nSincePlan;              /* bytes committed since the last plan */
   u64 nDebt;                   /* bytes committed by commits that ran no step */
@@ -709,6 +719,7 @@ VLOG_MUST_CHECK int vlogLogFlush(VlogStore*);
 VLOG_MUST_CHECK int vlogLogCommit(VlogStore*);
 void vlogLogCommitted(VlogStore*);
 void vlogLogTxnStart(VlogStore*);
+void vlogLogCompressNow(VlogStore*);
 void vlogLogReset(VlogStore*);
 void vlogLogClose(VlogStore*);
 const u8 *vlogRecordParse(const u8 *z, const u8 *pEnd, u64 *piTree, const u8 **ppKey,
@@ -719,6 +730,7 @@ VLOG_MUST_CHECK int vlogDictVerify(VlogStore*, VlogBuf *pRep);
 VLOG_MUST_CHECK int vlogMaintCounters(VlogStore*, u64 *aOut);   /* 5 figures */
 VLOG_MUST_CHECK int vlogMaintMarks(VlogStore*, VlogSegmentInfo *a, int n);
 void vlogMaintAfterCommit(VlogStore*, u64 nWritten);
+VLOG_MUST_CHECK int vlogMaintBgCompression(VlogStore*, int *pbOn);
 VLOG_MUST_CHECK int vlogSegFrameNext(VlogStore*, u64 iSeg, u64 iGen, u32 *piOff,
                                      u32 *piNext, const u8 **paRaw, int *pnRaw,
                                      int *pnSkip);

@@ -116,6 +116,28 @@
 ** nothing: it closes at RAW_TARGET bytes, not FRAME_TARGET, which spreads
 ** its header over more records (1 KiB values: 4 bytes each, not 10).
 **
+** Background compression (after bcachefs's background_compression).  zstd
+** costs about 4 us per KiB of text here, more than the rest of an insert:
+** a text load with compression at commit cannot be fast.  When the store's
+** background_compression setting is 1 (maint.c's settings, in TREE_MAINT;
+** read once per write transaction, at its first frame of a tree that
+** compresses: one B-tree lookup), the frames of trees whose zstd level is
+** above 0 are written raw at commit, their compression deferred
+** (bFrameDefer): laid out as frames raw by decision (VTAG_RAW pointers, so
+** a lookup before maintenance reads its record alone; RAW_TARGET bytes),
+** but never tried, so they say nothing of whether the data compresses and
+** leave the raw-by-decision counters (nNoGain) alone.  Their record bytes
+** are the segment's bytes to compress (alloc.c, Bucket.nToCompress),
+** which make a sealed segment a candidate of maintenance even when nothing
+** in it is stale (maint.c, "Background compression").  Maintenance's
+** rewrite marks its transactions (vlogLogCompressNow): their frames go
+** through the ordinary path at the tree's level, dictionary training and
+** use included, and data that turns out incompressible becomes raw by
+** decision, which adds nothing to compress: so a rewritten segment never
+** qualifies again for compression, and no segment is rewritten over and
+** over.  Values kept in the leaf (VTAG_ZINLINE) are compressed at commit
+** as before: maintenance rewrites segments, not leaves.
+**
 ** Large values.  A record of FRAME_TARGET bytes or more is alone in its
 ** frame.  If it does not fit in the rest of the segment it is cut in
 ** chunks: the first fills the rest of the segment, the next ones the
@@ -663,7 +685,14 @@ int vlogLogFlush(VlogStore *p){
   pB->nDisk = pL->iFrameOff + n;
   pB->nTotal += (u64)pL->frame.n;     /* the records' bytes */
   pB->nRec += (u64)pL->nFrameRec;
+  if( pL->bFrameDefer ){
+    /* raw for now: the segment's bytes to compress (a rewrite's work) */
+    assert( !bZstd && pL->iFrameLevel>0 );
+    pB->nToCompress += (u64)pL->frame.n;
+    pL->nDeferWritten += (u64)pL->frame.n;
+  }
   assert( pB->nDisk<=p->sb.nBucketSize && pB->nLive<=pB->nTotal );
+  assert( pB->nToCompress<=pB->nTotal );
   rc = vlogSegTouch(p, pL->iSeg);
   if( rc ) return rc;
   pL->iFrameOff += n;
@@ -719,15 +748,29 @@ static int segPosition(VlogStore *p, u64 nNeed){
 ** of which the first is alone in it when bAlone. */
 static int frameStart(VlogStore *p, int iLevel, int bAlone){
   VlogLog *pL = &p->vl;
-  int rc = iLevel>0 ? dictCheck(p) : VLOG_OK;
+  int rc = VLOG_OK;
+  assert( p->eTxn==2 && pL->nFrameRec==0 );
+  if( iLevel>0 && !pL->bCompressNow && !pL->bBgChecked ){
+    /* once per write transaction: the store's background_compression */
+    int bOn = 0;
+    rc = vlogMaintBgCompression(p, &bOn);
+    if( rc ) return rc;
+    pL->bBgChecked = 1;
+    pL->bBgDefer = (u8)bOn;
+  }
+  pL->bFrameDefer = iLevel>0 && pL->bBgDefer && !pL->bCompressNow;
+  if( iLevel>0 && !pL->bFrameDefer ) rc = dictCheck(p);
   pL->iFrameLevel = iLevel;
-  /* After RAW_AFTER frames in a row that did not compress, frames of small
+  /* A frame whose compression is deferred (background compression) is
+  ** raw like one raw by decision: VTAG_RAW pointers, RAW_TARGET bytes.
+  ** After RAW_AFTER frames in a row that did not compress, frames of small
   ** records are raw by decision (their records get VTAG_RAW pointers),
   ** except one in RAW_PROBE, which is tried, to notice data that
   ** compresses again.  A record of FRAME_TARGET bytes or more has a frame
   ** of its own, always tried (a sample first, see vlogLogFlush). */
-  pL->bFrameRaw = iLevel<=0 || (!bAlone && pL->nNoGain>=RAW_AFTER
-                                && (++pL->nRawFrames % RAW_PROBE)!=0);
+  pL->bFrameRaw = iLevel<=0 || pL->bFrameDefer
+               || (!bAlone && pL->nNoGain>=RAW_AFTER
+                   && (++pL->nRawFrames % RAW_PROBE)!=0);
   return rc;
 }
 
@@ -1766,6 +1809,9 @@ int vlogLogCommit(VlogStore *p){
 void vlogLogTxnStart(VlogStore *p){
   if( p->vl.bDictPending ) dictDrop(&p->vl);   /* its commit did not happen */
   p->vl.bDictChecked = 0;
+  p->vl.bBgChecked = 0;
+  p->vl.bCompressNow = 0;
+  p->vl.bFrameDefer = 0;
   p->vl.bFresh = 0;
   p->vl.frame.n = 0;
   p->vl.nFrameRec = 0;
@@ -1824,6 +1870,14 @@ int vlogLogVerifyExtent(VlogStore *p, const u8 *a, int n){
     i += nUsed;
   }
   return VLOG_OK;
+}
+
+/* The frames of the open write transaction are compressed at the tree's
+** level whatever background_compression says: maintenance's rewrite, the
+** one that compresses what commits left raw.  Until the transaction ends. */
+void vlogLogCompressNow(VlogStore *p){
+  assert( p->eTxn==2 && p->vl.nFrameRec==0 );
+  p->vl.bCompressNow = 1;
 }
 
 /* Forget positions and cached frames (reload, rollback of a poisoned

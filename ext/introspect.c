@@ -52,7 +52,7 @@
 **   vlog_segments(store, id, state, kind, bytes_total, bytes_live,
 **                 bytes_stale, stale_ratio, records, bytes_disk,
 **                 created_seq, created_at, sealed_seq, sealed_at,
-**                 generation)
+**                 generation, bytes_to_compress)
 **     One row per segment of the value log (vlogSegments()):
 **       id           segment id (the number of its bucket)
 **       state        'open' (being appended to) or 'sealed'
@@ -72,6 +72,10 @@
 **       generation   the bucket's generation as a segment: it goes up each
 **                    time a bucket becomes a segment again, and every value
 **                    pointer and frame carries it
+**       bytes_to_compress  bytes of records a commit wrote raw because the
+**                    store's background_compression setting left their
+**                    compression to maintenance; a sealed segment with
+**                    some is a candidate of an explicit vlog_maintain()
 **
 **   vlog_btree(store, tree, table_name, level, nodes, keys, bsets, bytes,
 **              fill)
@@ -288,7 +292,7 @@ static void statsColumn(sqlite3_context *ctx, const void *aRow, int iRow, int iC
 /*
 ** vlog_segments: id, state, kind, bytes_total, bytes_live, bytes_stale,
 ** stale_ratio, records, bytes_disk, created_seq, created_at, sealed_seq,
-** sealed_at.
+** sealed_at, generation, bytes_to_compress.
 */
 static int segmentsLoad(VlogStore *pStore, void **paRow, int *pnRow){
   VlogSegmentInfo *a = 0;
@@ -317,6 +321,7 @@ static void segmentsColumn(sqlite3_context *ctx, const void *aRow, int iRow, int
       if( p->iSealSeq ) resultU64(ctx, p->iSealSeq);
       break;
     case 13: resultTime(ctx, p->iSealTime); break;
+    case 15: resultU64(ctx, p->nToCompress); break;
     default: resultU64(ctx, p->iGen); break;
   }
 }
@@ -516,8 +521,9 @@ static const IntroTable aTable[] = {
     " bytes_total INTEGER, bytes_live INTEGER, bytes_stale INTEGER,"
     " stale_ratio REAL, records INTEGER, bytes_disk INTEGER,"
     " created_seq INTEGER, created_at TEXT, sealed_seq INTEGER,"
-    " sealed_at TEXT, generation INTEGER, arg HIDDEN)",
-    16, segmentsLoad, segmentsColumn },
+    " sealed_at TEXT, generation INTEGER, bytes_to_compress INTEGER,"
+    " arg HIDDEN)",
+    17, segmentsLoad, segmentsColumn },
   { "vlog_btree",
     "CREATE TABLE x(store TEXT, tree INTEGER, table_name TEXT, level INTEGER,"
     " nodes INTEGER, keys INTEGER, bsets INTEGER, bytes INTEGER, fill REAL,"

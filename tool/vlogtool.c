@@ -167,6 +167,7 @@ static int segHistogram(VlogStore *p, char **pz){
   int n = 0, i, rc, nMax = 1;
   int anSeg[10];
   unsigned long long anStale[10], anLive[10], nStale = 0, nLive = 0;
+  unsigned long long nToCompress = 0;
   int nOpen = 0, nZombie = 0;
   memset(anSeg, 0, sizeof(anSeg));
   memset(anStale, 0, sizeof(anStale));
@@ -184,6 +185,7 @@ static int segHistogram(VlogStore *p, char **pz){
     anLive[iBin] += a[i].nLive;
     nStale += st;
     nLive += a[i].nLive;
+    nToCompress += a[i].nToCompress;
   }
   for(i=0; i<10; i++) if( anSeg[i]>nMax ) nMax = anSeg[i];
   if( rc==VLOG_OK ){
@@ -199,6 +201,10 @@ static int segHistogram(VlogStore *p, char **pz){
     rc = vlogBufPrintf(pEnv, &b, "%d segments (%d open, %d zombies waiting to be freed); "
         "%llu live bytes, %llu stale bytes (%.1f%%)\n", n, nOpen, nZombie, nLive, nStale,
         nLive+nStale ? 100.0*(double)nStale/(double)(nLive+nStale) : 0.0);
+  }
+  if( rc==VLOG_OK && nToCompress ){
+    rc = vlogBufPrintf(pEnv, &b, "%llu bytes written raw for background compression, "
+        "still to compress (vlog_maintain full)\n", nToCompress);
   }
   vlogFree(pEnv, a);
   if( rc ){
