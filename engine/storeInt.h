@@ -466,7 +466,7 @@ struct MaintState {
   u64 nStep, nStepErr;         /* steps run, and failed */
 };
 
-#define WRITEBACK_BYTES (1024*1024)   /* written between two xWriteback (store.c) */
+#define WRITEBACK_BYTES (8*1024*1024) /* written between two xWriteback (store.c) */
 
 struct VlogStore {
   VlogEnv *pEnv;
