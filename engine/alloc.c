@@ -307,6 +307,7 @@ int vlogBucketSetState(VlogStore *p, u64 iBucket, int eState, int eKind){
   if( eState==BUCKET_FREE ) eKind = KIND_NONE;
   if( pB->eState==eState && pB->eKind==eKind ) return VLOG_OK;
   if( eState!=BUCKET_FREE ) pB->bPunched = 0;     /* written again */
+  if( eKind!=pB->eKind ) pB->mPunched = 0;
   rc = segForget(p, iBucket, eKind);
   if( rc ) return rc;
   bucketPut(p, iBucket, eState, eKind);
@@ -404,6 +405,7 @@ void vlogRegionSetLive(VlogStore *p, u64 iOff, int bLive){
   if( iBucket>=p->sb.nBucket ) return;
   if( bLive ){
     p->aBucket[iBucket].mLive |= ((u64)1<<iSlot);
+    p->aBucket[iBucket].mPunched &= ~((u64)1<<iSlot);     /* written again */
   }else{
     p->aBucket[iBucket].mLive &= ~((u64)1<<iSlot);
   }

@@ -45,6 +45,7 @@ struct Bucket {
   u8 bHeld;                    /* ZOMBIE: past its first checkpoint; the
                                ** next one frees it */
   u8 bPunched;                 /* FREE: its hole was punched (maint.c) */
+  u64 mPunched;                /* B-tree: free regions whose hole was punched */
   u64 mLive;                   /* B-tree: bitmap of live regions */
   u64 mPending;                /* B-tree: superseded since the checkpoint */
   u64 mHeld;                   /* B-tree: used by the previous checkpoint */

@@ -1023,26 +1023,49 @@ static u64 countZombies(VlogStore *p){
 ** meanwhile.  A FREE bucket is free in the durable checkpoint too (buckets
 ** are freed by checkpoints, or were never used), and unreachable from the
 ** one before it, so a hole loses nothing recovery could read.  A file
-** system (or VFS) that cannot punch stops it quietly.
+** system (or VFS) that cannot punch stops it quietly.  The free regions
+** of the B-tree's buckets are punched too (node by node): a region is free
+** once no checkpoint of the pair reaches it.
 */
+/* The free regions of B-tree bucket pB whose holes are not punched. */
+static u64 regionsToPunch(VlogStore *p, const Bucket *pB){
+  u64 mAll = p->nRegionPerBucket>=64 ? ~(u64)0 : (((u64)1<<p->nRegionPerBucket)-1);
+  if( pB->eKind!=KIND_BTREE || pB->eState!=BUCKET_OPEN ) return 0;
+  return mAll & ~(pB->mLive|pB->mPending|pB->mHeld|pB->mPunched);
+}
+
 static int punchFree(Pass *pM){
   VlogStore *p = pM->p;
   u64 i;
   int rc;
   if( p->pEnv->xPunch==0 ) return VLOG_OK;
   for(i=2; i<p->sb.nBucket; i++){
-    if( p->aBucket[i].eState==BUCKET_FREE && !p->aBucket[i].bPunched ) break;
+    const Bucket *pB = &p->aBucket[i];
+    if( (pB->eState==BUCKET_FREE && !pB->bPunched) || regionsToPunch(p, pB) ) break;
   }
   if( i>=p->sb.nBucket ) return VLOG_OK;
   rc = txnBegin(pM);
   for(i=2; rc==VLOG_OK && i<p->sb.nBucket; i++){
     Bucket *pB = &p->aBucket[i];
-    int rc2;
-    if( pB->eState!=BUCKET_FREE || pB->bPunched ) continue;
-    rc2 = p->pEnv->xPunch(p->pFile, (i64)vlogBucketOffset(p, i), p->sb.nBucketSize);
+    u64 m;
+    int rc2 = VLOG_OK, j;
+    if( pB->eState==BUCKET_FREE && !pB->bPunched ){
+      rc2 = p->pEnv->xPunch(p->pFile, (i64)vlogBucketOffset(p, i), p->sb.nBucketSize);
+      if( rc2==VLOG_OK ){
+        pB->bPunched = 1;
+        pM->nPunched++;
+      }
+    }
+    /* free regions of the B-tree's buckets: the three generations of
+    ** nodes a checkpoint keeps leave them (alloc.c, "Two checkpoints") */
+    m = regionsToPunch(p, pB);
+    for(j=0; rc2==VLOG_OK && m && j<p->nRegionPerBucket; j++){
+      if( (m & ((u64)1<<j))==0 ) continue;
+      rc2 = p->pEnv->xPunch(p->pFile, (i64)(vlogBucketOffset(p, i) + (u64)j*p->sb.nNodeSize),
+                            p->sb.nNodeSize);
+      if( rc2==VLOG_OK ) pB->mPunched |= ((u64)1<<j);
+    }
     if( rc2 ) break;                     /* cannot: not an error of the pass */
-    pB->bPunched = 1;
-    pM->nPunched++;
   }
   return txnEnd(pM, rc);
 }
