@@ -1833,6 +1833,12 @@ static int stepGc(Pass *pM, int *pbRan){
   rc = vlogCheckpoint(p);
   if( rc==VLOG_BUSY ) return VLOG_OK;
   if( rc==VLOG_OK ) rc = punchFree(pM);
+  if( rc==VLOG_OK && countZombies(p)<nZ ){
+    /* what it freed counts, and the log says so, as for a pass's GC */
+    pM->nFreed = nZ - countZombies(p);
+    pM->nReclaimed = pM->nFreed * p->sb.nBucketSize;
+    rc = logWrite(pM, M_GC, 2, 0, VLOG_OK, 0);
+  }
   return rc;
 }
 
