@@ -81,7 +81,7 @@ struct VfsFile {
   sqlite3_file *pMap;          /* Second, read-only handle with a map, or 0 */
   sqlite3_int64 nMapMax;       /* xMmap's limit (0: no map) */
   sqlite3_int64 nMapped;       /* file size when pMap was last mapped */
-  VlogSideFd *pSide;       /* holes (a read-write file of the unix VFS) */
+  VlogSideFd *pSide;           /* holes, writeback (read-write, unix VFS) */
 };
 
 #define ENV_VFS(pEnv) ((sqlite3_vfs*)(pEnv)->pCtx)
