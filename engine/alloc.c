@@ -66,11 +66,16 @@
 **     0 u64 generation   8 u64 total   16 u64 live   24 u64 records
 **    32 u64 bytes used  40 u64 created sequence   48 u64 created time
 **    56 u64 sealed sequence (0: open)   64 u64 sealed time   72 u32 kind
-**    76 u64 bytes to compress
+**    76 u64 bytes to compress   84 u32 lowest dictionary id
+**    88 u32 highest dictionary id (both 0: no frame names a dictionary)
 ** Like total, bytes to compress only grow, by the frames appended while
 ** the segment is open; they are a figure of the segment's frames, not of
 ** its pointers, so no key walk recounts them (verify checks the record
-** against the table, check.c that they do not exceed total).  A rewrite
+** against the table, check.c that they do not exceed total).  The range
+** of dictionary ids grows the same way, by each frame compressed with a
+** dictionary: GC drops a dictionary no segment's range holds (vlog.c,
+** vlogDictGc), so maintenance learns which are in use from the bucket
+** table alone, as the planner does.  A rewrite
 ** writes compressed frames, which add nothing, and the rewritten segment
 ** goes with its record: that is how maintenance brings them to zero.
 ** A pointer to a bucket that is no segment, or a change that would make
@@ -660,6 +665,8 @@ static int segSave(VlogStore *p, u64 iSeg){
   vlogPut64(&a[64], pB->iSealTime);
   vlogPut32(&a[72], pB->eSegKind);
   vlogPut64(&a[76], pB->nToCompress);
+  vlogPut32(&a[84], pB->iDictLo);
+  vlogPut32(&a[88], pB->iDictHi);
   return vlogWbAdd(p, TREE_SEGS, iSeg, a, sizeof(a), 0);
 }
 
@@ -676,6 +683,8 @@ static void segDecode(const u8 *a, Bucket *pB){
   pB->iSealTime = vlogGet64(&a[64]);
   pB->eSegKind = (u8)vlogGet32(&a[72]);
   pB->nToCompress = vlogGet64(&a[76]);
+  pB->iDictLo = vlogGet32(&a[84]);
+  pB->iDictHi = vlogGet32(&a[88]);
 }
 
 /* 1 if TREE_SEGS value a[0..n) holds what the table says of segment iSeg
@@ -688,7 +697,8 @@ int vlogSegRecordMatches(VlogStore *p, u64 iSeg, const u8 *a, int n){
   if( n!=SEG_RECORD ) return 0;
   segDecode(a, &b);
   return b.iGen==pB->iGen && b.nTotal==pB->nTotal && b.nLive==pB->nLive
-      && b.nToCompress==pB->nToCompress;
+      && b.nToCompress==pB->nToCompress
+      && b.iDictLo==pB->iDictLo && b.iDictHi==pB->iDictHi;
 }
 
 /*
@@ -697,7 +707,7 @@ int vlogSegRecordMatches(VlogStore *p, u64 iSeg, const u8 *a, int n){
 ** (vlogLogFlush adds each frame's bytes and records): a total of 2^64-2
 ** bytes wrapped at the next frame to fewer than the live ones.  A segment
 ** is sealed after it was created.  Its bytes to compress are some of its
-** total.
+** total.  Its range of dictionary ids is empty (both 0) or in order.
 */
 static int segImpossible(VlogStore *p, const Bucket *pB, const u8 *a){
   u32 eSegKind = vlogGet32(&a[72]);
@@ -706,6 +716,7 @@ static int segImpossible(VlogStore *p, const Bucket *pB, const u8 *a){
       || pB->nTotal>=MAX_COUNTER || pB->nRec>=MAX_COUNTER
       || (pB->iSealSeq && pB->iSealSeq<pB->iCreateSeq)
       || pB->nToCompress>pB->nTotal
+      || (pB->iDictLo==0)!=(pB->iDictHi==0) || pB->iDictLo>pB->iDictHi
       || (eSegKind!=SEG_VALUE && eSegKind!=SEG_REWRITE);
 }
 
@@ -747,6 +758,7 @@ int vlogSegCreate(VlogStore *p, int eSegKind, u64 *piSeg){
   pB->iGen = p->sb.iNextSegGen++;
   pB->eSegKind = (u8)eSegKind;
   pB->nTotal = pB->nLive = pB->nRec = pB->nDisk = pB->nToCompress = 0;
+  pB->iDictLo = pB->iDictHi = 0;
   pB->iCreateSeq = p->jrnl.iSeq;
   pB->iCreateTime = segNow(p);
   pB->iSealSeq = pB->iSealTime = 0;

@@ -31,7 +31,7 @@
 
 #define SEG_VALUE     1        /* segment kinds: values a commit wrote */
 #define SEG_REWRITE   2        /* ... live records maintenance moved there */
-#define SEG_RECORD    84       /* bytes of a TREE_SEGS value */
+#define SEG_RECORD    92       /* bytes of a TREE_SEGS value */
 
 typedef struct Bucket Bucket;
 typedef struct BucketSet BucketSet;
@@ -59,6 +59,8 @@ struct Bucket {
   u64 nToCompress;             /* record bytes of frames written raw for
                                ** background compression (vlog.c): a
                                ** rewrite would compress them */
+  u32 iDictLo, iDictHi;        /* ids of the zstd dictionaries its frames
+                               ** name, lowest and highest (0: none) */
   u64 iCreateSeq, iCreateTime; /* journal sequence and time of creation */
   u64 iSealSeq, iSealTime;     /* ... of sealing (0: still open) */
 };

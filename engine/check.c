@@ -577,6 +577,7 @@ static void checkBuckets(CheckCtx *c){
     }else if( pB->eKind==KIND_VLOG
            && (pB->iGen==0 || pB->iGen>=p->sb.iNextSegGen || pB->nLive>pB->nTotal
                || pB->nToCompress>pB->nTotal
+               || (pB->iDictLo==0)!=(pB->iDictHi==0) || pB->iDictLo>pB->iDictHi
                || pB->nDisk>p->sb.nBucketSize
                || (pB->eSegKind!=SEG_VALUE && pB->eSegKind!=SEG_REWRITE)
                || (pB->eState==BUCKET_OPEN)!=(pB->iSealSeq==0)

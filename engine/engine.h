@@ -275,6 +275,8 @@ struct VlogSegmentInfo {
   uint64_t iSealSeq, iSealTime;      /* 0 while open */
   uint64_t nToCompress;              /* record bytes written raw for
                                      ** background compression */
+  uint32_t iDictLo, iDictHi;         /* zstd dictionary ids its frames
+                                     ** name (0: none) */
 };
 VLOG_MUST_CHECK int vlogSegments(VlogStore*, VlogSegmentInfo **paSeg, int *pnSeg);
 

@@ -40,6 +40,8 @@ int vlogSegments(VlogStore *p, VlogSegmentInfo **paSeg, int *pnSeg){
     a[n].nRec = pB->nRec;
     a[n].nDisk = pB->nDisk;
     a[n].nToCompress = pB->nToCompress;
+    a[n].iDictLo = pB->iDictLo;
+    a[n].iDictHi = pB->iDictHi;
     a[n].iCreateSeq = pB->iCreateSeq;
     a[n].iCreateTime = pB->iCreateTime;
     a[n].iSealSeq = pB->iSealSeq;

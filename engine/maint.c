@@ -100,7 +100,10 @@
 ** can (xPunch; through SQLite's unix VFS, a side descriptor of the
 ** process, io_posix.c), inside a write transaction so that no other
 ** handle takes one of them meanwhile (punchFree), so the file's allocated
-** size shrinks too.
+** size shrinks too.  Last, the zstd dictionaries that no frame names any
+** more are dropped (vlogDictGc): the segments' ranges of dictionary ids
+** in the bucket table say which are in use, and zombies count until they
+** are freed, so no reader that can reach a frame loses its dictionary.
 **
 ** Triggers.  Explicit: vlog_maintain() and the tool, one pass.  Automatic
 ** (the 'auto' setting, on by default): after each commit of a handle, one
@@ -150,8 +153,9 @@
 ** automatic steps do not wait for it.
 **
 ** Modes (vlog_maintain): plan (a dry run: reads only), stage, confirm,
-** rewrite-one, gc, full (stage, confirm and rewrite without waiting,
-** without caps, until nothing qualifies, then GC), auto (what the
+** rewrite-one, gc, full (the open segment sealed when it holds stale
+** bytes; stage, confirm and rewrite without waiting, without caps, until
+** nothing qualifies, then GC), auto (what the
 ** automatic trigger runs: prune; rewrite the queue's head when confirmed;
 ** else confirm when the delay has passed; else stage; then GC of dead
 ** segments).  Each pass appends an entry to the log and returns a JSON
@@ -235,6 +239,7 @@ struct Pass {
   u64 *aRewritten; int nRewritten, nRewrittenAlloc;
   int nStaged, nConfirmed, nRestaged, nPruned, nPlanned, nSkippedFrames;
   u64 nCopied, nCopiedRec, nFreed, nReclaimed, nPunched;
+  int nDictDropped;                    /* zstd dictionaries GC dropped */
   int nPinnedLeft;
   char *zErr;                          /* a segment's error, kept going */
 };
@@ -1070,6 +1075,17 @@ static int punchFree(Pass *pM){
   return txnEnd(pM, rc);
 }
 
+/* Drop the zstd dictionaries no frame names any more (vlog.c,
+** vlogDictGc), in a transaction of its own; it commits nothing when none
+** is dropped. */
+static int gcDicts(Pass *pM){
+  int n = 0, rc = txnBegin(pM);
+  if( rc==VLOG_OK ) rc = vlogDictGc(pM->p, &n);
+  rc = txnEnd(pM, rc);
+  if( rc==VLOG_OK ) pM->nDictDropped += n;
+  return rc;
+}
+
 /*
 ** Free what no reader can reach: up to two checkpoints (the second waits
 ** for readers of the first: VLOG_BUSY leaves the zombies for a later
@@ -1096,6 +1112,7 @@ static int gcFree(Pass *pM){
     pM->nReclaimed += (nZ0 - (u64)pM->nPinnedLeft) * p->sb.nBucketSize;
   }
   if( rc==VLOG_OK ) rc = punchFree(pM);
+  if( rc==VLOG_OK ) rc = gcDicts(pM);
   return rc;
 }
 
@@ -1233,11 +1250,23 @@ static int compactTail(Pass *pM){
 }
 
 /* "full": every sealed segment with stale bytes, no caps, no age, no
-** waiting for a confirmation: queued and rewritten, until none is left. */
+** waiting for a confirmation: queued and rewritten, until none is left.
+** The open segment is sealed first when it holds stale bytes, so that
+** what was deleted last is reclaimed too (and the dictionaries its
+** frames name can go): the next commit opens another. */
 static int passFull(Pass *pM, Plan *pPlan){
   VlogStore *p = pM->p;
   double aFull[N_SETTING];
   int rc = VLOG_OK, nRound = 0, i;
+  rc = txnBegin(pM);
+  if( rc==VLOG_OK ){
+    u64 iOpen = vlogSegFindOpen(p);
+    if( iOpen && p->aBucket[iOpen].nLive<p->aBucket[iOpen].nTotal ){
+      rc = vlogLogSealOpen(p);
+    }
+    rc = txnEnd(pM, rc);
+  }
+  if( rc ) return rc;
   memcpy(aFull, pM->aCfg, sizeof(aFull));
   aFull[S_RATIO] = 1e-9;
   aFull[S_BYTES] = 1;
@@ -1425,11 +1454,12 @@ static int maintainPass(VlogStore *p, const char *zMode, const char *zTrigger,
   }
   repAdd(&m, "],\"segments_rewritten\":%d,\"records_copied\":%llu,"
          "\"bytes_copied\":%llu,\"segments_freed\":%llu,\"segments_pinned\":%d,"
-         "\"bytes_reclaimed\":%llu,\"holes_punched\":%llu,\"frames_unreadable\":%d,",
+         "\"bytes_reclaimed\":%llu,\"holes_punched\":%llu,\"frames_unreadable\":%d,"
+         "\"dictionaries_dropped\":%d,",
          m.nRewritten, (unsigned long long)m.nCopiedRec,
          (unsigned long long)m.nCopied, (unsigned long long)m.nFreed,
          m.nPinnedLeft, (unsigned long long)m.nReclaimed,
-         (unsigned long long)m.nPunched, m.nSkippedFrames);
+         (unsigned long long)m.nPunched, m.nSkippedFrames, m.nDictDropped);
   if( eMode!=M_PLAN ){
     const char *zMsg = rc ? vlogStoreErrMsg(p) : m.zErr;
     char *zCopy = zMsg ? vlogStrdup(p->pEnv, zMsg) : 0;
@@ -1837,7 +1867,8 @@ static int stepGc(Pass *pM, int *pbRan){
     /* what it freed counts, and the log says so, as for a pass's GC */
     pM->nFreed = nZ - countZombies(p);
     pM->nReclaimed = pM->nFreed * p->sb.nBucketSize;
-    rc = logWrite(pM, M_GC, 2, 0, VLOG_OK, 0);
+    rc = gcDicts(pM);
+    if( rc==VLOG_OK ) rc = logWrite(pM, M_GC, 2, 0, VLOG_OK, 0);
   }
   return rc;
 }

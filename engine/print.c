@@ -47,11 +47,11 @@ static int segFigures(VlogStore *p, const Bucket *pB, VlogBuf *pOut){
   }
   return vlogBufPrintf(p->pEnv, pOut, "segment gen %llu (%s): %llu bytes of "
       "records, %llu live, %llu records, %llu bytes used, %s bytes stale, "
-      "%llu to compress, created seq %llu at %llu us, sealed seq %llu at %llu "
-      "us%s", U(pB->iGen),
+      "%llu to compress, dictionaries %u-%u, created seq %llu at %llu us, "
+      "sealed seq %llu at %llu us%s", U(pB->iGen),
       pB->eSegKind==SEG_REWRITE ? "rewrite" : "value", U(pB->nTotal),
       U(pB->nLive), U(pB->nRec), U(pB->nDisk), zStale, U(pB->nToCompress),
-      U(pB->iCreateSeq),
+      pB->iDictLo, pB->iDictHi, U(pB->iCreateSeq),
       U(pB->iCreateTime), U(pB->iSealSeq), U(pB->iSealTime),
       pB->bTouched ? ", changed since the last commit" : "");
 }

@@ -333,7 +333,7 @@ struct Journal {
 
 /* Write buffer for blind, derived updates (bucket states, segment
 ** accounting).  See wbuf.c. */
-#define WB_MAX_VAL 88                 /* SEG_RECORD fits */
+#define WB_MAX_VAL 96                 /* SEG_RECORD fits */
 struct WbEntry {
   u32 iTree;
   u64 iKey;                    /* bucket number */
@@ -726,6 +726,7 @@ const u8 *vlogRecordParse(const u8 *z, const u8 *pEnd, u64 *piTree, const u8 **p
                           u64 *pnKey, const u8 **ppVal, u64 *pnVal);
 VLOG_MUST_CHECK int vlogLogVerifyExtent(VlogStore*, const u8 *a, int n);
 VLOG_MUST_CHECK int vlogDictVerify(VlogStore*, VlogBuf *pRep);
+VLOG_MUST_CHECK int vlogDictGc(VlogStore*, int *pnDrop);
 /* maint.c */
 VLOG_MUST_CHECK int vlogMaintCounters(VlogStore*, u64 *aOut);   /* 5 figures */
 VLOG_MUST_CHECK int vlogMaintMarks(VlogStore*, VlogSegmentInfo *a, int n);

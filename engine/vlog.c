@@ -87,8 +87,12 @@
 ** at the newest id, so handles pick up one another's dictionaries.
 ** Readers keep DDICT_SLOTS of them digested (ids are never reused once
 ** committed).  A training that fails (too few or too alike samples) waits
-** DICT_RETRY more bytes.  Not yet: retraining when the data changes, and
-** dictionaries per table; maintenance will drop dictionaries no frame uses.
+** DICT_RETRY more bytes.  Each segment's accounting keeps the range of
+** dictionary ids its frames name (alloc.c), and maintenance's GC deletes
+** a dictionary no segment's range holds (vlogDictGc): after the data
+** that used it was deleted or rewritten with a newer one.  The newest id
+** stays as a tombstone, so no id is used twice.  Not yet: retraining when
+** the data changes, and dictionaries per table.
 **
 ** Writing.  Frames go to a write-out buffer and reach the file WOUT_MAX
 ** bytes at a time, at commit, when the log moves to another segment, and
@@ -266,11 +270,14 @@ static void dictKey(u8 *aKey, u32 iId, u32 iChunk){
   vlogPutBE64(aKey, ((u64)iId<<32) | iChunk);
 }
 
-/* The highest dictionary id in TREE_DICTS (0: none) into *piId. */
-static int dictLast(VlogStore *p, u32 *piId){
+/* The highest dictionary id in TREE_DICTS (0: none) into *piId, and
+** whether it is the tombstone of a dropped one into *pbGone: a header
+** chunk alone (vlogDictGc), since every dictionary has chunks after it. */
+static int dictLast(VlogStore *p, u32 *piId, int *pbGone){
   VlogCursor *pCsr = 0;
   int rc = vlogCursorOpen(p, TREE_DICTS, &pCsr);
   *piId = 0;
+  *pbGone = 0;
   if( rc==VLOG_OK ) rc = vlogCursorLast(pCsr);
   if( rc==VLOG_OK && vlogCursorValid(pCsr) ){
     const void *pKey;
@@ -280,6 +287,7 @@ static int dictLast(VlogStore *p, u32 *piId){
       rc = vlogSetError(p, VLOG_CORRUPT_BKPT, "bad key in the dictionary tree");
     }else{
       *piId = (u32)(vlogGetBE64((const u8*)pKey)>>32);
+      *pbGone = (u32)vlogGetBE64((const u8*)pKey)==0;
     }
   }
   vlogCursorClose(pCsr);
@@ -296,6 +304,7 @@ static int dictLoad(VlogStore *p, u32 iId, VlogBuf *pOut){
   rc = vlogBtreeLookup(p, TREE_DICTS, aKey, 8, &a, &n);
   if( rc==VLOG_OK && n!=16 ) rc = VLOG_CORRUPT;
   nDict = rc==VLOG_OK ? vlogGet32(a) : 0;
+  if( rc==VLOG_OK && nDict==0 ) rc = VLOG_NOTFOUND;   /* dropped (tombstone) */
   pOut->n = 0;
   if( rc==VLOG_OK && (nDict==0 || nDict>DICT_SIZE) ) rc = VLOG_CORRUPT;
   if( rc==VLOG_OK ){
@@ -433,15 +442,21 @@ static int dictCheck(VlogStore *p){
   assert( p->eTxn==2 );                    /* once per write transaction */
   if( !pL->bDictChecked ){
     u32 iLast;
-    rc = dictLast(p, &iLast);
+    int bGone;
+    rc = dictLast(p, &iLast, &bGone);
     if( rc ) return rc;
     pL->bDictChecked = 1;
     pL->iDictLast = iLast;
-    if( iLast>pL->iDict && !pL->bDictPending ){
+    if( pL->bDictPending ) return VLOG_OK;
+    if( iLast>pL->iDict || (bGone && pL->iDict==iLast) ){
+      /* a newer one, or GC dropped the newest, which this handle holds:
+      ** frames must never name a dictionary the store no longer has */
       dictDrop(pL);
-      rc = dictLoad(p, iLast, &pL->dict);
-      if( rc==VLOG_OK ) pL->iDict = iLast;
-      else pL->dict.n = 0;
+      if( !bGone ){
+        rc = dictLoad(p, iLast, &pL->dict);
+        if( rc==VLOG_OK ) pL->iDict = iLast;
+        else pL->dict.n = 0;
+      }
     }
   }
   return rc;
@@ -514,6 +529,104 @@ static int dictPersist(VlogStore *p){
     dictKey(aKey, pL->iDict, iChunk);
     rc = vlogTxnApply(p, REC_PUT, TREE_DICTS, aKey, 8, &pL->dict.a[i], n, 1);
   }
+  return rc;
+}
+
+/* 1 if dictionary iId is among the u32 ids in pIds. */
+static int dictIn(const VlogBuf *pIds, u32 iId){
+  int i;
+  for(i=0; i+(int)sizeof(u32)<=pIds->n; i+=(int)sizeof(u32)){
+    u32 x;
+    memcpy(&x, &pIds->a[i], sizeof(x));
+    if( x==iId ) return 1;
+  }
+  return 0;
+}
+
+/* 1 if a frame may name dictionary iId: a segment's range holds it (open,
+** sealed, or a zombie that a reader may still read), or this handle's
+** transaction made it. */
+static int dictUsed(VlogStore *p, u32 iId){
+  u64 i;
+  if( p->vl.bDictPending && p->vl.iDict==iId ) return 1;
+  for(i=1; i<p->sb.nBucket; i++){
+    const Bucket *pB = &p->aBucket[i];
+    if( pB->eKind==KIND_VLOG && pB->iDictLo<=iId && iId<=pB->iDictHi ) return 1;
+  }
+  return 0;
+}
+
+/*
+** GC of dictionaries (maintenance, in its write transaction): delete the
+** chunks of every dictionary no frame names any more (dictUsed: the bucket
+** table's ranges, no frame read), into *pnDrop how many.  The newest id is
+** left as a tombstone, a header of size 0: ids are never used again once
+** committed (readers cache digested dictionaries by id, and a training
+** takes the id after the newest in the tree), and a handle that holds the
+** dropped one in memory forgets it at its next write transaction
+** (dictCheck).  An older tombstone is deleted.  A reader whose snapshot
+** is older still sees the dictionary in its snapshot's tree.
+*/
+int vlogDictGc(VlogStore *p, int *pnDrop){
+  VlogCursor *pCsr = 0;
+  VlogBuf hdr = {0, 0, 0};        /* u32 pairs: id, chunks after the header */
+  u32 iLast = 0;
+  int rc, i;
+  assert( p->eTxn==2 );
+  *pnDrop = 0;
+  rc = vlogCursorOpen(p, TREE_DICTS, &pCsr);
+  if( rc==VLOG_OK ) rc = vlogCursorFirst(pCsr);
+  while( rc==VLOG_OK && vlogCursorValid(pCsr) ){
+    const void *pKey, *pVal;
+    int nKey, nVal;
+    u64 k;
+    (void)vlogCursorKey(pCsr, &pKey, &nKey);     /* valid: cannot fail */
+    rc = vlogCursorValue(pCsr, &pVal, &nVal);
+    if( rc ) break;
+    k = nKey==8 ? vlogGetBE64((const u8*)pKey) : 0;
+    if( nKey==8 && (u32)k==0 ){
+      u32 a[2];
+      u32 nDict = nVal==16 ? vlogGet32((const u8*)pVal) : DICT_SIZE+1;
+      if( nDict>DICT_SIZE ){
+        rc = vlogSetError(p, VLOG_CORRUPT_BKPT, "zstd dictionary %u of the value "
+                          "log is damaged", (u32)(k>>32));
+        break;
+      }
+      a[0] = iLast = (u32)(k>>32);
+      a[1] = (nDict + DICT_CHUNK - 1)/DICT_CHUNK;
+      if( vlogBufAppend(p->pEnv, &hdr, a, sizeof(a)) ){
+        rc = vlogSetError(p, VLOG_NOMEM, 0);
+        break;
+      }
+    }else if( nKey!=8 ){
+      rc = vlogSetError(p, VLOG_CORRUPT_BKPT, "bad key in the dictionary tree");
+      break;
+    }
+    rc = vlogCursorNext(pCsr);
+  }
+  vlogCursorClose(pCsr);
+  if( rc==VLOG_NOTFOUND ) rc = VLOG_OK;
+  for(i=0; rc==VLOG_OK && i+8<=hdr.n; i+=8){
+    u32 a[2], iChunk;
+    u8 aKey[8];
+    memcpy(a, &hdr.a[i], sizeof(a));
+    if( a[1]>0 && dictUsed(p, a[0]) ) continue;
+    if( a[1]==0 && a[0]==iLast ) continue;       /* the tombstone to keep */
+    for(iChunk=0; rc==VLOG_OK && iChunk<=a[1]; iChunk++){
+      dictKey(aKey, a[0], iChunk);
+      rc = vlogTxnApply(p, REC_DELETE, TREE_DICTS, aKey, 8, 0, 0, 1);
+    }
+    if( rc==VLOG_OK && a[0]==iLast ){
+      static const u8 aTomb[16] = {0};
+      dictKey(aKey, a[0], 0);
+      rc = vlogTxnApply(p, REC_PUT, TREE_DICTS, aKey, 8, aTomb, 16, 1);
+    }
+    if( rc==VLOG_OK && a[1]>0 ){
+      ddictForget(&p->vl, a[0]);
+      (*pnDrop)++;
+    }
+  }
+  vlogBufFree(p->pEnv, &hdr);
   return rc;
 }
 
@@ -699,7 +812,12 @@ int vlogLogFlush(VlogStore *p){
   pL->nFrameWrite++;
   pL->nRawWritten += pL->frame.n;
   pL->nDiskWritten += n;
-  if( bDict ) pL->nDictFrames++;
+  if( bDict ){
+    pL->nDictFrames++;
+    /* the segment's range of dictionary ids (GC keeps what it holds) */
+    if( pB->iDictLo==0 || pL->iDict<pB->iDictLo ) pB->iDictLo = pL->iDict;
+    if( pL->iDict>pB->iDictHi ) pB->iDictHi = pL->iDict;
+  }
   if( bZstd && !bDict && pL->frame.n<FRAME_TARGET*2 ){
     /* frames of small records that compress: samples for a dictionary */
     rc = dictSample(p, pL->frame.a, pL->frame.n);
@@ -1570,17 +1688,22 @@ int vlogValueVerify(VlogStore *p, u32 iTree, const u8 *pKey, int nKey,
 }
 
 /*
-** vlog_verify's check of TREE_DICTS, which reads every dictionary, also
-** those no frame uses any more: ids run 1, 2, ... without a gap (a dropped
-** one's id is used again); each is a header chunk then chunks 1..N of
-** DICT_CHUNK bytes (the last one shorter), nothing missing or extra; its
-** checksum holds and zstd takes it as a dictionary.  Adds a line to pRep.
+** vlog_verify's check of TREE_DICTS, which reads every dictionary: ids
+** rise from 1 (GC leaves gaps: vlogDictGc); each is a header chunk then
+** chunks 1..N of DICT_CHUNK bytes (the last one shorter), nothing missing
+** or extra; its checksum holds and zstd takes it as a dictionary, or it
+** is a tombstone (a header of size 0 alone).  Every dictionary id an open
+** or sealed segment's range starts or ends with is there: GC dropped none
+** that a frame a key reaches names.  A zombie's may be gone: the handle
+** that freed it dropped them, and this one, which learns of frees only by
+** its own checkpoints (alloc.c, "Two checkpoints"), still lists it; no
+** key reaches its frames.  Adds a line to pRep.
 */
 int vlogDictVerify(VlogStore *p, VlogBuf *pRep){
   VlogCursor *pCsr = 0;
-  VlogBuf d = {0, 0, 0};
+  VlogBuf d = {0, 0, 0}, ids = {0, 0, 0};
   u32 iId = 0, nDict = 0;
-  u64 nBytes = 0;
+  u64 nBytes = 0, i;
   int rc = vlogCursorOpen(p, TREE_DICTS, &pCsr);
   if( rc==VLOG_OK ) rc = vlogCursorFirst(pCsr);
   while( rc==VLOG_OK && vlogCursorValid(pCsr) ){
@@ -1590,14 +1713,21 @@ int vlogDictVerify(VlogStore *p, VlogBuf *pRep){
     u64 k;
     (void)vlogCursorKey(pCsr, &pKey, &nKey);     /* valid: cannot fail */
     k = nKey==8 ? vlogGetBE64((const u8*)pKey) : 0;
-    if( nKey!=8 || (u32)(k>>32)!=iId+1 || (u32)k!=0 ){
+    if( nKey!=8 || (u32)(k>>32)<=iId || (u32)k!=0 ){
       rc = vlogSetError(p, VLOG_CORRUPT_BKPT, "verify: the dictionary tree has "
           "%s after dictionary %u", nKey==8 ? "a chunk out of place" : "a bad key",
           iId);
       break;
     }
-    iId++;
-    rc = dictLoad(p, iId, &d);
+    iId = (u32)(k>>32);
+    rc = vlogCursorValue(pCsr, &pVal, &nVal);
+    if( rc==VLOG_OK && nVal==16 && vlogGet32((const u8*)pVal)==0 ){
+      /* a tombstone: a dropped id that was the newest (GC deletes it
+      ** once a newer one is there) */
+      rc = vlogCursorNext(pCsr);
+      continue;
+    }
+    if( rc==VLOG_OK ) rc = dictLoad(p, iId, &d);
     if( rc==VLOG_OK && ZSTD_getDictID_fromDict(d.a, d.n)==0 ){
       rc = vlogSetError(p, VLOG_CORRUPT_BKPT, "zstd dictionary %u of the value "
                         "log is not a zstd dictionary", iId);
@@ -1623,12 +1753,25 @@ int vlogDictVerify(VlogStore *p, VlogBuf *pRep){
       }
     }
     if( rc==VLOG_OK ) rc = vlogCursorNext(pCsr);
+    if( rc==VLOG_OK && vlogBufAppend(p->pEnv, &ids, &iId, sizeof(iId)) ){
+      rc = vlogSetError(p, VLOG_NOMEM, 0);
+    }
     nDict++;
     nBytes += (u64)d.n;
   }
   vlogCursorClose(pCsr);
   vlogBufFree(p->pEnv, &d);
   if( rc==VLOG_NOTFOUND ) rc = VLOG_OK;
+  for(i=1; rc==VLOG_OK && i<p->sb.nBucket; i++){
+    const Bucket *pB = &p->aBucket[i];
+    if( pB->eKind==KIND_VLOG && pB->eState!=BUCKET_ZOMBIE && pB->iDictLo
+     && (!dictIn(&ids, pB->iDictLo) || !dictIn(&ids, pB->iDictHi)) ){
+      rc = vlogSetError(p, VLOG_CORRUPT_BKPT, "verify: segment %llu names zstd "
+          "dictionaries %u to %u, and the store has not both",
+          (unsigned long long)i, pB->iDictLo, pB->iDictHi);
+    }
+  }
+  vlogBufFree(p->pEnv, &ids);
   if( rc==VLOG_OK ){
     rc = vlogBufPrintf(p->pEnv, pRep, "dictionaries: %u, %llu bytes\n", nDict,
                        (unsigned long long)nBytes);

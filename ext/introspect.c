@@ -52,7 +52,8 @@
 **   vlog_segments(store, id, state, kind, bytes_total, bytes_live,
 **                 bytes_stale, stale_ratio, records, bytes_disk,
 **                 created_seq, created_at, sealed_seq, sealed_at,
-**                 generation, bytes_to_compress)
+**                 generation, bytes_to_compress, dictionary_low,
+**                 dictionary_high)
 **     One row per segment of the value log (vlogSegments()):
 **       id           segment id (the number of its bucket)
 **       state        'open' (being appended to) or 'sealed'
@@ -76,6 +77,10 @@
 **                    store's background_compression setting left their
 **                    compression to maintenance; a sealed segment with
 **                    some is a candidate of an explicit vlog_maintain()
+**       dictionary_low, dictionary_high   the lowest and highest id of the
+**                    zstd dictionaries its frames were compressed with;
+**                    NULL when none was (GC drops a dictionary no
+**                    segment's range holds)
 **
 **   vlog_btree(store, tree, table_name, level, nodes, keys, bsets, bytes,
 **              fill)
@@ -292,7 +297,8 @@ static void statsColumn(sqlite3_context *ctx, const void *aRow, int iRow, int iC
 /*
 ** vlog_segments: id, state, kind, bytes_total, bytes_live, bytes_stale,
 ** stale_ratio, records, bytes_disk, created_seq, created_at, sealed_seq,
-** sealed_at, generation, bytes_to_compress.
+** sealed_at, generation, bytes_to_compress, dictionary_low,
+** dictionary_high.
 */
 static int segmentsLoad(VlogStore *pStore, void **paRow, int *pnRow){
   VlogSegmentInfo *a = 0;
@@ -322,6 +328,8 @@ static void segmentsColumn(sqlite3_context *ctx, const void *aRow, int iRow, int
       break;
     case 13: resultTime(ctx, p->iSealTime); break;
     case 15: resultU64(ctx, p->nToCompress); break;
+    case 16: if( p->iDictLo ) resultU64(ctx, p->iDictLo); break;
+    case 17: if( p->iDictHi ) resultU64(ctx, p->iDictHi); break;
     default: resultU64(ctx, p->iGen); break;
   }
 }
@@ -522,8 +530,8 @@ static const IntroTable aTable[] = {
     " stale_ratio REAL, records INTEGER, bytes_disk INTEGER,"
     " created_seq INTEGER, created_at TEXT, sealed_seq INTEGER,"
     " sealed_at TEXT, generation INTEGER, bytes_to_compress INTEGER,"
-    " arg HIDDEN)",
-    17, segmentsLoad, segmentsColumn },
+    " dictionary_low INTEGER, dictionary_high INTEGER, arg HIDDEN)",
+    19, segmentsLoad, segmentsColumn },
   { "vlog_btree",
     "CREATE TABLE x(store TEXT, tree INTEGER, table_name TEXT, level INTEGER,"
     " nodes INTEGER, keys INTEGER, bsets INTEGER, bytes INTEGER, fill REAL,"
