@@ -17,6 +17,8 @@
 */
 #include "storeInt.h"
 
+#define MAX_STATS 64     /* rows of vlogStats (an assert checks the count) */
+
 
 int vlogSegments(VlogStore *p, VlogSegmentInfo **paSeg, int *pnSeg){
   VlogSegmentInfo *a;
@@ -76,7 +78,7 @@ int vlogStats(VlogStore *p, VlogStat **paStat, int *pnStat){
   ** no pinned snapshot (VLOG_NOTFOUND) shows as 0, 0. */
   if( p->pEnv->xMmap ) (void)p->pEnv->xMmap(p->pFile, -1, &nMapped);
   (void)vlogShmOldestPin(p, &iPinCkpt, &iPinJrnlSeq);
-  a = (VlogStat*)vlogMallocZero(p->pEnv, sizeof(*a)*48);
+  a = (VlogStat*)vlogMallocZero(p->pEnv, sizeof(*a)*MAX_STATS);
   if( a==0 ) return vlogAutoEnd(p, bAuto, vlogSetError(p, VLOG_NOMEM, 0));
   for(i=1; i<p->sb.nBucket; i++){
     if( p->aBucket[i].eKind==KIND_VLOG ){
@@ -86,7 +88,8 @@ int vlogStats(VlogStore *p, VlogStat **paStat, int *pnStat){
       if( p->aBucket[i].eState!=BUCKET_ZOMBIE ) nToCompress += p->aBucket[i].nToCompress;
     }
   }
-#define STATX(z, v, b) do{ a[n].zName = (z); a[n].rValue = (double)(v); \
+#define STATX(z, v, b) do{ assert( n<MAX_STATS ); \
+                           a[n].zName = (z); a[n].rValue = (double)(v); \
                            a[n].bStore = (b); n++; }while(0)
 #define STAT(z, v)  STATX(z, v, 0)     /* the handle's */
 #define STORE(z, v) STATX(z, v, 1)     /* the store's */
@@ -133,6 +136,7 @@ int vlogStats(VlogStore *p, VlogStat **paStat, int *pnStat){
   STORE("bucket_size", p->sb.nBucketSize);
   STAT("maint_steps", p->maint.nStep);
   STAT("maint_step_errors", p->maint.nStepErr);
+  STAT("maint_quiet_passes", p->maint.nQuiet);
   STAT("maint_commits_seen", p->maint.nCommit);
   STORE("maint_passes", aMaint[0]);
   STORE("maint_segments_rewritten", aMaint[1]);

@@ -87,8 +87,8 @@
 ** the setting.  A rewrite adds no bytes to compress (what does not
 ** compress becomes raw by decision), so a second full pass plans nothing:
 ** incompressible data is rewritten once, never in a loop.  The open
-** segment is not a candidate until sealed.  The quiet window does not
-** trigger compression passes yet: they are explicit.
+** segment is not a candidate until sealed.  The quiet pass (below) takes
+** them too: the application left the quiet window for it.
 **
 ** GC.  Dead segments are retired to zombies; zombies are freed by the
 ** checkpoints (alloc.c, "Two checkpoints": a reader pinned before the
@@ -148,9 +148,17 @@
 ** connection cost each commit a bounded, measurable amount, need no
 ** thread in a library that SQLite applications load anywhere, and stop
 ** when the application stops writing (the work left is then done by the
-** next writer, or by vlog_maintain()).  The quiet window
-** (quiet_window_ms) is kept for the larger optional passes; today's
-** automatic steps do not wait for it.
+** next writer, or by vlog_maintain()).
+**   The quiet window (quiet_window_ms) decides when the larger optional
+** work runs, which steps never do: the first commit on a handle after the
+** window passed without one runs the quiet pass (stepQuiet) instead of a
+** step: today, the sealed segments background compression left raw,
+** rewritten compressed, under the pass's caps.  With no thread, a window
+** is seen only when it ends, by the next commit; that commit pays for the
+** pass (bounded by max_segments and max_bytes), and a load that never
+** pauses never runs one.  The window is the handle's own: another
+** handle's commits meanwhile are not seen (the journal's sequence would
+** say, but entries are not one per commit).
 **
 ** Modes (vlog_maintain): plan (a dry run: reads only), stage, confirm,
 ** rewrite-one, gc, full (the open segment sealed when it holds stale
@@ -1123,8 +1131,8 @@ static const char *azMode[] = {
   "auto", "plan", "stage", "confirm", "rewrite-one", "gc", "full"
 };
 enum { M_AUTO, M_PLAN, M_STAGE, M_CONFIRM, M_ONE, M_GC, M_FULL, N_MODE };
-static const char *azTrigger[] = { "explicit", "kick", "auto" };
-#define N_TRIGGER 3
+static const char *azTrigger[] = { "explicit", "kick", "auto", "quiet" };
+#define N_TRIGGER 4
 
 #define LOG_FIXED 68      /* u64 start, end, planned, rewritten, freed,
                           ** copied, reclaimed; u8 trigger, mode; u16 0;
@@ -1874,6 +1882,57 @@ static int stepGc(Pass *pM, int *pbRan){
 }
 
 /*
+** The quiet pass: the larger optional work, which automatic steps never
+** do, run by the first commit after quiet_window_ms without a commit on
+** this handle (vlogMaintAfterCommit).  Today that is background
+** compression: the sealed segments that hold bytes a commit left raw and
+** are not stale enough for a step, most bytes to compress first, under
+** the pass's caps (max_segments, max_bytes of live records), rewritten
+** compressed.  Stale segments are the steps' (and may be in the middle of
+** one's rewrite): this pass leaves them.  *pbRan says whether it ran.
+*/
+static int stepQuiet(Pass *pM, int *pbRan){
+  VlogStore *p = pM->p;
+  MaintState *pS = &p->maint;
+  Plan plan;
+  u64 i, nLive = 0;
+  int rc, j, nDone = 0;
+  for(i=1; i<p->sb.nBucket; i++){
+    const Bucket *pB = &p->aBucket[i];
+    if( pB->eKind==KIND_VLOG && pB->eState==BUCKET_SEALED && segToCompress(pB)
+     && !segStale(pM->aCfg, pB) ) break;
+  }
+  if( i>=p->sb.nBucket ) return VLOG_OK;
+  *pbRan = 1;
+  pS->nQuiet++;
+  memset(&plan, 0, sizeof(plan));
+  pS->bExplicit = 1;                  /* its plan takes compression candidates */
+  rc = vlogBegin(p, 0);
+  if( rc==VLOG_OK ){
+    rc = planSegments(p, pM->aCfg, 0, nowUs(p), &plan);
+    (void)vlogCommit(p);                     /* a read transaction */
+  }
+  for(j=0; rc==VLOG_OK && j<plan.nSeg && (double)nDone<pM->aCfg[S_MAXSEG]; j++){
+    Bucket *pB = &p->aBucket[plan.aSeg[j]];
+    if( pB->eState!=BUCKET_SEALED || segStale(pM->aCfg, pB) || !segToCompress(pB)
+     || (pS->bStep && pS->iSeg==plan.aSeg[j]) ){
+      continue;
+    }
+    if( nDone>0 && (double)(nLive + pB->nLive)>pM->aCfg[S_MAXBYTES] ) break;
+    nLive += pB->nLive;
+    rc = rewriteSegment(pM, plan.aSeg[j], pB->iGen, 0, 0);
+    nDone++;
+  }
+  pS->bExplicit = 0;
+  vlogFree(p->pEnv, plan.aSeg);
+  if( rc==VLOG_OK ) rc = gcRetireDead(pM);
+  if( rc==VLOG_OK ){
+    rc = logWrite(pM, M_AUTO, 3, nDone, pM->zErr ? VLOG_ERROR : VLOG_OK, pM->zErr);
+  }
+  return rc;
+}
+
+/*
 ** After each commit of this handle (txn.c): when the 'auto' setting is on,
 ** one bounded step of maintenance.  Its errors do not fail the commit,
 ** which is done: the step is given up (the queue keeps its segment) and
@@ -1883,11 +1942,20 @@ void vlogMaintAfterCommit(VlogStore *p, u64 nWritten){
   MaintState *pS = &p->maint;
   Pass m;
   char *zSave;
-  int rc = VLOG_OK, bCkpt = pS->bCommitCkpt;
+  int rc = VLOG_OK, bCkpt = pS->bCommitCkpt, bQuiet;
+  u64 iNow, iLast;
   pS->bCommitCkpt = 0;
   if( pS->bBusy || p->cfg.bReadOnly || p->eTxn!=0 || !p->bValid ) return;
   pS->nCommit++;
   pS->nSincePlan += nWritten;
+  /* quiet: no commit on this handle for quiet_window_ms before this one
+  ** (the default until the setting is read) */
+  iNow = nowUs(p);
+  iLast = pS->iLastCommit;
+  pS->iLastCommit = iNow;
+  bQuiet = iLast>0 && iNow>iLast
+        && (pS->bQuietKnown ? (pS->nQuietUs>0 && iNow-iLast>=pS->nQuietUs)
+                            : iNow-iLast>=(u64)aSetting[S_QUIET].rDefault*1000);
   if( bCkpt ){
     /* the commit checkpointed: that was its slow part; its step's work
     ** waits for the next commit */
@@ -1895,7 +1963,7 @@ void vlogMaintAfterCommit(VlogStore *p, u64 nWritten){
     if( pS->nDebt > STEP_MAX_DEBT ) pS->nDebt = STEP_MAX_DEBT;
     return;
   }
-  if( !pS->bStep && !pS->bKick && !pS->bMore && !pS->bPending
+  if( !pS->bStep && !pS->bKick && !pS->bMore && !pS->bPending && !bQuiet
    && pS->nSincePlan<p->sb.nBucketSize && (pS->nCommit % STEP_CFG_EVERY)!=1 ){
     return;
   }
@@ -1914,12 +1982,22 @@ void vlogMaintAfterCommit(VlogStore *p, u64 nWritten){
       if( rc ) (void)vlogRollback(p);          /* rc says what failed */
       else rc = vlogCommit(p);
     }
-    if( rc==VLOG_OK ) pS->bAuto = m.aCfg[S_AUTO]!=0.0;
+    if( rc==VLOG_OK ){
+      pS->bAuto = m.aCfg[S_AUTO]!=0.0;
+      pS->nQuietUs = (u64)m.aCfg[S_QUIET]*1000;
+      pS->bQuietKnown = 1;
+      bQuiet = bQuiet && pS->nQuietUs>0 && iNow-iLast>=pS->nQuietUs;
+    }
   }
-  /* One slow thing per commit at most: a GC checkpoint, or a step. */
+  /* One slow thing per commit at most: a GC checkpoint, a quiet pass, or
+  ** a step. */
   if( rc==VLOG_OK && pS->bAuto ){
     int bGc = 0;
     if( !pS->bStep ) rc = stepGc(&m, &bGc);
+    if( rc==VLOG_OK && !bGc && bQuiet ){
+      m.zTrigger = azTrigger[3];
+      rc = stepQuiet(&m, &bGc);
+    }
     if( rc==VLOG_OK && !bGc ){
       rc = stepRun(&m, nWritten + pS->nDebt);
       pS->nDebt = 0;

@@ -464,6 +464,10 @@ struct MaintState {
   u32 iOff;                    /* where its walk resumes */
   u64 nCommit;                 /* commits this handle made */
   u64 nStep, nStepErr;         /* steps run, and failed */
+  u64 iLastCommit;             /* when this handle's last commit ended (us) */
+  u64 nQuietUs;                /* quiet_window_ms as last read, in us (0: off) */
+  u8 bQuietKnown;              /* ... read at least once */
+  u64 nQuiet;                  /* quiet passes run */
 };
 
 #define WRITEBACK_BYTES (8*1024*1024) /* written between two xWriteback (store.c) */
