@@ -757,7 +757,14 @@ int vlogJournalReplay(VlogStore *p, int bRecover){
   vlogBufFree(p->pEnv, &parts);
   vlogBufFree(p->pEnv, &body);
   vlogBufFree(p->pEnv, &tmp);
-  p->jrnl.iDurable = p->jrnl.iSeq - 1;
+  /* Entries replayed are not known synced: another handle's commits at
+  ** synchronous=normal, or what a crash left in the file at open (after
+  ** SIGKILL, the page cache's).  Only the headers say what was synced
+  ** (scanDurable), and the checkpoint.  Claiming more in the next entry's
+  ** header would let a recovery after a power loss skip the frame check of
+  ** a commit whose frames never reached the disk (engine_crash 6.*). */
+  if( iDurable>p->jrnl.iDurable ) p->jrnl.iDurable = iDurable;
+  if( p->jrnl.iDurable>=p->jrnl.iSeq ) p->jrnl.iDurable = p->jrnl.iSeq - 1;
 
   if( rc==VLOG_OK && bRecover ){
     u64 iCur = p->jrnl.iOff / p->sb.nBucketSize;

@@ -221,7 +221,7 @@ int vlogStoreLoad(VlogStore *p){
   p->eTxn = eTxn;
   if( rc ) p->bValid = 0;
   /* the journal goes on from the checkpoint, in an open journal bucket */
-  assert( rc || (p->jrnl.iSeq>=p->sb.iJrnlSeq && p->jrnl.iDurable==p->jrnl.iSeq-1) );
+  assert( rc || (p->jrnl.iSeq>=p->sb.iJrnlSeq && p->jrnl.iDurable<p->jrnl.iSeq) );
   assert( rc || p->aBucket[p->jrnl.iOff/p->sb.nBucketSize].eKind==KIND_JOURNAL );
   return rc;
 }
