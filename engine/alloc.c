@@ -49,7 +49,15 @@
 **     checkpoint frees them.
 ** A handle that loads the table (open, another handle's checkpoint) cannot
 ** tell how many checkpoints a ZOMBIE segment has seen, and takes it as
-** not held: it waits two checkpoints of its own, never fewer.  The frees a
+** not held: it waits two checkpoints of its own, never fewer.
+**   A ZOMBIE segment may also be freed through the journal, with no
+** checkpoint (maint.c, gcJournal): each remembers the journal entry that
+** emptied it (Bucket.iZombieSeq: the commit's last entry, known once
+** written, vlogAllocZombiesWritten; the entry replayed; for one loaded
+** from a checkpoint, the checkpoint's journal start, which is later), and
+** is freed in a commit, whose REC_WB records other handles replay, once
+** a synced header says that entry was synced and no reader's snapshot is
+** older than it.  The frees a
 ** checkpoint makes (vlogAllocAfterCheckpoint) go to the write buffer but
 ** not to the journal: every loader derives them, or keeps the zombie
 ** longer.
@@ -216,6 +224,7 @@ int vlogAllocGrow(VlogStore *p, u64 nBucket){
 void vlogAllocClear(VlogStore *p){
   if( p->aBucket ) memset(p->aBucket, 0, p->nBucketAlloc*sizeof(Bucket));
   p->nTouched = 0;
+  p->nZombiePending = 0;
   p->iOpenBtree = 0;
   vlogAllocRebuild(p);
 }
@@ -259,6 +268,7 @@ void vlogAllocFree(VlogStore *p){
   p->aBucket = 0;
   p->aTouched = 0;
   p->nTouched = p->nTouchedAlloc = 0;
+  p->nZombiePending = 0;
   memset(&p->freeSet, 0, sizeof(BucketSet));
   memset(&p->btreeSet, 0, sizeof(BucketSet));
   p->nBucketAlloc = 0;
@@ -270,6 +280,13 @@ static void bucketPut(VlogStore *p, u64 i, int eState, int eKind){
   assert( i>0 && i<p->sb.nBucket );
   if( eState==BUCKET_FREE ) eKind = KIND_NONE;
   if( eState!=BUCKET_ZOMBIE ) pB->bHeld = 0;
+  if( eState==BUCKET_ZOMBIE && pB->eState!=BUCKET_ZOMBIE ){
+    /* the entry that empties it: the one replayed, or the commit's, whose
+    ** sequence is known once written (vlogAllocZombiesWritten); loaded
+    ** from a checkpoint: one before its journal start */
+    pB->iZombieSeq = (p->eTxn==2 && !p->bReplay) ? ZOMBIE_PENDING : p->jrnl.iSeq;
+    if( pB->iZombieSeq==ZOMBIE_PENDING ) p->nZombiePending++;
+  }
   pB->eState = (u8)eState;
   pB->eKind = (u8)eKind;
   bucketMark(p, i);
@@ -319,6 +336,17 @@ int vlogBucketSetState(VlogStore *p, u64 iBucket, int eState, int eKind){
   aVal[0] = (u8)eState;
   aVal[1] = (u8)eKind;
   return vlogWbAdd(p, TREE_ALLOC, iBucket, aVal, 2, eState==BUCKET_FREE);
+}
+
+/* The commit's entries are written, the last with sequence iSeq: the
+** zombies it made were emptied by it. */
+void vlogAllocZombiesWritten(VlogStore *p, u64 iSeq){
+  u64 i;
+  if( p->nZombiePending==0 ) return;
+  for(i=1; i<p->sb.nBucket; i++){
+    if( p->aBucket[i].iZombieSeq==ZOMBIE_PENDING ) p->aBucket[i].iZombieSeq = iSeq;
+  }
+  p->nZombiePending = 0;
 }
 
 /* Bucket iBucket (of kind eKind) holds nothing the newest state reaches:

@@ -33,6 +33,8 @@
 #define SEG_REWRITE   2        /* ... live records maintenance moved there */
 #define SEG_RECORD    92       /* bytes of a TREE_SEGS value */
 
+#define ZOMBIE_PENDING (~(u64)0)
+
 typedef struct Bucket Bucket;
 typedef struct BucketSet BucketSet;
 struct LogRec;
@@ -45,6 +47,9 @@ struct Bucket {
   u8 bHeld;                    /* ZOMBIE: past its first checkpoint; the
                                ** next one frees it */
   u8 bPunched;                 /* FREE: its hole was punched (maint.c) */
+  u64 iZombieSeq;              /* ZOMBIE: the journal entry that emptied it
+                               ** (or one after); ZOMBIE_PENDING until the
+                               ** commit's entry is written */
   u64 mPunched;                /* B-tree: free regions whose hole was punched */
   u64 mLive;                   /* B-tree: bitmap of live regions */
   u64 mPending;                /* B-tree: superseded since the checkpoint */
@@ -89,6 +94,7 @@ int vlogAllocAfterCheckpoint(VlogStore*);
 int vlogBucketSetState(VlogStore*, u64 iBucket, int eState, int eKind);
 int vlogBucketAlloc(VlogStore*, int eKind, u64 *piBucket);
 int vlogBucketRetire(VlogStore*, u64 iBucket, int eKind, int bHeld);
+void vlogAllocZombiesWritten(VlogStore*, u64 iSeq);
 u64 vlogBucketOffset(VlogStore*, u64 iBucket);
 const char *vlogBucketStateName(int);
 const char *vlogBucketKindName(int);

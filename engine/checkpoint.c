@@ -151,6 +151,7 @@ int vlogCheckpointInternal(VlogStore *p){
   p->wbJrnl.n = 0;            /* all captured by the checkpoint */
   p->jrnl.nSize = 0;
   p->jrnl.iDurable = p->jrnl.iSeq - 1;
+  p->jrnl.iSyncedHdrDurable = p->jrnl.iHdrDurable;   /* synced at 3 and 4 */
   p->nCheckpoint++;
   assert( p->sb.iJrnlSeq==p->jrnl.iSeq && p->sb.iJrnlOff==p->jrnl.iOff );
 

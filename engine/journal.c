@@ -167,6 +167,7 @@ static int entryWrite(VlogStore *p, int eType, VlogBuf *pB, int nStored, int nRe
           <= (p->jrnl.iOff/p->sb.nBucketSize + 1)*p->sb.nBucketSize );
   assert( n+nZero<=pB->nAlloc );
   headerEncode(pB->a, eType, p->jrnl.iSeq, p->jrnl.iDurable, &pB->a[JE_HDR], nStored, nRec);
+  if( p->jrnl.iDurable>p->jrnl.iHdrDurable ) p->jrnl.iHdrDurable = p->jrnl.iDurable;
   memset(&pB->a[n], 0, nZero);
   rc = vlogWriteAt(p, p->jrnl.iOff, pB->a, n+nZero);
   if( rc==VLOG_OK ){
@@ -283,12 +284,34 @@ int vlogJournalAppend(VlogStore *p, int eType, const u8 *aPayload, int nPayload,
   if( rc==VLOG_OK && p->cfg.eSync==VLOG_SYNC_FULL ){
     rc = p->pEnv->xSync(p->pFile);
     if( rc ) vlogSetError(p, rc, "cannot sync the journal (%s)", vlogErrName(rc));
-    else p->jrnl.iDurable = p->jrnl.iSeq - 1;
+    else{
+      p->jrnl.iDurable = p->jrnl.iSeq - 1;
+      p->jrnl.iSyncedHdrDurable = p->jrnl.iHdrDurable;
+    }
   }
   /* sequence numbers only grow; the durable one stays behind them */
   assert( rc || p->jrnl.iSeq>iSeq0 );
   assert( p->jrnl.iDurable<p->jrnl.iSeq );
   return rc;
+}
+
+/*
+** Sync the file (maintenance's GC, outside any transaction): the entries
+** this handle knows of are durable, and so is the largest durable
+** sequence it wrote in a header.  A zombie segment emptied by entry N
+** may be freed through the journal once a header that a sync made durable
+** says N is (maint.c, "GC"): then every replay, whichever superblock it
+** starts from, finds that header (scanDurable) and no longer checks the
+** frames of the entries up to N, which name the segment's old contents.
+*/
+int vlogJournalSync(VlogStore *p){
+  int rc;
+  assert( p->eTxn==0 && p->bValid );
+  rc = p->pEnv->xSync(p->pFile);
+  if( rc ) return vlogSetError(p, rc, "cannot sync %s (%s)", p->zPath, vlogErrName(rc));
+  if( p->jrnl.iSeq>0 ) p->jrnl.iDurable = p->jrnl.iSeq - 1;
+  p->jrnl.iSyncedHdrDurable = p->jrnl.iHdrDurable;
+  return VLOG_OK;
 }
 
 /*

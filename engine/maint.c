@@ -116,12 +116,12 @@
 ** times the bytes the commit wrote (at least STEP_MIN_BYTES) or walked
 ** STEP_MAX_SEGMENTS segments; a segment cut off is resumed by the next
 ** step.  So maintenance keeps pace with the writes in bounded steps, as
-** LSM compaction does, with no idle time needed.  When zombies hold a
-** sixteenth of the file, a step checkpoints instead (stepGc): the journal
-** of a store whose values are in the value log grows slowly, and zombies
-** are freed only by checkpoints.  One slow thing per commit: a commit
-** that checkpointed (its automatic checkpoint) runs no step, and a step
-** that checkpoints copies nothing; the work not done waits as debt
+** LSM compaction does, with no idle time needed.  When zombies hold
+** 1/STEP_GC_FRACTION of the file, a step frees them through the journal
+** instead (stepGc, gcJournal: two syncs), and when the journal holds
+** 1/STEP_JOURNAL_FRACTION of it, a step checkpoints.  One slow thing per
+** commit: a commit that checkpointed (its automatic checkpoint) runs no
+** step, and a step that runs GC copies nothing; the work not done waits as debt
 ** (MaintState.nDebt, at most STEP_MAX_DEBT) for the next step, so the
 ** slowest commit is about one checkpoint, not a checkpoint and a copy.
 ** The checkpoint kick: after a checkpoint (the automatic one of a commit,
@@ -1083,6 +1083,76 @@ static int punchFree(Pass *pM){
   return txnEnd(pM, rc);
 }
 
+/*
+** GC through the journal, without a tree checkpoint: free the zombie
+** segments whose emptying no replay will check again and no reader can
+** see past.  A zombie emptied by entry N (Bucket.iZombieSeq) is freed when
+**   - a header that a sync made durable says N was synced
+**     (Journal.iSyncedHdrDurable >= N): every replay, from either
+**     superblock of the pair, then finds it (scanDurable) and no longer
+**     checks the frames of the entries up to N, which name the segment's
+**     old contents; the segment may be written again;
+**   - every live reader's snapshot sees entry N (its pinned journal
+**     sequence is past N: vlogShmOldestPin), and a reader that begins
+**     meanwhile starts over when the journal moved on (vlogShmReadBegin).
+** To get there: a sync, a commit whose header carries the synced sequence
+** (a marker record, key "D" of the maintenance tree: the sequence), a
+** second sync.  Two syncs, which writeback every 8 MiB keeps short, and
+** small commits, where the checkpoints wrote the whole dirty tree twice.
+** The frees go through the write buffer into the journal (REC_WB), so
+** other handles replay them.  Zombies a reader pins stay (*pnPinned).
+*/
+static int gcFreeEligible(Pass *pM, int bMarker, u64 *pnFreed, int *pnPinned){
+  VlogStore *p = pM->p;
+  u64 i, iPinCkpt = 0, iPinSeq = 0;
+  int rc = txnBegin(pM), bPin;
+  if( rc ) return rc;
+  bPin = vlogShmOldestPin(p, &iPinCkpt, &iPinSeq)==VLOG_OK;
+  for(i=1; rc==VLOG_OK && i<p->sb.nBucket; i++){
+    Bucket *pB = &p->aBucket[i];
+    if( pB->eKind!=KIND_VLOG || pB->eState!=BUCKET_ZOMBIE
+     || pB->iZombieSeq==ZOMBIE_PENDING || pB->iZombieSeq>p->jrnl.iSyncedHdrDurable ){
+      continue;
+    }
+    if( bPin && (iPinSeq==0 || iPinSeq<=pB->iZombieSeq) ){
+      (*pnPinned)++;                   /* a reader may still read it */
+      continue;
+    }
+    rc = vlogBucketSetState(p, i, BUCKET_FREE, KIND_NONE);
+    if( rc==VLOG_OK ) (*pnFreed)++;
+  }
+  if( rc==VLOG_OK && bMarker ){
+    u8 a[8];
+    vlogPut64(a, p->jrnl.iDurable);
+    rc = maintPut(p, (const u8*)"D", 1, a, 8);
+  }
+  return txnEnd(pM, rc);
+}
+
+static int gcJournal(Pass *pM, u64 *pnFreed, int *pnPinned){
+  VlogStore *p = pM->p;
+  u64 i, iMax = 0;
+  int rc = VLOG_OK;
+  *pnFreed = 0;
+  *pnPinned = 0;
+  for(i=1; i<p->sb.nBucket; i++){
+    const Bucket *pB = &p->aBucket[i];
+    if( pB->eKind==KIND_VLOG && pB->eState==BUCKET_ZOMBIE
+     && pB->iZombieSeq!=ZOMBIE_PENDING && pB->iZombieSeq>iMax ){
+      iMax = pB->iZombieSeq;
+    }
+  }
+  if( iMax==0 ) return VLOG_OK;
+  if( p->jrnl.iSyncedHdrDurable<iMax ){
+    rc = vlogJournalSync(p);
+    if( rc==VLOG_OK ) rc = gcFreeEligible(pM, 1, pnFreed, pnPinned);
+    if( rc==VLOG_OK ) rc = vlogJournalSync(p);
+    *pnPinned = 0;
+  }
+  if( rc==VLOG_OK ) rc = gcFreeEligible(pM, 0, pnFreed, pnPinned);
+  return rc;
+}
+
 /* Drop the zstd dictionaries no frame names any more (vlog.c,
 ** vlogDictGc), in a transaction of its own; it commits nothing when none
 ** is dropped. */
@@ -1095,18 +1165,25 @@ static int gcDicts(Pass *pM){
 }
 
 /*
-** Free what no reader can reach: up to two checkpoints (the second waits
+** Free what no reader can reach: through the journal (gcJournal), then,
+** for what a reader still pins, up to two checkpoints (the second waits
 ** for readers of the first: VLOG_BUSY leaves the zombies for a later
 ** pass), then holes punched in the free buckets inside the file.
 */
 static int gcFree(Pass *pM){
   VlogStore *p = pM->p;
-  u64 nZ0;
-  int k, rc = VLOG_OK;
+  u64 nZ0, nJ;
+  int k, nPin, bTwo, rc = VLOG_OK;
   rc = gcRetireDead(pM);
   if( rc ) return rc;
   nZ0 = countZombies(p);
-  for(k=0; rc==VLOG_OK && k<2 && countZombies(p)>0; k++){
+  rc = gcJournal(pM, &nJ, &nPin);
+  /* What a reader pins: the checkpoints, which wait for it (VLOG_BUSY).
+  ** And an explicit pass gives back all it can: two checkpoints free the
+  ** B-tree regions its rewrites superseded and cut free buckets off the
+  ** file's end (none when nothing changed since the last). */
+  bTwo = p->maint.bExplicit && p->jrnl.nSize>0;
+  for(k=0; rc==VLOG_OK && k<2 && (countZombies(p)>0 || bTwo); k++){
     rc = vlogCheckpoint(p);
     if( rc==VLOG_BUSY ){
       rc = VLOG_OK;                      /* a reader still uses them */
@@ -1742,9 +1819,11 @@ int vlogMaintMarks(VlogStore *p, VlogSegmentInfo *a, int n){
 #ifndef STEP_PACE
 # define STEP_PACE        4           /* bytes a step may copy per byte committed */
 #endif
-#define STEP_GC_MIN       4           /* zombies that make a step checkpoint, */
-#define STEP_GC_FRACTION  16          /* ... and the share of the buckets */
+#define STEP_GC_MIN       2           /* zombies that make a step run GC, */
+#define STEP_GC_FRACTION  32          /* ... and the share of the buckets */
 #define STEP_MAX_DEBT     (4*1024*1024)   /* work carried to the next step */
+#define STEP_JOURNAL_MIN  (1024*1024)     /* a journal that a step checkpoints, */
+#define STEP_JOURNAL_FRACTION 32          /* ... and its share of the file */
 
 static void passFree(Pass *pM){
   VlogEnv *pEnv = pM->p->pEnv;
@@ -1855,21 +1934,32 @@ static int stepRun(Pass *pM, u64 nWritten){
 }
 
 /*
-** GC keeping pace: zombies wait for two checkpoints, and the journal of a
-** store whose values are in the value log grows slowly (pointers only), so
-** its own checkpoints may come seldom.  When the zombies hold a sixteenth of
-** the file (and at least four buckets), a step checkpoints; the next one
-** that finds them still there checkpoints again, which frees them (unless
-** a reader still pins them: VLOG_BUSY, a later step tries again).
+** GC keeping pace: when the zombies hold 1/STEP_GC_FRACTION of the file
+** (and at least STEP_GC_MIN buckets), a step frees them through the journal (gcJournal:
+** two syncs and small commits; before, two tree checkpoints, which wrote
+** the whole dirty tree twice: a third of the write amplification at
+** 200,000 keys).  What a reader still pins stays for a later step.  Then
+** the journal: with no GC checkpoints, only the automatic one (32 MiB of
+** journal by default) would trim it, and until then it holds space, and so
+** do the B-tree's regions that wait for checkpoints; a step checkpoints
+** when it holds 1/STEP_JOURNAL_FRACTION of the file (and at least
+** STEP_JOURNAL_MIN).
 */
 static int stepGc(Pass *pM, int *pbRan){
   VlogStore *p = pM->p;
-  u64 nZ = countZombies(p);
-  int rc;
+  u64 nZ = countZombies(p), nJ;
+  int rc, nPin;
+  if( p->jrnl.nSize>=STEP_JOURNAL_MIN
+   && (u64)p->jrnl.nSize*STEP_JOURNAL_FRACTION >= p->sb.nBucket*(u64)p->sb.nBucketSize ){
+    /* the journal holds its share of the file: its space, and the tree's
+    ** regions waiting for checkpoints, come back by one */
+    *pbRan = 1;
+    rc = vlogCheckpoint(p);
+    return rc==VLOG_BUSY ? VLOG_OK : rc;
+  }
   if( nZ<STEP_GC_MIN || nZ*STEP_GC_FRACTION < p->sb.nBucket ) return VLOG_OK;
   *pbRan = 1;
-  rc = vlogCheckpoint(p);
-  if( rc==VLOG_BUSY ) return VLOG_OK;
+  rc = gcJournal(pM, &nJ, &nPin);
   if( rc==VLOG_OK ) rc = punchFree(pM);
   if( rc==VLOG_OK && countZombies(p)<nZ ){
     /* what it freed counts, and the log says so, as for a pass's GC */

@@ -75,8 +75,12 @@
 **
 ** To begin reading, a handle reads the header, stores the header's
 ** journal sequence and then its checkpoint in its slot, fences, and reads
-** the header again: if the checkpoint is still the same, no checkpoint
-** can now free what it reads, because...
+** the header again: if the checkpoint and the journal sequence are still
+** the same, nothing can now free what it reads, because (for the
+** journal sequence: value-log GC frees a segment through the journal when
+** every pinned sequence is past the entry that emptied it, maint.c; a
+** reader that read the header before that entry and stored its pin after
+** the scan finds the header moved on, and starts over)...
 **
 ** A checkpoint (EXCLUSIVE held, so after every earlier checkpoint was
 ** published) fences and scans the slots: the regions it may reuse are
@@ -343,7 +347,7 @@ int vlogShmReadBegin(VlogStore *p, u64 *piCkpt, u64 *piJrnlSeq){
     store64(slot64(p, p->iSlot, VLOG_SHM_SLOT_JSEQ), h.iJrnlSeq);
     store64(slot64(p, p->iSlot, VLOG_SHM_SLOT_CKPT), h.iCkpt);
     fence();
-    if( hdrRead(p, &h2)!=1 || h2.iCkpt!=h.iCkpt ) continue;
+    if( hdrRead(p, &h2)!=1 || h2.iCkpt!=h.iCkpt || h2.iJrnlSeq!=h.iJrnlSeq ) continue;
     assert( h.iCkpt>0 );         /* hdrRead: a published header has one */
     *piCkpt = h.iCkpt;
     *piJrnlSeq = h.iJrnlSeq;

@@ -327,6 +327,10 @@ struct Journal {
   u64 iOff;                    /* where the next entry goes / is expected */
   u64 iSeq;                    /* its sequence number */
   u64 iDurable;                /* entries up to this sequence were synced */
+  u64 iHdrDurable;             /* the largest durable sequence this handle
+                               ** wrote in a header ... */
+  u64 iSyncedHdrDurable;       /* ... in one that a sync of its own then
+                               ** made durable (vlogJournalSync) */
   i64 nSize;                   /* bytes since the last checkpoint */
   u64 iFirstBucket;            /* bucket holding the checkpoint's start */
 };
@@ -514,6 +518,8 @@ struct VlogStore {
   u64 iOpenBtree;              /* the B-tree bucket regions come from */
   u64 *aTouched;               /* segments whose figures changed (bTouched) */
   int nTouched, nTouchedAlloc;
+  u64 nZombiePending;          /* zombies of the commit being written
+                               ** (Bucket.iZombieSeq) */
   Tree *pTrees;                /* trees loaded */
   Tree rootsTree;              /* TREE_ROOTS: root in the superblock */
   Node **apHash;               /* node cache: gen -> Node */
@@ -605,6 +611,7 @@ void vlogShmTestSetOwner(VlogStore*, int iSlot, u32 iPid);
 VLOG_MUST_CHECK int vlogStoreLoad(VlogStore*);
 
 /* journal.c */
+VLOG_MUST_CHECK int vlogJournalSync(VlogStore*);
 VLOG_MUST_CHECK int vlogJournalAppend(VlogStore*, int eType, const u8 *aPayload,
                                       int nPayload, int nRec);
 VLOG_MUST_CHECK int vlogJournalReplay(VlogStore*, int bRecover);

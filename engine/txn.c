@@ -598,6 +598,7 @@ int vlogCommit(VlogStore *p){
   }
   assert( p->eTxn==2 && p->eLock==VLOG_LOCK_EXCLUSIVE );
   p->bPrepared = 0;
+  vlogAllocZombiesWritten(p, p->jrnl.iSeq - 1);
   vlogShmPublish(p);               /* readers may see it now */
   vlogLogCommitted(p);
   p->nCommit++;
