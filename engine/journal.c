@@ -490,6 +490,14 @@ static int readHeader(VlogStore *p, u64 iOff, u64 iSeq, u8 *a){
    || iOff + JE_HDR + vlogGet32(&a[24]) > iBucketEnd ){
     return VLOG_NOTFOUND;
   }
+  /* An entry other than a link leaves the room kept for the link at the
+  ** bucket's end, as every write does (entryWrite).  One that does not is
+  ** no entry of this engine (fuzz_journal: it ended at the bucket's end,
+  ** and the journal went on in the next bucket, a B-tree's). */
+  if( vlogGet32(&a[4])!=JE_LINK
+   && iOff + (u64)alignUp(JE_HDR + (int)vlogGet32(&a[24])) + JE_LINK_RESERVE > iBucketEnd ){
+    return VLOG_NOTFOUND;
+  }
   return VLOG_OK;
 }
 
