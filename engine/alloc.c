@@ -185,7 +185,7 @@ static void bucketMark(VlogStore *p, u64 i){
   int nSlot = p->nRegionPerBucket;
   u64 mAll = (nSlot>=64) ? ~(u64)0 : (((u64)1<<nSlot)-1);
   assert( i<p->nBucketAlloc );
-  setPut(&p->freeSet, i, i>0 && pB->eState==BUCKET_FREE);
+  setPut(&p->freeSet, i, i>0 && pB->eState==BUCKET_FREE && !pB->bWithheld);
   setPut(&p->btreeSet, i, i>0 && pB->eKind==KIND_BTREE && pB->eState==BUCKET_OPEN
                           && nSlot>0 && (BUSY(pB)&mAll)!=mAll);
 }
@@ -225,6 +225,7 @@ void vlogAllocClear(VlogStore *p){
   if( p->aBucket ) memset(p->aBucket, 0, p->nBucketAlloc*sizeof(Bucket));
   p->nTouched = 0;
   p->nZombiePending = 0;
+  p->nWithheld = 0;
   p->iOpenBtree = 0;
   vlogAllocRebuild(p);
 }
@@ -269,6 +270,7 @@ void vlogAllocFree(VlogStore *p){
   p->aTouched = 0;
   p->nTouched = p->nTouchedAlloc = 0;
   p->nZombiePending = 0;
+  p->nWithheld = 0;
   memset(&p->freeSet, 0, sizeof(BucketSet));
   memset(&p->btreeSet, 0, sizeof(BucketSet));
   p->nBucketAlloc = 0;
@@ -339,14 +341,38 @@ int vlogBucketSetState(VlogStore *p, u64 iBucket, int eState, int eKind){
 }
 
 /* The commit's entries are written, the last with sequence iSeq: the
-** zombies it made were emptied by it. */
+** zombies it made were emptied by it, and the buckets it freed may be
+** taken again. */
 void vlogAllocZombiesWritten(VlogStore *p, u64 iSeq){
   u64 i;
-  if( p->nZombiePending==0 ) return;
+  if( p->nZombiePending==0 && p->nWithheld==0 ) return;
   for(i=1; i<p->sb.nBucket; i++){
-    if( p->aBucket[i].iZombieSeq==ZOMBIE_PENDING ) p->aBucket[i].iZombieSeq = iSeq;
+    Bucket *pB = &p->aBucket[i];
+    if( pB->iZombieSeq==ZOMBIE_PENDING ) pB->iZombieSeq = iSeq;
+    if( pB->bWithheld ){
+      pB->bWithheld = 0;
+      bucketMark(p, i);
+    }
   }
   p->nZombiePending = 0;
+  p->nWithheld = 0;
+}
+
+/*
+** Free bucket iBucket in the open write transaction, through the journal
+** (maint.c, gcJournal), and withhold it until the commit: a bucket the
+** same commit took again, for the journal's next bucket at a rollover,
+** would be named by the link entry before the commit entry that frees it,
+** and a handle replaying both would end with the journal in a FREE bucket.
+*/
+int vlogBucketFreeTxn(VlogStore *p, u64 iBucket){
+  int rc = vlogBucketSetState(p, iBucket, BUCKET_FREE, KIND_NONE);
+  if( rc==VLOG_OK ){
+    p->aBucket[iBucket].bWithheld = 1;
+    p->nWithheld++;
+    bucketMark(p, iBucket);
+  }
+  return rc;
 }
 
 /* Bucket iBucket (of kind eKind) holds nothing the newest state reaches:

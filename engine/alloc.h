@@ -47,6 +47,8 @@ struct Bucket {
   u8 bHeld;                    /* ZOMBIE: past its first checkpoint; the
                                ** next one frees it */
   u8 bPunched;                 /* FREE: its hole was punched (maint.c) */
+  u8 bWithheld;                /* FREE by the open transaction: not taken
+                               ** again before it commits (vlogBucketFreeTxn) */
   u64 iZombieSeq;              /* ZOMBIE: the journal entry that emptied it
                                ** (or one after); ZOMBIE_PENDING until the
                                ** commit's entry is written */
@@ -95,6 +97,7 @@ int vlogBucketSetState(VlogStore*, u64 iBucket, int eState, int eKind);
 int vlogBucketAlloc(VlogStore*, int eKind, u64 *piBucket);
 int vlogBucketRetire(VlogStore*, u64 iBucket, int eKind, int bHeld);
 void vlogAllocZombiesWritten(VlogStore*, u64 iSeq);
+int vlogBucketFreeTxn(VlogStore*, u64 iBucket);
 u64 vlogBucketOffset(VlogStore*, u64 iBucket);
 const char *vlogBucketStateName(int);
 const char *vlogBucketKindName(int);

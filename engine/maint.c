@@ -1118,7 +1118,7 @@ static int gcFreeEligible(Pass *pM, int bMarker, u64 *pnFreed, int *pnPinned){
       (*pnPinned)++;                   /* a reader may still read it */
       continue;
     }
-    rc = vlogBucketSetState(p, i, BUCKET_FREE, KIND_NONE);
+    rc = vlogBucketFreeTxn(p, i);
     if( rc==VLOG_OK ) (*pnFreed)++;
   }
   if( rc==VLOG_OK && bMarker ){

@@ -520,6 +520,7 @@ struct VlogStore {
   int nTouched, nTouchedAlloc;
   u64 nZombiePending;          /* zombies of the commit being written
                                ** (Bucket.iZombieSeq) */
+  u64 nWithheld;               /* buckets it freed (Bucket.bWithheld) */
   Tree *pTrees;                /* trees loaded */
   Tree rootsTree;              /* TREE_ROOTS: root in the superblock */
   Node **apHash;               /* node cache: gen -> Node */
