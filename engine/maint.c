@@ -90,12 +90,18 @@
 ** segment is not a candidate until sealed.  The quiet pass (below) takes
 ** them too: the application left the quiet window for it.
 **
-** GC.  Dead segments are retired to zombies; zombies are freed by the
-** checkpoints (alloc.c, "Two checkpoints": a reader pinned before the
-** rewrite keeps reading the old copies until it ends, and the second
-** checkpoint waits for it); GC runs up to two checkpoints and stops,
-** reporting the segments still pinned, when a reader holds the older one.
-** The checkpoint cuts FREE buckets at the end of the file off; GC then
+** GC.  Dead segments are retired to zombies.  Zombies are freed through
+** the journal (gcJournal, below): once a synced header says the entry
+** that emptied one was synced, no replay checks its old frames again, and
+** once no reader's snapshot is older than that entry, none reads them; two
+** syncs and small commits, where two tree checkpoints each wrote the
+** whole dirty tree.  What a reader still pins waits: an explicit GC then
+** runs up to two checkpoints (alloc.c, "Two checkpoints": the second
+** waits for the reader) and stops, reporting the segments still pinned,
+** when a reader holds the older one; an explicit pass also checkpoints
+** twice when the journal is not empty, which frees the B-tree regions its
+** rewrites superseded.  The checkpoint cuts FREE buckets at the end of
+** the file off; GC then
 ** punches holes in the free buckets inside the file where the I/O layer
 ** can (xPunch; through SQLite's unix VFS, a side descriptor of the
 ** process, io_posix.c), inside a write transaction so that no other
