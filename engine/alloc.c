@@ -285,7 +285,8 @@ static void bucketPut(VlogStore *p, u64 i, int eState, int eKind){
   if( eState==BUCKET_ZOMBIE && pB->eState!=BUCKET_ZOMBIE ){
     /* the entry that empties it: the one replayed, or the commit's, whose
     ** sequence is known once written (vlogAllocZombiesWritten); loaded
-    ** from a checkpoint: one before its journal start */
+    ** from a checkpoint: the checkpoint's journal start, which is later
+    ** (a later sequence only waits longer) */
     pB->iZombieSeq = (p->eTxn==2 && !p->bReplay) ? ZOMBIE_PENDING : p->jrnl.iSeq;
     if( pB->iZombieSeq==ZOMBIE_PENDING ) p->nZombiePending++;
   }

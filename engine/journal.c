@@ -793,7 +793,7 @@ int vlogJournalReplay(VlogStore *p, int bRecover){
   ** SIGKILL, the page cache's).  Only the headers say what was synced
   ** (scanDurable), and the checkpoint.  Claiming more in the next entry's
   ** header would let a recovery after a power loss skip the frame check of
-  ** a commit whose frames never reached the disk (engine_crash 6.*). */
+  ** a commit whose frames never reached the disk (engine_hostile 9.1). */
   if( iDurable>p->jrnl.iDurable ) p->jrnl.iDurable = iDurable;
   if( p->jrnl.iDurable>=p->jrnl.iSeq ) p->jrnl.iDurable = p->jrnl.iSeq - 1;
 
