@@ -706,7 +706,9 @@ static void checkTxn(CheckCtx *c){
   int i;
   if( p->eTxn<0 || p->eTxn>2 || p->eLock<VLOG_LOCK_NONE
    || p->eLock>VLOG_LOCK_EXCLUSIVE || p->eLock==VLOG_LOCK_PENDING
-   || (p->eTxn==0 && (p->eLock!=VLOG_LOCK_NONE || p->bFastRead || p->bPrepared))
+   || p->eLock<p->eHold || (p->eHold && p->bFastRead)
+   || (p->eTxn==0 && ((p->eLock!=p->eHold && p->eHold<VLOG_LOCK_RESERVED)
+                      || p->bFastRead || p->bPrepared))
    || (p->eTxn==1 && (p->bPrepared
                       || (!p->bFastRead && p->eLock<VLOG_LOCK_SHARED)))
    || (p->eTxn==2 && (p->bFastRead || p->eLock<VLOG_LOCK_RESERVED))

@@ -171,6 +171,17 @@ VLOG_MUST_CHECK int vlogSavepoint(VlogStore*, int iSave);
 VLOG_MUST_CHECK int vlogRollbackTo(VlogStore*, int iSave);
 VLOG_MUST_CHECK int vlogRelease(VlogStore*, int iSave);
 int vlogTxnState(VlogStore*);               /* 0 none, 1 read, 2 write */
+/* For a VFS (vfs/): hold SQLite's lock level eLevel (VLOG_LOCK_*) on the
+** store file, on the same bytes as SQLite's, raised in one attempt
+** (VLOG_BUSY: SQLite's busy handler waits) or lowered.  While a level is
+** held, transactions run under it: they take no lock of their own nor
+** use the reader table, and their end gives back only what they took
+** above it (a write transaction under SHARED: RESERVED, EXCLUSIVE).
+** Lowering below RESERVED needs the write transaction ended, to NONE any
+** transaction. */
+VLOG_MUST_CHECK int vlogStoreHold(VlogStore*, int eLevel);
+/* SQLite's xCheckReservedLock: does any handle hold RESERVED or above? */
+VLOG_MUST_CHECK int vlogStoreCheckReserved(VlogStore*, int *pbReserved);
 
 /* Trees */
 typedef struct VlogTreePolicy VlogTreePolicy;

@@ -169,6 +169,9 @@ struct VlogEnv {
   ** waiting (may be 0; a hint, errors ignored): the next xSync then waits
   ** for less (RocksDB's bytes_per_sync). */
   void (*xWriteback)(VlogFile*, int64_t iOff, int64_t nByte);
+  /* Whether any handle (of any process) holds RESERVED or above on the
+  ** file: SQLite's xCheckReservedLock, for a VFS (may be 0: never). */
+  int (*xCheckReserved)(VlogFile*, int *pbReserved) VLOG_MUST_CHECK;
 };
 
 /* A VlogFile is the implementation's; it starts with its env. */

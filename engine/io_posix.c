@@ -667,6 +667,7 @@ VlogEnv *vlogEnvPosix(void){
     0,                 /* xMmap: vlogtool reads with pread */
     0,                 /* xReadMapped */
     posixWriteback,    /* xWriteback */
+    0,                 /* xCheckReserved: no VFS runs over this env */
   };
   return &env;
 }

@@ -395,6 +395,11 @@ static void vfsSleep(VlogEnv *pEnv, int nMicro){
   (void)pVfs->xSleep(pVfs, nMicro);            /* the time slept: unused */
 }
 
+static int vfsCheckReserved(VlogFile *pFile, int *pbReserved){
+  VfsFile *p = (VfsFile*)pFile;
+  return p->pReal->pMethods->xCheckReservedLock(p->pReal, pbReserved);
+}
+
 VlogEnv *vlogEnvVfs(void *pSqliteVfs){
   static const VlogEnv tmpl = {
     0,                 /* pCtx: the parent sqlite3_vfs */
@@ -423,6 +428,7 @@ VlogEnv *vlogEnvVfs(void *pSqliteVfs){
     vfsMmap,           /* xMmap */
     vfsReadMapped,     /* xReadMapped */
     vfsWriteback,      /* xWriteback: the unix VFS's files only */
+    vfsCheckReserved,  /* xCheckReserved */
   };
   VlogEnv *p = (VlogEnv*)sqlite3_malloc(sizeof(VlogEnv));
   if( p ){

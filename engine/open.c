@@ -530,6 +530,7 @@ int vlogStoreClose(VlogStore *p){
   while( p->pCursors ) vlogCursorClose(p->pCursors);
   vlogStoreReset(p);
   vlogTxnLogClear(p);
+  p->eHold = VLOG_LOCK_NONE;
   if( p->pFile ){
     rc2 = vlogStoreUnlock(p, VLOG_LOCK_NONE);
     if( rc==VLOG_OK ) rc = rc2;

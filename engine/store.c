@@ -554,6 +554,27 @@ int vlogStoreLock(VlogStore *p, int eLevel){
 }
 
 /*
+** Raise the lock to eLevel in one attempt, not waiting: for a VFS, whose
+** caller (SQLite's pager) has its own busy handler.
+*/
+int vlogStoreLockNoWait(VlogStore *p, int eLevel){
+  int rc = lockOnce(p, eLevel);
+  if( rc==VLOG_BUSY ) return busyError(p, eLevel);
+  if( rc ) return vlogSetError(p, rc, "cannot lock %s (%s)", p->zPath, vlogErrName(rc));
+  return VLOG_OK;
+}
+
+int vlogStoreCheckReserved(VlogStore *p, int *pbReserved){
+  int rc;
+  *pbReserved = 0;
+  if( p->cfg.bImmutable || p->pEnv->xCheckReserved==0 ) return VLOG_OK;
+  rc = p->pEnv->xCheckReserved(p->pFile, pbReserved);
+  if( rc ) return vlogSetError(p, rc, "cannot test the lock of %s (%s)", p->zPath,
+                               vlogErrName(rc));
+  return VLOG_OK;
+}
+
+/*
 ** Take SHARED and RESERVED, for a handle that holds no lock and wants to
 ** write.  While another handle holds RESERVED, wait with no lock held, so
 ** that the holder can take EXCLUSIVE and commit.

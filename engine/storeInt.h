@@ -484,6 +484,9 @@ struct VlogStore {
   VlogConfig cfg;
   const char *zReadOnly;       /* why the handle is read-only (static), or 0 */
   int eLock;                   /* VLOG_LOCK_* held */
+  int eHold;                   /* SQLite's lock level that a VFS holds on
+                               ** the file through this handle
+                               ** (vlogStoreHold); eLock is never below it */
   int eTxn;                    /* 0 none, 1 read, 2 write */
   int bAutoTxn;                /* the open txn was started implicitly */
   int bValid;                  /* in-memory state matches the file */
@@ -568,6 +571,7 @@ int vlogFormatError(VlogStore*, const char *zVersion);
 int vlogStoreLock(VlogStore*, int eLevel);
 VLOG_MUST_CHECK int vlogStoreLockWrite(VlogStore*);
 VLOG_MUST_CHECK int vlogStoreLockWriter(VlogStore*);
+VLOG_MUST_CHECK int vlogStoreLockNoWait(VlogStore*, int eLevel);
 VLOG_MUST_CHECK int vlogStoreUnlock(VlogStore*, int eLevel);
 VLOG_MUST_CHECK int vlogStoreRefresh(VlogStore*);
 VLOG_MUST_CHECK int vlogStoreReadUnlocked(VlogStore*);

@@ -341,14 +341,53 @@ static int txnEnd(VlogStore *p){
     vlogShmReadEnd(p);
     p->bFastRead = 0;
   }
-  rc = vlogStoreUnlock(p, VLOG_LOCK_NONE);
+  if( p->eHold>=VLOG_LOCK_RESERVED ){
+    /* The VFS's lock stays; the next commit under it bumps the change
+    ** counter again, so that no other handle can miss it. */
+    p->bChangeBumped = 0;
+    rc = VLOG_OK;
+  }else{
+    rc = vlogStoreUnlock(p, p->eHold);
+  }
   vlogCacheShrink(p);
-  assert( p->eLock==VLOG_LOCK_NONE && p->eTxn==0 );
+  assert( p->eLock>=p->eHold && p->eTxn==0 );
+  assert( p->eHold>=VLOG_LOCK_RESERVED || p->eLock==p->eHold );
   if( rc ) rc = vlogSetError(p, rc, "cannot unlock %s (%s)", p->zPath, vlogErrName(rc));
   return rc;
 }
 
 int vlogTxnState(VlogStore *p){ return p->eTxn; }
+
+/*
+** SQLite's lock level, held by a VFS (engine.h).  Raising takes the file
+** lock in one attempt; lowering first needs the transactions the lock
+** protected to be ended: a write one below RESERVED, any below SHARED.
+*/
+int vlogStoreHold(VlogStore *p, int eLevel){
+  int rc = VLOG_OK;
+  assert( eLevel>=VLOG_LOCK_NONE && eLevel<=VLOG_LOCK_EXCLUSIVE );
+  assert( eLevel!=VLOG_LOCK_PENDING && !p->bFastRead && !p->bPrepared );
+  if( eLevel>p->eHold ){
+    if( eLevel>VLOG_LOCK_SHARED && p->cfg.bReadOnly ) return vlogReadOnlyError(p);
+    if( eLevel>VLOG_LOCK_SHARED && p->eLock<VLOG_LOCK_SHARED ){
+      return vlogSetError(p, VLOG_MISUSE, "lock level %d without SHARED", eLevel);
+    }
+    if( p->eLock<eLevel ) rc = vlogStoreLockNoWait(p, eLevel);
+    if( rc==VLOG_OK ) p->eHold = eLevel;
+  }else if( eLevel<p->eHold ){
+    if( (p->eTxn==2 && eLevel<VLOG_LOCK_RESERVED) || (p->eTxn && eLevel==VLOG_LOCK_NONE) ){
+      return vlogSetError(p, VLOG_MISUSE, "lock lowered to %d inside a "
+                          "transaction", eLevel);
+    }
+    p->eHold = eLevel;
+    if( eLevel<=VLOG_LOCK_SHARED && p->eLock>eLevel ){
+      rc = vlogStoreUnlock(p, eLevel);
+      if( rc ) vlogSetError(p, rc, "cannot unlock %s (%s)", p->zPath, vlogErrName(rc));
+    }
+  }
+  assert( p->eLock>=p->eHold );
+  return rc;
+}
 
 /*
 ** Upgrade a read transaction that holds no file lock (shm.c) to a write
@@ -378,12 +417,14 @@ static int upgradeUnlocked(VlogStore *p){
 
 int vlogBegin(VlogStore *p, int bWrite){
   int rc;
+  int bBegan = 0;                /* this call began the read transaction */
   assert( bWrite==0 || bWrite==1 );
   assert( p->eTxn>=0 && p->eTxn<=2 && (!p->bPrepared || p->eTxn==2) );
-  assert( p->eTxn!=0 || p->eLock==VLOG_LOCK_NONE );  /* no lock outside one */
+  /* no lock outside one, but the VFS's */
+  assert( p->eTxn!=0 || p->eLock==p->eHold || p->eHold>=VLOG_LOCK_RESERVED );
   if( p->eTxn==2 || (p->eTxn==1 && !bWrite) ) return VLOG_OK;
   if( bWrite && p->cfg.bReadOnly ) return vlogReadOnlyError(p);
-  if( p->eTxn==0 && !bWrite ){
+  if( p->eTxn==0 && !bWrite && p->eHold==VLOG_LOCK_NONE ){
     rc = vlogStoreReadUnlocked(p);
     if( rc==VLOG_OK ){
       p->eTxn = 1;
@@ -394,14 +435,20 @@ int vlogBegin(VlogStore *p, int bWrite){
     if( rc!=VLOG_NOTFOUND ) return rc;
   }
   if( p->eTxn==0 ){
-    /* A writer waits for the writer lock holding no lock (store.c) */
-    rc = bWrite ? vlogStoreLockWriter(p) : vlogStoreLock(p, VLOG_LOCK_SHARED);
+    if( p->eHold ){
+      rc = VLOG_OK;              /* SQLite's lock, the VFS's, protects it */
+    }else{
+      /* A writer waits for the writer lock holding no lock (store.c) */
+      rc = bWrite ? vlogStoreLockWriter(p) : vlogStoreLock(p, VLOG_LOCK_SHARED);
+    }
     if( rc==VLOG_OK ) rc = vlogStoreRefresh(p);
     if( rc ){
-      (void)vlogStoreUnlock(p, VLOG_LOCK_NONE);     /* rc says what failed */
+      /* rc says what failed */
+      if( p->eHold==VLOG_LOCK_NONE ) (void)vlogStoreUnlock(p, VLOG_LOCK_NONE);
       return rc;
     }
     p->eTxn = 1;
+    bBegan = 1;
     if( !bWrite ){
       p->nReadLocked++;
       vlogStoreTryPublish(p);
@@ -412,7 +459,9 @@ int vlogBegin(VlogStore *p, int bWrite){
     ** the writer holding it needs that SHARED gone to commit. */
     rc = p->bFastRead ? upgradeUnlocked(p) : vlogStoreLock(p, VLOG_LOCK_RESERVED);
     if( rc ){
-      if( p->eTxn==1 && p->bAutoTxn ) (void)txnEnd(p);   /* rc says what failed */
+      /* rc says what failed (only a VFS's SHARED fails here, on a
+      ** transaction this call began) */
+      if( p->eTxn==1 && (p->bAutoTxn || bBegan) ) (void)txnEnd(p);
       return rc;
     }
     /* The writer keeps the reader table true (after a crash, say). */

@@ -70,6 +70,40 @@ static void versionFunc(
 }
 
 /*
+** vlog_vfs_default(ON): ON true makes the vlog VFS the process's default
+** VFS, for applications that cannot name one; false makes the VFS under
+** it the default again.  Returns the default VFS's name.
+*/
+static void vfsDefaultFunc(
+  sqlite3_context *ctx,
+  int argc,
+  sqlite3_value **argv
+){
+  sqlite3_vfs *pVlog = sqlite3_vfs_find("vlog");
+  int rc;
+  (void)argc;
+  if( sqlite3_value_type(argv[0])!=SQLITE_INTEGER ){
+    sqlite3_result_error(ctx, "vlog_vfs_default(ON): ON must be 1 (make vlog the "
+                         "default VFS) or 0 (make its parent the default)", -1);
+    return;
+  }
+  if( pVlog==0 || vlogVfsParent(pVlog)==pVlog ){
+    sqlite3_result_error(ctx, "vlog_vfs_default(): no vlog VFS is registered", -1);
+    return;
+  }
+  if( sqlite3_value_int(argv[0]) ){
+    rc = sqlite3_vfs_register(pVlog, 1);
+  }else{
+    rc = sqlite3_vfs_register(vlogVfsParent(pVlog), 1);
+  }
+  if( rc!=SQLITE_OK ){
+    sqlite3_result_error_code(ctx, rc);
+    return;
+  }
+  sqlite3_result_text(ctx, sqlite3_vfs_find(0)->zName, -1, SQLITE_TRANSIENT);
+}
+
+/*
 ** True when vlog is already registered with db (its marker function, the
 ** last thing registered, exists).  Preparing
 ** (not running) a statement that names the marker function is the only way
@@ -89,17 +123,20 @@ int vlogFuncRegister(sqlite3 *db){
   static const struct {
     const char *zName;
     int nArg;
+    int flags;
     void (*xFunc)(sqlite3_context*, int, sqlite3_value**);
   } aFunc[] = {
-    { "vlog_version", 1, versionFunc },
-    { "vlog_version", 0, versionFunc },    /* the marker: keep it last */
+    { "vlog_version", 1, SQLITE_DETERMINISTIC|SQLITE_INNOCUOUS, versionFunc },
+    { "vlog_vfs_default", 1, SQLITE_DIRECTONLY, vfsDefaultFunc },
+    /* the marker: keep it last */
+    { "vlog_version", 0, SQLITE_DETERMINISTIC|SQLITE_INNOCUOUS, versionFunc },
   };
   int i;
   int rc = SQLITE_OK;
 
   for(i=0; rc==SQLITE_OK && i<(int)(sizeof(aFunc)/sizeof(aFunc[0])); i++){
     rc = sqlite3_create_function_v2(db, aFunc[i].zName, aFunc[i].nArg,
-        SQLITE_UTF8|SQLITE_DETERMINISTIC|SQLITE_INNOCUOUS, 0,
+        SQLITE_UTF8|aFunc[i].flags, 0,
         aFunc[i].xFunc, 0, 0, 0);
   }
   if( rc==SQLITE_OK && !vlogIsRegistered(db) ) rc = SQLITE_ERROR;

@@ -117,6 +117,8 @@ int vlogVStoreAcquire(sqlite3 *db, const char *zDb, const char *zPath,
   p->zPath = sqlite3_mprintf("%s", zPath);
   sqlite3_file_control(db, "main", SQLITE_FCNTL_VFS_POINTER, &pVfs);
   if( pVfs==0 ) pVfs = sqlite3_vfs_find(0);
+  /* a database on the vlog VFS: its stores are files of the VFS below */
+  pVfs = vlogVfsParent(pVfs);
   p->pEnv = vlogEnvVfs(pVfs);
   if( p->zPath==0 || p->pEnv==0 ){
     sqlite3_free(p->zPath);

@@ -68,6 +68,16 @@ int sqlite3_vlog_init(
     return SQLITE_ERROR;
   }
 
+  /* The VFS: process-wide, registered by the first load, kept */
+  rc = vlogVfsRegister("vlog", 0, 0);
+  if( rc!=SQLITE_OK ){
+    if( pzErrMsg ){
+      *pzErrMsg = sqlite3_mprintf("vlog: cannot register the vlog VFS (%s)",
+                                  sqlite3_errstr(rc));
+    }
+    return rc;
+  }
+
   if( !vlogIsRegistered(db) ){
     rc = vlogVtabRegister(db);
     if( rc==SQLITE_OK ) rc = vlogIntrospectRegister(db);
@@ -85,4 +95,9 @@ int sqlite3_vlog_init(
 #else
   return SQLITE_OK_LOAD_PERMANENTLY;
 #endif
+}
+
+__attribute__((visibility("default")))
+int sqlite3_vlog_vfs_register(const char *zName, const char *zParent, int bDefault){
+  return vlogVfsRegister(zName, zParent, bDefault);
 }

@@ -47,6 +47,18 @@ int sqlite3_vlog_init(
   const struct sqlite3_api_routines *pApi
 );
 
+/*
+** Register a vlog VFS named zName (0: "vlog") over the VFS named zParent
+** (0: the default one), and make it the default VFS if bDefault.  The
+** extension's first load registers "vlog" over the default VFS already;
+** this is for another parent (a VFS of the application's) or for making
+** vlog the default from C.  SQLITE_NOTFOUND: no VFS zParent; SQLITE_ERROR:
+** zName is taken by another VFS; SQLITE_MISUSE: zParent is a vlog VFS.
+** Statically linked builds only (the loadable one exports its entry point
+** alone: use SELECT vlog_vfs_default(1) there).
+*/
+int sqlite3_vlog_vfs_register(const char *zName, const char *zParent, int bDefault);
+
 #ifdef __cplusplus
 }
 #endif

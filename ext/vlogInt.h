@@ -18,6 +18,7 @@
 #endif
 
 #include "vlog.h"
+#include "vfs.h"
 
 /* The oldest SQLite vlog runs with: sqlite3_vtab_in() and
 ** sqlite3_vtab_rhs_value() arrived in 3.38.0.  Overridable so that a test

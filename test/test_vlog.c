@@ -1237,6 +1237,24 @@ static int vlogTxnLimitCmd(
   return TCL_OK;
 }
 
+/*
+** vlog_vfs_register NAME PARENT ?DEFAULT?: a vlog VFS over PARENT (SQLite's
+** crash VFS, say).  Returns the SQLite code's name.
+*/
+static int vlogVfsRegisterCmd(void *pUnused, Tcl_Interp *interp, int objc,
+                              Tcl_Obj *const objv[]){
+  int bDefault = 0, rc;
+  (void)pUnused;
+  if( objc!=3 && objc!=4 ){
+    Tcl_WrongNumArgs(interp, 1, objv, "NAME PARENT ?DEFAULT?");
+    return TCL_ERROR;
+  }
+  if( objc==4 && Tcl_GetBooleanFromObj(interp, objv[3], &bDefault) ) return TCL_ERROR;
+  rc = sqlite3_vlog_vfs_register(Tcl_GetString(objv[1]), Tcl_GetString(objv[2]), bDefault);
+  Tcl_SetObjResult(interp, Tcl_NewStringObj(rc ? sqlite3_errstr(rc) : "SQLITE_OK", -1));
+  return TCL_OK;
+}
+
 int vlogCrashvfsInit(Tcl_Interp*);   /* test_crashvfs.c */
 
 static int Vlogtest_Init(Tcl_Interp *interp){
@@ -1250,6 +1268,7 @@ static int Vlogtest_Init(Tcl_Interp *interp){
     { "vlog_corrupt_where", vlogCorruptWhereCmd },
     { "vlog_fix",   vlogFixCmd },
     { "vlog_txn_limit", vlogTxnLimitCmd },
+    { "vlog_vfs_register", vlogVfsRegisterCmd },
   };
   int i;
   for(i=0; i<(int)(sizeof(aCmd)/sizeof(aCmd[0])); i++){
@@ -1265,5 +1284,7 @@ int vlog_testfixture_init(const char *zUnused){
     Tcl_StaticPackage(0, "Vlogtest", Vlogtest_Init, 0);
     bTclDone = 1;
   }
+  /* the VFS before the first connection, as a static application would */
+  if( sqlite3_vlog_vfs_register(0, 0, 0)!=SQLITE_OK ) return SQLITE_ERROR;
   return sqlite3_auto_extension((void(*)(void))sqlite3_vlog_init);
 }

@@ -1,0 +1,1027 @@
+/*
+** vfs.c: the vlog VFS.  SQLite databases stored in vlog stores: each page
+** a key of the store, its value the page compressed and checksummed in the
+** value log, each SQLite write transaction one engine commit.
+**
+** USING
+**   sqlite3 'file:app.db?vfs=vlog'            (after .load ./vlog)
+**   .open --vfs vlog app.db
+**   sqlite3_open_v2("app.db", &db, flags, "vlog");
+**   SELECT vlog_vfs_default(1);              -- vlog becomes the default
+**
+** The VFS is registered by the extension's first load (ext/vlog.c) and
+** stays registered for the life of the process.  sqlite3_vlog_vfs_register()
+** (vlog.h) registers another instance over a named parent VFS (the tests
+** put SQLite's crash-simulating VFS under one).
+**
+** DESIGN NOTE (see vfs/README.md for the reasons)
+**
+** Files.  A main database file opened through the VFS is a vlog store.
+** Its pages are the keys of tree VFS_TREE_MAIN: the key is the big-endian
+** 32-bit number of the chunk (the page number: chunk k covers bytes
+** [(k-1)*sz, k*sz) for the file's chunk size sz), the value the chunk's
+** bytes, always in the value log, compressed at the tree's zstd level.
+** An all-zero chunk is no key.  The file's logical size and chunk size are
+** its entry in tree VFS_TREE_CATALOG, under the key "main" (16 bytes:
+** version 1, three zero bytes, chunk size BE32, size BE64), written in the
+** transaction that changes them.  The chunk size is the size of the first
+** page-aligned write of a power of two from 512 to 65536 (SQLite's page
+** size); a write of another such size, aligned to it, re-chunks the file
+** (VACUUM to a new page_size does that once).  Any other read or write is
+** served by read-modify-write of the chunks it covers.
+**
+** A plain SQLite database (a file that begins "SQLite format 3") opened
+** through the VFS is handed to the parent VFS, whole: it works as it did,
+** with its journals on disk (vlog_files says it is not a store; VACUUM INTO
+** 'file:new.db?vfs=vlog' converts it).  Any other file that is not a store
+** is SQLITE_NOTADB, as with the unix VFS.
+**
+** Transactions.  SQLite's lock levels are held on the store file's lock
+** bytes through the engine (vlogStoreHold): SHARED gives the connection's
+** reads one snapshot, RESERVED lets it write, and every page write goes
+** into one engine write transaction, which nobody else sees.  That
+** transaction commits at SQLite's commit point:
+**   - rollback journal modes (DELETE, TRUNCATE, PERSIST): the journal is a
+**     file in this process's memory (VfsJrnl), attached to its database
+**     file; it never reaches the disk.  Its start is the header SQLite
+**     writes at offset 0 (non-zero sector and page size fields); its end,
+**     the commit, is its deletion (xClose, then xDelete of its name), its
+**     truncation to 0, or its first 28 bytes zeroed;
+**   - no journal (MEMORY, OFF): the database file's xSync, or with
+**     synchronous=OFF the lock going below RESERVED.
+** A lock going below RESERVED with the journal not ended (SQLite gave up
+** on an I/O error, leaving what would be a hot journal) rolls the engine
+** transaction back: that is the hot journal's rollback, done at once.  A
+** ROLLBACK plays the journal back into the file (the old pages, written
+** into the same engine transaction) and then ends the journal: the
+** commit then writes the old pages again, a net no-op.  The commit syncs
+** (VLOG_SYNC_FULL) when SQLite synced the journal or the database in the
+** transaction, and otherwise (synchronous=OFF) commits at VLOG_SYNC_NORMAL:
+** a crash may lose it, never tear it.
+**
+** Other files.  Statement journals, temp databases and super-journals are
+** the parent VFS's (SQLite's own handling; they hold no committed state).
+** A WAL file too, for now: without shared memory SQLite uses WAL only in
+** locking_mode=EXCLUSIVE, and its -wal is then a plain file on disk.
+**
+** Names.  xAccess and xDelete of "<db>-journal" for a database this
+** process has open through the VFS answer for the virtual journal: it
+** never exists for anyone to find (so never hot), and its deletion is the
+** commit point.  Open databases are in one process-wide list, under
+** SQLite's static mutex SQLITE_MUTEX_STATIC_APP2.
+*/
+#include <assert.h>
+#include <string.h>
+#include "vlogInt.h"
+#include "vfs.h"
+
+typedef unsigned char u8;
+
+/* The store's trees the VFS uses (below VLOG_TREE_FIRST_AUTO: found
+** without looking anything up; tree 16 is the virtual tables' catalog). */
+#define VFS_TREE_CATALOG  17
+#define VFS_TREE_MAIN     18
+
+#define VFS_ENTRY_SIZE    16      /* a catalog entry */
+#define VFS_MIN_CHUNK     512
+#define VFS_MAX_CHUNK     65536
+#define VFS_DEFAULT_CHUNK 4096
+#define VFS_ZSTD_LEVEL    3
+#define VFS_SECTOR        512
+
+/* The journal's states, on its database (VfsDb.eJrnl) */
+#define JRNL_NONE     0           /* no journal of a transaction */
+#define JRNL_LIVE     1           /* header written, not ended */
+#define JRNL_CLOSED   2           /* live when closed: xDelete ends it */
+
+typedef struct VlogVfs VlogVfs;
+typedef struct VfsDb VfsDb;
+typedef struct VfsJrnl VfsJrnl;
+
+struct VlogVfs {
+  sqlite3_vfs base;               /* must be first */
+  sqlite3_vfs *pParent;
+  VlogEnv *pEnv;                  /* vlogEnvVfs(pParent), for the stores */
+  VlogVfs *pNextVfs;
+};
+
+/* A main database file that is a store. */
+struct VfsDb {
+  sqlite3_file base;              /* pMethods: &dbMethods */
+  VlogVfs *pVfs;
+  char *zPath;                    /* the name given to xOpen (full path) */
+  char *zJournal;                 /* zPath "-journal" */
+  VlogStore *pStore;
+  int eLock;                      /* SQLite's lock level on this file */
+  int bStateOk;                   /* nSize, szChunk read in this txn */
+  int bStateDirty;                /* ... and changed: write the entry */
+  int bEntry;                     /* the catalog has the entry */
+  sqlite3_int64 nSize;            /* logical size in bytes */
+  int szChunk;                    /* chunk size (0: no chunk yet) */
+  int eJrnl;                      /* JRNL_* */
+  VfsJrnl *pJrnl;                 /* the open journal, or 0 */
+  int bSynced;                    /* SQLite synced in this transaction */
+  int bTxnStarted;                /* the engine txn was begun by this file */
+  u8 *aChunk;                     /* VFS_MAX_CHUNK bytes: read-modify-write */
+  VfsDb *pNext;                   /* the process's list */
+};
+
+/* The rollback journal of a VfsDb, in memory. */
+struct VfsJrnl {
+  sqlite3_file base;              /* pMethods: &jrnlMethods */
+  VfsDb *pDb;
+  u8 *a;
+  sqlite3_int64 n, nAlloc;
+};
+
+static sqlite3_mutex *vfsMutex(void){
+  return sqlite3_mutex_alloc(SQLITE_MUTEX_STATIC_APP2);
+}
+static VfsDb *pAllDb = 0;         /* open databases, under vfsMutex() */
+static VlogVfs *pAllVfs = 0;      /* registered instances, never freed */
+
+static const sqlite3_io_methods dbMethods;
+static const sqlite3_io_methods jrnlMethods;
+
+/* ---------------------------------------------------------------------
+** Errors.  Engine codes are SQLite's; the message goes to sqlite3_log()
+** (a VFS has no other way to say it), with the file named.
+*/
+static int dbError(VfsDb *p, int rc){
+  if( rc!=SQLITE_OK && rc!=SQLITE_BUSY ){
+    sqlite3_log(rc, "vlog: %s: %s", p->zPath, vlogStoreErrMsg(p->pStore));
+  }
+  return rc;
+}
+
+static int corruptChunk(VfsDb *p, unsigned int iPg, const char *zWhy, int n){
+  sqlite3_log(SQLITE_CORRUPT, "vlog: %s: page %u (offset %lld): %s %d",
+              p->zPath, iPg, (sqlite3_int64)(iPg-1)*p->szChunk, zWhy, n);
+  return SQLITE_CORRUPT;
+}
+
+/* ---------------------------------------------------------------------
+** The engine transaction a call runs in.
+**
+** Under SQLite's lock (SHARED or above) calls run in a transaction that
+** lasts until the lock goes down (or, a write one, until the commit
+** point); with no lock (SQLite reads the header before locking) a call
+** runs in one of its own, which txnLeave ends.
+*/
+static int txnEnter(VfsDb *p, int bWrite){
+  int eTxn = vlogTxnState(p->pStore);
+  int rc;
+  if( eTxn==2 || (eTxn==1 && !bWrite) ) return SQLITE_OK;
+  rc = vlogBegin(p->pStore, bWrite);
+  if( rc ) return dbError(p, rc);
+  if( eTxn==0 ) p->bStateOk = 0;          /* a new snapshot */
+  return SQLITE_OK;
+}
+
+static void txnLeave(VfsDb *p){
+  if( p->eLock==SQLITE_LOCK_NONE && vlogTxnState(p->pStore)==1 ){
+    (void)vlogCommit(p->pStore);          /* a read transaction's end */
+  }
+}
+
+static unsigned int get32(const u8 *a){
+  return ((unsigned int)a[0]<<24) | (a[1]<<16) | (a[2]<<8) | a[3];
+}
+static void put32(u8 *a, unsigned int v){
+  a[0] = (u8)(v>>24); a[1] = (u8)(v>>16); a[2] = (u8)(v>>8); a[3] = (u8)v;
+}
+
+/* Read the file's entry (size, chunk size) in the current transaction. */
+static int stateLoad(VfsDb *p){
+  const void *pVal;
+  int nVal, rc;
+  if( p->bStateOk ) return SQLITE_OK;
+  rc = vlogGet(p->pStore, VFS_TREE_CATALOG, "main", 4, &pVal, &nVal);
+  if( rc==VLOG_NOTFOUND ){
+    p->nSize = 0;
+    p->szChunk = 0;
+    p->bEntry = 0;
+  }else if( rc ){
+    return dbError(p, rc);
+  }else{
+    const u8 *a = (const u8*)pVal;
+    sqlite3_int64 n;
+    int sz;
+    if( nVal!=VFS_ENTRY_SIZE || a[0]!=1 ){
+      sqlite3_log(SQLITE_CORRUPT, "vlog: %s: the file's catalog entry has %d "
+                  "bytes, version %d (expected %d bytes, version 1)",
+                  p->zPath, nVal, nVal>0 ? a[0] : -1, VFS_ENTRY_SIZE);
+      return SQLITE_CORRUPT;
+    }
+    sz = (int)get32(&a[4]);
+    n = ((sqlite3_int64)get32(&a[8])<<32) | get32(&a[12]);
+    if( (sz!=0 && (sz<VFS_MIN_CHUNK || sz>VFS_MAX_CHUNK || (sz & (sz-1))))
+     || n<0 || (sz==0 && n!=0) || (sz && n/sz>=0xffffffffLL) ){
+      sqlite3_log(SQLITE_CORRUPT, "vlog: %s: the file's catalog entry says "
+                  "chunk size %d, size %lld", p->zPath, sz, n);
+      return SQLITE_CORRUPT;
+    }
+    p->nSize = n;
+    p->szChunk = sz;
+    p->bEntry = 1;
+  }
+  p->bStateOk = 1;
+  p->bStateDirty = 0;
+  return SQLITE_OK;
+}
+
+/* Create the file: its pages' tree, with its policy (every page in the
+** value log), before the first write.  The entry is written at commit. */
+static int stateCreate(VfsDb *p){
+  VlogTreePolicy pol;
+  int rc;
+  assert( p->bStateOk && !p->bEntry && vlogTxnState(p->pStore)==2 );
+  vlogTreePolicyDefault(&pol);
+  pol.nInlineMax = 0;
+  pol.iZstdLevel = VFS_ZSTD_LEVEL;
+  rc = vlogTreeSetPolicy(p->pStore, VFS_TREE_MAIN, &pol);
+  if( rc ) return dbError(p, rc);
+  p->bEntry = 1;
+  p->bStateDirty = 1;
+  return SQLITE_OK;
+}
+
+/* Write the entry. */
+static int stateSave(VfsDb *p){
+  u8 a[VFS_ENTRY_SIZE];
+  int rc;
+  if( !p->bStateDirty ) return SQLITE_OK;
+  assert( p->bStateOk && p->bEntry && vlogTxnState(p->pStore)==2 );
+  memset(a, 0, sizeof(a));
+  a[0] = 1;
+  put32(&a[4], (unsigned int)p->szChunk);
+  put32(&a[8], (unsigned int)(p->nSize>>32));
+  put32(&a[12], (unsigned int)p->nSize);
+  rc = vlogPut(p->pStore, VFS_TREE_CATALOG, "main", 4, a, sizeof(a));
+  if( rc ) return dbError(p, rc);
+  p->bStateDirty = 0;
+  return SQLITE_OK;
+}
+
+/* ---------------------------------------------------------------------
+** Chunks.
+*/
+static int isZero(const u8 *a, int n){
+  int i;
+  for(i=0; i<n; i++) if( a[i] ) return 0;
+  return 1;
+}
+
+/* Chunk iPg (from 1) of size sz into aOut: zeros when absent. */
+static int chunkRead(VfsDb *p, unsigned int iPg, int sz, u8 *aOut){
+  u8 aKey[4];
+  const void *pVal;
+  int nVal, rc;
+  put32(aKey, iPg);
+  rc = vlogGet(p->pStore, VFS_TREE_MAIN, aKey, 4, &pVal, &nVal);
+  if( rc==VLOG_NOTFOUND ){
+    memset(aOut, 0, sz);
+    return SQLITE_OK;
+  }
+  if( rc==VLOG_CORRUPT ){
+    sqlite3_log(SQLITE_CORRUPT, "vlog: %s: page %u (offset %lld): %s", p->zPath,
+                iPg, (sqlite3_int64)(iPg-1)*sz, vlogStoreErrMsg(p->pStore));
+    return SQLITE_CORRUPT;
+  }
+  if( rc ) return dbError(p, rc);
+  if( nVal!=sz ) return corruptChunk(p, iPg, "stored with a size of", nVal);
+  memcpy(aOut, pVal, sz);
+  return SQLITE_OK;
+}
+
+static int chunkWrite(VfsDb *p, unsigned int iPg, int sz, const u8 *a){
+  u8 aKey[4];
+  int rc;
+  put32(aKey, iPg);
+  if( isZero(a, sz) ){
+    rc = vlogDelete(p->pStore, VFS_TREE_MAIN, aKey, 4);
+    if( rc==VLOG_NOTFOUND ) rc = VLOG_OK;
+  }else{
+    rc = vlogPutEx(p->pStore, VFS_TREE_MAIN, aKey, 4, a, sz, 0, VFS_ZSTD_LEVEL);
+  }
+  return rc ? dbError(p, rc) : SQLITE_OK;
+}
+
+static int chunkDelete(VfsDb *p, unsigned int iPg){
+  u8 aKey[4];
+  int rc;
+  put32(aKey, iPg);
+  rc = vlogDelete(p->pStore, VFS_TREE_MAIN, aKey, 4);
+  return (rc && rc!=VLOG_NOTFOUND) ? dbError(p, rc) : SQLITE_OK;
+}
+
+/* Chunks the file's first n bytes need, at chunk size sz. */
+static sqlite3_int64 chunkCount(sqlite3_int64 n, int sz){
+  return sz ? (n + sz - 1)/sz : 0;
+}
+
+/*
+** Change the chunk size to szNew, moving every byte.  Growing, new chunk
+** j (from 1) gathers old chunks whose keys are at least j, so ascending
+** order reads each old chunk before its key is overwritten; shrinking,
+** old chunk k spreads over new keys at least k, so descending order does.
+*/
+static int rechunk(VfsDb *p, int szNew){
+  int szOld = p->szChunk;
+  sqlite3_int64 nOld = chunkCount(p->nSize, szOld);
+  sqlite3_int64 nNew = chunkCount(p->nSize, szNew);
+  sqlite3_int64 k;
+  int rc = SQLITE_OK;
+  assert( szOld && szNew && szOld!=szNew );
+  if( szNew>szOld ){
+    int r = szNew/szOld, i;
+    for(k=1; rc==SQLITE_OK && k<=nNew; k++){
+      for(i=0; rc==SQLITE_OK && i<r; i++){
+        sqlite3_int64 iOld = (k-1)*r + i + 1;
+        if( iOld<=nOld ){
+          rc = chunkRead(p, (unsigned int)iOld, szOld, &p->aChunk[i*szOld]);
+        }else{
+          memset(&p->aChunk[i*szOld], 0, szOld);
+        }
+      }
+      if( rc==SQLITE_OK ) rc = chunkWrite(p, (unsigned int)k, szNew, p->aChunk);
+    }
+    for(k=nNew+1; rc==SQLITE_OK && k<=nOld; k++) rc = chunkDelete(p, (unsigned int)k);
+  }else{
+    int r = szOld/szNew, i;
+    for(k=nOld; rc==SQLITE_OK && k>=1; k--){
+      rc = chunkRead(p, (unsigned int)k, szOld, p->aChunk);
+      for(i=r-1; rc==SQLITE_OK && i>=0; i--){
+        sqlite3_int64 iNew = (k-1)*r + i + 1;
+        if( iNew<=nNew ){
+          rc = chunkWrite(p, (unsigned int)iNew, szNew, &p->aChunk[i*szNew]);
+        }
+      }
+    }
+  }
+  if( rc==SQLITE_OK ){
+    p->szChunk = szNew;
+    p->bStateDirty = 1;
+  }
+  return rc;
+}
+
+/* ---------------------------------------------------------------------
+** Commit and rollback of the engine transaction.
+*/
+static int dbCommit(VfsDb *p){
+  int rc = SQLITE_OK;
+  p->eJrnl = JRNL_NONE;
+  if( vlogTxnState(p->pStore)==2 ){
+    rc = stateSave(p);
+    if( rc==SQLITE_OK ){
+      (void)vlogStoreSetSync(p->pStore, p->bSynced ? VLOG_SYNC_FULL : VLOG_SYNC_NORMAL);
+      rc = vlogCommit(p->pStore);
+      if( rc ) rc = dbError(p, rc);
+    }else{
+      (void)vlogRollback(p->pStore);      /* rc says what failed */
+    }
+    p->bStateOk = 0;
+  }
+  p->bSynced = 0;
+  return rc;
+}
+
+static void dbRollback(VfsDb *p){
+  p->eJrnl = JRNL_NONE;
+  p->bSynced = 0;
+  p->bStateOk = 0;
+  if( vlogTxnState(p->pStore)==2 ){
+    (void)vlogRollback(p->pStore);        /* nothing is left to undo */
+  }
+}
+
+/* ---------------------------------------------------------------------
+** The database file's methods.
+*/
+static int dbClose(sqlite3_file *pFile){
+  VfsDb *p = (VfsDb*)pFile;
+  VfsDb **pp;
+  int rc;
+  sqlite3_mutex_enter(vfsMutex());
+  for(pp=&pAllDb; *pp; pp=&(*pp)->pNext){
+    if( *pp==p ){ *pp = p->pNext; break; }
+  }
+  sqlite3_mutex_leave(vfsMutex());
+  if( p->pJrnl ) p->pJrnl->pDb = 0;
+  dbRollback(p);
+  rc = vlogStoreClose(p->pStore);         /* ends a read transaction */
+  if( rc ) sqlite3_log(rc, "vlog: closing %s", p->zPath);
+  sqlite3_free(p->aChunk);
+  sqlite3_free(p->zJournal);
+  sqlite3_free(p->zPath);
+  return rc;
+}
+
+static int dbRead(sqlite3_file *pFile, void *zBuf, int iAmt, sqlite3_int64 iOfst){
+  VfsDb *p = (VfsDb*)pFile;
+  u8 *aOut = (u8*)zBuf;
+  int rc = txnEnter(p, 0);
+  int bShort = 0;
+  if( rc==SQLITE_OK ) rc = stateLoad(p);
+  if( rc==SQLITE_OK ){
+    sqlite3_int64 iEnd = iOfst + iAmt;
+    if( iEnd>p->nSize ){
+      sqlite3_int64 nHave = p->nSize>iOfst ? p->nSize-iOfst : 0;
+      memset(&aOut[nHave], 0, iAmt - nHave);
+      iAmt = (int)nHave;
+      iEnd = iOfst + iAmt;
+      bShort = 1;
+    }
+    while( rc==SQLITE_OK && iOfst<iEnd ){
+      int sz = p->szChunk;
+      unsigned int iPg = (unsigned int)(iOfst/sz) + 1;
+      int iIn = (int)(iOfst % sz);
+      int n = sz - iIn;
+      if( n>iEnd-iOfst ) n = (int)(iEnd-iOfst);
+      if( iIn==0 && n==sz ){
+        rc = chunkRead(p, iPg, sz, aOut);
+      }else{
+        rc = chunkRead(p, iPg, sz, p->aChunk);
+        if( rc==SQLITE_OK ) memcpy(aOut, &p->aChunk[iIn], n);
+      }
+      aOut += n;
+      iOfst += n;
+    }
+  }
+  txnLeave(p);
+  if( rc==SQLITE_OK && bShort ) rc = SQLITE_IOERR_SHORT_READ;
+  return rc;
+}
+
+static int isPageSize(int n){
+  return n>=VFS_MIN_CHUNK && n<=VFS_MAX_CHUNK && (n & (n-1))==0;
+}
+
+static int dbWrite(sqlite3_file *pFile, const void *zBuf, int iAmt,
+                   sqlite3_int64 iOfst){
+  VfsDb *p = (VfsDb*)pFile;
+  const u8 *aIn = (const u8*)zBuf;
+  sqlite3_int64 iEnd = iOfst + iAmt;
+  int rc;
+  if( p->eLock<SQLITE_LOCK_RESERVED ){
+    sqlite3_log(SQLITE_IOERR_WRITE, "vlog: %s: a write without a write lock", p->zPath);
+    return SQLITE_IOERR_WRITE;
+  }
+  rc = txnEnter(p, 1);
+  if( rc==SQLITE_OK ) rc = stateLoad(p);
+  if( rc==SQLITE_OK && !p->bEntry ) rc = stateCreate(p);
+  if( rc!=SQLITE_OK ) return rc;
+  if( p->szChunk==0 ){
+    p->szChunk = (isPageSize(iAmt) && iOfst%iAmt==0) ? iAmt : VFS_DEFAULT_CHUNK;
+    p->bStateDirty = 1;
+  }else if( isPageSize(iAmt) && iOfst%iAmt==0 && iAmt!=p->szChunk ){
+    rc = rechunk(p, iAmt);
+  }
+  if( rc==SQLITE_OK && iEnd/p->szChunk>=0xfffffffeLL ){
+    sqlite3_log(SQLITE_FULL, "vlog: %s: a write at offset %lld is past the "
+                "largest file at page size %d", p->zPath, iOfst, p->szChunk);
+    rc = SQLITE_FULL;
+  }
+  while( rc==SQLITE_OK && iOfst<iEnd ){
+    int sz = p->szChunk;
+    unsigned int iPg = (unsigned int)(iOfst/sz) + 1;
+    int iIn = (int)(iOfst % sz);
+    int n = sz - iIn;
+    if( n>iEnd-iOfst ) n = (int)(iEnd-iOfst);
+    if( iIn==0 && n==sz ){
+      rc = chunkWrite(p, iPg, sz, aIn);
+    }else{
+      if( (sqlite3_int64)(iPg-1)*sz < p->nSize ){
+        rc = chunkRead(p, iPg, sz, p->aChunk);
+      }else{
+        memset(p->aChunk, 0, sz);
+      }
+      if( rc==SQLITE_OK ){
+        memcpy(&p->aChunk[iIn], aIn, n);
+        rc = chunkWrite(p, iPg, sz, p->aChunk);
+      }
+    }
+    aIn += n;
+    iOfst += n;
+  }
+  if( rc==SQLITE_OK && iEnd>p->nSize ){
+    p->nSize = iEnd;
+    p->bStateDirty = 1;
+  }
+  return rc;
+}
+
+static int dbTruncate(sqlite3_file *pFile, sqlite3_int64 size){
+  VfsDb *p = (VfsDb*)pFile;
+  int rc;
+  if( p->eLock<SQLITE_LOCK_RESERVED ){
+    sqlite3_log(SQLITE_IOERR_TRUNCATE, "vlog: %s: a truncation without a write "
+                "lock", p->zPath);
+    return SQLITE_IOERR_TRUNCATE;
+  }
+  rc = txnEnter(p, 1);
+  if( rc==SQLITE_OK ) rc = stateLoad(p);
+  if( rc!=SQLITE_OK || size==p->nSize ) return rc;
+  if( !p->bEntry ) rc = stateCreate(p);
+  if( rc==SQLITE_OK && size<p->nSize && p->szChunk ){
+    int sz = p->szChunk;
+    sqlite3_int64 nOld = chunkCount(p->nSize, sz);
+    sqlite3_int64 nNew = chunkCount(size, sz);
+    sqlite3_int64 k;
+    if( size==0 ){
+      rc = vlogTreeClear(p->pStore, VFS_TREE_MAIN);
+      if( rc==VLOG_NOTFOUND ) rc = VLOG_OK;
+      if( rc ) rc = dbError(p, rc);
+    }else{
+      for(k=nNew+1; rc==SQLITE_OK && k<=nOld; k++) rc = chunkDelete(p, (unsigned int)k);
+      if( rc==SQLITE_OK && size%sz ){
+        /* the last chunk's tail reads as zeros if the file grows again */
+        rc = chunkRead(p, (unsigned int)nNew, sz, p->aChunk);
+        if( rc==SQLITE_OK ){
+          memset(&p->aChunk[size%sz], 0, sz - size%sz);
+          rc = chunkWrite(p, (unsigned int)nNew, sz, p->aChunk);
+        }
+      }
+    }
+  }
+  if( rc==SQLITE_OK ){
+    p->nSize = size;
+    p->bStateDirty = 1;
+  }
+  return rc;
+}
+
+static int dbSync(sqlite3_file *pFile, int flags){
+  VfsDb *p = (VfsDb*)pFile;
+  (void)flags;
+  p->bSynced = 1;
+  /* With no journal of the transaction (MEMORY, OFF), this is the commit */
+  if( p->eJrnl==JRNL_NONE && vlogTxnState(p->pStore)==2 ) return dbCommit(p);
+  return SQLITE_OK;
+}
+
+static int dbFileSize(sqlite3_file *pFile, sqlite3_int64 *pSize){
+  VfsDb *p = (VfsDb*)pFile;
+  int rc = txnEnter(p, 0);
+  if( rc==SQLITE_OK ) rc = stateLoad(p);
+  *pSize = rc==SQLITE_OK ? p->nSize : 0;
+  txnLeave(p);
+  return rc;
+}
+
+static int dbLock(sqlite3_file *pFile, int eLock){
+  VfsDb *p = (VfsDb*)pFile;
+  int rc;
+  if( eLock<=p->eLock ) return SQLITE_OK;
+  if( eLock==SQLITE_LOCK_PENDING ) eLock = SQLITE_LOCK_EXCLUSIVE;
+  rc = vlogStoreHold(p->pStore, eLock);
+  if( rc==VLOG_OK ){
+    if( p->eLock==SQLITE_LOCK_NONE ) p->bStateOk = 0;
+    p->eLock = eLock;
+  }
+  return rc==VLOG_BUSY ? SQLITE_BUSY : dbError(p, rc);
+}
+
+static int dbUnlock(sqlite3_file *pFile, int eLock){
+  VfsDb *p = (VfsDb*)pFile;
+  int rc = SQLITE_OK, rc2;
+  if( eLock>=p->eLock ) return SQLITE_OK;
+  if( eLock<SQLITE_LOCK_RESERVED && vlogTxnState(p->pStore)==2 ){
+    if( p->eJrnl==JRNL_NONE ){
+      rc = dbCommit(p);                   /* synchronous=OFF, no journal */
+    }else{
+      dbRollback(p);                      /* the hot journal, rolled back */
+    }
+  }
+  if( eLock==SQLITE_LOCK_NONE && vlogTxnState(p->pStore)!=0 ){
+    rc2 = vlogCommit(p->pStore);          /* a read transaction's end */
+    if( rc==SQLITE_OK && rc2 ) rc = dbError(p, rc2);
+  }
+  if( vlogTxnState(p->pStore)==0 || eLock>=SQLITE_LOCK_SHARED ){
+    rc2 = vlogStoreHold(p->pStore, eLock);
+    if( rc==SQLITE_OK && rc2 ) rc = dbError(p, rc2);
+  }
+  p->eLock = eLock;
+  p->bStateOk = 0;
+  return rc;
+}
+
+static int dbCheckReservedLock(sqlite3_file *pFile, int *pResOut){
+  VfsDb *p = (VfsDb*)pFile;
+  int rc = vlogStoreCheckReserved(p->pStore, pResOut);
+  return dbError(p, rc);
+}
+
+static int dbFileControl(sqlite3_file *pFile, int op, void *pArg){
+  VfsDb *p = (VfsDb*)pFile;
+  switch( op ){
+    case SQLITE_FCNTL_VFSNAME: {
+      *(char**)pArg = sqlite3_mprintf("%s", p->pVfs->base.zName);
+      return SQLITE_OK;
+    }
+    case SQLITE_FCNTL_LOCKSTATE: {
+      *(int*)pArg = p->eLock;
+      return SQLITE_OK;
+    }
+    case SQLITE_FCNTL_HAS_MOVED: {
+      *(int*)pArg = 0;
+      return SQLITE_OK;
+    }
+  }
+  return SQLITE_NOTFOUND;
+}
+
+static int dbSectorSize(sqlite3_file *pFile){
+  (void)pFile;
+  return VFS_SECTOR;
+}
+
+/* Writes are never in place: a power loss never harms the bytes around a
+** write (SQLite then journals less). */
+static int dbDeviceCharacteristics(sqlite3_file *pFile){
+  (void)pFile;
+  return SQLITE_IOCAP_POWERSAFE_OVERWRITE;
+}
+
+static const sqlite3_io_methods dbMethods = {
+  1,                              /* iVersion: no shared memory, no mmap */
+  dbClose,                        /* xClose */
+  dbRead,                         /* xRead */
+  dbWrite,                        /* xWrite */
+  dbTruncate,                     /* xTruncate */
+  dbSync,                         /* xSync */
+  dbFileSize,                     /* xFileSize */
+  dbLock,                         /* xLock */
+  dbUnlock,                       /* xUnlock */
+  dbCheckReservedLock,            /* xCheckReservedLock */
+  dbFileControl,                  /* xFileControl */
+  dbSectorSize,                   /* xSectorSize */
+  dbDeviceCharacteristics,        /* xDeviceCharacteristics */
+  0, 0, 0, 0, 0, 0                /* version 2 and 3 methods */
+};
+
+/* ---------------------------------------------------------------------
+** The journal's methods: a file in memory, whose calls tell the database
+** file where the transaction starts and ends.
+*/
+static int jrnlClose(sqlite3_file *pFile){
+  VfsJrnl *p = (VfsJrnl*)pFile;
+  if( p->pDb ){
+    if( p->pDb->eJrnl==JRNL_LIVE ) p->pDb->eJrnl = JRNL_CLOSED;
+    p->pDb->pJrnl = 0;
+  }
+  sqlite3_free(p->a);
+  return SQLITE_OK;
+}
+
+static int jrnlRead(sqlite3_file *pFile, void *zBuf, int iAmt, sqlite3_int64 iOfst){
+  VfsJrnl *p = (VfsJrnl*)pFile;
+  int n = 0;
+  if( iOfst<p->n ) n = (int)(p->n-iOfst < iAmt ? p->n-iOfst : iAmt);
+  if( n>0 ) memcpy(zBuf, &p->a[iOfst], n);
+  if( n<iAmt ){
+    memset((u8*)zBuf + n, 0, iAmt - n);
+    return SQLITE_IOERR_SHORT_READ;
+  }
+  return SQLITE_OK;
+}
+
+/* The journal ended: the transaction commits. */
+static int jrnlEnd(VfsJrnl *p){
+  if( p->pDb==0 || p->pDb->eJrnl==JRNL_NONE ) return SQLITE_OK;
+  return dbCommit(p->pDb);
+}
+
+static int jrnlWrite(sqlite3_file *pFile, const void *zBuf, int iAmt,
+                     sqlite3_int64 iOfst){
+  VfsJrnl *p = (VfsJrnl*)pFile;
+  const u8 *a = (const u8*)zBuf;
+  sqlite3_int64 iEnd = iOfst + iAmt;
+  if( iOfst==0 && iAmt>=28 ){
+    if( isZero(a, 28) ){
+      int rc = jrnlEnd(p);              /* PERSIST: the header zeroed */
+      if( rc ) return rc;
+    }else if( p->pDb && !isZero(&a[20], 8) ){
+      p->pDb->eJrnl = JRNL_LIVE;        /* a transaction's first header */
+    }
+  }
+  if( iEnd>p->nAlloc ){
+    sqlite3_int64 nNew = p->nAlloc ? p->nAlloc*2 : 65536;
+    u8 *aNew;
+    while( nNew<iEnd ) nNew *= 2;
+    aNew = (u8*)sqlite3_realloc64(p->a, nNew);
+    if( aNew==0 ) return SQLITE_IOERR_NOMEM;
+    p->a = aNew;
+    p->nAlloc = nNew;
+  }
+  if( iOfst>p->n ) memset(&p->a[p->n], 0, iOfst - p->n);
+  memcpy(&p->a[iOfst], a, iAmt);
+  if( iEnd>p->n ) p->n = iEnd;
+  return SQLITE_OK;
+}
+
+static int jrnlTruncate(sqlite3_file *pFile, sqlite3_int64 size){
+  VfsJrnl *p = (VfsJrnl*)pFile;
+  if( size<p->n ) p->n = size;
+  if( size==0 ) return jrnlEnd(p);        /* TRUNCATE */
+  return SQLITE_OK;
+}
+
+static int jrnlSync(sqlite3_file *pFile, int flags){
+  VfsJrnl *p = (VfsJrnl*)pFile;
+  (void)flags;
+  if( p->pDb ) p->pDb->bSynced = 1;
+  return SQLITE_OK;
+}
+
+static int jrnlFileSize(sqlite3_file *pFile, sqlite3_int64 *pSize){
+  *pSize = ((VfsJrnl*)pFile)->n;
+  return SQLITE_OK;
+}
+
+static int jrnlLock(sqlite3_file *pFile, int eLock){
+  (void)pFile; (void)eLock;
+  return SQLITE_OK;
+}
+
+static int jrnlCheckReservedLock(sqlite3_file *pFile, int *pResOut){
+  (void)pFile;
+  *pResOut = 0;
+  return SQLITE_OK;
+}
+
+static int jrnlFileControl(sqlite3_file *pFile, int op, void *pArg){
+  (void)pFile; (void)op; (void)pArg;
+  return SQLITE_NOTFOUND;
+}
+
+static const sqlite3_io_methods jrnlMethods = {
+  1,                              /* iVersion */
+  jrnlClose,                      /* xClose */
+  jrnlRead,                       /* xRead */
+  jrnlWrite,                      /* xWrite */
+  jrnlTruncate,                   /* xTruncate */
+  jrnlSync,                       /* xSync */
+  jrnlFileSize,                   /* xFileSize */
+  jrnlLock,                       /* xLock */
+  jrnlLock,                       /* xUnlock */
+  jrnlCheckReservedLock,          /* xCheckReservedLock */
+  jrnlFileControl,                /* xFileControl */
+  dbSectorSize,                   /* xSectorSize */
+  dbDeviceCharacteristics,        /* xDeviceCharacteristics */
+  0, 0, 0, 0, 0, 0
+};
+
+/* ---------------------------------------------------------------------
+** The VFS's methods.
+*/
+#define PARENT(pVfs) (((VlogVfs*)(pVfs))->pParent)
+
+/* Does file zName begin with SQLite's header?  (0 when it cannot be read.) */
+static int isPlainSqlite(sqlite3_vfs *pParent, const char *zName){
+  static const char zMagic[] = "SQLite format 3";
+  sqlite3_file *pF = (sqlite3_file*)sqlite3_malloc(pParent->szOsFile);
+  char a[16];
+  int bPlain = 0, outFlags = 0, bExists = 0;
+  if( pF==0 ) return 0;
+  memset(pF, 0, pParent->szOsFile);
+  if( pParent->xAccess(pParent, zName, SQLITE_ACCESS_EXISTS, &bExists)==SQLITE_OK
+   && bExists
+   && pParent->xOpen(pParent, zName, pF, SQLITE_OPEN_MAIN_DB|SQLITE_OPEN_READONLY,
+                     &outFlags)==SQLITE_OK ){
+    if( pF->pMethods->xRead(pF, a, 16, 0)==SQLITE_OK && memcmp(a, zMagic, 16)==0 ){
+      bPlain = 1;
+    }
+    pF->pMethods->xClose(pF);
+  }
+  sqlite3_free(pF);
+  return bPlain;
+}
+
+static int dbOpen(VlogVfs *pV, const char *zName, VfsDb *p, int flags, int *pOutFlags){
+  VlogConfig cfg;
+  int rc;
+  memset(p, 0, sizeof(*p));
+  p->pVfs = pV;
+  p->zPath = sqlite3_mprintf("%s", zName);
+  p->zJournal = sqlite3_mprintf("%s-journal", zName);
+  p->aChunk = (u8*)sqlite3_malloc(VFS_MAX_CHUNK);
+  if( p->zPath==0 || p->zJournal==0 || p->aChunk==0 ){
+    rc = SQLITE_NOMEM;
+    goto open_failed;
+  }
+  vlogConfigDefault(&cfg);
+  cfg.bCreate = (flags & SQLITE_OPEN_CREATE)!=0;
+  cfg.bReadOnly = (flags & SQLITE_OPEN_READONLY)!=0;
+  cfg.bImmutable = sqlite3_uri_boolean(zName, "immutable", 0);
+  cfg.nBusyTimeout = 0;               /* SQLite's busy handler waits */
+  rc = vlogStoreOpen(pV->pEnv, zName, &cfg, &p->pStore);
+  if( rc ){
+    if( p->pStore ){
+      sqlite3_log(rc, "vlog: %s", vlogStoreErrMsg(p->pStore));
+      (void)vlogStoreClose(p->pStore);    /* the open's error is returned */
+      p->pStore = 0;
+    }
+    goto open_failed;
+  }
+  if( pOutFlags ) *pOutFlags = flags;
+  p->base.pMethods = &dbMethods;
+  sqlite3_mutex_enter(vfsMutex());
+  p->pNext = pAllDb;
+  pAllDb = p;
+  sqlite3_mutex_leave(vfsMutex());
+  return SQLITE_OK;
+
+open_failed:
+  sqlite3_free(p->aChunk);
+  sqlite3_free(p->zJournal);
+  sqlite3_free(p->zPath);
+  memset(p, 0, sizeof(*p));
+  return rc;
+}
+
+static int vfsOpen(sqlite3_vfs *pVfs, const char *zName, sqlite3_file *pFile,
+                   int flags, int *pOutFlags){
+  VlogVfs *pV = (VlogVfs*)pVfs;
+  sqlite3_vfs *pParent = pV->pParent;
+  if( zName && (flags & SQLITE_OPEN_MAIN_DB) && !isPlainSqlite(pParent, zName) ){
+    return dbOpen(pV, zName, (VfsDb*)pFile, flags, pOutFlags);
+  }
+  if( zName && (flags & SQLITE_OPEN_MAIN_JOURNAL) ){
+    sqlite3_file *pDbFile = sqlite3_database_file_object(zName);
+    if( pDbFile && pDbFile->pMethods==&dbMethods ){
+      VfsJrnl *p = (VfsJrnl*)pFile;
+      VfsDb *pDb = (VfsDb*)pDbFile;
+      memset(p, 0, sizeof(*p));
+      p->base.pMethods = &jrnlMethods;
+      if( pDb->pJrnl==0 ){
+        p->pDb = pDb;
+        pDb->pJrnl = p;
+      }
+      if( pOutFlags ) *pOutFlags = flags;
+      return SQLITE_OK;
+    }
+  }
+  return pParent->xOpen(pParent, zName, pFile, flags, pOutFlags);
+}
+
+/* The open database of this VFS whose journal is zName, or 0. */
+static VfsDb *findByJournal(sqlite3_vfs *pVfs, const char *zName, int eJrnl){
+  VfsDb *p;
+  for(p=pAllDb; p; p=p->pNext){
+    if( &p->pVfs->base==pVfs && strcmp(p->zJournal, zName)==0
+     && (eJrnl<0 || p->eJrnl==eJrnl) ){
+      return p;
+    }
+  }
+  return 0;
+}
+
+static int vfsDelete(sqlite3_vfs *pVfs, const char *zName, int syncDir){
+  VfsDb *p;
+  int bOurs;
+  sqlite3_mutex_enter(vfsMutex());
+  p = findByJournal(pVfs, zName, JRNL_CLOSED);
+  bOurs = p!=0 || findByJournal(pVfs, zName, -1)!=0;
+  sqlite3_mutex_leave(vfsMutex());
+  /* One connection at a time holds RESERVED, so one database at most has a
+  ** closed live journal of this name: this deletion is its commit. */
+  if( p ) return dbCommit(p);
+  if( bOurs ) return SQLITE_OK;
+  return PARENT(pVfs)->xDelete(PARENT(pVfs), zName, syncDir);
+}
+
+static int vfsAccess(sqlite3_vfs *pVfs, const char *zName, int flags, int *pResOut){
+  int bOurs;
+  sqlite3_mutex_enter(vfsMutex());
+  bOurs = findByJournal(pVfs, zName, -1)!=0;
+  sqlite3_mutex_leave(vfsMutex());
+  if( bOurs ){
+    *pResOut = 0;                 /* a journal in memory: never hot */
+    return SQLITE_OK;
+  }
+  return PARENT(pVfs)->xAccess(PARENT(pVfs), zName, flags, pResOut);
+}
+
+static int vfsFullPathname(sqlite3_vfs *pVfs, const char *zName, int nOut, char *zOut){
+  return PARENT(pVfs)->xFullPathname(PARENT(pVfs), zName, nOut, zOut);
+}
+static void *vfsDlOpen(sqlite3_vfs *pVfs, const char *zPath){
+  return PARENT(pVfs)->xDlOpen(PARENT(pVfs), zPath);
+}
+static void vfsDlError(sqlite3_vfs *pVfs, int nByte, char *zErrMsg){
+  PARENT(pVfs)->xDlError(PARENT(pVfs), nByte, zErrMsg);
+}
+static void (*vfsDlSym(sqlite3_vfs *pVfs, void *p, const char *zSym))(void){
+  return PARENT(pVfs)->xDlSym(PARENT(pVfs), p, zSym);
+}
+static void vfsDlClose(sqlite3_vfs *pVfs, void *pHandle){
+  PARENT(pVfs)->xDlClose(PARENT(pVfs), pHandle);
+}
+static int vfsRandomness(sqlite3_vfs *pVfs, int nByte, char *zBufOut){
+  return PARENT(pVfs)->xRandomness(PARENT(pVfs), nByte, zBufOut);
+}
+static int vfsSleep(sqlite3_vfs *pVfs, int nMicro){
+  return PARENT(pVfs)->xSleep(PARENT(pVfs), nMicro);
+}
+static int vfsCurrentTime(sqlite3_vfs *pVfs, double *pTimeOut){
+  return PARENT(pVfs)->xCurrentTime(PARENT(pVfs), pTimeOut);
+}
+static int vfsGetLastError(sqlite3_vfs *pVfs, int a, char *b){
+  return PARENT(pVfs)->xGetLastError(PARENT(pVfs), a, b);
+}
+static int vfsCurrentTimeInt64(sqlite3_vfs *pVfs, sqlite3_int64 *p){
+  sqlite3_vfs *pParent = PARENT(pVfs);
+  if( pParent->iVersion>=2 && pParent->xCurrentTimeInt64 ){
+    return pParent->xCurrentTimeInt64(pParent, p);
+  }else{
+    double r;
+    int rc = pParent->xCurrentTime(pParent, &r);
+    *p = (sqlite3_int64)(r*86400000.0);
+    return rc;
+  }
+}
+
+/* ---------------------------------------------------------------------
+** Registration.
+*/
+int vlogVfsRegister(const char *zName, const char *zParent, int bDefault){
+  sqlite3_vfs *pParent = zParent ? sqlite3_vfs_find(zParent)
+                                 : vlogVfsParent(sqlite3_vfs_find(0));
+  sqlite3_vfs *pOld;
+  VlogVfs *pV;
+  int szFile;
+  if( zName==0 ) zName = "vlog";
+  if( pParent==0 ) return SQLITE_NOTFOUND;
+  if( vlogVfsParent(pParent)!=pParent ){
+    return SQLITE_MISUSE;                 /* a vlog VFS over a vlog VFS */
+  }
+  sqlite3_mutex_enter(vfsMutex());
+  pOld = sqlite3_vfs_find(zName);
+  if( pOld ){
+    int rc = SQLITE_OK;
+    sqlite3_mutex_leave(vfsMutex());
+    if( vlogVfsParent(pOld)==pOld ) rc = SQLITE_ERROR;       /* not ours */
+    else if( zParent && ((VlogVfs*)pOld)->pParent!=pParent ) rc = SQLITE_ERROR;
+    else if( bDefault ) rc = sqlite3_vfs_register(pOld, 1);
+    return rc;
+  }
+  pV = (VlogVfs*)sqlite3_malloc(sizeof(VlogVfs) + (int)strlen(zName) + 1);
+  if( pV==0 ){
+    sqlite3_mutex_leave(vfsMutex());
+    return SQLITE_NOMEM;
+  }
+  memset(pV, 0, sizeof(*pV));
+  pV->pParent = pParent;
+  pV->pEnv = vlogEnvVfs(pParent);
+  if( pV->pEnv==0 ){
+    sqlite3_free(pV);
+    sqlite3_mutex_leave(vfsMutex());
+    return SQLITE_NOMEM;
+  }
+  szFile = (int)sizeof(VfsDb);
+  if( szFile<(int)sizeof(VfsJrnl) ) szFile = (int)sizeof(VfsJrnl);
+  if( szFile<pParent->szOsFile ) szFile = pParent->szOsFile;
+  pV->base.iVersion = 2;
+  pV->base.szOsFile = szFile;
+  pV->base.mxPathname = pParent->mxPathname;
+  pV->base.zName = (char*)&pV[1];
+  memcpy(&pV[1], zName, strlen(zName)+1);
+  pV->base.pAppData = 0;
+  pV->base.xOpen = vfsOpen;
+  pV->base.xDelete = vfsDelete;
+  pV->base.xAccess = vfsAccess;
+  pV->base.xFullPathname = vfsFullPathname;
+  pV->base.xDlOpen = vfsDlOpen;
+  pV->base.xDlError = vfsDlError;
+  pV->base.xDlSym = vfsDlSym;
+  pV->base.xDlClose = vfsDlClose;
+  pV->base.xRandomness = vfsRandomness;
+  pV->base.xSleep = vfsSleep;
+  pV->base.xCurrentTime = vfsCurrentTime;
+  pV->base.xGetLastError = vfsGetLastError;
+  pV->base.xCurrentTimeInt64 = vfsCurrentTimeInt64;
+  pV->pNextVfs = pAllVfs;
+  pAllVfs = pV;
+  sqlite3_mutex_leave(vfsMutex());
+  return sqlite3_vfs_register(&pV->base, bDefault);
+}
+
+sqlite3_vfs *vlogVfsParent(sqlite3_vfs *pVfs){
+  VlogVfs *pV;
+  sqlite3_mutex_enter(vfsMutex());
+  for(pV=pAllVfs; pV; pV=pV->pNextVfs){
+    if( &pV->base==pVfs ) break;
+  }
+  sqlite3_mutex_leave(vfsMutex());
+  return pV ? pV->pParent : pVfs;
+}
+
+int vlogVfsIsStore(sqlite3_file *pFile){
+  return pFile && pFile->pMethods==&dbMethods;
+}
+
+VlogStore *vlogVfsStore(sqlite3_file *pFile){
+  return vlogVfsIsStore(pFile) ? ((VfsDb*)pFile)->pStore : 0;
+}

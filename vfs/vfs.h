@@ -1,0 +1,25 @@
+/*
+** vfs.h: the vlog VFS (vfs/vfs.c), as ext/ sees it.
+*/
+#ifndef VLOG_VFS_H
+#define VLOG_VFS_H
+
+#include "engine.h"
+
+/* Register a vlog VFS named zName (0: "vlog") over the parent VFS zParent
+** (0: the default, or its parent when that is a vlog VFS; then a name
+** registered already is taken whatever its parent), the default VFS if bDefault.  Registering a name again
+** over the same parent only applies bDefault.  SQLITE_NOTFOUND: no such
+** parent; SQLITE_ERROR: zName is another VFS, or a vlog VFS over another
+** parent; SQLITE_MISUSE: the parent is a vlog VFS. */
+int vlogVfsRegister(const char *zName, const char *zParent, int bDefault);
+
+/* The parent of a vlog VFS; any other VFS itself. */
+sqlite3_vfs *vlogVfsParent(sqlite3_vfs*);
+
+/* Is this database file a store of a vlog VFS, and its engine handle (0
+** when it is not one). */
+int vlogVfsIsStore(sqlite3_file*);
+VlogStore *vlogVfsStore(sqlite3_file*);
+
+#endif /* VLOG_VFS_H */
