@@ -71,6 +71,7 @@
 ** SQLite's static mutex SQLITE_MUTEX_STATIC_APP2.
 */
 #include <assert.h>
+#include <stdlib.h>
 #include <string.h>
 #include "vlogInt.h"
 #include "vfs.h"
@@ -88,6 +89,7 @@ typedef unsigned char u8;
 #define VFS_DEFAULT_CHUNK 4096
 #define VFS_ZSTD_LEVEL    3
 #define VFS_SECTOR        512
+#define VFS_JRNL_SPILL    (16*1024*1024)  /* journal bytes kept in memory */
 
 /* The journal's states, on its database (VfsDb.eJrnl) */
 #define JRNL_NONE     0           /* no journal of a transaction */
@@ -101,7 +103,8 @@ typedef struct VfsJrnl VfsJrnl;
 struct VlogVfs {
   sqlite3_vfs base;               /* must be first */
   sqlite3_vfs *pParent;
-  VlogEnv *pEnv;                  /* vlogEnvVfs(pParent), for the stores */
+  VlogEnv *pEnv;                  /* &env */
+  VlogEnv env;                    /* vlogEnvVfs(pParent), for the stores */
   VlogVfs *pNextVfs;
 };
 
@@ -129,9 +132,11 @@ struct VfsDb {
 /* The rollback journal of a VfsDb, in memory. */
 struct VfsJrnl {
   sqlite3_file base;              /* pMethods: &jrnlMethods */
-  VfsDb *pDb;
-  u8 *a;
-  sqlite3_int64 n, nAlloc;
+  VlogVfs *pVfs;
+  VfsDb *pDb;                     /* its database, or 0 */
+  u8 *a;                          /* the bytes, until spilled */
+  sqlite3_int64 n, nAlloc;        /* size; bytes of a[] */
+  sqlite3_file *pSpill;           /* the parent's temporary file, or 0 */
 };
 
 static sqlite3_mutex *vfsMutex(void){
@@ -663,14 +668,53 @@ static const sqlite3_io_methods dbMethods = {
 
 /* ---------------------------------------------------------------------
 ** The journal's methods: a file in memory, whose calls tell the database
-** file where the transaction starts and ends.
+** file where the transaction starts and ends.  Past VFS_JRNL_SPILL bytes
+** it moves to a temporary file of the parent VFS (deleted on close, never
+** found by anyone: not a hot journal), as SQLite's own memory journals
+** spill; a transaction's journal can be as large as the database.
 */
+static void jrnlSpillClose(VfsJrnl *p){
+  if( p->pSpill ){
+    if( p->pSpill->pMethods ) (void)p->pSpill->pMethods->xClose(p->pSpill);
+    sqlite3_free(p->pSpill);
+    p->pSpill = 0;
+  }
+}
+
+static int jrnlSpill(VfsJrnl *p){
+  sqlite3_vfs *pParent = p->pVfs->pParent;
+  int rc, outFlags = 0;
+  p->pSpill = (sqlite3_file*)sqlite3_malloc(pParent->szOsFile);
+  if( p->pSpill==0 ) return SQLITE_IOERR_NOMEM;
+  memset(p->pSpill, 0, pParent->szOsFile);
+  rc = pParent->xOpen(pParent, 0, p->pSpill, SQLITE_OPEN_TEMP_JOURNAL
+                      |SQLITE_OPEN_READWRITE|SQLITE_OPEN_CREATE
+                      |SQLITE_OPEN_EXCLUSIVE|SQLITE_OPEN_DELETEONCLOSE, &outFlags);
+  if( rc==SQLITE_OK ){
+    /* in pieces: the unix VFS takes writes of less than 128 KiB */
+    sqlite3_int64 i;
+    for(i=0; rc==SQLITE_OK && i<p->n; i+=VFS_MAX_CHUNK){
+      int n = p->n-i < VFS_MAX_CHUNK ? (int)(p->n-i) : VFS_MAX_CHUNK;
+      rc = p->pSpill->pMethods->xWrite(p->pSpill, &p->a[i], n, i);
+    }
+  }
+  if( rc ){
+    jrnlSpillClose(p);
+    return rc;
+  }
+  sqlite3_free(p->a);
+  p->a = 0;
+  p->nAlloc = 0;
+  return SQLITE_OK;
+}
+
 static int jrnlClose(sqlite3_file *pFile){
   VfsJrnl *p = (VfsJrnl*)pFile;
   if( p->pDb ){
     if( p->pDb->eJrnl==JRNL_LIVE ) p->pDb->eJrnl = JRNL_CLOSED;
     p->pDb->pJrnl = 0;
   }
+  jrnlSpillClose(p);
   sqlite3_free(p->a);
   return SQLITE_OK;
 }
@@ -678,6 +722,7 @@ static int jrnlClose(sqlite3_file *pFile){
 static int jrnlRead(sqlite3_file *pFile, void *zBuf, int iAmt, sqlite3_int64 iOfst){
   VfsJrnl *p = (VfsJrnl*)pFile;
   int n = 0;
+  if( p->pSpill ) return p->pSpill->pMethods->xRead(p->pSpill, zBuf, iAmt, iOfst);
   if( iOfst<p->n ) n = (int)(p->n-iOfst < iAmt ? p->n-iOfst : iAmt);
   if( n>0 ) memcpy(zBuf, &p->a[iOfst], n);
   if( n<iAmt ){
@@ -706,6 +751,15 @@ static int jrnlWrite(sqlite3_file *pFile, const void *zBuf, int iAmt,
       p->pDb->eJrnl = JRNL_LIVE;        /* a transaction's first header */
     }
   }
+  if( p->pSpill==0 && iEnd>VFS_JRNL_SPILL ){
+    int rc = jrnlSpill(p);
+    if( rc ) return rc;
+  }
+  if( p->pSpill ){
+    int rc = p->pSpill->pMethods->xWrite(p->pSpill, zBuf, iAmt, iOfst);
+    if( rc==SQLITE_OK && iEnd>p->n ) p->n = iEnd;
+    return rc;
+  }
   if( iEnd>p->nAlloc ){
     sqlite3_int64 nNew = p->nAlloc ? p->nAlloc*2 : 65536;
     u8 *aNew;
@@ -723,6 +777,10 @@ static int jrnlWrite(sqlite3_file *pFile, const void *zBuf, int iAmt,
 
 static int jrnlTruncate(sqlite3_file *pFile, sqlite3_int64 size){
   VfsJrnl *p = (VfsJrnl*)pFile;
+  if( p->pSpill ){
+    int rc = p->pSpill->pMethods->xTruncate(p->pSpill, size);
+    if( rc ) return rc;
+  }
   if( size<p->n ) p->n = size;
   if( size==0 ) return jrnlEnd(p);        /* TRUNCATE */
   return SQLITE_OK;
@@ -855,6 +913,7 @@ static int vfsOpen(sqlite3_vfs *pVfs, const char *zName, sqlite3_file *pFile,
       VfsDb *pDb = (VfsDb*)pDbFile;
       memset(p, 0, sizeof(*p));
       p->base.pMethods = &jrnlMethods;
+      p->pVfs = pV;
       if( pDb->pJrnl==0 ){
         p->pDb = pDb;
         pDb->pJrnl = p;
@@ -951,6 +1010,7 @@ int vlogVfsRegister(const char *zName, const char *zParent, int bDefault){
                                  : vlogVfsParent(sqlite3_vfs_find(0));
   sqlite3_vfs *pOld;
   VlogVfs *pV;
+  VlogEnv *pEnv;
   int szFile;
   if( zName==0 ) zName = "vlog";
   if( pParent==0 ) return SQLITE_NOTFOUND;
@@ -967,19 +1027,21 @@ int vlogVfsRegister(const char *zName, const char *zParent, int bDefault){
     else if( bDefault ) rc = sqlite3_vfs_register(pOld, 1);
     return rc;
   }
-  pV = (VlogVfs*)sqlite3_malloc(sizeof(VlogVfs) + (int)strlen(zName) + 1);
-  if( pV==0 ){
+  /* malloc(), not sqlite3_malloc(): a VFS lives as long as the process,
+  ** past sqlite3_shutdown() (SQLite's own VFSes are static) */
+  pV = (VlogVfs*)malloc(sizeof(VlogVfs) + strlen(zName) + 1);
+  pEnv = vlogEnvVfs(pParent);
+  if( pV==0 || pEnv==0 ){
+    free(pV);
+    if( pEnv ) vlogEnvVfsFree(pEnv);
     sqlite3_mutex_leave(vfsMutex());
     return SQLITE_NOMEM;
   }
   memset(pV, 0, sizeof(*pV));
   pV->pParent = pParent;
-  pV->pEnv = vlogEnvVfs(pParent);
-  if( pV->pEnv==0 ){
-    sqlite3_free(pV);
-    sqlite3_mutex_leave(vfsMutex());
-    return SQLITE_NOMEM;
-  }
+  pV->env = *pEnv;
+  pV->pEnv = &pV->env;
+  vlogEnvVfsFree(pEnv);
   szFile = (int)sizeof(VfsDb);
   if( szFile<(int)sizeof(VfsJrnl) ) szFile = (int)sizeof(VfsJrnl);
   if( szFile<pParent->szOsFile ) szFile = pParent->szOsFile;
