@@ -173,6 +173,7 @@
 */
 #include <tcl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "vlogInt.h"          /* sqlite3.h, vlog.h, the registry of stores */
 #include "storeInt.h"        /* the reader table's layout; vlogChecksum */
@@ -1284,7 +1285,11 @@ int vlog_testfixture_init(const char *zUnused){
     Tcl_StaticPackage(0, "Vlogtest", Vlogtest_Init, 0);
     bTclDone = 1;
   }
-  /* the VFS before the first connection, as a static application would */
-  if( sqlite3_vlog_vfs_register(0, 0, 0)!=SQLITE_OK ) return SQLITE_ERROR;
+  /* the VFS before the first connection, as a static application would;
+  ** the default VFS when VLOG_DEFAULT_VFS is set (SQLite's own test files
+  ** run on the vlog VFS: make test-vfs) */
+  if( sqlite3_vlog_vfs_register(0, 0, getenv("VLOG_DEFAULT_VFS")!=0)!=SQLITE_OK ){
+    return SQLITE_ERROR;
+  }
   return sqlite3_auto_extension((void(*)(void))sqlite3_vlog_init);
 }

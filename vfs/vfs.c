@@ -73,6 +73,7 @@
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include "vlogInt.h"
 #include "vfs.h"
 
@@ -153,7 +154,7 @@ static const sqlite3_io_methods jrnlMethods;
 ** (a VFS has no other way to say it), with the file named.
 */
 static int dbError(VfsDb *p, int rc){
-  if( rc!=SQLITE_OK && rc!=SQLITE_BUSY ){
+  if( rc!=SQLITE_OK && rc!=SQLITE_BUSY ){ if(getenv("VLOG_DBG")) fprintf(stderr, "DBG %d %s\n", rc, vlogStoreErrMsg(p->pStore));
     sqlite3_log(rc, "vlog: %s: %s", p->zPath, vlogStoreErrMsg(p->pStore));
   }
   return rc;
@@ -383,9 +384,10 @@ static int dbCommit(VfsDb *p){
       (void)vlogStoreSetSync(p->pStore, p->bSynced ? VLOG_SYNC_FULL : VLOG_SYNC_NORMAL);
       rc = vlogCommit(p->pStore);
       if( rc ) rc = dbError(p, rc);
-    }else{
-      (void)vlogRollback(p->pStore);      /* rc says what failed */
     }
+    /* a commit that failed is rolled back: SQLite's hot journal would
+    ** be, and what the journal ended is not to be tried again */
+    if( rc && vlogTxnState(p->pStore)==2 ) (void)vlogRollback(p->pStore);
     p->bStateOk = 0;
   }
   p->bSynced = 0;
@@ -584,6 +586,10 @@ static int dbLock(sqlite3_file *pFile, int eLock){
   if( rc==VLOG_OK ){
     if( p->eLock==SQLITE_LOCK_NONE ) p->bStateOk = 0;
     p->eLock = eLock;
+  }else if( rc==VLOG_BUSY && eLock==SQLITE_LOCK_EXCLUSIVE
+         && p->eLock>=SQLITE_LOCK_RESERVED ){
+    /* the parent holds PENDING now (new readers wait), as on unix */
+    p->eLock = SQLITE_LOCK_PENDING;
   }
   return rc==VLOG_BUSY ? SQLITE_BUSY : dbError(p, rc);
 }
@@ -836,27 +842,6 @@ static const sqlite3_io_methods jrnlMethods = {
 */
 #define PARENT(pVfs) (((VlogVfs*)(pVfs))->pParent)
 
-/* Does file zName begin with SQLite's header?  (0 when it cannot be read.) */
-static int isPlainSqlite(sqlite3_vfs *pParent, const char *zName){
-  static const char zMagic[] = "SQLite format 3";
-  sqlite3_file *pF = (sqlite3_file*)sqlite3_malloc(pParent->szOsFile);
-  char a[16];
-  int bPlain = 0, outFlags = 0, bExists = 0;
-  if( pF==0 ) return 0;
-  memset(pF, 0, pParent->szOsFile);
-  if( pParent->xAccess(pParent, zName, SQLITE_ACCESS_EXISTS, &bExists)==SQLITE_OK
-   && bExists
-   && pParent->xOpen(pParent, zName, pF, SQLITE_OPEN_MAIN_DB|SQLITE_OPEN_READONLY,
-                     &outFlags)==SQLITE_OK ){
-    if( pF->pMethods->xRead(pF, a, 16, 0)==SQLITE_OK && memcmp(a, zMagic, 16)==0 ){
-      bPlain = 1;
-    }
-    pF->pMethods->xClose(pF);
-  }
-  sqlite3_free(pF);
-  return bPlain;
-}
-
 static int dbOpen(VlogVfs *pV, const char *zName, VfsDb *p, int flags, int *pOutFlags){
   VlogConfig cfg;
   int rc;
@@ -877,7 +862,7 @@ static int dbOpen(VlogVfs *pV, const char *zName, VfsDb *p, int flags, int *pOut
   rc = vlogStoreOpen(pV->pEnv, zName, &cfg, &p->pStore);
   if( rc ){
     if( p->pStore ){
-      sqlite3_log(rc, "vlog: %s", vlogStoreErrMsg(p->pStore));
+      if( rc!=VLOG_NOTADB ) sqlite3_log(rc, "vlog: %s", vlogStoreErrMsg(p->pStore));
       (void)vlogStoreClose(p->pStore);    /* the open's error is returned */
       p->pStore = 0;
     }
@@ -903,8 +888,10 @@ static int vfsOpen(sqlite3_vfs *pVfs, const char *zName, sqlite3_file *pFile,
                    int flags, int *pOutFlags){
   VlogVfs *pV = (VlogVfs*)pVfs;
   sqlite3_vfs *pParent = pV->pParent;
-  if( zName && (flags & SQLITE_OPEN_MAIN_DB) && !isPlainSqlite(pParent, zName) ){
-    return dbOpen(pV, zName, (VfsDb*)pFile, flags, pOutFlags);
+  if( zName && (flags & SQLITE_OPEN_MAIN_DB) ){
+    /* a file that is not a store (a plain database) is the parent's */
+    int rc = dbOpen(pV, zName, (VfsDb*)pFile, flags, pOutFlags);
+    if( rc!=SQLITE_NOTADB ) return rc;
   }
   if( zName && (flags & SQLITE_OPEN_MAIN_JOURNAL) ){
     sqlite3_file *pDbFile = sqlite3_database_file_object(zName);
