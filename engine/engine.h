@@ -182,6 +182,8 @@ int vlogTxnState(VlogStore*);               /* 0 none, 1 read, 2 write */
 VLOG_MUST_CHECK int vlogStoreHold(VlogStore*, int eLevel);
 /* SQLite's xCheckReservedLock: does any handle hold RESERVED or above? */
 VLOG_MUST_CHECK int vlogStoreCheckReserved(VlogStore*, int *pbReserved);
+/* SQLITE_FCNTL_HAS_MOVED: the store file's name no longer leads to it. */
+VLOG_MUST_CHECK int vlogStoreHasMoved(VlogStore*, int *pbMoved);
 
 /* Trees */
 typedef struct VlogTreePolicy VlogTreePolicy;

@@ -172,6 +172,9 @@ struct VlogEnv {
   /* Whether any handle (of any process) holds RESERVED or above on the
   ** file: SQLite's xCheckReservedLock, for a VFS (may be 0: never). */
   int (*xCheckReserved)(VlogFile*, int *pbReserved) VLOG_MUST_CHECK;
+  /* Whether the file's name no longer leads to it (renamed, deleted):
+  ** SQLite's SQLITE_FCNTL_HAS_MOVED, for a VFS (may be 0: never). */
+  int (*xHasMoved)(VlogFile*, int *pbMoved) VLOG_MUST_CHECK;
 };
 
 /* A VlogFile is the implementation's; it starts with its env. */

@@ -668,6 +668,7 @@ VlogEnv *vlogEnvPosix(void){
     0,                 /* xReadMapped */
     posixWriteback,    /* xWriteback */
     0,                 /* xCheckReserved: no VFS runs over this env */
+    0,                 /* xHasMoved */
   };
   return &env;
 }

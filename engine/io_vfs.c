@@ -400,6 +400,16 @@ static int vfsCheckReserved(VlogFile *pFile, int *pbReserved){
   return p->pReal->pMethods->xCheckReservedLock(p->pReal, pbReserved);
 }
 
+static int vfsHasMoved(VlogFile *pFile, int *pbMoved){
+  VfsFile *p = (VfsFile*)pFile;
+  int rc = p->pReal->pMethods->xFileControl(p->pReal, SQLITE_FCNTL_HAS_MOVED, pbMoved);
+  if( rc==SQLITE_NOTFOUND ){
+    *pbMoved = 0;
+    rc = SQLITE_OK;
+  }
+  return rc;
+}
+
 VlogEnv *vlogEnvVfs(void *pSqliteVfs){
   static const VlogEnv tmpl = {
     0,                 /* pCtx: the parent sqlite3_vfs */
@@ -429,6 +439,7 @@ VlogEnv *vlogEnvVfs(void *pSqliteVfs){
     vfsReadMapped,     /* xReadMapped */
     vfsWriteback,      /* xWriteback: the unix VFS's files only */
     vfsCheckReserved,  /* xCheckReserved */
+    vfsHasMoved,       /* xHasMoved */
   };
   VlogEnv *p = (VlogEnv*)sqlite3_malloc(sizeof(VlogEnv));
   if( p ){

@@ -564,6 +564,15 @@ int vlogStoreLockNoWait(VlogStore *p, int eLevel){
   return VLOG_OK;
 }
 
+int vlogStoreHasMoved(VlogStore *p, int *pbMoved){
+  int rc;
+  *pbMoved = 0;
+  if( p->pEnv->xHasMoved==0 ) return VLOG_OK;
+  rc = p->pEnv->xHasMoved(p->pFile, pbMoved);
+  if( rc ) return vlogSetError(p, rc, "cannot stat %s (%s)", p->zPath, vlogErrName(rc));
+  return VLOG_OK;
+}
+
 int vlogStoreCheckReserved(VlogStore *p, int *pbReserved){
   int rc;
   *pbReserved = 0;

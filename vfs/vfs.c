@@ -30,11 +30,15 @@
 ** (VACUUM to a new page_size does that once).  Any other read or write is
 ** served by read-modify-write of the chunks it covers.
 **
-** A plain SQLite database (a file that begins "SQLite format 3") opened
-** through the VFS is handed to the parent VFS, whole: it works as it did,
-** with its journals on disk (vlog_files says it is not a store; VACUUM INTO
-** 'file:new.db?vfs=vlog' converts it).  Any other file that is not a store
-** is SQLITE_NOTADB, as with the unix VFS.
+** A file that is not a store (a plain SQLite database, anything else, a
+** directory) opened through the VFS is handed to the parent VFS, whole:
+** it works, or fails, as it would on its own, with its journals on disk
+** (vlog_files says it is not a store; VACUUM INTO 'file:new.db?vfs=vlog'
+** converts a database).  The engine tells, from the first bytes, before
+** it creates anything.  A store that another connection holds locked
+** (a writer committing) is opened at its first use, as the unix VFS opens
+** a locked file and waits at the lock: until then SQLite's unlocked peek
+** at the header reads it as empty.
 **
 ** Transactions.  SQLite's lock levels are held on the store file's lock
 ** bytes through the engine (vlogStoreHold): SHARED gives the connection's
@@ -73,7 +77,6 @@
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
-#include <stdio.h>
 #include "vlogInt.h"
 #include "vfs.h"
 
@@ -115,7 +118,8 @@ struct VfsDb {
   VlogVfs *pVfs;
   char *zPath;                    /* the name given to xOpen (full path) */
   char *zJournal;                 /* zPath "-journal" */
-  VlogStore *pStore;
+  VlogStore *pStore;              /* 0 until the store could be opened */
+  VlogConfig cfg;                 /* how to open it */
   int eLock;                      /* SQLite's lock level on this file */
   int bStateOk;                   /* nSize, szChunk read in this txn */
   int bStateDirty;                /* ... and changed: write the entry */
@@ -154,7 +158,7 @@ static const sqlite3_io_methods jrnlMethods;
 ** (a VFS has no other way to say it), with the file named.
 */
 static int dbError(VfsDb *p, int rc){
-  if( rc!=SQLITE_OK && rc!=SQLITE_BUSY ){ if(getenv("VLOG_DBG")) fprintf(stderr, "DBG %d %s\n", rc, vlogStoreErrMsg(p->pStore));
+  if( rc!=SQLITE_OK && rc!=SQLITE_BUSY ){
     sqlite3_log(rc, "vlog: %s: %s", p->zPath, vlogStoreErrMsg(p->pStore));
   }
   return rc;
@@ -372,6 +376,30 @@ static int rechunk(VfsDb *p, int szNew){
   return rc;
 }
 
+/*
+** Open the engine handle.  A store that another connection holds locked
+** (a writer committing, one being created) cannot be opened now:
+** SQLITE_BUSY, and the database file opens all the same, its store at its
+** first use (dbReady), as the unix VFS opens a file that another process
+** has locked.  Errors other than SQLITE_BUSY are logged.
+*/
+static int storeOpen(VfsDb *p){
+  int rc;
+  assert( p->pStore==0 );
+  rc = vlogStoreOpen(p->pVfs->pEnv, p->zPath, &p->cfg, &p->pStore);
+  if( rc && p->pStore ){
+    if( rc!=VLOG_NOTADB && rc!=VLOG_BUSY ){
+      sqlite3_log(rc, "vlog: %s", vlogStoreErrMsg(p->pStore));
+    }
+    (void)vlogStoreClose(p->pStore);      /* the open's error is returned */
+    p->pStore = 0;
+  }
+  return rc;
+}
+
+/* The store, opened if it is not yet (storeOpen). */
+#define dbReady(p) ((p)->pStore ? SQLITE_OK : storeOpen(p))
+
 /* ---------------------------------------------------------------------
 ** Commit and rollback of the engine transaction.
 */
@@ -416,7 +444,7 @@ static int dbClose(sqlite3_file *pFile){
   }
   sqlite3_mutex_leave(vfsMutex());
   if( p->pJrnl ) p->pJrnl->pDb = 0;
-  dbRollback(p);
+  if( p->pStore ) dbRollback(p);
   rc = vlogStoreClose(p->pStore);         /* ends a read transaction */
   if( rc ) sqlite3_log(rc, "vlog: closing %s", p->zPath);
   sqlite3_free(p->aChunk);
@@ -428,8 +456,17 @@ static int dbClose(sqlite3_file *pFile){
 static int dbRead(sqlite3_file *pFile, void *zBuf, int iAmt, sqlite3_int64 iOfst){
   VfsDb *p = (VfsDb*)pFile;
   u8 *aOut = (u8*)zBuf;
-  int rc = txnEnter(p, 0);
+  int rc = dbReady(p);
   int bShort = 0;
+  if( rc==SQLITE_BUSY && p->eLock==SQLITE_LOCK_NONE ){
+    /* SQLite peeks at the header before it locks (for the page size) and
+    ** reads it again under SHARED: to the peek, a store another connection
+    ** holds locked reads as empty */
+    memset(zBuf, 0, iAmt);
+    return SQLITE_IOERR_SHORT_READ;
+  }
+  if( rc ) return rc;
+  rc = txnEnter(p, 0);
   if( rc==SQLITE_OK ) rc = stateLoad(p);
   if( rc==SQLITE_OK ){
     sqlite3_int64 iEnd = iOfst + iAmt;
@@ -475,6 +512,7 @@ static int dbWrite(sqlite3_file *pFile, const void *zBuf, int iAmt,
     sqlite3_log(SQLITE_IOERR_WRITE, "vlog: %s: a write without a write lock", p->zPath);
     return SQLITE_IOERR_WRITE;
   }
+  assert( p->pStore );                    /* dbLock opened it */
   rc = txnEnter(p, 1);
   if( rc==SQLITE_OK ) rc = stateLoad(p);
   if( rc==SQLITE_OK && !p->bEntry ) rc = stateCreate(p);
@@ -527,6 +565,7 @@ static int dbTruncate(sqlite3_file *pFile, sqlite3_int64 size){
                 "lock", p->zPath);
     return SQLITE_IOERR_TRUNCATE;
   }
+  assert( p->pStore );
   rc = txnEnter(p, 1);
   if( rc==SQLITE_OK ) rc = stateLoad(p);
   if( rc!=SQLITE_OK || size==p->nSize ) return rc;
@@ -562,6 +601,7 @@ static int dbTruncate(sqlite3_file *pFile, sqlite3_int64 size){
 static int dbSync(sqlite3_file *pFile, int flags){
   VfsDb *p = (VfsDb*)pFile;
   (void)flags;
+  if( p->pStore==0 ) return SQLITE_OK;
   p->bSynced = 1;
   /* With no journal of the transaction (MEMORY, OFF), this is the commit */
   if( p->eJrnl==JRNL_NONE && vlogTxnState(p->pStore)==2 ) return dbCommit(p);
@@ -570,7 +610,10 @@ static int dbSync(sqlite3_file *pFile, int flags){
 
 static int dbFileSize(sqlite3_file *pFile, sqlite3_int64 *pSize){
   VfsDb *p = (VfsDb*)pFile;
-  int rc = txnEnter(p, 0);
+  int rc = dbReady(p);
+  *pSize = 0;
+  if( rc ) return rc;
+  rc = txnEnter(p, 0);
   if( rc==SQLITE_OK ) rc = stateLoad(p);
   *pSize = rc==SQLITE_OK ? p->nSize : 0;
   txnLeave(p);
@@ -582,6 +625,8 @@ static int dbLock(sqlite3_file *pFile, int eLock){
   int rc;
   if( eLock<=p->eLock ) return SQLITE_OK;
   if( eLock==SQLITE_LOCK_PENDING ) eLock = SQLITE_LOCK_EXCLUSIVE;
+  rc = dbReady(p);
+  if( rc ) return rc;
   rc = vlogStoreHold(p->pStore, eLock);
   if( rc==VLOG_OK ){
     if( p->eLock==SQLITE_LOCK_NONE ) p->bStateOk = 0;
@@ -598,6 +643,7 @@ static int dbUnlock(sqlite3_file *pFile, int eLock){
   VfsDb *p = (VfsDb*)pFile;
   int rc = SQLITE_OK, rc2;
   if( eLock>=p->eLock ) return SQLITE_OK;
+  assert( p->pStore );                    /* dbLock opened it */
   if( eLock<SQLITE_LOCK_RESERVED && vlogTxnState(p->pStore)==2 ){
     if( p->eJrnl==JRNL_NONE ){
       rc = dbCommit(p);                   /* synchronous=OFF, no journal */
@@ -620,7 +666,14 @@ static int dbUnlock(sqlite3_file *pFile, int eLock){
 
 static int dbCheckReservedLock(sqlite3_file *pFile, int *pResOut){
   VfsDb *p = (VfsDb*)pFile;
-  int rc = vlogStoreCheckReserved(p->pStore, pResOut);
+  int rc = dbReady(p);
+  *pResOut = 0;
+  if( rc==SQLITE_BUSY ){
+    *pResOut = 1;                         /* a writer has it locked */
+    return SQLITE_OK;
+  }
+  if( rc ) return rc;
+  rc = vlogStoreCheckReserved(p->pStore, pResOut);
   return dbError(p, rc);
 }
 
@@ -637,7 +690,8 @@ static int dbFileControl(sqlite3_file *pFile, int op, void *pArg){
     }
     case SQLITE_FCNTL_HAS_MOVED: {
       *(int*)pArg = 0;
-      return SQLITE_OK;
+      if( p->pStore==0 ) return SQLITE_OK;
+      return dbError(p, vlogStoreHasMoved(p->pStore, (int*)pArg));
     }
   }
   return SQLITE_NOTFOUND;
@@ -842,8 +896,8 @@ static const sqlite3_io_methods jrnlMethods = {
 */
 #define PARENT(pVfs) (((VlogVfs*)(pVfs))->pParent)
 
+
 static int dbOpen(VlogVfs *pV, const char *zName, VfsDb *p, int flags, int *pOutFlags){
-  VlogConfig cfg;
   int rc;
   memset(p, 0, sizeof(*p));
   p->pVfs = pV;
@@ -854,18 +908,15 @@ static int dbOpen(VlogVfs *pV, const char *zName, VfsDb *p, int flags, int *pOut
     rc = SQLITE_NOMEM;
     goto open_failed;
   }
-  vlogConfigDefault(&cfg);
-  cfg.bCreate = (flags & SQLITE_OPEN_CREATE)!=0;
-  cfg.bReadOnly = (flags & SQLITE_OPEN_READONLY)!=0;
-  cfg.bImmutable = sqlite3_uri_boolean(zName, "immutable", 0);
-  cfg.nBusyTimeout = 0;               /* SQLite's busy handler waits */
-  rc = vlogStoreOpen(pV->pEnv, zName, &cfg, &p->pStore);
-  if( rc ){
-    if( p->pStore ){
-      if( rc!=VLOG_NOTADB ) sqlite3_log(rc, "vlog: %s", vlogStoreErrMsg(p->pStore));
-      (void)vlogStoreClose(p->pStore);    /* the open's error is returned */
-      p->pStore = 0;
-    }
+  vlogConfigDefault(&p->cfg);
+  p->cfg.bCreate = (flags & SQLITE_OPEN_CREATE)!=0;
+  p->cfg.bReadOnly = (flags & SQLITE_OPEN_READONLY)!=0;
+  p->cfg.bImmutable = sqlite3_uri_boolean(zName, "immutable", 0);
+  p->cfg.nBusyTimeout = 0;            /* SQLite's busy handler waits */
+  rc = storeOpen(p);
+  if( rc==SQLITE_BUSY ){
+    rc = SQLITE_OK;                   /* opened at the first use (storeOpen) */
+  }else if( rc ){
     goto open_failed;
   }
   if( pOutFlags ) *pOutFlags = flags;
@@ -891,7 +942,9 @@ static int vfsOpen(sqlite3_vfs *pVfs, const char *zName, sqlite3_file *pFile,
   if( zName && (flags & SQLITE_OPEN_MAIN_DB) ){
     /* a file that is not a store (a plain database) is the parent's */
     int rc = dbOpen(pV, zName, (VfsDb*)pFile, flags, pOutFlags);
-    if( rc!=SQLITE_NOTADB ) return rc;
+    if( rc!=SQLITE_NOTADB && rc!=VLOG_CANTOPEN_ISDIR && rc!=VLOG_CANTOPEN_NOTREG ){
+      return rc;
+    }
   }
   if( zName && (flags & SQLITE_OPEN_MAIN_JOURNAL) ){
     sqlite3_file *pDbFile = sqlite3_database_file_object(zName);
