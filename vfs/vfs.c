@@ -129,6 +129,8 @@ struct VfsDb {
   int eJrnl;                      /* JRNL_* */
   VfsJrnl *pJrnl;                 /* the open journal, or 0 */
   int bSynced;                    /* SQLite synced in this transaction */
+  int bPlayback;                  /* SQLite read the journal's first
+                                  ** header: a ROLLBACK plays it back */
   int bTxnStarted;                /* the engine txn was begun by this file */
   u8 *aChunk;                     /* VFS_MAX_CHUNK bytes: read-modify-write */
   VfsDb *pNext;                   /* the process's list */
@@ -406,6 +408,7 @@ static int storeOpen(VfsDb *p){
 static int dbCommit(VfsDb *p){
   int rc = SQLITE_OK;
   p->eJrnl = JRNL_NONE;
+  p->bPlayback = 0;
   if( vlogTxnState(p->pStore)==2 ){
     rc = stateSave(p);
     if( rc==SQLITE_OK ){
@@ -424,6 +427,7 @@ static int dbCommit(VfsDb *p){
 
 static void dbRollback(VfsDb *p){
   p->eJrnl = JRNL_NONE;
+  p->bPlayback = 0;
   p->bSynced = 0;
   p->bStateOk = 0;
   if( vlogTxnState(p->pStore)==2 ){
@@ -782,6 +786,9 @@ static int jrnlClose(sqlite3_file *pFile){
 static int jrnlRead(sqlite3_file *pFile, void *zBuf, int iAmt, sqlite3_int64 iOfst){
   VfsJrnl *p = (VfsJrnl*)pFile;
   int n = 0;
+  /* Only a full rollback (pager_playback) reads the header at offset 0; a
+  ** ROLLBACK TO reads the records after its savepoint's offset. */
+  if( iOfst==0 && p->pDb && p->pDb->eJrnl==JRNL_LIVE ) p->pDb->bPlayback = 1;
   if( p->pSpill ) return p->pSpill->pMethods->xRead(p->pSpill, zBuf, iAmt, iOfst);
   if( iOfst<p->n ) n = (int)(p->n-iOfst < iAmt ? p->n-iOfst : iAmt);
   if( n>0 ) memcpy(zBuf, &p->a[iOfst], n);
@@ -792,9 +799,16 @@ static int jrnlRead(sqlite3_file *pFile, void *zBuf, int iAmt, sqlite3_int64 iOf
   return SQLITE_OK;
 }
 
-/* The journal ended: the transaction commits. */
+/* The journal ended: the transaction commits, or, when SQLite played the
+** journal back (ROLLBACK), rolls back: the file is as it was before the
+** transaction, which the engine transaction's rollback gives at no cost
+** (and with nothing written). */
 static int jrnlEnd(VfsJrnl *p){
   if( p->pDb==0 || p->pDb->eJrnl==JRNL_NONE ) return SQLITE_OK;
+  if( p->pDb->bPlayback ){
+    dbRollback(p->pDb);
+    return SQLITE_OK;
+  }
   return dbCommit(p->pDb);
 }
 
@@ -809,6 +823,7 @@ static int jrnlWrite(sqlite3_file *pFile, const void *zBuf, int iAmt,
       if( rc ) return rc;
     }else if( p->pDb && !isZero(&a[20], 8) ){
       p->pDb->eJrnl = JRNL_LIVE;        /* a transaction's first header */
+      p->pDb->bPlayback = 0;
     }
   }
   if( p->pSpill==0 && iEnd>VFS_JRNL_SPILL ){
@@ -986,7 +1001,13 @@ static int vfsDelete(sqlite3_vfs *pVfs, const char *zName, int syncDir){
   sqlite3_mutex_leave(vfsMutex());
   /* One connection at a time holds RESERVED, so one database at most has a
   ** closed live journal of this name: this deletion is its commit. */
-  if( p ) return dbCommit(p);
+  if( p ){
+    if( p->bPlayback ){
+      dbRollback(p);                      /* see jrnlEnd */
+      return SQLITE_OK;
+    }
+    return dbCommit(p);
+  }
   if( bOurs ) return SQLITE_OK;
   return PARENT(pVfs)->xDelete(PARENT(pVfs), zName, syncDir);
 }
