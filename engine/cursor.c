@@ -513,6 +513,40 @@ static int cursorRawValue(VlogCursor *pCsr, const u8 **ppVal, int *pnVal){
   return VLOG_OK;
 }
 
+/*
+** The size of tree iTree (engine.h): one walk of its leaves, values not
+** read (their pointers say their size).
+*/
+int vlogTreeSize(VlogStore *p, uint32_t iTree, VlogTreeSize *pSize){
+  VlogCursor *pCsr = 0;
+  int bAuto, rc;
+  memset(pSize, 0, sizeof(*pSize));
+  rc = vlogAutoBegin(p, 0, &bAuto);
+  if( rc ) return rc;
+  rc = vlogCursorOpen(p, iTree, &pCsr);
+  if( rc==VLOG_OK ) rc = vlogCursorFirst(pCsr);
+  while( rc==VLOG_OK && pCsr->bValid ){
+    const void *pKey;
+    const u8 *pVal;
+    int nKey, nVal;
+    rc = vlogCursorKey(pCsr, &pKey, &nKey);
+    if( rc==VLOG_OK ) rc = cursorRawValue(pCsr, &pVal, &nVal);
+    if( rc==VLOG_OK ){
+      pSize->nKey++;
+      if( iTree>=VLOG_TREE_FIRST_USER ){
+        rc = vlogValueSize(p, iTree, (const u8*)pKey, nKey, pVal, nVal,
+                           &pSize->nValue, &pSize->nStored);
+      }else{
+        pSize->nValue += (u64)nVal;
+        pSize->nStored += (u64)nVal;
+      }
+    }
+    if( rc==VLOG_OK ) rc = vlogCursorNext(pCsr);
+  }
+  if( pCsr ) (void)vlogCursorClose(pCsr);       /* cannot fail */
+  return vlogAutoEnd(p, bAuto, rc);
+}
+
 int vlogCursorValue(VlogCursor *pCsr, const void **ppVal, int *pnVal){
   VlogStore *p = pCsr->pStore;
   const u8 *pVal = 0;

@@ -312,6 +312,16 @@ struct VlogTreeLevel {
 };
 VLOG_MUST_CHECK int vlogTreeLevels(VlogStore*, VlogTreeLevel **paLevel, int *pnLevel);
 
+/* The size of tree iTree, by one walk of its leaves (values not read):
+** keys, bytes of values, and the bytes they take in the store file (the
+** leaf's for values kept there; value-log records at their segment's
+** ratio of bytes on disk to record bytes). */
+typedef struct VlogTreeSize VlogTreeSize;
+struct VlogTreeSize {
+  uint64_t nKey, nValue, nStored;
+};
+VLOG_MUST_CHECK int vlogTreeSize(VlogStore*, uint32_t iTree, VlogTreeSize*);
+
 /* Value-log maintenance (maint.c).  vlogMaintain() runs one pass, outside
 ** any transaction, in transactions of its own: zMode "auto" (0), "plan",
 ** "stage", "confirm", "rewrite-one", "gc" or "full"; zTrigger "explicit"

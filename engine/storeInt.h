@@ -755,6 +755,9 @@ int vlogValuePointsAt(const u8 *a, int n, u64 iSeg, u64 iGen, u32 iOff, int iIdx
                       u32 iRecOff, int *pbChunks);
 u64 vlogRecordBytes(u32 iTree, int nKey, u64 nVal);
 VLOG_MUST_CHECK int vlogLogSealOpen(VlogStore*);
+VLOG_MUST_CHECK int vlogValueSize(VlogStore*, u32 iTree, const u8 *pKey, int nKey,
+                                  const u8 *a, int n,
+                                  u64 *pnVal, u64 *pnStored);
 VLOG_MUST_CHECK int vlogValueForEach(VlogStore*, u32 iTree, int nKey, const u8 *a, int n,
                      int (*xPer)(VlogStore*, u64 iSeg, u64 nBytes));
 

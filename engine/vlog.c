@@ -1780,6 +1780,42 @@ int vlogDictVerify(VlogStore *p, VlogBuf *pRep){
   return rc;
 }
 
+/* Add the bytes of the value that leaf value a[0..n) (key nKey bytes, tree
+** iTree) stands for to *pnVal, and the bytes it takes on disk to *pnStored:
+** the leaf's bytes for a value kept there; for one in the value log, each
+** record's bytes at its segment's ratio of bytes on disk to record bytes
+** (frames compress records together: a record alone has no size on disk). */
+int vlogValueSize(VlogStore *p, u32 iTree, const u8 *pKey, int nKey, const u8 *a, int n,
+                  u64 *pnVal, u64 *pnStored){
+  ValPtr ptr;
+  int rc;
+  if( n<1 || a[0]==VTAG_INLINE || a[0]==VTAG_ZINLINE ){
+    const u8 *pVal;
+    int nVal;
+    if( n<1 || a[0]==VTAG_INLINE ){
+      *pnVal += n>0 ? (u64)(n-1) : 0;
+    }else{
+      rc = vlogValueDecode(p, iTree, pKey, nKey, a, n, &pVal, &nVal);
+      if( rc ) return rc;
+      *pnVal += (u64)nVal;
+    }
+    *pnStored += (u64)n;
+    return VLOG_OK;
+  }
+  if( ptrDecode(a, n, &ptr) ) return badPointer(p);
+  *pnVal += ptr.nVal;
+  while( (rc = ptrExtent(&ptr))==VLOG_OK ){
+    u64 nRec = recordBytes(iTree, nKey, ptr.nLen);
+    const Bucket *pB = ptr.iSeg<p->sb.nBucket ? &p->aBucket[ptr.iSeg] : 0;
+    if( pB && pB->nTotal>0 ){
+      *pnStored += (u64)((double)nRec * (double)pB->nDisk / (double)pB->nTotal);
+    }else{
+      *pnStored += nRec;
+    }
+  }
+  return rc==VLOG_DONE ? VLOG_OK : badPointer(p);
+}
+
 /* Call xPer(p, iSeg, nRecBytes) for each value-log record the leaf value
 ** a[0..n) of key nKey bytes of tree iTree points to; stop at its error. */
 int vlogValueForEach(VlogStore *p, u32 iTree, int nKey, const u8 *a, int n,

@@ -520,7 +520,35 @@ static void logColumn(sqlite3_context *ctx, const void *aRow, int iRow, int iCol
   }
 }
 
+/*
+** vlog_files: name, pages, page_size, logical_bytes, stored_bytes, ratio:
+** the files a store holds for the vlog VFS (vfs/vfs.c).
+*/
+static int filesLoad(VlogStore *pStore, void **paRow, int *pnRow){
+  VlogVfsFileInfo *a = 0;
+  int rc = vlogVfsFiles(pStore, &a, pnRow);
+  *paRow = (void*)a;
+  return rc;
+}
+static void filesColumn(sqlite3_context *ctx, const void *aRow, int iRow, int iCol){
+  const VlogVfsFileInfo *p = &((const VlogVfsFileInfo*)aRow)[iRow];
+  switch( iCol ){
+    case 1:  sqlite3_result_text(ctx, p->zName, -1, SQLITE_TRANSIENT); break;
+    case 2:  resultU64(ctx, p->nPage); break;
+    case 3:  sqlite3_result_int(ctx, p->szPage); break;
+    case 4:  sqlite3_result_int64(ctx, p->nLogical); break;
+    case 5:  resultU64(ctx, p->nStored); break;
+    default:
+      if( p->nStored ) sqlite3_result_double(ctx, (double)p->nLogical/(double)p->nStored);
+      break;
+  }
+}
+
 static const IntroTable aTable[] = {
+  { "vlog_files",
+    "CREATE TABLE x(store TEXT, name TEXT, pages INTEGER, page_size INTEGER,"
+    " logical_bytes INTEGER, stored_bytes INTEGER, ratio REAL, arg HIDDEN)",
+    8, filesLoad, filesColumn },
   { "vlog_stats",
     "CREATE TABLE x(store TEXT, name TEXT, value, scope TEXT, arg HIDDEN)",
     5, statsLoad, statsColumn },

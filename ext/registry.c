@@ -99,7 +99,7 @@ int vlogVStoreAcquire(sqlite3 *db, const char *zDb, const char *zPath,
   *ppVS = 0;
   sqlite3_mutex_enter(pMutex);
   for(p=pAllStores; p; p=p->pNext){
-    if( p->db==db && strcmp(p->zPath, zPath)==0 ) break;
+    if( p->db==db && !p->bBorrowed && strcmp(p->zPath, zPath)==0 ) break;
   }
   if( p ){
     p->nRef++;
@@ -168,6 +168,51 @@ int vlogVStoreAcquire(sqlite3 *db, const char *zDb, const char *zPath,
   return SQLITE_OK;
 }
 
+int vlogVStoreBorrow(sqlite3 *db, const char *zDb, VStore **ppVS){
+  sqlite3_mutex *pMutex = registryMutex();
+  sqlite3_file *pFile = 0;
+  VlogStore *pStore;
+  const char *zName;
+  VStore *p;
+  *ppVS = 0;
+  zName = sqlite3_db_filename(db, zDb);
+  if( zName==0 ) return SQLITE_NOTFOUND;
+  if( sqlite3_file_control(db, zDb, SQLITE_FCNTL_FILE_POINTER, &pFile)!=SQLITE_OK ){
+    return SQLITE_NOTFOUND;
+  }
+  pStore = vlogVfsStore(pFile);
+  if( pStore==0 ) return SQLITE_NOTFOUND;
+  sqlite3_mutex_enter(pMutex);
+  for(p=pAllStores; p; p=p->pNext){
+    if( p->db==db && p->pStore==pStore ) break;
+  }
+  if( p ){
+    p->nRef++;
+    sqlite3_mutex_leave(pMutex);
+    *ppVS = p;
+    return SQLITE_OK;
+  }
+  sqlite3_mutex_leave(pMutex);
+  p = (VStore*)sqlite3_malloc(sizeof(VStore));
+  if( p==0 ) return SQLITE_NOMEM;
+  memset(p, 0, sizeof(*p));
+  p->db = db;
+  p->nRef = 1;
+  p->bBorrowed = 1;
+  p->pStore = pStore;
+  p->zPath = sqlite3_mprintf("%s", zName);
+  if( p->zPath==0 ){
+    sqlite3_free(p);
+    return SQLITE_NOMEM;
+  }
+  sqlite3_mutex_enter(pMutex);
+  p->pNext = pAllStores;
+  pAllStores = p;
+  sqlite3_mutex_leave(pMutex);
+  *ppVS = p;
+  return SQLITE_OK;
+}
+
 void vlogVStoreRelease(VStore *p){
   sqlite3_mutex *pMutex = registryMutex();
   VStore **pp;
@@ -182,9 +227,12 @@ void vlogVStoreRelease(VStore *p){
   }
   sqlite3_mutex_leave(pMutex);
   /* The last connection let go of the store: nobody is left to tell of an
-  ** error (a rollback of a transaction no connection holds, an unlock). */
-  (void)vlogStoreClose(p->pStore);
-  vlogEnvVfsFree(p->pEnv);
+  ** error (a rollback of a transaction no connection holds, an unlock).
+  ** A borrowed handle is its database file's. */
+  if( !p->bBorrowed ){
+    (void)vlogStoreClose(p->pStore);
+    vlogEnvVfsFree(p->pEnv);
+  }
   sqlite3_free(p->zPath);
   sqlite3_free(p);
 }

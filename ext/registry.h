@@ -22,6 +22,9 @@ struct VStore {
   VlogStore *pStore;           /* the engine handle */
   int nRef;
   int nReadCsr;                /* vtab.c: cursors holding the read transaction */
+  int bBorrowed;               /* pStore is a vlog-VFS database's handle
+                               ** (vfs/vfs.c), not the registry's: never
+                               ** closed here; pEnv is 0 */
   VStore *pNext;               /* the registry's list */
 };
 
@@ -32,6 +35,11 @@ struct VStore {
 int vlogVStoreAcquire(sqlite3 *db, const char *zDb, const char *zPath,
                       int bCreate, VStore **ppVS, char **pzErr);
 void vlogVStoreRelease(VStore *pVS);
+
+/* The store of schema zDb of connection db when that database is on the
+** vlog VFS (its engine handle, borrowed: vfs/vfs.c owns it), one more
+** reference; SQLITE_NOTFOUND when zDb is no such database. */
+int vlogVStoreBorrow(sqlite3 *db, const char *zDb, VStore **ppVS);
 
 /* The stores open in db, in an array from sqlite3_malloc() (each with one
 ** more reference: release each, then sqlite3_free() the array). */

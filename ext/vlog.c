@@ -19,10 +19,14 @@
 **       runs fails with SQLITE_BUSY, and `SELECT load_extension(...)` is such
 **       a statement; so per-connection registration first asks whether vlog
 **       is already there (ext/func.c);
-**     - process-wide objects (the VFS, later) are registered once and never
+**     - process-wide objects (the VFS) are registered once and never
 **       unregistered, which is why the loadable build returns
 **       SQLITE_OK_LOAD_PERMANENTLY: SQLite must not dlclose() a library
-**       whose VFS other connections still use.
+**       whose VFS other connections still use.  The first load also lists
+**       the entry point with sqlite3_auto_extension(), so that every
+**       connection opened later in the process (the shell's .open, a
+**       database opened on the VFS) has vlog's functions and tables, as
+**       the VFS is there for all of them.
 **   The SQLite version is checked before anything else touches the API
 **   table: an older SQLite's table is shorter, and calling past its end
 **   would crash.
@@ -70,6 +74,13 @@ int sqlite3_vlog_init(
 
   /* The VFS: process-wide, registered by the first load, kept */
   rc = vlogVfsRegister("vlog", 0, 0);
+#ifndef VLOG_STATIC
+  /* ... and every connection opened afterwards gets vlog too (the shell's
+  ** .open after .load, a database opened on the VFS): the library stays
+  ** loaded (SQLITE_OK_LOAD_PERMANENTLY), so its entry point stays valid.
+  ** A no-op when already listed. */
+  if( rc==SQLITE_OK ) rc = sqlite3_auto_extension((void(*)(void))sqlite3_vlog_init);
+#endif
   if( rc!=SQLITE_OK ){
     if( pzErrMsg ){
       *pzErrMsg = sqlite3_mprintf("vlog: cannot register the vlog VFS (%s)",

@@ -1675,6 +1675,15 @@ int vlogVStoreResolve(sqlite3 *db, const char *zArg, VStore **ppVS, char **pzErr
     }
   }
   sqlite3_finalize(pStmt);
+  /* a database of the connection on the vlog VFS ('main')? */
+  rc = vlogVStoreBorrow(db, zArg, ppVS);
+  if( rc!=SQLITE_NOTFOUND ) return rc;
+  if( sqlite3_db_filename(db, zArg) ){
+    *pzErr = sqlite3_mprintf("vlog: database %s is not a vlog store (not on the "
+        "vlog VFS, or a plain SQLite database opened through it); convert it "
+        "with VACUUM INTO 'file:NEW.db?vfs=vlog'", zArg);
+    return SQLITE_ERROR;
+  }
   /* a store file */
   zPath = vlogFullPath(zArg);
   if( zPath==0 ) return SQLITE_NOMEM;

@@ -1148,3 +1148,60 @@ int vlogVfsIsStore(sqlite3_file *pFile){
 VlogStore *vlogVfsStore(sqlite3_file *pFile){
   return vlogVfsIsStore(pFile) ? ((VfsDb*)pFile)->pStore : 0;
 }
+
+/* ---------------------------------------------------------------------
+** vlog_files (ext/introspect.c).
+*/
+int vlogVfsFiles(VlogStore *pStore, VlogVfsFileInfo **paFile, int *pnFile){
+  VlogEnv *pEnv = vlogStoreEnv(pStore);
+  VlogVfsFileInfo *a = 0;
+  VlogCursor *pCsr = 0;
+  int n = 0, bRead = vlogTxnState(pStore)==0;
+  int rc = bRead ? vlogBegin(pStore, 0) : VLOG_OK;
+  *paFile = 0;
+  *pnFile = 0;
+  if( rc ) return rc;
+  rc = vlogCursorOpen(pStore, VFS_TREE_CATALOG, &pCsr);
+  if( rc==VLOG_OK ) rc = vlogCursorFirst(pCsr);
+  while( rc==VLOG_OK && vlogCursorValid(pCsr) ){
+    const void *pKey, *pVal;
+    int nKey, nVal;
+    VlogTreeSize sz;
+    VlogVfsFileInfo *aNew;
+    rc = vlogCursorKey(pCsr, &pKey, &nKey);
+    if( rc==VLOG_OK ) rc = vlogCursorValue(pCsr, &pVal, &nVal);
+    if( rc ) break;
+    if( nVal!=VFS_ENTRY_SIZE || ((const u8*)pVal)[0]!=1 || nKey!=4
+     || memcmp(pKey, "main", 4)!=0 ){
+      rc = VLOG_CORRUPT;                  /* only "main" is written */
+      break;
+    }
+    aNew = (VlogVfsFileInfo*)vlogRealloc(pEnv, a, sizeof(*a)*(n+1));
+    if( aNew==0 ){ rc = VLOG_NOMEM; break; }
+    a = aNew;
+    memset(&a[n], 0, sizeof(a[n]));
+    memcpy(a[n].zName, "main", 5);
+    a[n].szPage = (int)get32(&((const u8*)pVal)[4]);
+    a[n].nLogical = ((int64_t)get32(&((const u8*)pVal)[8])<<32)
+                  | get32(&((const u8*)pVal)[12]);
+    rc = vlogTreeSize(pStore, VFS_TREE_MAIN, &sz);
+    if( rc==VLOG_NOTFOUND ){
+      memset(&sz, 0, sizeof(sz));         /* no page stored yet */
+      rc = VLOG_OK;
+    }
+    a[n].nPage = sz.nKey;
+    a[n].nStored = sz.nStored;
+    n++;
+    if( rc==VLOG_OK ) rc = vlogCursorNext(pCsr);
+  }
+  if( pCsr ) (void)vlogCursorClose(pCsr);
+  if( rc==VLOG_NOTFOUND ) rc = VLOG_OK;   /* no catalog: no file */
+  if( bRead ) (void)vlogCommit(pStore);   /* a read transaction's end */
+  if( rc ){
+    vlogFree(pEnv, a);
+    return rc;
+  }
+  *paFile = a;
+  *pnFile = n;
+  return VLOG_OK;
+}

@@ -22,4 +22,18 @@ sqlite3_vfs *vlogVfsParent(sqlite3_vfs*);
 int vlogVfsIsStore(sqlite3_file*);
 VlogStore *vlogVfsStore(sqlite3_file*);
 
+/* The files a store holds for the VFS (vlog_files), in an array from
+** vlogMalloc(vlogStoreEnv(pStore)) that the caller frees the same way.
+** Run in a read transaction of its own unless one is open.  An engine
+** code on error (VLOG_CORRUPT: an entry that is not one). */
+typedef struct VlogVfsFileInfo VlogVfsFileInfo;
+struct VlogVfsFileInfo {
+  char zName[16];                 /* "main" */
+  uint64_t nPage;                 /* pages stored (all-zero ones are not) */
+  int szPage;                     /* page (chunk) size, 0 before the first */
+  int64_t nLogical;               /* the file's size as SQLite sees it */
+  uint64_t nStored;               /* bytes its pages take in the store */
+};
+int vlogVfsFiles(VlogStore *pStore, VlogVfsFileInfo **paFile, int *pnFile);
+
 #endif /* VLOG_VFS_H */
