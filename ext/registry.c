@@ -77,6 +77,22 @@ void vlogVStoreSetBusyTimeout(VStore *pVS){
   (void)vlogStoreSetBusyTimeout(pVS->pStore, connectionBusyTimeout(pVS->db));
 }
 
+/* The registry's VStore of connection db for store file zPath (its own
+** handle) or, zPath 0, for the borrowed handle pStore: one more reference;
+** 0 if there is none. */
+static VStore *registryFind(sqlite3 *db, const char *zPath, VlogStore *pStore){
+  sqlite3_mutex *pMutex = registryMutex();
+  VStore *p;
+  sqlite3_mutex_enter(pMutex);
+  for(p=pAllStores; p; p=p->pNext){
+    if( p->db!=db ) continue;
+    if( zPath ? (!p->bBorrowed && strcmp(p->zPath, zPath)==0) : p->pStore==pStore ) break;
+  }
+  if( p ) p->nRef++;
+  sqlite3_mutex_leave(pMutex);
+  return p;
+}
+
 char *vlogFullPath(const char *zPath){
   sqlite3_vfs *pVfs = sqlite3_vfs_find(0);
   char *zFull = (char*)sqlite3_malloc(pVfs->mxPathname+1);
@@ -96,18 +112,8 @@ int vlogVStoreAcquire(sqlite3 *db, const char *zDb, const char *zPath,
   int rc;
   sqlite3_vfs *pVfs = 0;
 
-  *ppVS = 0;
-  sqlite3_mutex_enter(pMutex);
-  for(p=pAllStores; p; p=p->pNext){
-    if( p->db==db && !p->bBorrowed && strcmp(p->zPath, zPath)==0 ) break;
-  }
-  if( p ){
-    p->nRef++;
-    sqlite3_mutex_leave(pMutex);
-    *ppVS = p;
-    return SQLITE_OK;
-  }
-  sqlite3_mutex_leave(pMutex);
+  *ppVS = registryFind(db, zPath, 0);
+  if( *ppVS ) return SQLITE_OK;
 
   p = (VStore*)sqlite3_malloc(sizeof(VStore));
   if( p==0 ) return SQLITE_NOMEM;
@@ -182,17 +188,8 @@ int vlogVStoreBorrow(sqlite3 *db, const char *zDb, VStore **ppVS){
   }
   pStore = vlogVfsStore(pFile);
   if( pStore==0 ) return SQLITE_NOTFOUND;
-  sqlite3_mutex_enter(pMutex);
-  for(p=pAllStores; p; p=p->pNext){
-    if( p->db==db && p->pStore==pStore ) break;
-  }
-  if( p ){
-    p->nRef++;
-    sqlite3_mutex_leave(pMutex);
-    *ppVS = p;
-    return SQLITE_OK;
-  }
-  sqlite3_mutex_leave(pMutex);
+  *ppVS = registryFind(db, 0, pStore);
+  if( *ppVS ) return SQLITE_OK;
   p = (VStore*)sqlite3_malloc(sizeof(VStore));
   if( p==0 ) return SQLITE_NOMEM;
   memset(p, 0, sizeof(*p));

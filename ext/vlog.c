@@ -108,7 +108,7 @@ int sqlite3_vlog_init(
 #endif
 }
 
-__attribute__((visibility("default")))
+/* Not exported by vlog.so (-fvisibility=hidden): static builds only. */
 int sqlite3_vlog_vfs_register(const char *zName, const char *zParent, int bDefault){
   return vlogVfsRegister(zName, zParent, bDefault);
 }

@@ -8,6 +8,8 @@
 **                           superblocks, buckets, tree roots, journal
 **   vlogtool export FILE    SQL text that recreates the store's tables and
 **                           their rows, on standard output
+**   vlogtool export-db FILE OUT  the database a store of the vlog VFS holds,
+**                           written to the new plain SQLite file OUT
 **   vlogtool segments FILE  the value-log segments' stale ratios as a text
 **                           histogram, with the bytes a rewrite reclaims
 **   vlogtool maint-once [--mode M] [--json] FILE
@@ -64,6 +66,8 @@ static void usage(FILE *out){
     "  dump FILE     every structure, a line each: superblocks, buckets (with\n"
     "                segment figures), tree roots, journal entries\n"
     "  export FILE   SQL text that recreates the tables and rows of the store\n"
+    "  export-db FILE OUT  the database a store of the vlog VFS holds, as the\n"
+    "                new plain SQLite file OUT\n"
     "  segments FILE histogram of the value-log segments' stale ratios\n"
     "  maint-once [--mode M] [--json] FILE\n"
     "                one maintenance pass on the store (it writes: run it on a\n"
@@ -150,6 +154,18 @@ static int maintInfo(VlogStore *p, char **pz){
     aE = 0;
   }
   if( rc==VLOG_OK ) rc = vlogBufPrintf(pEnv, &b, "\n");
+  if( rc==VLOG_OK ){
+    VlogVfsFileInfo *aF = 0;
+    int nF = 0;
+    rc = vlogVfsFiles(p, &aF, &nF);
+    for(i=0; rc==VLOG_OK && i<nF; i++){
+      rc = vlogBufPrintf(pEnv, &b, "vlog VFS file %s: %lld bytes, %llu pages of %d "
+          "bytes stored in %llu bytes\n", aF[i].zName, (long long)aF[i].nLogical,
+          (unsigned long long)aF[i].nPage, aF[i].szPage,
+          (unsigned long long)aF[i].nStored);
+    }
+    vlogFree(pEnv, aF);
+  }
   vlogFree(pEnv, zInfo);
   if( rc ){
     vlogBufFree(pEnv, &b);
@@ -391,6 +407,26 @@ static void printIndented(const char *z){
   putchar('\n');
 }
 
+/* export-db FILE OUT */
+static int cmdExportDb(int argc, char **argv){
+  VlogStore *p;
+  char zErr[256];
+  int rc;
+  if( argc!=4 ){
+    fprintf(stderr, "vlogtool: export-db FILE OUT\n");
+    return 2;
+  }
+  p = openStore(argv[2]);
+  if( p==0 ) return 1;
+  rc = vlogVfsExport(p, argv[3], zErr, sizeof(zErr));
+  if( rc ){
+    fprintf(stderr, "vlogtool: %s: %s (%s)\n", argv[2],
+            zErr[0] ? zErr : vlogStoreErrMsg(p), vlogErrName(rc));
+  }
+  vlogStoreClose(p);
+  return rc ? 1 : 0;
+}
+
 /* maint-once [--mode M] [--json] FILE */
 static int cmdMaintOnce(int argc, char **argv){
   const char *zMode = 0, *zFile = 0;
@@ -457,6 +493,7 @@ int main(int argc, char **argv){
     return 0;
   }
   if( strcmp(argv[1], "maint-once")==0 ) return cmdMaintOnce(argc, argv);
+  if( strcmp(argv[1], "export-db")==0 ) return cmdExportDb(argc, argv);
   for(i=0; i<(int)(sizeof(aCmd)/sizeof(aCmd[0])); i++){
     if( strcmp(argv[1], aCmd[i].zName)==0 ){
       if( argc!=3 ){

@@ -75,6 +75,7 @@
 ** SQLite's static mutex SQLITE_MUTEX_STATIC_APP2.
 */
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "vlogInt.h"
@@ -327,6 +328,16 @@ static int chunkDelete(VfsDb *p, unsigned int iPg){
   return (rc && rc!=VLOG_NOTFOUND) ? dbError(p, rc) : SQLITE_OK;
 }
 
+/* The chunk (from 1) that bytes [iOfst, iEnd) begin in, at chunk size sz:
+** they begin at *piIn in it and take *pn bytes of it. */
+static unsigned int chunkSpan(int sz, sqlite3_int64 iOfst, sqlite3_int64 iEnd,
+                              int *piIn, int *pn){
+  *piIn = (int)(iOfst % sz);
+  *pn = sz - *piIn;
+  if( *pn>iEnd-iOfst ) *pn = (int)(iEnd-iOfst);
+  return (unsigned int)(iOfst/sz) + 1;
+}
+
 /* Chunks the file's first n bytes need, at chunk size sz. */
 static sqlite3_int64 chunkCount(sqlite3_int64 n, int sz){
   return sz ? (n + sz - 1)/sz : 0;
@@ -482,11 +493,8 @@ static int dbRead(sqlite3_file *pFile, void *zBuf, int iAmt, sqlite3_int64 iOfst
       bShort = 1;
     }
     while( rc==SQLITE_OK && iOfst<iEnd ){
-      int sz = p->szChunk;
-      unsigned int iPg = (unsigned int)(iOfst/sz) + 1;
-      int iIn = (int)(iOfst % sz);
-      int n = sz - iIn;
-      if( n>iEnd-iOfst ) n = (int)(iEnd-iOfst);
+      int sz = p->szChunk, iIn, n;
+      unsigned int iPg = chunkSpan(sz, iOfst, iEnd, &iIn, &n);
       if( iIn==0 && n==sz ){
         rc = chunkRead(p, iPg, sz, aOut);
       }else{
@@ -533,11 +541,8 @@ static int dbWrite(sqlite3_file *pFile, const void *zBuf, int iAmt,
     rc = SQLITE_FULL;
   }
   while( rc==SQLITE_OK && iOfst<iEnd ){
-    int sz = p->szChunk;
-    unsigned int iPg = (unsigned int)(iOfst/sz) + 1;
-    int iIn = (int)(iOfst % sz);
-    int n = sz - iIn;
-    if( n>iEnd-iOfst ) n = (int)(iEnd-iOfst);
+    int sz = p->szChunk, iIn, n;
+    unsigned int iPg = chunkSpan(sz, iOfst, iEnd, &iIn, &n);
     if( iIn==0 && n==sz ){
       rc = chunkWrite(p, iPg, sz, aIn);
     }else{
@@ -1204,4 +1209,70 @@ int vlogVfsFiles(VlogStore *pStore, VlogVfsFileInfo **paFile, int *pnFile){
   *paFile = a;
   *pnFile = n;
   return VLOG_OK;
+}
+
+/* ---------------------------------------------------------------------
+** vlogtool export-db: the database a store holds, as a plain file.
+*/
+int vlogVfsExport(VlogStore *pStore, const char *zOut, char *zErr, int nErr){
+  VlogVfsFileInfo *a = 0;
+  FILE *pOut = 0;
+  u8 *aPage = 0;
+  int n = 0, rc, bRead = vlogTxnState(pStore)==0;
+  sqlite3_int64 k, nPage;
+  zErr[0] = 0;
+  rc = bRead ? vlogBegin(pStore, 0) : VLOG_OK;   /* one snapshot throughout */
+  if( rc==VLOG_OK ) rc = vlogVfsFiles(pStore, &a, &n);
+  if( rc==VLOG_OK && n==0 ){
+    snprintf(zErr, nErr, "the store holds no database of the vlog VFS");
+    rc = VLOG_NOTFOUND;
+  }
+  if( rc==VLOG_OK && a[0].szPage==0 ){
+    snprintf(zErr, nErr, "the store's database is empty");
+    rc = VLOG_NOTFOUND;
+  }
+  if( rc==VLOG_OK ){
+    aPage = (u8*)malloc(a[0].szPage);
+    pOut = fopen(zOut, "wbx");              /* never over an existing file */
+    if( aPage==0 ){
+      rc = VLOG_NOMEM;
+    }else if( pOut==0 ){
+      snprintf(zErr, nErr, "cannot create %s (it exists, or the folder is not "
+               "writable)", zOut);
+      rc = VLOG_CANTOPEN;
+    }
+  }
+  nPage = rc==VLOG_OK ? chunkCount(a[0].nLogical, a[0].szPage) : 0;
+  for(k=1; rc==VLOG_OK && k<=nPage; k++){
+    u8 aKey[4];
+    const void *pVal;
+    int nVal;
+    put32(aKey, (unsigned int)k);
+    rc = vlogGet(pStore, VFS_TREE_MAIN, aKey, 4, &pVal, &nVal);
+    if( rc==VLOG_NOTFOUND ){
+      memset(aPage, 0, a[0].szPage);
+      rc = VLOG_OK;
+    }else if( rc==VLOG_OK && nVal!=a[0].szPage ){
+      snprintf(zErr, nErr, "page %lld is stored with %d bytes, not %d",
+               (long long)k, nVal, a[0].szPage);
+      rc = VLOG_CORRUPT;
+    }else if( rc==VLOG_OK ){
+      memcpy(aPage, pVal, nVal);
+    }
+    if( rc==VLOG_OK && fwrite(aPage, a[0].szPage, 1, pOut)!=1 ){
+      snprintf(zErr, nErr, "cannot write %s", zOut);
+      rc = VLOG_IOERR_WRITE;
+    }
+  }
+  if( pOut ){
+    if( fclose(pOut)!=0 && rc==VLOG_OK ){
+      snprintf(zErr, nErr, "cannot write %s", zOut);
+      rc = VLOG_IOERR_WRITE;
+    }
+    if( rc ) remove(zOut);                  /* no half file left */
+  }
+  free(aPage);
+  if( a ) vlogFree(vlogStoreEnv(pStore), a);
+  if( bRead && vlogTxnState(pStore) ) (void)vlogCommit(pStore);
+  return rc;
 }

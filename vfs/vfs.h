@@ -36,4 +36,10 @@ struct VlogVfsFileInfo {
 };
 int vlogVfsFiles(VlogStore *pStore, VlogVfsFileInfo **paFile, int *pnFile);
 
+/* Write the database that pStore holds for the VFS to the new plain file
+** zOut (refused if it exists; removed again on failure), page by page in
+** one read transaction (vlogtool export-db).  On error, an engine code and,
+** unless the engine's message says it, a message in zErr[nErr]. */
+int vlogVfsExport(VlogStore *pStore, const char *zOut, char *zErr, int nErr);
+
 #endif /* VLOG_VFS_H */
