@@ -95,6 +95,8 @@ typedef unsigned char u8;
 #define VFS_ZSTD_LEVEL    3
 #define VFS_SECTOR        512
 #define VFS_JRNL_SPILL    (16*1024*1024)  /* journal bytes kept in memory */
+#define VFS_DIRTY_MAX     (32*1024*1024)  /* dirty page bytes kept in memory */
+#define VFS_DIRTY_HASH    1024
 
 /* The journal's states, on its database (VfsDb.eJrnl) */
 #define JRNL_NONE     0           /* no journal of a transaction */
@@ -103,6 +105,7 @@ typedef unsigned char u8;
 
 typedef struct VlogVfs VlogVfs;
 typedef struct VfsDb VfsDb;
+typedef struct DirtyPage DirtyPage;
 typedef struct VfsJrnl VfsJrnl;
 
 struct VlogVfs {
@@ -134,7 +137,18 @@ struct VfsDb {
                                   ** header: a ROLLBACK plays it back */
   int bTxnStarted;                /* the engine txn was begun by this file */
   u8 *aChunk;                     /* VFS_MAX_CHUNK bytes: read-modify-write */
+  DirtyPage **apDirty;            /* the transaction's dirty pages: hash */
+  DirtyPage *pDirty;              /* ... and list */
+  sqlite3_int64 nDirty;           /* ... and their bytes */
   VfsDb *pNext;                   /* the process's list */
+};
+
+/* A page written in the transaction, not yet put in the store. */
+struct DirtyPage {
+  unsigned int iPg;
+  int sz;
+  DirtyPage *pHash, *pNext;
+  u8 a[];                         /* sz bytes */
 };
 
 /* The rollback journal of a VfsDb, in memory. */
@@ -285,8 +299,9 @@ static int isZero(const u8 *a, int n){
   return 1;
 }
 
-/* Chunk iPg (from 1) of size sz into aOut: zeros when absent. */
-static int chunkRead(VfsDb *p, unsigned int iPg, int sz, u8 *aOut){
+/* Chunk iPg (from 1) of size sz, as the store has it, into aOut: zeros
+** when absent. */
+static int storeChunkRead(VfsDb *p, unsigned int iPg, int sz, u8 *aOut){
   u8 aKey[4];
   const void *pVal;
   int nVal, rc;
@@ -307,7 +322,7 @@ static int chunkRead(VfsDb *p, unsigned int iPg, int sz, u8 *aOut){
   return SQLITE_OK;
 }
 
-static int chunkWrite(VfsDb *p, unsigned int iPg, int sz, const u8 *a){
+static int storeChunkWrite(VfsDb *p, unsigned int iPg, int sz, const u8 *a){
   u8 aKey[4];
   int rc;
   put32(aKey, iPg);
@@ -320,9 +335,90 @@ static int chunkWrite(VfsDb *p, unsigned int iPg, int sz, const u8 *a){
   return rc ? dbError(p, rc) : SQLITE_OK;
 }
 
+/* ---------------------------------------------------------------------
+** The transaction's dirty pages.  A page SQLite writes is kept here, in
+** memory, until the commit (or until VFS_DIRTY_MAX bytes are kept): SQLite
+** writes a page more than once in a transaction when its cache spills,
+** and each put would compress and append it to the value log again, the
+** earlier copies stale at once.  Reads of the transaction see them first.
+** A rollback drops them; nobody else ever sees them.
+*/
+static DirtyPage *dirtyFind(VfsDb *p, unsigned int iPg){
+  DirtyPage *d = 0;
+  if( p->apDirty ){
+    for(d=p->apDirty[iPg % VFS_DIRTY_HASH]; d && d->iPg!=iPg; d=d->pHash){}
+  }
+  return d;
+}
+
+/* Forget every dirty page (bWrite 0), or write each to the store first. */
+static int dirtyFlush(VfsDb *p, int bWrite){
+  int rc = SQLITE_OK;
+  DirtyPage *d, *pNext;
+  for(d=p->pDirty; d; d=pNext){
+    pNext = d->pNext;
+    if( bWrite && rc==SQLITE_OK ) rc = storeChunkWrite(p, d->iPg, d->sz, d->a);
+    sqlite3_free(d);
+  }
+  p->pDirty = 0;
+  p->nDirty = 0;
+  if( p->apDirty ) memset(p->apDirty, 0, sizeof(DirtyPage*)*VFS_DIRTY_HASH);
+  return rc;
+}
+
+static void dirtyRemove(VfsDb *p, unsigned int iPg){
+  DirtyPage **pp, *d = dirtyFind(p, iPg);
+  if( d==0 ) return;
+  for(pp=&p->apDirty[iPg % VFS_DIRTY_HASH]; *pp!=d; pp=&(*pp)->pHash){}
+  *pp = d->pHash;
+  for(pp=&p->pDirty; *pp!=d; pp=&(*pp)->pNext){}
+  *pp = d->pNext;
+  p->nDirty -= d->sz;
+  sqlite3_free(d);
+}
+
+/* Chunk iPg of size sz: the transaction's copy, else the store's. */
+static int chunkRead(VfsDb *p, unsigned int iPg, int sz, u8 *aOut){
+  DirtyPage *d = dirtyFind(p, iPg);
+  if( d && d->sz==sz ){
+    memcpy(aOut, d->a, sz);
+    return SQLITE_OK;
+  }
+  return storeChunkRead(p, iPg, sz, aOut);
+}
+
+/* Write chunk iPg: kept dirty (written to the store directly when no
+** memory is left for it). */
+static int chunkWrite(VfsDb *p, unsigned int iPg, int sz, const u8 *a){
+  DirtyPage *d = dirtyFind(p, iPg);
+  if( d && d->sz!=sz ){
+    dirtyRemove(p, iPg);
+    d = 0;
+  }
+  if( d==0 ){
+    if( p->apDirty==0 ){
+      p->apDirty = (DirtyPage**)sqlite3_malloc(sizeof(DirtyPage*)*VFS_DIRTY_HASH);
+      if( p->apDirty ) memset(p->apDirty, 0, sizeof(DirtyPage*)*VFS_DIRTY_HASH);
+    }
+    d = p->apDirty ? (DirtyPage*)sqlite3_malloc(sizeof(DirtyPage) + sz) : 0;
+    if( d==0 ) return storeChunkWrite(p, iPg, sz, a);
+    d->iPg = iPg;
+    d->sz = sz;
+    d->pHash = p->apDirty[iPg % VFS_DIRTY_HASH];
+    p->apDirty[iPg % VFS_DIRTY_HASH] = d;
+    d->pNext = p->pDirty;
+    p->pDirty = d;
+    p->nDirty += sz;
+  }
+  memcpy(d->a, a, sz);
+  if( p->nDirty>VFS_DIRTY_MAX ) return dirtyFlush(p, 1);
+  return SQLITE_OK;
+}
+
 static int chunkDelete(VfsDb *p, unsigned int iPg){
   u8 aKey[4];
   int rc;
+  dirtyRemove(p, iPg);
   put32(aKey, iPg);
   rc = vlogDelete(p->pStore, VFS_TREE_MAIN, aKey, 4);
   return (rc && rc!=VLOG_NOTFOUND) ? dbError(p, rc) : SQLITE_OK;
@@ -354,7 +450,7 @@ static int rechunk(VfsDb *p, int szNew){
   sqlite3_int64 nOld = chunkCount(p->nSize, szOld);
   sqlite3_int64 nNew = chunkCount(p->nSize, szNew);
   sqlite3_int64 k;
-  int rc = SQLITE_OK;
+  int rc = dirtyFlush(p, 1);            /* the loops below read the store */
   assert( szOld && szNew && szOld!=szNew );
   if( szNew>szOld ){
     int r = szNew/szOld, i;
@@ -421,7 +517,8 @@ static int dbCommit(VfsDb *p){
   p->eJrnl = JRNL_NONE;
   p->bPlayback = 0;
   if( vlogTxnState(p->pStore)==2 ){
-    rc = stateSave(p);
+    rc = dirtyFlush(p, 1);
+    if( rc==SQLITE_OK ) rc = stateSave(p);
     if( rc==SQLITE_OK ){
       (void)vlogStoreSetSync(p->pStore, p->bSynced ? VLOG_SYNC_FULL : VLOG_SYNC_NORMAL);
       rc = vlogCommit(p->pStore);
@@ -437,6 +534,7 @@ static int dbCommit(VfsDb *p){
 }
 
 static void dbRollback(VfsDb *p){
+  (void)dirtyFlush(p, 0);                 /* only forgets: cannot fail */
   p->eJrnl = JRNL_NONE;
   p->bPlayback = 0;
   p->bSynced = 0;
@@ -462,6 +560,7 @@ static int dbClose(sqlite3_file *pFile){
   if( p->pStore ) dbRollback(p);
   rc = vlogStoreClose(p->pStore);         /* ends a read transaction */
   if( rc ) sqlite3_log(rc, "vlog: closing %s", p->zPath);
+  sqlite3_free(p->apDirty);
   sqlite3_free(p->aChunk);
   sqlite3_free(p->zJournal);
   sqlite3_free(p->zPath);
@@ -585,6 +684,7 @@ static int dbTruncate(sqlite3_file *pFile, sqlite3_int64 size){
     sqlite3_int64 nNew = chunkCount(size, sz);
     sqlite3_int64 k;
     if( size==0 ){
+      (void)dirtyFlush(p, 0);
       rc = vlogTreeClear(p->pStore, VFS_TREE_MAIN);
       if( rc==VLOG_NOTFOUND ) rc = VLOG_OK;
       if( rc ) rc = dbError(p, rc);
