@@ -48,6 +48,14 @@
 ** checkpoint.  A read transaction that began without a lock becomes a
 ** write one only if no commit came in since (upgradeUnlocked).  Calls
 ** outside a transaction run in one of their own.
+**
+** Held locks (vlogStoreHold, for the VFS): SQLite's pager decides the lock
+** level (eHold) and the engine's transactions run under it.  A read
+** transaction then takes no lock and no reader slot (the pager's SHARED
+** protects it), a write one takes what it needs above the held level and
+** its end gives back only that (txnEnd unlocks to eHold; at RESERVED or
+** above nothing, and the next commit under the same EXCLUSIVE bumps the
+** change counter again, so no other handle misses it).
 */
 #include "storeInt.h"
 
