@@ -93,6 +93,22 @@ static VStore *registryFind(sqlite3 *db, const char *zPath, VlogStore *pStore){
   return p;
 }
 
+/* A new VStore of connection db for zPath, one reference, not linked;
+** 0 when out of memory. */
+static VStore *registryNew(sqlite3 *db, const char *zPath){
+  VStore *p = (VStore*)sqlite3_malloc(sizeof(VStore));
+  if( p==0 ) return 0;
+  memset(p, 0, sizeof(*p));
+  p->db = db;
+  p->nRef = 1;
+  p->zPath = sqlite3_mprintf("%s", zPath);
+  if( p->zPath==0 ){
+    sqlite3_free(p);
+    return 0;
+  }
+  return p;
+}
+
 char *vlogFullPath(const char *zPath){
   sqlite3_vfs *pVfs = sqlite3_vfs_find(0);
   char *zFull = (char*)sqlite3_malloc(pVfs->mxPathname+1);
@@ -115,20 +131,15 @@ int vlogVStoreAcquire(sqlite3 *db, const char *zDb, const char *zPath,
   *ppVS = registryFind(db, zPath, 0);
   if( *ppVS ) return SQLITE_OK;
 
-  p = (VStore*)sqlite3_malloc(sizeof(VStore));
+  p = registryNew(db, zPath);
   if( p==0 ) return SQLITE_NOMEM;
-  memset(p, 0, sizeof(*p));
-  p->db = db;
-  p->nRef = 1;
-  p->zPath = sqlite3_mprintf("%s", zPath);
   sqlite3_file_control(db, "main", SQLITE_FCNTL_VFS_POINTER, &pVfs);
   if( pVfs==0 ) pVfs = sqlite3_vfs_find(0);
   /* a database on the vlog VFS: its stores are files of the VFS below */
   pVfs = vlogVfsParent(pVfs);
   p->pEnv = vlogEnvVfs(pVfs);
-  if( p->zPath==0 || p->pEnv==0 ){
+  if( p->pEnv==0 ){
     sqlite3_free(p->zPath);
-    if( p->pEnv ) vlogEnvVfsFree(p->pEnv);
     sqlite3_free(p);
     return SQLITE_NOMEM;
   }
@@ -190,18 +201,10 @@ int vlogVStoreBorrow(sqlite3 *db, const char *zDb, VStore **ppVS){
   if( pStore==0 ) return SQLITE_NOTFOUND;
   *ppVS = registryFind(db, 0, pStore);
   if( *ppVS ) return SQLITE_OK;
-  p = (VStore*)sqlite3_malloc(sizeof(VStore));
+  p = registryNew(db, zName);
   if( p==0 ) return SQLITE_NOMEM;
-  memset(p, 0, sizeof(*p));
-  p->db = db;
-  p->nRef = 1;
   p->bBorrowed = 1;
   p->pStore = pStore;
-  p->zPath = sqlite3_mprintf("%s", zName);
-  if( p->zPath==0 ){
-    sqlite3_free(p);
-    return SQLITE_NOMEM;
-  }
   sqlite3_mutex_enter(pMutex);
   p->pNext = pAllStores;
   pAllStores = p;

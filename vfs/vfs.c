@@ -1171,6 +1171,28 @@ static int vfsCurrentTimeInt64(sqlite3_vfs *pVfs, sqlite3_int64 *p){
 /* ---------------------------------------------------------------------
 ** Registration.
 */
+static const sqlite3_vfs vfsTemplate = {
+  2,                              /* iVersion */
+  0,                              /* szOsFile: set at registration */
+  0,                              /* mxPathname: the parent's */
+  0,                              /* pNext */
+  0,                              /* zName: set at registration */
+  0,                              /* pAppData */
+  vfsOpen,                        /* xOpen */
+  vfsDelete,                      /* xDelete */
+  vfsAccess,                      /* xAccess */
+  vfsFullPathname,                /* xFullPathname */
+  vfsDlOpen,                      /* xDlOpen */
+  vfsDlError,                     /* xDlError */
+  vfsDlSym,                       /* xDlSym */
+  vfsDlClose,                     /* xDlClose */
+  vfsRandomness,                  /* xRandomness */
+  vfsSleep,                       /* xSleep */
+  vfsCurrentTime,                 /* xCurrentTime */
+  vfsGetLastError,                /* xGetLastError */
+  vfsCurrentTimeInt64,            /* xCurrentTimeInt64 */
+  0, 0, 0                         /* version 3: system calls */
+};
 int vlogVfsRegister(const char *zName, const char *zParent, int bDefault){
   sqlite3_vfs *pParent = zParent ? sqlite3_vfs_find(zParent)
                                  : vlogVfsParent(sqlite3_vfs_find(0));
@@ -1211,25 +1233,11 @@ int vlogVfsRegister(const char *zName, const char *zParent, int bDefault){
   szFile = (int)sizeof(VfsDb);
   if( szFile<(int)sizeof(VfsJrnl) ) szFile = (int)sizeof(VfsJrnl);
   if( szFile<pParent->szOsFile ) szFile = pParent->szOsFile;
-  pV->base.iVersion = 2;
+  pV->base = vfsTemplate;
   pV->base.szOsFile = szFile;
   pV->base.mxPathname = pParent->mxPathname;
   pV->base.zName = (char*)&pV[1];
   memcpy(&pV[1], zName, strlen(zName)+1);
-  pV->base.pAppData = 0;
-  pV->base.xOpen = vfsOpen;
-  pV->base.xDelete = vfsDelete;
-  pV->base.xAccess = vfsAccess;
-  pV->base.xFullPathname = vfsFullPathname;
-  pV->base.xDlOpen = vfsDlOpen;
-  pV->base.xDlError = vfsDlError;
-  pV->base.xDlSym = vfsDlSym;
-  pV->base.xDlClose = vfsDlClose;
-  pV->base.xRandomness = vfsRandomness;
-  pV->base.xSleep = vfsSleep;
-  pV->base.xCurrentTime = vfsCurrentTime;
-  pV->base.xGetLastError = vfsGetLastError;
-  pV->base.xCurrentTimeInt64 = vfsCurrentTimeInt64;
   pV->pNextVfs = pAllVfs;
   pAllVfs = pV;
   sqlite3_mutex_leave(vfsMutex());
