@@ -387,8 +387,10 @@ static int chunkRead(VfsDb *p, unsigned int iPg, int sz, u8 *aOut){
   return storeChunkRead(p, iPg, sz, aOut);
 }
 
-/* Write chunk iPg: kept dirty (written to the store directly when no
-** memory is left for it). */
+/* Write chunk iPg: kept dirty.  Out of memory is an error (SQLITE_IOERR_
+** NOMEM), not a fallback to the store: an extension cannot mark an
+** allocation benign as SQLite does, and SQLite's tests of every failed
+** allocation (do_malloc_test) need each one to show. */
 static int chunkWrite(VfsDb *p, unsigned int iPg, int sz, const u8 *a){
   DirtyPage *d = dirtyFind(p, iPg);
   if( d && d->sz!=sz ){
@@ -401,7 +403,7 @@ static int chunkWrite(VfsDb *p, unsigned int iPg, int sz, const u8 *a){
       if( p->apDirty ) memset(p->apDirty, 0, sizeof(DirtyPage*)*VFS_DIRTY_HASH);
     }
     d = p->apDirty ? (DirtyPage*)sqlite3_malloc(sizeof(DirtyPage) + sz) : 0;
-    if( d==0 ) return storeChunkWrite(p, iPg, sz, a);
+    if( d==0 ) return SQLITE_IOERR_NOMEM;
     d->iPg = iPg;
     d->sz = sz;
     d->pHash = p->apDirty[iPg % VFS_DIRTY_HASH];
