@@ -56,9 +56,14 @@
 ** A lock going below RESERVED with the journal not ended (SQLite gave up
 ** on an I/O error, leaving what would be a hot journal) rolls the engine
 ** transaction back: that is the hot journal's rollback, done at once.  A
-** ROLLBACK plays the journal back into the file (the old pages, written
-** into the same engine transaction) and then ends the journal: the
-** commit then writes the old pages again, a net no-op.  The commit syncs
+** ROLLBACK plays the journal back into the file and then ends it; SQLite
+** reads the journal's first header only to play it back (pager_playback;
+** a ROLLBACK TO reads past its savepoint's offset), so after such a read
+** the journal's end rolls the engine transaction back instead, writing
+** nothing (bPlayback).  Past VFS_JRNL_SPILL bytes the journal moves to an
+** unlinked temporary file of the parent.  The pages SQLite writes stay in
+** memory (DirtyPage) until the commit, up to VFS_DIRTY_MAX bytes: a page
+** written again after a cache spill is compressed once.  The commit syncs
 ** (VLOG_SYNC_FULL) when SQLite synced the journal or the database in the
 ** transaction, and otherwise (synchronous=OFF) commits at VLOG_SYNC_NORMAL:
 ** a crash may lose it, never tear it.
