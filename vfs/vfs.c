@@ -223,6 +223,35 @@ static void put32(u8 *a, unsigned int v){
   a[0] = (u8)(v>>24); a[1] = (u8)(v>>16); a[2] = (u8)(v>>8); a[3] = (u8)v;
 }
 
+/*
+** Decode a file's catalog entry a[0..n) into its chunk size and logical
+** size.  Every field is checked (its checksum is the leaf's, which says
+** nothing of whether the numbers make sense): VLOG_CORRUPT, with the reason
+** in zWhy[nWhy], for an entry that is not one.
+*/
+static int entryDecode(const u8 *a, int n, int *pszChunk, sqlite3_int64 *pnSize,
+                       char *zWhy, int nWhy){
+  sqlite3_int64 nSize;
+  int sz;
+  if( n!=VFS_ENTRY_SIZE || a[0]!=1 ){
+    sqlite3_snprintf(nWhy, zWhy, "the file's catalog entry has %d bytes, version "
+                     "%d (expected %d bytes, version 1)", n, n>0 ? a[0] : -1,
+                     VFS_ENTRY_SIZE);
+    return VLOG_CORRUPT;
+  }
+  sz = (int)get32(&a[4]);
+  nSize = ((sqlite3_int64)get32(&a[8])<<32) | get32(&a[12]);
+  if( (sz!=0 && (sz<VFS_MIN_CHUNK || sz>VFS_MAX_CHUNK || (sz & (sz-1))))
+   || nSize<0 || (sz==0 && nSize!=0) || (sz && nSize/sz>=0xffffffffLL) ){
+    sqlite3_snprintf(nWhy, zWhy, "the file's catalog entry says chunk size %d, "
+                     "size %lld", sz, nSize);
+    return VLOG_CORRUPT;
+  }
+  *pszChunk = sz;
+  *pnSize = nSize;
+  return VLOG_OK;
+}
+
 /* Read the file's entry (size, chunk size) in the current transaction. */
 static int stateLoad(VfsDb *p){
   const void *pVal;
@@ -236,25 +265,11 @@ static int stateLoad(VfsDb *p){
   }else if( rc ){
     return dbError(p, rc);
   }else{
-    const u8 *a = (const u8*)pVal;
-    sqlite3_int64 n;
-    int sz;
-    if( nVal!=VFS_ENTRY_SIZE || a[0]!=1 ){
-      sqlite3_log(SQLITE_CORRUPT, "vlog: %s: the file's catalog entry has %d "
-                  "bytes, version %d (expected %d bytes, version 1)",
-                  p->zPath, nVal, nVal>0 ? a[0] : -1, VFS_ENTRY_SIZE);
+    char zWhy[128];
+    if( entryDecode((const u8*)pVal, nVal, &p->szChunk, &p->nSize, zWhy, sizeof(zWhy)) ){
+      sqlite3_log(SQLITE_CORRUPT, "vlog: %s: %s", p->zPath, zWhy);
       return SQLITE_CORRUPT;
     }
-    sz = (int)get32(&a[4]);
-    n = ((sqlite3_int64)get32(&a[8])<<32) | get32(&a[12]);
-    if( (sz!=0 && (sz<VFS_MIN_CHUNK || sz>VFS_MAX_CHUNK || (sz & (sz-1))))
-     || n<0 || (sz==0 && n!=0) || (sz && n/sz>=0xffffffffLL) ){
-      sqlite3_log(SQLITE_CORRUPT, "vlog: %s: the file's catalog entry says "
-                  "chunk size %d, size %lld", p->zPath, sz, n);
-      return SQLITE_CORRUPT;
-    }
-    p->nSize = n;
-    p->szChunk = sz;
     p->bEntry = 1;
   }
   p->bStateOk = 1;
@@ -574,19 +589,29 @@ static int dbClose(sqlite3_file *pFile){
   return rc;
 }
 
-static int dbRead(sqlite3_file *pFile, void *zBuf, int iAmt, sqlite3_int64 iOfst){
-  VfsDb *p = (VfsDb*)pFile;
-  u8 *aOut = (u8*)zBuf;
-  int rc = dbReady(p);
-  int bShort = 0;
-  if( rc==SQLITE_BUSY && p->eLock==SQLITE_LOCK_NONE ){
-    /* SQLite peeks at the header before it locks (for the page size) and
-    ** reads it again under SHARED: to the peek, a store another connection
-    ** holds locked reads as empty */
+/*
+** A read that failed with rc.  SQLite peeks at the header before it locks
+** (for the page size) and reads it again under SHARED, where an error
+** counts; the unix VFS's peek reads whatever bytes are there.  So to the
+** peek, a store another connection holds locked, and a damaged one, read
+** as empty (the error comes at the read under the lock, as on unix, where
+** SQLite finds the damage after the open); any other error stands.
+*/
+static int readPeekError(VfsDb *p, void *zBuf, int iAmt, int rc){
+  if( p->eLock==SQLITE_LOCK_NONE && (rc==SQLITE_BUSY || rc==SQLITE_CORRUPT) ){
     memset(zBuf, 0, iAmt);
     return SQLITE_IOERR_SHORT_READ;
   }
-  if( rc ) return rc;
+  return rc;
+}
+
+static int dbRead(sqlite3_file *pFile, void *zBuf, int iAmt, sqlite3_int64 iOfst){
+  VfsDb *p = (VfsDb*)pFile;
+  u8 *aOut = (u8*)zBuf;
+  int nBuf = iAmt;
+  int rc = dbReady(p);
+  int bShort = 0;
+  if( rc ) return readPeekError(p, zBuf, iAmt, rc);
   rc = txnEnter(p, 0);
   if( rc==SQLITE_OK ) rc = stateLoad(p);
   if( rc==SQLITE_OK ){
@@ -613,6 +638,9 @@ static int dbRead(sqlite3_file *pFile, void *zBuf, int iAmt, sqlite3_int64 iOfst
   }
   txnLeave(p);
   if( rc==SQLITE_OK && bShort ) rc = SQLITE_IOERR_SHORT_READ;
+  if( rc && rc!=SQLITE_IOERR_SHORT_READ ){
+    rc = readPeekError(p, zBuf, nBuf, rc);
+  }
   return rc;
 }
 
@@ -1288,22 +1316,21 @@ int vlogVfsFiles(VlogStore *pStore, VlogVfsFileInfo **paFile, int *pnFile){
     int nKey, nVal;
     VlogTreeSize sz;
     VlogVfsFileInfo *aNew;
+    char zWhy[128];
     rc = vlogCursorKey(pCsr, &pKey, &nKey);
     if( rc==VLOG_OK ) rc = vlogCursorValue(pCsr, &pVal, &nVal);
     if( rc ) break;
-    if( nVal!=VFS_ENTRY_SIZE || ((const u8*)pVal)[0]!=1 || nKey!=4
-     || memcmp(pKey, "main", 4)!=0 ){
-      rc = VLOG_CORRUPT;                  /* only "main" is written */
-      break;
-    }
     aNew = (VlogVfsFileInfo*)vlogRealloc(pEnv, a, sizeof(*a)*(n+1));
     if( aNew==0 ){ rc = VLOG_NOMEM; break; }
     a = aNew;
     memset(&a[n], 0, sizeof(a[n]));
+    if( nKey!=4 || memcmp(pKey, "main", 4)!=0 ){
+      rc = VLOG_CORRUPT;                  /* only "main" is written */
+      break;
+    }
     memcpy(a[n].zName, "main", 5);
-    a[n].szPage = (int)get32(&((const u8*)pVal)[4]);
-    a[n].nLogical = ((int64_t)get32(&((const u8*)pVal)[8])<<32)
-                  | get32(&((const u8*)pVal)[12]);
+    rc = entryDecode((const u8*)pVal, nVal, &a[n].szPage, &a[n].nLogical, zWhy, sizeof(zWhy));
+    if( rc ) break;
     rc = vlogTreeSize(pStore, VFS_TREE_MAIN, &sz);
     if( rc==VLOG_NOTFOUND ){
       memset(&sz, 0, sizeof(sz));         /* no page stored yet */

@@ -31,7 +31,7 @@ struct VlogVfsFileInfo {
   char zName[16];                 /* "main" */
   uint64_t nPage;                 /* pages stored (all-zero ones are not) */
   int szPage;                     /* page (chunk) size, 0 before the first */
-  int64_t nLogical;               /* the file's size as SQLite sees it */
+  sqlite3_int64 nLogical;         /* the file's size as SQLite sees it */
   uint64_t nStored;               /* bytes its pages take in the store */
 };
 int vlogVfsFiles(VlogStore *pStore, VlogVfsFileInfo **paFile, int *pnFile);
