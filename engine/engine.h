@@ -177,9 +177,15 @@ int vlogTxnState(VlogStore*);               /* 0 none, 1 read, 2 write */
 ** held, transactions run under it: they take no lock of their own nor
 ** use the reader table, and their end gives back only what they took
 ** above it (a write transaction under SHARED: RESERVED, EXCLUSIVE).
-** Lowering below RESERVED needs the write transaction ended, to NONE any
-** transaction. */
+** Lowering to NONE needs a read transaction ended.  A write transaction
+** keeps the locks it holds while the level is lowered under it (a virtual
+** table's, in the VFS's store) and gives them back at its end. */
 VLOG_MUST_CHECK int vlogStoreHold(VlogStore*, int eLevel);
+/* For a VFS sharing its store with virtual tables: changes to trees iFirst
+** to iLast (the VFS's pages, which SQLite's pager rolls back itself) are
+** left alone by vlogRollbackTo(); vlogRollback() still undoes them.  0, 0:
+** none (the default). */
+VLOG_MUST_CHECK int vlogStoreSavepointExempt(VlogStore*, uint32_t iFirst, uint32_t iLast);
 /* SQLite's xCheckReservedLock: does any handle hold RESERVED or above? */
 VLOG_MUST_CHECK int vlogStoreCheckReserved(VlogStore*, int *pbReserved);
 /* SQLITE_FCNTL_HAS_MOVED: the store file's name no longer leads to it. */

@@ -315,6 +315,8 @@ struct TreeUndo {
   VlogTreePolicy pol;
   u8 bEntryDirty;
   u8 bKeys;                    /* the change took the tree's keys */
+  u8 bUndone;                  /* undone already (a slot below one kept by
+                               ** a savepoint rollback: vlogRollbackTo) */
   u32 nLevel;                  /* bKeys: the tree as it was */
   NodePtr root;
   Node *pRoot;                 /* bKeys: its root, pinned; 0 when the tree
@@ -487,6 +489,8 @@ struct VlogStore {
   int eHold;                   /* SQLite's lock level that a VFS holds on
                                ** the file through this handle
                                ** (vlogStoreHold); eLock is never below it */
+  u32 iExemptLo, iExemptHi;    /* trees vlogRollbackTo() leaves alone
+                               ** (vlogStoreSavepointExempt); 0: none */
   int eTxn;                    /* 0 none, 1 read, 2 write */
   int bAutoTxn;                /* the open txn was started implicitly */
   int bValid;                  /* in-memory state matches the file */

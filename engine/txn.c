@@ -11,7 +11,12 @@
 **   - an undo record with the value before, which rollback applies in
 **     reverse order.
 ** A savepoint is a mark in both logs; rolling back to it undoes the undo
-** records after the mark and truncates the redo log there.
+** records after the mark and truncates the redo log there.  Trees exempt
+** from savepoints (vlogStoreSavepointExempt: the VFS's pages, which
+** SQLite's pager rolls back itself) keep their changes: their undo and
+** redo records after the mark are moved down to follow it, so that a
+** rollback of the whole transaction still undoes them; a tree change's
+** TreeUndo slot may then be undone below a kept one (bUndone).
 **
 ** Tree changes (REC_TREE: creation, policy, clear, drop) are logged the
 ** same way, but their undo record names a slot (TreeUndo) that keeps what
@@ -37,9 +42,11 @@
 ** vlogCommitPrepare() is the commit without the publication, for SQLite's
 ** two phases: until vlogCommit() nobody else sees it, and vlogRollback()
 ** takes it back by zeroing its first entry's header (commitRevoke).  If
-** writing the entry fails, the changes are undone in memory and the handle
-** reloads from the file at its next transaction, so memory never claims
-** more than the file.
+** writing the entry fails, its header is zeroed the same way (a write or
+** sync that reports an error may have put the bytes in the file all the
+** same, and the caller was told the commit failed), the changes are
+** undone in memory and the handle reloads from the file at its next
+** transaction, so memory never claims more than the file.
 ** Whether a commit that failed in its sync survives a crash is open, as
 ** for SQLite.
 **
@@ -156,8 +163,11 @@ int vlogTxnApply(VlogStore *p, int op, u32 iTree, const u8 *pKey, int nKey,
     }
     if( rc==VLOG_OK ) rc = undoPush(p, iUndo);
     if( rc==VLOG_OK ){
+      int iRedo = pLog->redo.n;
       rc = logRecord(p, &pLog->redo, op, iTree, pKey, nKey, pVal, nVal);
       if( rc ){
+        /* an append that failed may have left part of its record */
+        pLog->redo.n = iRedo;
         pLog->nUndo--;
         pLog->undo.n = iUndo;
       }else{
@@ -200,21 +210,26 @@ static int undoTo(VlogStore *p, int iFrom){
 }
 
 /*
-** Undo the tree change whose TreeUndo is slot iSlot (the newest): the
-** tree's flags and policy as they were, and for a clear or drop its keys
-** (all changes made after it are undone already, so the tree is empty).
+** Undo the tree change whose TreeUndo is slot iSlot: the tree's flags and
+** policy as they were, and for a clear or drop its keys (all changes made
+** to the tree after it are undone already, so the tree is empty).  The
+** slot is the newest but for those a savepoint rollback kept
+** (vlogRollbackTo: changes to exempt trees), which are other trees'.
 */
 static int treeUndo(VlogStore *p, u32 iSlot){
   TxnLog *pLog = &p->log;
   TreeUndo u;
   Tree *pT;
   int rc;
-  assert( (int)iSlot==pLog->nTree-1 );
-  if( (int)iSlot!=pLog->nTree-1 ){
+  assert( (int)iSlot<pLog->nTree && !pLog->aTree[iSlot].bUndone );
+  if( (int)iSlot>=pLog->nTree || pLog->aTree[iSlot].bUndone ){
     return vlogSetError(p, VLOG_CORRUPT_BKPT, "the transaction log is damaged "
                         "(internal error)");
   }
-  u = pLog->aTree[--pLog->nTree];
+  u = pLog->aTree[iSlot];
+  pLog->aTree[iSlot].bUndone = 1;
+  pLog->aTree[iSlot].pRoot = 0;
+  while( pLog->nTree>0 && pLog->aTree[pLog->nTree-1].bUndone ) pLog->nTree--;
   rc = vlogTreeGet(p, u.iTree, 1, &pT);
   if( rc==VLOG_OK && u.bKeys && (pT->nLevel!=0 || pT->pRoot!=0
                                  || (u.pRoot==0 && u.nLevel>0)) ){
@@ -263,8 +278,12 @@ int vlogTxnTreeApply(VlogStore *p, const LogRec *r, int bLog){
     rc = logAppend(p, &pLog->undo, &u);
     if( rc==VLOG_OK ) rc = undoPush(p, iUndo);
     if( rc==VLOG_OK ){
+      int iRedo = pLog->redo.n;
       rc = logAppend(p, &pLog->redo, r);
-      if( rc ) pLog->nUndo--;
+      if( rc ){
+        pLog->redo.n = iRedo;              /* no part of the record stays */
+        pLog->nUndo--;
+      }
     }
     if( rc ){
       pLog->undo.n = iUndo;
@@ -374,7 +393,8 @@ int vlogTxnState(VlogStore *p){ return p->eTxn; }
 int vlogStoreHold(VlogStore *p, int eLevel){
   int rc = VLOG_OK;
   assert( eLevel>=VLOG_LOCK_NONE && eLevel<=VLOG_LOCK_EXCLUSIVE );
-  assert( eLevel!=VLOG_LOCK_PENDING && !p->bFastRead && !p->bPrepared );
+  assert( eLevel!=VLOG_LOCK_PENDING && !p->bFastRead );
+  assert( !p->bPrepared || p->eLock==VLOG_LOCK_EXCLUSIVE );
   if( eLevel>p->eHold ){
     if( eLevel>VLOG_LOCK_SHARED && p->cfg.bReadOnly ) return vlogReadOnlyError(p);
     if( eLevel>VLOG_LOCK_SHARED && p->eLock<VLOG_LOCK_SHARED ){
@@ -383,12 +403,13 @@ int vlogStoreHold(VlogStore *p, int eLevel){
     if( p->eLock<eLevel ) rc = vlogStoreLockNoWait(p, eLevel);
     if( rc==VLOG_OK ) p->eHold = eLevel;
   }else if( eLevel<p->eHold ){
-    if( (p->eTxn==2 && eLevel<VLOG_LOCK_RESERVED) || (p->eTxn && eLevel==VLOG_LOCK_NONE) ){
+    if( p->eTxn==1 && eLevel==VLOG_LOCK_NONE ){
       return vlogSetError(p, VLOG_MISUSE, "lock lowered to %d inside a "
-                          "transaction", eLevel);
+                          "read transaction", eLevel);
     }
     p->eHold = eLevel;
-    if( eLevel<=VLOG_LOCK_SHARED && p->eLock>eLevel ){
+    /* A write transaction keeps what it holds until txnEnd() */
+    if( p->eTxn!=2 && eLevel<=VLOG_LOCK_SHARED && p->eLock>eLevel ){
       rc = vlogStoreUnlock(p, eLevel);
       if( rc ) vlogSetError(p, rc, "cannot unlock %s (%s)", p->zPath, vlogErrName(rc));
     }
@@ -541,6 +562,7 @@ int vlogAutoEnd(VlogStore *p, int bAuto, int rc){
 }
 
 static int commitRevoke(VlogStore*);
+static int entryRevoke(VlogStore*);
 
 int vlogRollback(VlogStore *p){
   int rc = VLOG_OK, rc2;
@@ -606,9 +628,16 @@ int vlogCommitPrepare(VlogStore *p){
     /* the journal moved forward, one entry or more */
     assert( rc || (p->jrnl.iSeq>p->iPrepSeq && p->jrnl.nSize>p->nPrepSize) );
     if( rc ){
-      p->jrnl.iOff = p->iPrepOff;
-      p->jrnl.iSeq = p->iPrepSeq;
-      p->jrnl.nSize = p->nPrepSize;
+      /* A write or sync that failed may still have put the entry in the
+      ** file whole (a sync's error says nothing of the bytes; the
+      ** reload below would then apply what the caller was told failed):
+      ** its header is zeroed, as a prepared commit's is when taken back.
+      ** rc and its message say what failed. */
+      char *zSave = p->zErr;
+      p->zErr = 0;
+      (void)entryRevoke(p);
+      vlogFree(p->pEnv, p->zErr);
+      p->zErr = zSave;
     }
   }
   if( rc ){
@@ -629,10 +658,21 @@ int vlogCommitPrepare(VlogStore *p){
 ** durable where the entry was.  The caller reloads the handle.
 */
 static int commitRevoke(VlogStore *p){
+  assert( p->bPrepared && p->eLock==VLOG_LOCK_EXCLUSIVE );
+  assert( p->iPrepSeq<p->jrnl.iSeq );
+  p->bPrepared = 0;
+  return entryRevoke(p);
+}
+
+/*
+** Zero the header of the journal entry a commit wrote (or tried to) at
+** iPrepOff, synced at synchronous=full, and put the journal position back
+** where it was before the commit.
+*/
+static int entryRevoke(VlogStore *p){
   u8 aZero[JE_HDR];
   int rc;
-  assert( p->bPrepared && p->eLock==VLOG_LOCK_EXCLUSIVE );
-  assert( p->iPrepSeq<p->jrnl.iSeq && (p->iPrepOff % JE_ALIGN)==0 );
+  assert( p->eLock==VLOG_LOCK_EXCLUSIVE && (p->iPrepOff % JE_ALIGN)==0 );
   memset(aZero, 0, sizeof(aZero));
   rc = vlogWriteAt(p, p->iPrepOff, aZero, sizeof(aZero));
   if( rc==VLOG_OK && p->cfg.eSync==VLOG_SYNC_FULL ){
@@ -642,7 +682,6 @@ static int commitRevoke(VlogStore *p){
   p->jrnl.iOff = p->iPrepOff;
   p->jrnl.iSeq = p->iPrepSeq;
   p->jrnl.nSize = p->nPrepSize;
-  p->bPrepared = 0;
   return rc;
 }
 
@@ -709,6 +748,97 @@ int vlogSavepoint(VlogStore *p, int iSave){
   return VLOG_OK;
 }
 
+int vlogStoreSavepointExempt(VlogStore *p, u32 iFirst, u32 iLast){
+  if( iFirst>iLast || (iFirst==0)!=(iLast==0) ){
+    return vlogSetError(p, VLOG_RANGE, "exempt trees %u to %u: not a range",
+                        iFirst, iLast);
+  }
+  p->iExemptLo = iFirst;
+  p->iExemptHi = iLast;
+  return VLOG_OK;
+}
+
+/* Are tree iTree's changes left alone by vlogRollbackTo()? */
+static int isExempt(VlogStore *p, u32 iTree){
+  return p->iExemptLo!=0 && iTree>=p->iExemptLo && iTree<=p->iExemptHi;
+}
+
+/*
+** Roll back to the savepoint whose marks are iUndoMark (undo records),
+** iRedoMark (redo bytes) and nRedoRecMark (redo records): undo what came
+** after, newest first, except the changes to exempt trees, whose undo and
+** redo records are moved down to follow the marks, in their order.
+*/
+static int undoToExempt(VlogStore *p, int iUndoMark, int iRedoMark, int nRedoRecMark){
+  TxnLog *pLog = &p->log;
+  int rc = VLOG_OK;
+  int i, nKeep = 0, iDst;
+  u8 *aKeep;
+  if( pLog->nUndo<=iUndoMark ){
+    pLog->redo.n = iRedoMark;
+    pLog->nRedoRec = nRedoRecMark;
+    return VLOG_OK;
+  }
+  aKeep = (u8*)vlogMalloc(p->pEnv, (size_t)(pLog->nUndo - iUndoMark));
+  if( aKeep==0 ) return vlogSetError(p, VLOG_NOMEM, 0);
+  /* undo, newest first; the buffer stays as it is until all is undone */
+  for(i=pLog->nUndo-1; i>=iUndoMark; i--){
+    int iOff = pLog->aUndoOff[i];
+    int iEnd = i+1<pLog->nUndo ? pLog->aUndoOff[i+1] : pLog->undo.n;
+    LogRec r;
+    int nUsed, r2;
+    r2 = logDecode(p, &pLog->undo.a[iOff], iEnd-iOff, &r, &nUsed);
+    aKeep[i-iUndoMark] = (r2==VLOG_OK && isExempt(p, r.iTree));
+    if( r2==VLOG_OK && aKeep[i-iUndoMark] ){
+      nKeep++;
+    }else if( r2==VLOG_OK && r.eOp==REC_TREE ){
+      r2 = vlogTxnTreeApply(p, &r, 0);
+    }else if( r2==VLOG_OK ){
+      r2 = vlogTxnApply(p, r.eOp, r.iTree, r.pKey, r.nKey, r.pVal, r.nVal, 0);
+    }
+    if( rc==VLOG_OK ) rc = r2;
+  }
+  /* the kept undo records, moved down */
+  iDst = iUndoMark<pLog->nUndo ? pLog->aUndoOff[iUndoMark] : pLog->undo.n;
+  {
+    int nUndo = iUndoMark;
+    for(i=iUndoMark; i<pLog->nUndo; i++){
+      int iOff = pLog->aUndoOff[i];
+      int iEnd = i+1<pLog->nUndo ? pLog->aUndoOff[i+1] : pLog->undo.n;
+      if( !aKeep[i-iUndoMark] ) continue;
+      memmove(&pLog->undo.a[iDst], &pLog->undo.a[iOff], (size_t)(iEnd-iOff));
+      pLog->aUndoOff[nUndo++] = iDst;
+      iDst += iEnd-iOff;
+    }
+    pLog->nUndo = nUndo;
+    pLog->undo.n = iDst;
+  }
+  vlogFree(p->pEnv, aKeep);
+  /* the kept redo records, moved down */
+  {
+    int iOff = iRedoMark, nRec = nRedoRecMark;
+    iDst = iRedoMark;
+    while( iOff<pLog->redo.n ){
+      LogRec r;
+      int nUsed = 0;
+      int r2 = logDecode(p, &pLog->redo.a[iOff], pLog->redo.n-iOff, &r, &nUsed);
+      if( r2 ){
+        if( rc==VLOG_OK ) rc = r2;
+        break;
+      }
+      if( isExempt(p, r.iTree) ){
+        memmove(&pLog->redo.a[iDst], &pLog->redo.a[iOff], (size_t)nUsed);
+        iDst += nUsed;
+        nRec++;
+      }
+      iOff += nUsed;
+    }
+    pLog->redo.n = iDst;
+    pLog->nRedoRec = nRec;
+  }
+  return rc;
+}
+
 /*
 ** Roll back to savepoint iSave by reloading the store from the file (which
 ** holds nothing of this transaction) and applying again the redo records
@@ -735,11 +865,13 @@ static int reloadTo(VlogStore *p, int iSave){
   p->bPoison = 0;
   p->bValid = 0;
   rc = vlogStoreRefresh(p);
-  while( rc==VLOG_OK && i<nRedo ){
+  while( rc==VLOG_OK && i<redo.n ){
     LogRec r;
     int nUsed = 0;
-    rc = logDecode(p, &redo.a[i], nRedo-i, &r, &nUsed);
-    if( rc==VLOG_OK && (r.eOp==REC_PUT || r.eOp==REC_DELETE) ){
+    rc = logDecode(p, &redo.a[i], redo.n-i, &r, &nUsed);
+    if( rc==VLOG_OK && i>=nRedo && !isExempt(p, r.iTree) ){
+      /* after the savepoint: only the exempt trees' changes stay */
+    }else if( rc==VLOG_OK && (r.eOp==REC_PUT || r.eOp==REC_DELETE) ){
       rc = vlogTxnApply(p, r.eOp, r.iTree, r.pKey, r.nKey, r.pVal, r.nVal, 1);
     }else if( rc==VLOG_OK && r.eOp==REC_TREE ){
       rc = vlogTxnTreeApply(p, &r, 1);
@@ -785,6 +917,11 @@ int vlogRollbackTo(VlogStore *p, int iSave){
   }
   if( p->bPoison ){
     rc = reloadTo(p, iSave);
+  }else if( p->iExemptLo ){
+    rc = undoToExempt(p, iSave>0 ? pLog->aSaveUndo[iSave-1] : 0,
+                      iSave>0 ? pLog->aSaveRedo[iSave-1] : 0,
+                      iSave>0 ? pLog->aSaveRedoRec[iSave-1] : 0);
+    if( rc ) p->bPoison = 1;
   }else if( iSave==0 ){
     rc = undoTo(p, 0);
     pLog->redo.n = 0;
@@ -797,10 +934,12 @@ int vlogRollbackTo(VlogStore *p, int iSave){
     if( rc ) p->bPoison = 1;
   }
   pLog->nSave = iSave;
-  /* the logs are as they were when savepoint iSave was opened */
-  assert( rc || iSave==0 || (pLog->redo.n==pLog->aSaveRedo[iSave-1]
-                             && pLog->nUndo==pLog->aSaveUndo[iSave-1]) );
-  assert( rc || iSave>0 || (pLog->redo.n==0 && pLog->nUndo==0) );
+  /* the logs are as they were when savepoint iSave was opened (but for
+  ** the changes of exempt trees since) */
+  assert( rc || p->iExemptLo || iSave==0
+          || (pLog->redo.n==pLog->aSaveRedo[iSave-1]
+              && pLog->nUndo==pLog->aSaveUndo[iSave-1]) );
+  assert( rc || p->iExemptLo || iSave>0 || (pLog->redo.n==0 && pLog->nUndo==0) );
   return rc;
 }
 

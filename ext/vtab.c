@@ -5,10 +5,11 @@
 ** USING
 **
 **   CREATE VIRTUAL TABLE kv USING vlog(
-**     file='kv.vlog',     -- the store file (default: the database's name
-**                         -- plus ".vlog"; required for :memory:).  A
-**                         -- relative path is taken from the database's
-**                         -- folder.
+**     file='kv.vlog',     -- the store file (default: a database on the
+**                         -- vlog VFS is a store, and the table lives in
+**                         -- it; any other database's name plus ".vlog";
+**                         -- required for :memory:).  A relative path is
+**                         -- taken from the database's folder.
 **     key='blob',         -- integer, text or blob: keys sort as SQLite
 **                         -- sorts that type (default blob)
 **     inline_max=256,     -- values longer than this many bytes go to the
@@ -113,8 +114,8 @@
 ** once to free the nodes and count the values stale.  Inside BEGIN ...
 ** COMMIT the drop joins the store's write transaction when one is open
 ** (the transaction wrote to a table of the store), and ROLLBACK, or
-** ROLLBACK TO a savepoint before it, undoes it.  Otherwise it commits at
-** once: SQLite calls no xBegin for the table it drops, nor any method of
+** ROLLBACK TO a savepoint before it, undoes it.  Otherwise, in a store of
+** its own, it commits at once: SQLite calls no xBegin for the table it drops, nor any method of
 ** it afterwards, so nothing would end a store transaction left open (a
 ** ROLLBACK then keeps the table in the schema without its tree: the
 ** table cannot be opened).  DELETE FROM t
@@ -129,12 +130,35 @@
 ** commit is taken back then; an explicit COMMIT can be retried (xSync
 ** again finds it prepared).  In WAL mode that lock is not taken.
 **
-** ACROSS A CRASH.  The store's commit is durable after xSync, before
-** SQLite commits the database file.  A transaction that writes both vlog tables and ordinary
-** tables is atomic on each side but not across them: a crash between the
-** two commits leaves the vlog tables committed and the ordinary tables
-** not.  (A database on the vlog VFS, a later issue, will commit both in
-** the same engine transaction.)
+** ACROSS A CRASH.  In a store of its own, the store's commit is durable
+** after xSync, before SQLite commits the database file.  A transaction
+** that writes both vlog tables and ordinary tables is atomic on each side
+** but not across them: a crash between the two commits leaves the vlog
+** tables committed and the ordinary tables not.
+**
+** ONE TRANSACTION IN A DATABASE ON THE VLOG VFS.  Without file=, a table
+** of a database on the vlog VFS lives in the database's own store
+** (bShared: the VFS's engine handle, borrowed through the registry), and
+** its changes and SQLite's pages are one engine transaction, committed
+** once: all or nothing across a crash (vfs_crash.test).  The VFS ends the
+** transaction at SQLite's commit point when SQLite's pages are in it
+** (the journal's end, or the database's sync with no journal), and at
+** SQLITE_FCNTL_COMMIT_PHASETWO when they are not (only vlog tables
+** changed: SQLite's commit reaches the file as that call); it rolls back
+** both at a ROLLBACK.  So xSync prepares nothing, unless a rollback
+** journal is open but not started (no page can come any more): then it
+** prepares, so that an error is told there.  xCommit and xRollback end
+** the transaction only when the VFS has no part in it (with
+** locking_mode=EXCLUSIVE and journal_mode=PERSIST SQLite skips the call
+** when no page changed; an error of that one commit can only be logged).
+** Savepoints: SQLite opens a table's savepoint when the table joins the
+** transaction, later than the pager's of the same number, so the
+** engine's savepoint rollback leaves the VFS's trees alone (the pager
+** restores its pages itself; vlogStoreSavepointExempt) and undoes only
+** the tables'.  CREATE, DROP and RENAME join the transaction of SQLite's
+** schema change instead of committing at once, so a ROLLBACK undoes them
+** too (a dropped table comes back with its rows).  Read statements use
+** the VFS's read transaction, which SQLite's SHARED lock bounds.
 **
 ** WAITING FOR LOCKS.  One writer at a time per store, across connections
 ** and processes.  A write that finds the store locked waits as long as
@@ -479,6 +503,8 @@ struct VTab {
   unsigned int iTree;
   int eKey;                    /* KEY_* */
   int bUtf8;                   /* the database's text encoding is UTF-8 */
+  int bShared;                 /* in the store of its database file (on the
+                               ** vlog VFS): one transaction with its pages */
   VBuf key, val;               /* scratch */
 };
 struct VCsr {
@@ -508,6 +534,42 @@ static int vtabErr(VTab *p, int rc){
   p->base.zErrMsg = vlogVStoreErr(p->pVS, rc);
   if( (rc & 0xff)==VLOG_NOTFOUND ) return SQLITE_ERROR;
   return rc & 0xff;
+}
+
+/*
+** A table in its database's own store (bShared) shares the engine
+** transaction with the VFS (vfs/vfs.c), which ends it when SQLite's pages
+** are in it (VLOG_VFS_PART) or SQLite's commit reaches the file.  What
+** the VFS says of the transaction now:
+*/
+static int vtabPart(VTab *p){
+  sqlite3_file *pFile = 0;
+  if( !p->bShared ) return 0;
+  if( sqlite3_file_control(p->db, p->zSchema, SQLITE_FCNTL_FILE_POINTER,
+                           &pFile)!=SQLITE_OK ){
+    return 0;
+  }
+  return vlogVfsTxnPart(pFile);
+}
+
+/*
+** End the engine transaction that a change of the schema (xCreate,
+** xDestroy, xRename) began for itself (bAuto), rc the change's result.
+** In a store of its own it commits now (SQLite calls no method of a
+** dropped table afterwards).  In the database's own store SQLite's schema
+** change is in the same transaction, and the VFS commits or rolls back
+** both at SQLite's commit or rollback; only a change that failed, in a
+** transaction nobody else has a part in, is rolled back here.
+*/
+static int schemaTxnEnd(VTab *p, int bAuto, int bKeep, int rc){
+  VlogStore *pS = p->pVS->pStore;
+  if( !bAuto ) return rc;
+  if( rc==VLOG_OK ){
+    if( !bKeep && !p->bShared ) rc = vlogCommit(pS);
+  }else if( !(vtabPart(p) & VLOG_VFS_PART) ){
+    (void)vlogRollback(pS);                       /* rc says what failed */
+  }
+  return rc;
 }
 
 /* The module arguments of a vlog table. */
@@ -768,6 +830,7 @@ void vlogCatalogFree(VlogCatalogEntry *a, int n){
 static int vtabInit(sqlite3 *db, void *pAux, int argc, const char *const *argv,
                     sqlite3_vtab **ppVtab, char **pzErr, int bCreate){
   VTab *p = 0;
+  VStore *pVS = 0;
   char *zFile = 0, *zPath = 0;
   VOptions o;
   int eKey, rc;
@@ -783,7 +846,9 @@ static int vtabInit(sqlite3 *db, void *pAux, int argc, const char *const *argv,
   zFile = o.zFile;
   eKey = o.eKey;
   if( rc ) goto out;
-  if( zFile==0 ){
+  if( zFile==0 && vlogVStoreBorrow(db, argv[1], &pVS)==SQLITE_OK ){
+    /* the database is on the vlog VFS: the table lives in its store */
+  }else if( zFile==0 ){
     const char *zDb = sqlite3_db_filename(db, argv[1]);
     if( zDb==0 || zDb[0]==0 ){
       *pzErr = sqlite3_mprintf("vlog: table %s is in an in-memory or temporary "
@@ -794,21 +859,31 @@ static int vtabInit(sqlite3 *db, void *pAux, int argc, const char *const *argv,
     zFile = sqlite3_mprintf("%s.vlog", zDb);
     if( zFile==0 ){ rc = SQLITE_NOMEM; goto out; }
   }
-  {
+  if( pVS ){
+    zPath = sqlite3_mprintf("%s", pVS->zPath);
+  }else{
     char *zRel = storePath(db, argv[1], zFile);
     zPath = zRel ? vlogFullPath(zRel) : 0;
     sqlite3_free(zRel);
   }
   p = (VTab*)sqlite3_malloc(sizeof(VTab));
-  if( zPath==0 || p==0 ){ rc = SQLITE_NOMEM; goto out; }
+  if( zPath==0 || p==0 ){
+    vlogVStoreRelease(pVS);
+    rc = SQLITE_NOMEM;
+    goto out;
+  }
   memset(p, 0, sizeof(*p));
+  p->pVS = pVS;
+  p->bShared = pVS!=0;
   p->db = db;
   p->eKey = eKey;
   p->zName = sqlite3_mprintf("%s", argv[2]);
   p->zSchema = sqlite3_mprintf("%s", argv[1]);
   if( p->zName==0 || p->zSchema==0 ){ rc = SQLITE_NOMEM; goto out; }
-  rc = vlogVStoreAcquire(db, argv[1], zPath, bCreate, &p->pVS, pzErr);
-  if( rc ) goto out;
+  if( p->pVS==0 ){
+    rc = vlogVStoreAcquire(db, argv[1], zPath, bCreate, &p->pVS, pzErr);
+    if( rc ) goto out;
+  }
   if( o.nMmap>=0 ){
     rc = vlogStoreSetMmapSize(p->pVS->pStore, o.nMmap);
     if( rc ){
@@ -827,7 +902,7 @@ static int vtabInit(sqlite3 *db, void *pAux, int argc, const char *const *argv,
     ** transaction starts here and stays open, so that the catalog entry
     ** and the rows written next commit or roll back with SQLite's
     ** transaction (xSync/xCommit, xRollback), as xBegin's would. */
-    int bKeep = bAuto && !sqlite3_get_autocommit(db);
+    int bKeep = bAuto && (!sqlite3_get_autocommit(db) || p->bShared);
     /* cannot fail: connectionSync() gives a level that exists */
     if( bKeep ) (void)vlogStoreSetSync(p->pVS->pStore, connectionSync(db, argv[1]));
     rc = bAuto ? vlogBegin(p->pVS->pStore, 1) : VLOG_OK;
@@ -854,13 +929,11 @@ static int vtabInit(sqlite3 *db, void *pAux, int argc, const char *const *argv,
     }else{
       *pzErr = vlogVStoreErr(p->pVS, rc);
     }
-    if( bAuto ){
-      if( rc==VLOG_OK ){
-        if( !bKeep ) rc = vlogCommit(p->pVS->pStore);
-        if( rc ) *pzErr = vlogVStoreErr(p->pVS, rc);
-      }else{
-        (void)vlogRollback(p->pVS->pStore);     /* rc says what failed */
-      }
+    if( rc==VLOG_OK ){
+      rc = schemaTxnEnd(p, bAuto, bKeep, rc);
+      if( rc ) *pzErr = vlogVStoreErr(p->pVS, rc);
+    }else{
+      (void)schemaTxnEnd(p, bAuto, bKeep, rc);  /* rc says what failed */
     }
     rc &= 0xff;
     if( rc ) goto out;
@@ -952,10 +1025,7 @@ static int vtabDestroy(sqlite3_vtab *pVtab){
   int rc = bAuto ? vlogBegin(pS, 1) : VLOG_OK;
   if( rc==VLOG_OK ) rc = vlogTreeDrop(pS, p->iTree);
   if( rc==VLOG_OK ) rc = vlogDelete(pS, CATALOG_TREE, p->zName, (int)strlen(p->zName));
-  if( bAuto ){
-    if( rc==VLOG_OK ) rc = vlogCommit(pS);
-    else (void)vlogRollback(pS);                  /* rc says what failed */
-  }
+  rc = schemaTxnEnd(p, bAuto, 0, rc);
   if( rc ) return vtabErr(p, rc);
   return vtabDisconnect(pVtab);
 }
@@ -976,7 +1046,7 @@ static int vtabRename(sqlite3_vtab *pVtab, const char *zNew){
       sqlite3_free(p->base.zErrMsg);
       p->base.zErrMsg = sqlite3_mprintf("vlog: store %s already has a table named %s",
                                         p->pVS->zPath, zNew);
-      if( bAuto ) (void)vlogRollback(pS);         /* the name clash is the error */
+      (void)schemaTxnEnd(p, bAuto, 0, VLOG_ERROR);  /* the name clash is the error */
       sqlite3_free(zNewName);
       return SQLITE_ERROR;
     }
@@ -984,10 +1054,7 @@ static int vtabRename(sqlite3_vtab *pVtab, const char *zNew){
   }
   if( rc==VLOG_OK ) rc = vlogDelete(pS, CATALOG_TREE, p->zName, (int)strlen(p->zName));
   if( rc==VLOG_OK ) rc = catalogPut(p->pVS, zNew, p->iTree, p->eKey);
-  if( bAuto ){
-    if( rc==VLOG_OK ) rc = vlogCommit(pS);
-    else (void)vlogRollback(pS);                  /* rc says what failed */
-  }
+  rc = schemaTxnEnd(p, bAuto, 0, rc);
   if( rc ){
     sqlite3_free(zNewName);
     return vtabErr(p, rc);
@@ -1294,7 +1361,7 @@ static int vtabFilter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxStr,
   VCsr *pC = (VCsr*)pCur;
   VTab *p = (VTab*)pCur->pVtab;
   VlogStore *pS = p->pVS->pStore;
-  int rc, iArg = 0;
+  int rc, iArg = 0, bBegan = 0;
   int bLo = 0, bHi = 0, bLoOpen = 0, bHiOpen = 0;
   (void)idxStr; (void)argc;
 
@@ -1304,8 +1371,11 @@ static int vtabFilter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxStr,
   if( vlogTxnState(pS)==0 ){
     rc = vlogBegin(pS, 0);
     if( rc ) return vtabErr(p, rc);
+    bBegan = 1;
   }
-  if( !pC->bReadTxn && vlogTxnState(pS)==1 ){
+  /* The VFS's read transaction (SQLite's SHARED lock) is the VFS's to end */
+  if( !pC->bReadTxn && vlogTxnState(pS)==1
+   && (bBegan || !p->bShared || p->pVS->nReadCsr>0) ){
     pC->bReadTxn = 1;
     p->pVS->nReadCsr++;
   }
@@ -1472,7 +1542,7 @@ static int vtabUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv,
       rc = SQLITE_CONSTRAINT_PRIMARYKEY;
     }
   }
-  if( bAuto ){
+  if( bAuto && !p->bShared ){
     if( rc==SQLITE_OK ) rc = vlogCommit(pS);
     else (void)vlogRollback(pS);                  /* rc says what failed */
   }
@@ -1513,6 +1583,14 @@ static int vtabSync(sqlite3_vtab *pVtab){
   VlogStore *pS = p->pVS->pStore;
   int rc;
   if( vlogTxnState(pS)!=2 ) return SQLITE_OK;   /* another table's */
+  if( p->bShared ){
+    /* In the database's store, SQLite's commit commits it: at the
+    ** journal's end, the database's sync, or SQLITE_FCNTL_COMMIT_PHASETWO
+    ** (vfs.c).  Prepared here only when no page can come (a rollback
+    ** journal is open and has not started), so that an error is told. */
+    int ePart = vtabPart(p);
+    if( (ePart & VLOG_VFS_PART) || !(ePart & VLOG_VFS_JOURNAL) ) return SQLITE_OK;
+  }
   rc = vlogCommitPrepare(pS);
   return rc ? vtabErr(p, rc) : SQLITE_OK;
 }
@@ -1521,9 +1599,20 @@ static int vtabCommit(sqlite3_vtab *pVtab){
   VTab *p = (VTab*)pVtab;
   VlogStore *pS = p->pVS->pStore;
   if( vlogTxnState(pS)!=2 ) return SQLITE_OK;   /* another table's */
+  if( p->bShared && (vtabPart(p) & VLOG_VFS_PART) ) return SQLITE_OK;
   /* Prepared in xSync: this publishes it, and can fail only to unlock
-  ** (SQLite ignores xCommit's result anyway). */
-  (void)vlogCommit(pS);
+  ** (SQLite ignores xCommit's result anyway).  In the database's store
+  ** the VFS has committed it unless SQLite's commit never reached the
+  ** file (locking_mode=EXCLUSIVE, journal_mode=PERSIST, no page
+  ** changed, no journal open yet): it commits here, and an error can
+  ** only be logged. */
+  {
+    int rc = vlogCommit(pS);
+    if( rc ){
+      sqlite3_log(rc, "vlog: %s: the commit of table %s failed: %s",
+                  p->pVS->zPath, p->zName, vlogStoreErrMsg(pS));
+    }
+  }
   if( p->pVS->nReadCsr>0 ){
     /* cursors still open: keep them a read transaction; if it cannot
     ** begin, each of their calls begins one of its own */
@@ -1536,7 +1625,8 @@ static int vtabRollback(sqlite3_vtab *pVtab){
   VTab *p = (VTab*)pVtab;
   VlogStore *pS = p->pVS->pStore;
   int rc = SQLITE_OK;
-  if( vlogTxnState(pS)==2 ){
+  /* in the database's store, a VFS with a part rolls back both */
+  if( vlogTxnState(pS)==2 && !(vtabPart(p) & VLOG_VFS_PART) ){
     rc = vlogRollback(pS);
     /* as in vtabCommit: cursors' calls begin their own if this fails */
     if( p->pVS->nReadCsr>0 ) (void)vlogBegin(pS, 0);

@@ -596,7 +596,7 @@ static int storeCmd(
     S_SETAUTOCHECKPOINT, S_SETMMAPSIZE, S_CURSOR, S_PUTX, S_SEGMENTS, S_STATS,
     S_SLOT, S_SLOTOWNER, S_SLOTCOUNT, S_OLDESTPIN,
     S_SHMWRITE, S_PREPARE, S_CHECK, S_TESTBREAK, S_TREECREATE, S_TREEPOLICY,
-    S_TREECLEAR, S_INSERT, S_TXNLIMIT, S_MAINTAIN, S_CONFIG
+    S_TREECLEAR, S_INSERT, S_TXNLIMIT, S_MAINTAIN, S_CONFIG, S_EXEMPT
   };
   static const struct StoreSub {
     const char *zName;
@@ -642,6 +642,7 @@ static int storeCmd(
     { "txnlimit",          1, 1, "N" },
     { "maintain",          0, 2, "?MODE? ?TRIGGER?" },
     { "config",            1, 2, "NAME ?VALUE?" },
+    { "exempt",            2, 2, "FIRST LAST" },
     { 0, 0, 0, 0 }
   };
   int iSub;
@@ -891,6 +892,19 @@ static int storeCmd(
         Tcl_SetObjResult(interp, pRes);
       }
       return TCL_OK;
+    }
+    case S_EXEMPT: {
+      /* vlogStoreSavepointExempt(): trees FIRST..LAST (0 0: none) */
+      Tcl_WideInt a, b;
+      if( Tcl_GetWideIntFromObj(interp, objv[2], &a)
+       || Tcl_GetWideIntFromObj(interp, objv[3], &b) ){
+        return TCL_ERROR;
+      }
+      if( a<0 || b<0 || a>0xffffffff || b>0xffffffff ){
+        Tcl_AppendResult(interp, "tree out of range", (char*)0);
+        return TCL_ERROR;
+      }
+      return storeRc(interp, p, vlogStoreSavepointExempt(p->pStore, (u32)a, (u32)b));
     }
     case S_TXNLIMIT:
       /* a test's knob: the most bytes a transaction's log may reach */

@@ -9,6 +9,11 @@
 **   sqlite3_open_v2("app.db", &db, flags, "vlog");
 **   SELECT vlog_vfs_default(1);              -- vlog becomes the default
 **
+** URI parameters: immutable=1 (as SQLite's); dirty_max=BYTES, how many
+** bytes of a transaction's pages are kept in memory until its commit
+** (default 32 MiB; past it they go to the store's transaction at once,
+** compressed; 0: every page at once).
+**
 ** The VFS is registered by the extension's first load (ext/vlog.c) and
 ** stays registered for the life of the process.  sqlite3_vlog_vfs_register()
 ** (vlog.h) registers another instance over a named parent VFS (the tests
@@ -52,22 +57,39 @@
 **     the commit, is its deletion (xClose, then xDelete of its name), its
 **     truncation to 0, or its first 28 bytes zeroed;
 **   - no journal (MEMORY, OFF): the database file's xSync, or with
-**     synchronous=OFF the lock going below RESERVED.
-** A lock going below RESERVED with the journal not ended (SQLite gave up
-** on an I/O error, leaving what would be a hot journal) rolls the engine
-** transaction back: that is the hot journal's rollback, done at once.  A
-** ROLLBACK plays the journal back into the file and then ends it; SQLite
-** reads the journal's first header only to play it back (pager_playback;
-** a ROLLBACK TO reads past its savepoint's offset), so after such a read
-** the journal's end rolls the engine transaction back instead, writing
-** nothing (bPlayback).  Past VFS_JRNL_SPILL bytes the journal moves to an
-** unlinked temporary file of the parent.  The pages SQLite writes stay in
-** memory (DirtyPage) until the commit, up to VFS_DIRTY_MAX bytes: a page
-** written again after a cache spill is compressed once.  The commit syncs
-** (VLOG_SYNC_FULL) when SQLite synced the journal or the database in the
-** transaction, and otherwise (synchronous=OFF) commits at VLOG_SYNC_NORMAL:
-** a crash may lose it, never tear it.
+**     synchronous=OFF SQLITE_FCNTL_COMMIT_PHASETWO, which SQLite sends
+**     after every commit (before it unlocks; locking_mode=EXCLUSIVE never
+**     unlocks).
+** A lock going below RESERVED with the VFS's part of the transaction not
+** ended (SQLite gave up on an I/O error, leaving what would be a hot
+** journal, or rolled back with no journal) rolls the engine transaction
+** back: that is the hot journal's rollback, done at once.  A ROLLBACK
+** plays the journal back into the file and then ends it; SQLite reads the
+** journal's first header (its fields, offsets below 28) only to play it
+** back (pager_playback; a ROLLBACK TO reads past the first header's
+** sector), so after such a read the journal's end rolls the engine
+** transaction back instead (bPlayback).  Past VFS_JRNL_SPILL bytes the
+** journal moves to an unlinked temporary file of the parent.  The pages
+** SQLite writes stay in memory (DirtyPage) until the commit, up to
+** dirty_max bytes (VFS_DIRTY_MAX): a page written again after a cache
+** spill is compressed once.  The commit syncs (VLOG_SYNC_FULL) when
+** SQLite synced the journal or the database in the transaction, and
+** otherwise (synchronous=OFF) commits at VLOG_SYNC_NORMAL: a crash may
+** lose it, never tear it.
 **
+** Virtual tables in the store.  A vlog table of the database without
+** file= lives in this store (ext/vtab.c), in the same engine transaction
+** as the pages.  The VFS ends the transaction when it has a part in it
+** (bPart: a page or the size written, or the journal started): the
+** commit commits both halves, the rollback rolls back both.  A
+** transaction with no page changed is the tables' alone: SQLite's commit
+** reaches the file as SQLITE_FCNTL_COMMIT_PHASETWO, which commits it, and
+** a rollback leaves it to the tables' xRollback (the lock going down,
+** even to NONE, leaves it open: the engine keeps its locks until it
+** ends).  SQLite's pager rolls back its own savepoints by writing pages
+** back, so the engine's savepoint rollback, which the tables call, leaves
+** the VFS's trees alone (vlogStoreSavepointExempt).
+
 ** Other files.  Statement journals, temp databases and super-journals are
 ** the parent VFS's (SQLite's own handling; they hold no committed state).
 ** A WAL file too, for now: without shared memory SQLite uses WAL only in
@@ -99,6 +121,7 @@ typedef unsigned char u8;
 #define VFS_DEFAULT_CHUNK 4096
 #define VFS_ZSTD_LEVEL    3
 #define VFS_SECTOR        512
+#define VFS_JRNL_HDR      28      /* the fields of a journal header */
 #define VFS_JRNL_SPILL    (16*1024*1024)  /* journal bytes kept in memory */
 #define VFS_DIRTY_MAX     (32*1024*1024)  /* dirty page bytes kept in memory */
 #define VFS_DIRTY_HASH    1024
@@ -141,10 +164,13 @@ struct VfsDb {
   int bPlayback;                  /* SQLite read the journal's first
                                   ** header: a ROLLBACK plays it back */
   int bTxnStarted;                /* the engine txn was begun by this file */
+  int bPart;                      /* pages or size written in the engine
+                                  ** write transaction (the VFS ends it) */
   u8 *aChunk;                     /* VFS_MAX_CHUNK bytes: read-modify-write */
   DirtyPage **apDirty;            /* the transaction's dirty pages: hash */
   DirtyPage *pDirty;              /* ... and list */
   sqlite3_int64 nDirty;           /* ... and their bytes */
+  sqlite3_int64 nDirtyMax;        /* most bytes kept (URI dirty_max=) */
   VfsDb *pNext;                   /* the process's list */
 };
 
@@ -433,7 +459,7 @@ static int chunkWrite(VfsDb *p, unsigned int iPg, int sz, const u8 *a){
     p->nDirty += sz;
   }
   memcpy(d->a, a, sz);
-  if( p->nDirty>VFS_DIRTY_MAX ) return dirtyFlush(p, 1);
+  if( p->nDirty>p->nDirtyMax ) return dirtyFlush(p, 1);
   return SQLITE_OK;
 }
 
@@ -518,6 +544,11 @@ static int storeOpen(VfsDb *p){
   int rc;
   assert( p->pStore==0 );
   rc = vlogStoreOpen(p->pVfs->pEnv, p->zPath, &p->cfg, &p->pStore);
+  /* SQLite's pager rolls its pages back to a savepoint itself; the
+  ** virtual tables of the store roll back theirs (cannot fail) */
+  if( rc==VLOG_OK ){
+    (void)vlogStoreSavepointExempt(p->pStore, VFS_TREE_CATALOG, VFS_TREE_MAIN);
+  }
   if( rc && p->pStore ){
     if( rc!=VLOG_NOTADB && rc!=VLOG_BUSY ){
       sqlite3_log(rc, "vlog: %s", vlogStoreErrMsg(p->pStore));
@@ -534,15 +565,28 @@ static int storeOpen(VfsDb *p){
 /* ---------------------------------------------------------------------
 ** Commit and rollback of the engine transaction.
 */
+/* Does the VFS end the engine write transaction (its pages are in it, or
+** SQLite's journal started)?  If not, the transaction is the virtual
+** tables' of the store (ext/vtab.c), theirs to end unless SQLite's
+** commit reaches the file (SQLITE_FCNTL_COMMIT_PHASETWO). */
+static int vfsHasPart(VfsDb *p){
+  return p->bPart || p->eJrnl!=JRNL_NONE;
+}
+
 static int dbCommit(VfsDb *p){
   int rc = SQLITE_OK;
+  int bPart = vfsHasPart(p);
   p->eJrnl = JRNL_NONE;
   p->bPlayback = 0;
+  p->bPart = 0;
   if( vlogTxnState(p->pStore)==2 ){
     rc = dirtyFlush(p, 1);
     if( rc==SQLITE_OK ) rc = stateSave(p);
     if( rc==SQLITE_OK ){
-      (void)vlogStoreSetSync(p->pStore, p->bSynced ? VLOG_SYNC_FULL : VLOG_SYNC_NORMAL);
+      /* a transaction of virtual tables only keeps their xBegin's level */
+      if( bPart ){
+        (void)vlogStoreSetSync(p->pStore, p->bSynced ? VLOG_SYNC_FULL : VLOG_SYNC_NORMAL);
+      }
       rc = vlogCommit(p->pStore);
       if( rc ) rc = dbError(p, rc);
     }
@@ -558,6 +602,7 @@ static int dbCommit(VfsDb *p){
 static void dbRollback(VfsDb *p){
   (void)dirtyFlush(p, 0);                 /* only forgets: cannot fail */
   p->eJrnl = JRNL_NONE;
+  p->bPart = 0;
   p->bPlayback = 0;
   p->bSynced = 0;
   p->bStateOk = 0;
@@ -663,6 +708,7 @@ static int dbWrite(sqlite3_file *pFile, const void *zBuf, int iAmt,
   if( rc==SQLITE_OK ) rc = stateLoad(p);
   if( rc==SQLITE_OK && !p->bEntry ) rc = stateCreate(p);
   if( rc!=SQLITE_OK ) return rc;
+  p->bPart = 1;
   if( p->szChunk==0 ){
     p->szChunk = (isPageSize(iAmt) && iOfst%iAmt==0) ? iAmt : VFS_DEFAULT_CHUNK;
     p->bStateDirty = 1;
@@ -712,6 +758,7 @@ static int dbTruncate(sqlite3_file *pFile, sqlite3_int64 size){
   rc = txnEnter(p, 1);
   if( rc==SQLITE_OK ) rc = stateLoad(p);
   if( rc!=SQLITE_OK || size==p->nSize ) return rc;
+  p->bPart = 1;
   if( !p->bEntry ) rc = stateCreate(p);
   if( rc==SQLITE_OK && size<p->nSize && p->szChunk ){
     int sz = p->szChunk;
@@ -748,7 +795,9 @@ static int dbSync(sqlite3_file *pFile, int flags){
   if( p->pStore==0 ) return SQLITE_OK;
   p->bSynced = 1;
   /* With no journal of the transaction (MEMORY, OFF), this is the commit */
-  if( p->eJrnl==JRNL_NONE && vlogTxnState(p->pStore)==2 ) return dbCommit(p);
+  if( p->eJrnl==JRNL_NONE && p->bPart && vlogTxnState(p->pStore)==2 ){
+    return dbCommit(p);
+  }
   return SQLITE_OK;
 }
 
@@ -788,18 +837,18 @@ static int dbUnlock(sqlite3_file *pFile, int eLock){
   int rc = SQLITE_OK, rc2;
   if( eLock>=p->eLock ) return SQLITE_OK;
   assert( p->pStore );                    /* dbLock opened it */
-  if( eLock<SQLITE_LOCK_RESERVED && vlogTxnState(p->pStore)==2 ){
-    if( p->eJrnl==JRNL_NONE ){
-      rc = dbCommit(p);                   /* synchronous=OFF, no journal */
-    }else{
-      dbRollback(p);                      /* the hot journal, rolled back */
-    }
+  if( eLock<SQLITE_LOCK_RESERVED && vfsHasPart(p) ){
+    /* Not committed (SQLITE_FCNTL_COMMIT_PHASETWO would have): SQLite
+    ** gave up, leaving what would be a hot journal; rolled back at once */
+    dbRollback(p);
   }
-  if( eLock==SQLITE_LOCK_NONE && vlogTxnState(p->pStore)!=0 ){
+  if( eLock==SQLITE_LOCK_NONE && vlogTxnState(p->pStore)==1 ){
     rc2 = vlogCommit(p->pStore);          /* a read transaction's end */
     if( rc==SQLITE_OK && rc2 ) rc = dbError(p, rc2);
   }
-  if( vlogTxnState(p->pStore)==0 || eLock>=SQLITE_LOCK_SHARED ){
+  /* a write transaction left open is the virtual tables' (xCommit or
+  ** xRollback ends it): it keeps its locks until then */
+  if( vlogTxnState(p->pStore)!=1 || eLock>=SQLITE_LOCK_SHARED ){
     rc2 = vlogStoreHold(p->pStore, eLock);
     if( rc==SQLITE_OK && rc2 ) rc = dbError(p, rc2);
   }
@@ -830,6 +879,14 @@ static int dbFileControl(sqlite3_file *pFile, int op, void *pArg){
     }
     case SQLITE_FCNTL_LOCKSTATE: {
       *(int*)pArg = p->eLock;
+      return SQLITE_OK;
+    }
+    case SQLITE_FCNTL_COMMIT_PHASETWO: {
+      /* SQLite committed (the journal ended, or there was none): what is
+      ** left of the engine transaction commits too (synchronous=OFF with
+      ** no journal; virtual tables of the store in a transaction that
+      ** changed no page) */
+      if( p->pStore && vlogTxnState(p->pStore)==2 ) return dbCommit(p);
       return SQLITE_OK;
     }
     case SQLITE_FCNTL_HAS_MOVED: {
@@ -926,9 +983,13 @@ static int jrnlClose(sqlite3_file *pFile){
 static int jrnlRead(sqlite3_file *pFile, void *zBuf, int iAmt, sqlite3_int64 iOfst){
   VfsJrnl *p = (VfsJrnl*)pFile;
   int n = 0;
-  /* Only a full rollback (pager_playback) reads the header at offset 0; a
-  ** ROLLBACK TO reads the records after its savepoint's offset. */
-  if( iOfst==0 && p->pDb && p->pDb->eJrnl==JRNL_LIVE ) p->pDb->bPlayback = 1;
+  /* Only a full rollback (pager_playback) reads the first header's fields
+  ** (its magic at offset 0 only when hot, the record count at 8 always);
+  ** a ROLLBACK TO reads the records after its savepoint's offset, past
+  ** the first header's sector. */
+  if( iOfst<VFS_JRNL_HDR && p->pDb && p->pDb->eJrnl==JRNL_LIVE ){
+    p->pDb->bPlayback = 1;
+  }
   if( p->pSpill ) return p->pSpill->pMethods->xRead(p->pSpill, zBuf, iAmt, iOfst);
   if( iOfst<p->n ) n = (int)(p->n-iOfst < iAmt ? p->n-iOfst : iAmt);
   if( n>0 ) memcpy(zBuf, &p->a[iOfst], n);
@@ -957,8 +1018,8 @@ static int jrnlWrite(sqlite3_file *pFile, const void *zBuf, int iAmt,
   VfsJrnl *p = (VfsJrnl*)pFile;
   const u8 *a = (const u8*)zBuf;
   sqlite3_int64 iEnd = iOfst + iAmt;
-  if( iOfst==0 && iAmt>=28 ){
-    if( isZero(a, 28) ){
+  if( iOfst==0 && iAmt>=VFS_JRNL_HDR ){
+    if( isZero(a, VFS_JRNL_HDR) ){
       int rc = jrnlEnd(p);              /* PERSIST: the header zeroed */
       if( rc ) return rc;
     }else if( p->pDb && !isZero(&a[20], 8) ){
@@ -1068,6 +1129,8 @@ static int dbOpen(VlogVfs *pV, const char *zName, VfsDb *p, int flags, int *pOut
   p->cfg.bReadOnly = (flags & SQLITE_OPEN_READONLY)!=0;
   p->cfg.bImmutable = sqlite3_uri_boolean(zName, "immutable", 0);
   p->cfg.nBusyTimeout = 0;            /* SQLite's busy handler waits */
+  p->nDirtyMax = sqlite3_uri_int64(zName, "dirty_max", VFS_DIRTY_MAX);
+  if( p->nDirtyMax<0 ) p->nDirtyMax = VFS_DIRTY_MAX;
   rc = storeOpen(p);
   if( rc==SQLITE_BUSY ){
     rc = SQLITE_OK;                   /* opened at the first use (storeOpen) */
@@ -1291,6 +1354,12 @@ sqlite3_vfs *vlogVfsParent(sqlite3_vfs *pVfs){
 
 int vlogVfsIsStore(sqlite3_file *pFile){
   return pFile && pFile->pMethods==&dbMethods;
+}
+
+int vlogVfsTxnPart(sqlite3_file *pFile){
+  VfsDb *p = (VfsDb*)pFile;
+  if( !vlogVfsIsStore(pFile) ) return 0;
+  return (vfsHasPart(p) ? VLOG_VFS_PART : 0) | (p->pJrnl ? VLOG_VFS_JOURNAL : 0);
 }
 
 VlogStore *vlogVfsStore(sqlite3_file *pFile){

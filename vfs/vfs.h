@@ -22,6 +22,17 @@ sqlite3_vfs *vlogVfsParent(sqlite3_vfs*);
 int vlogVfsIsStore(sqlite3_file*);
 VlogStore *vlogVfsStore(sqlite3_file*);
 
+/* For a virtual table in its database's own store (ext/vtab.c), about the
+** engine write transaction open on it: VLOG_VFS_PART if the VFS ends it
+** (SQLite's pages are in it, or its journal started: the journal's end or
+** the database's sync commits both halves at once); VLOG_VFS_JOURNAL if
+** SQLite's rollback journal is open (then no page reaches the file after
+** the table's xSync unless the journal has started).  0 for a file that is
+** not a store. */
+#define VLOG_VFS_PART     1
+#define VLOG_VFS_JOURNAL  2
+int vlogVfsTxnPart(sqlite3_file*);
+
 /* The files a store holds for the VFS (vlog_files), in an array from
 ** vlogMalloc(vlogStoreEnv(pStore)) that the caller frees the same way.
 ** Run in a read transaction of its own unless one is open.  An engine
