@@ -151,7 +151,7 @@
 /*************************************************************************
 ** Engines, workloads, phases.
 */
-enum { E_VLOG, E_VLOGBG, E_NOROWID, E_ROWID, E_LSM1, N_ENGINE };
+enum { E_VLOG, E_VLOGBG, E_NOROWID, E_ROWID, E_LSM1, E_RDEL, E_RVFS, N_ENGINE };
 enum { EXT_NONE, EXT_VLOG, EXT_LSM };
 
 typedef struct Engine Engine;
@@ -165,6 +165,10 @@ struct Engine {
   const char *zScan;          /* count(*), sum of lengths */
   const char *zDurability;    /* printed in the header */
   int bBgCompress;            /* background_compression, then a full pass */
+  const char *zVfs;           /* the VFS of its database (0: the default) */
+  const char *zJournal;       /* its journal_mode (0: WAL) */
+  int bVfsOnly;               /* off unless --engines names it (make
+                              ** bench-vfs's pair, rowid-del and rowid-vfs) */
 };
 
 static const Engine aEngine[N_ENGINE] = {
@@ -174,7 +178,7 @@ static const Engine aEngine[N_ENGINE] = {
     "SELECT length(substr(value,2)) FROM kv WHERE key=?1",
     "SELECT value FROM kv WHERE key=?1",
     "SELECT count(*), sum(length(substr(value,2))) FROM kv",
-    "PRAGMA synchronous=NORMAL on the connection, which the module follows", 0 },
+    "PRAGMA synchronous=NORMAL on the connection, which the module follows", 0, 0, 0, 0 },
   { "vlog-bg", EXT_VLOG,
     "CREATE VIRTUAL TABLE kv USING vlog(file='kv.vlog', key='blob')",
     "INSERT INTO kv(key, value) VALUES(?1, ?2)",
@@ -182,7 +186,7 @@ static const Engine aEngine[N_ENGINE] = {
     "SELECT value FROM kv WHERE key=?1",
     "SELECT count(*), sum(length(substr(value,2))) FROM kv",
     "as vlog, with background_compression=1 (frames raw at commit) and "
-    "vlog_maintain('kv','full') after the load", 1 },
+    "vlog_maintain('kv','full') after the load", 1, 0, 0, 0 },
   { "norowid", EXT_NONE,
     "CREATE TABLE kv(key BLOB PRIMARY KEY, value BLOB) WITHOUT ROWID",
     "INSERT INTO kv(key, value) VALUES(?1, ?2)",
@@ -190,7 +194,7 @@ static const Engine aEngine[N_ENGINE] = {
     "SELECT value FROM kv WHERE key=?1",
     "SELECT count(*), sum(length(substr(value,2))) FROM kv",
     "journal_mode=WAL, synchronous=NORMAL: commits unsynced, WAL synced "
-    "at checkpoint", 0 },
+    "at checkpoint", 0, 0, 0, 0 },
   { "rowid", EXT_NONE,
     "CREATE TABLE kv(key BLOB, value BLOB);"
     "CREATE UNIQUE INDEX kv_key ON kv(key)",
@@ -198,7 +202,7 @@ static const Engine aEngine[N_ENGINE] = {
     "SELECT length(substr(value,2)) FROM kv WHERE key=?1",
     "SELECT value FROM kv WHERE key=?1",
     "SELECT count(*), sum(length(substr(value,2))) FROM kv",
-    "journal_mode=WAL, synchronous=NORMAL (as norowid)", 0 },
+    "journal_mode=WAL, synchronous=NORMAL (as norowid)", 0, 0, 0, 0 },
   { "lsm1", EXT_LSM,
     "CREATE VIRTUAL TABLE kv USING lsm1('kv.lsm', k, BLOB, v)",
     "INSERT INTO kv(k, v) VALUES(?1, ?2)",
@@ -206,7 +210,26 @@ static const Engine aEngine[N_ENGINE] = {
     "SELECT v FROM kv WHERE k=?1",
     "SELECT count(*), sum(length(substr(v,2))) FROM kv",
     "LSM_SAFETY_NORMAL, LSM's default (the lsm1 vtab cannot change it): "
-    "log unsynced at commit, database synced at checkpoint", 0 },
+    "log unsynced at commit, database synced at checkpoint", 0, 0, 0, 0 },
+  { "rowid-del", EXT_NONE,
+    "CREATE TABLE kv(key BLOB, value BLOB);"
+    "CREATE UNIQUE INDEX kv_key ON kv(key)",
+    "INSERT INTO kv(key, value) VALUES(?1, ?2)",
+    "SELECT length(substr(value,2)) FROM kv WHERE key=?1",
+    "SELECT value FROM kv WHERE key=?1",
+    "SELECT count(*), sum(length(substr(value,2))) FROM kv",
+    "the rowid table on the unix VFS, journal_mode=DELETE, "
+    "synchronous=NORMAL (a sync of the journal and one of the database "
+    "per commit)", 0, 0, "DELETE", 1 },
+  { "rowid-vfs", EXT_VLOG,
+    "CREATE TABLE kv(key BLOB, value BLOB);"
+    "CREATE UNIQUE INDEX kv_key ON kv(key)",
+    "INSERT INTO kv(key, value) VALUES(?1, ?2)",
+    "SELECT length(substr(value,2)) FROM kv WHERE key=?1",
+    "SELECT value FROM kv WHERE key=?1",
+    "SELECT count(*), sum(length(substr(value,2))) FROM kv",
+    "the same on the vlog VFS (the journal in memory; one engine commit, "
+    "synced, per transaction)", 0, "vlog", "DELETE", 1 },
 };
 
 enum { W_RANDOM, W_TEXT, W_BLOB, N_WORKLOAD };
@@ -402,8 +425,23 @@ static void diskUsage(const char *zPath, int64_t *pnDisk, int64_t *pnSize){
 static int openDb(const Config *pCfg, const Engine *pE, const char *zFile,
                   sqlite3 **ppDb, Result *pRes){
   sqlite3 *db = 0;
-  int rc = sqlite3_open_v2(zFile, &db,
-                           SQLITE_OPEN_READWRITE|SQLITE_OPEN_CREATE, 0);
+  int rc = SQLITE_OK;
+  if( pE->zVfs ){
+    /* the VFS is registered by vlog's first load, on any connection */
+    char *zMsg = 0;
+    rc = sqlite3_open(":memory:", &db);
+    if( rc==SQLITE_OK ){
+      sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 1, (int*)0);
+      rc = sqlite3_load_extension(db, pCfg->zVlog, "sqlite3_vlog_init", &zMsg);
+      if( rc ) setErr(pRes, "loading %s: %s", pCfg->zVlog, zMsg ? zMsg : "error");
+    }
+    sqlite3_free(zMsg);
+    sqlite3_close(db);
+    db = 0;
+    if( rc ) return rc;
+  }
+  rc = sqlite3_open_v2(zFile, &db, SQLITE_OPEN_READWRITE|SQLITE_OPEN_CREATE,
+                       pE->zVfs);
   if( rc!=SQLITE_OK ) rc = dbErr(pRes, db, "open");
   if( rc==SQLITE_OK && pE->eExt!=EXT_NONE ){
     const char *zLib = pE->eExt==EXT_VLOG ? pCfg->zVlog : pCfg->zLsm;
@@ -418,18 +456,21 @@ static int openDb(const Config *pCfg, const Engine *pE, const char *zFile,
     sqlite3_free(zMsg);
   }
   if( rc==SQLITE_OK ){
+    const char *zMode = pE->zJournal ? pE->zJournal : "WAL";
+    char *zSql = sqlite3_mprintf("PRAGMA journal_mode=%s", zMode);
     sqlite3_stmt *pStmt = 0;
-    rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode=WAL", -1, &pStmt, 0);
+    rc = zSql ? sqlite3_prepare_v2(db, zSql, -1, &pStmt, 0) : SQLITE_NOMEM;
     if( rc==SQLITE_OK && sqlite3_step(pStmt)==SQLITE_ROW
-     && sqlite3_stricmp((const char*)sqlite3_column_text(pStmt, 0), "wal")
+     && sqlite3_stricmp((const char*)sqlite3_column_text(pStmt, 0), zMode)
     ){
-      setErr(pRes, "journal_mode=WAL refused: %s",
+      setErr(pRes, "journal_mode=%s refused: %s", zMode,
              (const char*)sqlite3_column_text(pStmt, 0));
       rc = SQLITE_ERROR;
     }
     if( sqlite3_finalize(pStmt)!=SQLITE_OK && rc==SQLITE_OK ){
-      rc = dbErr(pRes, db, "PRAGMA journal_mode=WAL");
+      rc = dbErr(pRes, db, zSql);
     }
+    sqlite3_free(zSql);
   }
   if( rc==SQLITE_OK ){
     rc = sqlite3_exec(db, "PRAGMA synchronous=NORMAL", 0, 0, 0);
@@ -842,11 +883,15 @@ static void printRow(const Config *pCfg, const char *zLabel,
   }
   for(v=E_VLOG; v<=E_VLOGBG; v++){
     if( !pCfg->aEngineOn[v] ) continue;
-    for(e=E_NOROWID; e<N_ENGINE; e++){
+    for(e=E_NOROWID; e<=E_LSM1; e++){
       if( !pCfg->aEngineOn[e] ) continue;
       printCell(aVal[e]>0 ? aVal[v]/aVal[e] : 0.0,
                 aOk[v] && aOk[e] && aVal[e]>0, "%*.2f");
     }
+  }
+  if( pCfg->aEngineOn[E_RDEL] && pCfg->aEngineOn[E_RVFS] ){
+    printCell(aVal[E_RDEL]>0 ? aVal[E_RVFS]/aVal[E_RDEL] : 0.0,
+              aOk[E_RVFS] && aOk[E_RDEL] && aVal[E_RDEL]>0, "%*.2f");
   }
   printf("\n");
 }
@@ -865,12 +910,15 @@ static void printTable(const Config *pCfg, const Workload *pW,
   }
   for(v=E_VLOG; v<=E_VLOGBG; v++){
     if( !pCfg->aEngineOn[v] ) continue;
-    for(e=E_NOROWID; e<N_ENGINE; e++){
+    for(e=E_NOROWID; e<=E_LSM1; e++){
       char zHead[32];
       if( !pCfg->aEngineOn[e] ) continue;
       snprintf(zHead, sizeof(zHead), "%s/%s", v==E_VLOG ? "v" : "bg", aEngine[e].zName);
       printf(" %*s", COL, zHead);
     }
+  }
+  if( pCfg->aEngineOn[E_RDEL] && pCfg->aEngineOn[E_RVFS] ){
+    printf(" %*s", COL, "vfs/unix");
   }
   printf("\n");
 
@@ -995,6 +1043,26 @@ static void printGoals(const Config *pCfg, Workload *aW,
   }
 }
 
+/* make bench-vfs: the rowid table on the vlog VFS over the same on unix. */
+static void printVfsRatios(const Config *pCfg, Workload *aW,
+                           Result (*aRes)[N_ENGINE]){
+  int w;
+  printf("\nthe rowid table on the vlog VFS / on the unix VFS (DELETE, NORMAL):\n");
+  for(w=0; w<N_WORKLOAD; w++){
+    const Result *pV = &aRes[w][E_RVFS], *pU = &aRes[w][E_RDEL];
+    if( !pCfg->aWorkloadOn[w] ) continue;
+    if( pV->eState!=RS_OK || pU->eState!=RS_OK ){
+      printf("  [%s] n/a (an engine did not run)\n", aW[w].zName);
+      continue;
+    }
+    printf("  [%s] load total %.2f, lookups %.2f", aW[w].zName,
+           pV->aSec[PH_LOAD]/pU->aSec[PH_LOAD],
+           pV->aSec[PH_LOOKUP]/pU->aSec[PH_LOOKUP]);
+    if( aW[w].bScan ) printf(", scan %.2f", pV->aSec[PH_SCAN]/pU->aSec[PH_SCAN]);
+    printf(", on disk %.2f\n", (double)pV->nDisk/(double)pU->nDisk);
+  }
+}
+
 /* How well zstd (level 3) compresses the text values: whole and one by one. */
 static void printTextRatio(const Workload *pW){
   int nSample = pW->nRow<2000 ? (int)pW->nRow : 2000;
@@ -1093,7 +1161,7 @@ static void parseArgs(int argc, char **argv, Config *pCfg){
   pCfg->nBlob = 2000;
   pCfg->nBlobSize = 256*1024;
   pCfg->nBlobBatch = 10;
-  for(i=0; i<N_ENGINE; i++) pCfg->aEngineOn[i] = 1;
+  for(i=0; i<N_ENGINE; i++) pCfg->aEngineOn[i] = !aEngine[i].bVfsOnly;
   for(i=0; i<N_WORKLOAD; i++) pCfg->aWorkloadOn[i] = 1;
   for(i=1; i<argc; i++){
     const char *z = argv[i];
@@ -1182,7 +1250,7 @@ int main(int argc, char **argv){
   printf("keys: 16 random bytes; all engines get the same keys, values and "
          "lookup order\n");
   printf("durability, equal for all (every connection: journal_mode=WAL, "
-         "synchronous=NORMAL):\n");
+         "synchronous=NORMAL, but rowid-del and rowid-vfs: DELETE, NORMAL):\n");
   for(e=0; e<N_ENGINE; e++){
     if( cfg.aEngineOn[e] ){
       printf("  %-8s %s\n", aEngine[e].zName, aEngine[e].zDurability);
@@ -1207,7 +1275,10 @@ int main(int argc, char **argv){
     }
     printTable(&cfg, &aW[w], aRes[w]);
   }
-  printGoals(&cfg, aW, aRes);
+  if( cfg.aEngineOn[E_VLOG] || cfg.aEngineOn[E_VLOGBG] ){
+    printGoals(&cfg, aW, aRes);
+  }
+  if( cfg.aEngineOn[E_RDEL] && cfg.aEngineOn[E_RVFS] ) printVfsRatios(&cfg, aW, aRes);
   printf("\nbench_kv: %.0f s in all%s\n", now()-t0,
          nFail ? "; some engines FAILED (see above)" : "");
   return nFail ? 1 : 0;
