@@ -90,6 +90,20 @@
 ** back, so the engine's savepoint rollback, which the tables call, leaves
 ** the VFS's trees alone (vlogStoreSavepointExempt).
 
+** Transactions over several databases.  With ATTACHed databases SQLite
+** commits through a super-journal, whose deletion is the commit point of
+** all: each database's journal names it, and after a crash a hot journal
+** whose super-journal exists is played back.  So a journal of such a
+** transaction goes to disk at phase one (SQLITE_FCNTL_SYNC names the
+** super-journal: jrnlToDisk), synced, and the engine transaction commits
+** there, synced; the journal's end commits what a ROLLBACK wrote back and
+** deletes the copy.  xAccess and xOpen of the journal's name find a copy
+** on disk (hot after a crash: SQLite plays it back through the VFS, or
+** deletes it when its super-journal is gone).  The one case where pages
+** are written twice; a vlog table in the store is not in the copy, so its
+** changes in such a transaction commit at phase one, whatever the others
+** do.
+**
 ** Other files.  Statement journals, temp databases and super-journals are
 ** the parent VFS's (SQLite's own handling; they hold no committed state).
 ** A WAL file too, for now: without shared memory SQLite uses WAL only in
@@ -97,7 +111,8 @@
 **
 ** Names.  xAccess and xDelete of "<db>-journal" for a database this
 ** process has open through the VFS answer for the virtual journal: it
-** never exists for anyone to find (so never hot), and its deletion is the
+** never exists for anyone to find (so never hot; only a copy on disk of a
+** transaction with a super-journal can be found), and its deletion is the
 ** commit point.  Open databases are in one process-wide list, under
 ** SQLite's static mutex SQLITE_MUTEX_STATIC_APP2.
 */
@@ -161,6 +176,9 @@ struct VfsDb {
   int eJrnl;                      /* JRNL_* */
   VfsJrnl *pJrnl;                 /* the open journal, or 0 */
   int bSynced;                    /* SQLite synced in this transaction */
+  int bJrnlDisk;                  /* the journal is on disk too and the
+                                  ** engine transaction committed (a
+                                  ** transaction with a super-journal) */
   int bPlayback;                  /* SQLite read the journal's first
                                   ** header: a ROLLBACK plays it back */
   int bTxnStarted;                /* the engine txn was begun by this file */
@@ -190,6 +208,7 @@ struct VfsJrnl {
   u8 *a;                          /* the bytes, until spilled */
   sqlite3_int64 n, nAlloc;        /* size; bytes of a[] */
   sqlite3_file *pSpill;           /* the parent's temporary file, or 0 */
+  int bCopying;                   /* jrnlToDisk reads it (no playback) */
 };
 
 static sqlite3_mutex *vfsMutex(void){
@@ -200,6 +219,7 @@ static VlogVfs *pAllVfs = 0;      /* registered instances, never freed */
 
 static const sqlite3_io_methods dbMethods;
 static const sqlite3_io_methods jrnlMethods;
+static int jrnlToDisk(VfsDb*);
 
 /* ---------------------------------------------------------------------
 ** Errors.  Engine codes are SQLite's; the message goes to sqlite3_log()
@@ -602,6 +622,7 @@ static int dbCommit(VfsDb *p){
 static void dbRollback(VfsDb *p){
   (void)dirtyFlush(p, 0);                 /* only forgets: cannot fail */
   p->eJrnl = JRNL_NONE;
+  p->bJrnlDisk = 0;                       /* a copy on disk stays: hot */
   p->bPart = 0;
   p->bPlayback = 0;
   p->bSynced = 0;
@@ -881,6 +902,13 @@ static int dbFileControl(sqlite3_file *pFile, int op, void *pArg){
       *(int*)pArg = p->eLock;
       return SQLITE_OK;
     }
+    case SQLITE_FCNTL_SYNC: {
+      /* pArg: the super-journal of a transaction over several databases */
+      if( pArg && p->pStore && p->eJrnl==JRNL_LIVE && p->pJrnl && !p->bJrnlDisk ){
+        return jrnlToDisk(p);
+      }
+      return SQLITE_OK;
+    }
     case SQLITE_FCNTL_COMMIT_PHASETWO: {
       /* SQLite committed (the journal ended, or there was none): what is
       ** left of the engine transaction commits too (synchronous=OFF with
@@ -987,7 +1015,7 @@ static int jrnlRead(sqlite3_file *pFile, void *zBuf, int iAmt, sqlite3_int64 iOf
   ** (its magic at offset 0 only when hot, the record count at 8 always);
   ** a ROLLBACK TO reads the records after its savepoint's offset, past
   ** the first header's sector. */
-  if( iOfst<VFS_JRNL_HDR && p->pDb && p->pDb->eJrnl==JRNL_LIVE ){
+  if( iOfst<VFS_JRNL_HDR && p->pDb && p->pDb->eJrnl==JRNL_LIVE && !p->bCopying ){
     p->pDb->bPlayback = 1;
   }
   if( p->pSpill ) return p->pSpill->pMethods->xRead(p->pSpill, zBuf, iAmt, iOfst);
@@ -1000,17 +1028,88 @@ static int jrnlRead(sqlite3_file *pFile, void *zBuf, int iAmt, sqlite3_int64 iOf
   return SQLITE_OK;
 }
 
-/* The journal ended: the transaction commits, or, when SQLite played the
-** journal back (ROLLBACK), rolls back: the file is as it was before the
-** transaction, which the engine transaction's rollback gives at no cost
-** (and with nothing written). */
-static int jrnlEnd(VfsJrnl *p){
-  if( p->pDb==0 || p->pDb->eJrnl==JRNL_NONE ) return SQLITE_OK;
-  if( p->pDb->bPlayback ){
-    dbRollback(p->pDb);
+/* Delete the journal's copy on disk (jrnlToDisk). */
+static int jrnlDiskDelete(VfsDb *p){
+  sqlite3_vfs *pParent = p->pVfs->pParent;
+  int rc = pParent->xDelete(pParent, p->zJournal, 1);
+  if( rc==SQLITE_IOERR_DELETE_NOENT ) rc = SQLITE_OK;
+  if( rc==SQLITE_OK ) p->bJrnlDisk = 0;
+  return rc;
+}
+
+/*
+** The journal of database p ended: the transaction commits, or, when
+** SQLite played the journal back (ROLLBACK), rolls back: the file is as it
+** was before the transaction, which the engine transaction's rollback
+** gives at no cost (and with nothing written).  A transaction whose
+** journal went to disk committed at its super-journal's sync: what SQLite
+** wrote since is a ROLLBACK's pages written back, which commit, and the
+** copy goes.
+*/
+static int jrnlFinish(VfsDb *p){
+  if( p->bJrnlDisk ){
+    int rc;
+    p->bSynced = 1;             /* durable before the copy goes */
+    rc = dbCommit(p);
+    if( rc==SQLITE_OK ) rc = jrnlDiskDelete(p);
+    return rc;
+  }
+  if( p->bPlayback ){
+    dbRollback(p);
     return SQLITE_OK;
   }
-  return dbCommit(p->pDb);
+  return dbCommit(p);
+}
+static int jrnlEnd(VfsJrnl *p){
+  if( p->pDb==0 || p->pDb->eJrnl==JRNL_NONE ) return SQLITE_OK;
+  return jrnlFinish(p->pDb);
+}
+
+/*
+** Phase one of a transaction over several databases (SQLite's
+** super-journal, zSuper, which it deletes once every database synced: the
+** commit point of all): the journal goes to disk, synced, and the engine
+** transaction commits, synced.  A crash before the super-journal's
+** deletion leaves a hot journal that SQLite plays back (it writes the old
+** pages through the VFS); after it, a journal whose super-journal is gone,
+** which SQLite deletes.  The one case where pages are written twice.
+*/
+static int jrnlToDisk(VfsDb *p){
+  VfsJrnl *pJ = p->pJrnl;
+  sqlite3_vfs *pParent = p->pVfs->pParent;
+  sqlite3_file *pF = (sqlite3_file*)sqlite3_malloc(pParent->szOsFile);
+  u8 *aBuf = (u8*)sqlite3_malloc(VFS_MAX_CHUNK);
+  int rc, flags = 0;
+  sqlite3_int64 i;
+  if( pF==0 || aBuf==0 ){
+    sqlite3_free(pF);
+    sqlite3_free(aBuf);
+    return SQLITE_IOERR_NOMEM;
+  }
+  memset(pF, 0, pParent->szOsFile);
+  rc = pParent->xOpen(pParent, p->zJournal, pF, SQLITE_OPEN_MAIN_JOURNAL
+                      |SQLITE_OPEN_READWRITE|SQLITE_OPEN_CREATE, &flags);
+  for(i=0; rc==SQLITE_OK && i<pJ->n; i+=VFS_MAX_CHUNK){
+    int n = pJ->n-i < VFS_MAX_CHUNK ? (int)(pJ->n-i) : VFS_MAX_CHUNK;
+    pJ->bCopying = 1;
+    rc = pJ->base.pMethods->xRead(&pJ->base, aBuf, n, i);
+    pJ->bCopying = 0;
+    if( rc==SQLITE_OK ) rc = pF->pMethods->xWrite(pF, aBuf, n, i);
+  }
+  if( rc==SQLITE_OK ) rc = pF->pMethods->xSync(pF, SQLITE_SYNC_NORMAL);
+  if( pF->pMethods ) (void)pF->pMethods->xClose(pF);
+  sqlite3_free(pF);
+  sqlite3_free(aBuf);
+  if( rc==SQLITE_OK ){
+    p->bSynced = 1;                       /* durable before the super goes */
+    rc = dbCommit(p);
+    p->eJrnl = JRNL_LIVE;                 /* its end deletes the copy */
+    if( rc==SQLITE_OK ) p->bJrnlDisk = 1;
+  }
+  if( rc ){
+    (void)pParent->xDelete(pParent, p->zJournal, 0);    /* rc says why */
+  }
+  return rc;
 }
 
 static int jrnlWrite(sqlite3_file *pFile, const void *zBuf, int iAmt,
@@ -1166,6 +1265,13 @@ static int vfsOpen(sqlite3_vfs *pVfs, const char *zName, sqlite3_file *pFile,
   }
   if( zName && (flags & SQLITE_OPEN_MAIN_JOURNAL) ){
     sqlite3_file *pDbFile = sqlite3_database_file_object(zName);
+    int bDisk = 0;
+    if( pDbFile && pDbFile->pMethods==&dbMethods && !(flags & SQLITE_OPEN_CREATE)
+     && pParent->xAccess(pParent, zName, SQLITE_ACCESS_EXISTS, &bDisk)==SQLITE_OK
+     && bDisk ){
+      /* a hot journal on disk (jrnlToDisk), opened to be played back */
+      return pParent->xOpen(pParent, zName, pFile, flags, pOutFlags);
+    }
     if( pDbFile && pDbFile->pMethods==&dbMethods ){
       VfsJrnl *p = (VfsJrnl*)pFile;
       VfsDb *pDb = (VfsDb*)pDbFile;
@@ -1204,14 +1310,13 @@ static int vfsDelete(sqlite3_vfs *pVfs, const char *zName, int syncDir){
   sqlite3_mutex_leave(vfsMutex());
   /* One connection at a time holds RESERVED, so one database at most has a
   ** closed live journal of this name: this deletion is its commit. */
-  if( p ){
-    if( p->bPlayback ){
-      dbRollback(p);                      /* see jrnlEnd */
-      return SQLITE_OK;
-    }
-    return dbCommit(p);
+  if( p ) return jrnlFinish(p);
+  if( bOurs ){
+    /* a journal on disk (jrnlToDisk), hot after a crash: SQLite deletes it
+    ** once played back, or when its super-journal is gone */
+    int rc = PARENT(pVfs)->xDelete(PARENT(pVfs), zName, syncDir);
+    return rc==SQLITE_IOERR_DELETE_NOENT ? SQLITE_OK : rc;
   }
-  if( bOurs ) return SQLITE_OK;
   return PARENT(pVfs)->xDelete(PARENT(pVfs), zName, syncDir);
 }
 
@@ -1220,8 +1325,14 @@ static int vfsAccess(sqlite3_vfs *pVfs, const char *zName, int flags, int *pResO
   sqlite3_mutex_enter(vfsMutex());
   bOurs = findByJournal(pVfs, zName, -1)!=0;
   sqlite3_mutex_leave(vfsMutex());
+  if( bOurs && flags==SQLITE_ACCESS_EXISTS ){
+    /* A journal in memory is never found (never hot); one on disk is the
+    ** copy of a transaction with a super-journal (jrnlToDisk), hot when a
+    ** crash left it */
+    return PARENT(pVfs)->xAccess(PARENT(pVfs), zName, flags, pResOut);
+  }
   if( bOurs ){
-    *pResOut = 0;                 /* a journal in memory: never hot */
+    *pResOut = 0;
     return SQLITE_OK;
   }
   return PARENT(pVfs)->xAccess(PARENT(pVfs), zName, flags, pResOut);
