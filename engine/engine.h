@@ -155,6 +155,9 @@ VLOG_MUST_CHECK int vlogStoreOpen(VlogEnv*, const char *zPath, const VlogConfig*
                                   VlogStore **ppStore);
 int vlogStoreClose(VlogStore*);       /* frees the handle, whatever it returns */
 const char *vlogStoreErrMsg(VlogStore*);
+/* Whether the handle is read-only: asked, or the file could only be
+** opened for reading (its permissions, read-only media). */
+int vlogStoreIsReadOnly(VlogStore*);
 VLOG_MUST_CHECK int vlogStoreSetSync(VlogStore*, int eSync);
 VLOG_MUST_CHECK int vlogStoreSetCacheSize(VlogStore*, int64_t nByte);
 VLOG_MUST_CHECK int vlogStoreSetAutoCheckpoint(VlogStore*, int64_t nByte);

@@ -8,13 +8,37 @@
 ** The versions are those of the libraries the process runs with, not the
 ** headers vlog was compiled against.
 */
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include "vlogInt.h"
 #include "util.h"
 
-/* Name of a function whose presence tells that vlog is already registered
-** with a connection. */
-#define VLOG_MARKER_FUNC "vlog_version"
+/*
+** The connections vlog is registered with.  Its last registration, the
+** marker function vlog_version() with no argument, carries a node of this
+** list whose destructor (SQLite calls it when the connection closes, or
+** when the function is replaced) takes the connection out again.  Asking
+** SQLite instead (preparing a call of the marker) logged "no such
+** function" through sqlite3_log() at every open of every connection.
+*/
+typedef struct Registered Registered;
+struct Registered {
+  sqlite3 *db;
+  Registered *pNext;
+};
+static Registered *pAllRegistered = 0;
+static pthread_mutex_t registeredMu = PTHREAD_MUTEX_INITIALIZER;
+
+static void registeredDrop(void *pArg){
+  Registered **pp;
+  (void)pthread_mutex_lock(&registeredMu);
+  for(pp=&pAllRegistered; *pp; pp=&(*pp)->pNext){
+    if( *pp==(Registered*)pArg ){ *pp = (*pp)->pNext; break; }
+  }
+  (void)pthread_mutex_unlock(&registeredMu);
+  free(pArg);
+}
 
 static void versionFunc(
   sqlite3_context *ctx,
@@ -103,20 +127,14 @@ static void vfsDefaultFunc(
   sqlite3_result_text(ctx, sqlite3_vfs_find(0)->zName, -1, SQLITE_TRANSIENT);
 }
 
-/*
-** True when vlog is already registered with db (its marker function, the
-** last thing registered, exists).  Preparing
-** (not running) a statement that names the marker function is the only way
-** SQLite offers to ask.  A failed prepare leaves "no such function" as the
-** connection's error, which sqlite3_open() would then report; the
-** successful prepare that vlogFuncRegister() makes after registering clears
-** it again.
-*/
+/* True when vlog is already registered with db (the marker function, the
+** last thing registered, carries it in the list). */
 int vlogIsRegistered(sqlite3 *db){
-  sqlite3_stmt *pStmt = 0;
-  int rc = sqlite3_prepare_v2(db, "SELECT " VLOG_MARKER_FUNC "()", -1, &pStmt, 0);
-  sqlite3_finalize(pStmt);
-  return rc==SQLITE_OK;
+  Registered *p;
+  (void)pthread_mutex_lock(&registeredMu);
+  for(p=pAllRegistered; p && p->db!=db; p=p->pNext){}
+  (void)pthread_mutex_unlock(&registeredMu);
+  return p!=0;
 }
 
 int vlogFuncRegister(sqlite3 *db){
@@ -128,9 +146,8 @@ int vlogFuncRegister(sqlite3 *db){
   } aFunc[] = {
     { "vlog_version", 1, SQLITE_DETERMINISTIC|SQLITE_INNOCUOUS, versionFunc },
     { "vlog_vfs_default", 1, SQLITE_DIRECTONLY, vfsDefaultFunc },
-    /* the marker: keep it last */
-    { "vlog_version", 0, SQLITE_DETERMINISTIC|SQLITE_INNOCUOUS, versionFunc },
   };
+  Registered *pNode;
   int i;
   int rc = SQLITE_OK;
 
@@ -139,6 +156,17 @@ int vlogFuncRegister(sqlite3 *db){
         SQLITE_UTF8|aFunc[i].flags, 0,
         aFunc[i].xFunc, 0, 0, 0);
   }
-  if( rc==SQLITE_OK && !vlogIsRegistered(db) ) rc = SQLITE_ERROR;
-  return rc;
+  if( rc ) return rc;
+  /* the marker, last: its node lists db until the connection closes */
+  pNode = (Registered*)malloc(sizeof(*pNode));
+  if( pNode==0 ) return SQLITE_NOMEM;
+  pNode->db = db;
+  (void)pthread_mutex_lock(&registeredMu);
+  pNode->pNext = pAllRegistered;
+  pAllRegistered = pNode;
+  (void)pthread_mutex_unlock(&registeredMu);
+  /* on failure SQLite calls the destructor, which unlists it */
+  return sqlite3_create_function_v2(db, "vlog_version", 0,
+      SQLITE_UTF8|SQLITE_DETERMINISTIC|SQLITE_INNOCUOUS, pNode,
+      versionFunc, 0, 0, registeredDrop);
 }

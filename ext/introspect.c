@@ -132,16 +132,14 @@
 **   Registration is idempotent (see ext/func.c): replacing a module while
 **   one of its eponymous tables runs would disconnect it under the running
 **   statement, and replacing a function then fails with SQLITE_BUSY, so
-**   nothing is registered when the marker function already exists.
+**   sqlite3_vlog_init() registers nothing when vlogIsRegistered() says
+**   vlog is registered already.
 */
 #include <assert.h>
 #include <string.h>
 #include <time.h>
 #include "vlogInt.h"
 
-/* The function whose presence tells that this file's tables and functions
-** are registered with a connection (registered last). */
-#define INTRO_MARKER_SQL "SELECT vlog_verify(NULL)"
 
 /* Column numbers shared by every table: column 0 is the store's path, the
 ** table's own columns follow, the hidden argument is last. */
@@ -1058,14 +1056,6 @@ static void configFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
 ** Registration.
 */
 
-/* True when this file's tables and functions are registered with db (the
-** marker function exists; see isRegistered() in ext/func.c). */
-static int isRegistered(sqlite3 *db){
-  sqlite3_stmt *pStmt = 0;
-  int rc = sqlite3_prepare_v2(db, INTRO_MARKER_SQL, -1, &pStmt, 0);
-  sqlite3_finalize(pStmt);
-  return rc==SQLITE_OK;
-}
 
 int vlogIntrospectRegister(sqlite3 *db){
   static const struct {
@@ -1079,12 +1069,11 @@ int vlogIntrospectRegister(sqlite3 *db){
     { "vlog_gc",         1, gcFunc },
     { "vlog_config",     2, configFunc },
     { "vlog_config",     3, configFunc },
-    { "vlog_verify",     1, verifyFunc },    /* the marker: keep it last */
+    { "vlog_verify",     1, verifyFunc },
   };
   int i;
   int rc = SQLITE_OK;
 
-  if( isRegistered(db) ) return SQLITE_OK;
   for(i=0; rc==SQLITE_OK && i<(int)(sizeof(aTable)/sizeof(aTable[0])); i++){
     rc = sqlite3_create_module_v2(db, aTable[i].zName, &introModule,
                                   (void*)&aTable[i], 0);
@@ -1093,6 +1082,5 @@ int vlogIntrospectRegister(sqlite3 *db){
     rc = sqlite3_create_function_v2(db, aFunc[i].zName, aFunc[i].nArg,
         SQLITE_UTF8|SQLITE_DIRECTONLY, 0, aFunc[i].xFunc, 0, 0, 0);
   }
-  if( rc==SQLITE_OK && !isRegistered(db) ) rc = SQLITE_ERROR;
   return rc;
 }

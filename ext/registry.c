@@ -14,8 +14,10 @@
 ** DESIGN NOTE
 **
 ** The registry is one process-wide list of VStore, keyed by (connection,
-** full path), under SQLite's static mutex SQLITE_MUTEX_STATIC_APP1: the
-** list and the reference counts change only with it held.  A store is
+** full path), under a mutex of vlog's own (a pthread mutex: SQLite's
+** static APP mutexes belong to the application, which may hold one while
+** it opens a connection, and vlog's auto-extension runs in every open):
+** the list and the reference counts change only with it held.  A store is
 ** opened (vlogStoreOpen, which may read and write the file) with the
 ** mutex released, then linked; two threads cannot race to open the same
 ** (connection, path), since each connection is used by one thread at a
@@ -31,14 +33,15 @@
 ** catalog, vlogVStoreResolve) and ext/introspect.c are users of it, as the
 ** VFS will be.
 */
+#include <pthread.h>
 #include <string.h>
 #include "vlogInt.h"
 
 static VStore *pAllStores = 0;
+static pthread_mutex_t registryMu = PTHREAD_MUTEX_INITIALIZER;
 
-static sqlite3_mutex *registryMutex(void){
-  return sqlite3_mutex_alloc(SQLITE_MUTEX_STATIC_APP1);
-}
+static void registryEnter(void){ (void)pthread_mutex_lock(&registryMu); }
+static void registryLeave(void){ (void)pthread_mutex_unlock(&registryMu); }
 
 char *vlogVStoreErr(VStore *pVS, int rc){
   const char *zMsg = vlogStoreErrMsg(pVS->pStore);
@@ -81,15 +84,14 @@ void vlogVStoreSetBusyTimeout(VStore *pVS){
 ** handle) or, zPath 0, for the borrowed handle pStore: one more reference;
 ** 0 if there is none. */
 static VStore *registryFind(sqlite3 *db, const char *zPath, VlogStore *pStore){
-  sqlite3_mutex *pMutex = registryMutex();
   VStore *p;
-  sqlite3_mutex_enter(pMutex);
+  registryEnter();
   for(p=pAllStores; p; p=p->pNext){
     if( p->db!=db ) continue;
     if( zPath ? (!p->bBorrowed && strcmp(p->zPath, zPath)==0) : p->pStore==pStore ) break;
   }
   if( p ) p->nRef++;
-  sqlite3_mutex_leave(pMutex);
+  registryLeave();
   return p;
 }
 
@@ -122,7 +124,6 @@ char *vlogFullPath(const char *zPath){
 
 int vlogVStoreAcquire(sqlite3 *db, const char *zDb, const char *zPath,
                       int bCreate, VStore **ppVS, char **pzErr){
-  sqlite3_mutex *pMutex = registryMutex();
   VStore *p;
   VlogConfig cfg;
   int rc;
@@ -177,16 +178,15 @@ int vlogVStoreAcquire(sqlite3 *db, const char *zDb, const char *zPath,
     sqlite3_free(p);
     return rc & 0xff;
   }
-  sqlite3_mutex_enter(pMutex);
+  registryEnter();
   p->pNext = pAllStores;
   pAllStores = p;
-  sqlite3_mutex_leave(pMutex);
+  registryLeave();
   *ppVS = p;
   return SQLITE_OK;
 }
 
 int vlogVStoreBorrow(sqlite3 *db, const char *zDb, VStore **ppVS){
-  sqlite3_mutex *pMutex = registryMutex();
   sqlite3_file *pFile = 0;
   VlogStore *pStore;
   const char *zName;
@@ -205,27 +205,26 @@ int vlogVStoreBorrow(sqlite3 *db, const char *zDb, VStore **ppVS){
   if( p==0 ) return SQLITE_NOMEM;
   p->bBorrowed = 1;
   p->pStore = pStore;
-  sqlite3_mutex_enter(pMutex);
+  registryEnter();
   p->pNext = pAllStores;
   pAllStores = p;
-  sqlite3_mutex_leave(pMutex);
+  registryLeave();
   *ppVS = p;
   return SQLITE_OK;
 }
 
 void vlogVStoreRelease(VStore *p){
-  sqlite3_mutex *pMutex = registryMutex();
   VStore **pp;
   if( p==0 ) return;
-  sqlite3_mutex_enter(pMutex);
+  registryEnter();
   if( --p->nRef>0 ){
-    sqlite3_mutex_leave(pMutex);
+    registryLeave();
     return;
   }
   for(pp=&pAllStores; *pp; pp=&(*pp)->pNext){
     if( *pp==p ){ *pp = p->pNext; break; }
   }
-  sqlite3_mutex_leave(pMutex);
+  registryLeave();
   /* The last connection let go of the store: nobody is left to tell of an
   ** error (a rollback of a transaction no connection holds, an unlock).
   ** A borrowed handle is its database file's. */
@@ -238,14 +237,13 @@ void vlogVStoreRelease(VStore *p){
 }
 
 int vlogVStoreList(sqlite3 *db, VStore ***papVS, int *pnVS){
-  sqlite3_mutex *pMutex = registryMutex();
   VStore *p, **a;
   int n = 0;
-  sqlite3_mutex_enter(pMutex);
+  registryEnter();
   for(p=pAllStores; p; p=p->pNext) if( p->db==db ) n++;
   a = (VStore**)sqlite3_malloc(sizeof(VStore*)*(n+1));
   if( a==0 ){
-    sqlite3_mutex_leave(pMutex);
+    registryLeave();
     return SQLITE_NOMEM;
   }
   n = 0;
@@ -255,7 +253,7 @@ int vlogVStoreList(sqlite3 *db, VStore ***papVS, int *pnVS){
       a[n++] = p;
     }
   }
-  sqlite3_mutex_leave(pMutex);
+  registryLeave();
   *papVS = a;
   *pnVS = n;
   return SQLITE_OK;

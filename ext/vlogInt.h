@@ -28,8 +28,8 @@
 #endif
 
 /* Register vlog's SQL functions with db; the marker function
-** (vlog_version) last, so that vlogIsRegistered() tells whether all of vlog
-** is registered. */
+** (vlog_version() with no argument) last, so that vlogIsRegistered() tells
+** whether all of vlog is registered (ext/func.c keeps the list). */
 int vlogFuncRegister(sqlite3 *db);
 int vlogIsRegistered(sqlite3 *db);
 

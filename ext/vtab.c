@@ -115,11 +115,11 @@
 ** COMMIT the drop joins the store's write transaction when one is open
 ** (the transaction wrote to a table of the store), and ROLLBACK, or
 ** ROLLBACK TO a savepoint before it, undoes it.  Otherwise, in a store of
-** its own, it commits at once: SQLite calls no xBegin for the table it drops, nor any method of
-** it afterwards, so nothing would end a store transaction left open (a
-** ROLLBACK then keeps the table in the schema without its tree: the
-** table cannot be opened).  DELETE FROM t
-** without WHERE cannot do the same: SQLite gives a virtual table no
+** its own, it commits at once: SQLite calls no xBegin for the table it
+** drops, nor any method of it afterwards, so nothing would end a store
+** transaction left open (a ROLLBACK then keeps the table in the schema
+** without its tree: the table cannot be opened).  DELETE FROM t without
+** WHERE cannot do the same: SQLite gives a virtual table no
 ** truncate method, and xBestIndex cannot tell that statement from a
 ** DELETE whose WHERE only SQLite can evaluate (WHERE f(value), or a
 ** condition on no column), so it runs row by row, as SQLite sends it.

@@ -56,7 +56,7 @@ if [ "${1:-}" = --one ]; then
      "$fixture" "$file") >"$dir/output.log" 2>&1
   rc=$?
   t1=$(date +%s)
-  line=$(grep -E '^[0-9]+ errors out of [0-9]+ tests' "$dir/output.log" | tail -n 1)
+  line=$(grep -aE '^[0-9]+ errors out of [0-9]+ tests' "$dir/output.log" | tail -n 1)
   if [ -n "$line" ]; then
     nerr=$(echo "$line" | awk '{print $1}')
     ntest=$(echo "$line" | awk '{print $5}')
@@ -68,7 +68,7 @@ if [ "${1:-}" = --one ]; then
   if [ "$kind" = vfs ] && [ -n "$line" ]; then
     # the cases test/vfs-known-failures.txt explains are not failures
     nknown=0
-    for c in $(grep -E '^!Failures on these tests:' "$dir/output.log" | tail -n 1 \
+    for c in $(grep -aE '^!Failures on these tests:' "$dir/output.log" | tail -n 1 \
                | sed 's/^!Failures on these tests://'); do
       while read -r kf kpat _; do
         [ "$kf" = "$name" ] || continue

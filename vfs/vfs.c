@@ -114,9 +114,11 @@
 ** never exists for anyone to find (so never hot; only a copy on disk of a
 ** transaction with a super-journal can be found), and its deletion is the
 ** commit point.  Open databases are in one process-wide list, under
-** SQLite's static mutex SQLITE_MUTEX_STATIC_APP2.
+** a pthread mutex of vlog's own (SQLite's static APP mutexes are the
+** application's).
 */
 #include <assert.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,6 +184,8 @@ struct VfsDb {
   int bPlayback;                  /* SQLite read the journal's first
                                   ** header: a ROLLBACK plays it back */
   int bTxnStarted;                /* the engine txn was begun by this file */
+  int bNoLock;                     /* URI nolock=1: SQLite takes no lock */
+  sqlite3_int64 nMmapSql;         /* SQLite's mmap_size (a hint kept) */
   int bPart;                      /* pages or size written in the engine
                                   ** write transaction (the VFS ends it) */
   u8 *aChunk;                     /* VFS_MAX_CHUNK bytes: read-modify-write */
@@ -211,10 +215,10 @@ struct VfsJrnl {
   int bCopying;                   /* jrnlToDisk reads it (no playback) */
 };
 
-static sqlite3_mutex *vfsMutex(void){
-  return sqlite3_mutex_alloc(SQLITE_MUTEX_STATIC_APP2);
-}
-static VfsDb *pAllDb = 0;         /* open databases, under vfsMutex() */
+static pthread_mutex_t vfsMu = PTHREAD_MUTEX_INITIALIZER;
+static void vfsEnter(void){ (void)pthread_mutex_lock(&vfsMu); }
+static void vfsLeave(void){ (void)pthread_mutex_unlock(&vfsMu); }
+static VfsDb *pAllDb = 0;         /* open databases, under vfsEnter() */
 static VlogVfs *pAllVfs = 0;      /* registered instances, never freed */
 
 static const sqlite3_io_methods dbMethods;
@@ -639,11 +643,11 @@ static int dbClose(sqlite3_file *pFile){
   VfsDb *p = (VfsDb*)pFile;
   VfsDb **pp;
   int rc;
-  sqlite3_mutex_enter(vfsMutex());
+  vfsEnter();
   for(pp=&pAllDb; *pp; pp=&(*pp)->pNext){
     if( *pp==p ){ *pp = p->pNext; break; }
   }
-  sqlite3_mutex_leave(vfsMutex());
+  vfsLeave();
   if( p->pJrnl ) p->pJrnl->pDb = 0;
   if( p->pStore ) dbRollback(p);
   rc = vlogStoreClose(p->pStore);         /* ends a read transaction */
@@ -720,12 +724,12 @@ static int dbWrite(sqlite3_file *pFile, const void *zBuf, int iAmt,
   const u8 *aIn = (const u8*)zBuf;
   sqlite3_int64 iEnd = iOfst + iAmt;
   int rc;
-  if( p->eLock<SQLITE_LOCK_RESERVED ){
+  if( p->eLock<SQLITE_LOCK_RESERVED && !p->bNoLock ){
     sqlite3_log(SQLITE_IOERR_WRITE, "vlog: %s: a write without a write lock", p->zPath);
     return SQLITE_IOERR_WRITE;
   }
-  assert( p->pStore );                    /* dbLock opened it */
-  rc = txnEnter(p, 1);
+  rc = dbReady(p);                        /* dbLock opened it, or nolock=1 */
+  if( rc==SQLITE_OK ) rc = txnEnter(p, 1);
   if( rc==SQLITE_OK ) rc = stateLoad(p);
   if( rc==SQLITE_OK && !p->bEntry ) rc = stateCreate(p);
   if( rc!=SQLITE_OK ) return rc;
@@ -770,13 +774,13 @@ static int dbWrite(sqlite3_file *pFile, const void *zBuf, int iAmt,
 static int dbTruncate(sqlite3_file *pFile, sqlite3_int64 size){
   VfsDb *p = (VfsDb*)pFile;
   int rc;
-  if( p->eLock<SQLITE_LOCK_RESERVED ){
+  if( p->eLock<SQLITE_LOCK_RESERVED && !p->bNoLock ){
     sqlite3_log(SQLITE_IOERR_TRUNCATE, "vlog: %s: a truncation without a write "
                 "lock", p->zPath);
     return SQLITE_IOERR_TRUNCATE;
   }
-  assert( p->pStore );
-  rc = txnEnter(p, 1);
+  rc = dbReady(p);
+  if( rc==SQLITE_OK ) rc = txnEnter(p, 1);
   if( rc==SQLITE_OK ) rc = stateLoad(p);
   if( rc!=SQLITE_OK || size==p->nSize ) return rc;
   p->bPart = 1;
@@ -902,6 +906,32 @@ static int dbFileControl(sqlite3_file *pFile, int op, void *pArg){
       *(int*)pArg = p->eLock;
       return SQLITE_OK;
     }
+    case SQLITE_FCNTL_MMAP_SIZE: {
+      /* PRAGMA mmap_size: SQLite's own limit, kept and told back as the
+      ** unix VFS does.  Its pager maps nothing here (xFetch gives no
+      ** page); the store's map is vlog_config('main', 'mmap_size') */
+      sqlite3_int64 n = *(sqlite3_int64*)pArg;
+      if( n>=0 ) p->nMmapSql = n;
+      *(sqlite3_int64*)pArg = p->nMmapSql;
+      return SQLITE_OK;
+    }
+    case SQLITE_FCNTL_CHUNK_SIZE:
+    case SQLITE_FCNTL_SIZE_HINT:
+      /* hints of file growth: a store allocates in buckets of its own */
+      return SQLITE_OK;
+    case SQLITE_FCNTL_LAST_ERRNO: {
+      *(int*)pArg = 0;                    /* errors are in sqlite3_log() */
+      return SQLITE_OK;
+    }
+    case SQLITE_FCNTL_POWERSAFE_OVERWRITE: {
+      /* writes are never in place (xDeviceCharacteristics): always on */
+      if( *(int*)pArg<0 ) *(int*)pArg = 1;
+      return SQLITE_OK;
+    }
+    case SQLITE_FCNTL_PERSIST_WAL: {
+      if( *(int*)pArg<0 ) *(int*)pArg = 0;  /* no WAL of the VFS's yet */
+      return SQLITE_OK;
+    }
     case SQLITE_FCNTL_SYNC: {
       /* pArg: the super-journal of a transaction over several databases */
       if( pArg && p->pStore && p->eJrnl==JRNL_LIVE && p->pJrnl && !p->bJrnlDisk ){
@@ -938,8 +968,20 @@ static int dbDeviceCharacteristics(sqlite3_file *pFile){
   return SQLITE_IOCAP_POWERSAFE_OVERWRITE;
 }
 
+/* Version 3 without shared memory (SQLite asks xShmMap before it uses
+** WAL); xFetch maps no page: SQLite reads every page. */
+static int dbFetch(sqlite3_file *pFile, sqlite3_int64 iOfst, int iAmt, void **pp){
+  (void)pFile; (void)iOfst; (void)iAmt;
+  *pp = 0;
+  return SQLITE_OK;
+}
+static int dbUnfetch(sqlite3_file *pFile, sqlite3_int64 iOfst, void *p){
+  (void)pFile; (void)iOfst; (void)p;
+  return SQLITE_OK;
+}
+
 static const sqlite3_io_methods dbMethods = {
-  1,                              /* iVersion: no shared memory, no mmap */
+  3,                              /* iVersion: no shared memory */
   dbClose,                        /* xClose */
   dbRead,                         /* xRead */
   dbWrite,                        /* xWrite */
@@ -952,7 +994,9 @@ static const sqlite3_io_methods dbMethods = {
   dbFileControl,                  /* xFileControl */
   dbSectorSize,                   /* xSectorSize */
   dbDeviceCharacteristics,        /* xDeviceCharacteristics */
-  0, 0, 0, 0, 0, 0                /* version 2 and 3 methods */
+  0, 0, 0, 0,                     /* xShm*: none (no WAL yet) */
+  dbFetch,                        /* xFetch */
+  dbUnfetch                       /* xUnfetch */
 };
 
 /* ---------------------------------------------------------------------
@@ -1209,8 +1253,45 @@ static const sqlite3_io_methods jrnlMethods = {
 /* ---------------------------------------------------------------------
 ** The VFS's methods.
 */
-#define PARENT(pVfs) (((VlogVfs*)(pVfs))->pParent)
+/* The VlogVfs of a method's pVfs: through pAppData, since a shim may call
+** the methods with its own copy of the struct (SQLite's quota shim copies
+** the VFS it wraps and replaces a few methods) */
+#define VLOGVFS(pVfs) ((VlogVfs*)(pVfs)->pAppData)
+#define PARENT(pVfs)  (VLOGVFS(pVfs)->pParent)
 
+
+static VfsDb *findByJournal(sqlite3_vfs *pVfs, const char *zName, int eJrnl){
+  VfsDb *p;
+  for(p=pAllDb; p; p=p->pNext){
+    if( p->pVfs==VLOGVFS(pVfs) && strcmp(p->zJournal, zName)==0
+     && (eJrnl<0 || p->eJrnl==eJrnl) ){
+      return p;
+    }
+  }
+  return 0;
+}
+
+/*
+** The database whose journal SQLite opens as zName: by name, not with
+** sqlite3_database_file_object(), which is defined only for the name
+** SQLite itself passed (a shim such as multiplex passes a copy).  Of the
+** connections of this process on that database, the one writing (RESERVED
+** or above: one at a most), or the only one (nolock=1 takes no lock).
+*/
+static VfsDb *findJournalOwner(sqlite3_vfs *pVfs, const char *zName){
+  VfsDb *p, *pOnly = 0;
+  int n = 0;
+  vfsEnter();
+  for(p=pAllDb; p; p=p->pNext){
+    if( p->pVfs==VLOGVFS(pVfs) && strcmp(p->zJournal, zName)==0 ){
+      if( p->eLock>=SQLITE_LOCK_RESERVED ) break;
+      pOnly = p;
+      n++;
+    }
+  }
+  vfsLeave();
+  return p ? p : n==1 ? pOnly : 0;
+}
 
 static int dbOpen(VlogVfs *pV, const char *zName, VfsDb *p, int flags, int *pOutFlags){
   int rc;
@@ -1227,6 +1308,7 @@ static int dbOpen(VlogVfs *pV, const char *zName, VfsDb *p, int flags, int *pOut
   p->cfg.bCreate = (flags & SQLITE_OPEN_CREATE)!=0;
   p->cfg.bReadOnly = (flags & SQLITE_OPEN_READONLY)!=0;
   p->cfg.bImmutable = sqlite3_uri_boolean(zName, "immutable", 0);
+  p->bNoLock = sqlite3_uri_boolean(zName, "nolock", 0);
   p->cfg.nBusyTimeout = 0;            /* SQLite's busy handler waits */
   p->nDirtyMax = sqlite3_uri_int64(zName, "dirty_max", VFS_DIRTY_MAX);
   if( p->nDirtyMax<0 ) p->nDirtyMax = VFS_DIRTY_MAX;
@@ -1236,12 +1318,16 @@ static int dbOpen(VlogVfs *pV, const char *zName, VfsDb *p, int flags, int *pOut
   }else if( rc ){
     goto open_failed;
   }
+  if( p->pStore && vlogStoreIsReadOnly(p->pStore) ){
+    /* SQLite learns it (sqlite3_db_readonly()) as from the unix VFS */
+    flags = (flags & ~(SQLITE_OPEN_READWRITE|SQLITE_OPEN_CREATE)) | SQLITE_OPEN_READONLY;
+  }
   if( pOutFlags ) *pOutFlags = flags;
   p->base.pMethods = &dbMethods;
-  sqlite3_mutex_enter(vfsMutex());
+  vfsEnter();
   p->pNext = pAllDb;
   pAllDb = p;
-  sqlite3_mutex_leave(vfsMutex());
+  vfsLeave();
   return SQLITE_OK;
 
 open_failed:
@@ -1254,7 +1340,7 @@ open_failed:
 
 static int vfsOpen(sqlite3_vfs *pVfs, const char *zName, sqlite3_file *pFile,
                    int flags, int *pOutFlags){
-  VlogVfs *pV = (VlogVfs*)pVfs;
+  VlogVfs *pV = VLOGVFS(pVfs);
   sqlite3_vfs *pParent = pV->pParent;
   if( zName && (flags & SQLITE_OPEN_MAIN_DB) ){
     /* a file that is not a store (a plain database) is the parent's */
@@ -1264,17 +1350,16 @@ static int vfsOpen(sqlite3_vfs *pVfs, const char *zName, sqlite3_file *pFile,
     }
   }
   if( zName && (flags & SQLITE_OPEN_MAIN_JOURNAL) ){
-    sqlite3_file *pDbFile = sqlite3_database_file_object(zName);
+    VfsDb *pDb = findJournalOwner(pVfs, zName);
     int bDisk = 0;
-    if( pDbFile && pDbFile->pMethods==&dbMethods && !(flags & SQLITE_OPEN_CREATE)
+    if( pDb && !(flags & SQLITE_OPEN_CREATE)
      && pParent->xAccess(pParent, zName, SQLITE_ACCESS_EXISTS, &bDisk)==SQLITE_OK
      && bDisk ){
       /* a hot journal on disk (jrnlToDisk), opened to be played back */
       return pParent->xOpen(pParent, zName, pFile, flags, pOutFlags);
     }
-    if( pDbFile && pDbFile->pMethods==&dbMethods ){
+    if( pDb ){
       VfsJrnl *p = (VfsJrnl*)pFile;
-      VfsDb *pDb = (VfsDb*)pDbFile;
       memset(p, 0, sizeof(*p));
       p->base.pMethods = &jrnlMethods;
       p->pVfs = pV;
@@ -1290,24 +1375,13 @@ static int vfsOpen(sqlite3_vfs *pVfs, const char *zName, sqlite3_file *pFile,
 }
 
 /* The open database of this VFS whose journal is zName, or 0. */
-static VfsDb *findByJournal(sqlite3_vfs *pVfs, const char *zName, int eJrnl){
-  VfsDb *p;
-  for(p=pAllDb; p; p=p->pNext){
-    if( &p->pVfs->base==pVfs && strcmp(p->zJournal, zName)==0
-     && (eJrnl<0 || p->eJrnl==eJrnl) ){
-      return p;
-    }
-  }
-  return 0;
-}
-
 static int vfsDelete(sqlite3_vfs *pVfs, const char *zName, int syncDir){
   VfsDb *p;
   int bOurs;
-  sqlite3_mutex_enter(vfsMutex());
+  vfsEnter();
   p = findByJournal(pVfs, zName, JRNL_CLOSED);
   bOurs = p!=0 || findByJournal(pVfs, zName, -1)!=0;
-  sqlite3_mutex_leave(vfsMutex());
+  vfsLeave();
   /* One connection at a time holds RESERVED, so one database at most has a
   ** closed live journal of this name: this deletion is its commit. */
   if( p ) return jrnlFinish(p);
@@ -1322,9 +1396,9 @@ static int vfsDelete(sqlite3_vfs *pVfs, const char *zName, int syncDir){
 
 static int vfsAccess(sqlite3_vfs *pVfs, const char *zName, int flags, int *pResOut){
   int bOurs;
-  sqlite3_mutex_enter(vfsMutex());
+  vfsEnter();
   bOurs = findByJournal(pVfs, zName, -1)!=0;
-  sqlite3_mutex_leave(vfsMutex());
+  vfsLeave();
   if( bOurs && flags==SQLITE_ACCESS_EXISTS ){
     /* A journal in memory is never found (never hot); one on disk is the
     ** copy of a transaction with a super-journal (jrnlToDisk), hot when a
@@ -1414,11 +1488,11 @@ int vlogVfsRegister(const char *zName, const char *zParent, int bDefault){
   if( vlogVfsParent(pParent)!=pParent ){
     return SQLITE_MISUSE;                 /* a vlog VFS over a vlog VFS */
   }
-  sqlite3_mutex_enter(vfsMutex());
+  vfsEnter();
   pOld = sqlite3_vfs_find(zName);
   if( pOld ){
     int rc = SQLITE_OK;
-    sqlite3_mutex_leave(vfsMutex());
+    vfsLeave();
     if( vlogVfsParent(pOld)==pOld ) rc = SQLITE_ERROR;       /* not ours */
     else if( zParent && ((VlogVfs*)pOld)->pParent!=pParent ) rc = SQLITE_ERROR;
     else if( bDefault ) rc = sqlite3_vfs_register(pOld, 1);
@@ -1431,7 +1505,7 @@ int vlogVfsRegister(const char *zName, const char *zParent, int bDefault){
   if( pV==0 || pEnv==0 ){
     free(pV);
     if( pEnv ) vlogEnvVfsFree(pEnv);
-    sqlite3_mutex_leave(vfsMutex());
+    vfsLeave();
     return SQLITE_NOMEM;
   }
   memset(pV, 0, sizeof(*pV));
@@ -1443,23 +1517,24 @@ int vlogVfsRegister(const char *zName, const char *zParent, int bDefault){
   if( szFile<(int)sizeof(VfsJrnl) ) szFile = (int)sizeof(VfsJrnl);
   if( szFile<pParent->szOsFile ) szFile = pParent->szOsFile;
   pV->base = vfsTemplate;
+  pV->base.pAppData = pV;
   pV->base.szOsFile = szFile;
   pV->base.mxPathname = pParent->mxPathname;
   pV->base.zName = (char*)&pV[1];
   memcpy(&pV[1], zName, strlen(zName)+1);
   pV->pNextVfs = pAllVfs;
   pAllVfs = pV;
-  sqlite3_mutex_leave(vfsMutex());
+  vfsLeave();
   return sqlite3_vfs_register(&pV->base, bDefault);
 }
 
 sqlite3_vfs *vlogVfsParent(sqlite3_vfs *pVfs){
   VlogVfs *pV;
-  sqlite3_mutex_enter(vfsMutex());
+  vfsEnter();
   for(pV=pAllVfs; pV; pV=pV->pNextVfs){
     if( &pV->base==pVfs ) break;
   }
-  sqlite3_mutex_leave(vfsMutex());
+  vfsLeave();
   return pV ? pV->pParent : pVfs;
 }
 
