@@ -158,6 +158,8 @@ const char *vlogStoreErrMsg(VlogStore*);
 /* Whether the handle is read-only: asked, or the file could only be
 ** opened for reading (its permissions, read-only media). */
 int vlogStoreIsReadOnly(VlogStore*);
+/* The handle's file (its env's), for file controls a VFS forwards. */
+VlogFile *vlogStoreFile(VlogStore*);
 VLOG_MUST_CHECK int vlogStoreSetSync(VlogStore*, int eSync);
 VLOG_MUST_CHECK int vlogStoreSetCacheSize(VlogStore*, int64_t nByte);
 VLOG_MUST_CHECK int vlogStoreSetAutoCheckpoint(VlogStore*, int64_t nByte);

@@ -192,6 +192,9 @@ VlogEnv *vlogEnvPosix(void);
 */
 VlogEnv *vlogEnvVfs(void *pSqliteVfs);
 void vlogEnvVfsFree(VlogEnv*);
+/* The parent's sqlite3_file (as void*) of a file opened by such an env,
+** for a VFS's file controls that the parent answers; 0 for any other. */
+void *vlogEnvVfsFile(VlogFile*);
 
 /*
 ** The process's node of a store's -shm (io_posix.c; see READER-SLOT

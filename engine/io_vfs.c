@@ -450,6 +450,11 @@ VlogEnv *vlogEnvVfs(void *pSqliteVfs){
   return p;
 }
 
+void *vlogEnvVfsFile(VlogFile *pFile){
+  if( pFile==0 || pFile->pEnv==0 || pFile->pEnv->xOpen!=vfsOpen ) return 0;
+  return ((VfsFile*)pFile)->pReal;
+}
+
 void vlogEnvVfsFree(VlogEnv *p){
   sqlite3_free(p);
 }

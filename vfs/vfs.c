@@ -919,9 +919,19 @@ static int dbFileControl(sqlite3_file *pFile, int op, void *pArg){
     case SQLITE_FCNTL_SIZE_HINT:
       /* hints of file growth: a store allocates in buckets of its own */
       return SQLITE_OK;
-    case SQLITE_FCNTL_LAST_ERRNO: {
-      *(int*)pArg = 0;                    /* errors are in sqlite3_log() */
-      return SQLITE_OK;
+    case SQLITE_FCNTL_LAST_ERRNO:
+    case SQLITE_FCNTL_TEMPFILENAME: {
+      /* the parent's file answers (the store's file, opened through it) */
+      sqlite3_file *pReal = p->pStore ?
+          (sqlite3_file*)vlogEnvVfsFile(vlogStoreFile(p->pStore)) : 0;
+      if( pReal && pReal->pMethods && pReal->pMethods->xFileControl ){
+        return pReal->pMethods->xFileControl(pReal, op, pArg);
+      }
+      if( op==SQLITE_FCNTL_LAST_ERRNO ){
+        *(int*)pArg = 0;
+        return SQLITE_OK;
+      }
+      return SQLITE_NOTFOUND;
     }
     case SQLITE_FCNTL_POWERSAFE_OVERWRITE: {
       /* writes are never in place (xDeviceCharacteristics): always on */
@@ -1439,6 +1449,25 @@ static int vfsCurrentTime(sqlite3_vfs *pVfs, double *pTimeOut){
 static int vfsGetLastError(sqlite3_vfs *pVfs, int a, char *b){
   return PARENT(pVfs)->xGetLastError(PARENT(pVfs), a, b);
 }
+/* The parent's system calls (the unix VFS's: what SQLite's test_syscall
+** replaces to inject errors, which then reach the stores' I/O too). */
+static int vfsSetSystemCall(sqlite3_vfs *pVfs, const char *zName,
+                            sqlite3_syscall_ptr pNew){
+  sqlite3_vfs *pParent = PARENT(pVfs);
+  if( pParent->iVersion<3 || pParent->xSetSystemCall==0 ) return SQLITE_NOTFOUND;
+  return pParent->xSetSystemCall(pParent, zName, pNew);
+}
+static sqlite3_syscall_ptr vfsGetSystemCall(sqlite3_vfs *pVfs, const char *zName){
+  sqlite3_vfs *pParent = PARENT(pVfs);
+  if( pParent->iVersion<3 || pParent->xGetSystemCall==0 ) return 0;
+  return pParent->xGetSystemCall(pParent, zName);
+}
+static const char *vfsNextSystemCall(sqlite3_vfs *pVfs, const char *zName){
+  sqlite3_vfs *pParent = PARENT(pVfs);
+  if( pParent->iVersion<3 || pParent->xNextSystemCall==0 ) return 0;
+  return pParent->xNextSystemCall(pParent, zName);
+}
+
 static int vfsCurrentTimeInt64(sqlite3_vfs *pVfs, sqlite3_int64 *p){
   sqlite3_vfs *pParent = PARENT(pVfs);
   if( pParent->iVersion>=2 && pParent->xCurrentTimeInt64 ){
@@ -1455,7 +1484,7 @@ static int vfsCurrentTimeInt64(sqlite3_vfs *pVfs, sqlite3_int64 *p){
 ** Registration.
 */
 static const sqlite3_vfs vfsTemplate = {
-  2,                              /* iVersion */
+  3,                              /* iVersion */
   0,                              /* szOsFile: set at registration */
   0,                              /* mxPathname: the parent's */
   0,                              /* pNext */
@@ -1474,7 +1503,9 @@ static const sqlite3_vfs vfsTemplate = {
   vfsCurrentTime,                 /* xCurrentTime */
   vfsGetLastError,                /* xGetLastError */
   vfsCurrentTimeInt64,            /* xCurrentTimeInt64 */
-  0, 0, 0                         /* version 3: system calls */
+  vfsSetSystemCall,               /* xSetSystemCall */
+  vfsGetSystemCall,               /* xGetSystemCall */
+  vfsNextSystemCall               /* xNextSystemCall */
 };
 int vlogVfsRegister(const char *zName, const char *zParent, int bDefault){
   sqlite3_vfs *pParent = zParent ? sqlite3_vfs_find(zParent)
