@@ -171,6 +171,15 @@ struct Engine {
                               ** bench-vfs's pair, rowid-del and rowid-vfs) */
 };
 
+/* The rowid table's statements (rowid, rowid-del, rowid-vfs) */
+#define ROWID_SQL \
+    "CREATE TABLE kv(key BLOB, value BLOB);" \
+    "CREATE UNIQUE INDEX kv_key ON kv(key)", \
+    "INSERT INTO kv(key, value) VALUES(?1, ?2)", \
+    "SELECT length(substr(value,2)) FROM kv WHERE key=?1", \
+    "SELECT value FROM kv WHERE key=?1", \
+    "SELECT count(*), sum(length(substr(value,2))) FROM kv",
+
 static const Engine aEngine[N_ENGINE] = {
   { "vlog", EXT_VLOG,
     "CREATE VIRTUAL TABLE kv USING vlog(file='kv.vlog', key='blob')",
@@ -196,12 +205,7 @@ static const Engine aEngine[N_ENGINE] = {
     "journal_mode=WAL, synchronous=NORMAL: commits unsynced, WAL synced "
     "at checkpoint", 0, 0, 0, 0 },
   { "rowid", EXT_NONE,
-    "CREATE TABLE kv(key BLOB, value BLOB);"
-    "CREATE UNIQUE INDEX kv_key ON kv(key)",
-    "INSERT INTO kv(key, value) VALUES(?1, ?2)",
-    "SELECT length(substr(value,2)) FROM kv WHERE key=?1",
-    "SELECT value FROM kv WHERE key=?1",
-    "SELECT count(*), sum(length(substr(value,2))) FROM kv",
+    ROWID_SQL
     "journal_mode=WAL, synchronous=NORMAL (as norowid)", 0, 0, 0, 0 },
   { "lsm1", EXT_LSM,
     "CREATE VIRTUAL TABLE kv USING lsm1('kv.lsm', k, BLOB, v)",
@@ -212,22 +216,12 @@ static const Engine aEngine[N_ENGINE] = {
     "LSM_SAFETY_NORMAL, LSM's default (the lsm1 vtab cannot change it): "
     "log unsynced at commit, database synced at checkpoint", 0, 0, 0, 0 },
   { "rowid-del", EXT_NONE,
-    "CREATE TABLE kv(key BLOB, value BLOB);"
-    "CREATE UNIQUE INDEX kv_key ON kv(key)",
-    "INSERT INTO kv(key, value) VALUES(?1, ?2)",
-    "SELECT length(substr(value,2)) FROM kv WHERE key=?1",
-    "SELECT value FROM kv WHERE key=?1",
-    "SELECT count(*), sum(length(substr(value,2))) FROM kv",
+    ROWID_SQL
     "the rowid table on the unix VFS, journal_mode=DELETE, "
     "synchronous=NORMAL (a sync of the journal and one of the database "
     "per commit)", 0, 0, "DELETE", 1 },
   { "rowid-vfs", EXT_VLOG,
-    "CREATE TABLE kv(key BLOB, value BLOB);"
-    "CREATE UNIQUE INDEX kv_key ON kv(key)",
-    "INSERT INTO kv(key, value) VALUES(?1, ?2)",
-    "SELECT length(substr(value,2)) FROM kv WHERE key=?1",
-    "SELECT value FROM kv WHERE key=?1",
-    "SELECT count(*), sum(length(substr(value,2))) FROM kv",
+    ROWID_SQL
     "the same on the vlog VFS (the journal in memory; one engine commit, "
     "synced, per transaction)", 0, "vlog", "DELETE", 1 },
 };
