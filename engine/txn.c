@@ -189,6 +189,12 @@ int vlogTxnApply(VlogStore *p, int op, u32 iTree, const u8 *pKey, int nKey,
   return rc;
 }
 
+/* Apply undo record r (decoded from the undo log), logging nothing. */
+static int undoApply(VlogStore *p, const LogRec *r){
+  if( r->eOp==REC_TREE ) return vlogTxnTreeApply(p, r, 0);
+  return vlogTxnApply(p, r->eOp, r->iTree, r->pKey, r->nKey, r->pVal, r->nVal, 0);
+}
+
 /* Undo the undo records [iFrom, nUndo), newest first. */
 static int undoTo(VlogStore *p, int iFrom){
   TxnLog *pLog = &p->log;
@@ -198,11 +204,7 @@ static int undoTo(VlogStore *p, int iFrom){
     LogRec r;
     int nUsed;
     int r2 = logDecode(p, &pLog->undo.a[iOff], pLog->undo.n-iOff, &r, &nUsed);
-    if( r2==VLOG_OK && r.eOp==REC_TREE ){
-      r2 = vlogTxnTreeApply(p, &r, 0);
-    }else if( r2==VLOG_OK ){
-      r2 = vlogTxnApply(p, r.eOp, r.iTree, r.pKey, r.nKey, r.pVal, r.nVal, 0);
-    }
+    if( r2==VLOG_OK ) r2 = undoApply(p, &r);
     if( rc==VLOG_OK ) rc = r2;
     pLog->undo.n = iOff;
   }
@@ -772,7 +774,7 @@ static int isExempt(VlogStore *p, u32 iTree){
 static int undoToExempt(VlogStore *p, int iUndoMark, int iRedoMark, int nRedoRecMark){
   TxnLog *pLog = &p->log;
   int rc = VLOG_OK;
-  int i, nKeep = 0, iDst;
+  int i, iDst;
   u8 *aKeep;
   if( pLog->nUndo<=iUndoMark ){
     pLog->redo.n = iRedoMark;
@@ -789,17 +791,11 @@ static int undoToExempt(VlogStore *p, int iUndoMark, int iRedoMark, int nRedoRec
     int nUsed, r2;
     r2 = logDecode(p, &pLog->undo.a[iOff], iEnd-iOff, &r, &nUsed);
     aKeep[i-iUndoMark] = (r2==VLOG_OK && isExempt(p, r.iTree));
-    if( r2==VLOG_OK && aKeep[i-iUndoMark] ){
-      nKeep++;
-    }else if( r2==VLOG_OK && r.eOp==REC_TREE ){
-      r2 = vlogTxnTreeApply(p, &r, 0);
-    }else if( r2==VLOG_OK ){
-      r2 = vlogTxnApply(p, r.eOp, r.iTree, r.pKey, r.nKey, r.pVal, r.nVal, 0);
-    }
+    if( r2==VLOG_OK && !aKeep[i-iUndoMark] ) r2 = undoApply(p, &r);
     if( rc==VLOG_OK ) rc = r2;
   }
   /* the kept undo records, moved down */
-  iDst = iUndoMark<pLog->nUndo ? pLog->aUndoOff[iUndoMark] : pLog->undo.n;
+  iDst = pLog->aUndoOff[iUndoMark];        /* nUndo>iUndoMark (above) */
   {
     int nUndo = iUndoMark;
     for(i=iUndoMark; i<pLog->nUndo; i++){
