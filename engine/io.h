@@ -212,6 +212,21 @@ void vlogShmNodeClose(VlogShmNode*, int iHeld);
 VLOG_MUST_CHECK int vlogShmNodeLock(VlogShmNode*, int *piHeld, int iSlot, int eOp);
 
 /*
+** The WAL lock of the vlog VFS (vfs/vfs.c): one more byte of the -shm,
+** past the slot bytes, with shared and exclusive levels across the
+** handles of every process.  In WAL mode SQLite holds its database lock
+** SHARED for as long as a connection is open; held on the store file's
+** own lock bytes it would keep every engine commit (a checkpoint's) from
+** taking EXCLUSIVE, so the VFS holds it here instead.  *peHeld is the
+** handle's level (0 none, 1 shared, 2 exclusive), eLevel the one it
+** wants: VLOG_OK, VLOG_BUSY (another handle holds a level that conflicts),
+** or an I/O error.  vlogEnvVfsWalLock() is the same for a file of
+** vlogEnvVfs() (VLOG_NOTFOUND when it has no shared memory).
+*/
+VLOG_MUST_CHECK int vlogShmNodeWalLock(VlogShmNode*, int *peHeld, int eLevel);
+VLOG_MUST_CHECK int vlogEnvVfsWalLock(VlogFile*, int *peHeld, int eLevel);
+
+/*
 ** The process's side descriptor of a store file that a VFS holds open
 ** (io_posix.c, "A side descriptor"), for what SQLite's VFS interface has
 ** no method for: punching holes, starting a writeback.  vlogSideFdOpen

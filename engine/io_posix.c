@@ -32,6 +32,11 @@
 ** past the memory and far from SQLite's WAL locks (bytes 120 to 128), a
 ** write lock held by the slot's owner for as long as it owns the slot.
 **
+** The WAL lock (io.h, vlogShmNodeWalLock): byte VLOG_SHM_SIZE+
+** VLOG_SHM_NLOCK, past the slot bytes, read-locked by every handle of the
+** process that holds it shared (the node counts them) and write-locked by
+** a handle that holds it exclusive, as unixShmLock does for SQLite's.
+**
 ** Two limits, both SQLite's too.  A process should use one env per store:
 ** the unix VFS keeps its own descriptor of the -shm and runs the dead-man
 ** switch knowing nothing of a node's (each would take the other's read
@@ -226,6 +231,8 @@ struct VlogShmNode {
   int fd;                         /* the process's descriptor of the -shm */
   int nRef;                       /* handles using the node */
   unsigned char aHeld[VLOG_SHM_NLOCK];   /* slot bytes the process holds */
+  int nWalShared;                 /* handles holding the WAL lock shared */
+  int bWalExcl;                   /* a handle holds it exclusive */
   VlogShmNode *pNext;
 };
 
@@ -465,6 +472,61 @@ int vlogShmNodeLock(VlogShmNode *pNode, int *piHeld, int iSlot, int eOp){
       break;
     }
   }
+  pthread_mutex_unlock(&shmNodeMutex);
+  return rc;
+}
+
+/*
+** The WAL lock (io.h): the handle holds level *peHeld (0 none, 1 shared,
+** 2 exclusive) and wants eLevel.  The process holds the byte for reading
+** while any of its handles holds it shared, for writing while one holds it
+** exclusive; fcntl() cannot tell one process's handles apart, the counts
+** do.
+*/
+#define POSIX_SHM_WAL (POSIX_SHM_SLOT0 + VLOG_SHM_NLOCK)
+int vlogShmNodeWalLock(VlogShmNode *pNode, int *peHeld, int eLevel){
+  int rc = VLOG_OK;
+  int eOld = *peHeld;
+  if( pNode==0 || eLevel<0 || eLevel>2 ) return VLOG_MISUSE;
+  if( eLevel==eOld ) return VLOG_OK;
+  pthread_mutex_lock(&shmNodeMutex);
+  assert( eOld!=2 || pNode->bWalExcl );
+  assert( eOld!=1 || pNode->nWalShared>0 );
+  if( eLevel==2 ){
+    /* no other handle of the process may hold it, then the byte */
+    if( pNode->bWalExcl || pNode->nWalShared>(eOld==1) ){
+      rc = VLOG_BUSY;
+    }else if( byteLock(pNode->fd, F_SETLK, F_WRLCK, POSIX_SHM_WAL) ){
+      rc = (errno==EAGAIN || errno==EACCES) ? VLOG_BUSY : VLOG_IOERR_LOCK;
+    }else{
+      if( eOld==1 ) pNode->nWalShared--;
+      pNode->bWalExcl = 1;
+    }
+  }else if( eLevel==1 ){
+    if( eOld==2 ){
+      /* down from exclusive: the write lock becomes a read lock */
+      if( byteLock(pNode->fd, F_SETLK, F_RDLCK, POSIX_SHM_WAL) ) rc = VLOG_IOERR_LOCK;
+      pNode->bWalExcl = 0;
+      pNode->nWalShared++;
+    }else if( pNode->bWalExcl ){
+      rc = VLOG_BUSY;
+    }else if( pNode->nWalShared==0
+           && byteLock(pNode->fd, F_SETLK, F_RDLCK, POSIX_SHM_WAL) ){
+      rc = (errno==EAGAIN || errno==EACCES) ? VLOG_BUSY : VLOG_IOERR_LOCK;
+    }else{
+      pNode->nWalShared++;
+    }
+  }else{
+    if( eOld==2 ) pNode->bWalExcl = 0;
+    if( eOld==1 ) pNode->nWalShared--;
+    if( pNode->nWalShared==0 && !pNode->bWalExcl
+     && byteLock(pNode->fd, F_SETLK, F_UNLCK, POSIX_SHM_WAL) ){
+      rc = VLOG_IOERR_LOCK;
+    }
+  }
+  /* the handle's level follows: an unlock that failed leaves the byte
+  ** held until the descriptor closes, harmless (another closer sees busy) */
+  if( rc==VLOG_OK || eLevel==0 || eOld==2 ) *peHeld = eLevel;
   pthread_mutex_unlock(&shmNodeMutex);
   return rc;
 }

@@ -176,6 +176,14 @@ static int vfsShmLock(VlogFile *pFile, int iSlot, int eOp){
   return vlogShmNodeLock(p->pNode, &p->iSlotLock, iSlot, eOp);
 }
 
+int vlogEnvVfsWalLock(VlogFile *pFile, int *peHeld, int eLevel){
+  VfsFile *p = (VfsFile*)pFile;
+  if( p==0 || p->base.pEnv==0 || p->base.pEnv->xOpen!=vfsOpen || !p->bShm ){
+    return eLevel ? VLOG_NOTFOUND : VLOG_OK;
+  }
+  return vlogShmNodeWalLock(p->pNode, peHeld, eLevel);
+}
+
 static int vfsClose(VlogFile *pFile){
   VfsFile *p = (VfsFile*)pFile;
   int rc = VLOG_OK;

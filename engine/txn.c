@@ -395,8 +395,14 @@ int vlogTxnState(VlogStore *p){ return p->eTxn; }
 int vlogStoreHold(VlogStore *p, int eLevel){
   int rc = VLOG_OK;
   assert( eLevel>=VLOG_LOCK_NONE && eLevel<=VLOG_LOCK_EXCLUSIVE );
-  assert( eLevel!=VLOG_LOCK_PENDING && !p->bFastRead );
+  assert( eLevel!=VLOG_LOCK_PENDING );
   assert( !p->bPrepared || p->eLock==VLOG_LOCK_EXCLUSIVE );
+  if( p->bFastRead && eLevel!=p->eHold ){
+    /* a read transaction of the reader table (a virtual table's, while
+    ** the VFS holds no level: WAL mode) is open: it must end first */
+    return vlogSetError(p, VLOG_BUSY, "%s: a read transaction is open",
+                        p->zPath);
+  }
   if( eLevel>p->eHold ){
     if( eLevel>VLOG_LOCK_SHARED && p->cfg.bReadOnly ) return vlogReadOnlyError(p);
     if( eLevel>VLOG_LOCK_SHARED && p->eLock<VLOG_LOCK_SHARED ){

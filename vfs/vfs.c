@@ -142,6 +142,10 @@ typedef unsigned char u8;
 #define VFS_JRNL_SPILL    (16*1024*1024)  /* journal bytes kept in memory */
 #define VFS_DIRTY_MAX     (32*1024*1024)  /* dirty page bytes kept in memory */
 #define VFS_DIRTY_HASH    1024
+#define VFS_WAL_BUSY_MS   5000    /* engine locks' wait in WAL mode */
+#define VFS_WAL_CKPT_INFO 96      /* SQLite's WalCkptInfo in its region 0:
+                                  ** after the two 48-byte header copies;
+                                  ** its first u32 is nBackfill */
 
 /* The journal's states, on its database (VfsDb.eJrnl) */
 #define JRNL_NONE     0           /* no journal of a transaction */
@@ -188,6 +192,25 @@ struct VfsDb {
   sqlite3_int64 nMmapSql;         /* SQLite's mmap_size (a hint kept) */
   int bPart;                      /* pages or size written in the engine
                                   ** write transaction (the VFS ends it) */
+  int eHold;                      /* level held through the engine
+                                  ** (vlogStoreHold) */
+  int bCallTxn;                   /* the engine transaction is a call's
+                                  ** own (no level held: txnEnter) */
+  int bWal;                       /* SQLite mapped shared memory: WAL mode */
+  int bWalHdr;                    /* the header SQLite read says WAL mode */
+  int bWalLock;                   /* SQLite's lock is the WAL lock (WAL
+                                  ** mode: walLock) */
+  int eWalLock;                   /* the WAL lock's level: 0, 1 shared,
+                                  ** 2 exclusive */
+  void volatile **apShm;          /* SQLite's shared-memory regions */
+  int nShm;                       /* ... entries of apShm */
+  int bCkpt;                      /* inside SQLite's checkpoint (between
+                                  ** SQLITE_FCNTL_CKPT_START and _DONE) */
+  int bCkptTail;                  /* after CKPT_DONE, until the sync */
+  int rcCkpt;                     /* the checkpoint's commit failed so */
+  int bBackfill;                  /* nBackfill is SQLite's, at CKPT_START */
+  unsigned int nBackfill;
+  int bPersistWal;                /* SQLITE_FCNTL_PERSIST_WAL */
   u8 *aChunk;                     /* VFS_MAX_CHUNK bytes: read-modify-write */
   DirtyPage **apDirty;            /* the transaction's dirty pages: hash */
   DirtyPage *pDirty;              /* ... and list */
@@ -224,6 +247,9 @@ static VlogVfs *pAllVfs = 0;      /* registered instances, never freed */
 static const sqlite3_io_methods dbMethods;
 static const sqlite3_io_methods jrnlMethods;
 static int jrnlToDisk(VfsDb*);
+static int walLockSet(VfsDb*, int);
+static int walLockEnter(VfsDb*);
+static int dbDeviceCharacteristics(sqlite3_file*);
 
 /* ---------------------------------------------------------------------
 ** Errors.  Engine codes are SQLite's; the message goes to sqlite3_log()
@@ -256,14 +282,20 @@ static int txnEnter(VfsDb *p, int bWrite){
   if( eTxn==2 || (eTxn==1 && !bWrite) ) return SQLITE_OK;
   rc = vlogBegin(p->pStore, bWrite);
   if( rc ) return dbError(p, rc);
-  if( eTxn==0 ) p->bStateOk = 0;          /* a new snapshot */
+  if( eTxn==0 ){
+    p->bStateOk = 0;                      /* a new snapshot */
+    p->bCallTxn = (p->eHold==SQLITE_LOCK_NONE);
+  }
   return SQLITE_OK;
 }
 
+/* End the read transaction txnEnter() began for this call alone (not one
+** that a virtual table of the store has open). */
 static void txnLeave(VfsDb *p){
-  if( p->eLock==SQLITE_LOCK_NONE && vlogTxnState(p->pStore)==1 ){
+  if( p->bCallTxn && vlogTxnState(p->pStore)==1 ){
     (void)vlogCommit(p->pStore);          /* a read transaction's end */
   }
+  if( vlogTxnState(p->pStore)!=2 ) p->bCallTxn = 0;
 }
 
 static unsigned int get32(const u8 *a){
@@ -600,6 +632,7 @@ static int vfsHasPart(VfsDb *p){
 static int dbCommit(VfsDb *p){
   int rc = SQLITE_OK;
   int bPart = vfsHasPart(p);
+  p->bCallTxn = 0;
   p->eJrnl = JRNL_NONE;
   p->bPlayback = 0;
   p->bPart = 0;
@@ -625,6 +658,7 @@ static int dbCommit(VfsDb *p){
 
 static void dbRollback(VfsDb *p){
   (void)dirtyFlush(p, 0);                 /* only forgets: cannot fail */
+  p->bCallTxn = 0;
   p->eJrnl = JRNL_NONE;
   p->bJrnlDisk = 0;                       /* a copy on disk stays: hot */
   p->bPart = 0;
@@ -650,6 +684,8 @@ static int dbClose(sqlite3_file *pFile){
   vfsLeave();
   if( p->pJrnl ) p->pJrnl->pDb = 0;
   if( p->pStore ) dbRollback(p);
+  if( p->pStore ) (void)walLockSet(p, 0); /* closing: harmless if it fails */
+  sqlite3_free((void*)p->apShm);
   rc = vlogStoreClose(p->pStore);         /* ends a read transaction */
   if( rc ) sqlite3_log(rc, "vlog: closing %s", p->zPath);
   sqlite3_free(p->apDirty);
@@ -679,9 +715,14 @@ static int dbRead(sqlite3_file *pFile, void *zBuf, int iAmt, sqlite3_int64 iOfst
   VfsDb *p = (VfsDb*)pFile;
   u8 *aOut = (u8*)zBuf;
   int nBuf = iAmt;
+  sqlite3_int64 iOfst0 = iOfst;
   int rc = dbReady(p);
   int bShort = 0;
   if( rc ) return readPeekError(p, zBuf, iAmt, rc);
+  if( p->bWalHdr && !p->bWalLock && p->eLock==SQLITE_LOCK_SHARED ){
+    rc = walLockEnter(p);                 /* walOpened() */
+    if( rc ) return rc;
+  }
   rc = txnEnter(p, 0);
   if( rc==SQLITE_OK ) rc = stateLoad(p);
   if( rc==SQLITE_OK ){
@@ -707,6 +748,14 @@ static int dbRead(sqlite3_file *pFile, void *zBuf, int iAmt, sqlite3_int64 iOfst
     }
   }
   txnLeave(p);
+  if( rc==SQLITE_OK && iOfst0==0 && nBuf>=20 && p->eLock==SQLITE_LOCK_SHARED
+   && !p->bWalLock && ((u8*)zBuf)[18]==2 && ((u8*)zBuf)[19]==2 ){
+    /* the header says WAL mode: SQLite's lock moves to the WAL lock now,
+    ** even if this file never sees SQLite's shared memory (a shim that
+    ** keeps its own, such as testvfs) */
+    p->bWalHdr = 1;
+    rc = walLockEnter(p);
+  }
   if( rc==SQLITE_OK && bShort ) rc = SQLITE_IOERR_SHORT_READ;
   if( rc && rc!=SQLITE_IOERR_SHORT_READ ){
     rc = readPeekError(p, zBuf, nBuf, rc);
@@ -718,17 +767,73 @@ static int isPageSize(int n){
   return n>=VFS_MIN_CHUNK && n<=VFS_MAX_CHUNK && (n & (n-1))==0;
 }
 
+/* Is a write now one of WAL mode's (a checkpoint's, or the truncation
+** after it)?  In WAL mode (the WAL lock held), or between SQLite's
+** SQLITE_FCNTL_CKPT_START and the sync after SQLITE_FCNTL_CKPT_DONE (a
+** shim that keeps its own shared memory, so that this file never learns
+** of WAL mode otherwise: the engine then holds SQLite's SHARED). */
+static int walWriting(VfsDb *p){
+  return p->bWalLock || p->bCkpt || p->bCkptTail;
+}
+
+/*
+** May SQLite write the file now?  Under RESERVED or above; with nolock=1;
+** and in WAL mode under SHARED, which is when SQLite's checkpoints write
+** (walWriteBegin()).
+*/
+static int writeAllowed(VfsDb *p){
+  return p->eLock>=SQLITE_LOCK_RESERVED || p->bNoLock
+      || (p->eLock>=SQLITE_LOCK_SHARED && walWriting(p));
+}
+
+/*
+** A write in WAL mode with no level held above SHARED: it needs an engine
+** write transaction of its own (the engine's writer lock, RESERVED).  One
+** that a virtual table of the store has open is not this file's to join
+** (SQLite never checkpoints inside a transaction: a defence).
+*/
+static int walWriteBegin(VfsDb *p){
+  if( walWriting(p) && p->eHold<SQLITE_LOCK_RESERVED
+   && vlogTxnState(p->pStore)==2 && !p->bPart ){
+    sqlite3_log(SQLITE_BUSY, "vlog: %s: a checkpoint inside a transaction of "
+                "a vlog table", p->zPath);
+    return SQLITE_BUSY;
+  }
+  return SQLITE_OK;
+}
+
+/*
+** The end of a write call in WAL mode: a write outside SQLite's checkpoint
+** (the truncation after it) commits at once; inside, every page goes to
+** the store as it comes (so that an error is the write's, where SQLite
+** sees it) and SQLITE_FCNTL_CKPT_DONE commits them together.
+*/
+static int walWriteEnd(VfsDb *p, int rc){
+  if( !walWriting(p) || p->eHold>=SQLITE_LOCK_RESERVED
+   || vlogTxnState(p->pStore)!=2 || !p->bPart ){
+    return rc;
+  }
+  if( rc==SQLITE_OK ) rc = dirtyFlush(p, 1);
+  if( rc==SQLITE_OK && !p->bCkpt ){
+    p->bSynced = 1;
+    rc = dbCommit(p);
+  }
+  if( rc && !p->bCkpt ) dbRollback(p);
+  return rc;
+}
+
 static int dbWrite(sqlite3_file *pFile, const void *zBuf, int iAmt,
                    sqlite3_int64 iOfst){
   VfsDb *p = (VfsDb*)pFile;
   const u8 *aIn = (const u8*)zBuf;
   sqlite3_int64 iEnd = iOfst + iAmt;
   int rc;
-  if( p->eLock<SQLITE_LOCK_RESERVED && !p->bNoLock ){
+  if( !writeAllowed(p) ){
     sqlite3_log(SQLITE_IOERR_WRITE, "vlog: %s: a write without a write lock", p->zPath);
     return SQLITE_IOERR_WRITE;
   }
   rc = dbReady(p);                        /* dbLock opened it, or nolock=1 */
+  if( rc==SQLITE_OK ) rc = walWriteBegin(p);
   if( rc==SQLITE_OK ) rc = txnEnter(p, 1);
   if( rc==SQLITE_OK ) rc = stateLoad(p);
   if( rc==SQLITE_OK && !p->bEntry ) rc = stateCreate(p);
@@ -768,21 +873,31 @@ static int dbWrite(sqlite3_file *pFile, const void *zBuf, int iAmt,
     p->nSize = iEnd;
     p->bStateDirty = 1;
   }
-  return rc;
+  return walWriteEnd(p, rc);
 }
 
 static int dbTruncate(sqlite3_file *pFile, sqlite3_int64 size){
   VfsDb *p = (VfsDb*)pFile;
   int rc;
-  if( p->eLock<SQLITE_LOCK_RESERVED && !p->bNoLock ){
+  if( !writeAllowed(p) ){
     sqlite3_log(SQLITE_IOERR_TRUNCATE, "vlog: %s: a truncation without a write "
                 "lock", p->zPath);
     return SQLITE_IOERR_TRUNCATE;
   }
+  if( p->rcCkpt ) return p->rcCkpt;       /* the checkpoint did not commit */
   rc = dbReady(p);
-  if( rc==SQLITE_OK ) rc = txnEnter(p, 1);
+  if( rc==SQLITE_OK ) rc = walWriteBegin(p);
+  if( rc==SQLITE_OK ) rc = txnEnter(p, 0);
   if( rc==SQLITE_OK ) rc = stateLoad(p);
-  if( rc!=SQLITE_OK || size==p->nSize ) return rc;
+  if( rc!=SQLITE_OK || size==p->nSize ){
+    txnLeave(p);                          /* SQLite truncates to the size */
+    return rc;                            /* after every checkpoint */
+  }
+  rc = txnEnter(p, 1);
+  if( rc ){
+    txnLeave(p);
+    return rc;
+  }
   p->bPart = 1;
   if( !p->bEntry ) rc = stateCreate(p);
   if( rc==SQLITE_OK && size<p->nSize && p->szChunk ){
@@ -811,13 +926,15 @@ static int dbTruncate(sqlite3_file *pFile, sqlite3_int64 size){
     p->nSize = size;
     p->bStateDirty = 1;
   }
-  return rc;
+  return walWriteEnd(p, rc);
 }
 
 static int dbSync(sqlite3_file *pFile, int flags){
   VfsDb *p = (VfsDb*)pFile;
   (void)flags;
   if( p->pStore==0 ) return SQLITE_OK;
+  if( p->rcCkpt ) return p->rcCkpt;       /* the checkpoint did not commit */
+  p->bCkptTail = 0;
   p->bSynced = 1;
   /* With no journal of the transaction (MEMORY, OFF), this is the commit */
   if( p->eJrnl==JRNL_NONE && p->bPart && vlogTxnState(p->pStore)==2 ){
@@ -838,6 +955,110 @@ static int dbFileSize(sqlite3_file *pFile, sqlite3_int64 *pSize){
   return rc;
 }
 
+/*
+** The level the engine holds for SQLite (vlogStoreHold): raised one step at
+** a time from below SHARED (the engine's rule), lowered at once.  A read
+** transaction that the held level protected ends first when it goes to
+** NONE.
+*/
+static int holdSet(VfsDb *p, int eLevel){
+  int rc = VLOG_OK;
+  if( eLevel==p->eHold ) return VLOG_OK;
+  if( eLevel==SQLITE_LOCK_NONE && p->eHold!=SQLITE_LOCK_NONE
+   && vlogTxnState(p->pStore)==1 ){
+    rc = vlogCommit(p->pStore);           /* a read transaction's end */
+    if( rc ) return rc;
+  }
+  if( eLevel>SQLITE_LOCK_SHARED && p->eHold<SQLITE_LOCK_SHARED ){
+    rc = vlogStoreHold(p->pStore, SQLITE_LOCK_SHARED);
+    if( rc ) return rc;
+    p->eHold = SQLITE_LOCK_SHARED;
+  }
+  if( eLevel==SQLITE_LOCK_NONE && vlogTxnState(p->pStore)==1 ){
+    p->eHold = eLevel;                    /* a virtual table's read: the */
+    return VLOG_OK;                       /* engine keeps its lock */
+  }
+  rc = vlogStoreHold(p->pStore, eLevel);
+  if( rc==VLOG_OK ) p->eHold = eLevel;
+  return rc;
+}
+
+/* The WAL lock (io.h) at level eWal (0, 1 shared, 2 exclusive): SQLite's
+** codes, errors but SQLITE_BUSY logged. */
+static int walLockSet(VfsDb *p, int eWal){
+  int rc;
+  if( p->eWalLock==eWal ) return SQLITE_OK;
+  rc = vlogEnvVfsWalLock(vlogStoreFile(p->pStore), &p->eWalLock, eWal);
+  if( rc==VLOG_NOTFOUND ){
+    rc = SQLITE_IOERR_SHMOPEN;
+    sqlite3_log(rc, "vlog: %s: WAL mode needs the store's shared memory "
+                "(its -shm file), which it could not map", p->zPath);
+  }else if( rc && rc!=SQLITE_BUSY ){
+    sqlite3_log(rc, "vlog: %s: the WAL lock (a byte of the -shm file)", p->zPath);
+  }
+  return rc;
+}
+
+/*
+** SQLite's lock in WAL mode.  Every connection holds SHARED for as long as
+** it is open; that is the WAL lock's shared level alone, so that the
+** engine's commits (a checkpoint's) can take the store file's EXCLUSIVE
+** meanwhile.  Above SHARED the engine holds the level too, and EXCLUSIVE
+** (the last connection's close, leaving WAL mode) is also the WAL lock's
+** exclusive level: no other WAL connection, nor any connection of the
+** rollback modes, is left.
+*/
+static int walLock(VfsDb *p, int eLock){
+  int eHold0 = p->eHold;
+  int rc = walLockSet(p, p->eWalLock ? p->eWalLock : 1);
+  if( rc==SQLITE_OK && eLock>SQLITE_LOCK_SHARED ){
+    rc = holdSet(p, eLock);
+    if( rc && rc!=SQLITE_BUSY ) rc = dbError(p, rc);
+    if( rc==SQLITE_OK && eLock==SQLITE_LOCK_EXCLUSIVE ){
+      rc = walLockSet(p, 2);
+      if( rc ) (void)holdSet(p, eHold0);  /* rc says what failed */
+    }
+  }
+  if( rc ){
+    if( p->eLock==SQLITE_LOCK_NONE ) (void)walLockSet(p, 0);
+    return rc;
+  }
+  p->eLock = eLock;
+  return SQLITE_OK;
+}
+
+/*
+** Into WAL mode's locks, at SHARED: the WAL lock is taken shared, then the
+** engine's level dropped.  Nobody can hold the WAL lock exclusive now (its
+** holder holds the engine's EXCLUSIVE too, and this file holds SHARED).
+*/
+static int walLockEnter(VfsDb *p){
+  int rc;
+  assert( p->eLock==SQLITE_LOCK_SHARED && !p->bWalLock );
+  if( vlogTxnState(p->pStore)==2 ){
+    return SQLITE_OK;             /* a virtual table's, under the level held:
+                                  ** at the next unlock to SHARED */
+  }
+  rc = walLockSet(p, 1);
+  if( rc ) return rc;
+  rc = holdSet(p, SQLITE_LOCK_NONE);
+  if( rc ){
+    (void)walLockSet(p, 0);               /* rc says what failed */
+    return dbError(p, rc);
+  }
+  p->bWalLock = 1;
+  (void)vlogStoreSetBusyTimeout(p->pStore, VFS_WAL_BUSY_MS);
+  return SQLITE_OK;
+}
+
+/* Out of them: the engine holds SQLite's level (or it is NONE). */
+static void walLockLeave(VfsDb *p){
+  assert( p->bWalLock && (p->eHold==p->eLock || p->eLock==SQLITE_LOCK_NONE) );
+  (void)walLockSet(p, 0);                 /* an unlock: harmless if not */
+  p->bWalLock = 0;
+  (void)vlogStoreSetBusyTimeout(p->pStore, 0);
+}
+
 static int dbLock(sqlite3_file *pFile, int eLock){
   VfsDb *p = (VfsDb*)pFile;
   int rc;
@@ -845,9 +1066,17 @@ static int dbLock(sqlite3_file *pFile, int eLock){
   if( eLock==SQLITE_LOCK_PENDING ) eLock = SQLITE_LOCK_EXCLUSIVE;
   rc = dbReady(p);
   if( rc ) return rc;
-  rc = vlogStoreHold(p->pStore, eLock);
+  if( p->eLock==SQLITE_LOCK_NONE ){
+    p->bStateOk = 0;
+    p->bWalHdr = 0;
+    if( p->bWal && !p->bWalLock ){
+      p->bWalLock = 1;
+      (void)vlogStoreSetBusyTimeout(p->pStore, VFS_WAL_BUSY_MS);
+    }
+  }
+  if( p->bWalLock ) return walLock(p, eLock);
+  rc = holdSet(p, eLock);
   if( rc==VLOG_OK ){
-    if( p->eLock==SQLITE_LOCK_NONE ) p->bStateOk = 0;
     p->eLock = eLock;
   }else if( rc==VLOG_BUSY && eLock==SQLITE_LOCK_EXCLUSIVE
          && p->eLock>=SQLITE_LOCK_RESERVED ){
@@ -860,6 +1089,7 @@ static int dbLock(sqlite3_file *pFile, int eLock){
 static int dbUnlock(sqlite3_file *pFile, int eLock){
   VfsDb *p = (VfsDb*)pFile;
   int rc = SQLITE_OK, rc2;
+  int eHold = eLock;
   if( eLock>=p->eLock ) return SQLITE_OK;
   assert( p->pStore );                    /* dbLock opened it */
   if( eLock<SQLITE_LOCK_RESERVED && vfsHasPart(p) ){
@@ -867,18 +1097,25 @@ static int dbUnlock(sqlite3_file *pFile, int eLock){
     ** gave up, leaving what would be a hot journal; rolled back at once */
     dbRollback(p);
   }
-  if( eLock==SQLITE_LOCK_NONE && vlogTxnState(p->pStore)==1 ){
-    rc2 = vlogCommit(p->pStore);          /* a read transaction's end */
-    if( rc==SQLITE_OK && rc2 ) rc = dbError(p, rc2);
-  }
+  if( p->bWalLock && eLock<=SQLITE_LOCK_SHARED ) eHold = SQLITE_LOCK_NONE;
   /* a write transaction left open is the virtual tables' (xCommit or
   ** xRollback ends it): it keeps its locks until then */
-  if( vlogTxnState(p->pStore)!=1 || eLock>=SQLITE_LOCK_SHARED ){
-    rc2 = vlogStoreHold(p->pStore, eLock);
-    if( rc==SQLITE_OK && rc2 ) rc = dbError(p, rc2);
+  rc2 = holdSet(p, eHold);
+  if( rc2 ) rc = dbError(p, rc2);
+  if( p->bWalLock ){
+    rc2 = walLockSet(p, eLock==SQLITE_LOCK_NONE ? 0 : 1);
+    if( rc==SQLITE_OK ) rc = rc2;
   }
   p->eLock = eLock;
+  if( p->bWalLock && eLock==SQLITE_LOCK_NONE && !p->bWal ) walLockLeave(p);
   p->bStateOk = 0;
+  p->bCkptTail = 0;
+  /* SQLite mapped its shared memory under a higher level: WAL mode's
+  ** locks from now */
+  if( rc==SQLITE_OK && (p->bWal || p->bWalHdr) && !p->bWalLock
+   && eLock==SQLITE_LOCK_SHARED ){
+    rc = walLockEnter(p);
+  }
   return rc;
 }
 
@@ -893,6 +1130,138 @@ static int dbCheckReservedLock(sqlite3_file *pFile, int *pResOut){
   if( rc ) return rc;
   rc = vlogStoreCheckReserved(p->pStore, pResOut);
   return dbError(p, rc);
+}
+
+/* ---------------------------------------------------------------------
+** WAL mode.  SQLite's shared memory (its wal-index) is the parent's shared
+** memory of the store file, region i of SQLite's being the parent's region
+** i+1 (region 0 is the engine's reader table, shm.c); SQLite's eight
+** locks are the parent's own.  So one -shm file serves both, with one
+** dead-man switch.  The -wal is a plain file of the parent's.  SQLite's
+** database lock is the WAL lock while in WAL mode (walLock).  Pages reach
+** the store only in checkpoints: SQLite writes them under SHARED between
+** SQLITE_FCNTL_CKPT_START and SQLITE_FCNTL_CKPT_DONE, one engine write
+** transaction of this file (walWriteEnd), which CKPT_DONE commits, synced.
+*/
+
+/* SQLite's WalCkptInfo, in its region 0, when mapped. */
+static volatile unsigned int *ckptInfo(VfsDb *p){
+  if( p->nShm<1 || p->apShm[0]==0 ) return 0;
+  return (volatile unsigned int*)((volatile u8*)p->apShm[0] + VFS_WAL_CKPT_INFO);
+}
+
+/*
+** The checkpoint's pages written: commit them, synced, before SQLite
+** marks the frames copied (nBackfill), for a later writer may then write
+** over them in the -wal.  SQLite ignores what this file control returns:
+** a commit that fails is remembered (rcCkpt) and fails the truncation and
+** sync that follow a complete checkpoint, so that SQLite marks nothing;
+** after a partial one, SQLite's nBackfill is put back as it was when the
+** checkpoint began, when SQLite lets go of read-lock 0 (dbShmLock), before
+** any other connection may see it... (one may have read it in between:
+** see vfs/README.md).
+*/
+static int ckptCommit(VfsDb *p){
+  int rc;
+  if( p->pStore==0 || vlogTxnState(p->pStore)!=2 || !p->bPart
+   || p->eJrnl!=JRNL_NONE ){
+    return SQLITE_OK;
+  }
+  p->bSynced = 1;
+  rc = dbCommit(p);
+  if( rc ){
+    sqlite3_log(rc, "vlog: %s: the checkpoint's pages could not be committed; "
+                "the WAL keeps them", p->zPath);
+    p->rcCkpt = rc;
+  }
+  return rc;
+}
+
+static int dbShmMap(sqlite3_file *pFile, int iRegion, int szRegion, int bExtend,
+                    void volatile **pp){
+  VfsDb *p = (VfsDb*)pFile;
+  sqlite3_file *pReal;
+  int rc = dbReady(p);
+  *pp = 0;
+  if( rc ) return rc;
+  pReal = (sqlite3_file*)vlogEnvVfsFile(vlogStoreFile(p->pStore));
+  if( pReal==0 || pReal->pMethods->iVersion<2 || pReal->pMethods->xShmMap==0
+   || szRegion!=VLOG_SHM_SIZE || iRegion<0 ){
+    sqlite3_log(SQLITE_IOERR_SHMMAP, "vlog: %s: no shared memory for WAL mode "
+                "(the parent VFS has none, or regions of %d bytes)", p->zPath,
+                szRegion);
+    return SQLITE_IOERR_SHMMAP;
+  }
+  if( iRegion>=p->nShm ){
+    void volatile **apNew = (void volatile**)sqlite3_realloc64(
+        (void*)p->apShm, sizeof(void*)*(iRegion+1));
+    if( apNew==0 ) return SQLITE_IOERR_NOMEM;
+    memset((void*)&apNew[p->nShm], 0, sizeof(void*)*(iRegion+1-p->nShm));
+    p->apShm = apNew;
+    p->nShm = iRegion+1;
+  }
+  if( !p->bWal ){
+    /* WAL mode begins: SQLite's lock moves to the WAL lock */
+    if( p->eLock==SQLITE_LOCK_SHARED && !p->bWalLock ){
+      rc = walLockEnter(p);
+      if( rc ) return rc;
+    }
+    p->bWal = 1;
+  }
+  rc = pReal->pMethods->xShmMap(pReal, iRegion+1, szRegion, bExtend, pp);
+  if( rc==SQLITE_OK ) p->apShm[iRegion] = *pp;
+  return rc;
+}
+
+static int dbShmLock(sqlite3_file *pFile, int ofst, int n, int flags){
+  VfsDb *p = (VfsDb*)pFile;
+  sqlite3_file *pReal = (sqlite3_file*)vlogEnvVfsFile(vlogStoreFile(p->pStore));
+  if( pReal==0 || !p->bWal ) return SQLITE_IOERR_SHMLOCK;
+  if( p->rcCkpt && ofst==3 && n==1
+   && flags==(SQLITE_SHM_UNLOCK|SQLITE_SHM_EXCLUSIVE) ){
+    /* read-lock 0 let go after a checkpoint whose commit failed: the
+    ** frames are not in the store, so not copied (ckptCommit) */
+    volatile unsigned int *pInfo = ckptInfo(p);
+    if( pInfo && p->bBackfill ) pInfo[0] = p->nBackfill;
+    p->rcCkpt = SQLITE_OK;
+    p->bBackfill = 0;
+  }
+  return pReal->pMethods->xShmLock(pReal, ofst, n, flags);
+}
+
+static void dbShmBarrier(sqlite3_file *pFile){
+  VfsDb *p = (VfsDb*)pFile;
+  sqlite3_file *pReal = p->pStore ?
+      (sqlite3_file*)vlogEnvVfsFile(vlogStoreFile(p->pStore)) : 0;
+  if( pReal && pReal->pMethods->xShmBarrier ){
+    pReal->pMethods->xShmBarrier(pReal);
+  }else{
+    __sync_synchronize();
+  }
+}
+
+/*
+** SQLite is done with its shared memory (WAL mode ends, or the connection
+** closes).  The parent's map stays: region 0 is the engine's, and the
+** parent unmaps it all when the store closes.  deleteFlag (the last
+** connection left WAL mode, holding EXCLUSIVE): SQLite's regions are
+** zeroed, as the -shm file would be deleted, so the next WAL opened
+** recovers from its own -wal and trusts no header of this one.
+*/
+static int dbShmUnmap(sqlite3_file *pFile, int deleteFlag){
+  VfsDb *p = (VfsDb*)pFile;
+  int i;
+  if( deleteFlag ){
+    for(i=0; i<p->nShm; i++){
+      if( p->apShm[i] ) memset((void*)p->apShm[i], 0, VLOG_SHM_SIZE);
+    }
+  }
+  sqlite3_free((void*)p->apShm);
+  p->apShm = 0;
+  p->nShm = 0;
+  p->bWal = 0;
+  if( p->bWalLock && p->eLock>SQLITE_LOCK_SHARED ) walLockLeave(p);
+  return SQLITE_OK;
 }
 
 static int dbFileControl(sqlite3_file *pFile, int op, void *pArg){
@@ -934,13 +1303,36 @@ static int dbFileControl(sqlite3_file *pFile, int op, void *pArg){
       return SQLITE_NOTFOUND;
     }
     case SQLITE_FCNTL_POWERSAFE_OVERWRITE: {
-      /* writes are never in place (xDeviceCharacteristics): always on */
-      if( *(int*)pArg<0 ) *(int*)pArg = 1;
+      /* the device's (dbDeviceCharacteristics), as the parent says */
+      if( *(int*)pArg<0 ){
+        *(int*)pArg = (dbDeviceCharacteristics(pFile)
+                       & SQLITE_IOCAP_POWERSAFE_OVERWRITE)!=0;
+      }
       return SQLITE_OK;
     }
     case SQLITE_FCNTL_PERSIST_WAL: {
-      if( *(int*)pArg<0 ) *(int*)pArg = 0;  /* no WAL of the VFS's yet */
+      if( *(int*)pArg<0 ){
+        *(int*)pArg = p->bPersistWal;
+      }else{
+        p->bPersistWal = *(int*)pArg!=0;
+      }
       return SQLITE_OK;
+    }
+    case SQLITE_FCNTL_CKPT_START: {
+      /* SQLite's checkpoint begins writing pages: one engine transaction
+      ** for all of them, committed at SQLITE_FCNTL_CKPT_DONE */
+      volatile unsigned int *pInfo = ckptInfo(p);
+      p->bCkpt = 1;
+      p->bCkptTail = 0;
+      p->rcCkpt = SQLITE_OK;
+      p->bBackfill = pInfo!=0;
+      if( pInfo ) p->nBackfill = pInfo[0];
+      return SQLITE_OK;
+    }
+    case SQLITE_FCNTL_CKPT_DONE: {
+      p->bCkpt = 0;
+      p->bCkptTail = p->eLock>=SQLITE_LOCK_SHARED;
+      return ckptCommit(p);
     }
     case SQLITE_FCNTL_SYNC: {
       /* pArg: the super-journal of a transaction over several databases */
@@ -971,11 +1363,24 @@ static int dbSectorSize(sqlite3_file *pFile){
   return VFS_SECTOR;
 }
 
-/* Writes are never in place: a power loss never harms the bytes around a
-** write (SQLite then journals less). */
+/*
+** The parent's characteristics of the store file's device.  The store's
+** own writes are never in place, so a power loss never harms the bytes
+** around one; but SQLite also takes these for its -wal, a plain file of
+** the parent on the same device (sqlite3WalOpen() reads them from the
+** database file): claiming SQLITE_IOCAP_POWERSAFE_OVERWRITE where the
+** device has none let SQLite skip padding a commit to the sector, and a
+** power loss while the next commit's first frame was written took the
+** last frame of the one before with it (vfs_crash, WAL mode).
+*/
 static int dbDeviceCharacteristics(sqlite3_file *pFile){
-  (void)pFile;
-  return SQLITE_IOCAP_POWERSAFE_OVERWRITE;
+  VfsDb *p = (VfsDb*)pFile;
+  sqlite3_file *pReal = p->pStore ?
+      (sqlite3_file*)vlogEnvVfsFile(vlogStoreFile(p->pStore)) : 0;
+  if( pReal && pReal->pMethods && pReal->pMethods->xDeviceCharacteristics ){
+    return pReal->pMethods->xDeviceCharacteristics(pReal);
+  }
+  return 0;
 }
 
 /* Version 3 without shared memory (SQLite asks xShmMap before it uses
@@ -1004,7 +1409,10 @@ static const sqlite3_io_methods dbMethods = {
   dbFileControl,                  /* xFileControl */
   dbSectorSize,                   /* xSectorSize */
   dbDeviceCharacteristics,        /* xDeviceCharacteristics */
-  0, 0, 0, 0,                     /* xShm*: none (no WAL yet) */
+  dbShmMap,                       /* xShmMap */
+  dbShmLock,                      /* xShmLock */
+  dbShmBarrier,                   /* xShmBarrier */
+  dbShmUnmap,                     /* xShmUnmap */
   dbFetch,                        /* xFetch */
   dbUnfetch                       /* xUnfetch */
 };
@@ -1348,6 +1756,27 @@ open_failed:
   return rc;
 }
 
+/*
+** SQLite opens the -wal of a database of this VFS: its connections are in
+** WAL mode.  The lock of each that holds SHARED moves to the WAL lock at
+** its next read (dbRead), for a shim that keeps its own shared memory
+** hides the mode otherwise, and the connection that turned WAL mode on
+** reads no header again.  Only a flag is set here: the files may be in use
+** by other threads.
+*/
+static void walOpened(VlogVfs *pV, const char *zWal){
+  VfsDb *p;
+  size_t n = strlen(zWal);
+  vfsEnter();
+  for(p=pAllDb; p; p=p->pNext){
+    if( p->pVfs==pV && n>4 && strncmp(p->zPath, zWal, n-4)==0
+     && p->zPath[n-4]==0 && strcmp(&zWal[n-4], "-wal")==0 ){
+      p->bWalHdr = 1;
+    }
+  }
+  vfsLeave();
+}
+
 static int vfsOpen(sqlite3_vfs *pVfs, const char *zName, sqlite3_file *pFile,
                    int flags, int *pOutFlags){
   VlogVfs *pV = VLOGVFS(pVfs);
@@ -1381,6 +1810,7 @@ static int vfsOpen(sqlite3_vfs *pVfs, const char *zName, sqlite3_file *pFile,
       return SQLITE_OK;
     }
   }
+  if( zName && (flags & SQLITE_OPEN_WAL) ) walOpened(pV, zName);
   return pParent->xOpen(pParent, zName, pFile, flags, pOutFlags);
 }
 
