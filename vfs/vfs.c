@@ -104,10 +104,33 @@
 ** changes in such a transaction commit at phase one, whatever the others
 ** do.
 **
+** WAL mode.  SQLite's -wal is a plain file of the parent's, its wal-index
+** (shared memory) the parent's shared memory of the store file, region i
+** of SQLite's being region i+1 (region 0 is the engine's reader table),
+** its eight locks the parent's: one -shm file, one dead-man switch.  The
+** pages reach the store only in checkpoints, which SQLite writes under
+** SHARED between SQLITE_FCNTL_CKPT_START and SQLITE_FCNTL_CKPT_DONE: one
+** engine write transaction of their own, committed (synced) at CKPT_DONE,
+** before SQLite marks the frames copied and a later writer may overwrite
+** them in the -wal.  A commit that fails there keeps the frames in the
+** WAL (ckptCommit).  In WAL mode every connection holds SQLite's SHARED
+** for as long as it is open; held on the store's lock bytes it would keep
+** every engine commit from taking EXCLUSIVE, so in WAL mode SQLite's lock
+** is the WAL lock, a byte of the -shm (walLock), with the engine holding
+** only levels above SHARED (EXCLUSIVE: the last connection's close,
+** leaving WAL mode).  Each read then runs in an engine snapshot of its
+** own: SQLite reads from the database only pages whose newest version
+** no checkpoint after its read transaction began can change, so any
+** snapshot at least as new is right.  A connection learns of WAL mode
+** from SQLite's xShmMap, or from the header or the -wal's opening (a
+** shim that keeps its own shared memory, such as testvfs).  The cost:
+** pages are written twice (the -wal, then the store), as on any VFS.  A
+** vlog table's changes in a WAL database commit in the store at SQLite's
+** commit, its pages in the -wal: a crash between the two can keep one
+** without the other (in the rollback modes they are one commit).
+**
 ** Other files.  Statement journals, temp databases and super-journals are
 ** the parent VFS's (SQLite's own handling; they hold no committed state).
-** A WAL file too, for now: without shared memory SQLite uses WAL only in
-** locking_mode=EXCLUSIVE, and its -wal is then a plain file on disk.
 **
 ** Names.  xAccess and xDelete of "<db>-journal" for a database this
 ** process has open through the VFS answer for the virtual journal: it
