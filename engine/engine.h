@@ -123,6 +123,10 @@ struct VlogConfig {
   int bReadOnly;              /* open read-only: never writes the file, nor
                               ** creates or writes its -shm (reads take a
                               ** SHARED lock) */
+  int bShmReadOnly;           /* with bReadOnly: map the shared memory all the
+                              ** same (as SQLite's read-only connections do),
+                              ** so that reads pin snapshots in the reader
+                              ** table; the -shm is written, never the store */
   int bImmutable;             /* the file cannot change while open (read-only
                               ** media, SQLite's immutable=1): read-only,
                               ** and no locks at all */

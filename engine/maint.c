@@ -130,6 +130,11 @@
 ** step, and a step that runs GC copies nothing; the work not done waits as debt
 ** (MaintState.nDebt, at most STEP_MAX_DEBT) for the next step, so the
 ** slowest commit is about one checkpoint, not a checkpoint and a copy.
+** The tail step (stepTail): when a quarter of the file below its top
+** bucket is free, a step moves the topmost value-log segment down, at
+** most one per half bucket committed, and cuts a free end off with a
+** checkpoint: a file keeps the size of what it holds, not of its largest
+** moment (speedtest1 left a third of its file free inside).
 ** The checkpoint kick: after a checkpoint (the automatic one of a commit,
 ** or vlog_checkpoint; not maintenance's own), the next step rewrites one
 ** segment, the queue's head, and then restages the rest of the queue
@@ -205,10 +210,11 @@ static const MaintSetting aSetting[] = {
   { "background_compression", 0, 0.0, 1.0, 1 },
   { "log_size",         32,    1.0, 100000, 1 },
   { "mmap_size",        (double)VLOG_DEFAULT_MMAP_SIZE, 0.0, 1e15, 1 },
+  { "tail_compaction",  1,     0.0, 1.0,    1 },
 };
 #define N_SETTING ((int)(sizeof(aSetting)/sizeof(aSetting[0])))
 enum { S_RATIO, S_BYTES, S_AGE, S_MAXSEG, S_MAXBYTES, S_CONFIRM, S_QUIET,
-       S_KICK, S_AUTO, S_BGCOMP, S_LOGSIZE, S_MMAP };
+       S_KICK, S_AUTO, S_BGCOMP, S_LOGSIZE, S_MMAP, S_TAIL };
 
 /* The state record ('S'): u64 fields */
 enum { ST_PENDING, ST_OBSERVED, ST_NEXTPOS, ST_NEXTLOG, ST_PASSES,
@@ -1830,6 +1836,8 @@ int vlogMaintMarks(VlogStore *p, VlogSegmentInfo *a, int n){
 #define STEP_MAX_DEBT     (4*1024*1024)   /* work carried to the next step */
 #define STEP_JOURNAL_MIN  (1024*1024)     /* a journal that a step checkpoints, */
 #define STEP_JOURNAL_FRACTION 32          /* ... and its share of the file */
+#define STEP_TAIL_MIN     4           /* free buckets below the file's top */
+#define STEP_TAIL_FRACTION 4          /* ... and their share, for a tail step */
 
 static void passFree(Pass *pM){
   VlogEnv *pEnv = pM->p->pEnv;
@@ -1978,6 +1986,56 @@ static int stepGc(Pass *pM, int *pbRan){
 }
 
 /*
+** The file's end, keeping pace (stepTail).  The lowest free bucket is
+** always taken, but a segment written early and never overwritten stays
+** where it was written, high in the file, while the buckets below it
+** empty: the file keeps the size of its largest moment (speedtest1 left
+** a third of its file free inside).  When the free buckets below the
+** file's top are at least 1/STEP_TAIL_FRACTION of the file (and at least
+** STEP_TAIL_MIN), a step moves the topmost value-log segment down (its
+** live records rewritten into the open segment, which sits low), at most
+** one per half bucket of bytes committed since the last; the segment
+** becomes a zombie that stepGc frees.  Free buckets at the end (an
+** eighth of the file, two at least) are cut off by a checkpoint, which
+** this step runs (at the same pace: a reader that keeps the checkpoint
+** waiting costs one attempt per half bucket committed).  The setting
+** tail_compaction (1) turns it off at 0.  *pbRan says whether it did
+** anything.
+*/
+static int stepTail(Pass *pM, int *pbRan){
+  VlogStore *p = pM->p;
+  MaintState *pS = &p->maint;
+  u64 nBucket = p->sb.nBucket, iTop = nBucket, nFree = 0, i;
+  Bucket *pB;
+  int rc;
+  if( pM->aCfg[S_TAIL]==0.0 || pS->nSinceTail < p->sb.nBucketSize/2 ){
+    return VLOG_OK;
+  }
+  while( iTop>2 && p->aBucket[iTop-1].eState==BUCKET_FREE ) iTop--;
+  if( nBucket-iTop>=2 && (nBucket-iTop)*8>=nBucket ){
+    *pbRan = 1;
+    pS->nSinceTail = 0;
+    pS->nTail++;
+    rc = vlogCheckpoint(p);              /* cuts the free end off */
+    return rc==VLOG_BUSY ? VLOG_OK : rc;
+  }
+  for(i=2; i<iTop; i++) if( p->aBucket[i].eState==BUCKET_FREE ) nFree++;
+  if( nFree<STEP_TAIL_MIN || nFree*STEP_TAIL_FRACTION<iTop ) return VLOG_OK;
+  pB = &p->aBucket[iTop-1];
+  if( pB->eKind!=KIND_VLOG || pB->eState!=BUCKET_SEALED
+   || (pS->bStep && pS->iSeg==iTop-1) ){
+    return VLOG_OK;          /* a zombie waits for GC; anything else stays */
+  }
+  *pbRan = 1;
+  pS->nSinceTail = 0;
+  pS->nTail++;
+  rc = rewriteSegment(pM, iTop-1, pB->iGen, 0, 0);
+  if( rc==VLOG_OK ) rc = gcRetireDead(pM);
+  if( rc==VLOG_OK ) rc = logWrite(pM, M_ONE, 2, 1, VLOG_OK, 0);
+  return rc;
+}
+
+/*
 ** The quiet pass: the larger optional work, which automatic steps never
 ** do, run by the first commit after quiet_window_ms without a commit on
 ** this handle (vlogMaintAfterCommit).  Today that is background
@@ -2044,6 +2102,7 @@ void vlogMaintAfterCommit(VlogStore *p, u64 nWritten){
   if( pS->bBusy || p->cfg.bReadOnly || p->eTxn!=0 || !p->bValid ) return;
   pS->nCommit++;
   pS->nSincePlan += nWritten;
+  pS->nSinceTail += nWritten;
   /* quiet: no commit on this handle for quiet_window_ms before this one
   ** (the default until the setting is read) */
   iNow = nowUs(p);
@@ -2060,7 +2119,8 @@ void vlogMaintAfterCommit(VlogStore *p, u64 nWritten){
     return;
   }
   if( !pS->bStep && !pS->bKick && !pS->bMore && !pS->bPending && !bQuiet
-   && pS->nSincePlan<p->sb.nBucketSize && (pS->nCommit % STEP_CFG_EVERY)!=1 ){
+   && pS->nSincePlan<p->sb.nBucketSize && pS->nSinceTail<p->sb.nBucketSize/2
+   && (pS->nCommit % STEP_CFG_EVERY)!=1 ){
     return;
   }
   zSave = p->zErr;
@@ -2094,6 +2154,7 @@ void vlogMaintAfterCommit(VlogStore *p, u64 nWritten){
       m.zTrigger = azTrigger[3];
       rc = stepQuiet(&m, &bGc);
     }
+    if( rc==VLOG_OK && !bGc && !pS->bStep ) rc = stepTail(&m, &bGc);
     if( rc==VLOG_OK && !bGc ){
       rc = stepRun(&m, nWritten + pS->nDebt);
       pS->nDebt = 0;

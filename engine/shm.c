@@ -269,8 +269,11 @@ static void slotClaim(VlogStore *p){
 ** Map the shared memory and claim a slot.  A read-only handle never maps
 ** it: it would create the -shm file, or write to it (the first process to
 ** map it zeroes it; a slot is a write), and read-only means that nothing
-** is written.  A handle that cannot open or create it (a read-only
-** directory without a -shm) becomes read-only and reads with file locks.
+** is written; unless it asks to (VlogConfig.bShmReadOnly: the VFS's
+** read-only connections, which SQLite's WAL mode needs to share the -shm
+** as a read-only connection of the unix VFS does).  A handle that cannot
+** open or create it (a read-only directory without a -shm) becomes
+** read-only and reads with file locks.
 */
 int vlogShmOpen(VlogStore *p){
   void volatile *pMem = 0;
@@ -278,7 +281,10 @@ int vlogShmOpen(VlogStore *p){
   int iTry = 0;
   assert( p->pShm==0 && p->pFile!=0 );
   p->iSlot = -1;
-  if( p->pEnv->xShmMap==0 || p->cfg.bReadOnly ) return VLOG_OK;
+  if( p->pEnv->xShmMap==0 || p->cfg.bImmutable
+   || (p->cfg.bReadOnly && !p->cfg.bShmReadOnly) ){
+    return VLOG_OK;
+  }
   /* SQLITE_BUSY: another process is resetting the -shm (the first to map
   ** it after every process had closed it).  That takes microseconds: a few
   ** quick retries whatever the busy timeout, then as it allows.  (Seen by
@@ -300,6 +306,7 @@ int vlogShmOpen(VlogStore *p){
     if( rc==VLOG_NOMEM || rc==VLOG_IOERR_NOMEM ){
       return vlogSetError(p, VLOG_NOMEM, 0);
     }
+    if( p->cfg.bReadOnly ) return VLOG_OK;    /* it reads with file locks */
     p->cfg.bReadOnly = 1;
     p->zReadOnly = rc==VLOG_NOTFOUND ? "its VFS has no shared memory" :
         "its shared memory (the -shm file beside it) cannot be opened or "

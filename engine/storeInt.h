@@ -465,6 +465,8 @@ struct MaintState {
                                ** plans take compression candidates */
   u64 iObserved;
   u64 nSincePlan;              /* bytes committed since the last plan */
+  u64 nSinceTail;              /* ... since the last tail step (maint.c) */
+  u64 nTail;                   /* tail steps run */
   u64 nDebt;                   /* bytes committed by commits that ran no step */
   u64 iSeg, iGen, iQueueKey;   /* the segment being rewritten, its queue entry */
   u32 iOff;                    /* where its walk resumes */

@@ -52,8 +52,12 @@ if [ "${1:-}" = --one ]; then
     run=(setpriv --reuid=65534 --regid=65534 --clear-groups env HOME="$dir")
   fi
   t0=$(date +%s)
+  # on the VFS, cases known to fail (vfs-known-failures.txt) must not use
+  # up tester.tcl's 1000 errors before the rest of the file runs
+  args=()
+  if [ "$mode" = vfs ]; then args=(--maxerror=100000); fi
   (cd "$dir" && "${run[@]}" env "${envv[@]}" timeout "$per_file_timeout" \
-     "$fixture" "$file") >"$dir/output.log" 2>&1
+     "$fixture" "$file" "${args[@]}") >"$dir/output.log" 2>&1
   rc=$?
   t1=$(date +%s)
   line=$(grep -aE '^[0-9]+ errors out of [0-9]+ tests' "$dir/output.log" | tail -n 1)

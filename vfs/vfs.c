@@ -1084,7 +1084,7 @@ static void walLockLeave(VfsDb *p){
 
 static int dbLock(sqlite3_file *pFile, int eLock){
   VfsDb *p = (VfsDb*)pFile;
-  int rc;
+  int rc, eHold0;
   if( eLock<=p->eLock ) return SQLITE_OK;
   if( eLock==SQLITE_LOCK_PENDING ) eLock = SQLITE_LOCK_EXCLUSIVE;
   rc = dbReady(p);
@@ -1098,7 +1098,20 @@ static int dbLock(sqlite3_file *pFile, int eLock){
     }
   }
   if( p->bWalLock ) return walLock(p, eLock);
+  eHold0 = p->eHold;
   rc = holdSet(p, eLock);
+  if( rc==VLOG_OK && eLock==SQLITE_LOCK_EXCLUSIVE && p->eWalLock!=2 ){
+    /* WAL connections hold none of the store's lock bytes, only the WAL
+    ** lock: EXCLUSIVE must exclude them too (a connection that has not
+    ** learnt of WAL mode yet, locking_mode=EXCLUSIVE, a hot journal).
+    ** A store without shared memory has no WAL connection. */
+    int rc2 = vlogEnvVfsWalLock(vlogStoreFile(p->pStore), &p->eWalLock, 2);
+    if( rc2 && rc2!=VLOG_NOTFOUND ){
+      (void)holdSet(p, eHold0);         /* rc2 says what failed */
+      if( rc2!=SQLITE_BUSY ) sqlite3_log(rc2, "vlog: %s: the WAL lock", p->zPath);
+      return rc2;
+    }
+  }
   if( rc==VLOG_OK ){
     p->eLock = eLock;
   }else if( rc==VLOG_BUSY && eLock==SQLITE_LOCK_EXCLUSIVE
@@ -1128,6 +1141,8 @@ static int dbUnlock(sqlite3_file *pFile, int eLock){
   if( p->bWalLock ){
     rc2 = walLockSet(p, eLock==SQLITE_LOCK_NONE ? 0 : 1);
     if( rc==SQLITE_OK ) rc = rc2;
+  }else if( p->eWalLock ){
+    (void)walLockSet(p, 0);             /* EXCLUSIVE's (dbLock): an unlock */
   }
   p->eLock = eLock;
   if( p->bWalLock && eLock==SQLITE_LOCK_NONE && !p->bWal ) walLockLeave(p);
@@ -1749,6 +1764,11 @@ static int dbOpen(VlogVfs *pV, const char *zName, VfsDb *p, int flags, int *pOut
   p->cfg.bCreate = (flags & SQLITE_OPEN_CREATE)!=0;
   p->cfg.bReadOnly = (flags & SQLITE_OPEN_READONLY)!=0;
   p->cfg.bImmutable = sqlite3_uri_boolean(zName, "immutable", 0);
+  /* read-only connections share the -shm (WAL mode), as on unix; with
+  ** readonly_shm=1 the connection is read-only, and still needs a -shm it
+  ** can write (the reader table's slots, SQLite's read marks) */
+  p->cfg.bShmReadOnly = 1;
+  if( sqlite3_uri_boolean(zName, "readonly_shm", 0) ) p->cfg.bReadOnly = 1;
   p->bNoLock = sqlite3_uri_boolean(zName, "nolock", 0);
   p->cfg.nBusyTimeout = 0;            /* SQLite's busy handler waits */
   p->nDirtyMax = sqlite3_uri_int64(zName, "dirty_max", VFS_DIRTY_MAX);
