@@ -6,7 +6,8 @@
 #  1. SQLite's speedtest1 (--size SIZE, default 400) on a new database on
 #     each VFS: total time and file size (the vlog store also after a
 #     checkpoint and a full maintenance pass, which speedtest1's workload
-#     never runs).  Goals: time at most 1.2x, file at most 0.6x.
+#     never runs).  Goals: time at most 1.2x, file at most 0.6x.  Then
+#     the same in WAL mode (--journal wal), time and file, for the record.
 #  2. bench_kv's random and text loads (ROWS rows, default 100000) on an
 #     ordinary rowid table with a unique index, journal_mode=DELETE and
 #     synchronous=NORMAL, on each VFS (engines rowid-del and rowid-vfs).
@@ -60,6 +61,24 @@ awk -v t="$rt" -v f="$rf" 'BEGIN {
 echo "(file: the size ls shows; on disk: allocated blocks, without the free"
 echo " buckets inside the store, whose blocks vlog punches out)"
 rm -f "$dir/unix.db" "$dir"/unix.db-*
+
+# the same in WAL mode (pages go to the -wal, then to the store at each
+# checkpoint: written twice on both VFSes)
+runwal() {   # runwal VFS FILE: prints "SECONDS BYTES"
+  local vfs=$1 db=$2
+  rm -f "$db" "$db"-*
+  local t
+  t=$("$st" --size "$size" --journal wal --vfs "$vfs" "$db" 2>&1 | awk '/TOTAL/ {print $NF}')
+  t=${t%s}
+  echo "$t $(stat -c %s "$db")"
+}
+read -r twu swu < <(runwal unix "$dir/unix.db")
+read -r twv swv < <(runwal vlog "$dir/vlog.db")
+printf '%-28s %10s %14s\n' "speedtest1 WAL mode" "seconds" "file bytes"
+printf '%-28s %10s %14s\n' "unix VFS" "$twu" "$swu"
+printf '%-28s %10s %14s\n' "vlog VFS" "$twv" "$swv"
+echo "ratios vlog/unix in WAL mode: time $(ratio "$twv" "$twu"), file $(ratio "$swv" "$swu")"
+rm -f "$dir/unix.db" "$dir"/unix.db-* "$dir/vlog.db" "$dir"/vlog.db-*
 
 #-------------------------------------------------------------------------
 echo

@@ -1013,9 +1013,11 @@ static int walLockSet(VfsDb *p, int eWal){
   if( p->eWalLock==eWal ) return SQLITE_OK;
   rc = vlogEnvVfsWalLock(vlogStoreFile(p->pStore), &p->eWalLock, eWal);
   if( rc==VLOG_NOTFOUND ){
-    rc = SQLITE_IOERR_SHMOPEN;
+    /* as the unix VFS when it cannot open the -shm */
+    rc = SQLITE_CANTOPEN;
     sqlite3_log(rc, "vlog: %s: WAL mode needs the store's shared memory "
-                "(its -shm file), which it could not map", p->zPath);
+                "(its -shm file, which this connection must be able to "
+                "write), and it could not be mapped", p->zPath);
   }else if( rc && rc!=SQLITE_BUSY ){
     sqlite3_log(rc, "vlog: %s: the WAL lock (a byte of the -shm file)", p->zPath);
   }
