@@ -1329,14 +1329,17 @@ static int dbFileControl(sqlite3_file *pFile, int op, void *pArg){
       /* hints of file growth: a store allocates in buckets of its own */
       return SQLITE_OK;
     case SQLITE_FCNTL_LAST_ERRNO:
+    case SQLITE_FCNTL_EXTERNAL_READER:
     case SQLITE_FCNTL_TEMPFILENAME: {
-      /* the parent's file answers (the store's file, opened through it) */
+      /* the parent's file answers (the store's file, opened through it;
+      ** its shared memory is SQLite's wal-index too, so the parent tells
+      ** whether another process holds a WAL read lock) */
       sqlite3_file *pReal = p->pStore ?
           (sqlite3_file*)vlogEnvVfsFile(vlogStoreFile(p->pStore)) : 0;
       if( pReal && pReal->pMethods && pReal->pMethods->xFileControl ){
         return pReal->pMethods->xFileControl(pReal, op, pArg);
       }
-      if( op==SQLITE_FCNTL_LAST_ERRNO ){
+      if( op==SQLITE_FCNTL_LAST_ERRNO || op==SQLITE_FCNTL_EXTERNAL_READER ){
         *(int*)pArg = 0;
         return SQLITE_OK;
       }
