@@ -220,7 +220,9 @@ struct VfsDb {
   int bCallTxn;                   /* the engine transaction is a call's
                                   ** own (no level held: txnEnter) */
   int bWal;                       /* SQLite mapped shared memory: WAL mode */
-  int bWalHdr;                    /* the header SQLite read says WAL mode */
+  int bWalHdr;                    /* the header SQLite read says WAL mode,
+                                  ** or its -wal was opened (walOpened:
+                                  ** set by other threads: atomic) */
   int bWalLock;                   /* SQLite's lock is the WAL lock (WAL
                                   ** mode: walLock) */
   int eWalLock;                   /* the WAL lock's level: 0, 1 shared,
@@ -742,7 +744,8 @@ static int dbRead(sqlite3_file *pFile, void *zBuf, int iAmt, sqlite3_int64 iOfst
   int rc = dbReady(p);
   int bShort = 0;
   if( rc ) return readPeekError(p, zBuf, iAmt, rc);
-  if( p->bWalHdr && !p->bWalLock && p->eLock==SQLITE_LOCK_SHARED ){
+  if( __atomic_load_n(&p->bWalHdr, __ATOMIC_RELAXED)
+   && !p->bWalLock && p->eLock==SQLITE_LOCK_SHARED ){
     rc = walLockEnter(p);                 /* walOpened() */
     if( rc ) return rc;
   }
@@ -776,7 +779,7 @@ static int dbRead(sqlite3_file *pFile, void *zBuf, int iAmt, sqlite3_int64 iOfst
     /* the header says WAL mode: SQLite's lock moves to the WAL lock now,
     ** even if this file never sees SQLite's shared memory (a shim that
     ** keeps its own, such as testvfs) */
-    p->bWalHdr = 1;
+    __atomic_store_n(&p->bWalHdr, 1, __ATOMIC_RELAXED);
     rc = walLockEnter(p);
   }
   if( rc==SQLITE_OK && bShort ) rc = SQLITE_IOERR_SHORT_READ;
@@ -1093,7 +1096,7 @@ static int dbLock(sqlite3_file *pFile, int eLock){
   if( rc ) return rc;
   if( p->eLock==SQLITE_LOCK_NONE ){
     p->bStateOk = 0;
-    p->bWalHdr = 0;
+    __atomic_store_n(&p->bWalHdr, 0, __ATOMIC_RELAXED);
     if( p->bWal && !p->bWalLock ){
       p->bWalLock = 1;
       (void)vlogStoreSetBusyTimeout(p->pStore, VFS_WAL_BUSY_MS);
@@ -1152,7 +1155,8 @@ static int dbUnlock(sqlite3_file *pFile, int eLock){
   p->bCkptTail = 0;
   /* SQLite mapped its shared memory under a higher level: WAL mode's
   ** locks from now */
-  if( rc==SQLITE_OK && (p->bWal || p->bWalHdr) && !p->bWalLock
+  if( rc==SQLITE_OK && !p->bWalLock
+   && (p->bWal || __atomic_load_n(&p->bWalHdr, __ATOMIC_RELAXED))
    && eLock==SQLITE_LOCK_SHARED ){
     rc = walLockEnter(p);
   }
@@ -1819,7 +1823,7 @@ static void walOpened(VlogVfs *pV, const char *zWal){
   for(p=pAllDb; p; p=p->pNext){
     if( p->pVfs==pV && n>4 && strncmp(p->zPath, zWal, n-4)==0
      && p->zPath[n-4]==0 && strcmp(&zWal[n-4], "-wal")==0 ){
-      p->bWalHdr = 1;
+      __atomic_store_n(&p->bWalHdr, 1, __ATOMIC_RELAXED);
     }
   }
   vfsLeave();
