@@ -643,6 +643,12 @@ static int storeOpen(VfsDb *p){
 /* The store, opened if it is not yet (storeOpen). */
 #define dbReady(p) ((p)->pStore ? SQLITE_OK : storeOpen(p))
 
+/* The parent's file of the store (its sqlite3_file), or 0 before the
+** store is open. */
+static sqlite3_file *dbParent(VfsDb *p){
+  return p->pStore ? (sqlite3_file*)vlogEnvVfsFile(vlogStoreFile(p->pStore)) : 0;
+}
+
 /* ---------------------------------------------------------------------
 ** Commit and rollback of the engine transaction.
 */
@@ -1027,6 +1033,14 @@ static int walLockSet(VfsDb *p, int eWal){
   return rc;
 }
 
+/* WAL mode's locks on or off: the engine's own locks then wait (its
+** writer lock and commit at a checkpoint, a read the reader table cannot
+** serve), where SQLite's busy handler waits for SQLite's. */
+static void walLockMode(VfsDb *p, int bOn){
+  p->bWalLock = bOn;
+  (void)vlogStoreSetBusyTimeout(p->pStore, bOn ? VFS_WAL_BUSY_MS : 0);
+}
+
 /*
 ** SQLite's lock in WAL mode.  Every connection holds SHARED for as long as
 ** it is open; that is the WAL lock's shared level alone, so that the
@@ -1074,8 +1088,7 @@ static int walLockEnter(VfsDb *p){
     (void)walLockSet(p, 0);               /* rc says what failed */
     return dbError(p, rc);
   }
-  p->bWalLock = 1;
-  (void)vlogStoreSetBusyTimeout(p->pStore, VFS_WAL_BUSY_MS);
+  walLockMode(p, 1);
   return SQLITE_OK;
 }
 
@@ -1083,8 +1096,7 @@ static int walLockEnter(VfsDb *p){
 static void walLockLeave(VfsDb *p){
   assert( p->bWalLock && (p->eHold==p->eLock || p->eLock==SQLITE_LOCK_NONE) );
   (void)walLockSet(p, 0);                 /* an unlock: harmless if not */
-  p->bWalLock = 0;
-  (void)vlogStoreSetBusyTimeout(p->pStore, 0);
+  walLockMode(p, 0);
 }
 
 static int dbLock(sqlite3_file *pFile, int eLock){
@@ -1097,10 +1109,7 @@ static int dbLock(sqlite3_file *pFile, int eLock){
   if( p->eLock==SQLITE_LOCK_NONE ){
     p->bStateOk = 0;
     __atomic_store_n(&p->bWalHdr, 0, __ATOMIC_RELAXED);
-    if( p->bWal && !p->bWalLock ){
-      p->bWalLock = 1;
-      (void)vlogStoreSetBusyTimeout(p->pStore, VFS_WAL_BUSY_MS);
-    }
+    if( p->bWal && !p->bWalLock ) walLockMode(p, 1);
   }
   if( p->bWalLock ) return walLock(p, eLock);
   eHold0 = p->eHold;
@@ -1228,7 +1237,7 @@ static int dbShmMap(sqlite3_file *pFile, int iRegion, int szRegion, int bExtend,
   int rc = dbReady(p);
   *pp = 0;
   if( rc ) return rc;
-  pReal = (sqlite3_file*)vlogEnvVfsFile(vlogStoreFile(p->pStore));
+  pReal = dbParent(p);
   if( pReal==0 || pReal->pMethods->iVersion<2 || pReal->pMethods->xShmMap==0
    || szRegion!=VLOG_SHM_SIZE || iRegion<0 ){
     sqlite3_log(SQLITE_IOERR_SHMMAP, "vlog: %s: no shared memory for WAL mode "
@@ -1259,7 +1268,7 @@ static int dbShmMap(sqlite3_file *pFile, int iRegion, int szRegion, int bExtend,
 
 static int dbShmLock(sqlite3_file *pFile, int ofst, int n, int flags){
   VfsDb *p = (VfsDb*)pFile;
-  sqlite3_file *pReal = (sqlite3_file*)vlogEnvVfsFile(vlogStoreFile(p->pStore));
+  sqlite3_file *pReal = dbParent(p);
   if( pReal==0 || !p->bWal ) return SQLITE_IOERR_SHMLOCK;
   if( p->rcCkpt && ofst==3 && n==1
    && flags==(SQLITE_SHM_UNLOCK|SQLITE_SHM_EXCLUSIVE) ){
@@ -1275,8 +1284,7 @@ static int dbShmLock(sqlite3_file *pFile, int ofst, int n, int flags){
 
 static void dbShmBarrier(sqlite3_file *pFile){
   VfsDb *p = (VfsDb*)pFile;
-  sqlite3_file *pReal = p->pStore ?
-      (sqlite3_file*)vlogEnvVfsFile(vlogStoreFile(p->pStore)) : 0;
+  sqlite3_file *pReal = dbParent(p);
   if( pReal && pReal->pMethods->xShmBarrier ){
     pReal->pMethods->xShmBarrier(pReal);
   }else{
@@ -1338,8 +1346,7 @@ static int dbFileControl(sqlite3_file *pFile, int op, void *pArg){
       /* the parent's file answers (the store's file, opened through it;
       ** its shared memory is SQLite's wal-index too, so the parent tells
       ** whether another process holds a WAL read lock) */
-      sqlite3_file *pReal = p->pStore ?
-          (sqlite3_file*)vlogEnvVfsFile(vlogStoreFile(p->pStore)) : 0;
+      sqlite3_file *pReal = dbParent(p);
       if( pReal && pReal->pMethods && pReal->pMethods->xFileControl ){
         return pReal->pMethods->xFileControl(pReal, op, pArg);
       }
@@ -1422,8 +1429,7 @@ static int dbSectorSize(sqlite3_file *pFile){
 */
 static int dbDeviceCharacteristics(sqlite3_file *pFile){
   VfsDb *p = (VfsDb*)pFile;
-  sqlite3_file *pReal = p->pStore ?
-      (sqlite3_file*)vlogEnvVfsFile(vlogStoreFile(p->pStore)) : 0;
+  sqlite3_file *pReal = dbParent(p);
   if( pReal && pReal->pMethods && pReal->pMethods->xDeviceCharacteristics ){
     return pReal->pMethods->xDeviceCharacteristics(pReal);
   }
