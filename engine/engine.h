@@ -180,6 +180,19 @@ VLOG_MUST_CHECK int vlogSavepoint(VlogStore*, int iSave);
 VLOG_MUST_CHECK int vlogRollbackTo(VlogStore*, int iSave);
 VLOG_MUST_CHECK int vlogRelease(VlogStore*, int iSave);
 int vlogTxnState(VlogStore*);               /* 0 none, 1 read, 2 write */
+/* A write transaction that has changed nothing (its commit would write
+** nothing): 1, else 0. */
+int vlogTxnIsEmpty(VlogStore*);
+/* Take now the lock a commit of the open write transaction needs
+** (EXCLUSIVE, waiting up to the busy timeout), so that the commit cannot
+** fail to lock: for a VFS whose commit point is past where an error can
+** be told.  VLOG_BUSY: the transaction stays open. */
+VLOG_MUST_CHECK int vlogCommitLock(VlogStore*);
+/* How many transactions the handle has begun: which one is open. */
+uint64_t vlogTxnCount(VlogStore*);
+/* Sync the store file: every commit this handle knows of is durable
+** (those made at VLOG_SYNC_NORMAL included).  Any transaction state. */
+VLOG_MUST_CHECK int vlogStoreSync(VlogStore*);
 /* For a VFS (vfs/): hold SQLite's lock level eLevel (VLOG_LOCK_*) on the
 ** store file, on the same bytes as SQLite's, raised in one attempt
 ** (VLOG_BUSY: SQLite's busy handler waits) or lowered.  While a level is

@@ -296,8 +296,8 @@ int vlogJournalAppend(VlogStore *p, int eType, const u8 *aPayload, int nPayload,
 }
 
 /*
-** Sync the file (maintenance's GC, outside any transaction): the entries
-** this handle knows of are durable, and so is the largest durable
+** Sync the file (maintenance's GC; a VFS's sync, vlogStoreSync(), in any
+** transaction state): the entries this handle knows of are durable, and so is the largest durable
 ** sequence it wrote in a header.  A zombie segment emptied by entry N
 ** may be freed through the journal once a header that a sync made durable
 ** says N is (maint.c, "GC"): then every replay, whichever superblock it
@@ -306,7 +306,7 @@ int vlogJournalAppend(VlogStore *p, int eType, const u8 *aPayload, int nPayload,
 */
 int vlogJournalSync(VlogStore *p){
   int rc;
-  assert( p->eTxn==0 && p->bValid );
+  assert( p->bValid );
   rc = p->pEnv->xSync(p->pFile);
   if( rc ) return vlogSetError(p, rc, "cannot sync %s (%s)", p->zPath, vlogErrName(rc));
   if( p->jrnl.iSeq>0 ) p->jrnl.iDurable = p->jrnl.iSeq - 1;

@@ -575,6 +575,16 @@ int vlogStoreHasMoved(VlogStore *p, int *pbMoved){
   return VLOG_OK;
 }
 
+int vlogStoreSync(VlogStore *p){
+  int rc;
+  if( p->cfg.bReadOnly || !p->bValid ) return VLOG_OK;
+  if( !p->bPrepared ) return vlogJournalSync(p);
+  /* a prepared commit can still be taken back: durable, not counted so */
+  rc = p->pEnv->xSync(p->pFile);
+  if( rc ) return vlogSetError(p, rc, "cannot sync %s (%s)", p->zPath, vlogErrName(rc));
+  return VLOG_OK;
+}
+
 int vlogStoreCheckReserved(VlogStore *p, int *pbReserved){
   int rc;
   *pbReserved = 0;

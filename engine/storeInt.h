@@ -555,6 +555,7 @@ struct VlogStore {
   MaintState maint;            /* automatic maintenance (maint.c) */
   /* statistics for info */
   u64 nReadUnlocked, nReadLocked, nCkptDeferred;
+  u64 nTxnBegun;               /* transactions begun (vlogTxnCount) */
   u64 nCommit, nCheckpoint, nNodeRead, nNodeWrite, nCacheHit, nCacheMiss;
   u64 nUserBytes;              /* key and value bytes of committed puts */
   u64 nTxnUserBytes;           /* ... of the open transaction */

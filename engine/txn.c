@@ -387,6 +387,17 @@ static int txnEnd(VlogStore *p){
 
 int vlogTxnState(VlogStore *p){ return p->eTxn; }
 
+uint64_t vlogTxnCount(VlogStore *p){ return p->nTxnBegun; }
+
+int vlogCommitLock(VlogStore *p){
+  if( p->eTxn!=2 ) return VLOG_MISUSE;
+  return vlogStoreLockWrite(p);
+}
+
+int vlogTxnIsEmpty(VlogStore *p){
+  return p->eTxn==2 && !p->bPrepared && p->log.nRedoRec==0 && p->wbJrnl.n==0;
+}
+
 /*
 ** SQLite's lock level, held by a VFS (engine.h).  Raising takes the file
 ** lock in one attempt; lowering first needs the transactions the lock
@@ -467,6 +478,7 @@ int vlogBegin(VlogStore *p, int bWrite){
       p->eTxn = 1;
       p->bFastRead = 1;
       p->nReadUnlocked++;
+      p->nTxnBegun++;
       return VLOG_OK;
     }
     if( rc!=VLOG_NOTFOUND ) return rc;
@@ -485,6 +497,7 @@ int vlogBegin(VlogStore *p, int bWrite){
       return rc;
     }
     p->eTxn = 1;
+    p->nTxnBegun++;
     bBegan = 1;
     if( !bWrite ){
       p->nReadLocked++;

@@ -1575,6 +1575,15 @@ static int vtabBegin(sqlite3_vtab *pVtab){
   (void)vlogStoreSetSync(pS, connectionSync(p->db, p->zSchema));
   vlogVStoreSetBusyTimeout(p->pVS);
   rc = vlogBegin(pS, 1);
+  if( rc==VLOG_BUSY && p->bShared && vlogTxnState(pS)==1
+   && sqlite3_get_autocommit(p->db) ){
+    /* In WAL mode the VFS pins SQLite's read transaction's snapshot; a
+    ** commit since (a checkpoint's, say) makes it too old to write from.
+    ** A statement outside BEGIN has read nothing of the table yet: it
+    ** writes from the newest. */
+    (void)vlogCommit(pS);                   /* a read transaction's end */
+    rc = vlogBegin(pS, 1);
+  }
   return rc ? vtabErr(p, rc) : SQLITE_OK;
 }
 

@@ -104,30 +104,44 @@
 ** changes in such a transaction commit at phase one, whatever the others
 ** do.
 **
-** WAL mode.  SQLite's -wal is a plain file of the parent's, its wal-index
-** (shared memory) the parent's shared memory of the store file, region i
-** of SQLite's being region i+1 (region 0 is the engine's reader table),
-** its eight locks the parent's: one -shm file, one dead-man switch.  The
-** pages reach the store only in checkpoints, which SQLite writes under
-** SHARED between SQLITE_FCNTL_CKPT_START and SQLITE_FCNTL_CKPT_DONE: one
-** engine write transaction of their own, committed (synced) at CKPT_DONE,
-** before SQLite marks the frames copied and a later writer may overwrite
-** them in the -wal.  A commit that fails there keeps the frames in the
-** WAL (ckptCommit).  In WAL mode every connection holds SQLite's SHARED
-** for as long as it is open; held on the store's lock bytes it would keep
-** every engine commit from taking EXCLUSIVE, so in WAL mode SQLite's lock
-** is the WAL lock, a byte of the -shm (walLock), with the engine holding
-** only levels above SHARED (EXCLUSIVE: the last connection's close,
-** leaving WAL mode).  Each read then runs in an engine snapshot of its
-** own: SQLite reads from the database only pages whose newest version
-** no checkpoint after its read transaction began can change, so any
-** snapshot at least as new is right.  A connection learns of WAL mode
-** from SQLite's xShmMap, or from the header or the -wal's opening (a
-** shim that keeps its own shared memory, such as testvfs).  The cost:
-** pages are written twice (the -wal, then the store), as on any VFS.  A
-** vlog table's changes in a WAL database commit in the store at SQLite's
-** commit, its pages in the -wal: a crash between the two can keep one
-** without the other (in the rollback modes they are one commit).
+** WAL mode.  SQLite's -wal is a file of the store (VfsWal): tree
+** VFS_TREE_WAL, chunk 0 its 32-byte header, chunk j frame j (a page and
+** its 24-byte header, stored raw), its size and last commit frame (salts,
+** number) in the catalog entry "wal".  Its writes join the engine write
+** transaction of the connection's database file, with a vlog table's
+** changes, and SQLite's write transaction is one engine commit: at
+** SQLITE_FCNTL_COMMIT_PHASETWO, after SQLite wrote every frame (it
+** rewrites earlier frames' checksums after the commit frame) and
+** published the commit in its wal-index; the lock that commit needs is
+** taken at the commit frame's write, where SQLite can be told it is busy.
+** SQLite's write lock (shm lock 0) is the engine's writer lock too, taken
+** without waiting (SQLite's busy handler waits), and its end rolls back
+** frames never published.  SQLite's read transaction (a read lock,
+** shared) pins one engine snapshot for all of it, so that a vlog table
+** reads what SQLite's pages show; that snapshot must hold the commit the
+** wal-index header names, or the read lock is SQLITE_BUSY and SQLite
+** tries again (a writer between publishing and committing: microseconds;
+** one that died or failed there leaves the header ahead with the
+** writer lock free, and the header is zeroed so that SQLite rebuilds the
+** wal-index from the -wal in the store: walHeaderReset).  The wal-index
+** (shared memory) is the parent's shared memory of the store file,
+** region i of SQLite's being region i+1 (region 0 is the engine's reader
+** table), its eight locks the parent's: one file and one -shm, one
+** dead-man switch.  Checkpoints copy frames to pages under SHARED between
+** SQLITE_FCNTL_CKPT_START and SQLITE_FCNTL_CKPT_DONE: one engine write
+** transaction, begun without waiting at CKPT_START (a writer in its
+** transaction: the checkpoint copies nothing and says SQLITE_BUSY),
+** committed (synced) at CKPT_DONE, before SQLite marks the frames copied.
+** In WAL mode every connection holds SQLite's SHARED for as long as it is
+** open; held on the store's lock bytes it would keep every engine commit
+** from taking EXCLUSIVE, so in WAL mode SQLite's lock is the WAL lock, a
+** byte of the -shm (walLock), with the engine holding only levels above
+** SHARED (EXCLUSIVE: the last connection's close, leaving WAL mode).  A
+** connection learns of WAL mode from SQLite's xShmMap, or from the
+** header, the -wal found (xAccess) or opened (a shim that keeps its own
+** shared memory, such as testvfs).  The cost: each page is written twice
+** (a raw frame, then compressed by a checkpoint), as on any VFS, and a
+** commit is an engine commit (one sync at synchronous=FULL, as SQLite's).
 **
 ** Other files.  Statement journals, temp databases and super-journals are
 ** the parent VFS's (SQLite's own handling; they hold no committed state).
@@ -136,7 +150,13 @@
 ** process has open through the VFS answer for the virtual journal: it
 ** never exists for anyone to find (so never hot; only a copy on disk of a
 ** transaction with a super-journal can be found), and its deletion is the
-** commit point.  Open databases are in one process-wide list, under
+** commit point.  Those of "<db>-wal" answer for the -wal in the store
+** (it exists while it has an entry; its deletion clears it), and its xOpen
+** opens it, through the connection whose database file this thread used
+** last (SQLite opens, probes and deletes a -wal right after using its
+** database file), or the only one.  A -wal file on disk beside a store
+** (vlog before the -wal moved into the store kept it there) is refused
+** with what to do.  Open databases are in one process-wide list, under
 ** a pthread mutex of vlog's own (SQLite's static APP mutexes are the
 ** application's).
 */
@@ -155,7 +175,12 @@ typedef unsigned char u8;
 #define VFS_TREE_CATALOG  17
 #define VFS_TREE_MAIN     18
 
-#define VFS_ENTRY_SIZE    16      /* a catalog entry */
+#define VFS_TREE_WAL      19
+
+#define VFS_ENTRY_SIZE    16      /* a catalog entry: the database file's */
+#define VFS_WAL_ENTRY_SIZE 28     /* ... the -wal's */
+#define VFS_WAL_HDR       32      /* SQLite's WAL header */
+#define VFS_WAL_FRAME_HDR 24      /* ... and a frame's */
 #define VFS_MIN_CHUNK     512
 #define VFS_MAX_CHUNK     65536
 #define VFS_DEFAULT_CHUNK 4096
@@ -166,6 +191,8 @@ typedef unsigned char u8;
 #define VFS_DIRTY_MAX     (32*1024*1024)  /* dirty page bytes kept in memory */
 #define VFS_DIRTY_HASH    1024
 #define VFS_WAL_BUSY_MS   5000    /* engine locks' wait in WAL mode */
+#define VFS_WAL_WRITE_LOCK 0     /* SQLite's shm locks: its writer's */
+#define VFS_WAL_READ_LOCK0 3      /* ... and its first read lock */
 #define VFS_WAL_CKPT_INFO 96      /* SQLite's WalCkptInfo in its region 0:
                                   ** after the two 48-byte header copies;
                                   ** its first u32 is nBackfill */
@@ -179,6 +206,8 @@ typedef struct VlogVfs VlogVfs;
 typedef struct VfsDb VfsDb;
 typedef struct DirtyPage DirtyPage;
 typedef struct VfsJrnl VfsJrnl;
+typedef struct VfsState VfsState;
+typedef struct VfsWal VfsWal;
 
 struct VlogVfs {
   sqlite3_vfs base;               /* must be first */
@@ -186,6 +215,21 @@ struct VlogVfs {
   VlogEnv *pEnv;                  /* &env */
   VlogEnv env;                    /* vlogEnvVfs(pParent), for the stores */
   VlogVfs *pNextVfs;
+};
+
+/* A file's entry in the catalog (tree VFS_TREE_CATALOG), as read in the
+** current transaction: its logical size and chunk size, and for the -wal
+** the last commit in it. */
+struct VfsState {
+  int bWal;                       /* the -wal's (else the database file's) */
+  int bOk;                        /* read in this transaction */
+  int bDirty;                     /* ... and changed: write the entry */
+  int bEntry;                     /* the catalog has the entry */
+  sqlite3_int64 nSize;            /* logical size in bytes */
+  int szChunk;                    /* chunk size: the page size, or for the
+                                  ** -wal a frame's (0: none yet) */
+  u8 aCommit[12];                 /* -wal: the salts and frame number of
+                                  ** the last commit frame (zero: none) */
 };
 
 /* A main database file that is a store. */
@@ -197,11 +241,9 @@ struct VfsDb {
   VlogStore *pStore;              /* 0 until the store could be opened */
   VlogConfig cfg;                 /* how to open it */
   int eLock;                      /* SQLite's lock level on this file */
-  int bStateOk;                   /* nSize, szChunk read in this txn */
-  int bStateDirty;                /* ... and changed: write the entry */
-  int bEntry;                     /* the catalog has the entry */
-  sqlite3_int64 nSize;            /* logical size in bytes */
-  int szChunk;                    /* chunk size (0: no chunk yet) */
+  VfsState st;                    /* the database file's entry */
+  VfsState wal;                   /* its -wal's (WAL mode) */
+  VfsWal *pWal;                   /* the -wal open on it, or 0 */
   int eJrnl;                      /* JRNL_* */
   VfsJrnl *pJrnl;                 /* the open journal, or 0 */
   int bSynced;                    /* SQLite synced in this transaction */
@@ -236,7 +278,20 @@ struct VfsDb {
   int bBackfill;                  /* nBackfill is SQLite's, at CKPT_START */
   unsigned int nBackfill;
   int bPersistWal;                /* SQLITE_FCNTL_PERSIST_WAL */
-  u8 *aChunk;                     /* VFS_MAX_CHUNK bytes: read-modify-write */
+  int bWalPart;                   /* -wal frames (or its header) written
+                                  ** in the engine write transaction */
+  int bWalCommit;                 /* ... and a commit frame among them */
+  int bWalTrunc;                  /* the -wal truncated in it */
+  int bWalTxn;                    /* it was begun for SQLite's WAL write
+                                  ** lock (walWriterBegin) */
+  int bCkptTxn;                   /* ... for SQLITE_FCNTL_CKPT_START */
+  int bWalRead;                   /* a read transaction pinned for SQLite's
+                                  ** (walReadBegin) */
+  sqlite3_uint64 iWalRead;        /* ... its vlogTxnCount() */
+  int bPinCheck;                  /* ... checked at SQLite's next barrier */
+  unsigned int nPinBackfill;      /* ... against nBackfill as it was */
+  u8 *aChunk;                     /* a chunk: read-modify-write (a -wal
+                                  ** frame is a page and 24 bytes) */
   DirtyPage **apDirty;            /* the transaction's dirty pages: hash */
   DirtyPage *pDirty;              /* ... and list */
   sqlite3_int64 nDirty;           /* ... and their bytes */
@@ -246,6 +301,7 @@ struct VfsDb {
 
 /* A page written in the transaction, not yet put in the store. */
 struct DirtyPage {
+  unsigned int iTree;             /* VFS_TREE_MAIN or VFS_TREE_WAL */
   unsigned int iPg;
   int sz;
   DirtyPage *pHash, *pNext;
@@ -263,18 +319,36 @@ struct VfsJrnl {
   int bCopying;                   /* jrnlToDisk reads it (no playback) */
 };
 
+/* The -wal of a VfsDb, in its store: its connection's engine handle. */
+struct VfsWal {
+  sqlite3_file base;              /* pMethods: &walMethods */
+  VfsDb *pDb;                     /* its database file, or 0 once closed */
+};
+
 static pthread_mutex_t vfsMu = PTHREAD_MUTEX_INITIALIZER;
 static void vfsEnter(void){ (void)pthread_mutex_lock(&vfsMu); }
 static void vfsLeave(void){ (void)pthread_mutex_unlock(&vfsMu); }
 static VfsDb *pAllDb = 0;         /* open databases, under vfsEnter() */
+/* The database file this thread used last: SQLite opens, probes and
+** deletes a -wal right after using its database file, so this says which
+** connection's it is (walOwner; checked against pAllDb before use) */
+static __thread VfsDb *vfsLast = 0;
 static VlogVfs *pAllVfs = 0;      /* registered instances, never freed */
 
 static const sqlite3_io_methods dbMethods;
 static const sqlite3_io_methods jrnlMethods;
+static const sqlite3_io_methods walMethods;
 static int jrnlToDisk(VfsDb*);
 static int walLockSet(VfsDb*, int);
 static int walLockEnter(VfsDb*);
 static int dbDeviceCharacteristics(sqlite3_file*);
+static void stateForget(VfsDb*);
+static int walWriterBegin(VfsDb*);
+static int walWriterEnd(VfsDb*);
+static int walReadBegin(VfsDb*);
+static void walReadEnd(VfsDb*);
+static void walPinCheck(VfsDb*);
+static int walBeginWrite(VfsDb*);
 
 /* ---------------------------------------------------------------------
 ** Errors.  Engine codes are SQLite's; the message goes to sqlite3_log()
@@ -285,12 +359,6 @@ static int dbError(VfsDb *p, int rc){
     sqlite3_log(rc, "vlog: %s: %s", p->zPath, vlogStoreErrMsg(p->pStore));
   }
   return rc;
-}
-
-static int corruptChunk(VfsDb *p, unsigned int iPg, const char *zWhy, int n){
-  sqlite3_log(SQLITE_CORRUPT, "vlog: %s: page %u (offset %lld): %s %d",
-              p->zPath, iPg, (sqlite3_int64)(iPg-1)*p->szChunk, zWhy, n);
-  return SQLITE_CORRUPT;
 }
 
 /* ---------------------------------------------------------------------
@@ -308,7 +376,7 @@ static int txnEnter(VfsDb *p, int bWrite){
   rc = vlogBegin(p->pStore, bWrite);
   if( rc ) return dbError(p, rc);
   if( eTxn==0 ){
-    p->bStateOk = 0;                      /* a new snapshot */
+    stateForget(p);                      /* a new snapshot */
     p->bCallTxn = (p->eHold==SQLITE_LOCK_NONE);
   }
   return SQLITE_OK;
@@ -331,94 +399,118 @@ static void put32(u8 *a, unsigned int v){
 }
 
 /*
-** Decode a file's catalog entry a[0..n) into its chunk size and logical
-** size.  Every field is checked (its checksum is the leaf's, which says
-** nothing of whether the numbers make sense): VLOG_CORRUPT, with the reason
-** in zWhy[nWhy], for an entry that is not one.
+** Decode a file's catalog entry a[0..n) into *pS (chunk size, logical size,
+** and for the -wal its last commit).  Every field is checked (its checksum
+** is the leaf's, which says nothing of whether the numbers make sense):
+** VLOG_CORRUPT, with the reason in zWhy[nWhy], for an entry that is not
+** one.  The database file's entry is version 1, VFS_ENTRY_SIZE bytes; the
+** -wal's version 2, VFS_WAL_ENTRY_SIZE bytes (aCommit appended).
 */
-static int entryDecode(const u8 *a, int n, int *pszChunk, sqlite3_int64 *pnSize,
-                       char *zWhy, int nWhy){
-  sqlite3_int64 nSize;
-  int sz;
-  if( n!=VFS_ENTRY_SIZE || a[0]!=1 ){
-    sqlite3_snprintf(nWhy, zWhy, "the file's catalog entry has %d bytes, version "
-                     "%d (expected %d bytes, version 1)", n, n>0 ? a[0] : -1,
-                     VFS_ENTRY_SIZE);
+static int entryDecode(const u8 *a, int n, VfsState *pS, char *zWhy, int nWhy){
+  int nWant = pS->bWal ? VFS_WAL_ENTRY_SIZE : VFS_ENTRY_SIZE;
+  int iVersion = pS->bWal ? 2 : 1;
+  sqlite3_int64 nSize, nMax;
+  int sz, szPage;
+  if( n!=nWant || a[0]!=iVersion ){
+    sqlite3_snprintf(nWhy, zWhy, "the %s's catalog entry has %d bytes, version "
+                     "%d (expected %d bytes, version %d)",
+                     pS->bWal ? "WAL" : "file", n, n>0 ? a[0] : -1, nWant, iVersion);
     return VLOG_CORRUPT;
   }
   sz = (int)get32(&a[4]);
+  szPage = pS->bWal ? sz - VFS_WAL_FRAME_HDR : sz;
   nSize = ((sqlite3_int64)get32(&a[8])<<32) | get32(&a[12]);
-  if( (sz!=0 && (sz<VFS_MIN_CHUNK || sz>VFS_MAX_CHUNK || (sz & (sz-1))))
-   || nSize<0 || (sz==0 && nSize!=0) || (sz && nSize/sz>=0xffffffffLL) ){
-    sqlite3_snprintf(nWhy, zWhy, "the file's catalog entry says chunk size %d, "
-                     "size %lld", sz, nSize);
+  nMax = pS->bWal ? nSize - VFS_WAL_HDR : nSize;
+  if( (sz!=0 && (szPage<VFS_MIN_CHUNK || szPage>VFS_MAX_CHUNK || (szPage & (szPage-1))))
+   || nSize<0 || (sz==0 && nSize!=0) || (sz && nMax/sz>=0xffffffffLL) ){
+    sqlite3_snprintf(nWhy, zWhy, "the %s's catalog entry says chunk size %d, "
+                     "size %lld", pS->bWal ? "WAL" : "file", sz, nSize);
     return VLOG_CORRUPT;
   }
-  *pszChunk = sz;
-  *pnSize = nSize;
+  pS->szChunk = sz;
+  pS->nSize = nSize;
+  if( pS->bWal ) memcpy(pS->aCommit, &a[16], sizeof(pS->aCommit));
   return VLOG_OK;
 }
 
+/* The file's tree and catalog key. */
+#define stateTree(pS) ((pS)->bWal ? VFS_TREE_WAL : VFS_TREE_MAIN)
+#define stateKey(pS)  ((pS)->bWal ? "wal" : "main")
+
 /* Read the file's entry (size, chunk size) in the current transaction. */
-static int stateLoad(VfsDb *p){
+static int stateLoad(VfsDb *p, VfsState *pS){
   const void *pVal;
   int nVal, rc;
-  if( p->bStateOk ) return SQLITE_OK;
-  rc = vlogGet(p->pStore, VFS_TREE_CATALOG, "main", 4, &pVal, &nVal);
+  if( pS->bOk ) return SQLITE_OK;
+  rc = vlogGet(p->pStore, VFS_TREE_CATALOG, stateKey(pS), (int)strlen(stateKey(pS)),
+               &pVal, &nVal);
   if( rc==VLOG_NOTFOUND ){
-    p->nSize = 0;
-    p->szChunk = 0;
-    p->bEntry = 0;
+    pS->nSize = 0;
+    pS->szChunk = 0;
+    pS->bEntry = 0;
+    memset(pS->aCommit, 0, sizeof(pS->aCommit));
   }else if( rc ){
     return dbError(p, rc);
   }else{
     char zWhy[128];
-    if( entryDecode((const u8*)pVal, nVal, &p->szChunk, &p->nSize, zWhy, sizeof(zWhy)) ){
+    if( entryDecode((const u8*)pVal, nVal, pS, zWhy, sizeof(zWhy)) ){
       sqlite3_log(SQLITE_CORRUPT, "vlog: %s: %s", p->zPath, zWhy);
       return SQLITE_CORRUPT;
     }
-    p->bEntry = 1;
+    pS->bEntry = 1;
   }
-  p->bStateOk = 1;
-  p->bStateDirty = 0;
+  pS->bOk = 1;
+  pS->bDirty = 0;
   return SQLITE_OK;
 }
 
-/* Create the file: its pages' tree, with its policy (every page in the
-** value log), before the first write.  The entry is written at commit. */
-static int stateCreate(VfsDb *p){
+/* Create the file: its tree, with its policy (every chunk in the value
+** log; the -wal's raw, as SQLite's is), before the first write.  The entry
+** is written at commit. */
+static int stateCreate(VfsDb *p, VfsState *pS){
   VlogTreePolicy pol;
   int rc;
-  assert( p->bStateOk && !p->bEntry && vlogTxnState(p->pStore)==2 );
+  assert( pS->bOk && !pS->bEntry && vlogTxnState(p->pStore)==2 );
   vlogTreePolicyDefault(&pol);
   pol.nInlineMax = 0;
-  pol.iZstdLevel = VFS_ZSTD_LEVEL;
-  rc = vlogTreeSetPolicy(p->pStore, VFS_TREE_MAIN, &pol);
+  pol.iZstdLevel = pS->bWal ? 0 : VFS_ZSTD_LEVEL;
+  rc = vlogTreeSetPolicy(p->pStore, stateTree(pS), &pol);
   if( rc ) return dbError(p, rc);
-  p->bEntry = 1;
-  p->bStateDirty = 1;
+  pS->bEntry = 1;
+  pS->bDirty = 1;
   return SQLITE_OK;
 }
 
 /* Write the entry. */
-static int stateSave(VfsDb *p){
-  u8 a[VFS_ENTRY_SIZE];
+static int stateSave(VfsDb *p, VfsState *pS){
+  u8 a[VFS_WAL_ENTRY_SIZE];
   int rc;
-  if( !p->bStateDirty ) return SQLITE_OK;
-  assert( p->bStateOk && p->bEntry && vlogTxnState(p->pStore)==2 );
+  if( !pS->bDirty ) return SQLITE_OK;
+  assert( pS->bOk && pS->bEntry && vlogTxnState(p->pStore)==2 );
   memset(a, 0, sizeof(a));
-  a[0] = 1;
-  put32(&a[4], (unsigned int)p->szChunk);
-  put32(&a[8], (unsigned int)(p->nSize>>32));
-  put32(&a[12], (unsigned int)p->nSize);
-  rc = vlogPut(p->pStore, VFS_TREE_CATALOG, "main", 4, a, sizeof(a));
+  a[0] = pS->bWal ? 2 : 1;
+  put32(&a[4], (unsigned int)pS->szChunk);
+  put32(&a[8], (unsigned int)(pS->nSize>>32));
+  put32(&a[12], (unsigned int)pS->nSize);
+  if( pS->bWal ) memcpy(&a[16], pS->aCommit, sizeof(pS->aCommit));
+  rc = vlogPut(p->pStore, VFS_TREE_CATALOG, stateKey(pS), (int)strlen(stateKey(pS)),
+               a, pS->bWal ? VFS_WAL_ENTRY_SIZE : VFS_ENTRY_SIZE);
   if( rc ) return dbError(p, rc);
-  p->bStateDirty = 0;
+  pS->bDirty = 0;
   return SQLITE_OK;
 }
 
+/* Both files' entries are to be read again (a new snapshot). */
+static void stateForget(VfsDb *p){
+  p->st.bOk = 0;
+  p->wal.bOk = 0;
+}
+
 /* ---------------------------------------------------------------------
-** Chunks.
+** Chunks.  The database file's chunk k (from 1) covers bytes [(k-1)*sz,
+** k*sz): the page number.  The -wal's chunk 0 is its 32-byte header and
+** chunk j (from 1) frame j, bytes [32+(j-1)*sz, 32+j*sz) for the frame
+** size sz: SQLite's frame numbers.
 */
 static int isZero(const u8 *a, int n){
   int i;
@@ -426,65 +518,114 @@ static int isZero(const u8 *a, int n){
   return 1;
 }
 
-/* Chunk iPg (from 1) of size sz, as the store has it, into aOut: zeros
+/* The chunk that bytes [iOfst, iEnd) of file pS begin in: they begin at
+** *piIn in it and take *pn bytes of it, and it has *psz bytes. */
+static unsigned int chunkSpan(const VfsState *pS, sqlite3_int64 iOfst,
+                              sqlite3_int64 iEnd, int *piIn, int *pn, int *psz){
+  sqlite3_int64 o = iOfst;
+  unsigned int k;
+  int sz = pS->szChunk;
+  if( pS->bWal && o<VFS_WAL_HDR ){
+    sz = VFS_WAL_HDR;
+    k = 0;
+  }else{
+    if( pS->bWal ) o -= VFS_WAL_HDR;
+    k = (unsigned int)(o/sz) + 1;
+  }
+  *psz = sz;
+  *piIn = (int)(o % sz);
+  *pn = sz - *piIn;
+  if( *pn>iEnd-iOfst ) *pn = (int)(iEnd-iOfst);
+  return k;
+}
+
+/* The last chunk holding bytes of the file's first n bytes (-1: none, or
+** for the database file 0). */
+static sqlite3_int64 chunkLast(const VfsState *pS, sqlite3_int64 n){
+  int sz = pS->szChunk;
+  if( pS->bWal ){
+    if( n<=VFS_WAL_HDR || sz==0 ) return n>0 ? 0 : -1;
+    return (n - VFS_WAL_HDR + sz - 1)/sz;
+  }
+  return sz ? (n + sz - 1)/sz : 0;
+}
+
+/* The offset in the file where chunk iPg begins. */
+static sqlite3_int64 chunkOffset(const VfsState *pS, unsigned int iPg){
+  if( pS->bWal ) return iPg ? VFS_WAL_HDR + (sqlite3_int64)(iPg-1)*pS->szChunk : 0;
+  return (sqlite3_int64)(iPg-1)*pS->szChunk;
+}
+
+/* Chunk iPg of file pS, size sz, as the store has it, into aOut: zeros
 ** when absent. */
-static int storeChunkRead(VfsDb *p, unsigned int iPg, int sz, u8 *aOut){
+static int storeChunkRead(VfsDb *p, VfsState *pS, unsigned int iPg, int sz,
+                          u8 *aOut){
   u8 aKey[4];
   const void *pVal;
   int nVal, rc;
   put32(aKey, iPg);
-  rc = vlogGet(p->pStore, VFS_TREE_MAIN, aKey, 4, &pVal, &nVal);
+  rc = vlogGet(p->pStore, stateTree(pS), aKey, 4, &pVal, &nVal);
   if( rc==VLOG_NOTFOUND ){
     memset(aOut, 0, sz);
     return SQLITE_OK;
   }
   if( rc==VLOG_CORRUPT ){
-    sqlite3_log(SQLITE_CORRUPT, "vlog: %s: page %u (offset %lld): %s", p->zPath,
-                iPg, (sqlite3_int64)(iPg-1)*sz, vlogStoreErrMsg(p->pStore));
+    sqlite3_log(SQLITE_CORRUPT, "vlog: %s: %s %u (offset %lld): %s", p->zPath,
+                pS->bWal ? "WAL frame" : "page", iPg, chunkOffset(pS, iPg),
+                vlogStoreErrMsg(p->pStore));
     return SQLITE_CORRUPT;
   }
   if( rc ) return dbError(p, rc);
-  if( nVal!=sz ) return corruptChunk(p, iPg, "stored with a size of", nVal);
+  if( nVal!=sz ){
+    sqlite3_log(SQLITE_CORRUPT, "vlog: %s: %s %u (offset %lld): stored with a "
+                "size of %d, not %d", p->zPath, pS->bWal ? "WAL frame" : "page",
+                iPg, chunkOffset(pS, iPg), nVal, sz);
+    return SQLITE_CORRUPT;
+  }
   memcpy(aOut, pVal, sz);
   return SQLITE_OK;
 }
 
-static int storeChunkWrite(VfsDb *p, unsigned int iPg, int sz, const u8 *a){
+static int storeChunkWrite(VfsDb *p, unsigned int iTree, unsigned int iPg, int sz,
+                           const u8 *a){
   u8 aKey[4];
   int rc;
   put32(aKey, iPg);
   if( isZero(a, sz) ){
-    rc = vlogDelete(p->pStore, VFS_TREE_MAIN, aKey, 4);
+    rc = vlogDelete(p->pStore, iTree, aKey, 4);
     if( rc==VLOG_NOTFOUND ) rc = VLOG_OK;
   }else{
-    rc = vlogPutEx(p->pStore, VFS_TREE_MAIN, aKey, 4, a, sz, 0, VFS_ZSTD_LEVEL);
+    rc = vlogPutEx(p->pStore, iTree, aKey, 4, a, sz, 0,
+                   iTree==VFS_TREE_WAL ? 0 : VFS_ZSTD_LEVEL);
   }
   return rc ? dbError(p, rc) : SQLITE_OK;
 }
 
 /* ---------------------------------------------------------------------
-** The transaction's dirty pages.  A page SQLite writes is kept here, in
+** The transaction's dirty chunks.  A page SQLite writes is kept here, in
 ** memory, until the commit (or until VFS_DIRTY_MAX bytes are kept): SQLite
 ** writes a page more than once in a transaction when its cache spills,
 ** and each put would compress and append it to the value log again, the
-** earlier copies stale at once.  Reads of the transaction see them first.
-** A rollback drops them; nobody else ever sees them.
+** earlier copies stale at once; a -wal frame comes in two writes (its
+** header, then its page).  Reads of the transaction see them first.  A
+** rollback drops them; nobody else ever sees them.
 */
-static DirtyPage *dirtyFind(VfsDb *p, unsigned int iPg){
+static DirtyPage *dirtyFind(VfsDb *p, unsigned int iTree, unsigned int iPg){
   DirtyPage *d = 0;
   if( p->apDirty ){
-    for(d=p->apDirty[iPg % VFS_DIRTY_HASH]; d && d->iPg!=iPg; d=d->pHash){}
+    for(d=p->apDirty[iPg % VFS_DIRTY_HASH]; d && (d->iPg!=iPg || d->iTree!=iTree);
+        d=d->pHash){}
   }
   return d;
 }
 
-/* Forget every dirty page (bWrite 0), or write each to the store first. */
+/* Forget every dirty chunk (bWrite 0), or write each to the store first. */
 static int dirtyFlush(VfsDb *p, int bWrite){
   int rc = SQLITE_OK;
   DirtyPage *d, *pNext;
   for(d=p->pDirty; d; d=pNext){
     pNext = d->pNext;
-    if( bWrite && rc==SQLITE_OK ) rc = storeChunkWrite(p, d->iPg, d->sz, d->a);
+    if( bWrite && rc==SQLITE_OK ) rc = storeChunkWrite(p, d->iTree, d->iPg, d->sz, d->a);
     sqlite3_free(d);
   }
   p->pDirty = 0;
@@ -493,8 +634,8 @@ static int dirtyFlush(VfsDb *p, int bWrite){
   return rc;
 }
 
-static void dirtyRemove(VfsDb *p, unsigned int iPg){
-  DirtyPage **pp, *d = dirtyFind(p, iPg);
+static void dirtyRemove(VfsDb *p, unsigned int iTree, unsigned int iPg){
+  DirtyPage **pp, *d = dirtyFind(p, iTree, iPg);
   if( d==0 ) return;
   for(pp=&p->apDirty[iPg % VFS_DIRTY_HASH]; *pp!=d; pp=&(*pp)->pHash){}
   *pp = d->pHash;
@@ -505,23 +646,24 @@ static void dirtyRemove(VfsDb *p, unsigned int iPg){
 }
 
 /* Chunk iPg of size sz: the transaction's copy, else the store's. */
-static int chunkRead(VfsDb *p, unsigned int iPg, int sz, u8 *aOut){
-  DirtyPage *d = dirtyFind(p, iPg);
+static int chunkRead(VfsDb *p, VfsState *pS, unsigned int iPg, int sz, u8 *aOut){
+  DirtyPage *d = dirtyFind(p, stateTree(pS), iPg);
   if( d && d->sz==sz ){
     memcpy(aOut, d->a, sz);
     return SQLITE_OK;
   }
-  return storeChunkRead(p, iPg, sz, aOut);
+  return storeChunkRead(p, pS, iPg, sz, aOut);
 }
 
 /* Write chunk iPg: kept dirty.  Out of memory is an error (SQLITE_IOERR_
 ** NOMEM), not a fallback to the store: an extension cannot mark an
 ** allocation benign as SQLite does, and SQLite's tests of every failed
 ** allocation (do_malloc_test) need each one to show. */
-static int chunkWrite(VfsDb *p, unsigned int iPg, int sz, const u8 *a){
-  DirtyPage *d = dirtyFind(p, iPg);
+static int chunkWrite(VfsDb *p, VfsState *pS, unsigned int iPg, int sz, const u8 *a){
+  unsigned int iTree = stateTree(pS);
+  DirtyPage *d = dirtyFind(p, iTree, iPg);
   if( d && d->sz!=sz ){
-    dirtyRemove(p, iPg);
+    dirtyRemove(p, iTree, iPg);
     d = 0;
   }
   if( d==0 ){
@@ -531,6 +673,7 @@ static int chunkWrite(VfsDb *p, unsigned int iPg, int sz, const u8 *a){
     }
     d = p->apDirty ? (DirtyPage*)sqlite3_malloc(sizeof(DirtyPage) + sz) : 0;
     if( d==0 ) return SQLITE_IOERR_NOMEM;
+    d->iTree = iTree;
     d->iPg = iPg;
     d->sz = sz;
     d->pHash = p->apDirty[iPg % VFS_DIRTY_HASH];
@@ -544,26 +687,111 @@ static int chunkWrite(VfsDb *p, unsigned int iPg, int sz, const u8 *a){
   return SQLITE_OK;
 }
 
-static int chunkDelete(VfsDb *p, unsigned int iPg){
+static int chunkDelete(VfsDb *p, VfsState *pS, unsigned int iPg){
   u8 aKey[4];
   int rc;
-  dirtyRemove(p, iPg);
+  dirtyRemove(p, stateTree(pS), iPg);
   put32(aKey, iPg);
-  rc = vlogDelete(p->pStore, VFS_TREE_MAIN, aKey, 4);
+  rc = vlogDelete(p->pStore, stateTree(pS), aKey, 4);
   return (rc && rc!=VLOG_NOTFOUND) ? dbError(p, rc) : SQLITE_OK;
 }
 
-/* The chunk (from 1) that bytes [iOfst, iEnd) begin in, at chunk size sz:
-** they begin at *piIn in it and take *pn bytes of it. */
-static unsigned int chunkSpan(int sz, sqlite3_int64 iOfst, sqlite3_int64 iEnd,
-                              int *piIn, int *pn){
-  *piIn = (int)(iOfst % sz);
-  *pn = sz - *piIn;
-  if( *pn>iEnd-iOfst ) *pn = (int)(iEnd-iOfst);
-  return (unsigned int)(iOfst/sz) + 1;
+/* ---------------------------------------------------------------------
+** Reads, writes and truncation of a file's bytes (the database file's or
+** the -wal's), in the current transaction: the chunks each covers, read
+** whole or patched (read-modify-write).
+*/
+static int fileRead(VfsDb *p, VfsState *pS, u8 *aOut, int iAmt,
+                    sqlite3_int64 iOfst, int *pbShort){
+  sqlite3_int64 iEnd = iOfst + iAmt;
+  int rc = SQLITE_OK;
+  *pbShort = 0;
+  if( iEnd>pS->nSize ){
+    sqlite3_int64 nHave = pS->nSize>iOfst ? pS->nSize-iOfst : 0;
+    memset(&aOut[nHave], 0, iAmt - nHave);
+    iEnd = iOfst + nHave;
+    *pbShort = 1;
+  }
+  while( rc==SQLITE_OK && iOfst<iEnd ){
+    int sz, iIn, n;
+    unsigned int iPg = chunkSpan(pS, iOfst, iEnd, &iIn, &n, &sz);
+    if( iIn==0 && n==sz ){
+      rc = chunkRead(p, pS, iPg, sz, aOut);
+    }else{
+      rc = chunkRead(p, pS, iPg, sz, p->aChunk);
+      if( rc==SQLITE_OK ) memcpy(aOut, &p->aChunk[iIn], n);
+    }
+    aOut += n;
+    iOfst += n;
+  }
+  return rc;
 }
 
-/* Chunks the file's first n bytes need, at chunk size sz. */
+static int fileWrite(VfsDb *p, VfsState *pS, const u8 *aIn, int iAmt,
+                     sqlite3_int64 iOfst){
+  sqlite3_int64 iEnd = iOfst + iAmt;
+  int rc = SQLITE_OK;
+  while( rc==SQLITE_OK && iOfst<iEnd ){
+    int sz, iIn, n;
+    unsigned int iPg = chunkSpan(pS, iOfst, iEnd, &iIn, &n, &sz);
+    if( iIn==0 && n==sz ){
+      rc = chunkWrite(p, pS, iPg, sz, aIn);
+    }else{
+      if( iOfst-iIn < pS->nSize ){
+        rc = chunkRead(p, pS, iPg, sz, p->aChunk);
+      }else{
+        memset(p->aChunk, 0, sz);
+      }
+      if( rc==SQLITE_OK ){
+        memcpy(&p->aChunk[iIn], aIn, n);
+        rc = chunkWrite(p, pS, iPg, sz, p->aChunk);
+      }
+    }
+    aIn += n;
+    iOfst += n;
+  }
+  if( rc==SQLITE_OK && iEnd>pS->nSize ){
+    pS->nSize = iEnd;
+    pS->bDirty = 1;
+  }
+  return rc;
+}
+
+/* Truncate the file to size bytes (fewer than it has). */
+static int fileTruncate(VfsDb *p, VfsState *pS, sqlite3_int64 size){
+  int rc = SQLITE_OK;
+  assert( size<pS->nSize && vlogTxnState(p->pStore)==2 );
+  if( size==0 ){
+    DirtyPage *d, *pNext;
+    for(d=p->pDirty; d; d=pNext){
+      pNext = d->pNext;
+      if( d->iTree==stateTree(pS) ) dirtyRemove(p, d->iTree, d->iPg);
+    }
+    rc = vlogTreeClear(p->pStore, stateTree(pS));
+    if( rc==VLOG_NOTFOUND ) rc = VLOG_OK;
+    if( rc ) rc = dbError(p, rc);
+  }else if( pS->szChunk ){
+    sqlite3_int64 kNew = chunkLast(pS, size), kOld = chunkLast(pS, pS->nSize), k;
+    int sz, iIn, n;
+    for(k=kNew+1; rc==SQLITE_OK && k<=kOld; k++) rc = chunkDelete(p, pS, (unsigned int)k);
+    (void)chunkSpan(pS, size-1, size, &iIn, &n, &sz);
+    if( rc==SQLITE_OK && iIn+1<sz ){
+      /* the last chunk's tail reads as zeros if the file grows again */
+      rc = chunkRead(p, pS, (unsigned int)kNew, sz, p->aChunk);
+      if( rc==SQLITE_OK ){
+        memset(&p->aChunk[iIn+1], 0, sz - iIn - 1);
+        rc = chunkWrite(p, pS, (unsigned int)kNew, sz, p->aChunk);
+      }
+    }
+  }
+  if( rc==SQLITE_OK ){
+    pS->nSize = size;
+    pS->bDirty = 1;
+  }
+  return rc;
+}
+
+/* Chunks the database file's first n bytes need, at chunk size sz. */
 static sqlite3_int64 chunkCount(sqlite3_int64 n, int sz){
   return sz ? (n + sz - 1)/sz : 0;
 }
@@ -575,9 +803,9 @@ static sqlite3_int64 chunkCount(sqlite3_int64 n, int sz){
 ** old chunk k spreads over new keys at least k, so descending order does.
 */
 static int rechunk(VfsDb *p, int szNew){
-  int szOld = p->szChunk;
-  sqlite3_int64 nOld = chunkCount(p->nSize, szOld);
-  sqlite3_int64 nNew = chunkCount(p->nSize, szNew);
+  int szOld = p->st.szChunk;
+  sqlite3_int64 nOld = chunkCount(p->st.nSize, szOld);
+  sqlite3_int64 nNew = chunkCount(p->st.nSize, szNew);
   sqlite3_int64 k;
   int rc = dirtyFlush(p, 1);            /* the loops below read the store */
   assert( szOld && szNew && szOld!=szNew );
@@ -587,29 +815,29 @@ static int rechunk(VfsDb *p, int szNew){
       for(i=0; rc==SQLITE_OK && i<r; i++){
         sqlite3_int64 iOld = (k-1)*r + i + 1;
         if( iOld<=nOld ){
-          rc = chunkRead(p, (unsigned int)iOld, szOld, &p->aChunk[i*szOld]);
+          rc = chunkRead(p, &p->st, (unsigned int)iOld, szOld, &p->aChunk[i*szOld]);
         }else{
           memset(&p->aChunk[i*szOld], 0, szOld);
         }
       }
-      if( rc==SQLITE_OK ) rc = chunkWrite(p, (unsigned int)k, szNew, p->aChunk);
+      if( rc==SQLITE_OK ) rc = chunkWrite(p, &p->st, (unsigned int)k, szNew, p->aChunk);
     }
-    for(k=nNew+1; rc==SQLITE_OK && k<=nOld; k++) rc = chunkDelete(p, (unsigned int)k);
+    for(k=nNew+1; rc==SQLITE_OK && k<=nOld; k++) rc = chunkDelete(p, &p->st, (unsigned int)k);
   }else{
     int r = szOld/szNew, i;
     for(k=nOld; rc==SQLITE_OK && k>=1; k--){
-      rc = chunkRead(p, (unsigned int)k, szOld, p->aChunk);
+      rc = chunkRead(p, &p->st, (unsigned int)k, szOld, p->aChunk);
       for(i=r-1; rc==SQLITE_OK && i>=0; i--){
         sqlite3_int64 iNew = (k-1)*r + i + 1;
         if( iNew<=nNew ){
-          rc = chunkWrite(p, (unsigned int)iNew, szNew, &p->aChunk[i*szNew]);
+          rc = chunkWrite(p, &p->st, (unsigned int)iNew, szNew, &p->aChunk[i*szNew]);
         }
       }
     }
   }
   if( rc==SQLITE_OK ){
-    p->szChunk = szNew;
-    p->bStateDirty = 1;
+    p->st.szChunk = szNew;
+    p->st.bDirty = 1;
   }
   return rc;
 }
@@ -628,7 +856,7 @@ static int storeOpen(VfsDb *p){
   /* SQLite's pager rolls its pages back to a savepoint itself; the
   ** virtual tables of the store roll back theirs (cannot fail) */
   if( rc==VLOG_OK ){
-    (void)vlogStoreSavepointExempt(p->pStore, VFS_TREE_CATALOG, VFS_TREE_MAIN);
+    (void)vlogStoreSavepointExempt(p->pStore, VFS_TREE_CATALOG, VFS_TREE_WAL);
   }
   if( rc && p->pStore ){
     if( rc!=VLOG_NOTADB && rc!=VLOG_BUSY ){
@@ -660,16 +888,27 @@ static int vfsHasPart(VfsDb *p){
   return p->bPart || p->eJrnl!=JRNL_NONE;
 }
 
+/* Forget the -wal's part in the engine transaction (its end). */
+static void walPartClear(VfsDb *p){
+  p->bWalPart = 0;
+  p->bWalCommit = 0;
+  p->bWalTrunc = 0;
+  p->bWalTxn = 0;
+  p->bCkptTxn = 0;
+}
+
 static int dbCommit(VfsDb *p){
   int rc = SQLITE_OK;
-  int bPart = vfsHasPart(p);
+  int bPart = vfsHasPart(p) || p->bWalPart || p->bWalTrunc;
+  walPartClear(p);
   p->bCallTxn = 0;
   p->eJrnl = JRNL_NONE;
   p->bPlayback = 0;
   p->bPart = 0;
   if( vlogTxnState(p->pStore)==2 ){
     rc = dirtyFlush(p, 1);
-    if( rc==SQLITE_OK ) rc = stateSave(p);
+    if( rc==SQLITE_OK ) rc = stateSave(p, &p->st);
+    if( rc==SQLITE_OK ) rc = stateSave(p, &p->wal);
     if( rc==SQLITE_OK ){
       /* a transaction of virtual tables only keeps their xBegin's level */
       if( bPart ){
@@ -681,7 +920,7 @@ static int dbCommit(VfsDb *p){
     /* a commit that failed is rolled back: SQLite's hot journal would
     ** be, and what the journal ended is not to be tried again */
     if( rc && vlogTxnState(p->pStore)==2 ) (void)vlogRollback(p->pStore);
-    p->bStateOk = 0;
+    stateForget(p);
   }
   p->bSynced = 0;
   return rc;
@@ -689,13 +928,14 @@ static int dbCommit(VfsDb *p){
 
 static void dbRollback(VfsDb *p){
   (void)dirtyFlush(p, 0);                 /* only forgets: cannot fail */
+  walPartClear(p);
   p->bCallTxn = 0;
   p->eJrnl = JRNL_NONE;
   p->bJrnlDisk = 0;                       /* a copy on disk stays: hot */
   p->bPart = 0;
   p->bPlayback = 0;
   p->bSynced = 0;
-  p->bStateOk = 0;
+  stateForget(p);
   if( vlogTxnState(p->pStore)==2 ){
     (void)vlogRollback(p->pStore);        /* nothing is left to undo */
   }
@@ -714,7 +954,12 @@ static int dbClose(sqlite3_file *pFile){
   }
   vfsLeave();
   if( p->pJrnl ) p->pJrnl->pDb = 0;
-  if( p->pStore ) dbRollback(p);
+  if( p->pWal ) p->pWal->pDb = 0;
+  if( vfsLast==p ) vfsLast = 0;
+  if( p->pStore ){
+    walReadEnd(p);
+    dbRollback(p);
+  }
   if( p->pStore ) (void)walLockSet(p, 0); /* closing: harmless if it fails */
   sqlite3_free((void*)p->apShm);
   rc = vlogStoreClose(p->pStore);         /* ends a read transaction */
@@ -744,43 +989,20 @@ static int readPeekError(VfsDb *p, void *zBuf, int iAmt, int rc){
 
 static int dbRead(sqlite3_file *pFile, void *zBuf, int iAmt, sqlite3_int64 iOfst){
   VfsDb *p = (VfsDb*)pFile;
-  u8 *aOut = (u8*)zBuf;
-  int nBuf = iAmt;
-  sqlite3_int64 iOfst0 = iOfst;
   int rc = dbReady(p);
   int bShort = 0;
   if( rc ) return readPeekError(p, zBuf, iAmt, rc);
+  vfsLast = p;
   if( __atomic_load_n(&p->bWalHdr, __ATOMIC_RELAXED)
    && !p->bWalLock && p->eLock==SQLITE_LOCK_SHARED ){
     rc = walLockEnter(p);                 /* walOpened() */
     if( rc ) return rc;
   }
   rc = txnEnter(p, 0);
-  if( rc==SQLITE_OK ) rc = stateLoad(p);
-  if( rc==SQLITE_OK ){
-    sqlite3_int64 iEnd = iOfst + iAmt;
-    if( iEnd>p->nSize ){
-      sqlite3_int64 nHave = p->nSize>iOfst ? p->nSize-iOfst : 0;
-      memset(&aOut[nHave], 0, iAmt - nHave);
-      iAmt = (int)nHave;
-      iEnd = iOfst + iAmt;
-      bShort = 1;
-    }
-    while( rc==SQLITE_OK && iOfst<iEnd ){
-      int sz = p->szChunk, iIn, n;
-      unsigned int iPg = chunkSpan(sz, iOfst, iEnd, &iIn, &n);
-      if( iIn==0 && n==sz ){
-        rc = chunkRead(p, iPg, sz, aOut);
-      }else{
-        rc = chunkRead(p, iPg, sz, p->aChunk);
-        if( rc==SQLITE_OK ) memcpy(aOut, &p->aChunk[iIn], n);
-      }
-      aOut += n;
-      iOfst += n;
-    }
-  }
+  if( rc==SQLITE_OK ) rc = stateLoad(p, &p->st);
+  if( rc==SQLITE_OK ) rc = fileRead(p, &p->st, (u8*)zBuf, iAmt, iOfst, &bShort);
   txnLeave(p);
-  if( rc==SQLITE_OK && iOfst0==0 && nBuf>=20 && p->eLock==SQLITE_LOCK_SHARED
+  if( rc==SQLITE_OK && iOfst==0 && iAmt>=20 && p->eLock==SQLITE_LOCK_SHARED
    && !p->bWalLock && ((u8*)zBuf)[18]==2 && ((u8*)zBuf)[19]==2 ){
     /* the header says WAL mode: SQLite's lock moves to the WAL lock now,
     ** even if this file never sees SQLite's shared memory (a shim that
@@ -790,7 +1012,7 @@ static int dbRead(sqlite3_file *pFile, void *zBuf, int iAmt, sqlite3_int64 iOfst
   }
   if( rc==SQLITE_OK && bShort ) rc = SQLITE_IOERR_SHORT_READ;
   if( rc && rc!=SQLITE_IOERR_SHORT_READ ){
-    rc = readPeekError(p, zBuf, nBuf, rc);
+    rc = readPeekError(p, zBuf, iAmt, rc);
   }
   return rc;
 }
@@ -826,7 +1048,7 @@ static int writeAllowed(VfsDb *p){
 */
 static int walWriteBegin(VfsDb *p){
   if( walWriting(p) && p->eHold<SQLITE_LOCK_RESERVED
-   && vlogTxnState(p->pStore)==2 && !p->bPart ){
+   && vlogTxnState(p->pStore)==2 && !p->bPart && !p->bWalTxn && !p->bCkptTxn ){
     sqlite3_log(SQLITE_BUSY, "vlog: %s: a checkpoint inside a transaction of "
                 "a vlog table", p->zPath);
     return SQLITE_BUSY;
@@ -864,47 +1086,26 @@ static int dbWrite(sqlite3_file *pFile, const void *zBuf, int iAmt,
     sqlite3_log(SQLITE_IOERR_WRITE, "vlog: %s: a write without a write lock", p->zPath);
     return SQLITE_IOERR_WRITE;
   }
+  if( p->rcCkpt ) return p->rcCkpt;       /* the checkpoint cannot commit */
   rc = dbReady(p);                        /* dbLock opened it, or nolock=1 */
   if( rc==SQLITE_OK ) rc = walWriteBegin(p);
   if( rc==SQLITE_OK ) rc = txnEnter(p, 1);
-  if( rc==SQLITE_OK ) rc = stateLoad(p);
-  if( rc==SQLITE_OK && !p->bEntry ) rc = stateCreate(p);
+  if( rc==SQLITE_OK ) rc = stateLoad(p, &p->st);
+  if( rc==SQLITE_OK && !p->st.bEntry ) rc = stateCreate(p, &p->st);
   if( rc!=SQLITE_OK ) return rc;
   p->bPart = 1;
-  if( p->szChunk==0 ){
-    p->szChunk = (isPageSize(iAmt) && iOfst%iAmt==0) ? iAmt : VFS_DEFAULT_CHUNK;
-    p->bStateDirty = 1;
-  }else if( isPageSize(iAmt) && iOfst%iAmt==0 && iAmt!=p->szChunk ){
+  if( p->st.szChunk==0 ){
+    p->st.szChunk = (isPageSize(iAmt) && iOfst%iAmt==0) ? iAmt : VFS_DEFAULT_CHUNK;
+    p->st.bDirty = 1;
+  }else if( isPageSize(iAmt) && iOfst%iAmt==0 && iAmt!=p->st.szChunk ){
     rc = rechunk(p, iAmt);
   }
-  if( rc==SQLITE_OK && iEnd/p->szChunk>=0xfffffffeLL ){
+  if( rc==SQLITE_OK && iEnd/p->st.szChunk>=0xfffffffeLL ){
     sqlite3_log(SQLITE_FULL, "vlog: %s: a write at offset %lld is past the "
-                "largest file at page size %d", p->zPath, iOfst, p->szChunk);
+                "largest file at page size %d", p->zPath, iOfst, p->st.szChunk);
     rc = SQLITE_FULL;
   }
-  while( rc==SQLITE_OK && iOfst<iEnd ){
-    int sz = p->szChunk, iIn, n;
-    unsigned int iPg = chunkSpan(sz, iOfst, iEnd, &iIn, &n);
-    if( iIn==0 && n==sz ){
-      rc = chunkWrite(p, iPg, sz, aIn);
-    }else{
-      if( (sqlite3_int64)(iPg-1)*sz < p->nSize ){
-        rc = chunkRead(p, iPg, sz, p->aChunk);
-      }else{
-        memset(p->aChunk, 0, sz);
-      }
-      if( rc==SQLITE_OK ){
-        memcpy(&p->aChunk[iIn], aIn, n);
-        rc = chunkWrite(p, iPg, sz, p->aChunk);
-      }
-    }
-    aIn += n;
-    iOfst += n;
-  }
-  if( rc==SQLITE_OK && iEnd>p->nSize ){
-    p->nSize = iEnd;
-    p->bStateDirty = 1;
-  }
+  if( rc==SQLITE_OK ) rc = fileWrite(p, &p->st, aIn, iAmt, iOfst);
   return walWriteEnd(p, rc);
 }
 
@@ -920,8 +1121,8 @@ static int dbTruncate(sqlite3_file *pFile, sqlite3_int64 size){
   rc = dbReady(p);
   if( rc==SQLITE_OK ) rc = walWriteBegin(p);
   if( rc==SQLITE_OK ) rc = txnEnter(p, 0);
-  if( rc==SQLITE_OK ) rc = stateLoad(p);
-  if( rc!=SQLITE_OK || size==p->nSize ){
+  if( rc==SQLITE_OK ) rc = stateLoad(p, &p->st);
+  if( rc!=SQLITE_OK || size==p->st.nSize ){
     txnLeave(p);                          /* SQLite truncates to the size */
     return rc;                            /* after every checkpoint */
   }
@@ -931,32 +1132,12 @@ static int dbTruncate(sqlite3_file *pFile, sqlite3_int64 size){
     return rc;
   }
   p->bPart = 1;
-  if( !p->bEntry ) rc = stateCreate(p);
-  if( rc==SQLITE_OK && size<p->nSize && p->szChunk ){
-    int sz = p->szChunk;
-    sqlite3_int64 nOld = chunkCount(p->nSize, sz);
-    sqlite3_int64 nNew = chunkCount(size, sz);
-    sqlite3_int64 k;
-    if( size==0 ){
-      (void)dirtyFlush(p, 0);
-      rc = vlogTreeClear(p->pStore, VFS_TREE_MAIN);
-      if( rc==VLOG_NOTFOUND ) rc = VLOG_OK;
-      if( rc ) rc = dbError(p, rc);
-    }else{
-      for(k=nNew+1; rc==SQLITE_OK && k<=nOld; k++) rc = chunkDelete(p, (unsigned int)k);
-      if( rc==SQLITE_OK && size%sz ){
-        /* the last chunk's tail reads as zeros if the file grows again */
-        rc = chunkRead(p, (unsigned int)nNew, sz, p->aChunk);
-        if( rc==SQLITE_OK ){
-          memset(&p->aChunk[size%sz], 0, sz - size%sz);
-          rc = chunkWrite(p, (unsigned int)nNew, sz, p->aChunk);
-        }
-      }
-    }
-  }
-  if( rc==SQLITE_OK ){
-    p->nSize = size;
-    p->bStateDirty = 1;
+  if( !p->st.bEntry ) rc = stateCreate(p, &p->st);
+  if( rc==SQLITE_OK && size<p->st.nSize ){
+    rc = fileTruncate(p, &p->st, size);
+  }else if( rc==SQLITE_OK ){
+    p->st.nSize = size;                   /* grown: zeros */
+    p->st.bDirty = 1;
   }
   return walWriteEnd(p, rc);
 }
@@ -977,12 +1158,13 @@ static int dbSync(sqlite3_file *pFile, int flags){
 
 static int dbFileSize(sqlite3_file *pFile, sqlite3_int64 *pSize){
   VfsDb *p = (VfsDb*)pFile;
+  vfsLast = p;
   int rc = dbReady(p);
   *pSize = 0;
   if( rc ) return rc;
   rc = txnEnter(p, 0);
-  if( rc==SQLITE_OK ) rc = stateLoad(p);
-  *pSize = rc==SQLITE_OK ? p->nSize : 0;
+  if( rc==SQLITE_OK ) rc = stateLoad(p, &p->st);
+  *pSize = rc==SQLITE_OK ? p->st.nSize : 0;
   txnLeave(p);
   return rc;
 }
@@ -1101,13 +1283,14 @@ static void walLockLeave(VfsDb *p){
 
 static int dbLock(sqlite3_file *pFile, int eLock){
   VfsDb *p = (VfsDb*)pFile;
+  vfsLast = p;
   int rc, eHold0;
   if( eLock<=p->eLock ) return SQLITE_OK;
   if( eLock==SQLITE_LOCK_PENDING ) eLock = SQLITE_LOCK_EXCLUSIVE;
   rc = dbReady(p);
   if( rc ) return rc;
   if( p->eLock==SQLITE_LOCK_NONE ){
-    p->bStateOk = 0;
+    stateForget(p);
     __atomic_store_n(&p->bWalHdr, 0, __ATOMIC_RELAXED);
     if( p->bWal && !p->bWalLock ) walLockMode(p, 1);
   }
@@ -1138,6 +1321,7 @@ static int dbLock(sqlite3_file *pFile, int eLock){
 
 static int dbUnlock(sqlite3_file *pFile, int eLock){
   VfsDb *p = (VfsDb*)pFile;
+  vfsLast = p;
   int rc = SQLITE_OK, rc2;
   int eHold = eLock;
   if( eLock>=p->eLock ) return SQLITE_OK;
@@ -1160,7 +1344,7 @@ static int dbUnlock(sqlite3_file *pFile, int eLock){
   }
   p->eLock = eLock;
   if( p->bWalLock && eLock==SQLITE_LOCK_NONE && !p->bWal ) walLockLeave(p);
-  p->bStateOk = 0;
+  stateForget(p);
   p->bCkptTail = 0;
   /* SQLite mapped its shared memory under a higher level: WAL mode's
   ** locks from now */
@@ -1216,8 +1400,12 @@ static volatile unsigned int *ckptInfo(VfsDb *p){
 */
 static int ckptCommit(VfsDb *p){
   int rc;
-  if( p->pStore==0 || vlogTxnState(p->pStore)!=2 || !p->bPart
-   || p->eJrnl!=JRNL_NONE ){
+  if( p->pStore==0 || vlogTxnState(p->pStore)!=2 || p->eJrnl!=JRNL_NONE ){
+    return SQLITE_OK;
+  }
+  if( !p->bPart ){
+    /* nothing copied: the transaction CKPT_START began ends */
+    if( p->bCkptTxn && !p->bWalTxn && vlogTxnIsEmpty(p->pStore) ) return dbCommit(p);
     return SQLITE_OK;
   }
   p->bSynced = 1;
@@ -1279,6 +1467,28 @@ static int dbShmLock(sqlite3_file *pFile, int ofst, int n, int flags){
     p->rcCkpt = SQLITE_OK;
     p->bBackfill = 0;
   }
+  if( n==1 && (ofst==VFS_WAL_WRITE_LOCK
+               || (ofst>=VFS_WAL_READ_LOCK0 && ofst<SQLITE_SHM_NLOCK)) ){
+    /* SQLite's write transaction (the write lock, exclusive) and its read
+    ** transactions (a read lock, shared) are the engine's too */
+    int bWrite = ofst==VFS_WAL_WRITE_LOCK;
+    int eLevel = bWrite ? SQLITE_SHM_EXCLUSIVE : SQLITE_SHM_SHARED;
+    if( flags==(SQLITE_SHM_LOCK|eLevel) ){
+      int rc = pReal->pMethods->xShmLock(pReal, ofst, n, flags);
+      if( rc==SQLITE_OK ) rc = bWrite ? walWriterBegin(p) : walReadBegin(p);
+      if( rc ){
+        (void)pReal->pMethods->xShmLock(pReal, ofst, n, SQLITE_SHM_UNLOCK|eLevel);
+      }
+      return rc;
+    }
+    if( flags==(SQLITE_SHM_UNLOCK|eLevel) ){
+      if( bWrite ){
+        (void)walWriterEnd(p);            /* logged */
+      }else{
+        walReadEnd(p);
+      }
+    }
+  }
   return pReal->pMethods->xShmLock(pReal, ofst, n, flags);
 }
 
@@ -1290,6 +1500,7 @@ static void dbShmBarrier(sqlite3_file *pFile){
   }else{
     __sync_synchronize();
   }
+  if( p->bPinCheck ) walPinCheck(p);
 }
 
 /*
@@ -1302,6 +1513,7 @@ static void dbShmBarrier(sqlite3_file *pFile){
 */
 static int dbShmUnmap(sqlite3_file *pFile, int deleteFlag){
   VfsDb *p = (VfsDb*)pFile;
+  vfsLast = p;
   int i;
   if( deleteFlag ){
     for(i=0; i<p->nShm; i++){
@@ -1381,6 +1593,12 @@ static int dbFileControl(sqlite3_file *pFile, int op, void *pArg){
       p->rcCkpt = SQLITE_OK;
       p->bBackfill = pInfo!=0;
       if( pInfo ) p->nBackfill = pInfo[0];
+      if( p->pStore && p->bWalLock && vlogTxnState(p->pStore)!=2 ){
+        /* a writer in its transaction (its frames not yet committed in
+        ** the store): the checkpoint writes nothing, and says SQLITE_BUSY */
+        p->rcCkpt = walBeginWrite(p);
+        p->bCkptTxn = p->rcCkpt==SQLITE_OK;
+      }
       return SQLITE_OK;
     }
     case SQLITE_FCNTL_CKPT_DONE: {
@@ -1722,6 +1940,392 @@ static const sqlite3_io_methods jrnlMethods = {
 };
 
 /* ---------------------------------------------------------------------
+** The -wal, in the store (tree VFS_TREE_WAL, entry "wal"): SQLite writes
+** and reads it as a file, each frame a chunk; its changes join the engine
+** write transaction of its database file, so that a vlog table's changes
+** and the pages commit together.  The commit is at the end of SQLite's
+** write transaction (walWriterEnd, at the WAL write lock's release, or
+** SQLITE_FCNTL_COMMIT_PHASETWO when SQLite takes no shm lock), after
+** every write of it: SQLite rewrites the checksums of earlier frames
+** after writing the commit frame when a page was written twice.
+*/
+static int walTxnEnter(VfsDb *p){
+  int rc = dbReady(p);
+  if( rc==SQLITE_OK ) rc = txnEnter(p, 1);
+  if( rc==SQLITE_OK ){
+    p->bCallTxn = 0;                      /* the -wal's part ends it */
+    rc = stateLoad(p, &p->wal);
+  }
+  if( rc==SQLITE_OK && !p->wal.bEntry ) rc = stateCreate(p, &p->wal);
+  return rc;
+}
+
+/* SQLite writes the -wal's header (a new WAL, or one restarted): the frame
+** size follows its page size.  Frames of another page size are gone. */
+static int walHeader(VfsDb *p, const u8 *a){
+  unsigned int szPage = get32(&a[8]);
+  int rc = SQLITE_OK;
+  if( !isPageSize((int)szPage) ){
+    sqlite3_log(SQLITE_IOERR_WRITE, "vlog: %s: a WAL header with page size %u",
+                p->zPath, szPage);
+    return SQLITE_IOERR_WRITE;
+  }
+  if( p->wal.szChunk!=(int)szPage + VFS_WAL_FRAME_HDR ){
+    if( p->wal.nSize>0 ) rc = fileTruncate(p, &p->wal, 0);
+    p->wal.szChunk = (int)szPage + VFS_WAL_FRAME_HDR;
+    p->wal.bDirty = 1;
+  }
+  return rc;
+}
+
+/*
+** A write of bytes [iOfst, iOfst+iAmt) of the -wal: the frames whose
+** headers it wrote (in part: SQLite splits a write at a sector it syncs
+** to) are read back, and a commit frame (its header gives the database
+** size) becomes the WAL's last commit, its salts and number.  Taking
+** the commit's lock now, where SQLite can be told it is busy: the commit
+** comes after SQLite publishes it (walWriterEnd).
+*/
+static int walCommitFrames(VfsDb *p, sqlite3_int64 iOfst, int iAmt){
+  int sz = p->wal.szChunk, rc = SQLITE_OK;
+  sqlite3_int64 iFirst = iOfst<VFS_WAL_HDR ? 0 : (iOfst-VFS_WAL_HDR)/sz;
+  sqlite3_int64 j, iLast = (iOfst+iAmt-1-VFS_WAL_HDR)/sz;
+  for(j=iFirst; rc==SQLITE_OK && j<=iLast; j++){
+    sqlite3_int64 iHdr = VFS_WAL_HDR + j*sz;     /* frame j+1's header */
+    u8 *c = p->wal.aCommit;
+    unsigned int iFrame = (unsigned int)(j+1);
+    if( iHdr>=iOfst+iAmt || iHdr+VFS_WAL_FRAME_HDR<=iOfst ) continue;
+    rc = chunkRead(p, &p->wal, iFrame, sz, p->aChunk);
+    if( rc || get32(&p->aChunk[4])==0 ) continue;
+    if( memcmp(c, &p->aChunk[8], 8)==0 && get32(&c[8])>=iFrame ) continue;
+    memcpy(c, &p->aChunk[8], 8);
+    put32(&c[8], iFrame);
+    p->wal.bDirty = 1;
+    if( !p->bWalCommit ){
+      p->bWalCommit = 1;
+      rc = vlogCommitLock(p->pStore);
+      if( rc ) rc = rc==VLOG_BUSY ? SQLITE_BUSY : dbError(p, rc);
+    }
+  }
+  return rc;
+}
+
+static int walWrite(sqlite3_file *pFile, const void *zBuf, int iAmt,
+                    sqlite3_int64 iOfst){
+  VfsDb *p = ((VfsWal*)pFile)->pDb;
+  const u8 *a = (const u8*)zBuf;
+  int rc;
+  if( p==0 ) return SQLITE_IOERR_WRITE;
+  rc = walTxnEnter(p);
+  if( rc ) return rc;
+  p->bWalPart = 1;
+  if( iOfst==0 && iAmt>=VFS_WAL_HDR ){
+    rc = walHeader(p, a);
+  }else if( p->wal.szChunk==0 ){
+    sqlite3_log(SQLITE_IOERR_WRITE, "vlog: %s: a WAL frame before the WAL's "
+                "header", p->zPath);
+    rc = SQLITE_IOERR_WRITE;
+  }
+  if( rc==SQLITE_OK ) rc = fileWrite(p, &p->wal, a, iAmt, iOfst);
+  if( rc==SQLITE_OK && iOfst+iAmt>VFS_WAL_HDR ) rc = walCommitFrames(p, iOfst, iAmt);
+  return rc;
+}
+
+static int walRead(sqlite3_file *pFile, void *zBuf, int iAmt, sqlite3_int64 iOfst){
+  VfsDb *p = ((VfsWal*)pFile)->pDb;
+  int rc, bShort = 0;
+  if( p==0 ) return SQLITE_IOERR_READ;
+  rc = dbReady(p);
+  if( rc==SQLITE_OK ) rc = txnEnter(p, 0);
+  if( rc==SQLITE_OK ) rc = stateLoad(p, &p->wal);
+  if( rc==SQLITE_OK ) rc = fileRead(p, &p->wal, (u8*)zBuf, iAmt, iOfst, &bShort);
+  txnLeave(p);
+  return (rc==SQLITE_OK && bShort) ? SQLITE_IOERR_SHORT_READ : rc;
+}
+
+/* The -wal truncated (a checkpoint's TRUNCATE, journal_size_limit) or
+** deleted (bDelete: no entry left).  In SQLite's write transaction it is
+** part of it; otherwise it commits at once. */
+static int walTruncateTo(VfsDb *p, sqlite3_int64 size, int bDelete){
+  int bAuto, rc = dbReady(p);
+  if( rc ) return rc;
+  bAuto = vlogTxnState(p->pStore)!=2;
+  rc = walTxnEnter(p);
+  if( rc==SQLITE_OK && size<p->wal.nSize ) rc = fileTruncate(p, &p->wal, size);
+  if( rc==SQLITE_OK && size>p->wal.nSize ){
+    p->wal.nSize = size;                  /* grown: zeros */
+    p->wal.bDirty = 1;
+  }
+  if( rc==SQLITE_OK && bDelete ){
+    rc = vlogDelete(p->pStore, VFS_TREE_CATALOG, "wal", 3);
+    if( rc==VLOG_NOTFOUND ) rc = VLOG_OK;
+    if( rc ) rc = dbError(p, rc);
+    p->wal.bEntry = 0;
+    p->wal.bDirty = 0;
+    memset(p->wal.aCommit, 0, sizeof(p->wal.aCommit));
+  }
+  p->bWalTrunc = 1;
+  if( bAuto ){
+    if( rc==SQLITE_OK ){
+      rc = dbCommit(p);
+    }else if( vlogTxnState(p->pStore)==2 ){
+      dbRollback(p);                      /* rc says what failed */
+    }
+  }
+  return rc;
+}
+
+static int walTruncate(sqlite3_file *pFile, sqlite3_int64 size){
+  VfsDb *p = ((VfsWal*)pFile)->pDb;
+  if( p==0 ) return SQLITE_IOERR_TRUNCATE;
+  return walTruncateTo(p, size, 0);
+}
+
+/* SQLite syncs the -wal: its transaction's commit is to be synced, or the
+** commits made already are made durable (before a checkpoint). */
+static int walSync(sqlite3_file *pFile, int flags){
+  VfsDb *p = ((VfsWal*)pFile)->pDb;
+  (void)flags;
+  if( p==0 || p->pStore==0 ) return SQLITE_OK;
+  if( vlogTxnState(p->pStore)==2 && (p->bWalPart || p->bWalTrunc) ){
+    p->bSynced = 1;
+    return SQLITE_OK;
+  }
+  return dbError(p, vlogStoreSync(p->pStore));
+}
+
+static int walFileSize(sqlite3_file *pFile, sqlite3_int64 *pSize){
+  VfsDb *p = ((VfsWal*)pFile)->pDb;
+  int rc;
+  *pSize = 0;
+  if( p==0 ) return SQLITE_IOERR_FSTAT;
+  rc = dbReady(p);
+  if( rc==SQLITE_OK ) rc = txnEnter(p, 0);
+  if( rc==SQLITE_OK ) rc = stateLoad(p, &p->wal);
+  if( rc==SQLITE_OK ) *pSize = p->wal.nSize;
+  txnLeave(p);
+  return rc;
+}
+
+static int walClose(sqlite3_file *pFile){
+  VfsWal *pW = (VfsWal*)pFile;
+  if( pW->pDb && pW->pDb->pWal==pW ) pW->pDb->pWal = 0;
+  pW->pDb = 0;
+  return SQLITE_OK;
+}
+
+static int walFileControl(sqlite3_file *pFile, int op, void *pArg){
+  (void)pFile; (void)pArg;
+  if( op==SQLITE_FCNTL_SIZE_HINT || op==SQLITE_FCNTL_CHUNK_SIZE ) return SQLITE_OK;
+  return SQLITE_NOTFOUND;
+}
+
+static int walDeviceCharacteristics(sqlite3_file *pFile){
+  VfsDb *p = ((VfsWal*)pFile)->pDb;
+  return p ? dbDeviceCharacteristics(&p->base) : 0;
+}
+
+static const sqlite3_io_methods walMethods = {
+  1,                              /* iVersion */
+  walClose,                       /* xClose */
+  walRead,                        /* xRead */
+  walWrite,                       /* xWrite */
+  walTruncate,                    /* xTruncate */
+  walSync,                        /* xSync */
+  walFileSize,                    /* xFileSize */
+  jrnlLock,                       /* xLock */
+  jrnlLock,                       /* xUnlock */
+  jrnlCheckReservedLock,          /* xCheckReservedLock */
+  walFileControl,                 /* xFileControl */
+  dbSectorSize,                   /* xSectorSize */
+  walDeviceCharacteristics,       /* xDeviceCharacteristics */
+  0, 0, 0, 0, 0, 0
+};
+
+/*
+** SQLite's WAL write lock taken: its write transaction begins, and the
+** engine's with it (the writer lock, without waiting: SQLITE_BUSY lets
+** SQLite's busy handler wait).  From the read transaction pinned for
+** SQLite's (walReadBegin) when there is one: if another commit came
+** since, that is SQLITE_BUSY, as SQLite's own snapshot would be.
+*/
+static int walWriterBegin(VfsDb *p){
+  int rc;
+  if( vlogTxnState(p->pStore)==2 ) return SQLITE_OK;  /* a vlog table's,
+                                  ** or a checkpoint's: joined */
+  rc = walBeginWrite(p);
+  if( rc==SQLITE_OK ) p->bWalTxn = 1;
+  return rc;
+}
+
+/* Begin the engine write transaction without waiting for the writer lock
+** (SQLITE_BUSY: SQLite's busy handler, or its checkpoint, gives up). */
+static int walBeginWrite(VfsDb *p){
+  int rc, bPinned = p->bWalRead && vlogTxnState(p->pStore)==1;
+  (void)vlogStoreSetBusyTimeout(p->pStore, 0);
+  rc = vlogBegin(p->pStore, 1);
+  (void)vlogStoreSetBusyTimeout(p->pStore, p->bWalLock ? VFS_WAL_BUSY_MS : 0);
+  if( rc ) return rc==VLOG_BUSY ? SQLITE_BUSY : dbError(p, rc);
+  if( !bPinned ) stateForget(p);
+  p->bCallTxn = 0;
+  return SQLITE_OK;
+}
+
+/* SQLite's wal-index header (its region 0, offset 0), when mapped and
+** initialized: the last frame of the last commit, and the WAL's salts. */
+static int walIndexHdr(VfsDb *p, unsigned int *pmxFrame, u8 *aSalt){
+  volatile u8 *h = (p->nShm>0 && p->apShm[0]) ? (volatile u8*)p->apShm[0] : 0;
+  if( h==0 || h[12]==0 ) return 0;        /* isInit */
+  memcpy(pmxFrame, (const void*)&h[16], 4);
+  memcpy(aSalt, (const void*)&h[32], 8);
+  return 1;
+}
+
+/* Does the header name the -wal's last commit as this transaction has it? */
+static int walHeaderIsOurs(VfsDb *p){
+  unsigned int mxFrame;
+  u8 aSalt[8];
+  return walIndexHdr(p, &mxFrame, aSalt) && mxFrame==get32(&p->wal.aCommit[8])
+      && memcmp(aSalt, p->wal.aCommit, 8)==0;
+}
+
+/*
+** SQLite's WAL write lock let go: its write transaction ended.  Frames
+** with a commit frame among them that SQLite published in the wal-index
+** commit at SQLITE_FCNTL_COMMIT_PHASETWO, which comes next and whose
+** error SQLite reports (with whatever else the engine transaction holds:
+** a vlog table's changes, one commit); until then readers wait for it
+** (walReadBegin).  Frames not published (SQLite rolled back, or its
+** commit failed) are rolled back.  A truncation of the -wal alone (a
+** checkpoint's) commits now.  A transaction with nothing of the -wal's is
+** a vlog table's, which SQLITE_FCNTL_COMMIT_PHASETWO or its xRollback
+** ends, unless it is empty.
+*/
+static int walWriterEnd(VfsDb *p){
+  int rc = SQLITE_OK;
+  if( vlogTxnState(p->pStore)!=2 ){
+    p->bWalTxn = 0;
+  }else if( p->bWalCommit && walHeaderIsOurs(p) ){
+    p->bWalTxn = 0;                       /* SQLITE_FCNTL_COMMIT_PHASETWO */
+  }else if( p->bWalPart ){
+    dbRollback(p);
+  }else if( p->bWalTrunc || (p->bWalTxn && vlogTxnIsEmpty(p->pStore)) ){
+    rc = dbCommit(p);
+    if( rc ) sqlite3_log(rc, "vlog: %s: truncating the WAL failed", p->zPath);
+  }else{
+    p->bWalTxn = 0;
+  }
+  return rc;
+}
+
+/*
+** SQLite's wal-index header (region 0, offset 0): is the engine's last
+** commit of the -wal (the snapshot just begun) the one the header says?
+** 0 when it is (or the header is not initialized: SQLite recovers), 1 when
+** the header says more (a writer published its commit and has not yet
+** committed it in the store: walWriterEnd comes after).
+*/
+static int walHeaderAhead(VfsDb *p){
+  unsigned int mxFrame;
+  u8 aSalt[8];
+  if( !walIndexHdr(p, &mxFrame, aSalt) || mxFrame==0 ) return 0;
+  if( memcmp(aSalt, p->wal.aCommit, 8)!=0 ) return 1;  /* restarted since */
+  return mxFrame>get32(&p->wal.aCommit[8]);
+}
+
+/*
+** SQLite's barrier right after it read nBackfill for the read transaction
+** walReadBegin() pinned (walTryBeginRead): SQLite reads the pages of
+** frames up to nBackfill from the database file, which a checkpoint
+** commits before it sets nBackfill.  If nBackfill moved since the pin, the
+** snapshot may be older than that checkpoint's commit: pinned again, newer.
+** (That stays consistent with SQLite's snapshot: a WAL commit in the
+** newer one was published before it, and SQLite, which compares the
+** header after this barrier, begins again if it came after its read.)
+*/
+static void walPinCheck(VfsDb *p){
+  volatile unsigned int *pInfo = ckptInfo(p);
+  p->bPinCheck = 0;
+  if( pInfo==0 || pInfo[0]==p->nPinBackfill || !p->bWalRead ) return;
+  if( vlogTxnState(p->pStore)!=1 || vlogTxnCount(p->pStore)!=p->iWalRead ) return;
+  (void)vlogCommit(p->pStore);            /* a read transaction's end */
+  if( vlogBegin(p->pStore, 0)==VLOG_OK ){
+    p->iWalRead = vlogTxnCount(p->pStore);
+  }else{
+    p->bWalRead = 0;                      /* reads begin their own */
+  }
+  stateForget(p);
+}
+
+/* End the read transaction walReadBegin() pinned, if still open. */
+static void walReadEnd(VfsDb *p){
+  if( p->bWalRead && vlogTxnState(p->pStore)==1
+   && vlogTxnCount(p->pStore)==p->iWalRead ){
+    (void)vlogCommit(p->pStore);          /* a read transaction's end */
+  }
+  p->bWalRead = 0;
+  p->bPinCheck = 0;
+}
+
+/*
+** The header ahead of the store with no writer left to commit: a writer's
+** commit failed after SQLite published it, or its process died in
+** between (it holds the engine's writer lock, RESERVED, until it commits
+** or rolls back).  Under SQLite's WAL write lock (no writer can begin)
+** with RESERVED free, the header is zeroed, so that the next reader
+** rebuilds the wal-index from the -wal as the store has it (SQLite's
+** recovery).
+*/
+static void walHeaderReset(VfsDb *p){
+  sqlite3_file *pReal = dbParent(p);
+  int bReserved = 1;
+  if( pReal->pMethods->xShmLock(pReal, 0, 1, SQLITE_SHM_LOCK|SQLITE_SHM_EXCLUSIVE) ){
+    return;                               /* a writer is there */
+  }
+  if( vlogStoreCheckReserved(p->pStore, &bReserved)==VLOG_OK && !bReserved
+   && vlogBegin(p->pStore, 0)==VLOG_OK ){
+    stateForget(p);
+    if( stateLoad(p, &p->wal)==SQLITE_OK && walHeaderAhead(p) ){
+      sqlite3_log(SQLITE_NOTICE, "vlog: %s: the wal-index names a commit the "
+                  "store does not have (its writer failed or died): rebuilt "
+                  "from the WAL", p->zPath);
+      memset((void*)p->apShm[0], 0, 2*48);
+    }
+    (void)vlogCommit(p->pStore);          /* a read transaction's end */
+  }
+  (void)pReal->pMethods->xShmLock(pReal, 0, 1, SQLITE_SHM_UNLOCK|SQLITE_SHM_EXCLUSIVE);
+}
+
+/*
+** SQLite's read transaction begins (a read lock taken, shared): one engine
+** snapshot for all of it, pinned in the reader table, so that a vlog
+** table's reads see what SQLite's pages show.  It must hold the commit
+** the wal-index header names: if not yet (a writer between publishing and
+** committing), SQLITE_BUSY, and SQLite tries again.
+*/
+static int walReadBegin(VfsDb *p){
+  volatile unsigned int *pInfo = ckptInfo(p);
+  int rc;
+  if( vlogTxnState(p->pStore)!=0 ) return SQLITE_OK;
+  p->bPinCheck = pInfo!=0;
+  if( pInfo ) p->nPinBackfill = pInfo[0];
+  rc = vlogBegin(p->pStore, 0);
+  if( rc ) return rc==VLOG_BUSY ? SQLITE_BUSY : dbError(p, rc);
+  p->bWalRead = 1;
+  p->iWalRead = vlogTxnCount(p->pStore);
+  p->bCallTxn = 0;
+  stateForget(p);
+  rc = stateLoad(p, &p->wal);
+  if( rc==SQLITE_OK && walHeaderAhead(p) ){
+    walReadEnd(p);
+    walHeaderReset(p);
+    rc = SQLITE_BUSY;
+  }
+  if( rc ) walReadEnd(p);
+  return rc;
+}
+
+/* ---------------------------------------------------------------------
 ** The VFS's methods.
 */
 /* The VlogVfs of a method's pVfs: through pAppData, since a shim may call
@@ -1764,13 +2368,44 @@ static VfsDb *findJournalOwner(sqlite3_vfs *pVfs, const char *zName){
   return p ? p : n==1 ? pOnly : 0;
 }
 
+/* Is zWal the name of p's -wal? */
+static int isWalOf(VfsDb *p, const char *zWal){
+  size_t n = strlen(p->zPath);
+  return strncmp(p->zPath, zWal, n)==0 && strcmp(&zWal[n], "-wal")==0;
+}
+
+/*
+** The connection (its database file) whose -wal zWal is: 1 and *ppDb, or 0
+** when no database of this VFS of that name is open (a plain database,
+** the parent's whole), or -1 when several are and none is the one this
+** thread used last (vfsLast).
+*/
+static int walOwner(VlogVfs *pV, const char *zWal, VfsDb **ppDb){
+  VfsDb *p, *pOnly = 0;
+  int n = 0;
+  *ppDb = 0;
+  vfsEnter();
+  for(p=pAllDb; p; p=p->pNext){
+    if( p->pVfs==pV && isWalOf(p, zWal) ){
+      if( p==vfsLast ) break;
+      pOnly = p;
+      n++;
+    }
+  }
+  vfsLeave();
+  if( p==0 && n>1 ) return -1;
+  *ppDb = p ? p : pOnly;
+  return *ppDb!=0;
+}
+
 static int dbOpen(VlogVfs *pV, const char *zName, VfsDb *p, int flags, int *pOutFlags){
   int rc;
   memset(p, 0, sizeof(*p));
   p->pVfs = pV;
+  p->wal.bWal = 1;
   p->zPath = sqlite3_mprintf("%s", zName);
   p->zJournal = sqlite3_mprintf("%s-journal", zName);
-  p->aChunk = (u8*)sqlite3_malloc(VFS_MAX_CHUNK);
+  p->aChunk = (u8*)sqlite3_malloc(VFS_MAX_CHUNK + VFS_WAL_FRAME_HDR);
   if( p->zPath==0 || p->zJournal==0 || p->aChunk==0 ){
     rc = SQLITE_NOMEM;
     goto open_failed;
@@ -1824,15 +2459,37 @@ open_failed:
 */
 static void walOpened(VlogVfs *pV, const char *zWal){
   VfsDb *p;
-  size_t n = strlen(zWal);
   vfsEnter();
   for(p=pAllDb; p; p=p->pNext){
-    if( p->pVfs==pV && n>4 && strncmp(p->zPath, zWal, n-4)==0
-     && p->zPath[n-4]==0 && strcmp(&zWal[n-4], "-wal")==0 ){
+    if( p->pVfs==pV && isWalOf(p, zWal) ){
       __atomic_store_n(&p->bWalHdr, 1, __ATOMIC_RELAXED);
     }
   }
   vfsLeave();
+}
+
+/*
+** A -wal file on disk beside a store whose -wal is not in it: one that
+** vlog before the -wal moved into the store wrote (it may hold commits
+** not yet checkpointed).  Refused, with what to do, rather than passed
+** over.
+*/
+static int walLegacy(VfsDb *p, const char *zWal){
+  sqlite3_vfs *pParent = p->pVfs->pParent;
+  int bDisk = 0, bStore = 0;
+  if( pParent->xAccess(pParent, zWal, SQLITE_ACCESS_EXISTS, &bDisk) || !bDisk ){
+    return 0;
+  }
+  if( dbReady(p)==SQLITE_OK && txnEnter(p, 0)==SQLITE_OK ){
+    if( stateLoad(p, &p->wal)==SQLITE_OK ) bStore = p->wal.bEntry;
+  }
+  txnLeave(p);
+  if( bStore ) return 0;
+  sqlite3_log(SQLITE_CANTOPEN, "vlog: %s: a WAL file written by an earlier "
+              "vlog, which kept it beside the store; open the database with "
+              "that version and run PRAGMA wal_checkpoint(TRUNCATE), or "
+              "delete the file if its commits are not wanted", zWal);
+  return 1;
 }
 
 static int vfsOpen(sqlite3_vfs *pVfs, const char *zName, sqlite3_file *pFile,
@@ -1868,7 +2525,27 @@ static int vfsOpen(sqlite3_vfs *pVfs, const char *zName, sqlite3_file *pFile,
       return SQLITE_OK;
     }
   }
-  if( zName && (flags & SQLITE_OPEN_WAL) ) walOpened(pV, zName);
+  if( zName && (flags & SQLITE_OPEN_WAL) ){
+    VfsDb *pDb;
+    int eOwner = walOwner(pV, zName, &pDb);
+    walOpened(pV, zName);
+    if( eOwner<0 ){
+      sqlite3_log(SQLITE_CANTOPEN, "vlog: %s: which connection's WAL this is "
+                  "cannot be told", zName);
+      return SQLITE_CANTOPEN;
+    }
+    if( pDb && walLegacy(pDb, zName) ) return SQLITE_CANTOPEN;
+    if( pDb ){
+      /* the -wal is in the store */
+      VfsWal *p = (VfsWal*)pFile;
+      memset(p, 0, sizeof(*p));
+      p->base.pMethods = &walMethods;
+      p->pDb = pDb;
+      if( pDb->pWal==0 ) pDb->pWal = p;
+      if( pOutFlags ) *pOutFlags = flags;
+      return SQLITE_OK;
+    }
+  }
   return pParent->xOpen(pParent, zName, pFile, flags, pOutFlags);
 }
 
@@ -1876,6 +2553,13 @@ static int vfsOpen(sqlite3_vfs *pVfs, const char *zName, sqlite3_file *pFile,
 static int vfsDelete(sqlite3_vfs *pVfs, const char *zName, int syncDir){
   VfsDb *p;
   int bOurs;
+  if( walOwner(VLOGVFS(pVfs), zName, &p)>0 ){
+    /* the -wal in the store (SQLite deletes it when the last connection
+    ** leaves WAL mode, or closes, holding EXCLUSIVE) */
+    int rc = walTruncateTo(p, 0, 1);
+    if( rc==SQLITE_OK && syncDir ) rc = dbError(p, vlogStoreSync(p->pStore));
+    return rc;
+  }
   vfsEnter();
   p = findByJournal(pVfs, zName, JRNL_CLOSED);
   bOurs = p!=0 || findByJournal(pVfs, zName, -1)!=0;
@@ -1894,6 +2578,24 @@ static int vfsDelete(sqlite3_vfs *pVfs, const char *zName, int syncDir){
 
 static int vfsAccess(sqlite3_vfs *pVfs, const char *zName, int flags, int *pResOut){
   int bOurs;
+  VfsDb *p;
+  if( walOwner(VLOGVFS(pVfs), zName, &p)>0 ){
+    /* the -wal in the store: it exists while it has an entry */
+    int rc = dbReady(p);
+    *pResOut = 0;
+    if( rc==SQLITE_OK ) rc = txnEnter(p, 0);
+    if( rc==SQLITE_OK ) rc = stateLoad(p, &p->wal);
+    if( rc==SQLITE_OK ) *pResOut = p->wal.bEntry;
+    txnLeave(p);
+    if( rc==SQLITE_OK && *pResOut && p->eLock==SQLITE_LOCK_SHARED && !p->bWalLock ){
+      /* the database is in WAL mode: SQLite's lock moves to the WAL lock
+      ** now (a connection that cannot open the WAL, in locking_mode=
+      ** EXCLUSIVE, keeps SHARED, which must not hold off WAL commits) */
+      __atomic_store_n(&p->bWalHdr, 1, __ATOMIC_RELAXED);
+      rc = walLockEnter(p);
+    }
+    return rc;
+  }
   vfsEnter();
   bOurs = findByJournal(pVfs, zName, -1)!=0;
   vfsLeave();
@@ -2090,6 +2792,7 @@ int vlogVfsFiles(VlogStore *pStore, VlogVfsFileInfo **paFile, int *pnFile){
     int nKey, nVal;
     VlogTreeSize sz;
     VlogVfsFileInfo *aNew;
+    VfsState st;
     char zWhy[128];
     rc = vlogCursorKey(pCsr, &pKey, &nKey);
     if( rc==VLOG_OK ) rc = vlogCursorValue(pCsr, &pVal, &nVal);
@@ -2098,14 +2801,19 @@ int vlogVfsFiles(VlogStore *pStore, VlogVfsFileInfo **paFile, int *pnFile){
     if( aNew==0 ){ rc = VLOG_NOMEM; break; }
     a = aNew;
     memset(&a[n], 0, sizeof(a[n]));
-    if( nKey!=4 || memcmp(pKey, "main", 4)!=0 ){
-      rc = VLOG_CORRUPT;                  /* only "main" is written */
+    memset(&st, 0, sizeof(st));
+    if( nKey==3 && memcmp(pKey, "wal", 3)==0 ){
+      st.bWal = 1;
+    }else if( nKey!=4 || memcmp(pKey, "main", 4)!=0 ){
+      rc = VLOG_CORRUPT;                  /* only "main" and "wal" are written */
       break;
     }
-    memcpy(a[n].zName, "main", 5);
-    rc = entryDecode((const u8*)pVal, nVal, &a[n].szPage, &a[n].nLogical, zWhy, sizeof(zWhy));
+    memcpy(a[n].zName, stateKey(&st), strlen(stateKey(&st))+1);
+    rc = entryDecode((const u8*)pVal, nVal, &st, zWhy, sizeof(zWhy));
     if( rc ) break;
-    rc = vlogTreeSize(pStore, VFS_TREE_MAIN, &sz);
+    a[n].szPage = st.szChunk;
+    a[n].nLogical = st.nSize;
+    rc = vlogTreeSize(pStore, stateTree(&st), &sz);
     if( rc==VLOG_NOTFOUND ){
       memset(&sz, 0, sizeof(sz));         /* no page stored yet */
       rc = VLOG_OK;
@@ -2128,57 +2836,45 @@ int vlogVfsFiles(VlogStore *pStore, VlogVfsFileInfo **paFile, int *pnFile){
 }
 
 /* ---------------------------------------------------------------------
-** vlogtool export-db: the database a store holds, as a plain file.
+** vlogtool export-db: the database a store holds, as a plain file (and
+** its -wal, when the store has one with frames: SQLite recovers it).
 */
-int vlogVfsExport(VlogStore *pStore, const char *zOut, char *zErr, int nErr){
-  VlogVfsFileInfo *a = 0;
-  FILE *pOut = 0;
-  u8 *aPage = 0;
-  int n = 0, rc, bRead = vlogTxnState(pStore)==0;
-  sqlite3_int64 k, nPage;
-  zErr[0] = 0;
-  rc = bRead ? vlogBegin(pStore, 0) : VLOG_OK;   /* one snapshot throughout */
-  if( rc==VLOG_OK ) rc = vlogVfsFiles(pStore, &a, &n);
-  if( rc==VLOG_OK && n==0 ){
-    snprintf(zErr, nErr, "the store holds no database of the vlog VFS");
-    rc = VLOG_NOTFOUND;
+static int exportFile(VlogStore *pStore, const VfsState *pS, const char *zOut,
+                      char *zErr, int nErr){
+  FILE *pOut = fopen(zOut, "wbx");        /* never over an existing file */
+  u8 *aChunk = (u8*)malloc(VFS_MAX_CHUNK + VFS_WAL_FRAME_HDR);
+  sqlite3_int64 iOfst = 0;
+  int rc = VLOG_OK;
+  if( aChunk==0 ){
+    rc = VLOG_NOMEM;
+  }else if( pOut==0 ){
+    snprintf(zErr, nErr, "cannot create %s (it exists, or the folder is not "
+             "writable)", zOut);
+    rc = VLOG_CANTOPEN;
   }
-  if( rc==VLOG_OK && a[0].szPage==0 ){
-    snprintf(zErr, nErr, "the store's database is empty");
-    rc = VLOG_NOTFOUND;
-  }
-  if( rc==VLOG_OK ){
-    aPage = (u8*)malloc(a[0].szPage);
-    pOut = fopen(zOut, "wbx");              /* never over an existing file */
-    if( aPage==0 ){
-      rc = VLOG_NOMEM;
-    }else if( pOut==0 ){
-      snprintf(zErr, nErr, "cannot create %s (it exists, or the folder is not "
-               "writable)", zOut);
-      rc = VLOG_CANTOPEN;
-    }
-  }
-  nPage = rc==VLOG_OK ? chunkCount(a[0].nLogical, a[0].szPage) : 0;
-  for(k=1; rc==VLOG_OK && k<=nPage; k++){
+  while( rc==VLOG_OK && iOfst<pS->nSize ){
+    int sz, iIn, n;
+    unsigned int k = chunkSpan(pS, iOfst, pS->nSize, &iIn, &n, &sz);
     u8 aKey[4];
     const void *pVal;
     int nVal;
-    put32(aKey, (unsigned int)k);
-    rc = vlogGet(pStore, VFS_TREE_MAIN, aKey, 4, &pVal, &nVal);
+    put32(aKey, k);
+    rc = vlogGet(pStore, stateTree(pS), aKey, 4, &pVal, &nVal);
     if( rc==VLOG_NOTFOUND ){
-      memset(aPage, 0, a[0].szPage);
+      memset(aChunk, 0, sz);
       rc = VLOG_OK;
-    }else if( rc==VLOG_OK && nVal!=a[0].szPage ){
-      snprintf(zErr, nErr, "page %lld is stored with %d bytes, not %d",
-               (long long)k, nVal, a[0].szPage);
+    }else if( rc==VLOG_OK && nVal!=sz ){
+      snprintf(zErr, nErr, "%s %u is stored with %d bytes, not %d",
+               pS->bWal ? "WAL frame" : "page", k, nVal, sz);
       rc = VLOG_CORRUPT;
     }else if( rc==VLOG_OK ){
-      memcpy(aPage, pVal, nVal);
+      memcpy(aChunk, pVal, nVal);
     }
-    if( rc==VLOG_OK && fwrite(aPage, a[0].szPage, 1, pOut)!=1 ){
+    if( rc==VLOG_OK && fwrite(&aChunk[iIn], n, 1, pOut)!=1 ){
       snprintf(zErr, nErr, "cannot write %s", zOut);
       rc = VLOG_IOERR_WRITE;
     }
+    iOfst += n;
   }
   if( pOut ){
     if( fclose(pOut)!=0 && rc==VLOG_OK ){
@@ -2187,7 +2883,41 @@ int vlogVfsExport(VlogStore *pStore, const char *zOut, char *zErr, int nErr){
     }
     if( rc ) remove(zOut);                  /* no half file left */
   }
-  free(aPage);
+  free(aChunk);
+  return rc;
+}
+
+int vlogVfsExport(VlogStore *pStore, const char *zOut, char *zErr, int nErr){
+  VlogVfsFileInfo *a = 0;
+  VfsState st, wal;
+  int n = 0, i, rc, bRead = vlogTxnState(pStore)==0;
+  zErr[0] = 0;
+  memset(&st, 0, sizeof(st));
+  memset(&wal, 0, sizeof(wal));
+  wal.bWal = 1;
+  rc = bRead ? vlogBegin(pStore, 0) : VLOG_OK;   /* one snapshot throughout */
+  if( rc==VLOG_OK ) rc = vlogVfsFiles(pStore, &a, &n);
+  for(i=0; rc==VLOG_OK && i<n; i++){
+    VfsState *pS = strcmp(a[i].zName, "wal")==0 ? &wal : &st;
+    pS->bEntry = 1;
+    pS->szChunk = a[i].szPage;
+    pS->nSize = a[i].nLogical;
+  }
+  if( rc==VLOG_OK && !st.bEntry ){
+    snprintf(zErr, nErr, "the store holds no database of the vlog VFS");
+    rc = VLOG_NOTFOUND;
+  }
+  if( rc==VLOG_OK && st.szChunk==0 ){
+    snprintf(zErr, nErr, "the store's database is empty");
+    rc = VLOG_NOTFOUND;
+  }
+  if( rc==VLOG_OK ) rc = exportFile(pStore, &st, zOut, zErr, nErr);
+  if( rc==VLOG_OK && wal.nSize>VFS_WAL_HDR ){
+    char *zWal = sqlite3_mprintf("%s-wal", zOut);
+    rc = zWal ? exportFile(pStore, &wal, zWal, zErr, nErr) : VLOG_NOMEM;
+    if( rc ) remove(zOut);
+    sqlite3_free(zWal);
+  }
   if( a ) vlogFree(vlogStoreEnv(pStore), a);
   if( bRead && vlogTxnState(pStore) ) (void)vlogCommit(pStore);
   return rc;
