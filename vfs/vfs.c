@@ -185,6 +185,8 @@ typedef unsigned char u8;
 #define VFS_MAX_CHUNK     65536
 #define VFS_DEFAULT_CHUNK 4096
 #define VFS_ZSTD_LEVEL    3
+#define VFS_WAL_ZSTD_LEVEL 1      /* -wal frames: written once, read by a
+                                  ** checkpoint, stale after it */
 #define VFS_SECTOR        512
 #define VFS_JRNL_HDR      28      /* the fields of a journal header */
 #define VFS_JRNL_SPILL    (16*1024*1024)  /* journal bytes kept in memory */
@@ -473,7 +475,7 @@ static int stateCreate(VfsDb *p, VfsState *pS){
   assert( pS->bOk && !pS->bEntry && vlogTxnState(p->pStore)==2 );
   vlogTreePolicyDefault(&pol);
   pol.nInlineMax = 0;
-  pol.iZstdLevel = pS->bWal ? 0 : VFS_ZSTD_LEVEL;
+  pol.iZstdLevel = pS->bWal ? VFS_WAL_ZSTD_LEVEL : VFS_ZSTD_LEVEL;
   rc = vlogTreeSetPolicy(p->pStore, stateTree(pS), &pol);
   if( rc ) return dbError(p, rc);
   pS->bEntry = 1;
@@ -596,7 +598,7 @@ static int storeChunkWrite(VfsDb *p, unsigned int iTree, unsigned int iPg, int s
     if( rc==VLOG_NOTFOUND ) rc = VLOG_OK;
   }else{
     rc = vlogPutEx(p->pStore, iTree, aKey, 4, a, sz, 0,
-                   iTree==VFS_TREE_WAL ? 0 : VFS_ZSTD_LEVEL);
+                   iTree==VFS_TREE_WAL ? VFS_WAL_ZSTD_LEVEL : VFS_ZSTD_LEVEL);
   }
   return rc ? dbError(p, rc) : SQLITE_OK;
 }
@@ -1943,11 +1945,12 @@ static const sqlite3_io_methods jrnlMethods = {
 ** The -wal, in the store (tree VFS_TREE_WAL, entry "wal"): SQLite writes
 ** and reads it as a file, each frame a chunk; its changes join the engine
 ** write transaction of its database file, so that a vlog table's changes
-** and the pages commit together.  The commit is at the end of SQLite's
-** write transaction (walWriterEnd, at the WAL write lock's release, or
-** SQLITE_FCNTL_COMMIT_PHASETWO when SQLite takes no shm lock), after
-** every write of it: SQLite rewrites the checksums of earlier frames
-** after writing the commit frame when a page was written twice.
+** and the pages commit together.  The commit is SQLite's
+** SQLITE_FCNTL_COMMIT_PHASETWO, after every write of the transaction
+** (SQLite rewrites the checksums of earlier frames after writing the
+** commit frame when a page was written twice) and after SQLite published
+** it in the wal-index; the write lock's release rolls back frames SQLite
+** never published (walWriterEnd).
 */
 static int walTxnEnter(VfsDb *p){
   int rc = dbReady(p);
