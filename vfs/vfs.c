@@ -657,13 +657,20 @@ static int chunkRead(VfsDb *p, VfsState *pS, unsigned int iPg, int sz, u8 *aOut)
   return storeChunkRead(p, pS, iPg, sz, aOut);
 }
 
-/* Write chunk iPg: kept dirty.  Out of memory is an error (SQLITE_IOERR_
-** NOMEM), not a fallback to the store: an extension cannot mark an
-** allocation benign as SQLite does, and SQLite's tests of every failed
-** allocation (do_malloc_test) need each one to show. */
+/* Write chunk iPg: kept dirty (an all-zero one is no key, at once).  Out
+** of memory is an error (SQLITE_IOERR_NOMEM), not a fallback to the
+** store: an extension cannot mark an allocation benign as SQLite does,
+** and SQLite's tests of every failed allocation (do_malloc_test) need
+** each one to show. */
 static int chunkWrite(VfsDb *p, VfsState *pS, unsigned int iPg, int sz, const u8 *a){
   unsigned int iTree = stateTree(pS);
   DirtyPage *d = dirtyFind(p, iTree, iPg);
+  if( isZero(a, sz) ){
+    /* no key, at once: nothing kept (a zeroblob of any size takes no
+    ** memory), and a delete writes nothing to the value log */
+    dirtyRemove(p, iTree, iPg);
+    return storeChunkWrite(p, iTree, iPg, sz, a);
+  }
   if( d && d->sz!=sz ){
     dirtyRemove(p, iTree, iPg);
     d = 0;
