@@ -54,11 +54,13 @@ if [ "${1:-}" = --one ]; then
   t0=$(date +%s)
   # on the VFS, cases known to fail (vfs-known-failures.txt) must not use
   # up tester.tcl's 1000 errors before the rest of the file runs (walfault:
-  # walfault-13.* alone fail 1000 times).  Only where needed: tester.tcl
+  # walfault-13.* alone fail 1000 times; walcrash2: walcrash2-1.[12]*).  Only where needed: tester.tcl
   # parses its arguments with a global "foreach a $argv", and files that
   # use an array a (wal2) break on the scalar it leaves.
   args=()
-  if [ "$mode" = vfs ] && [ "$name" = walfault ]; then args=(--maxerror=100000); fi
+  if [ "$mode" = vfs ] && { [ "$name" = walfault ] || [ "$name" = walcrash2 ]; }; then
+    args=(--maxerror=100000)
+  fi
   (cd "$dir" && "${run[@]}" env "${envv[@]}" timeout "$per_file_timeout" \
      "$fixture" "$file" "${args[@]}") >"$dir/output.log" 2>&1
   rc=$?

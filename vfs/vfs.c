@@ -284,6 +284,7 @@ struct VfsDb {
                                   ** in the engine write transaction */
   int bWalCommit;                 /* ... and a commit frame among them */
   int bWalTrunc;                  /* the -wal truncated in it */
+  int bWalNoCksum;                /* its commit frame has no checksums yet */
   int bWalTxn;                    /* it was begun for SQLite's WAL write
                                   ** lock (walWriterBegin) */
   int bCkptTxn;                   /* ... for SQLITE_FCNTL_CKPT_START */
@@ -900,6 +901,7 @@ static int vfsHasPart(VfsDb *p){
 /* Forget the -wal's part in the engine transaction (its end). */
 static void walPartClear(VfsDb *p){
   p->bWalPart = 0;
+  p->bWalNoCksum = 0;
   p->bWalCommit = 0;
   p->bWalTrunc = 0;
   p->bWalTxn = 0;
@@ -1245,6 +1247,9 @@ static int walLock(VfsDb *p, int eLock){
   int eHold0 = p->eHold;
   int rc = walLockSet(p, p->eWalLock ? p->eWalLock : 1);
   if( rc==SQLITE_OK && eLock>SQLITE_LOCK_SHARED ){
+    /* the engine's level protects reads from now (locking_mode=EXCLUSIVE
+    ** taken inside a read transaction): the pinned snapshot ends */
+    walReadEnd(p);
     rc = holdSet(p, eLock);
     if( rc && rc!=SQLITE_BUSY ) rc = dbError(p, rc);
     if( rc==SQLITE_OK && eLock==SQLITE_LOCK_EXCLUSIVE ){
@@ -1383,11 +1388,14 @@ static int dbCheckReservedLock(sqlite3_file *pFile, int *pResOut){
 ** memory of the store file, region i of SQLite's being the parent's region
 ** i+1 (region 0 is the engine's reader table, shm.c); SQLite's eight
 ** locks are the parent's own.  So one -shm file serves both, with one
-** dead-man switch.  The -wal is a plain file of the parent's.  SQLite's
-** database lock is the WAL lock while in WAL mode (walLock).  Pages reach
-** the store only in checkpoints: SQLite writes them under SHARED between
-** SQLITE_FCNTL_CKPT_START and SQLITE_FCNTL_CKPT_DONE, one engine write
-** transaction of this file (walWriteEnd), which CKPT_DONE commits, synced.
+** dead-man switch.  The -wal is a file of the store (VfsWal, below).
+** SQLite's database lock is the WAL lock while in WAL mode (walLock).
+** Pages reach the database's tree only in checkpoints: SQLite writes them
+** under SHARED between SQLITE_FCNTL_CKPT_START and SQLITE_FCNTL_CKPT_DONE,
+** one engine write transaction of this file (walWriteEnd), which CKPT_DONE
+** commits, synced.  SQLite's write and read locks are the engine's write
+** transaction and pinned snapshot too (dbShmLock: walWriterBegin,
+** walReadBegin).
 */
 
 /* SQLite's WalCkptInfo, in its region 0, when mapped. */
@@ -1639,20 +1647,28 @@ static int dbFileControl(sqlite3_file *pFile, int op, void *pArg){
   return SQLITE_NOTFOUND;
 }
 
+/* The parent's sector size for the store file, as its device
+** characteristics (dbDeviceCharacteristics): SQLite sizes journal headers
+** and WAL padding by it, as it would for the plain file. */
 static int dbSectorSize(sqlite3_file *pFile){
-  (void)pFile;
+  VfsDb *p = (VfsDb*)pFile;
+  sqlite3_file *pReal = dbParent(p);
+  if( pReal && pReal->pMethods && pReal->pMethods->xSectorSize ){
+    return pReal->pMethods->xSectorSize(pReal);
+  }
   return VFS_SECTOR;
 }
 
 /*
-** The parent's characteristics of the store file's device.  The store's
-** own writes are never in place, so a power loss never harms the bytes
-** around one; but SQLite also takes these for its -wal, a plain file of
-** the parent on the same device (sqlite3WalOpen() reads them from the
-** database file): claiming SQLITE_IOCAP_POWERSAFE_OVERWRITE where the
-** device has none let SQLite skip padding a commit to the sector, and a
-** power loss while the next commit's first frame was written took the
-** last frame of the one before with it (vfs_crash, WAL mode).
+** The parent's characteristics of the store file's device, as its sector
+** size.  The store's own writes are never in place, so a power loss never
+** harms the bytes around one, and the -wal is in the store now; but when
+** the -wal was a plain file of the parent, claiming
+** SQLITE_IOCAP_POWERSAFE_OVERWRITE (SQLite reads the database file's for
+** its -wal) let SQLite skip padding a commit to the sector, and a power
+** loss took the last frame of a commit with it (vfs_crash, session 14).
+** SQLite's WAL padding and journal headers are sized as for the plain
+** file, which SQLite's tests count on (walvfs-1.2).
 */
 static int dbDeviceCharacteristics(sqlite3_file *pFile){
   VfsDb *p = (VfsDb*)pFile;
@@ -1931,6 +1947,13 @@ static int jrnlFileControl(sqlite3_file *pFile, int op, void *pArg){
   return SQLITE_NOTFOUND;
 }
 
+/* The journal's sector size: its database's (the journal is SQLite's to
+** lay out by it). */
+static int jrnlSectorSize(sqlite3_file *pFile){
+  VfsJrnl *p = (VfsJrnl*)pFile;
+  return p->pDb ? dbSectorSize(&p->pDb->base) : VFS_SECTOR;
+}
+
 static const sqlite3_io_methods jrnlMethods = {
   1,                              /* iVersion */
   jrnlClose,                      /* xClose */
@@ -1943,7 +1966,7 @@ static const sqlite3_io_methods jrnlMethods = {
   jrnlLock,                       /* xUnlock */
   jrnlCheckReservedLock,          /* xCheckReservedLock */
   jrnlFileControl,                /* xFileControl */
-  dbSectorSize,                   /* xSectorSize */
+  jrnlSectorSize,                 /* xSectorSize */
   dbDeviceCharacteristics,        /* xDeviceCharacteristics */
   0, 0, 0, 0, 0, 0
 };
@@ -1992,14 +2015,18 @@ static int walHeader(VfsDb *p, const u8 *a){
 ** A write of bytes [iOfst, iOfst+iAmt) of the -wal: the frames whose
 ** headers it wrote (in part: SQLite splits a write at a sector it syncs
 ** to) are read back, and a commit frame (its header gives the database
-** size) becomes the WAL's last commit, its salts and number.  Taking
-** the commit's lock now, where SQLite can be told it is busy: the commit
-** comes after SQLite publishes it (walWriterEnd).
+** size) becomes the WAL's last commit: its number, with the salts of the
+** WAL's header (a frame's own are zero until SQLite fills in its
+** checksums, which SQLite 3.40 sometimes never does: below).  The
+** commit's lock is taken now, where SQLite can be told it is busy: the
+** commit comes after SQLite publishes it (walWriterEnd).
 */
 static int walCommitFrames(VfsDb *p, sqlite3_int64 iOfst, int iAmt){
-  int sz = p->wal.szChunk, rc = SQLITE_OK;
+  int sz = p->wal.szChunk, rc;
   sqlite3_int64 iFirst = iOfst<VFS_WAL_HDR ? 0 : (iOfst-VFS_WAL_HDR)/sz;
   sqlite3_int64 j, iLast = (iOfst+iAmt-1-VFS_WAL_HDR)/sz;
+  u8 aHdr[VFS_WAL_HDR];
+  rc = chunkRead(p, &p->wal, 0, VFS_WAL_HDR, aHdr);
   for(j=iFirst; rc==SQLITE_OK && j<=iLast; j++){
     sqlite3_int64 iHdr = VFS_WAL_HDR + j*sz;     /* frame j+1's header */
     u8 *c = p->wal.aCommit;
@@ -2007,8 +2034,14 @@ static int walCommitFrames(VfsDb *p, sqlite3_int64 iOfst, int iAmt){
     if( iHdr>=iOfst+iAmt || iHdr+VFS_WAL_FRAME_HDR<=iOfst ) continue;
     rc = chunkRead(p, &p->wal, iFrame, sz, p->aChunk);
     if( rc || get32(&p->aChunk[4])==0 ) continue;
-    if( memcmp(c, &p->aChunk[8], 8)==0 && get32(&c[8])>=iFrame ) continue;
-    memcpy(c, &p->aChunk[8], 8);
+    /* SQLite 3.40 leaves a commit's frames without salts and checksums
+    ** when ROLLBACK TO undid frames after a page was written twice (its
+    ** iReCksum outlives the undo): SQLite itself reads them (its
+    ** wal-index), but its recovery, after a crash, drops them, on unix
+    ** too.  Noted at the commit (walNoChecksums). */
+    p->bWalNoCksum = memcmp(&p->aChunk[8], &aHdr[16], 8)!=0;
+    if( memcmp(c, &aHdr[16], 8)==0 && get32(&c[8])>=iFrame ) continue;
+    memcpy(c, &aHdr[16], 8);
     put32(&c[8], iFrame);
     p->wal.bDirty = 1;
     if( !p->bWalCommit ){
@@ -2135,6 +2168,11 @@ static int walDeviceCharacteristics(sqlite3_file *pFile){
   return p ? dbDeviceCharacteristics(&p->base) : 0;
 }
 
+static int walSectorSize(sqlite3_file *pFile){
+  VfsDb *p = ((VfsWal*)pFile)->pDb;
+  return p ? dbSectorSize(&p->base) : VFS_SECTOR;
+}
+
 static const sqlite3_io_methods walMethods = {
   1,                              /* iVersion */
   walClose,                       /* xClose */
@@ -2147,7 +2185,7 @@ static const sqlite3_io_methods walMethods = {
   jrnlLock,                       /* xUnlock */
   jrnlCheckReservedLock,          /* xCheckReservedLock */
   walFileControl,                 /* xFileControl */
-  dbSectorSize,                   /* xSectorSize */
+  walSectorSize,                  /* xSectorSize */
   walDeviceCharacteristics,       /* xDeviceCharacteristics */
   0, 0, 0, 0, 0, 0
 };
@@ -2160,10 +2198,23 @@ static const sqlite3_io_methods walMethods = {
 ** since, that is SQLITE_BUSY, as SQLite's own snapshot would be.
 */
 static int walWriterBegin(VfsDb *p){
-  int rc;
+  int rc, bPinned;
   if( vlogTxnState(p->pStore)==2 ) return SQLITE_OK;  /* a vlog table's,
                                   ** or a checkpoint's: joined */
+  if( vlogStoreIsReadOnly(p->pStore) ){
+    return SQLITE_OK;             /* a read-only connection's recovery of
+                                  ** the wal-index: it writes only that */
+  }
+  bPinned = p->bWalRead && vlogTxnState(p->pStore)==1;
   rc = walBeginWrite(p);
+  if( rc==SQLITE_BUSY && bPinned ){
+    /* with nobody holding the writer lock, the snapshot is too old to
+    ** write from (another commit came since): SQLite's own word for it */
+    int bReserved = 1;
+    if( vlogStoreCheckReserved(p->pStore, &bReserved)==VLOG_OK && !bReserved ){
+      rc = SQLITE_BUSY_SNAPSHOT;
+    }
+  }
   if( rc==SQLITE_OK ) p->bWalTxn = 1;
   return rc;
 }
@@ -2217,6 +2268,12 @@ static int walWriterEnd(VfsDb *p){
     p->bWalTxn = 0;
   }else if( p->bWalCommit && walHeaderIsOurs(p) ){
     p->bWalTxn = 0;                       /* SQLITE_FCNTL_COMMIT_PHASETWO */
+    if( p->bWalNoCksum ){
+      sqlite3_log(SQLITE_WARNING, "vlog: %s: SQLite wrote this commit's WAL "
+                  "frames without checksums (SQLite 3.40, ROLLBACK TO after a "
+                  "cache spill): a crash before the next checkpoint loses it, "
+                  "as on the unix VFS", p->zPath);
+    }
   }else if( p->bWalPart ){
     dbRollback(p);
   }else if( p->bWalTrunc || (p->bWalTxn && vlogTxnIsEmpty(p->pStore)) ){
