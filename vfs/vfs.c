@@ -195,6 +195,7 @@ typedef unsigned char u8;
 #define VFS_WAL_BUSY_MS   5000    /* engine locks' wait in WAL mode */
 #define VFS_WAL_WRITE_LOCK 0     /* SQLite's shm locks: its writer's */
 #define VFS_WAL_READ_LOCK0 3      /* ... and its first read lock */
+#define VFS_WAL_INDEX_HDR 96      /* SQLite's two wal-index header copies */
 #define VFS_WAL_CKPT_INFO 96      /* SQLite's WalCkptInfo in its region 0:
                                   ** after the two 48-byte header copies;
                                   ** its first u32 is nBackfill */
@@ -351,6 +352,7 @@ static int walWriterEnd(VfsDb*);
 static int walReadBegin(VfsDb*);
 static void walReadEnd(VfsDb*);
 static void walPinCheck(VfsDb*);
+static int walIndexZero(VfsDb*);
 static int walBeginWrite(VfsDb*);
 
 /* ---------------------------------------------------------------------
@@ -1635,7 +1637,15 @@ static int dbFileControl(sqlite3_file *pFile, int op, void *pArg){
       ** left of the engine transaction commits too (synchronous=OFF with
       ** no journal; virtual tables of the store in a transaction that
       ** changed no page) */
-      if( p->pStore && vlogTxnState(p->pStore)==2 ) return dbCommit(p);
+      if( p->pStore && vlogTxnState(p->pStore)==2 ){
+        int bWal = p->bWalCommit, rc = dbCommit(p);
+        if( rc && bWal && walIndexZero(p) ){
+          /* SQLite published frames the store does not have */
+          sqlite3_log(rc, "vlog: %s: the WAL commit failed: the wal-index "
+                      "is rebuilt", p->zPath);
+        }
+        return rc;
+      }
       return SQLITE_OK;
     }
     case SQLITE_FCNTL_HAS_MOVED: {
@@ -2242,6 +2252,15 @@ static int walIndexHdr(VfsDb *p, unsigned int *pmxFrame, u8 *aSalt){
   return 1;
 }
 
+/* Zero SQLite's wal-index header (both copies), so that the next read
+** transaction rebuilds the wal-index from the -wal as the store has it
+** (SQLite's recovery).  0 if it is not mapped. */
+static int walIndexZero(VfsDb *p){
+  if( p->nShm<1 || p->apShm[0]==0 ) return 0;
+  memset((void*)p->apShm[0], 0, VFS_WAL_INDEX_HDR);
+  return 1;
+}
+
 /* Does the header name the -wal's last commit as this transaction has it? */
 static int walHeaderIsOurs(VfsDb *p){
   unsigned int mxFrame;
@@ -2356,7 +2375,7 @@ static void walHeaderReset(VfsDb *p){
       sqlite3_log(SQLITE_NOTICE, "vlog: %s: the wal-index names a commit the "
                   "store does not have (its writer failed or died): rebuilt "
                   "from the WAL", p->zPath);
-      memset((void*)p->apShm[0], 0, 2*48);
+      (void)walIndexZero(p);
     }
     (void)vlogCommit(p->pStore);          /* a read transaction's end */
   }
