@@ -10,7 +10,9 @@
 ** taken from the page number the next 3 bytes give, and a value whose
 ** length is the next byte times 64.  They go into the seed store through
 ** the engine (tree 17, key "main"; tree 18), so every checksum holds and
-** only the entry's and the pages' numbers can lie.  Then the store is
+** only the entry's and the pages' numbers can lie.  With bit 0x40 of
+** byte 0 the entry is the -wal's instead (key "wal", its frames in tree
+** 19), beside a valid database entry.  Then the store is
 ** listed and, when its entry decodes to at most 1 MiB, exported to a file
 ** that is removed afterwards.  An error is expected; a crash, a hang, an
 ** out-of-bounds read or a wrong claim of success is a finding.
@@ -23,12 +25,14 @@
 
 #define VFS_TREE_CATALOG 17
 #define VFS_TREE_MAIN    18
+#define VFS_TREE_WAL     19
 
 int LLVMFuzzerTestOneInput(const uint8_t *aIn, size_t nIn){
   VlogStore *p = 0;
   VlogVfsFileInfo *a = 0;
   u8 aEntry[64];
-  int nEntry, n = 0, rc;
+  int nEntry, n = 0, rc, bWal;
+  unsigned int iTree;
   size_t i;
   fuzzLoadSeed();
   if( fuzzOpen(fuzzEnv(0), &p)!=VLOG_OK ){
@@ -38,9 +42,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *aIn, size_t nIn){
   memset(aEntry, 0, sizeof(aEntry));
   nEntry = nIn>0 ? aIn[0] % 64 : 16;
   for(i=0; (int)i<nEntry && 1+i<nIn; i++) aEntry[i] = aIn[1+i];
+  bWal = nIn>0 && (aIn[0] & 0x40)!=0;
+  iTree = bWal ? VFS_TREE_WAL : VFS_TREE_MAIN;
   rc = vlogBegin(p, 1);
+  if( rc==VLOG_OK && bWal ){
+    /* version 1, 4096-byte pages, one page */
+    static const u8 aMain[16] = { 1,0,0,0, 0,0,0x10,0, 0,0,0,0, 0,0,0x10,0 };
+    rc = vlogPut(p, VFS_TREE_CATALOG, "main", 4, aMain, sizeof(aMain));
+  }
   if( rc==VLOG_OK ){
-    rc = vlogPut(p, VFS_TREE_CATALOG, "main", 4, aEntry, nEntry);
+    rc = vlogPut(p, VFS_TREE_CATALOG, bWal ? "wal" : "main", bWal ? 3 : 4,
+                 aEntry, nEntry);
   }
   for(i=1+(size_t)nEntry; rc==VLOG_OK && i+5<=nIn; i+=5){
     u8 aKey[8], aVal[255*64];
@@ -50,23 +62,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *aIn, size_t nIn){
     /* 4 bytes: the VFS's big-endian page number, below 2^24 */
     memcpy(&aKey[nKey>=4 ? nKey-3 : 0], &aIn[i+1], nKey>=4 ? 3 : (size_t)nKey);
     memset(aVal, aIn[i], (size_t)nVal);
-    rc = nVal ? vlogPut(p, VFS_TREE_MAIN, aKey, nKey, aVal, nVal)
-              : vlogDelete(p, VFS_TREE_MAIN, aKey, nKey);
+    rc = nVal ? vlogPut(p, iTree, aKey, nKey, aVal, nVal)
+              : vlogDelete(p, iTree, aKey, nKey);
   }
   if( rc==VLOG_OK ) rc = vlogCommit(p);
   else (void)vlogRollback(p);
   if( rc==VLOG_OK ) rc = vlogVfsFiles(p, &a, &n);
   if( rc==VLOG_OK ){
     /* what the decoder let through is in range */
-    if( n!=1 || a[0].szPage<0 || a[0].szPage>65536 || a[0].nLogical<0
-     || (a[0].szPage==0 && a[0].nLogical!=0) ){
-      abort();
+    int k;
+    if( n!=1+bWal ) abort();
+    for(k=0; k<n; k++){
+      if( a[k].szPage<0 || a[k].szPage>65536+24 || a[k].nLogical<0
+       || (a[k].szPage==0 && a[k].nLogical!=0) ){
+        abort();
+      }
     }
-    if( a[0].nLogical<=(1<<20) ){
+    if( a[n-1].nLogical<=(1<<20) ){
       char zOut[64], zErr[256];
       snprintf(zOut, sizeof(zOut), "/tmp/fuzz_vfsentry.%d.db", (int)getpid());
       (void)remove(zOut);
       (void)vlogVfsExport(p, zOut, zErr, sizeof(zErr));
+      (void)remove(zOut);
+      strcat(zOut, "-wal");
       (void)remove(zOut);
     }
     vlogFree(fuzzEnv(0), a);
