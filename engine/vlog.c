@@ -675,7 +675,9 @@ static int woutAdd(VlogStore *p, const u8 *a, int n){
   int rc = VLOG_OK;
   assert( n>0 && (n % 16)==0 && pL->iSeg>0 );
   if( pL->wout.n>0 && (pL->iWoutSeg!=pL->iSeg
-                       || pL->iWoutOff+(u32)pL->wout.n!=pL->iFrameOff) ){
+                       || pL->iWoutOff+(u32)pL->wout.n!=pL->iFrameOff
+                       || pL->wout.n+n>WOUT_MAX) ){
+    /* elsewhere, or past WOUT_MAX bytes: the buffer never grows past it */
     rc = woutWrite(p);
     if( rc ) return rc;
   }

@@ -11,6 +11,7 @@
 int speedtest1_main(int argc, char **argv);
 
 int main(int argc, char **argv){
+  sqlite3_config(SQLITE_CONFIG_URI, 1);    /* file:...?dirty_max= and such */
   if( sqlite3_vlog_vfs_register(0, 0, 0)!=SQLITE_OK ) return 1;
   sqlite3_auto_extension((void(*)(void))sqlite3_vlog_init);
   return speedtest1_main(argc, argv);

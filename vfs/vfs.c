@@ -10,9 +10,10 @@
 **   SELECT vlog_vfs_default(1);              -- vlog becomes the default
 **
 ** URI parameters: immutable=1 (as SQLite's); dirty_max=BYTES, how many
-** bytes of a transaction's pages are kept in memory until its commit
-** (default 32 MiB; past it they go to the store's transaction at once,
-** compressed; 0: every page at once).
+** bytes of a transaction's pages are kept until its commit (default 32
+** MiB; past it they go to the store's transaction at once, compressed;
+** 0: every page at once); dirty_mem=BYTES, how many of those in memory
+** (default 512 KiB; the rest wait in a temporary file).
 **
 ** The VFS is registered by the extension's first load (ext/vlog.c) and
 ** stays registered for the life of the process.  sqlite3_vlog_vfs_register()
@@ -70,9 +71,10 @@
 ** sector), so after such a read the journal's end rolls the engine
 ** transaction back instead (bPlayback).  Past VFS_JRNL_SPILL bytes the
 ** journal moves to an unlinked temporary file of the parent.  The pages
-** SQLite writes stay in memory (DirtyPage) until the commit, up to
-** dirty_max bytes (VFS_DIRTY_MAX): a page written again after a cache
-** spill is compressed once.  The commit syncs (VLOG_SYNC_FULL) when
+** SQLite writes wait (DirtyPage) until the commit, up to dirty_max bytes
+** (VFS_DIRTY_MAX), the first dirty_mem (VFS_DIRTY_MEM) in memory and the
+** rest in an unlinked temporary file: a page written again after a cache
+** spill is compressed once, and memory stays bounded.  The commit syncs (VLOG_SYNC_FULL) when
 ** SQLite synced the journal or the database in the transaction, and
 ** otherwise (synchronous=OFF) commits at VLOG_SYNC_NORMAL: a crash may
 ** lose it, never tear it.
@@ -190,7 +192,9 @@ typedef unsigned char u8;
 #define VFS_SECTOR        512
 #define VFS_JRNL_HDR      28      /* the fields of a journal header */
 #define VFS_JRNL_SPILL    (16*1024*1024)  /* journal bytes kept in memory */
-#define VFS_DIRTY_MAX     (32*1024*1024)  /* dirty page bytes kept in memory */
+#define VFS_DIRTY_MAX     (32*1024*1024)  /* dirty page bytes kept until commit */
+#define VFS_DIRTY_MEM     (512*1024)      /* ... of them in memory; the rest in
+                                          ** a temporary file (DirtyPage) */
 #define VFS_DIRTY_HASH    1024
 #define VFS_WAL_BUSY_MS   5000    /* engine locks' wait in WAL mode */
 #define VFS_WAL_WRITE_LOCK 0     /* SQLite's shm locks: its writer's */
@@ -300,6 +304,12 @@ struct VfsDb {
   DirtyPage *pDirty;              /* ... and list */
   sqlite3_int64 nDirty;           /* ... and their bytes */
   sqlite3_int64 nDirtyMax;        /* most bytes kept (URI dirty_max=) */
+  sqlite3_int64 nDirtyMem;        /* bytes of them in memory */
+  sqlite3_int64 nDirtyMemMax;     /* most in memory (URI dirty_mem=) */
+  sqlite3_file *pDirtyFile;       /* the rest: a temporary file, or 0 */
+  sqlite3_int64 nDirtyFile;       /* its bytes in use (the next slot) */
+  u8 *aDirtyBuf;                  /* a page read back from it */
+  int nDirtyBuf;
   VfsDb *pNext;                   /* the process's list */
 };
 
@@ -308,8 +318,9 @@ struct DirtyPage {
   unsigned int iTree;             /* VFS_TREE_MAIN or VFS_TREE_WAL */
   unsigned int iPg;
   int sz;
+  sqlite3_int64 iFile;            /* its offset in pDirtyFile, or -1: */
   DirtyPage *pHash, *pNext;
-  u8 a[];                         /* sz bytes */
+  u8 a[];                         /* sz bytes, in memory */
 };
 
 /* The rollback journal of a VfsDb, in memory. */
@@ -607,13 +618,44 @@ static int storeChunkWrite(VfsDb *p, unsigned int iTree, unsigned int iPg, int s
 }
 
 /* ---------------------------------------------------------------------
-** The transaction's dirty chunks.  A page SQLite writes is kept here, in
-** memory, until the commit (or until VFS_DIRTY_MAX bytes are kept): SQLite
-** writes a page more than once in a transaction when its cache spills,
-** and each put would compress and append it to the value log again, the
-** earlier copies stale at once; a -wal frame comes in two writes (its
-** header, then its page).  Reads of the transaction see them first.  A
-** rollback drops them; nobody else ever sees them.
+** A temporary file of the parent VFS (deleted on close, never found by
+** anyone): where a large journal and a transaction's dirty chunks past
+** dirty_mem go, so that memory stays bounded as on the plain file, where
+** they would be in the OS's page cache.
+*/
+static void tempClose(sqlite3_file **pp){
+  if( *pp ){
+    if( (*pp)->pMethods ) (void)(*pp)->pMethods->xClose(*pp);
+    sqlite3_free(*pp);
+    *pp = 0;
+  }
+}
+
+static int tempOpen(VlogVfs *pVfs, sqlite3_file **pp){
+  sqlite3_vfs *pParent = pVfs->pParent;
+  int rc, outFlags = 0;
+  assert( *pp==0 );
+  *pp = (sqlite3_file*)sqlite3_malloc(pParent->szOsFile);
+  if( *pp==0 ) return SQLITE_IOERR_NOMEM;
+  memset(*pp, 0, pParent->szOsFile);
+  rc = pParent->xOpen(pParent, 0, *pp, SQLITE_OPEN_TEMP_JOURNAL
+                      |SQLITE_OPEN_READWRITE|SQLITE_OPEN_CREATE
+                      |SQLITE_OPEN_EXCLUSIVE|SQLITE_OPEN_DELETEONCLOSE, &outFlags);
+  if( rc ) tempClose(pp);
+  return rc;
+}
+
+/* ---------------------------------------------------------------------
+** The transaction's dirty chunks.  A page SQLite writes is kept here
+** until the commit (or until dirty_max bytes are kept): SQLite writes a
+** page more than once in a transaction when its cache spills, and each
+** put would compress and append it to the value log again, the earlier
+** copies stale at once; a -wal frame comes in two writes (its header,
+** then its page).  The first dirty_mem bytes are in memory, the rest in a
+** temporary file (pDirtyFile, a slot per chunk, rewritten in place): a
+** transaction larger than SQLite's cache takes no more memory than on the
+** plain file (a 10 MB zeroblob: incrblob2-7).  Reads of the transaction
+** see them first.  A rollback drops them; nobody else ever sees them.
 */
 static DirtyPage *dirtyFind(VfsDb *p, unsigned int iTree, unsigned int iPg){
   DirtyPage *d = 0;
@@ -624,18 +666,54 @@ static DirtyPage *dirtyFind(VfsDb *p, unsigned int iTree, unsigned int iPg){
   return d;
 }
 
+/* Chunk d's bytes, into aOut. */
+static int dirtyGet(VfsDb *p, DirtyPage *d, u8 *aOut){
+  if( d->iFile<0 ){
+    memcpy(aOut, d->a, d->sz);
+    return SQLITE_OK;
+  }
+  return p->pDirtyFile->pMethods->xRead(p->pDirtyFile, aOut, d->sz, d->iFile);
+}
+
+/* Chunk d's bytes become a[0..sz). */
+static int dirtySet(VfsDb *p, DirtyPage *d, const u8 *a){
+  if( d->iFile<0 ){
+    memcpy(d->a, a, d->sz);
+    return SQLITE_OK;
+  }
+  return p->pDirtyFile->pMethods->xWrite(p->pDirtyFile, a, d->sz, d->iFile);
+}
+
 /* Forget every dirty chunk (bWrite 0), or write each to the store first. */
 static int dirtyFlush(VfsDb *p, int bWrite){
   int rc = SQLITE_OK;
   DirtyPage *d, *pNext;
   for(d=p->pDirty; d; d=pNext){
     pNext = d->pNext;
-    if( bWrite && rc==SQLITE_OK ) rc = storeChunkWrite(p, d->iTree, d->iPg, d->sz, d->a);
+    if( bWrite && rc==SQLITE_OK ){
+      if( d->iFile<0 ){
+        rc = storeChunkWrite(p, d->iTree, d->iPg, d->sz, d->a);
+      }else{
+        if( p->nDirtyBuf<d->sz ){
+          u8 *aNew = (u8*)sqlite3_realloc(p->aDirtyBuf, d->sz);
+          if( aNew==0 ) rc = SQLITE_IOERR_NOMEM;
+          else{ p->aDirtyBuf = aNew; p->nDirtyBuf = d->sz; }
+        }
+        if( rc==SQLITE_OK ) rc = dirtyGet(p, d, p->aDirtyBuf);
+        if( rc==SQLITE_OK ) rc = storeChunkWrite(p, d->iTree, d->iPg, d->sz, p->aDirtyBuf);
+      }
+    }
     sqlite3_free(d);
   }
   p->pDirty = 0;
   p->nDirty = 0;
+  p->nDirtyMem = 0;
   if( p->apDirty ) memset(p->apDirty, 0, sizeof(DirtyPage*)*VFS_DIRTY_HASH);
+  if( p->nDirtyFile ){
+    /* the OS may drop its pages: a failure here costs nothing */
+    (void)p->pDirtyFile->pMethods->xTruncate(p->pDirtyFile, 0);
+    p->nDirtyFile = 0;
+  }
   return rc;
 }
 
@@ -647,16 +725,14 @@ static void dirtyRemove(VfsDb *p, unsigned int iTree, unsigned int iPg){
   for(pp=&p->pDirty; *pp!=d; pp=&(*pp)->pNext){}
   *pp = d->pNext;
   p->nDirty -= d->sz;
+  if( d->iFile<0 ) p->nDirtyMem -= d->sz;     /* a file slot stays unused */
   sqlite3_free(d);
 }
 
 /* Chunk iPg of size sz: the transaction's copy, else the store's. */
 static int chunkRead(VfsDb *p, VfsState *pS, unsigned int iPg, int sz, u8 *aOut){
   DirtyPage *d = dirtyFind(p, stateTree(pS), iPg);
-  if( d && d->sz==sz ){
-    memcpy(aOut, d->a, sz);
-    return SQLITE_OK;
-  }
+  if( d && d->sz==sz ) return dirtyGet(p, d, aOut);
   return storeChunkRead(p, pS, iPg, sz, aOut);
 }
 
@@ -668,6 +744,7 @@ static int chunkRead(VfsDb *p, VfsState *pS, unsigned int iPg, int sz, u8 *aOut)
 static int chunkWrite(VfsDb *p, VfsState *pS, unsigned int iPg, int sz, const u8 *a){
   unsigned int iTree = stateTree(pS);
   DirtyPage *d = dirtyFind(p, iTree, iPg);
+  int rc;
   if( isZero(a, sz) ){
     /* no key, at once: nothing kept (a zeroblob of any size takes no
     ** memory), and a delete writes nothing to the value log */
@@ -679,23 +756,42 @@ static int chunkWrite(VfsDb *p, VfsState *pS, unsigned int iPg, int sz, const u8
     d = 0;
   }
   if( d==0 ){
+    int bMem = p->nDirtyMem+sz<=p->nDirtyMemMax;
+    if( !bMem && p->pDirtyFile==0 ){
+      rc = tempOpen(p->pVfs, &p->pDirtyFile);
+      if( rc ) return rc;
+    }
     if( p->apDirty==0 ){
       p->apDirty = (DirtyPage**)sqlite3_malloc(sizeof(DirtyPage*)*VFS_DIRTY_HASH);
       if( p->apDirty ) memset(p->apDirty, 0, sizeof(DirtyPage*)*VFS_DIRTY_HASH);
     }
-    d = p->apDirty ? (DirtyPage*)sqlite3_malloc(sizeof(DirtyPage) + sz) : 0;
+    d = p->apDirty ? (DirtyPage*)sqlite3_malloc(sizeof(DirtyPage) + (bMem ? sz : 0)) : 0;
     if( d==0 ) return SQLITE_IOERR_NOMEM;
     d->iTree = iTree;
     d->iPg = iPg;
     d->sz = sz;
+    d->iFile = bMem ? -1 : p->nDirtyFile;
+    rc = dirtySet(p, d, a);
+    if( rc ){
+      sqlite3_free(d);
+      return rc;
+    }
+    if( bMem ) p->nDirtyMem += sz;
+    else p->nDirtyFile += sz;
     d->pHash = p->apDirty[iPg % VFS_DIRTY_HASH];
     p->apDirty[iPg % VFS_DIRTY_HASH] = d;
     d->pNext = p->pDirty;
     p->pDirty = d;
     p->nDirty += sz;
+  }else{
+    /* a failed rewrite in the file leaves the chunk unknown: SQLite rolls
+    ** the transaction back after an error of a write */
+    rc = dirtySet(p, d, a);
+    if( rc ) return rc;
   }
-  memcpy(d->a, a, sz);
-  if( p->nDirty>p->nDirtyMax ) return dirtyFlush(p, 1);
+  if( p->nDirty>p->nDirtyMax || p->nDirtyFile>2*p->nDirtyMax ){
+    return dirtyFlush(p, 1);
+  }
   return SQLITE_OK;
 }
 
@@ -978,6 +1074,8 @@ static int dbClose(sqlite3_file *pFile){
   rc = vlogStoreClose(p->pStore);         /* ends a read transaction */
   if( rc ) sqlite3_log(rc, "vlog: closing %s", p->zPath);
   sqlite3_free(p->apDirty);
+  tempClose(&p->pDirtyFile);
+  sqlite3_free(p->aDirtyBuf);
   sqlite3_free(p->aChunk);
   sqlite3_free(p->zJournal);
   sqlite3_free(p->zPath);
@@ -1730,23 +1828,8 @@ static const sqlite3_io_methods dbMethods = {
 ** found by anyone: not a hot journal), as SQLite's own memory journals
 ** spill; a transaction's journal can be as large as the database.
 */
-static void jrnlSpillClose(VfsJrnl *p){
-  if( p->pSpill ){
-    if( p->pSpill->pMethods ) (void)p->pSpill->pMethods->xClose(p->pSpill);
-    sqlite3_free(p->pSpill);
-    p->pSpill = 0;
-  }
-}
-
 static int jrnlSpill(VfsJrnl *p){
-  sqlite3_vfs *pParent = p->pVfs->pParent;
-  int rc, outFlags = 0;
-  p->pSpill = (sqlite3_file*)sqlite3_malloc(pParent->szOsFile);
-  if( p->pSpill==0 ) return SQLITE_IOERR_NOMEM;
-  memset(p->pSpill, 0, pParent->szOsFile);
-  rc = pParent->xOpen(pParent, 0, p->pSpill, SQLITE_OPEN_TEMP_JOURNAL
-                      |SQLITE_OPEN_READWRITE|SQLITE_OPEN_CREATE
-                      |SQLITE_OPEN_EXCLUSIVE|SQLITE_OPEN_DELETEONCLOSE, &outFlags);
+  int rc = tempOpen(p->pVfs, &p->pSpill);
   if( rc==SQLITE_OK ){
     /* in pieces: the unix VFS takes writes of less than 128 KiB */
     sqlite3_int64 i;
@@ -1754,11 +1837,9 @@ static int jrnlSpill(VfsJrnl *p){
       int n = p->n-i < VFS_MAX_CHUNK ? (int)(p->n-i) : VFS_MAX_CHUNK;
       rc = p->pSpill->pMethods->xWrite(p->pSpill, &p->a[i], n, i);
     }
+    if( rc ) tempClose(&p->pSpill);
   }
-  if( rc ){
-    jrnlSpillClose(p);
-    return rc;
-  }
+  if( rc ) return rc;
   sqlite3_free(p->a);
   p->a = 0;
   p->nAlloc = 0;
@@ -1771,7 +1852,7 @@ static int jrnlClose(sqlite3_file *pFile){
     if( p->pDb->eJrnl==JRNL_LIVE ) p->pDb->eJrnl = JRNL_CLOSED;
     p->pDb->pJrnl = 0;
   }
-  jrnlSpillClose(p);
+  tempClose(&p->pSpill);
   sqlite3_free(p->a);
   return SQLITE_OK;
 }
@@ -2509,6 +2590,8 @@ static int dbOpen(VlogVfs *pV, const char *zName, VfsDb *p, int flags, int *pOut
   p->cfg.nBusyTimeout = 0;            /* SQLite's busy handler waits */
   p->nDirtyMax = sqlite3_uri_int64(zName, "dirty_max", VFS_DIRTY_MAX);
   if( p->nDirtyMax<0 ) p->nDirtyMax = VFS_DIRTY_MAX;
+  p->nDirtyMemMax = sqlite3_uri_int64(zName, "dirty_mem", VFS_DIRTY_MEM);
+  if( p->nDirtyMemMax<0 ) p->nDirtyMemMax = VFS_DIRTY_MEM;
   rc = storeOpen(p);
   if( rc==SQLITE_BUSY ){
     rc = SQLITE_OK;                   /* opened at the first use (storeOpen) */
