@@ -13,7 +13,8 @@
 ** bytes of a transaction's pages are kept until its commit (default 32
 ** MiB; past it they go to the store's transaction at once, compressed;
 ** 0: every page at once); dirty_mem=BYTES, how many of those in memory
-** (default 512 KiB; the rest wait in a temporary file).
+** (default: all; the rest wait in a temporary file, as do those that
+** would pass SQLite's soft or hard heap limit).
 **
 ** The VFS is registered by the extension's first load (ext/vlog.c) and
 ** stays registered for the life of the process.  sqlite3_vlog_vfs_register()
@@ -72,12 +73,12 @@
 ** transaction back instead (bPlayback).  Past VFS_JRNL_SPILL bytes the
 ** journal moves to an unlinked temporary file of the parent.  The pages
 ** SQLite writes wait (DirtyPage) until the commit, up to dirty_max bytes
-** (VFS_DIRTY_MAX), the first dirty_mem (VFS_DIRTY_MEM) in memory and the
-** rest in an unlinked temporary file: a page written again after a cache
-** spill is compressed once, and memory stays bounded.  The commit syncs (VLOG_SYNC_FULL) when
-** SQLite synced the journal or the database in the transaction, and
-** otherwise (synchronous=OFF) commits at VLOG_SYNC_NORMAL: a crash may
-** lose it, never tear it.
+** (VFS_DIRTY_MAX): a page written again after a cache spill is compressed
+** once.  The last dirty_mem bytes written are in memory and the rest in an
+** unlinked temporary file, as are those past SQLite's heap limits.  The
+** commit syncs (VLOG_SYNC_FULL) when SQLite synced the journal or the
+** database in the transaction, and otherwise (synchronous=OFF) commits at
+** VLOG_SYNC_NORMAL: a crash may lose it, never tear it.
 **
 ** Virtual tables in the store.  A vlog table of the database without
 ** file= lives in this store (ext/vtab.c), in the same engine transaction
@@ -193,7 +194,7 @@ typedef unsigned char u8;
 #define VFS_JRNL_HDR      28      /* the fields of a journal header */
 #define VFS_JRNL_SPILL    (16*1024*1024)  /* journal bytes kept in memory */
 #define VFS_DIRTY_MAX     (32*1024*1024)  /* dirty page bytes kept until commit */
-#define VFS_DIRTY_MEM     (512*1024)      /* ... of them in memory; the rest in
+#define VFS_DIRTY_MEM     VFS_DIRTY_MAX   /* ... of them in memory; the rest in
                                           ** a temporary file (DirtyPage) */
 #define VFS_DIRTY_HASH    1024
 #define VFS_WAL_BUSY_MS   5000    /* engine locks' wait in WAL mode */
@@ -304,7 +305,8 @@ struct VfsDb {
   DirtyPage *pDirty;              /* ... and list */
   sqlite3_int64 nDirty;           /* ... and their bytes */
   sqlite3_int64 nDirtyMax;        /* most bytes kept (URI dirty_max=) */
-  sqlite3_int64 nDirtyMem;        /* bytes of them in memory */
+  sqlite3_int64 nDirtyMem;        /* bytes of them in memory ... */
+  DirtyPage *pMemFirst, *pMemLast;/* ... oldest first */
   sqlite3_int64 nDirtyMemMax;     /* most in memory (URI dirty_mem=) */
   sqlite3_file *pDirtyFile;       /* the rest: a temporary file, or 0 */
   sqlite3_int64 nDirtyFile;       /* its bytes in use (the next slot) */
@@ -318,9 +320,10 @@ struct DirtyPage {
   unsigned int iTree;             /* VFS_TREE_MAIN or VFS_TREE_WAL */
   unsigned int iPg;
   int sz;
-  sqlite3_int64 iFile;            /* its offset in pDirtyFile, or -1: */
+  u8 *a;                          /* its sz bytes in memory, or 0: */
+  sqlite3_int64 iFile;            /* ... at this offset of pDirtyFile */
   DirtyPage *pHash, *pNext;
-  u8 a[];                         /* sz bytes, in memory */
+  DirtyPage *pMemNext;            /* in memory: the next written after it */
 };
 
 /* The rollback journal of a VfsDb, in memory. */
@@ -651,11 +654,19 @@ static int tempOpen(VlogVfs *pVfs, sqlite3_file **pp){
 ** page more than once in a transaction when its cache spills, and each
 ** put would compress and append it to the value log again, the earlier
 ** copies stale at once; a -wal frame comes in two writes (its header,
-** then its page).  The first dirty_mem bytes are in memory, the rest in a
-** temporary file (pDirtyFile, a slot per chunk, rewritten in place): a
-** transaction larger than SQLite's cache takes no more memory than on the
-** plain file (a 10 MB zeroblob: incrblob2-7).  Reads of the transaction
-** see them first.  A rollback drops them; nobody else ever sees them.
+** then its page).  The dirty_mem bytes written last are in memory; older
+** ones move to a temporary file (pDirtyFile, a slot per chunk, rewritten
+** there in place), oldest first: a transaction larger than SQLite's cache
+** takes no more memory than on the plain file, and the writes and reads
+** that follow each other (a frame's two, SQLite reading back what it
+** spilled) stay in memory.  By default dirty_mem is dirty_max: on this
+** VFS a transaction larger than SQLite's cache rewrites and rereads the
+** pages it spilled, and through a file each is a system call (speedtest1
+** took 1.45x unix's time with 512 KiB in memory, 1.15x with 32 MiB), so
+** the file serves dirty_mem=BYTES and SQLite's soft and hard heap limits
+** (heapTight), as SQLite's page cache gives way to them.
+** Reads of the transaction see them first.  A rollback drops them; nobody
+** else ever sees them.
 */
 static DirtyPage *dirtyFind(VfsDb *p, unsigned int iTree, unsigned int iPg){
   DirtyPage *d = 0;
@@ -668,7 +679,7 @@ static DirtyPage *dirtyFind(VfsDb *p, unsigned int iTree, unsigned int iPg){
 
 /* Chunk d's bytes, into aOut. */
 static int dirtyGet(VfsDb *p, DirtyPage *d, u8 *aOut){
-  if( d->iFile<0 ){
+  if( d->a ){
     memcpy(aOut, d->a, d->sz);
     return SQLITE_OK;
   }
@@ -677,11 +688,46 @@ static int dirtyGet(VfsDb *p, DirtyPage *d, u8 *aOut){
 
 /* Chunk d's bytes become a[0..sz). */
 static int dirtySet(VfsDb *p, DirtyPage *d, const u8 *a){
-  if( d->iFile<0 ){
+  if( d->a ){
     memcpy(d->a, a, d->sz);
     return SQLITE_OK;
   }
   return p->pDirtyFile->pMethods->xWrite(p->pDirtyFile, a, d->sz, d->iFile);
+}
+
+/* Take d, in memory, off the list of those in memory. */
+static void dirtyMemUnlink(VfsDb *p, DirtyPage *d){
+  DirtyPage **pp, *pPrev = 0;
+  for(pp=&p->pMemFirst; *pp!=d; pp=&(*pp)->pMemNext) pPrev = *pp;
+  *pp = d->pMemNext;
+  if( p->pMemLast==d ) p->pMemLast = pPrev;
+  d->pMemNext = 0;
+  p->nDirtyMem -= d->sz;
+}
+
+/* The oldest chunk in memory moves to the file, to a new slot; its
+** buffer is returned (*paBuf) for the caller to reuse or free. */
+static int dirtyEvict(VfsDb *p, u8 **paBuf, int *pnBuf){
+  DirtyPage *d = p->pMemFirst;
+  int rc = SQLITE_OK;
+  assert( d && d->a );
+  if( p->pDirtyFile==0 ) rc = tempOpen(p->pVfs, &p->pDirtyFile);
+  if( rc==SQLITE_OK ){
+    rc = p->pDirtyFile->pMethods->xWrite(p->pDirtyFile, d->a, d->sz, p->nDirtyFile);
+  }
+  if( rc ) return rc;
+  dirtyMemUnlink(p, d);
+  d->iFile = p->nDirtyFile;
+  p->nDirtyFile += d->sz;
+  *paBuf = d->a;
+  *pnBuf = d->sz;
+  d->a = 0;
+  return SQLITE_OK;
+}
+
+static void dirtyFree(DirtyPage *d){
+  sqlite3_free(d->a);
+  sqlite3_free(d);
 }
 
 /* Forget every dirty chunk (bWrite 0), or write each to the store first. */
@@ -691,7 +737,7 @@ static int dirtyFlush(VfsDb *p, int bWrite){
   for(d=p->pDirty; d; d=pNext){
     pNext = d->pNext;
     if( bWrite && rc==SQLITE_OK ){
-      if( d->iFile<0 ){
+      if( d->a ){
         rc = storeChunkWrite(p, d->iTree, d->iPg, d->sz, d->a);
       }else{
         if( p->nDirtyBuf<d->sz ){
@@ -703,10 +749,11 @@ static int dirtyFlush(VfsDb *p, int bWrite){
         if( rc==SQLITE_OK ) rc = storeChunkWrite(p, d->iTree, d->iPg, d->sz, p->aDirtyBuf);
       }
     }
-    sqlite3_free(d);
+    dirtyFree(d);
   }
   p->pDirty = 0;
   p->nDirty = 0;
+  p->pMemFirst = p->pMemLast = 0;
   p->nDirtyMem = 0;
   if( p->apDirty ) memset(p->apDirty, 0, sizeof(DirtyPage*)*VFS_DIRTY_HASH);
   if( p->nDirtyFile ){
@@ -725,8 +772,8 @@ static void dirtyRemove(VfsDb *p, unsigned int iTree, unsigned int iPg){
   for(pp=&p->pDirty; *pp!=d; pp=&(*pp)->pNext){}
   *pp = d->pNext;
   p->nDirty -= d->sz;
-  if( d->iFile<0 ) p->nDirtyMem -= d->sz;     /* a file slot stays unused */
-  sqlite3_free(d);
+  if( d->a ) dirtyMemUnlink(p, d);            /* a file slot stays unused */
+  dirtyFree(d);
 }
 
 /* Chunk iPg of size sz: the transaction's copy, else the store's. */
@@ -736,11 +783,87 @@ static int chunkRead(VfsDb *p, VfsState *pS, unsigned int iPg, int sz, u8 *aOut)
   return storeChunkRead(p, pS, iPg, sz, aOut);
 }
 
-/* Write chunk iPg: kept dirty (an all-zero one is no key, at once).  Out
-** of memory is an error (SQLITE_IOERR_NOMEM), not a fallback to the
-** store: an extension cannot mark an allocation benign as SQLite does,
-** and SQLite's tests of every failed allocation (do_malloc_test) need
-** each one to show. */
+/* Would sz more bytes of the heap pass SQLite's soft or hard heap limit
+** (sqlite3_soft_heap_limit64(), sqlite3_hard_heap_limit64())?  SQLite's
+** page cache gives way to them; so do the dirty chunks, to the file. */
+static int heapTight(int sz){
+  sqlite3_int64 lim = sqlite3_soft_heap_limit64(-1);
+  sqlite3_int64 hard = sqlite3_hard_heap_limit64(-1);
+  if( hard>0 && (lim<=0 || hard<lim) ) lim = hard;
+  return lim>0 && sqlite3_memory_used()+sz>lim;
+}
+
+/* A new dirty chunk iPg of sz bytes, in memory (the oldest there moving
+** to the file to make room) or, when sz is more than dirty_mem or the
+** heap is at SQLite's limit with nothing left to move, in the file.  Out of memory is an error (SQLITE_IOERR_NOMEM), not a fallback
+** to the store: an extension cannot mark an allocation benign as SQLite
+** does, and SQLite's tests of every failed allocation (do_malloc_test)
+** need each one to show. */
+static int dirtyAdd(VfsDb *p, unsigned int iTree, unsigned int iPg, int sz,
+                    const u8 *a){
+  DirtyPage *d;
+  u8 *aBuf = 0;
+  int nBuf = 0, rc = SQLITE_OK;
+  if( p->apDirty==0 ){
+    p->apDirty = (DirtyPage**)sqlite3_malloc(sizeof(DirtyPage*)*VFS_DIRTY_HASH);
+    if( p->apDirty==0 ) return SQLITE_IOERR_NOMEM;
+    memset(p->apDirty, 0, sizeof(DirtyPage*)*VFS_DIRTY_HASH);
+  }
+  d = (DirtyPage*)sqlite3_malloc(sizeof(DirtyPage));
+  if( d==0 ) return SQLITE_IOERR_NOMEM;
+  memset(d, 0, sizeof(*d));
+  d->iTree = iTree;
+  d->iPg = iPg;
+  d->sz = sz;
+  d->iFile = -1;
+  if( sz<=p->nDirtyMemMax ){
+    while( rc==SQLITE_OK && p->pMemFirst
+        && (p->nDirtyMem+sz>p->nDirtyMemMax || heapTight(sz)) ){
+      sqlite3_free(aBuf);
+      rc = dirtyEvict(p, &aBuf, &nBuf);
+    }
+    if( rc==SQLITE_OK && heapTight(sz) ){
+      sqlite3_free(aBuf);                     /* nothing left to move */
+      aBuf = 0;
+      if( p->pDirtyFile==0 ) rc = tempOpen(p->pVfs, &p->pDirtyFile);
+    }else if( rc==SQLITE_OK ){
+      if( aBuf && nBuf==sz ){
+        d->a = aBuf;                          /* the evicted one's buffer */
+        aBuf = 0;
+      }else{
+        d->a = (u8*)sqlite3_malloc(sz);
+        if( d->a==0 ) rc = SQLITE_IOERR_NOMEM;
+      }
+    }
+    sqlite3_free(aBuf);
+  }else if( p->pDirtyFile==0 ){
+    rc = tempOpen(p->pVfs, &p->pDirtyFile);
+  }
+  if( rc==SQLITE_OK ){
+    if( d->a==0 ) d->iFile = p->nDirtyFile;
+    rc = dirtySet(p, d, a);
+  }
+  if( rc ){
+    dirtyFree(d);
+    return rc;
+  }
+  if( d->a ){
+    if( p->pMemLast ) p->pMemLast->pMemNext = d;
+    else p->pMemFirst = d;
+    p->pMemLast = d;
+    p->nDirtyMem += sz;
+  }else{
+    p->nDirtyFile += sz;
+  }
+  d->pHash = p->apDirty[iPg % VFS_DIRTY_HASH];
+  p->apDirty[iPg % VFS_DIRTY_HASH] = d;
+  d->pNext = p->pDirty;
+  p->pDirty = d;
+  p->nDirty += sz;
+  return SQLITE_OK;
+}
+
+/* Write chunk iPg: kept dirty (an all-zero one is no key, at once). */
 static int chunkWrite(VfsDb *p, VfsState *pS, unsigned int iPg, int sz, const u8 *a){
   unsigned int iTree = stateTree(pS);
   DirtyPage *d = dirtyFind(p, iTree, iPg);
@@ -756,39 +879,13 @@ static int chunkWrite(VfsDb *p, VfsState *pS, unsigned int iPg, int sz, const u8
     d = 0;
   }
   if( d==0 ){
-    int bMem = p->nDirtyMem+sz<=p->nDirtyMemMax;
-    if( !bMem && p->pDirtyFile==0 ){
-      rc = tempOpen(p->pVfs, &p->pDirtyFile);
-      if( rc ) return rc;
-    }
-    if( p->apDirty==0 ){
-      p->apDirty = (DirtyPage**)sqlite3_malloc(sizeof(DirtyPage*)*VFS_DIRTY_HASH);
-      if( p->apDirty ) memset(p->apDirty, 0, sizeof(DirtyPage*)*VFS_DIRTY_HASH);
-    }
-    d = p->apDirty ? (DirtyPage*)sqlite3_malloc(sizeof(DirtyPage) + (bMem ? sz : 0)) : 0;
-    if( d==0 ) return SQLITE_IOERR_NOMEM;
-    d->iTree = iTree;
-    d->iPg = iPg;
-    d->sz = sz;
-    d->iFile = bMem ? -1 : p->nDirtyFile;
-    rc = dirtySet(p, d, a);
-    if( rc ){
-      sqlite3_free(d);
-      return rc;
-    }
-    if( bMem ) p->nDirtyMem += sz;
-    else p->nDirtyFile += sz;
-    d->pHash = p->apDirty[iPg % VFS_DIRTY_HASH];
-    p->apDirty[iPg % VFS_DIRTY_HASH] = d;
-    d->pNext = p->pDirty;
-    p->pDirty = d;
-    p->nDirty += sz;
+    rc = dirtyAdd(p, iTree, iPg, sz, a);
   }else{
     /* a failed rewrite in the file leaves the chunk unknown: SQLite rolls
     ** the transaction back after an error of a write */
     rc = dirtySet(p, d, a);
-    if( rc ) return rc;
   }
+  if( rc ) return rc;
   if( p->nDirty>p->nDirtyMax || p->nDirtyFile>2*p->nDirtyMax ){
     return dirtyFlush(p, 1);
   }
