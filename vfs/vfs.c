@@ -74,11 +74,12 @@
 ** journal moves to an unlinked temporary file of the parent.  The pages
 ** SQLite writes wait (DirtyPage) until the commit, up to dirty_max bytes
 ** (VFS_DIRTY_MAX): a page written again after a cache spill is compressed
-** once.  The last dirty_mem bytes written are in memory and the rest in an
-** unlinked temporary file, as are those past SQLite's heap limits.  The
-** commit syncs (VLOG_SYNC_FULL) when SQLite synced the journal or the
-** database in the transaction, and otherwise (synchronous=OFF) commits at
-** VLOG_SYNC_NORMAL: a crash may lose it, never tear it.
+** once.  The pages first written last (dirty_mem bytes) are in memory,
+** the rest in an unlinked temporary file, as are those past SQLite's heap
+** limits.  The commit syncs (VLOG_SYNC_FULL) when SQLite synced the
+** journal or the database in the transaction, and otherwise
+** (synchronous=OFF) commits at VLOG_SYNC_NORMAL: a crash may lose it,
+** never tear it.
 **
 ** Virtual tables in the store.  A vlog table of the database without
 ** file= lives in this store (ext/vtab.c), in the same engine transaction
@@ -654,9 +655,10 @@ static int tempOpen(VlogVfs *pVfs, sqlite3_file **pp){
 ** page more than once in a transaction when its cache spills, and each
 ** put would compress and append it to the value log again, the earlier
 ** copies stale at once; a -wal frame comes in two writes (its header,
-** then its page).  The dirty_mem bytes written last are in memory; older
-** ones move to a temporary file (pDirtyFile, a slot per chunk, rewritten
-** there in place), oldest first: a transaction larger than SQLite's cache
+** then its page).  The chunks first written last, dirty_mem bytes of
+** them, are in memory; older ones move to a temporary file (pDirtyFile, a
+** slot per chunk, rewritten there in place), oldest first (first in,
+** first out: a rewrite does not bring a chunk back): a transaction larger than SQLite's cache
 ** takes no more memory than on the plain file, and the writes and reads
 ** that follow each other (a frame's two, SQLite reading back what it
 ** spilled) stay in memory.  By default dirty_mem is dirty_max: on this
