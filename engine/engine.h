@@ -162,6 +162,9 @@ const char *vlogStoreErrMsg(VlogStore*);
 /* Whether the handle is read-only: asked, or the file could only be
 ** opened for reading (its permissions, read-only media). */
 int vlogStoreIsReadOnly(VlogStore*);
+/* Whether the handle mapped the shared memory (the -shm's reader table);
+** a read-only handle that did not reads under a shared file lock. */
+int vlogStoreHasShm(VlogStore*);
 /* The handle's file (its env's), for file controls a VFS forwards. */
 VlogFile *vlogStoreFile(VlogStore*);
 VLOG_MUST_CHECK int vlogStoreSetSync(VlogStore*, int eSync);

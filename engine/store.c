@@ -133,6 +133,7 @@ const char *vlogStoreErrMsg(VlogStore *p){
 
 VlogEnv *vlogStoreEnv(VlogStore *p){ return p->pEnv; }
 int vlogStoreIsReadOnly(VlogStore *p){ return p->cfg.bReadOnly; }
+int vlogStoreHasShm(VlogStore *p){ return p->pShm!=0; }
 VlogFile *vlogStoreFile(VlogStore *p){ return p->pFile; }
 
 /* VLOG_READONLY, with a message that says why the handle cannot write. */

@@ -143,7 +143,15 @@
 ** SHARED (EXCLUSIVE: the last connection's close, leaving WAL mode).  A
 ** connection learns of WAL mode from SQLite's xShmMap, or from the
 ** header, the -wal found (xAccess) or opened (a shim that keeps its own
-** shared memory, such as testvfs).  The cost: each page is written twice
+** shared memory, such as testvfs).  A read-only connection without the
+** -shm (readonly_shm=1, which never writes it, as on unix; a parent that
+** cannot map it, as in a folder it cannot write) has no WAL lock: xShmMap
+** says SQLITE_READONLY_CANTINIT, SQLite builds its wal-index in its heap
+** from the -wal and checks it at each read transaction (as it does for
+** unix's readonly_shm connections with no writer to vouch for the -shm),
+** and read-lock 0, that read transaction, is an engine read transaction
+** under a shared file lock (the engine's readers without a slot), which
+** a writer's commit waits for.  The cost: each page is written twice
 ** (a raw frame, then compressed by a checkpoint), as on any VFS, and a
 ** commit is an engine commit (one sync at synchronous=FULL, as SQLite's).
 **
@@ -274,6 +282,8 @@ struct VfsDb {
   int bWalHdr;                    /* the header SQLite read says WAL mode,
                                   ** or its -wal was opened (walOpened:
                                   ** set by other threads: atomic) */
+  int bShmHeap;                   /* WAL mode without shared memory: the
+                                  ** wal-index is in SQLite's heap */
   int bWalLock;                   /* SQLite's lock is the WAL lock (WAL
                                   ** mode: walLock) */
   int eWalLock;                   /* the WAL lock's level: 0, 1 shared,
@@ -1413,7 +1423,13 @@ static int walLockSet(VfsDb *p, int eWal){
   int rc;
   if( p->eWalLock==eWal ) return SQLITE_OK;
   rc = vlogEnvVfsWalLock(vlogStoreFile(p->pStore), &p->eWalLock, eWal);
-  if( rc==VLOG_NOTFOUND ){
+  if( rc==VLOG_NOTFOUND && !vlogStoreHasShm(p->pStore)
+   && vlogStoreIsReadOnly(p->pStore) ){
+    /* a read-only connection without the -shm (readonly_shm=1, a folder
+    ** it cannot write): no WAL lock; each of SQLite's read transactions
+    ** is an engine read transaction under a shared file lock (dbShmMap) */
+    rc = SQLITE_OK;
+  }else if( rc==VLOG_NOTFOUND ){
     /* as the unix VFS when it cannot open the -shm */
     rc = SQLITE_CANTOPEN;
     sqlite3_log(rc, "vlog: %s: WAL mode needs the store's shared memory "
@@ -1642,6 +1658,23 @@ static int dbShmMap(sqlite3_file *pFile, int iRegion, int szRegion, int bExtend,
   *pp = 0;
   if( rc ) return rc;
   pReal = dbParent(p);
+  if( p->pStore && !vlogStoreHasShm(p->pStore) && vlogStoreIsReadOnly(p->pStore) ){
+    /* a read-only connection that does not map the -shm (readonly_shm=1,
+    ** a folder it cannot write, immutable=1): SQLite then builds its
+    ** wal-index in its heap from the -wal, as the unix VFS's readonly_shm
+    ** connections do when no writer vouches for the -shm, and checks it at
+    ** each read transaction (walBeginShmUnreliable), which is an engine
+    ** read transaction under a shared file lock (dbShmLock) */
+    if( !p->bWal ){
+      if( p->eLock==SQLITE_LOCK_SHARED && !p->bWalLock ){
+        rc = walLockEnter(p);
+        if( rc ) return rc;
+      }
+      p->bWal = 1;
+    }
+    p->bShmHeap = 1;
+    return SQLITE_READONLY_CANTINIT;
+  }
   if( pReal==0 || pReal->pMethods->iVersion<2 || pReal->pMethods->xShmMap==0
    || szRegion!=VLOG_SHM_SIZE || iRegion<0 ){
     sqlite3_log(SQLITE_IOERR_SHMMAP, "vlog: %s: no shared memory for WAL mode "
@@ -1674,6 +1707,16 @@ static int dbShmLock(sqlite3_file *pFile, int ofst, int n, int flags){
   VfsDb *p = (VfsDb*)pFile;
   sqlite3_file *pReal = dbParent(p);
   if( pReal==0 || !p->bWal ) return SQLITE_IOERR_SHMLOCK;
+  if( p->bShmHeap ){
+    /* the wal-index in SQLite's heap: read-lock 0 is its read transaction
+    ** (walBeginShmUnreliable), the engine's; no other lock is shared with
+    ** anyone (SQLite takes none in that mode) */
+    if( ofst==VFS_WAL_READ_LOCK0 && n==1 ){
+      if( flags==(SQLITE_SHM_LOCK|SQLITE_SHM_SHARED) ) return walReadBegin(p);
+      if( flags==(SQLITE_SHM_UNLOCK|SQLITE_SHM_SHARED) ) walReadEnd(p);
+    }
+    return SQLITE_OK;
+  }
   if( p->rcCkpt && ofst==3 && n==1
    && flags==(SQLITE_SHM_UNLOCK|SQLITE_SHM_EXCLUSIVE) ){
     /* read-lock 0 let go after a checkpoint whose commit failed: the
@@ -1740,6 +1783,7 @@ static int dbShmUnmap(sqlite3_file *pFile, int deleteFlag){
   p->apShm = 0;
   p->nShm = 0;
   p->bWal = 0;
+  p->bShmHeap = 0;
   if( p->bWalLock && p->eLock>SQLITE_LOCK_SHARED ) walLockLeave(p);
   return SQLITE_OK;
 }
@@ -2681,10 +2725,14 @@ static int dbOpen(VlogVfs *pV, const char *zName, VfsDb *p, int flags, int *pOut
   p->cfg.bReadOnly = (flags & SQLITE_OPEN_READONLY)!=0;
   p->cfg.bImmutable = sqlite3_uri_boolean(zName, "immutable", 0);
   /* read-only connections share the -shm (WAL mode), as on unix; with
-  ** readonly_shm=1 the connection is read-only, and still needs a -shm it
-  ** can write (the reader table's slots, SQLite's read marks) */
+  ** readonly_shm=1 the connection is read-only and never writes the -shm,
+  ** and so does not map it (the reader table's slots are writes): it reads
+  ** with file locks, and SQLite keeps its wal-index in its heap (dbShmMap) */
   p->cfg.bShmReadOnly = 1;
-  if( sqlite3_uri_boolean(zName, "readonly_shm", 0) ) p->cfg.bReadOnly = 1;
+  if( sqlite3_uri_boolean(zName, "readonly_shm", 0) ){
+    p->cfg.bReadOnly = 1;
+    p->cfg.bShmReadOnly = 0;
+  }
   p->bNoLock = sqlite3_uri_boolean(zName, "nolock", 0);
   p->cfg.nBusyTimeout = 0;            /* SQLite's busy handler waits */
   p->nDirtyMax = sqlite3_uri_int64(zName, "dirty_max", VFS_DIRTY_MAX);
