@@ -211,10 +211,11 @@ static const MaintSetting aSetting[] = {
   { "log_size",         32,    1.0, 100000, 1 },
   { "mmap_size",        (double)VLOG_DEFAULT_MMAP_SIZE, 0.0, 1e15, 1 },
   { "tail_compaction",  1,     0.0, 1.0,    1 },
+  { "materialize_on_read", 0,  0.0, 1.0,    1 },  /* the VFS's overlays */
 };
 #define N_SETTING ((int)(sizeof(aSetting)/sizeof(aSetting[0])))
 enum { S_RATIO, S_BYTES, S_AGE, S_MAXSEG, S_MAXBYTES, S_CONFIRM, S_QUIET,
-       S_KICK, S_AUTO, S_BGCOMP, S_LOGSIZE, S_MMAP, S_TAIL };
+       S_KICK, S_AUTO, S_BGCOMP, S_LOGSIZE, S_MMAP, S_TAIL, S_MATREAD };
 
 /* The state record ('S'): u64 fields */
 enum { ST_PENDING, ST_OBSERVED, ST_NEXTPOS, ST_NEXTLOG, ST_PASSES,

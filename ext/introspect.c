@@ -542,11 +542,79 @@ static void filesColumn(sqlite3_context *ctx, const void *aRow, int iRow, int iC
   }
 }
 
+/*
+** vlog_overlay: an overlay's base and how much of it still shows (one row
+** for a database opened with base=, none for others).  The row and the
+** base's path are one allocation, freed with the rows.
+*/
+typedef struct OverlayRow OverlayRow;
+struct OverlayRow {
+  VlogVfsOverlayInfo info;
+  char zBase[1];                  /* more bytes follow */
+};
+static int overlayLoad(VlogStore *pStore, void **paRow, int *pnRow){
+  VlogVfsOverlayInfo info;
+  OverlayRow *pRow;
+  int rc = vlogVfsOverlay(pStore, &info);
+  *paRow = 0;
+  *pnRow = 0;
+  if( rc==VLOG_NOTFOUND ) return VLOG_OK;
+  if( rc ) return rc;
+  pRow = (OverlayRow*)vlogMalloc(vlogStoreEnv(pStore),
+                                 sizeof(*pRow) + strlen(info.zBase));
+  if( pRow==0 ){
+    sqlite3_free(info.zBase);
+    return VLOG_NOMEM;
+  }
+  pRow->info = info;
+  memcpy(pRow->zBase, info.zBase, strlen(info.zBase)+1);
+  sqlite3_free(info.zBase);
+  pRow->info.zBase = 0;
+  *paRow = (void*)pRow;
+  *pnRow = 1;
+  return VLOG_OK;
+}
+static void overlayColumn(sqlite3_context *ctx, const void *aRow, int iRow, int iCol){
+  const OverlayRow *pRow = &((const OverlayRow*)aRow)[iRow];
+  const VlogVfsOverlayInfo *p = &pRow->info;
+  switch( iCol ){
+    case 1:  sqlite3_result_text(ctx, pRow->zBase, -1, SQLITE_TRANSIENT); break;
+    case 2:  sqlite3_result_int64(ctx, p->nBaseSize); break;
+    case 3:  sqlite3_result_int(ctx, p->szBasePage); break;
+    case 4: {
+      char zHex[20];
+      sqlite3_snprintf(sizeof(zHex), zHex, "%016llx", (unsigned long long)p->iBaseSum);
+      sqlite3_result_text(ctx, zHex, -1, SQLITE_TRANSIENT);
+      break;
+    }
+    case 5:  resultTime(ctx, (uint64_t)p->iMade*1000); break;
+    case 6:  sqlite3_result_int64(ctx, p->nBaseBytes); break;
+    case 7:  sqlite3_result_int64(ctx, p->nPagesBase); break;
+    case 8:  sqlite3_result_int64(ctx, p->nPagesOwn); break;
+    case 9:  resultU64(ctx, p->nOwnBytes); break;
+    case 10: sqlite3_result_int(ctx, p->nBaseBytes==0); break;
+    case 11: sqlite3_result_int(ctx, p->bMatRead); break;
+    case 12: resultU64(ctx, p->nReadOverlay); break;
+    case 13: resultU64(ctx, p->nReadBase); break;
+    case 14: resultU64(ctx, p->nMaterialized); break;
+    case 15: resultU64(ctx, p->nOpen); break;
+    default: resultU64(ctx, p->nReuse); break;
+  }
+}
+
 static const IntroTable aTable[] = {
   { "vlog_files",
     "CREATE TABLE x(store TEXT, name TEXT, pages INTEGER, page_size INTEGER,"
     " logical_bytes INTEGER, stored_bytes INTEGER, ratio REAL, arg HIDDEN)",
     8, filesLoad, filesColumn },
+  { "vlog_overlay",
+    "CREATE TABLE x(store TEXT, base TEXT, base_size INTEGER,"
+    " base_page_size INTEGER, base_checksum TEXT, made_at TEXT,"
+    " base_bytes INTEGER, pages_from_base INTEGER, pages_own INTEGER,"
+    " own_bytes INTEGER, standalone INTEGER, materialize_on_read INTEGER,"
+    " reads_overlay INTEGER, reads_base INTEGER, pages_materialized INTEGER,"
+    " base_opens INTEGER, base_reuses INTEGER, arg HIDDEN)",
+    18, overlayLoad, overlayColumn },
   { "vlog_stats",
     "CREATE TABLE x(store TEXT, name TEXT, value, scope TEXT, arg HIDDEN)",
     5, statsLoad, statsColumn },
@@ -1053,6 +1121,60 @@ static void configFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
 }
 
 /*
+** vlog_materialize(SCHEMA [, MAX_PAGES]): copy the pages an overlay still
+** reads from its base into it (at most MAX_PAGES), in commits of a few
+** hundred pages; returns the pages copied.  vlog_overlay shows the
+** progress; with none left, the overlay stands alone.
+*/
+static void materializeFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  sqlite3 *db = sqlite3_context_db_handle(ctx);
+  sqlite3_file *pFile = 0;
+  sqlite3_int64 nMax = -1, nCopied = 0, nLeft = 0;
+  const char *zDb = (const char*)sqlite3_value_text(argv[0]);
+  int rc;
+  if( sqlite3_value_type(argv[0])!=SQLITE_TEXT || zDb==0 ){
+    funcError(ctx, SQLITE_ERROR, sqlite3_mprintf("vlog_materialize(): the "
+        "argument must be a schema name ('main', or an attached database's)"));
+    return;
+  }
+  if( argc==2 ){
+    if( sqlite3_value_type(argv[1])!=SQLITE_INTEGER || sqlite3_value_int64(argv[1])<0 ){
+      funcError(ctx, SQLITE_ERROR, sqlite3_mprintf("vlog_materialize(%Q): the "
+          "most pages to copy must be an integer, 0 or more", zDb));
+      return;
+    }
+    nMax = sqlite3_value_int64(argv[1]);
+  }
+  if( sqlite3_file_control(db, zDb, SQLITE_FCNTL_FILE_POINTER, &pFile)!=SQLITE_OK
+   || pFile==0 ){
+    funcError(ctx, SQLITE_ERROR, sqlite3_mprintf("vlog_materialize(%Q): no such "
+        "database", zDb));
+    return;
+  }
+  if( !vlogVfsIsStore(pFile) ){
+    funcError(ctx, SQLITE_ERROR, sqlite3_mprintf("vlog_materialize(%Q): not a "
+        "database of the vlog VFS (open it with vfs=vlog and base=)", zDb));
+    return;
+  }
+  rc = vlogVfsMaterialize(pFile, nMax, &nCopied, &nLeft);
+  if( rc==SQLITE_LOCKED ){
+    funcError(ctx, rc, sqlite3_mprintf("vlog_materialize(%Q): not inside a "
+        "transaction of this connection", zDb));
+  }else if( rc==SQLITE_BUSY ){
+    funcError(ctx, rc, sqlite3_mprintf("vlog_materialize(%Q): another connection "
+        "is writing the database; %lld pages were copied (try again)", zDb, nCopied));
+  }else if( rc==SQLITE_READONLY ){
+    funcError(ctx, rc, sqlite3_mprintf("vlog_materialize(%Q): the database is "
+        "read-only", zDb));
+  }else if( rc ){
+    funcError(ctx, rc, sqlite3_mprintf("vlog_materialize(%Q): %s", zDb,
+        sqlite3_errstr(rc)));
+  }else{
+    sqlite3_result_int64(ctx, nCopied);
+  }
+}
+
+/*
 ** Registration.
 */
 
@@ -1068,6 +1190,8 @@ int vlogIntrospectRegister(sqlite3 *db){
     { "vlog_maintain",   2, maintainFunc },
     { "vlog_gc",         1, gcFunc },
     { "vlog_config",     2, configFunc },
+    { "vlog_materialize", 1, materializeFunc },
+    { "vlog_materialize", 2, materializeFunc },
     { "vlog_config",     3, configFunc },
     { "vlog_verify",     1, verifyFunc },
   };

@@ -173,12 +173,14 @@
 ** application's).
 */
 #include <assert.h>
+#include <stdarg.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "vlogInt.h"
 #include "vfs.h"
+#include "util.h"                 /* vlogChecksum() */
 
 typedef unsigned char u8;
 
@@ -190,6 +192,15 @@ typedef unsigned char u8;
 #define VFS_TREE_WAL      19
 
 #define VFS_ENTRY_SIZE    16      /* a catalog entry: the database file's */
+#define VFS_OVERLAY_ENTRY_SIZE 24 /* ... an overlay's (version 3: the bytes
+                                  ** of its base that show through) */
+#define VFS_BASE_ENTRY_MIN 36     /* the "base" entry without its path */
+#define VFS_BASE_ID_BYTES 65536   /* the base's first bytes its identity
+                                  ** checksum covers */
+#define VFS_BASE_SEED     0x626173656964ULL   /* the checksum's: "baseid" */
+#define VFS_MAT_STEP      256     /* pages a vlog_materialize() commit copies */
+#define VFS_MAT_PENDING   1024    /* base pages read, to copy at the end of
+                                  ** the read (materialize_on_read) */
 #define VFS_WAL_ENTRY_SIZE 28     /* ... the -wal's */
 #define VFS_WAL_HDR       32      /* SQLite's WAL header */
 #define VFS_WAL_FRAME_HDR 24      /* ... and a frame's */
@@ -222,6 +233,7 @@ typedef unsigned char u8;
 typedef struct VlogVfs VlogVfs;
 typedef struct VfsDb VfsDb;
 typedef struct DirtyPage DirtyPage;
+typedef struct VfsBase VfsBase;
 typedef struct VfsJrnl VfsJrnl;
 typedef struct VfsState VfsState;
 typedef struct VfsWal VfsWal;
@@ -247,6 +259,30 @@ struct VfsState {
                                   ** -wal a frame's (0: none yet) */
   u8 aCommit[12];                 /* -wal: the salts and frame number of
                                   ** the last commit frame (zero: none) */
+  int bOverlay;                   /* the database file of an overlay ... */
+  sqlite3_int64 nBase;            /* ... whose first nBase bytes that it
+                                  ** has not written are its base's */
+};
+
+/* An overlay's base (see "Overlays" below): a plain SQLite file, read,
+** never written. */
+struct VfsBase {
+  char *zPath;                    /* its full path */
+  sqlite3_file *pFile;            /* open, read-only, under SHARED; or 0 */
+  char *zOpen;                    /* the name pFile was opened with (it
+                                  ** lives as long: extra NULs end it) */
+  sqlite3_int64 nSize;            /* identity: its size ... */
+  int szPage;                     /* ... page size ... */
+  sqlite3_uint64 iSum;            /* ... and checksum of its first bytes */
+  sqlite3_int64 iMade;            /* when the overlay was made (Unix ms) */
+  int bMatRead;                   /* materialize_on_read */
+  unsigned int *aPending;         /* pages read from it, to copy */
+  int nPending, szPending;        /* ... how many, of which size */
+  sqlite3_uint64 nReadOverlay;    /* pages read from the overlay */
+  sqlite3_uint64 nReadBase;       /* ... from the base */
+  sqlite3_uint64 nMaterialized;   /* ... copied into the overlay */
+  sqlite3_uint64 nOpen, nReuse;   /* base handle opens, reads reusing one */
+  unsigned int iMatNext;          /* vlog_materialize(): the next page */
 };
 
 /* A main database file that is a store. */
@@ -323,6 +359,9 @@ struct VfsDb {
   sqlite3_int64 nDirtyFile;       /* its bytes in use (the next slot) */
   u8 *aDirtyBuf;                  /* a page read back from it */
   int nDirtyBuf;
+  char *zBaseArg;                 /* URI base=, or 0 */
+  int eMatReadArg;                /* URI materialize_on_read= (-1: none) */
+  VfsBase *pBase;                 /* an overlay's base, or 0 */
   VfsDb *pNext;                   /* the process's list */
 };
 
@@ -379,6 +418,7 @@ static void walReadEnd(VfsDb*);
 static void walPinCheck(VfsDb*);
 static int walIndexZero(VfsDb*);
 static int walBeginWrite(VfsDb*);
+static int baseRead(VfsDb*, VfsState*, unsigned int, int, u8*);
 
 /* ---------------------------------------------------------------------
 ** Errors.  Engine codes are SQLite's; the message goes to sqlite3_log()
@@ -441,6 +481,15 @@ static int entryDecode(const u8 *a, int n, VfsState *pS, char *zWhy, int nWhy){
   int iVersion = pS->bWal ? 2 : 1;
   sqlite3_int64 nSize, nMax;
   int sz, szPage;
+  pS->bOverlay = 0;
+  pS->nBase = 0;
+  if( !pS->bWal && n==VFS_OVERLAY_ENTRY_SIZE && a[0]==3 ){
+    /* an overlay's: the bytes of its base that show through */
+    nWant = n;
+    iVersion = 3;
+    pS->bOverlay = 1;
+    pS->nBase = ((sqlite3_int64)get32(&a[16])<<32) | get32(&a[20]);
+  }
   if( n!=nWant || a[0]!=iVersion ){
     sqlite3_snprintf(nWhy, zWhy, "the %s's catalog entry has %d bytes, version "
                      "%d (expected %d bytes, version %d)",
@@ -452,9 +501,11 @@ static int entryDecode(const u8 *a, int n, VfsState *pS, char *zWhy, int nWhy){
   nSize = ((sqlite3_int64)get32(&a[8])<<32) | get32(&a[12]);
   nMax = pS->bWal ? nSize - VFS_WAL_HDR : nSize;
   if( (sz!=0 && (szPage<VFS_MIN_CHUNK || szPage>VFS_MAX_CHUNK || (szPage & (szPage-1))))
-   || nSize<0 || (sz==0 && nSize!=0) || (sz && nMax/sz>=0xffffffffLL) ){
+   || nSize<0 || (sz==0 && nSize!=0) || (sz && nMax/sz>=0xffffffffLL)
+   || pS->nBase<0 || pS->nBase>nSize ){
     sqlite3_snprintf(nWhy, zWhy, "the %s's catalog entry says chunk size %d, "
-                     "size %lld", pS->bWal ? "WAL" : "file", sz, nSize);
+                     "size %lld, base bytes %lld", pS->bWal ? "WAL" : "file", sz,
+                     nSize, pS->nBase);
     return VLOG_CORRUPT;
   }
   pS->szChunk = sz;
@@ -478,6 +529,8 @@ static int stateLoad(VfsDb *p, VfsState *pS){
     pS->nSize = 0;
     pS->szChunk = 0;
     pS->bEntry = 0;
+    pS->bOverlay = 0;
+    pS->nBase = 0;
     memset(pS->aCommit, 0, sizeof(pS->aCommit));
   }else if( rc ){
     return dbError(p, rc);
@@ -518,13 +571,18 @@ static int stateSave(VfsDb *p, VfsState *pS){
   if( !pS->bDirty ) return SQLITE_OK;
   assert( pS->bOk && pS->bEntry && vlogTxnState(p->pStore)==2 );
   memset(a, 0, sizeof(a));
-  a[0] = pS->bWal ? 2 : 1;
+  a[0] = pS->bWal ? 2 : pS->bOverlay ? 3 : 1;
   put32(&a[4], (unsigned int)pS->szChunk);
   put32(&a[8], (unsigned int)(pS->nSize>>32));
   put32(&a[12], (unsigned int)pS->nSize);
   if( pS->bWal ) memcpy(&a[16], pS->aCommit, sizeof(pS->aCommit));
+  if( pS->bOverlay ){
+    put32(&a[16], (unsigned int)(pS->nBase>>32));
+    put32(&a[20], (unsigned int)pS->nBase);
+  }
   rc = vlogPut(p->pStore, VFS_TREE_CATALOG, stateKey(pS), (int)strlen(stateKey(pS)),
-               a, pS->bWal ? VFS_WAL_ENTRY_SIZE : VFS_ENTRY_SIZE);
+               a, pS->bWal ? VFS_WAL_ENTRY_SIZE :
+                  pS->bOverlay ? VFS_OVERLAY_ENTRY_SIZE : VFS_ENTRY_SIZE);
   if( rc ) return dbError(p, rc);
   pS->bDirty = 0;
   return SQLITE_OK;
@@ -596,7 +654,15 @@ static int storeChunkRead(VfsDb *p, VfsState *pS, unsigned int iPg, int sz,
   put32(aKey, iPg);
   rc = vlogGet(p->pStore, stateTree(pS), aKey, 4, &pVal, &nVal);
   if( rc==VLOG_NOTFOUND ){
+    if( pS->bOverlay && (sqlite3_int64)(iPg-1)*sz<pS->nBase ){
+      return baseRead(p, pS, iPg, sz, aOut);  /* not written: the base's */
+    }
     memset(aOut, 0, sz);
+    return SQLITE_OK;
+  }
+  if( p->pBase && !pS->bWal ) p->pBase->nReadOverlay++;
+  if( rc==VLOG_OK && nVal==0 && pS->bOverlay ){
+    memset(aOut, 0, sz);                  /* zeros written over the base */
     return SQLITE_OK;
   }
   if( rc==VLOG_CORRUPT ){
@@ -621,7 +687,11 @@ static int storeChunkWrite(VfsDb *p, unsigned int iTree, unsigned int iPg, int s
   u8 aKey[4];
   int rc;
   put32(aKey, iPg);
-  if( isZero(a, sz) ){
+  if( isZero(a, sz) && iTree==VFS_TREE_MAIN && p->st.bOverlay
+   && (sqlite3_int64)(iPg-1)*sz<p->st.nBase ){
+    /* over a page of the base: a key of no bytes, which reads as zeros */
+    rc = vlogPutEx(p->pStore, iTree, aKey, 4, "", 0, 0, VFS_ZSTD_LEVEL);
+  }else if( isZero(a, sz) ){
     rc = vlogDelete(p->pStore, iTree, aKey, 4);
     if( rc==VLOG_NOTFOUND ) rc = VLOG_OK;
   }else{
@@ -1003,6 +1073,8 @@ static int fileTruncate(VfsDb *p, VfsState *pS, sqlite3_int64 size){
   }
   if( rc==SQLITE_OK ){
     pS->nSize = size;
+    if( pS->nBase>size ) pS->nBase = size;  /* an overlay's base shows no
+                                            ** more past it, grown again */
     pS->bDirty = 1;
   }
   return rc;
@@ -1054,7 +1126,570 @@ static int rechunk(VfsDb *p, int szNew){
   }
   if( rc==SQLITE_OK ){
     p->st.szChunk = szNew;
+    p->st.nBase = 0;                      /* an overlay's every chunk is
+                                          ** its own now */
     p->st.bDirty = 1;
+  }
+  return rc;
+}
+
+/* ---------------------------------------------------------------------
+** Overlays (URI base=FILE).  The store is a writable overlay of FILE, a
+** plain SQLite database that it reads and never writes: a page the
+** overlay has not written is read from the base.  Its catalog holds the
+** entry "base" (the base's path, and its identity: size, page size and a
+** checksum of its first VFS_BASE_ID_BYTES bytes, which hold SQLite's
+** header and its file change counter) and the database file's entry is
+** version 3, with nBase: its first nBase bytes that the overlay has not
+** written are the base's.  nBase starts at the base's size and only goes
+** down: a truncation lowers it to the new size (what grows again there is
+** the overlay's, zeros where unwritten), and a page-size change writes
+** every page (rechunk) and sets it to 0.  A page of zeros the overlay
+** writes below nBase is a key of no bytes (elsewhere zeros are no key).
+** So a page is the overlay's whenever it has the key, and sizes are read
+** in each transaction as for any database file: nothing is cached that
+** could go stale.
+**
+** Opening is O(1) in the base's size: the base is opened read-only
+** through the parent VFS, its identity checked against the entry (a base
+** changed since is a clear error, never pages mixed), and it stays open
+** for the connection under SHARED, so that no SQLite connection can write
+** it meanwhile.  Pages are copied into the overlay (materialized) by
+** vlog_materialize(), in commits of VFS_MAT_STEP pages, after which nBase
+** is 0 and the overlay stands alone; and with materialize_on_read, those
+** a read transaction took from the base, at its end, in a commit of their
+** own if the store's writer lock is free at once.
+*/
+
+static int isPageSize(int n){
+  return n>=VFS_MIN_CHUNK && n<=VFS_MAX_CHUNK && (n & (n-1))==0;
+}
+
+/* 64-bit big-endian fields of the entries. */
+static sqlite3_uint64 get64(const u8 *a){
+  return ((sqlite3_uint64)get32(a)<<32) | get32(&a[4]);
+}
+static void put64(u8 *a, sqlite3_uint64 v){
+  put32(a, (unsigned int)(v>>32));
+  put32(&a[4], (unsigned int)v);
+}
+
+/* Log an overlay's error, with the file named, and return rc. */
+static int overlayError(VfsDb *p, int rc, const char *zFmt, ...){
+  va_list ap;
+  char *zMsg;
+  va_start(ap, zFmt);
+  zMsg = sqlite3_vmprintf(zFmt, ap);
+  va_end(ap);
+  sqlite3_log(rc, "vlog: %s: %s", p->zPath, zMsg ? zMsg : "out of memory");
+  sqlite3_free(zMsg);
+  return rc;
+}
+
+/* zPath and zSuffix as a name for the parent's xOpen(): extra NULs end it
+** (a VFS looks for URI parameters after it), and it must live until the
+** file's xClose(). */
+static char *parentName(const char *zPath, const char *zSuffix){
+  size_t n = strlen(zPath), nSuffix = strlen(zSuffix);
+  char *z = (char*)sqlite3_malloc64(n + nSuffix + 4);
+  if( z ){
+    memcpy(z, zPath, n);
+    memcpy(&z[n], zSuffix, nSuffix);
+    memset(&z[n+nSuffix], 0, 4);
+  }
+  return z;
+}
+
+/* The size of the parent's file zPath with zSuffix, -1 when there is none
+** (0 when it cannot be told). */
+static sqlite3_int64 parentFileSize(sqlite3_vfs *pParent, const char *zPath,
+                                    const char *zSuffix){
+  char *zName = parentName(zPath, zSuffix);
+  sqlite3_file *pF = (sqlite3_file*)sqlite3_malloc(pParent->szOsFile);
+  sqlite3_int64 n = 0;
+  int bExists = 0, flags = SQLITE_OPEN_READONLY|SQLITE_OPEN_MAIN_JOURNAL;
+  if( zName && pF ){
+    memset(pF, 0, pParent->szOsFile);
+    if( pParent->xAccess(pParent, zName, SQLITE_ACCESS_EXISTS, &bExists) || !bExists ){
+      n = -1;
+    }else if( pParent->xOpen(pParent, zName, pF, flags, &flags)==SQLITE_OK ){
+      if( pF->pMethods->xFileSize(pF, &n) ) n = 0;
+    }
+    if( pF->pMethods ) pF->pMethods->xClose(pF);
+  }
+  sqlite3_free(pF);
+  sqlite3_free(zName);
+  return n;
+}
+
+static void baseClose(VfsBase *pB){
+  if( pB->pFile ){
+    if( pB->pFile->pMethods ){
+      (void)pB->pFile->pMethods->xUnlock(pB->pFile, SQLITE_LOCK_NONE);
+      (void)pB->pFile->pMethods->xClose(pB->pFile);
+    }
+    sqlite3_free(pB->pFile);
+    pB->pFile = 0;
+  }
+  sqlite3_free(pB->zOpen);
+  pB->zOpen = 0;
+}
+
+static void baseFree(VfsBase *pB){
+  if( pB ){
+    baseClose(pB);
+    sqlite3_free(pB->aPending);
+    sqlite3_free(pB->zPath);
+    sqlite3_free(pB);
+  }
+}
+
+/*
+** Open the base zPath (a full path) into pB->pFile: read-only, through the
+** parent VFS, under SHARED for as long as it is open; and read its
+** identity into *pnSize, *pszPage, *piSum.  A file that is not a SQLite
+** database, or one with a rollback journal or a WAL beside it (its pages
+** are not all in the file), is refused; errors are logged.
+*/
+static int baseOpen(VfsDb *p, VfsBase *pB, const char *zPath,
+                    sqlite3_int64 *pnSize, int *pszPage, sqlite3_uint64 *piSum){
+  sqlite3_vfs *pParent = p->pVfs->pParent;
+  int flags = SQLITE_OPEN_READONLY|SQLITE_OPEN_MAIN_DB;
+  sqlite3_int64 nSize = 0, nSide;
+  u8 *a = 0;
+  int rc, n, szPage = 0;
+  assert( pB->pFile==0 );
+  pB->zOpen = parentName(zPath, "");
+  pB->pFile = (sqlite3_file*)sqlite3_malloc(pParent->szOsFile);
+  if( pB->pFile==0 || pB->zOpen==0 ){
+    baseClose(pB);
+    return SQLITE_NOMEM;
+  }
+  memset(pB->pFile, 0, pParent->szOsFile);
+  rc = pParent->xOpen(pParent, pB->zOpen, pB->pFile, flags, &flags);
+  if( rc ){
+    baseClose(pB);
+    return overlayError(p, SQLITE_CANTOPEN, "its base %s cannot be opened "
+                        "(it is missing or cannot be read)", zPath);
+  }
+  pB->nOpen++;
+  rc = pB->pFile->pMethods->xLock(pB->pFile, SQLITE_LOCK_SHARED);
+  if( rc ){
+    baseClose(pB);
+    if( rc==SQLITE_BUSY ){
+      return overlayError(p, rc, "its base %s is being written", zPath);
+    }
+    return overlayError(p, rc, "its base %s cannot be locked", zPath);
+  }
+  nSide = parentFileSize(pParent, zPath, "-journal");
+  if( nSide>0 ){
+    baseClose(pB);
+    return overlayError(p, SQLITE_CANTOPEN, "its base %s has a rollback journal "
+        "(a transaction is in progress, or was cut short: open the base with "
+        "SQLite once to roll it back)", zPath);
+  }
+  nSide = parentFileSize(pParent, zPath, "-wal");
+  if( nSide>0 ){
+    baseClose(pB);
+    return overlayError(p, SQLITE_CANTOPEN, "its base %s has a WAL with pages "
+        "not in the file (checkpoint it first: PRAGMA wal_checkpoint(TRUNCATE))",
+        zPath);
+  }
+  rc = pB->pFile->pMethods->xFileSize(pB->pFile, &nSize);
+  n = nSize<VFS_BASE_ID_BYTES ? (int)nSize : VFS_BASE_ID_BYTES;
+  if( rc==SQLITE_OK && n>0 ){
+    a = (u8*)sqlite3_malloc(n);
+    rc = a ? pB->pFile->pMethods->xRead(pB->pFile, a, n, 0) : SQLITE_NOMEM;
+  }
+  if( rc ){
+    sqlite3_free(a);
+    baseClose(pB);
+    return overlayError(p, rc, "its base %s cannot be read", zPath);
+  }
+  if( nSize>0 ){
+    szPage = nSize<100 ? 0 : (a[16]<<8) | a[17];
+    if( szPage==1 ) szPage = 65536;
+    if( nSize<100 || memcmp(a, "SQLite format 3", 16)!=0 ){
+      /* (not SQLITE_NOTADB, which would open the file as a plain one) */
+      rc = overlayError(p, SQLITE_CANTOPEN, "its base %s is not a SQLite "
+                        "database", zPath);
+    }else if( !isPageSize(szPage) || nSize%szPage ){
+      rc = overlayError(p, SQLITE_CORRUPT, "its base %s says page size %d and "
+                        "has %lld bytes", zPath, szPage, nSize);
+    }
+  }
+  if( rc==SQLITE_OK ){
+    *pnSize = nSize;
+    *pszPage = szPage;
+    *piSum = vlogChecksum(a, n, VFS_BASE_SEED);
+  }else{
+    baseClose(pB);
+  }
+  sqlite3_free(a);
+  return rc;
+}
+
+/* The "base" entry, VFS_BASE_ENTRY_MIN bytes and the path:
+**   0  version (1), then 3 zero bytes   16  checksum of its first bytes
+**   4  its page size                    24  when the overlay was made (ms)
+**   8  its size                         32  the path's length, then it */
+static int baseDecode(VfsDb *p, const u8 *a, int n, VfsBase *pB){
+  int nPath = n>=VFS_BASE_ENTRY_MIN ? (int)get32(&a[32]) : -1;
+  if( n<VFS_BASE_ENTRY_MIN || a[0]!=1 || nPath!=n-VFS_BASE_ENTRY_MIN || nPath<1
+   || memchr(&a[VFS_BASE_ENTRY_MIN], 0, nPath) ){
+    return overlayError(p, SQLITE_CORRUPT, "the base's catalog entry (%d bytes, "
+                        "version %d) is not one", n, n>0 ? a[0] : -1);
+  }
+  pB->szPage = (int)get32(&a[4]);
+  pB->nSize = (sqlite3_int64)get64(&a[8]);
+  pB->iSum = get64(&a[16]);
+  pB->iMade = (sqlite3_int64)get64(&a[24]);
+  pB->zPath = sqlite3_mprintf("%.*s", nPath, &a[VFS_BASE_ENTRY_MIN]);
+  if( pB->zPath==0 ) return SQLITE_NOMEM;
+  if( pB->nSize<0 || (pB->nSize>0 && (!isPageSize(pB->szPage) || pB->nSize%pB->szPage)) ){
+    return overlayError(p, SQLITE_CORRUPT, "the base's catalog entry says page "
+                        "size %d, size %lld", pB->szPage, pB->nSize);
+  }
+  return SQLITE_OK;
+}
+
+static int baseSave(VfsDb *p, VfsBase *pB){
+  int nPath = (int)strlen(pB->zPath);
+  u8 *a = (u8*)sqlite3_malloc(VFS_BASE_ENTRY_MIN + nPath);
+  int rc;
+  if( a==0 ) return SQLITE_NOMEM;
+  memset(a, 0, VFS_BASE_ENTRY_MIN);
+  a[0] = 1;
+  put32(&a[4], (unsigned int)pB->szPage);
+  put64(&a[8], (sqlite3_uint64)pB->nSize);
+  put64(&a[16], pB->iSum);
+  put64(&a[24], (sqlite3_uint64)pB->iMade);
+  put32(&a[32], (unsigned int)nPath);
+  memcpy(&a[VFS_BASE_ENTRY_MIN], pB->zPath, nPath);
+  rc = vlogPut(p->pStore, VFS_TREE_CATALOG, "base", 4, a, VFS_BASE_ENTRY_MIN + nPath);
+  sqlite3_free(a);
+  return rc ? dbError(p, rc) : SQLITE_OK;
+}
+
+/* The full path of zName, as the parent VFS says it. */
+static char *baseFullPath(VfsDb *p, const char *zName){
+  sqlite3_vfs *pParent = p->pVfs->pParent;
+  char *z = (char*)sqlite3_malloc(pParent->mxPathname+1);
+  if( z && pParent->xFullPathname(pParent, zName, pParent->mxPathname+1, z) ){
+    sqlite3_free(z);
+    z = sqlite3_mprintf("%s", zName);
+  }
+  return z;
+}
+
+/* The overlay is made: its entries, in one commit. */
+static int overlayCreate(VfsDb *p, VfsBase *pB){
+  sqlite3_int64 nSize = 0;
+  sqlite3_uint64 iSum = 0;
+  int rc, szPage = 0;
+  if( p->cfg.bReadOnly ){
+    return overlayError(p, SQLITE_READONLY, "a new overlay of %s cannot be made "
+                        "read-only", pB->zPath);
+  }
+  if( strcmp(pB->zPath, p->zPath)==0 ){
+    return overlayError(p, SQLITE_CANTOPEN, "a database cannot be its own base");
+  }
+  rc = baseOpen(p, pB, pB->zPath, &nSize, &szPage, &iSum);
+  if( rc ) return rc;
+  rc = vlogBegin(p->pStore, 1);
+  if( rc ) return rc==VLOG_BUSY ? SQLITE_BUSY : dbError(p, rc);
+  stateForget(p);
+  rc = stateLoad(p, &p->st);
+  if( rc==SQLITE_OK && p->st.bEntry && (p->st.nSize>0 || p->st.bOverlay) ){
+    rc = overlayError(p, SQLITE_CANTOPEN, "it is a database already: base= "
+                      "makes a new overlay, in a new file");
+  }
+  if( rc==SQLITE_OK && !p->st.bEntry ) rc = stateCreate(p, &p->st);
+  if( rc==SQLITE_OK ){
+    sqlite3_int64 iNow = 0;
+    (void)p->pVfs->pParent->xCurrentTimeInt64(p->pVfs->pParent, &iNow);
+    pB->nSize = nSize;
+    pB->szPage = szPage;
+    pB->iSum = iSum;
+    pB->iMade = iNow - 210866760000000LL;   /* Julian day ms to Unix ms */
+    p->st.szChunk = szPage;
+    p->st.nSize = nSize;
+    p->st.nBase = nSize;
+    p->st.bOverlay = 1;
+    p->st.bDirty = 1;
+    rc = stateSave(p, &p->st);
+  }
+  if( rc==SQLITE_OK ) rc = baseSave(p, pB);
+  if( rc==SQLITE_OK ){
+    (void)vlogStoreSetSync(p->pStore, VLOG_SYNC_FULL);
+    rc = vlogCommit(p->pStore);
+    if( rc ) rc = dbError(p, rc);
+  }
+  if( vlogTxnState(p->pStore) ) (void)vlogRollback(p->pStore);
+  stateForget(p);
+  return rc;
+}
+
+/*
+** Before a new store is made for base=: is the base one?  So that a base
+** that is not leaves no store behind.
+*/
+static int overlayPrecheck(VfsDb *p){
+  sqlite3_vfs *pParent = p->pVfs->pParent;
+  VfsBase b;
+  sqlite3_int64 nSize;
+  sqlite3_uint64 iSum;
+  int szPage, rc;
+  if( p->zBaseArg==0 || parentFileSize(pParent, p->zPath, "")>0 ) return SQLITE_OK;
+  memset(&b, 0, sizeof(b));
+  b.zPath = baseFullPath(p, p->zBaseArg);
+  if( b.zPath==0 ) return SQLITE_NOMEM;
+  if( strcmp(b.zPath, p->zPath)==0 ){
+    rc = overlayError(p, SQLITE_CANTOPEN, "a database cannot be its own base");
+  }else{
+    rc = baseOpen(p, &b, b.zPath, &nSize, &szPage, &iSum);
+  }
+  baseClose(&b);
+  sqlite3_free(b.zPath);
+  return rc;
+}
+
+/*
+** After the store is open: with base= on a store that is not an overlay,
+** make it one; on an overlay, open its base (the one base= names, where it
+** has moved, or the one it was made from) and check that it is the same.
+*/
+static int overlayOpen(VfsDb *p){
+  VfsBase *pB;
+  const void *pVal;
+  int nVal, rc, bFound;
+  assert( p->pBase==0 );
+  rc = vlogBegin(p->pStore, 0);
+  if( rc ) return rc==VLOG_BUSY ? SQLITE_BUSY : dbError(p, rc);
+  stateForget(p);
+  rc = stateLoad(p, &p->st);
+  if( rc==SQLITE_OK ){
+    rc = vlogGet(p->pStore, VFS_TREE_CATALOG, "base", 4, &pVal, &nVal);
+    bFound = rc==VLOG_OK;
+    if( rc==VLOG_NOTFOUND ) rc = VLOG_OK;
+    if( rc ) rc = dbError(p, rc);
+  }
+  if( rc==SQLITE_OK && !bFound && p->st.bOverlay ){
+    rc = overlayError(p, SQLITE_CORRUPT, "an overlay without its base's entry");
+  }
+  if( rc || (!bFound && p->zBaseArg==0) ){
+    (void)vlogCommit(p->pStore);          /* a read transaction's end */
+    stateForget(p);
+    return rc;
+  }
+  pB = (VfsBase*)sqlite3_malloc(sizeof(*pB));
+  if( pB==0 ){
+    (void)vlogCommit(p->pStore);
+    return SQLITE_NOMEM;
+  }
+  memset(pB, 0, sizeof(*pB));
+  if( bFound ) rc = baseDecode(p, (const u8*)pVal, nVal, pB);
+  (void)vlogCommit(p->pStore);            /* a read transaction's end */
+  if( rc==SQLITE_OK && !bFound ){
+    pB->zPath = baseFullPath(p, p->zBaseArg);
+    rc = pB->zPath ? overlayCreate(p, pB) : SQLITE_NOMEM;
+  }else if( rc==SQLITE_OK && p->st.nBase>0 ){
+    /* pages still fall through: the base must be there, and the same */
+    char *zPath = p->zBaseArg ? baseFullPath(p, p->zBaseArg) : 0;
+    const char *zUse = zPath ? zPath : pB->zPath;
+    sqlite3_int64 nSize = 0;
+    sqlite3_uint64 iSum = 0;
+    int szPage = 0;
+    if( p->zBaseArg && zPath==0 ) rc = SQLITE_NOMEM;
+    if( rc==SQLITE_OK ) rc = baseOpen(p, pB, zUse, &nSize, &szPage, &iSum);
+    if( rc==SQLITE_OK && (nSize!=pB->nSize || szPage!=pB->szPage || iSum!=pB->iSum) ){
+      if( nSize!=pB->nSize ){
+        rc = overlayError(p, SQLITE_CANTOPEN, "its base %s changed since the "
+            "overlay was made: %lld bytes, not %lld", zUse, nSize, pB->nSize);
+      }else{
+        rc = overlayError(p, SQLITE_CANTOPEN, "its base %s changed since the "
+            "overlay was made: its first pages differ", zUse);
+      }
+    }
+    sqlite3_free(zPath);
+  }
+  stateForget(p);
+  if( rc ){
+    baseFree(pB);
+    return rc;
+  }
+  pB->bMatRead = p->eMatReadArg;
+  if( pB->bMatRead<0 ){
+    double r = 0.0;
+    pB->bMatRead = vlogMaintSetting(p->pStore, "materialize_on_read", 0, &r)==VLOG_OK
+                   && r!=0.0;
+  }
+  p->pBase = pB;
+  return SQLITE_OK;
+}
+
+/* Read bytes of the base, with no figures counted: zeros past nBase. */
+static int baseReadRaw(VfsDb *p, VfsState *pS, unsigned int iPg, int sz, u8 *aOut){
+  VfsBase *pB = p->pBase;
+  sqlite3_int64 iOff = (sqlite3_int64)(iPg-1)*sz;
+  int n = pS->nBase-iOff<sz ? (int)(pS->nBase-iOff) : sz;
+  int rc;
+  if( pB==0 || pB->pFile==0 ){
+    return overlayError(p, SQLITE_CORRUPT, "page %u is its base's, whose file "
+                        "is not open", iPg);
+  }
+  rc = pB->pFile->pMethods->xRead(pB->pFile, aOut, n, iOff);
+  if( rc==SQLITE_IOERR_SHORT_READ ){
+    return overlayError(p, SQLITE_CORRUPT, "its base %s is shorter than when "
+                        "the overlay was made (page %u, offset %lld)",
+                        pB->zPath, iPg, iOff);
+  }
+  if( rc ) return overlayError(p, rc, "page %u (offset %lld) of its base %s "
+                               "cannot be read", iPg, iOff, pB->zPath);
+  if( n<sz ) memset(&aOut[n], 0, sz-n);
+  return SQLITE_OK;
+}
+
+/* Chunk iPg, which the overlay has not written, from its base. */
+static int baseRead(VfsDb *p, VfsState *pS, unsigned int iPg, int sz, u8 *aOut){
+  VfsBase *pB = p->pBase;
+  int rc = baseReadRaw(p, pS, iPg, sz, aOut);
+  if( rc==SQLITE_OK ){
+    pB->nReadBase++;
+    pB->nReuse++;
+    if( pB->bMatRead && !p->cfg.bReadOnly ){
+      if( pB->szPending!=sz ) pB->nPending = 0;
+      pB->szPending = sz;
+      if( pB->aPending==0 ){
+        pB->aPending = (unsigned int*)sqlite3_malloc(sizeof(unsigned int)*VFS_MAT_PENDING);
+      }
+      if( pB->aPending && pB->nPending<VFS_MAT_PENDING ){
+        pB->aPending[pB->nPending++] = iPg;
+      }
+    }
+  }
+  return rc;
+}
+
+/*
+** Copy into the overlay, in the engine write transaction open, the pages
+** aPg[0..n) of size sz that it has not written and that are its base's.
+** *pnCopied counts them.
+*/
+static int baseCopy(VfsDb *p, const unsigned int *aPg, int n, int sz,
+                    sqlite3_int64 *pnCopied){
+  int rc = stateLoad(p, &p->st), i;
+  for(i=0; rc==SQLITE_OK && i<n; i++){
+    u8 aKey[4];
+    const void *pVal;
+    int nVal;
+    if( p->st.szChunk!=sz || (sqlite3_int64)(aPg[i]-1)*sz>=p->st.nBase ) continue;
+    put32(aKey, aPg[i]);
+    rc = vlogGet(p->pStore, VFS_TREE_MAIN, aKey, 4, &pVal, &nVal);
+    if( rc==VLOG_OK ) continue;             /* the overlay's already */
+    if( rc!=VLOG_NOTFOUND ){
+      rc = dbError(p, rc);
+      break;
+    }
+    rc = baseReadRaw(p, &p->st, aPg[i], sz, p->aChunk);
+    if( rc==SQLITE_OK ) rc = storeChunkWrite(p, VFS_TREE_MAIN, aPg[i], sz, p->aChunk);
+    if( rc==SQLITE_OK ){
+      p->pBase->nMaterialized++;
+      (*pnCopied)++;
+    }
+  }
+  return rc;
+}
+
+/*
+** materialize_on_read: the pages a read transaction took from the base,
+** into the overlay, in a commit of their own when nothing else is open on
+** the handle and the store's writer lock is free at once (else they wait
+** for the next).  The overlay stays right whatever happens here: errors
+** are logged and the pages forgotten.
+*/
+static void overlayFlush(VfsDb *p){
+  VfsBase *pB = p->pBase;
+  sqlite3_int64 nCopied = 0;
+  int rc;
+  if( pB==0 || pB->nPending==0 || p->pStore==0 || vlogTxnState(p->pStore)!=0 ){
+    return;
+  }
+  (void)vlogStoreSetBusyTimeout(p->pStore, 0);
+  rc = vlogBegin(p->pStore, 1);
+  (void)vlogStoreSetBusyTimeout(p->pStore, p->bWalLock ? VFS_WAL_BUSY_MS : 0);
+  if( rc==VLOG_BUSY ) return;
+  if( rc==VLOG_OK ){
+    stateForget(p);
+    rc = baseCopy(p, pB->aPending, pB->nPending, pB->szPending, &nCopied);
+    if( rc==SQLITE_OK ){
+      (void)vlogStoreSetSync(p->pStore, VLOG_SYNC_NORMAL);
+      rc = vlogCommit(p->pStore);
+    }
+    if( vlogTxnState(p->pStore) ) (void)vlogRollback(p->pStore);
+    stateForget(p);
+  }
+  if( rc ) sqlite3_log(rc, "vlog: %s: pages read from the base could not be "
+                       "copied into the overlay (materialize_on_read)", p->zPath);
+  pB->nPending = 0;
+}
+
+/*
+** vlog_materialize(): copy the pages of the base that the overlay has not
+** written, VFS_MAT_STEP a commit, at most nMax (all when negative); when
+** none is left, nBase becomes 0 and the overlay stands alone (its base
+** closed).  *pnCopied: pages copied; *pnLeft: pages still the base's.
+*/
+static int overlayMaterialize(VfsDb *p, sqlite3_int64 nMax,
+                              sqlite3_int64 *pnCopied, sqlite3_int64 *pnLeft){
+  VfsBase *pB = p->pBase;
+  unsigned int aPg[VFS_MAT_STEP];
+  int rc = SQLITE_OK;
+  *pnCopied = 0;
+  *pnLeft = 0;
+  if( pB==0 ) return SQLITE_OK;
+  if( p->cfg.bReadOnly ) return SQLITE_READONLY;
+  if( vlogTxnState(p->pStore)!=0 ) return SQLITE_LOCKED;
+  while( rc==SQLITE_OK ){
+    sqlite3_int64 nPg;
+    unsigned int iPg;
+    int n = 0;
+    rc = vlogBegin(p->pStore, 1);
+    if( rc ){
+      rc = rc==VLOG_BUSY ? SQLITE_BUSY : dbError(p, rc);
+      break;
+    }
+    stateForget(p);
+    rc = stateLoad(p, &p->st);
+    if( rc==SQLITE_OK && p->st.nBase>0 ){
+      int sz = p->st.szChunk;
+      nPg = (p->st.nBase + sz - 1)/sz;
+      if( pB->iMatNext<1 ) pB->iMatNext = 1;
+      for(iPg=pB->iMatNext; iPg<=nPg && n<VFS_MAT_STEP
+                            && (nMax<0 || *pnCopied+n<nMax); iPg++){
+        aPg[n++] = iPg;
+      }
+      pB->iMatNext = iPg;
+      rc = baseCopy(p, aPg, n, sz, pnCopied);
+      if( rc==SQLITE_OK && iPg>nPg ){
+        p->st.nBase = 0;                  /* nothing left: it stands alone */
+        p->st.bDirty = 1;
+        rc = stateSave(p, &p->st);
+      }
+      *pnLeft = rc==SQLITE_OK && iPg<=nPg ? nPg-iPg+1 : 0;
+    }
+    if( rc==SQLITE_OK ){
+      (void)vlogStoreSetSync(p->pStore, p->st.nBase ? VLOG_SYNC_NORMAL : VLOG_SYNC_FULL);
+      rc = vlogCommit(p->pStore);
+      if( rc ) rc = dbError(p, rc);
+    }
+    if( vlogTxnState(p->pStore) ) (void)vlogRollback(p->pStore);
+    if( rc==SQLITE_OK && p->st.nBase==0 ) baseClose(pB);
+    if( p->st.nBase==0 || (nMax>=0 && *pnCopied>=nMax) ){
+      stateForget(p);
+      break;
+    }
+    stateForget(p);
   }
   return rc;
 }
@@ -1074,6 +1709,13 @@ static int storeOpen(VfsDb *p){
   ** virtual tables of the store roll back theirs (cannot fail) */
   if( rc==VLOG_OK ){
     (void)vlogStoreSavepointExempt(p->pStore, VFS_TREE_CATALOG, VFS_TREE_WAL);
+    rc = overlayOpen(p);                  /* base=, or an overlay's base */
+    if( rc ){
+      /* logged (SQLITE_BUSY: opened again at its first use) */
+      (void)vlogStoreClose(p->pStore);
+      p->pStore = 0;
+      return rc;
+    }
   }
   if( rc && p->pStore ){
     if( rc!=VLOG_NOTADB && rc!=VLOG_BUSY ){
@@ -1177,6 +1819,7 @@ static int dbClose(sqlite3_file *pFile){
   if( p->pStore ){
     walReadEnd(p);
     dbRollback(p);
+    overlayFlush(p);
   }
   if( p->pStore ) (void)walLockSet(p, 0); /* closing: harmless if it fails */
   sqlite3_free((void*)p->apShm);
@@ -1188,6 +1831,8 @@ static int dbClose(sqlite3_file *pFile){
   sqlite3_free(p->aChunk);
   sqlite3_free(p->zJournal);
   sqlite3_free(p->zPath);
+  sqlite3_free(p->zBaseArg);
+  baseFree(p->pBase);
   return rc;
 }
 
@@ -1237,9 +1882,6 @@ static int dbRead(sqlite3_file *pFile, void *zBuf, int iAmt, sqlite3_int64 iOfst
   return rc;
 }
 
-static int isPageSize(int n){
-  return n>=VFS_MIN_CHUNK && n<=VFS_MAX_CHUNK && (n & (n-1))==0;
-}
 
 /* Is a write now one of WAL mode's (a checkpoint's, or the truncation
 ** after it)?  In WAL mode (the WAL lock held), or between SQLite's
@@ -1575,6 +2217,7 @@ static int dbUnlock(sqlite3_file *pFile, int eLock){
   if( p->bWalLock && eLock==SQLITE_LOCK_NONE && !p->bWal ) walLockLeave(p);
   stateForget(p);
   p->bCkptTail = 0;
+  if( p->pBase && eLock==SQLITE_LOCK_NONE ) overlayFlush(p);
   /* SQLite mapped its shared memory under a higher level: WAL mode's
   ** locks from now */
   if( rc==SQLITE_OK && !p->bWalLock
@@ -1741,11 +2384,15 @@ static int dbShmLock(sqlite3_file *pFile, int ofst, int n, int flags){
       return rc;
     }
     if( flags==(SQLITE_SHM_UNLOCK|eLevel) ){
+      int rc;
       if( bWrite ){
         (void)walWriterEnd(p);            /* logged */
       }else{
         walReadEnd(p);
       }
+      rc = pReal->pMethods->xShmLock(pReal, ofst, n, flags);
+      if( !bWrite && p->pBase ) overlayFlush(p);  /* materialize_on_read */
+      return rc;
     }
   }
   return pReal->pMethods->xShmLock(pReal, ofst, n, flags);
@@ -2739,9 +3386,25 @@ static int dbOpen(VlogVfs *pV, const char *zName, VfsDb *p, int flags, int *pOut
   if( p->nDirtyMax<0 ) p->nDirtyMax = VFS_DIRTY_MAX;
   p->nDirtyMemMax = sqlite3_uri_int64(zName, "dirty_mem", VFS_DIRTY_MEM);
   if( p->nDirtyMemMax<0 ) p->nDirtyMemMax = VFS_DIRTY_MEM;
+  if( sqlite3_uri_parameter(zName, "base") ){
+    p->zBaseArg = sqlite3_mprintf("%s", sqlite3_uri_parameter(zName, "base"));
+    if( p->zBaseArg==0 ){
+      rc = SQLITE_NOMEM;
+      goto open_failed;
+    }
+  }
+  p->eMatReadArg = sqlite3_uri_parameter(zName, "materialize_on_read") ?
+      sqlite3_uri_boolean(zName, "materialize_on_read", 0) : -1;
+  rc = overlayPrecheck(p);
+  if( rc ) goto open_failed;
   rc = storeOpen(p);
   if( rc==SQLITE_BUSY ){
     rc = SQLITE_OK;                   /* opened at the first use (storeOpen) */
+  }else if( rc==SQLITE_NOTADB && p->zBaseArg ){
+    /* a plain database (else the parent's): not with base= */
+    rc = overlayError(p, SQLITE_CANTOPEN, "it is a plain SQLite database: "
+                      "base= makes a new overlay, in a new file");
+    goto open_failed;
   }else if( rc ){
     goto open_failed;
   }
@@ -2758,6 +3421,7 @@ static int dbOpen(VlogVfs *pV, const char *zName, VfsDb *p, int flags, int *pOut
   return SQLITE_OK;
 
 open_failed:
+  sqlite3_free(p->zBaseArg);
   sqlite3_free(p->aChunk);
   sqlite3_free(p->zJournal);
   sqlite3_free(p->zPath);
@@ -3090,6 +3754,90 @@ VlogStore *vlogVfsStore(sqlite3_file *pFile){
 }
 
 /* ---------------------------------------------------------------------
+** Overlays, as ext/ sees them (vlog_overlay, vlog_materialize).
+*/
+int vlogVfsMaterialize(sqlite3_file *pFile, sqlite3_int64 nMax,
+                       sqlite3_int64 *pnCopied, sqlite3_int64 *pnLeft){
+  VfsDb *p = (VfsDb*)pFile;
+  int rc;
+  *pnCopied = 0;
+  *pnLeft = 0;
+  if( !vlogVfsIsStore(pFile) ) return SQLITE_OK;
+  rc = dbReady(p);
+  if( rc ) return rc;
+  if( p->eLock>SQLITE_LOCK_NONE && !p->bWalLock ) return SQLITE_LOCKED;
+  return overlayMaterialize(p, nMax, pnCopied, pnLeft);
+}
+
+int vlogVfsOverlay(VlogStore *pStore, VlogVfsOverlayInfo *pInfo){
+  VfsDb *p;
+  VfsBase *pB;
+  VlogCursor *pCsr = 0;
+  int rc, bRead = vlogTxnState(pStore)==0;
+  memset(pInfo, 0, sizeof(*pInfo));
+  vfsEnter();
+  for(p=pAllDb; p && p->pStore!=pStore; p=p->pNext){}
+  vfsLeave();
+  if( p==0 || p->pBase==0 ) return VLOG_NOTFOUND;
+  pB = p->pBase;
+  pInfo->zBase = sqlite3_mprintf("%s", pB->zPath);
+  if( pInfo->zBase==0 ) return VLOG_NOMEM;
+  pInfo->nBaseSize = pB->nSize;
+  pInfo->szBasePage = pB->szPage;
+  pInfo->iBaseSum = pB->iSum;
+  pInfo->iMade = pB->iMade;
+  pInfo->bMatRead = pB->bMatRead;
+  pInfo->nReadOverlay = pB->nReadOverlay;
+  pInfo->nReadBase = pB->nReadBase;
+  pInfo->nMaterialized = pB->nMaterialized;
+  pInfo->nOpen = pB->nOpen;
+  pInfo->nReuse = pB->nReuse;
+  rc = bRead ? vlogBegin(pStore, 0) : VLOG_OK;
+  if( rc==VLOG_OK ){
+    VfsState st;
+    const void *pVal;
+    int nVal;
+    VlogTreeSize sz;
+    memset(&st, 0, sizeof(st));
+    rc = vlogGet(pStore, VFS_TREE_CATALOG, "main", 4, &pVal, &nVal);
+    if( rc==VLOG_OK ){
+      char zWhy[128];
+      rc = entryDecode((const u8*)pVal, nVal, &st, zWhy, sizeof(zWhy));
+    }
+    if( rc==VLOG_OK ){
+      sqlite3_int64 nPg = st.szChunk ? (st.nBase + st.szChunk - 1)/st.szChunk : 0;
+      sqlite3_int64 nOwnBelow = 0;
+      pInfo->nBaseBytes = st.nBase;
+      rc = vlogCursorOpen(pStore, VFS_TREE_MAIN, &pCsr);
+      if( rc==VLOG_OK ) rc = vlogCursorFirst(pCsr);
+      while( rc==VLOG_OK && vlogCursorValid(pCsr) ){
+        const void *pKey;
+        int nKey;
+        rc = vlogCursorKey(pCsr, &pKey, &nKey);
+        if( rc ) break;
+        pInfo->nPagesOwn++;
+        if( nKey==4 && (sqlite3_int64)get32((const u8*)pKey)<=nPg ) nOwnBelow++;
+        rc = vlogCursorNext(pCsr);
+      }
+      if( rc==VLOG_NOTFOUND ) rc = VLOG_OK;
+      pInfo->nPagesBase = nPg - nOwnBelow;
+    }
+    if( rc==VLOG_OK ){
+      rc = vlogTreeSize(pStore, VFS_TREE_MAIN, &sz);
+      if( rc==VLOG_OK ) pInfo->nOwnBytes = sz.nStored;
+      if( rc==VLOG_NOTFOUND ) rc = VLOG_OK;
+    }
+  }
+  if( pCsr ) (void)vlogCursorClose(pCsr);
+  if( bRead && vlogTxnState(pStore) ) (void)vlogCommit(pStore);
+  if( rc ){
+    sqlite3_free(pInfo->zBase);
+    pInfo->zBase = 0;
+  }
+  return rc;
+}
+
+/* ---------------------------------------------------------------------
 ** vlog_files (ext/introspect.c).
 */
 int vlogVfsFiles(VlogStore *pStore, VlogVfsFileInfo **paFile, int *pnFile){
@@ -3118,10 +3866,14 @@ int vlogVfsFiles(VlogStore *pStore, VlogVfsFileInfo **paFile, int *pnFile){
     a = aNew;
     memset(&a[n], 0, sizeof(a[n]));
     memset(&st, 0, sizeof(st));
+    if( nKey==4 && memcmp(pKey, "base", 4)==0 ){
+      rc = vlogCursorNext(pCsr);          /* an overlay's base: no file */
+      continue;
+    }
     if( nKey==3 && memcmp(pKey, "wal", 3)==0 ){
       st.bWal = 1;
     }else if( nKey!=4 || memcmp(pKey, "main", 4)!=0 ){
-      rc = VLOG_CORRUPT;                  /* only "main" and "wal" are written */
+      rc = VLOG_CORRUPT;         /* only "main", "wal" and "base" are written */
       break;
     }
     memcpy(a[n].zName, stateKey(&st), strlen(stateKey(&st))+1);
@@ -3155,9 +3907,10 @@ int vlogVfsFiles(VlogStore *pStore, VlogVfsFileInfo **paFile, int *pnFile){
 ** vlogtool export-db: the database a store holds, as a plain file (and
 ** its -wal, when the store has one with frames: SQLite recovers it).
 */
-static int exportFile(VlogStore *pStore, const VfsState *pS, const char *zOut,
-                      char *zErr, int nErr){
+static int exportFile(VlogStore *pStore, const VfsState *pS, const char *zBase,
+                      const char *zOut, char *zErr, int nErr){
   FILE *pOut = fopen(zOut, "wbx");        /* never over an existing file */
+  FILE *pBase = 0;                        /* an overlay's base */
   u8 *aChunk = (u8*)malloc(VFS_MAX_CHUNK + VFS_WAL_FRAME_HDR);
   sqlite3_int64 iOfst = 0;
   int rc = VLOG_OK;
@@ -3176,7 +3929,21 @@ static int exportFile(VlogStore *pStore, const VfsState *pS, const char *zOut,
     int nVal;
     put32(aKey, k);
     rc = vlogGet(pStore, stateTree(pS), aKey, 4, &pVal, &nVal);
-    if( rc==VLOG_NOTFOUND ){
+    if( rc==VLOG_NOTFOUND && pS->bOverlay && (sqlite3_int64)(k-1)*sz<pS->nBase ){
+      /* not written: the base's (zeros past nBase) */
+      sqlite3_int64 iOff = (sqlite3_int64)(k-1)*sz;
+      size_t nWant = pS->nBase-iOff<sz ? (size_t)(pS->nBase-iOff) : (size_t)sz;
+      memset(aChunk, 0, sz);
+      if( pBase==0 ) pBase = fopen(zBase, "rb");
+      if( pBase==0 || fseeko(pBase, (off_t)iOff, SEEK_SET)!=0
+       || fread(aChunk, 1, nWant, pBase)!=nWant ){
+        snprintf(zErr, nErr, "page %u is the base's, and the base %s cannot be "
+                 "read there", k, zBase);
+        rc = VLOG_CANTOPEN;
+      }else{
+        rc = VLOG_OK;
+      }
+    }else if( rc==VLOG_NOTFOUND || (rc==VLOG_OK && nVal==0 && pS->bOverlay) ){
       memset(aChunk, 0, sz);
       rc = VLOG_OK;
     }else if( rc==VLOG_OK && nVal!=sz ){
@@ -3199,12 +3966,14 @@ static int exportFile(VlogStore *pStore, const VfsState *pS, const char *zOut,
     }
     if( rc ) remove(zOut);                  /* no half file left */
   }
+  if( pBase ) fclose(pBase);
   free(aChunk);
   return rc;
 }
 
 int vlogVfsExport(VlogStore *pStore, const char *zOut, char *zErr, int nErr){
   VlogVfsFileInfo *a = 0;
+  char *zBase = 0;
   VfsState st, wal;
   int n = 0, i, rc, bRead = vlogTxnState(pStore)==0;
   zErr[0] = 0;
@@ -3227,14 +3996,39 @@ int vlogVfsExport(VlogStore *pStore, const char *zOut, char *zErr, int nErr){
     snprintf(zErr, nErr, "the store's database is empty");
     rc = VLOG_NOTFOUND;
   }
-  if( rc==VLOG_OK ) rc = exportFile(pStore, &st, zOut, zErr, nErr);
+  if( rc==VLOG_OK ){
+    /* an overlay: its entry says how much of the base shows, and the
+    ** "base" entry where the base is */
+    const void *pVal;
+    int nVal;
+    rc = vlogGet(pStore, VFS_TREE_CATALOG, "main", 4, &pVal, &nVal);
+    if( rc==VLOG_OK ){
+      char zWhy[128];
+      rc = entryDecode((const u8*)pVal, nVal, &st, zWhy, sizeof(zWhy));
+      if( rc ) snprintf(zErr, nErr, "%s", zWhy);
+    }
+    if( rc==VLOG_OK && st.bOverlay && st.nBase>0 ){
+      rc = vlogGet(pStore, VFS_TREE_CATALOG, "base", 4, &pVal, &nVal);
+      if( rc==VLOG_OK && nVal>VFS_BASE_ENTRY_MIN
+       && (int)get32(&((const u8*)pVal)[32])==nVal-VFS_BASE_ENTRY_MIN ){
+        zBase = sqlite3_mprintf("%.*s", nVal-VFS_BASE_ENTRY_MIN,
+                                &((const u8*)pVal)[VFS_BASE_ENTRY_MIN]);
+        if( zBase==0 ) rc = VLOG_NOMEM;
+      }else if( rc==VLOG_OK || rc==VLOG_NOTFOUND ){
+        snprintf(zErr, nErr, "an overlay without its base's entry");
+        rc = VLOG_CORRUPT;
+      }
+    }
+  }
+  if( rc==VLOG_OK ) rc = exportFile(pStore, &st, zBase, zOut, zErr, nErr);
   if( rc==VLOG_OK && wal.nSize>VFS_WAL_HDR ){
     char *zWal = sqlite3_mprintf("%s-wal", zOut);
-    rc = zWal ? exportFile(pStore, &wal, zWal, zErr, nErr) : VLOG_NOMEM;
+    rc = zWal ? exportFile(pStore, &wal, 0, zWal, zErr, nErr) : VLOG_NOMEM;
     if( rc ) remove(zOut);
     sqlite3_free(zWal);
   }
   if( a ) vlogFree(vlogStoreEnv(pStore), a);
+  sqlite3_free(zBase);
   if( bRead && vlogTxnState(pStore) ) (void)vlogCommit(pStore);
   return rc;
 }

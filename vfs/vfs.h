@@ -53,4 +53,38 @@ int vlogVfsFiles(VlogStore *pStore, VlogVfsFileInfo **paFile, int *pnFile);
 ** unless the engine's message says it, a message in zErr[nErr]. */
 int vlogVfsExport(VlogStore *pStore, const char *zOut, char *zErr, int nErr);
 
+/* An overlay (URI base=): its base and how far it still reads from it
+** (vlog_overlay), in a read transaction of its own unless one is open.
+** VLOG_NOTFOUND when pStore is not the store of an overlay this process
+** has open through the VFS.  zBase is from sqlite3_malloc(). */
+typedef struct VlogVfsOverlayInfo VlogVfsOverlayInfo;
+struct VlogVfsOverlayInfo {
+  char *zBase;                    /* the base's path */
+  sqlite3_int64 nBaseSize;        /* its identity: size, */
+  int szBasePage;                 /* page size, */
+  sqlite3_uint64 iBaseSum;        /* checksum of its first 64 KiB */
+  sqlite3_int64 iMade;            /* the overlay made at (Unix ms) */
+  sqlite3_int64 nBaseBytes;       /* bytes still read from the base (0:
+                                  ** the overlay stands alone) */
+  sqlite3_int64 nPagesBase;       /* pages still read from the base */
+  sqlite3_int64 nPagesOwn;        /* pages the overlay holds */
+  sqlite3_uint64 nOwnBytes;       /* ... and their bytes in the store */
+  int bMatRead;                   /* materialize_on_read (this connection) */
+  sqlite3_uint64 nReadOverlay;    /* this connection's pages read from the */
+  sqlite3_uint64 nReadBase;       /* overlay, from the base, */
+  sqlite3_uint64 nMaterialized;   /* copied into the overlay, */
+  sqlite3_uint64 nOpen, nReuse;   /* base handle opens and reuses */
+};
+int vlogVfsOverlay(VlogStore *pStore, VlogVfsOverlayInfo *pInfo);
+
+/* vlog_materialize(): copy the base's pages that the overlay pFile has not
+** written into it, in commits of a few hundred pages, at most nMax (all
+** when negative); with none left, the overlay stands alone.  *pnCopied,
+** *pnLeft: pages copied, and pages not yet visited.  SQLITE_OK for a
+** database that is not an overlay (nothing to do); SQLITE_LOCKED inside a
+** transaction of the connection; SQLITE_BUSY when another connection
+** writes (what was copied stays). */
+int vlogVfsMaterialize(sqlite3_file *pFile, sqlite3_int64 nMax,
+                       sqlite3_int64 *pnCopied, sqlite3_int64 *pnLeft);
+
 #endif /* VLOG_VFS_H */
