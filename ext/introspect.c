@@ -1022,7 +1022,11 @@ static void verifyFunc(
 
 /* An error of a function: zMsg (freed here), code rc. */
 static void funcError(sqlite3_context *ctx, int rc, char *zMsg){
-  sqlite3_result_error(ctx, zMsg ? zMsg : "vlog: error", -1);
+  if( zMsg==0 ){
+    sqlite3_result_error_nomem(ctx);      /* the message could not be made */
+    return;
+  }
+  sqlite3_result_error(ctx, zMsg, -1);
   if( rc!=SQLITE_ERROR ) sqlite3_result_error_code(ctx, rc);
   sqlite3_free(zMsg);
 }

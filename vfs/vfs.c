@@ -66,11 +66,12 @@
 ** ended (SQLite gave up on an I/O error, leaving what would be a hot
 ** journal, or rolled back with no journal) rolls the engine transaction
 ** back: that is the hot journal's rollback, done at once.  A ROLLBACK
-** plays the journal back into the file and then ends it; SQLite reads the
-** journal's first header (its fields, offsets below 28) only to play it
-** back (pager_playback; a ROLLBACK TO reads past the first header's
-** sector), so after such a read the journal's end rolls the engine
-** transaction back instead (bPlayback).  Past VFS_JRNL_SPILL bytes the
+** plays the journal back into the file and then ends it; SQLite first
+** reads where a super-journal's name would end the journal (16 bytes
+** before its end) only to play it all back (pager_playback, not a
+** ROLLBACK TO, which may read the first header too: a savepoint opened
+** before the journal), so after such a read the journal's end rolls the
+** engine transaction back instead (bPlayback).  Past VFS_JRNL_SPILL bytes the
 ** journal moves to an unlinked temporary file of the parent.  The pages
 ** SQLite writes wait (DirtyPage) until the commit, up to dirty_max bytes
 ** (VFS_DIRTY_MAX): a page written again after a cache spill is compressed
@@ -1467,13 +1468,13 @@ static int overlayOpen(VfsDb *p){
   rc = vlogBegin(p->pStore, 0);
   if( rc ) return rc==VLOG_BUSY ? SQLITE_BUSY : dbError(p, rc);
   stateForget(p);
-  rc = stateLoad(p, &p->st);
-  if( rc==SQLITE_OK ){
-    rc = vlogGet(p->pStore, VFS_TREE_CATALOG, "base", 4, &pVal, &nVal);
-    bFound = rc==VLOG_OK;
-    if( rc==VLOG_NOTFOUND ) rc = VLOG_OK;
-    if( rc ) rc = dbError(p, rc);
-  }
+  rc = vlogGet(p->pStore, VFS_TREE_CATALOG, "base", 4, &pVal, &nVal);
+  bFound = rc==VLOG_OK;
+  if( rc==VLOG_NOTFOUND ) rc = VLOG_OK;
+  if( rc ) rc = dbError(p, rc);
+  /* not an overlay: nothing to read now (a damaged entry is found by the
+  ** first read, as a damaged file is on unix) */
+  if( rc==SQLITE_OK && (bFound || p->zBaseArg) ) rc = stateLoad(p, &p->st);
   if( rc==SQLITE_OK && !bFound && p->st.bOverlay ){
     rc = overlayError(p, SQLITE_CORRUPT, "an overlay without its base's entry");
   }
@@ -2650,11 +2651,14 @@ static int jrnlClose(sqlite3_file *pFile){
 static int jrnlRead(sqlite3_file *pFile, void *zBuf, int iAmt, sqlite3_int64 iOfst){
   VfsJrnl *p = (VfsJrnl*)pFile;
   int n = 0;
-  /* Only a full rollback (pager_playback) reads the first header's fields
-  ** (its magic at offset 0 only when hot, the record count at 8 always);
-  ** a ROLLBACK TO reads the records after its savepoint's offset, past
-  ** the first header's sector. */
-  if( iOfst<VFS_JRNL_HDR && p->pDb && p->pDb->eJrnl==JRNL_LIVE && !p->bCopying ){
+  /* Only a full rollback (pager_playback) looks for a super-journal's
+  ** name first: the 4 bytes of its length, 16 bytes before the journal's
+  ** end (readSuperJournal).  A ROLLBACK TO reads no such thing, but may
+  ** read the first header's fields (a savepoint opened before the
+  ** journal, SAVEPOINT beginning the transaction), which a full rollback
+  ** reads too: they cannot tell the two apart. */
+  if( iAmt==4 && iOfst==p->n-16 && p->pDb && p->pDb->eJrnl==JRNL_LIVE
+   && !p->bCopying ){
     p->pDb->bPlayback = 1;
   }
   if( p->pSpill ) return p->pSpill->pMethods->xRead(p->pSpill, zBuf, iAmt, iOfst);
