@@ -156,6 +156,10 @@
 ** (a raw frame, then compressed by a checkpoint), as on any VFS, and a
 ** commit is an engine commit (one sync at synchronous=FULL, as SQLite's).
 **
+** Overlays.  With URI base=FILE the store is a writable overlay of a plain
+** SQLite file: pages it has no key for, below nBase bytes, are read from
+** the base (see "Overlays" below).
+**
 ** Other files.  Statement journals, temp databases and super-journals are
 ** the parent VFS's (SQLite's own handling; they hold no committed state).
 **
@@ -420,6 +424,7 @@ static void walPinCheck(VfsDb*);
 static int walIndexZero(VfsDb*);
 static int walBeginWrite(VfsDb*);
 static int baseRead(VfsDb*, VfsState*, unsigned int, int, u8*);
+static int vfsCurrentTimeInt64(sqlite3_vfs*, sqlite3_int64*);
 
 /* ---------------------------------------------------------------------
 ** Errors.  Engine codes are SQLite's; the message goes to sqlite3_log()
@@ -1175,7 +1180,8 @@ static void put64(u8 *a, sqlite3_uint64 v){
   put32(&a[4], (unsigned int)v);
 }
 
-/* Log an overlay's error, with the file named, and return rc. */
+/* Log an overlay's error, with the file named, and return rc.  (SQLite's
+** log takes 210 bytes: the messages are short, for the paths in them.) */
 static int overlayError(VfsDb *p, int rc, const char *zFmt, ...){
   va_list ap;
   char *zMsg;
@@ -1285,16 +1291,14 @@ static int baseOpen(VfsDb *p, VfsBase *pB, const char *zPath,
   nSide = parentFileSize(pParent, zPath, "-journal");
   if( nSide>0 ){
     baseClose(pB);
-    return overlayError(p, SQLITE_CANTOPEN, "its base %s has a rollback journal "
-        "(a transaction is in progress, or was cut short: open the base with "
-        "SQLite once to roll it back)", zPath);
+    return overlayError(p, SQLITE_CANTOPEN, "its base %s has a rollback "
+        "journal: open it with SQLite once to roll it back", zPath);
   }
   nSide = parentFileSize(pParent, zPath, "-wal");
   if( nSide>0 ){
     baseClose(pB);
-    return overlayError(p, SQLITE_CANTOPEN, "its base %s has a WAL with pages "
-        "not in the file (checkpoint it first: PRAGMA wal_checkpoint(TRUNCATE))",
-        zPath);
+    return overlayError(p, SQLITE_CANTOPEN, "its base %s has pages in its WAL: "
+        "checkpoint it (PRAGMA wal_checkpoint(TRUNCATE))", zPath);
   }
   rc = pB->pFile->pMethods->xFileSize(pB->pFile, &nSize);
   n = nSize<VFS_BASE_ID_BYTES ? (int)nSize : VFS_BASE_ID_BYTES;
@@ -1408,7 +1412,8 @@ static int overlayCreate(VfsDb *p, VfsBase *pB){
   if( rc==SQLITE_OK && !p->st.bEntry ) rc = stateCreate(p, &p->st);
   if( rc==SQLITE_OK ){
     sqlite3_int64 iNow = 0;
-    (void)p->pVfs->pParent->xCurrentTimeInt64(p->pVfs->pParent, &iNow);
+    (void)vfsCurrentTimeInt64(&p->pVfs->base, &iNow);  /* a version 1
+                                          ** parent (a shim) has no Int64 */
     pB->nSize = nSize;
     pB->szPage = szPage;
     pB->iSum = iSum;
