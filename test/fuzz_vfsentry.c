@@ -12,7 +12,11 @@
 ** the engine (tree 17, key "main"; tree 18), so every checksum holds and
 ** only the entry's and the pages' numbers can lie.  With bit 0x40 of
 ** byte 0 the entry is the -wal's instead (key "wal", its frames in tree
-** 19), beside a valid database entry.  Then the store is
+** 19), beside a valid database entry; with bit 0x80 (and not 0x40) it is
+** an overlay's "base" entry (the base's identity and path: export-db
+** reads the pages the store lacks from the file it names), beside a
+** version 3 database entry (an overlay's) of 3 pages, all the base's.
+** The database entry itself may be version 3 too.  Then the store is
 ** listed and, when its entry decodes to at most 1 MiB, exported to a file
 ** that is removed afterwards.  An error is expected; a crash, a hang, an
 ** out-of-bounds read or a wrong claim of success is a finding.
@@ -31,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *aIn, size_t nIn){
   VlogStore *p = 0;
   VlogVfsFileInfo *a = 0;
   u8 aEntry[64];
-  int nEntry, n = 0, rc, bWal;
+  int nEntry, n = 0, rc, bWal, bBase;
   unsigned int iTree;
   size_t i;
   fuzzLoadSeed();
@@ -43,6 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *aIn, size_t nIn){
   nEntry = nIn>0 ? aIn[0] % 64 : 16;
   for(i=0; (int)i<nEntry && 1+i<nIn; i++) aEntry[i] = aIn[1+i];
   bWal = nIn>0 && (aIn[0] & 0x40)!=0;
+  bBase = nIn>0 && (aIn[0] & 0xc0)==0x80;
   iTree = bWal ? VFS_TREE_WAL : VFS_TREE_MAIN;
   rc = vlogBegin(p, 1);
   if( rc==VLOG_OK && bWal ){
@@ -50,7 +55,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *aIn, size_t nIn){
     static const u8 aMain[16] = { 1,0,0,0, 0,0,0x10,0, 0,0,0,0, 0,0,0x10,0 };
     rc = vlogPut(p, VFS_TREE_CATALOG, "main", 4, aMain, sizeof(aMain));
   }
-  if( rc==VLOG_OK ){
+  if( rc==VLOG_OK && bBase ){
+    /* version 3 (an overlay's), 4096-byte pages, 3 pages, all the base's */
+    static const u8 aMain[24] = { 3,0,0,0, 0,0,0x10,0, 0,0,0,0, 0,0,0x30,0,
+                                  0,0,0,0, 0,0,0x30,0 };
+    rc = vlogPut(p, VFS_TREE_CATALOG, "main", 4, aMain, sizeof(aMain));
+    if( rc==VLOG_OK ) rc = vlogPut(p, VFS_TREE_CATALOG, "base", 4, aEntry, nEntry);
+  }else if( rc==VLOG_OK ){
     rc = vlogPut(p, VFS_TREE_CATALOG, bWal ? "wal" : "main", bWal ? 3 : 4,
                  aEntry, nEntry);
   }
@@ -103,7 +114,25 @@ int LLVMFuzzerInitialize(int *pArgc, char ***pArgv){
       16,  1,0,0,0, 0,0,0x10,0, 0,0,0,0, 0,0,0x30,0,
       4, 0,0,1, 64,   4, 0,0,3, 64
     };
+    /* an overlay's base entry: 3 pages of 4096 bytes, the path "/dev/null"
+    ** (not a regular file: refused), and page 2 its own */
+    static const u8 aSeed2[] = {
+      0x80|45,  1,0,0,0, 0,0,0x10,0, 0,0,0,0,0,0,0x30,0,
+      1,2,3,4,5,6,7,8, 0,0,0,0,0,0,0,0, 0,0,0,9,
+      '/','d','e','v','/','n','u','l','l',
+      4, 0,0,2, 64
+    };
+    /* ... and one naming a regular file (the fuzzer's own program), whose
+    ** first and last pages export-db reads */
+    static const u8 aSeed3[] = {
+      0x80|50,  1,0,0,0, 0,0,0x10,0, 0,0,0,0,0,0,0x30,0,
+      1,2,3,4,5,6,7,8, 0,0,0,0,0,0,0,0, 0,0,0,14,
+      '/','p','r','o','c','/','s','e','l','f','/','e','x','e',
+      4, 0,0,2, 64
+    };
     fuzzWriteSeed(0, aSeed, sizeof(aSeed));
+    fuzzWriteSeed(1, aSeed2, sizeof(aSeed2));
+    fuzzWriteSeed(2, aSeed3, sizeof(aSeed3));
     exit(0);
   }
   return 0;

@@ -183,11 +183,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "vlogInt.h"
 #include "vfs.h"
-#include "util.h"                 /* vlogChecksum() */
-
-typedef unsigned char u8;
+#include "util.h"                 /* vlogChecksum(), u8 */
 
 /* The store's trees the VFS uses (below VLOG_TREE_FIRST_AUTO: found
 ** without looking anything up; tree 16 is the virtual tables' catalog). */
@@ -1265,7 +1264,13 @@ static int baseOpen(VfsDb *p, VfsBase *pB, const char *zPath,
   sqlite3_int64 nSize = 0, nSide;
   u8 *a = 0;
   int rc, n, szPage = 0;
+  struct stat st;
   assert( pB->pFile==0 );
+  if( stat(zPath, &st)==0 && !S_ISREG(st.st_mode) ){
+    /* (a FIFO would block the open; a directory is no database) */
+    return overlayError(p, SQLITE_CANTOPEN, "its base %s is not a regular "
+                        "file", zPath);
+  }
   pB->zOpen = parentName(zPath, "");
   pB->pFile = (sqlite3_file*)sqlite3_malloc(pParent->szOsFile);
   if( pB->pFile==0 || pB->zOpen==0 ){
@@ -3943,7 +3948,11 @@ static int exportFile(VlogStore *pStore, const VfsState *pS, const char *zBase,
       sqlite3_int64 iOff = (sqlite3_int64)(k-1)*sz;
       size_t nWant = pS->nBase-iOff<sz ? (size_t)(pS->nBase-iOff) : (size_t)sz;
       memset(aChunk, 0, sz);
-      if( pBase==0 ) pBase = fopen(zBase, "rb");
+      if( pBase==0 ){
+        struct stat st;
+        /* a regular file only: the entry may name anything (a FIFO blocks) */
+        if( stat(zBase, &st)==0 && S_ISREG(st.st_mode) ) pBase = fopen(zBase, "rb");
+      }
       if( pBase==0 || fseeko(pBase, (off_t)iOff, SEEK_SET)!=0
        || fread(aChunk, 1, nWant, pBase)!=nWant ){
         snprintf(zErr, nErr, "page %u is the base's, and the base %s cannot be "
