@@ -163,6 +163,18 @@ static int maintInfo(VlogStore *p, char **pz){
           "bytes stored in %llu bytes\n", aF[i].zName, (long long)aF[i].nLogical,
           (unsigned long long)aF[i].nPage, aF[i].szPage,
           (unsigned long long)aF[i].nStored);
+      if( rc==VLOG_OK && aF[i].bOverlay ){
+        char zBase[1024];
+        rc = vlogVfsBasePath(p, zBase, sizeof(zBase));
+        if( rc==VLOG_OK && aF[i].nBase>0 ){
+          rc = vlogBufPrintf(pEnv, &b, "  an overlay of %s: %lld bytes still "
+              "read from it where the overlay has no page\n", zBase,
+              (long long)aF[i].nBase);
+        }else if( rc==VLOG_OK ){
+          rc = vlogBufPrintf(pEnv, &b, "  an overlay made from %s, materialized: "
+              "it stands alone\n", zBase);
+        }
+      }
     }
     vlogFree(pEnv, aF);
   }

@@ -3851,6 +3851,26 @@ int vlogVfsOverlay(VlogStore *pStore, VlogVfsOverlayInfo *pInfo){
   return rc;
 }
 
+int vlogVfsBasePath(VlogStore *pStore, char *zOut, int nOut){
+  const void *pVal;
+  int nVal, rc, bRead = vlogTxnState(pStore)==0;
+  assert( nOut>0 );
+  zOut[0] = 0;
+  rc = bRead ? vlogBegin(pStore, 0) : VLOG_OK;
+  if( rc==VLOG_OK ) rc = vlogGet(pStore, VFS_TREE_CATALOG, "base", 4, &pVal, &nVal);
+  if( rc==VLOG_OK ){
+    const u8 *a = (const u8*)pVal;
+    int nPath = nVal>=VFS_BASE_ENTRY_MIN ? (int)get32(&a[32]) : -1;
+    if( nVal<VFS_BASE_ENTRY_MIN || a[0]!=1 || nPath!=nVal-VFS_BASE_ENTRY_MIN ){
+      rc = VLOG_CORRUPT;
+    }else{
+      sqlite3_snprintf(nOut, zOut, "%.*s", nPath, &a[VFS_BASE_ENTRY_MIN]);
+    }
+  }
+  if( bRead && vlogTxnState(pStore) ) (void)vlogCommit(pStore);
+  return rc;
+}
+
 /* ---------------------------------------------------------------------
 ** vlog_files (ext/introspect.c).
 */
@@ -3895,6 +3915,8 @@ int vlogVfsFiles(VlogStore *pStore, VlogVfsFileInfo **paFile, int *pnFile){
     if( rc ) break;
     a[n].szPage = st.szChunk;
     a[n].nLogical = st.nSize;
+    a[n].bOverlay = st.bOverlay;
+    a[n].nBase = st.nBase;
     rc = vlogTreeSize(pStore, stateTree(&st), &sz);
     if( rc==VLOG_NOTFOUND ){
       memset(&sz, 0, sizeof(sz));         /* no page stored yet */

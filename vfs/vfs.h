@@ -44,7 +44,15 @@ struct VlogVfsFileInfo {
   int szPage;                     /* page (chunk) size, 0 before the first */
   sqlite3_int64 nLogical;         /* the file's size as SQLite sees it */
   uint64_t nStored;               /* bytes its pages take in the store */
+  int bOverlay;                   /* "main" of an overlay (URI base=) ... */
+  sqlite3_int64 nBase;            /* ... whose first nBase bytes are read
+                                  ** from its base where it has no page */
 };
+
+/* An overlay's base as its store records it: its path into zOut[nOut]
+** (truncated to fit).  VLOG_NOTFOUND: not an overlay; VLOG_CORRUPT: the
+** entry is not one.  In a read transaction of its own unless one is open. */
+int vlogVfsBasePath(VlogStore *pStore, char *zOut, int nOut);
 int vlogVfsFiles(VlogStore *pStore, VlogVfsFileInfo **paFile, int *pnFile);
 
 /* Write the database that pStore holds for the VFS to the new plain file
