@@ -201,6 +201,8 @@
 #define VFS_BASE_ENTRY_MIN 36     /* the "base" entry without its path */
 #define VFS_BASE_ID_BYTES 65536   /* the base's first bytes its identity
                                   ** checksum covers */
+#define VFS_BASE_ID_SAMPLES 16    /* ... and of as many pages spread over
+                                  ** the rest (the last one among them) */
 #define VFS_BASE_SEED     0x626173656964ULL   /* the checksum's: "baseid" */
 #define VFS_MAT_STEP      256     /* pages a vlog_materialize() commit copies */
 #define VFS_MAT_PENDING   1024    /* base pages read, to copy at the end of
@@ -1144,7 +1146,8 @@ static int rechunk(VfsDb *p, int szNew){
 ** overlay has not written is read from the base.  Its catalog holds the
 ** entry "base" (the base's path, and its identity: size, page size and a
 ** checksum of its first VFS_BASE_ID_BYTES bytes, which hold SQLite's
-** header and its file change counter) and the database file's entry is
+** header and its file change counter, and of VFS_BASE_ID_SAMPLES pages
+** spread over the rest) and the database file's entry is
 ** version 3, with nBase: its first nBase bytes that the overlay has not
 ** written are the base's.  nBase starts at the base's size and only goes
 ** down: a truncation lowers it to the new size (what grows again there is
@@ -1329,12 +1332,26 @@ static int baseOpen(VfsDb *p, VfsBase *pB, const char *zPath,
     }
   }
   if( rc==SQLITE_OK ){
+    sqlite3_uint64 iSum = vlogChecksum(a, n, VFS_BASE_SEED);
+    if( nSize>VFS_BASE_ID_BYTES ){
+      /* and pages spread over the rest: a change that leaves the header
+      ** alone (a WAL-mode base's checkpoint) may show there */
+      sqlite3_int64 nPg = nSize/szPage, k;
+      u8 *aPg = (u8*)sqlite3_realloc(a, szPage);
+      if( aPg==0 ) rc = SQLITE_NOMEM;
+      else a = aPg;
+      for(k=1; rc==SQLITE_OK && k<=VFS_BASE_ID_SAMPLES; k++){
+        sqlite3_int64 iOff = (nPg-1)*k/VFS_BASE_ID_SAMPLES*szPage;
+        rc = pB->pFile->pMethods->xRead(pB->pFile, a, szPage, iOff);
+        if( rc==SQLITE_OK ) iSum = vlogChecksum(a, szPage, iSum);
+      }
+      if( rc ) rc = overlayError(p, rc, "its base %s cannot be read", zPath);
+    }
     *pnSize = nSize;
     *pszPage = szPage;
-    *piSum = vlogChecksum(a, n, VFS_BASE_SEED);
-  }else{
-    baseClose(pB);
+    *piSum = iSum;
   }
+  if( rc ) baseClose(pB);
   sqlite3_free(a);
   return rc;
 }
@@ -1519,7 +1536,7 @@ static int overlayOpen(VfsDb *p){
             "overlay was made: %lld bytes, not %lld", zUse, nSize, pB->nSize);
       }else{
         rc = overlayError(p, SQLITE_CANTOPEN, "its base %s changed since the "
-            "overlay was made: its first pages differ", zUse);
+            "overlay was made: its pages differ", zUse);
       }
     }
     sqlite3_free(zPath);
@@ -1546,8 +1563,10 @@ static int baseReadRaw(VfsDb *p, VfsState *pS, unsigned int iPg, int sz, u8 *aOu
   int n = pS->nBase-iOff<sz ? (int)(pS->nBase-iOff) : sz;
   int rc;
   if( pB==0 || pB->pFile==0 ){
-    return overlayError(p, SQLITE_CORRUPT, "page %u is its base's, whose file "
-                        "is not open", iPg);
+    /* another connection made the (empty) database an overlay after this
+    ** one opened it */
+    return overlayError(p, SQLITE_CANTOPEN, "page %u is its base's, which this "
+                        "connection has not opened: open the database again", iPg);
   }
   rc = pB->pFile->pMethods->xRead(pB->pFile, aOut, n, iOff);
   if( rc==SQLITE_IOERR_SHORT_READ ){
