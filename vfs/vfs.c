@@ -1322,7 +1322,11 @@ static int baseOpen(VfsDb *p, VfsBase *pB, const char *zPath,
   if( nSize>0 ){
     szPage = nSize<100 ? 0 : (a[16]<<8) | a[17];
     if( szPage==1 ) szPage = 65536;
-    if( nSize<100 || memcmp(a, "SQLite format 3", 16)!=0 ){
+    if( nSize>=16 && memcmp(a, "vlog-store", 11)==0 ){
+      /* a store (a vlog-VFS database) changes: not a base */
+      rc = overlayError(p, SQLITE_CANTOPEN, "its base %s is a vlog store, not "
+          "a plain SQLite file: a copy made by vlogtool export-db is one", zPath);
+    }else if( nSize<100 || memcmp(a, "SQLite format 3", 16)!=0 ){
       /* (not SQLITE_NOTADB, which would open the file as a plain one) */
       rc = overlayError(p, SQLITE_CANTOPEN, "its base %s is not a SQLite "
                         "database", zPath);
