@@ -7,7 +7,8 @@ dir=$(cd "${1:-.}" && pwd)
 top=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$dir/build"
 db=$dir/build/demo.db
-rm -f "$db" "$dir/build/demo.vlog"
+rm -f "$db" "$dir/build/demo.vlog" "$dir"/build/demo-app.db* \
+      "$dir"/build/demo-base.db "$dir"/build/demo-work.db*
 if [ -t 0 ]; then
   echo "vlog demo: sqlite3 shell on $db with vlog loaded (.quit to leave)"
 fi

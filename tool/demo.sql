@@ -1,5 +1,7 @@
 -- demo.sql: what vlog does so far, run by `make demo` in the sqlite3 shell
--- after `.load ./vlog`, on build/demo.db (its store: build/demo.vlog).
+-- after `.load ./vlog`, on build/demo.db (its store: build/demo.vlog), with
+-- build/demo-app.db on the vlog VFS and build/demo-work.db an overlay of a
+-- plain copy of it.
 .headers on
 .mode box
 .print
@@ -46,6 +48,27 @@ SELECT name, value FROM vlog_stats('docs')
 .headers off
 SELECT vlog_verify('docs');
 .print
+.print '-- The vlog VFS: an ordinary SQLite database (demo-app.db) stored in a'
+.print '-- store, its pages compressed'
+ATTACH 'file:demo-app.db?vfs=vlog' AS app;
+CREATE TABLE app.orders(id INTEGER PRIMARY KEY, customer TEXT, note TEXT);
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i<50000)
+INSERT INTO app.orders
+  SELECT i, 'customer ' || (i % 500), printf('order %d of the demo, shipped', i) FROM n;
+.mode box
+.headers on
+SELECT name, pages, logical_bytes, stored_bytes, printf('%.2f', ratio) AS ratio
+  FROM vlog_files('app');
+.print
+.print '-- An overlay: demo-work.db, a writable database over a plain copy'
+.print '-- (demo-base.db), made in O(1); only the pages it writes are its own'
+VACUUM app INTO 'file:demo-base.db?vfs=unix';
+ATTACH 'file:demo-work.db?vfs=vlog&base=demo-base.db' AS work;
+UPDATE work.orders SET note = 'changed in the overlay' WHERE id <= 10;
+SELECT (SELECT count(*) FROM work.orders) AS rows, pages_from_base, pages_own,
+       own_bytes FROM vlog_overlay('work');
+.print
 .print "-- Try: SELECT * FROM vlog_btree('docs');  SELECT vlog_checkpoint('docs');"
+.print "--      SELECT vlog_materialize('work');  SELECT * FROM vlog_overlay('work');"
 .mode box
 .headers on
