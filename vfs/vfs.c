@@ -1543,6 +1543,11 @@ static int overlayOpen(VfsDb *p){
             "overlay was made: its pages differ", zUse);
       }
     }
+    if( rc==SQLITE_OK && zPath ){
+      sqlite3_free(pB->zPath);            /* where it is now (base=) */
+      pB->zPath = zPath;
+      zPath = 0;
+    }
     sqlite3_free(zPath);
   }
   stateForget(p);
