@@ -164,7 +164,7 @@ static int maintInfo(VlogStore *p, char **pz){
           (unsigned long long)aF[i].nPage, aF[i].szPage,
           (unsigned long long)aF[i].nStored);
       if( rc==VLOG_OK && aF[i].bOverlay ){
-        char zBase[1024];
+        char zBase[4096];
         rc = vlogVfsBasePath(p, zBase, sizeof(zBase));
         if( rc==VLOG_OK && aF[i].nBase>0 ){
           rc = vlogBufPrintf(pEnv, &b, "  an overlay of %s: %lld bytes still "

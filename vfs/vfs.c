@@ -204,6 +204,7 @@
 #define VFS_BASE_ID_SAMPLES 16    /* ... and of as many pages spread over
                                   ** the rest (the last one among them) */
 #define VFS_BASE_SEED     0x626173656964ULL   /* the checksum's: "baseid" */
+#define VFS_PATH_MAX      4096    /* a base's path, read back whole */
 #define VFS_MAT_STEP      256     /* pages a vlog_materialize() commit copies */
 #define VFS_MAT_PENDING   1024    /* base pages read, to copy at the end of
                                   ** the read (materialize_on_read) */
@@ -3889,7 +3890,8 @@ int vlogVfsBasePath(VlogStore *pStore, char *zOut, int nOut){
   if( rc==VLOG_OK ){
     const u8 *a = (const u8*)pVal;
     int nPath = nVal>=VFS_BASE_ENTRY_MIN ? (int)get32(&a[32]) : -1;
-    if( nVal<VFS_BASE_ENTRY_MIN || a[0]!=1 || nPath!=nVal-VFS_BASE_ENTRY_MIN ){
+    if( nVal<VFS_BASE_ENTRY_MIN || a[0]!=1 || nPath!=nVal-VFS_BASE_ENTRY_MIN
+     || nPath>=nOut ){
       rc = VLOG_CORRUPT;
     }else{
       sqlite3_snprintf(nOut, zOut, "%.*s", nPath, &a[VFS_BASE_ENTRY_MIN]);
@@ -4076,14 +4078,10 @@ int vlogVfsExport(VlogStore *pStore, const char *zOut, char *zErr, int nErr){
       if( rc ) snprintf(zErr, nErr, "%s", zWhy);
     }
     if( rc==VLOG_OK && st.bOverlay && st.nBase>0 ){
-      rc = vlogGet(pStore, VFS_TREE_CATALOG, "base", 4, &pVal, &nVal);
-      if( rc==VLOG_OK && nVal>VFS_BASE_ENTRY_MIN
-       && (int)get32(&((const u8*)pVal)[32])==nVal-VFS_BASE_ENTRY_MIN ){
-        zBase = sqlite3_mprintf("%.*s", nVal-VFS_BASE_ENTRY_MIN,
-                                &((const u8*)pVal)[VFS_BASE_ENTRY_MIN]);
-        if( zBase==0 ) rc = VLOG_NOMEM;
-      }else if( rc==VLOG_OK || rc==VLOG_NOTFOUND ){
-        snprintf(zErr, nErr, "an overlay without its base's entry");
+      zBase = (char*)sqlite3_malloc(VFS_PATH_MAX);
+      rc = zBase ? vlogVfsBasePath(pStore, zBase, VFS_PATH_MAX) : VLOG_NOMEM;
+      if( rc==VLOG_NOTFOUND || rc==VLOG_CORRUPT || (rc==VLOG_OK && zBase[0]==0) ){
+        snprintf(zErr, nErr, "an overlay without a base entry that is one");
         rc = VLOG_CORRUPT;
       }
     }

@@ -49,9 +49,9 @@ struct VlogVfsFileInfo {
                                   ** from its base where it has no page */
 };
 
-/* An overlay's base as its store records it: its path into zOut[nOut]
-** (truncated to fit).  VLOG_NOTFOUND: not an overlay; VLOG_CORRUPT: the
-** entry is not one.  In a read transaction of its own unless one is open. */
+/* An overlay's base as its store records it: its path into zOut[nOut].
+** VLOG_NOTFOUND: not an overlay; VLOG_CORRUPT: the entry is not one (or
+** its path does not fit).  In a read transaction of its own unless one is open. */
 int vlogVfsBasePath(VlogStore *pStore, char *zOut, int nOut);
 int vlogVfsFiles(VlogStore *pStore, VlogVfsFileInfo **paFile, int *pnFile);
 
