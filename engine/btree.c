@@ -847,7 +847,8 @@ int vlogTreeSaveRoot(VlogStore *p, Tree *pTree){
 
 /*
 ** The id vlogTreeCreate() gives next: one more than the largest of the
-** trees that exist, and at least VLOG_TREE_FIRST_AUTO.  Every tree of the
+** trees that exist below VLOG_TREE_FIRST_HIGH, and at least
+** VLOG_TREE_FIRST_AUTO.  Every tree of the
 ** roots tree is in p->pTrees (loaded with the store, added by replay and
 ** by this handle's changes), so the list answers alone.
 */
@@ -855,11 +856,13 @@ int vlogTreeNextId(VlogStore *p, u32 *piTree){
   u32 iMax = VLOG_TREE_FIRST_AUTO-1;
   Tree *pT;
   for(pT=p->pTrees; pT; pT=pT->pNext){
-    if( vlogTreeExists(pT) && pT->iTree>iMax ) iMax = pT->iTree;
+    if( vlogTreeExists(pT) && pT->iTree>iMax && pT->iTree<VLOG_TREE_FIRST_HIGH ){
+      iMax = pT->iTree;
+    }
   }
-  if( iMax>=VLOG_MAX_TREE ){
+  if( iMax>=VLOG_TREE_FIRST_HIGH-1 ){
     return vlogSetError(p, VLOG_FULL, "no tree id is left: tree %u exists, and "
-                        "%u is the largest id", iMax, VLOG_MAX_TREE);
+                        "%u is the largest id", iMax, VLOG_TREE_FIRST_HIGH-1);
   }
   *piTree = iMax+1;
   return VLOG_OK;

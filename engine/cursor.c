@@ -547,6 +547,31 @@ int vlogTreeSize(VlogStore *p, uint32_t iTree, VlogTreeSize *pSize){
   return vlogAutoEnd(p, bAuto, rc);
 }
 
+/*
+** The bytes of value-log records tree iTree's values have in each segment
+** (engine.h): one walk of its leaves.
+*/
+int vlogTreeSegmentBytes(VlogStore *p, uint32_t iTree, uint64_t *aBytes, int nSeg){
+  VlogCursor *pCsr = 0;
+  int bAuto, rc;
+  if( iTree<VLOG_TREE_FIRST_USER ) return VLOG_OK;      /* all in leaves */
+  rc = vlogAutoBegin(p, 0, &bAuto);
+  if( rc ) return rc;
+  rc = vlogCursorOpen(p, iTree, &pCsr);
+  if( rc==VLOG_OK ) rc = vlogCursorFirst(pCsr);
+  while( rc==VLOG_OK && pCsr->bValid ){
+    const void *pKey;
+    const u8 *pVal;
+    int nKey, nVal;
+    rc = vlogCursorKey(pCsr, &pKey, &nKey);
+    if( rc==VLOG_OK ) rc = cursorRawValue(pCsr, &pVal, &nVal);
+    if( rc==VLOG_OK ) rc = vlogValueSegBytes(p, iTree, nKey, pVal, nVal, aBytes, (u64)nSeg);
+    if( rc==VLOG_OK ) rc = vlogCursorNext(pCsr);
+  }
+  if( pCsr ) (void)vlogCursorClose(pCsr);       /* cannot fail */
+  return vlogAutoEnd(p, bAuto, rc);
+}
+
 int vlogCursorValue(VlogCursor *pCsr, const void **ppVal, int *pnVal){
   VlogStore *p = pCsr->pStore;
   const u8 *pVal = 0;

@@ -40,7 +40,9 @@
 ** (one more than the largest id in use, so the id of the newest tree comes
 ** back after it is dropped); ids from VLOG_TREE_FIRST_USER to
 ** VLOG_TREE_FIRST_AUTO-1 are for trees a caller must find without looking
-** anything up (the virtual table's catalog is tree 16).  A tree's value
+** anything up (the virtual table's catalog is tree 16), and so are those
+** from VLOG_TREE_FIRST_HIGH up (the VFS's layers of snapshots), which
+** vlogTreeCreate() neither hands out nor counts.  A tree's value
 ** policy (VlogTreePolicy: which values go to the value log, how they are
 ** compressed) is stored with its root and survives reopening; vlogPut()
 ** follows it.  A tree that was never given one (a put to an id nobody
@@ -104,6 +106,8 @@
 #define VLOG_MAX_VALUE        (256*1024*1024) /* bytes of value (vlogPutEx) */
 #define VLOG_TREE_FIRST_USER  16              /* lower tree ids: the engine's */
 #define VLOG_TREE_FIRST_AUTO  32              /* vlogTreeCreate()'s first id */
+#define VLOG_TREE_FIRST_HIGH  0x70000000      /* from here up: a caller's
+                                              ** again, never handed out */
 #define VLOG_MAX_TREE         0x7fffffff
 #define VLOG_INLINE_ALL       0x7fffffff      /* VlogTreePolicy.nInlineMax:
                                               ** every value in the leaf */
@@ -211,6 +215,9 @@ VLOG_MUST_CHECK int vlogStoreHold(VlogStore*, int eLevel);
 ** left alone by vlogRollbackTo(); vlogRollback() still undoes them.  0, 0:
 ** none (the default). */
 VLOG_MUST_CHECK int vlogStoreSavepointExempt(VlogStore*, uint32_t iFirst, uint32_t iLast);
+/* ... and the trees from iFirst (at least VLOG_TREE_FIRST_HIGH) up too
+** (0: none; the VFS's layers of snapshots). */
+VLOG_MUST_CHECK int vlogStoreSavepointExemptHigh(VlogStore*, uint32_t iFirst);
 /* SQLite's xCheckReservedLock: does any handle hold RESERVED or above? */
 VLOG_MUST_CHECK int vlogStoreCheckReserved(VlogStore*, int *pbReserved);
 /* SQLITE_FCNTL_HAS_MOVED: the store file's name no longer leads to it. */
@@ -352,6 +359,11 @@ struct VlogTreeSize {
   uint64_t nKey, nValue, nStored;
 };
 VLOG_MUST_CHECK int vlogTreeSize(VlogStore*, uint32_t iTree, VlogTreeSize*);
+
+/* Add to aBytes[s] the bytes of value-log records that tree iTree's values
+** have in segment s, for each s below nSeg (one walk of its leaves). */
+VLOG_MUST_CHECK int vlogTreeSegmentBytes(VlogStore*, uint32_t iTree, uint64_t *aBytes,
+                                         int nSeg);
 
 /* Value-log maintenance (maint.c).  vlogMaintain() runs one pass, outside
 ** any transaction, in transactions of its own: zMode "auto" (0), "plan",

@@ -493,6 +493,8 @@ struct VlogStore {
                                ** (vlogStoreHold); eLock is never below it */
   u32 iExemptLo, iExemptHi;    /* trees vlogRollbackTo() leaves alone
                                ** (vlogStoreSavepointExempt); 0: none */
+  u32 iExemptHigh;             /* ... and from this one up (0: none;
+                               ** vlogStoreSavepointExemptHigh) */
   int eTxn;                    /* 0 none, 1 read, 2 write */
   int bAutoTxn;                /* the open txn was started implicitly */
   int bValid;                  /* in-memory state matches the file */
@@ -765,6 +767,8 @@ VLOG_MUST_CHECK int vlogLogSealOpen(VlogStore*);
 VLOG_MUST_CHECK int vlogValueSize(VlogStore*, u32 iTree, const u8 *pKey, int nKey,
                                   const u8 *a, int n,
                                   u64 *pnVal, u64 *pnStored);
+VLOG_MUST_CHECK int vlogValueSegBytes(VlogStore*, u32 iTree, int nKey, const u8 *a,
+                                      int n, u64 *aBytes, u64 nSeg);
 VLOG_MUST_CHECK int vlogValueForEach(VlogStore*, u32 iTree, int nKey, const u8 *a, int n,
                      int (*xPer)(VlogStore*, u64 iSeg, u64 nBytes));
 

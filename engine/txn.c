@@ -779,9 +779,19 @@ int vlogStoreSavepointExempt(VlogStore *p, u32 iFirst, u32 iLast){
   return VLOG_OK;
 }
 
+int vlogStoreSavepointExemptHigh(VlogStore *p, u32 iFirst){
+  if( iFirst!=0 && iFirst<VLOG_TREE_FIRST_HIGH ){
+    return vlogSetError(p, VLOG_RANGE, "exempt trees from %u: below the "
+                        "callers' high ids (%u)", iFirst, VLOG_TREE_FIRST_HIGH);
+  }
+  p->iExemptHigh = iFirst;
+  return VLOG_OK;
+}
+
 /* Are tree iTree's changes left alone by vlogRollbackTo()? */
 static int isExempt(VlogStore *p, u32 iTree){
-  return p->iExemptLo!=0 && iTree>=p->iExemptLo && iTree<=p->iExemptHi;
+  return (p->iExemptLo!=0 && iTree>=p->iExemptLo && iTree<=p->iExemptHi)
+      || (p->iExemptHigh!=0 && iTree>=p->iExemptHigh);
 }
 
 /*
@@ -932,7 +942,7 @@ int vlogRollbackTo(VlogStore *p, int iSave){
   }
   if( p->bPoison ){
     rc = reloadTo(p, iSave);
-  }else if( p->iExemptLo ){
+  }else if( p->iExemptLo || p->iExemptHigh ){
     rc = undoToExempt(p, iSave>0 ? pLog->aSaveUndo[iSave-1] : 0,
                       iSave>0 ? pLog->aSaveRedo[iSave-1] : 0,
                       iSave>0 ? pLog->aSaveRedoRec[iSave-1] : 0);
@@ -951,10 +961,10 @@ int vlogRollbackTo(VlogStore *p, int iSave){
   pLog->nSave = iSave;
   /* the logs are as they were when savepoint iSave was opened (but for
   ** the changes of exempt trees since) */
-  assert( rc || p->iExemptLo || iSave==0
+  assert( rc || p->iExemptLo || p->iExemptHigh || iSave==0
           || (pLog->redo.n==pLog->aSaveRedo[iSave-1]
               && pLog->nUndo==pLog->aSaveUndo[iSave-1]) );
-  assert( rc || p->iExemptLo || iSave>0 || (pLog->redo.n==0 && pLog->nUndo==0) );
+  assert( rc || p->iExemptLo || p->iExemptHigh || iSave>0 || (pLog->redo.n==0 && pLog->nUndo==0) );
   return rc;
 }
 

@@ -1833,6 +1833,20 @@ int vlogValueForEach(VlogStore *p, u32 iTree, int nKey, const u8 *a, int n,
   return rc==VLOG_DONE ? VLOG_OK : badPointer(p);
 }
 
+/* Add to aBytes[iSeg] (iSeg < nSeg) the record bytes the leaf value
+** a[0..n) of key nKey bytes of tree iTree has in segment iSeg. */
+int vlogValueSegBytes(VlogStore *p, u32 iTree, int nKey, const u8 *a, int n,
+                      u64 *aBytes, u64 nSeg){
+  ValPtr ptr;
+  int rc;
+  if( n<1 || a[0]==VTAG_INLINE || a[0]==VTAG_ZINLINE ) return VLOG_OK;
+  if( ptrDecode(a, n, &ptr) ) return badPointer(p);
+  while( (rc = ptrExtent(&ptr))==VLOG_OK ){
+    if( ptr.iSeg<nSeg ) aBytes[ptr.iSeg] += recordBytes(iTree, nKey, ptr.nLen);
+  }
+  return rc==VLOG_DONE ? VLOG_OK : badPointer(p);
+}
+
 /* ---------------------------------------------------------------------
 ** Rewrite (maint.c): reading a segment alone, and the compare of a key's
 ** pointer with the record being moved

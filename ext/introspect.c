@@ -298,16 +298,120 @@ static void statsColumn(sqlite3_context *ctx, const void *aRow, int iRow, int iC
 ** sealed_at, generation, bytes_to_compress, dictionary_low,
 ** dictionary_high.
 */
+typedef struct SegRow SegRow;
+struct SegRow {
+  VlogSegmentInfo info;
+  uint64_t nSnap;                 /* bytes of its records snapshots hold */
+  const char *zSnap;              /* ... by snapshot: a JSON object, or 0 */
+};
+
+/* A snapshot name as a JSON string into z (when not 0); its length. */
+static int jsonName(char *z, const char *zName){
+  int n = 0, i;
+  for(i=0; zName[i]; i++){
+    unsigned char c = (unsigned char)zName[i];
+    if( c=='"' || c=='\\' ){
+      if( z ){ z[n] = '\\'; z[n+1] = (char)c; }
+      n += 2;
+    }else if( c<0x20 ){
+      if( z ) sqlite3_snprintf(7, &z[n], "\\u%04x", c);
+      n += 6;
+    }else{
+      if( z ) z[n] = (char)c;
+      n++;
+    }
+  }
+  return n;
+}
+
+/*
+** The segments, and for each the bytes that the layers of the VFS's
+** snapshots hold in it (vlogVfsSnapshots(), vlogTreeSegmentBytes()), all
+** in one read transaction.  The rows and their JSON are one allocation.
+*/
 static int segmentsLoad(VlogStore *pStore, void **paRow, int *pnRow){
+  VlogEnv *pEnv = vlogStoreEnv(pStore);
   VlogSegmentInfo *a = 0;
-  int rc = vlogSegments(pStore, &a, pnRow);
-  *paRow = (void*)a;
-  return rc;
+  VlogVfsSnapshotInfo *aSnap = 0;
+  uint64_t *aB = 0;
+  SegRow *aOut = 0;
+  int nRow = 0, nSnap = 0, nSeg = 0, i, k, rc, bRead = vlogTxnState(pStore)==0;
+  size_t nJson = 0;
+  *paRow = 0;
+  *pnRow = 0;
+  rc = bRead ? vlogBegin(pStore, 0) : VLOG_OK;
+  if( rc ) return rc;
+  rc = vlogSegments(pStore, &a, &nRow);
+  if( rc==VLOG_OK ) rc = vlogVfsSnapshots(pStore, &aSnap, &nSnap);
+  for(i=0; i<nRow; i++){
+    if( a[i].iSeg>=(uint64_t)nSeg ) nSeg = (int)a[i].iSeg + 1;
+  }
+  if( rc==VLOG_OK && nSnap>0 && nSeg>0 ){
+    aB = (uint64_t*)vlogMalloc(pEnv, sizeof(uint64_t)*nSeg*nSnap);
+    if( aB==0 ) rc = VLOG_NOMEM;
+    else memset(aB, 0, sizeof(uint64_t)*nSeg*nSnap);
+  }
+  for(k=0; rc==VLOG_OK && aB && k<nSnap; k++){
+    rc = vlogTreeSegmentBytes(pStore, aSnap[k].iTree, &aB[(size_t)k*nSeg], nSeg);
+  }
+  for(i=0; rc==VLOG_OK && aB && i<nRow; i++){
+    for(k=0; k<nSnap; k++){
+      if( aB[(size_t)k*nSeg + a[i].iSeg] ){
+        nJson += 3 + jsonName(0, aSnap[k].zName) + 21 + 1;   /* "n":v, */
+      }
+    }
+    nJson += 3;                                              /* {} NUL */
+  }
+  if( rc==VLOG_OK && nRow>0 ){
+    aOut = (SegRow*)vlogMalloc(pEnv, sizeof(SegRow)*nRow + nJson);
+    if( aOut==0 ) rc = VLOG_NOMEM;
+  }
+  if( rc==VLOG_OK && nRow>0 ){
+    char *z = (char*)&aOut[nRow];
+    for(i=0; i<nRow; i++){
+      memset(&aOut[i], 0, sizeof(aOut[i]));
+      aOut[i].info = a[i];
+      if( aB==0 ) continue;
+      aOut[i].zSnap = z;
+      *z++ = '{';
+      for(k=0; k<nSnap; k++){
+        uint64_t n = aB[(size_t)k*nSeg + a[i].iSeg];
+        if( n==0 ) continue;
+        aOut[i].nSnap += n;
+        if( z[-1]!='{' ) *z++ = ',';
+        *z++ = '"';
+        z += jsonName(z, aSnap[k].zName);
+        *z++ = '"';
+        *z++ = ':';
+        sqlite3_snprintf(21, z, "%llu", (unsigned long long)n);
+        z += strlen(z);
+      }
+      *z++ = '}';
+      *z++ = 0;
+      if( aOut[i].nSnap==0 ) aOut[i].zSnap = 0;
+    }
+  }
+  if( bRead && vlogTxnState(pStore) ) (void)vlogCommit(pStore);
+  vlogFree(pEnv, a);
+  vlogFree(pEnv, aSnap);
+  vlogFree(pEnv, aB);
+  if( rc ){
+    vlogFree(pEnv, aOut);
+    return rc;
+  }
+  *paRow = (void*)aOut;
+  *pnRow = aOut ? nRow : 0;
+  return VLOG_OK;
 }
 static void segmentsColumn(sqlite3_context *ctx, const void *aRow, int iRow, int iCol){
-  const VlogSegmentInfo *p = &((const VlogSegmentInfo*)aRow)[iRow];
+  const SegRow *pRow = &((const SegRow*)aRow)[iRow];
+  const VlogSegmentInfo *p = &pRow->info;
   uint64_t nStale = p->nTotal>p->nLive ? p->nTotal - p->nLive : 0;
   switch( iCol ){
+    case 18: resultU64(ctx, pRow->nSnap); break;
+    case 19:
+      if( pRow->zSnap ) sqlite3_result_text(ctx, pRow->zSnap, -1, SQLITE_TRANSIENT);
+      break;
     case 1:  resultU64(ctx, p->iSeg); break;
     case 2:  sqlite3_result_text(ctx, p->zState, -1, SQLITE_STATIC); break;
     case 3:  sqlite3_result_text(ctx, p->zKind, -1, SQLITE_STATIC); break;
@@ -602,7 +706,37 @@ static void overlayColumn(sqlite3_context *ctx, const void *aRow, int iRow, int 
   }
 }
 
+/*
+** vlog_snapshots: name, taken_at, size, page_size, layer_pages,
+** layer_bytes, pinned_pages, pinned_bytes: the snapshots of the database
+** a store holds for the VFS.
+*/
+static int snapshotsLoad(VlogStore *pStore, void **paRow, int *pnRow){
+  VlogVfsSnapshotInfo *a = 0;
+  int rc = vlogVfsSnapshots(pStore, &a, pnRow);
+  *paRow = (void*)a;
+  return rc;
+}
+static void snapshotsColumn(sqlite3_context *ctx, const void *aRow, int iRow, int iCol){
+  const VlogVfsSnapshotInfo *p = &((const VlogVfsSnapshotInfo*)aRow)[iRow];
+  switch( iCol ){
+    case 1:  sqlite3_result_text(ctx, p->zName, -1, SQLITE_TRANSIENT); break;
+    case 2:  resultTime(ctx, (uint64_t)p->iTaken*1000); break;
+    case 3:  sqlite3_result_int64(ctx, p->nSize); break;
+    case 4:  sqlite3_result_int(ctx, p->szPage); break;
+    case 5:  resultU64(ctx, p->nPage); break;
+    case 6:  resultU64(ctx, p->nBytes); break;
+    case 7:  resultU64(ctx, p->nPinPage); break;
+    default: resultU64(ctx, p->nPinBytes); break;
+  }
+}
+
 static const IntroTable aTable[] = {
+  { "vlog_snapshots",
+    "CREATE TABLE x(store TEXT, name TEXT, taken_at TEXT, size INTEGER,"
+    " page_size INTEGER, layer_pages INTEGER, layer_bytes INTEGER,"
+    " pinned_pages INTEGER, pinned_bytes INTEGER, arg HIDDEN)",
+    10, snapshotsLoad, snapshotsColumn },
   { "vlog_files",
     "CREATE TABLE x(store TEXT, name TEXT, pages INTEGER, page_size INTEGER,"
     " logical_bytes INTEGER, stored_bytes INTEGER, ratio REAL, arg HIDDEN)",
@@ -624,8 +758,9 @@ static const IntroTable aTable[] = {
     " stale_ratio REAL, records INTEGER, bytes_disk INTEGER,"
     " created_seq INTEGER, created_at TEXT, sealed_seq INTEGER,"
     " sealed_at TEXT, generation INTEGER, bytes_to_compress INTEGER,"
-    " dictionary_low INTEGER, dictionary_high INTEGER, arg HIDDEN)",
-    19, segmentsLoad, segmentsColumn },
+    " dictionary_low INTEGER, dictionary_high INTEGER, snapshot_bytes INTEGER,"
+    " snapshots TEXT, arg HIDDEN)",
+    21, segmentsLoad, segmentsColumn },
   { "vlog_btree",
     "CREATE TABLE x(store TEXT, tree INTEGER, table_name TEXT, level INTEGER,"
     " nodes INTEGER, keys INTEGER, bsets INTEGER, bytes INTEGER, fill REAL,"
@@ -1179,6 +1314,84 @@ static void materializeFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv
 }
 
 /*
+** vlog_snapshot(SCHEMA, NAME): take snapshot NAME of the database SCHEMA
+** (a database of the vlog VFS) in O(1); returns NAME.
+** vlog_snapshot_drop(SCHEMA, NAME): drop it; returns the pages its merge
+** copied into the layer above it.
+*/
+static void snapshotCall(sqlite3_context *ctx, sqlite3_value **argv, int bDrop){
+  const char *zFunc = bDrop ? "vlog_snapshot_drop" : "vlog_snapshot";
+  sqlite3 *db = sqlite3_context_db_handle(ctx);
+  sqlite3_file *pFile = 0;
+  sqlite3_int64 nCopied = 0;
+  const char *zDb = (const char*)sqlite3_value_text(argv[0]);
+  const char *zName;
+  int rc;
+  if( sqlite3_value_type(argv[0])!=SQLITE_TEXT || zDb==0 ){
+    funcError(ctx, SQLITE_ERROR, sqlite3_mprintf("%s(): the first argument must "
+        "be a schema name ('main', or an attached database's)", zFunc));
+    return;
+  }
+  zName = (const char*)sqlite3_value_text(argv[1]);
+  if( sqlite3_value_type(argv[1])!=SQLITE_TEXT || zName==0
+   || sqlite3_value_bytes(argv[1])<1 || sqlite3_value_bytes(argv[1])>200
+   || (int)strlen(zName)!=sqlite3_value_bytes(argv[1]) ){
+    funcError(ctx, SQLITE_ERROR, sqlite3_mprintf("%s(%Q): the snapshot's name "
+        "must be text of 1 to 200 bytes, without NUL", zFunc, zDb));
+    return;
+  }
+  if( sqlite3_file_control(db, zDb, SQLITE_FCNTL_FILE_POINTER, &pFile)!=SQLITE_OK
+   || pFile==0 ){
+    funcError(ctx, SQLITE_ERROR, sqlite3_mprintf("%s(%Q): no such database",
+        zFunc, zDb));
+    return;
+  }
+  if( !vlogVfsIsStore(pFile) ){
+    funcError(ctx, SQLITE_ERROR, sqlite3_mprintf("%s(%Q): not a database of the "
+        "vlog VFS (open it with vfs=vlog)", zFunc, zDb));
+    return;
+  }
+  rc = bDrop ? vlogVfsSnapshotDrop(pFile, zName, &nCopied)
+             : vlogVfsSnapshot(pFile, zName);
+  if( rc==SQLITE_LOCKED ){
+    funcError(ctx, rc, sqlite3_mprintf("%s(%Q, %Q): not inside a transaction of "
+        "this connection", zFunc, zDb, zName));
+  }else if( rc==SQLITE_CONSTRAINT ){
+    funcError(ctx, rc, sqlite3_mprintf("%s(%Q, %Q): a snapshot of that name exists",
+        zFunc, zDb, zName));
+  }else if( rc==SQLITE_BUSY ){
+    funcError(ctx, rc, sqlite3_mprintf("%s(%Q, %Q): the database is being written, "
+        "or (WAL mode) its WAL holds frames: PRAGMA wal_checkpoint(TRUNCATE), then "
+        "try again", zFunc, zDb, zName));
+  }else if( rc==SQLITE_READONLY ){
+    funcError(ctx, rc, sqlite3_mprintf("%s(%Q, %Q): the database is read-only "
+        "(or a snapshot)", zFunc, zDb, zName));
+  }else if( rc==SQLITE_ERROR && bDrop ){
+    funcError(ctx, rc, sqlite3_mprintf("%s(%Q, %Q): no such snapshot", zFunc,
+        zDb, zName));
+  }else if( rc==SQLITE_ERROR ){
+    funcError(ctx, rc, sqlite3_mprintf("%s(%Q, %Q): the database is empty, or "
+        "an overlay whose base still shows (vlog_materialize() it first)",
+        zFunc, zDb, zName));
+  }else if( rc ){
+    funcError(ctx, rc, sqlite3_mprintf("%s(%Q, %Q): %s", zFunc, zDb, zName,
+        sqlite3_errstr(rc)));
+  }else if( bDrop ){
+    sqlite3_result_int64(ctx, nCopied);
+  }else{
+    sqlite3_result_text(ctx, zName, -1, SQLITE_TRANSIENT);
+  }
+}
+static void snapshotFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  (void)argc;
+  snapshotCall(ctx, argv, 0);
+}
+static void snapshotDropFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv){
+  (void)argc;
+  snapshotCall(ctx, argv, 1);
+}
+
+/*
 ** Registration.
 */
 
@@ -1196,6 +1409,8 @@ int vlogIntrospectRegister(sqlite3 *db){
     { "vlog_config",     2, configFunc },
     { "vlog_materialize", 1, materializeFunc },
     { "vlog_materialize", 2, materializeFunc },
+    { "vlog_snapshot",   2, snapshotFunc },
+    { "vlog_snapshot_drop", 2, snapshotDropFunc },
     { "vlog_config",     3, configFunc },
     { "vlog_verify",     1, verifyFunc },
   };

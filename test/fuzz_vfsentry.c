@@ -16,9 +16,14 @@
 ** an overlay's "base" entry (the base's identity and path: export-db
 ** reads the pages the store lacks from the file it names), beside a
 ** version 3 database entry (an overlay's) of 3 pages, all the base's.
-** The database entry itself may be version 3 too.  Then the store is
-** listed and, when its entry decodes to at most 1 MiB, exported to a file
-** that is removed afterwards.  An error is expected; a crash, a hang, an
+** The database entry itself may be version 3 too.  With both bits (0xc0)
+** the entry is a layered one's (version 4: snapshots), and the 20 bytes
+** after it are the entry of the frozen layer tree 18 ("layer" BE32), the
+** 32 after those snapshot "s"'s; a page record with bit 0x08 goes to tree
+** 18, else to the first layer tree (0x70000000).  Then the store is
+** listed (files and snapshots, with what each pins) and, when its entry
+** decodes to at most 1 MiB, exported to a file that is removed
+** afterwards (along the layers).  An error is expected; a crash, a hang, an
 ** out-of-bounds read or a wrong claim of success is a finding.
 */
 #include "fuzz_common.h"
@@ -30,12 +35,14 @@
 #define VFS_TREE_CATALOG 17
 #define VFS_TREE_MAIN    18
 #define VFS_TREE_WAL     19
+#define VFS_TREE_LAYER   0x70000000
 
 int LLVMFuzzerTestOneInput(const uint8_t *aIn, size_t nIn){
   VlogStore *p = 0;
   VlogVfsFileInfo *a = 0;
-  u8 aEntry[64];
-  int nEntry, n = 0, rc, bWal, bBase;
+  VlogVfsSnapshotInfo *aSnap = 0;
+  u8 aEntry[64], aLayer[20], aSnapE[32];
+  int nEntry, n = 0, nSnap = 0, rc, bWal, bBase, bLayer;
   unsigned int iTree;
   size_t i;
   fuzzLoadSeed();
@@ -46,10 +53,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *aIn, size_t nIn){
   memset(aEntry, 0, sizeof(aEntry));
   nEntry = nIn>0 ? aIn[0] % 64 : 16;
   for(i=0; (int)i<nEntry && 1+i<nIn; i++) aEntry[i] = aIn[1+i];
-  bWal = nIn>0 && (aIn[0] & 0x40)!=0;
+  bLayer = nIn>0 && (aIn[0] & 0xc0)==0xc0;
+  bWal = nIn>0 && (aIn[0] & 0xc0)==0x40;
   bBase = nIn>0 && (aIn[0] & 0xc0)==0x80;
-  iTree = bWal ? VFS_TREE_WAL : VFS_TREE_MAIN;
+  iTree = bWal ? VFS_TREE_WAL : bLayer ? VFS_TREE_LAYER : VFS_TREE_MAIN;
+  memset(aLayer, 0, sizeof(aLayer));
+  memset(aSnapE, 0, sizeof(aSnapE));
+  if( bLayer ){
+    size_t o = 1+(size_t)nEntry;
+    for(i=0; i<sizeof(aLayer) && o+i<nIn; i++) aLayer[i] = aIn[o+i];
+    o += sizeof(aLayer);
+    for(i=0; i<sizeof(aSnapE) && o+i<nIn; i++) aSnapE[i] = aIn[o+i];
+    nEntry += (int)(sizeof(aLayer)+sizeof(aSnapE));   /* the pages after */
+  }
   rc = vlogBegin(p, 1);
+  if( rc==VLOG_OK && bLayer ){
+    static const u8 aLK[9] = { 'l','a','y','e','r', 0,0,0,18 };
+    VlogTreePolicy pol;
+    vlogTreePolicyDefault(&pol);
+    pol.nInlineMax = 0;
+    pol.iZstdLevel = 3;
+    rc = vlogTreeSetPolicy(p, VFS_TREE_LAYER, &pol);
+    if( rc==VLOG_OK ) rc = vlogTreeSetPolicy(p, VFS_TREE_MAIN, &pol);
+    if( rc==VLOG_OK ) rc = vlogPut(p, VFS_TREE_CATALOG, aLK, 9, aLayer, sizeof(aLayer));
+    if( rc==VLOG_OK ) rc = vlogPut(p, VFS_TREE_CATALOG, "snap:s", 6, aSnapE, sizeof(aSnapE));
+  }
   if( rc==VLOG_OK && bWal ){
     /* version 1, 4096-byte pages, one page */
     static const u8 aMain[16] = { 1,0,0,0, 0,0,0x10,0, 0,0,0,0, 0,0,0x10,0 };
@@ -63,7 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *aIn, size_t nIn){
     if( rc==VLOG_OK ) rc = vlogPut(p, VFS_TREE_CATALOG, "base", 4, aEntry, nEntry);
   }else if( rc==VLOG_OK ){
     rc = vlogPut(p, VFS_TREE_CATALOG, bWal ? "wal" : "main", bWal ? 3 : 4,
-                 aEntry, nEntry);
+                 aEntry, bLayer ? nEntry - (int)(sizeof(aLayer)+sizeof(aSnapE)) : nEntry);
   }
   for(i=1+(size_t)nEntry; rc==VLOG_OK && i+5<=nIn; i+=5){
     u8 aKey[8], aVal[255*64];
@@ -73,11 +101,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *aIn, size_t nIn){
     /* 4 bytes: the VFS's big-endian page number, below 2^24 */
     memcpy(&aKey[nKey>=4 ? nKey-3 : 0], &aIn[i+1], nKey>=4 ? 3 : (size_t)nKey);
     memset(aVal, aIn[i], (size_t)nVal);
+    if( bLayer ) iTree = (aIn[i] & 0x08) ? VFS_TREE_MAIN : VFS_TREE_LAYER;
     rc = nVal ? vlogPut(p, iTree, aKey, nKey, aVal, nVal)
               : vlogDelete(p, iTree, aKey, nKey);
   }
   if( rc==VLOG_OK ) rc = vlogCommit(p);
   else (void)vlogRollback(p);
+  if( rc==VLOG_OK && bLayer && vlogVfsSnapshots(p, &aSnap, &nSnap)==VLOG_OK ){
+    int k;
+    for(k=0; k<nSnap; k++){
+      if( aSnap[k].nPinPage>aSnap[k].nPage || aSnap[k].nSize<0 ) abort();
+    }
+    vlogFree(fuzzEnv(0), aSnap);
+  }
   if( rc==VLOG_OK ) rc = vlogVfsFiles(p, &a, &n);
   if( rc==VLOG_OK ){
     /* what the decoder let through is in range */
@@ -130,7 +166,20 @@ int LLVMFuzzerInitialize(int *pArgc, char ***pArgv){
       '/','p','r','o','c','/','s','e','l','f','/','e','x','e',
       4, 0,0,2, 64
     };
+    /* a layered file (version 4): 3 pages of 4096 bytes, top tree
+    ** 0x70000000 over layer 18, of which 8192 bytes show; layer 18 shows
+    ** nothing under it; snapshot "s" is layer 18, 2 pages; pages 1 (top)
+    ** and 2, 3 (layer 18: bit 0x08) */
+    static const u8 aSeed4[] = {
+      0xc0|32,  4,0,0,0, 0,0,0x10,0, 0,0,0,0,0,0,0x30,0,
+      0,0,0,0,0,0,0x20,0, 0x70,0,0,0, 0,0,0,18,
+      1,0,0,0, 0,0,0,0, 0,0,0x10,0, 0,0,0,0,0,0,0,0,
+      1,0,0,0, 0,0,0x10,0, 0,0,0,0,0,0,0x20,0, 0,0,0,18, 0,0,0,0,
+      0,0,0,0,0,0,0,0,
+      3, 0,0,1, 64,   0x0b, 0,0,2, 64,   0x0b, 0,0,3, 64
+    };
     fuzzWriteSeed(0, aSeed, sizeof(aSeed));
+    fuzzWriteSeed(3, aSeed4, sizeof(aSeed4));
     fuzzWriteSeed(1, aSeed2, sizeof(aSeed2));
     fuzzWriteSeed(2, aSeed3, sizeof(aSeed3));
     exit(0);

@@ -138,7 +138,7 @@ done
 
 echo "running $(wc -l < "$list") test files, $jobs at a time"
 results=$runroot/results
-rm -f "$results.tmp"
+rm -f "$results.tmp" "$runroot/failed.tmp"
 xargs -P "$jobs" -L 1 "$0" --one < "$list" | while read -r tag name p f secs log; do
   [ "$tag" = RESULT ] || continue
   printf '%-34s %7d passed %4d failed %5ds\n' "$name" "$p" "$f" "$secs"
@@ -146,10 +146,22 @@ xargs -P "$jobs" -L 1 "$0" --one < "$list" | while read -r tag name p f secs log
     echo "---- $log (last 25 lines) ----"
     tail -n 25 "$log"
     echo "----"
+    echo "$name $log" >> "$runroot/failed.tmp"
   fi
   echo "$p $f" >> "$results.tmp"
 done
 mv "$results.tmp" "$results" 2>/dev/null || : > "$results"
+
+# the failures again, last: a CI log shows only its tail
+if [ -s "$runroot/failed.tmp" ]; then
+  echo "==== failed files ===="
+  while read -r name log; do
+    echo "-- $name: $log"
+    grep -aE '^! |^!Failures on these tests:|^Error|^Time: ' "$log" | cut -c1-300 | head -n 20
+    tail -n 3 "$log"
+  done < "$runroot/failed.tmp"
+  rm -f "$runroot/failed.tmp"
+fi
 
 npass=$(awk '{s+=$1} END {print s+0}' "$results")
 nfail=$(awk '{s+=$2} END {print s+0}' "$results")

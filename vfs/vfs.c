@@ -179,6 +179,7 @@
 */
 #include <assert.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,6 +210,15 @@
 #define VFS_MAT_PENDING   1024    /* base pages read, to copy at the end of
                                   ** the read (materialize_on_read) */
 #define VFS_WAL_ENTRY_SIZE 28     /* ... the -wal's */
+#define VFS_LAYERED_ENTRY_SIZE 32 /* ... a layered one's (version 4: its top
+                                  ** tree and the one below; snapshots) */
+#define VFS_LAYER_ENTRY_SIZE 20   /* a frozen layer's ("layer" BE32 tree) */
+#define VFS_SNAP_ENTRY_SIZE 32    /* a snapshot's ("snap:" name) */
+#define VFS_SNAP_NAME_MAX 200     /* bytes of a snapshot's name */
+#define VFS_TREE_LAYER    VLOG_TREE_FIRST_HIGH  /* the first layer tree after
+                                  ** VFS_TREE_MAIN (ids never handed out to
+                                  ** vlog tables) */
+#define VFS_MAX_LAYERS    4096    /* frozen layers a chain may have */
 #define VFS_WAL_HDR       32      /* SQLite's WAL header */
 #define VFS_WAL_FRAME_HDR 24      /* ... and a frame's */
 #define VFS_MIN_CHUNK     512
@@ -243,6 +253,7 @@ typedef struct DirtyPage DirtyPage;
 typedef struct VfsBase VfsBase;
 typedef struct VfsJrnl VfsJrnl;
 typedef struct VfsState VfsState;
+typedef struct VfsLayer VfsLayer;
 typedef struct VfsWal VfsWal;
 
 struct VlogVfs {
@@ -267,8 +278,24 @@ struct VfsState {
   u8 aCommit[12];                 /* -wal: the salts and frame number of
                                   ** the last commit frame (zero: none) */
   int bOverlay;                   /* the database file of an overlay ... */
-  sqlite3_int64 nBase;            /* ... whose first nBase bytes that it
-                                  ** has not written are its base's */
+  sqlite3_int64 nBase;            /* ... or over a frozen layer, whose
+                                  ** first nBase bytes that it has not
+                                  ** written are the base's or the layer's */
+  unsigned int iTop;              /* the tree written: VFS_TREE_MAIN until
+                                  ** a snapshot, VFS_TREE_WAL for the -wal */
+  unsigned int iBelow;            /* the frozen layer under it (0: none) */
+  VfsLayer *aLow;                 /* the frozen layers under it, top down */
+  int nLow, nLowAlloc;            /* ... how many; entries of aLow */
+};
+
+/* A frozen layer of the database file (see "Snapshots"): a tree that is
+** written no more, and what shows through where it has no key. */
+struct VfsLayer {
+  unsigned int iTree;
+  unsigned int iBelow;            /* the layer under it (0: none) */
+  int szChunk;                    /* its chunk size */
+  int bDropped;                   /* its snapshot dropped: to merge */
+  sqlite3_int64 nBase;            /* bytes of the one under it that show */
 };
 
 /* An overlay's base (see "Overlays" below): a plain SQLite file, read,
@@ -369,6 +396,9 @@ struct VfsDb {
   char *zBaseArg;                 /* URI base=, or 0 */
   int eMatReadArg;                /* URI materialize_on_read= (-1: none) */
   VfsBase *pBase;                 /* an overlay's base, or 0 */
+  char *zSnap;                    /* URI snapshot=: the snapshot read */
+  unsigned int iMergeTree;        /* a dropped layer being merged ... */
+  unsigned int iMergeNext;        /* ... and its next chunk (mergeStep) */
   VfsDb *pNext;                   /* the process's list */
 };
 
@@ -425,7 +455,10 @@ static void walReadEnd(VfsDb*);
 static void walPinCheck(VfsDb*);
 static int walIndexZero(VfsDb*);
 static int walBeginWrite(VfsDb*);
-static int baseRead(VfsDb*, VfsState*, unsigned int, int, u8*);
+static int baseRead(VfsDb*, sqlite3_int64, unsigned int, int, u8*);
+static int snapLoad(VlogStore*, const char*, VfsState*, sqlite3_int64*, char*, int);
+static int chainLoad(VlogStore*, VfsState*, char*, int);
+static int overlayError(VfsDb*, int, const char*, ...);
 static int vfsCurrentTimeInt64(sqlite3_vfs*, sqlite3_int64*);
 
 /* ---------------------------------------------------------------------
@@ -482,7 +515,9 @@ static void put32(u8 *a, unsigned int v){
 ** is the leaf's, which says nothing of whether the numbers make sense):
 ** VLOG_CORRUPT, with the reason in zWhy[nWhy], for an entry that is not
 ** one.  The database file's entry is version 1, VFS_ENTRY_SIZE bytes; the
-** -wal's version 2, VFS_WAL_ENTRY_SIZE bytes (aCommit appended).
+** -wal's version 2, VFS_WAL_ENTRY_SIZE bytes (aCommit appended); an
+** overlay's version 3 (nBase appended); a layered one's version 4 (nBase,
+** flags in byte 1: 1 an overlay, and the top and lower layers' trees).
 */
 static int entryDecode(const u8 *a, int n, VfsState *pS, char *zWhy, int nWhy){
   int nWant = pS->bWal ? VFS_WAL_ENTRY_SIZE : VFS_ENTRY_SIZE;
@@ -491,12 +526,31 @@ static int entryDecode(const u8 *a, int n, VfsState *pS, char *zWhy, int nWhy){
   int sz, szPage;
   pS->bOverlay = 0;
   pS->nBase = 0;
+  pS->iTop = pS->bWal ? VFS_TREE_WAL : VFS_TREE_MAIN;
+  pS->iBelow = 0;
+  pS->nLow = 0;
   if( !pS->bWal && n==VFS_OVERLAY_ENTRY_SIZE && a[0]==3 ){
     /* an overlay's: the bytes of its base that show through */
     nWant = n;
     iVersion = 3;
     pS->bOverlay = 1;
     pS->nBase = ((sqlite3_int64)get32(&a[16])<<32) | get32(&a[20]);
+  }else if( !pS->bWal && n==VFS_LAYERED_ENTRY_SIZE && a[0]==4 ){
+    unsigned int iTop = get32(&a[24]), iBelow = get32(&a[28]);
+    nWant = n;
+    iVersion = 4;
+    pS->bOverlay = a[1]==1;
+    pS->nBase = ((sqlite3_int64)get32(&a[16])<<32) | get32(&a[20]);
+    if( a[1]>1 || (iTop!=VFS_TREE_MAIN && iTop<VFS_TREE_LAYER)
+     || (iBelow!=0 && iBelow!=VFS_TREE_MAIN && iBelow<VFS_TREE_LAYER)
+     || iBelow==iTop || (iBelow==0 && !pS->bOverlay && pS->nBase!=0) ){
+      sqlite3_snprintf(nWhy, zWhy, "the file's catalog entry says layer %u "
+                       "over %u (flags %d, base bytes %lld)", iTop, iBelow, a[1],
+                       pS->nBase);
+      return VLOG_CORRUPT;
+    }
+    pS->iTop = iTop;
+    pS->iBelow = iBelow;
   }
   if( n!=nWant || a[0]!=iVersion ){
     sqlite3_snprintf(nWhy, zWhy, "the %s's catalog entry has %d bytes, version "
@@ -522,15 +576,32 @@ static int entryDecode(const u8 *a, int n, VfsState *pS, char *zWhy, int nWhy){
   return VLOG_OK;
 }
 
-/* The file's tree and catalog key. */
-#define stateTree(pS) ((pS)->bWal ? VFS_TREE_WAL : VFS_TREE_MAIN)
+/* The file's tree (its top layer) and catalog key. */
+#define stateTree(pS) ((pS)->bWal ? VFS_TREE_WAL : (pS)->iTop ? (pS)->iTop : VFS_TREE_MAIN)
 #define stateKey(pS)  ((pS)->bWal ? "wal" : "main")
 
-/* Read the file's entry (size, chunk size) in the current transaction. */
+/* Read the file's entry (size, chunk size, layers) in the current
+** transaction; a snapshot connection's database file is its snapshot's. */
 static int stateLoad(VfsDb *p, VfsState *pS){
   const void *pVal;
   int nVal, rc;
+  char zWhy[160];
   if( pS->bOk ) return SQLITE_OK;
+  if( p->zSnap && !pS->bWal ){
+    rc = snapLoad(p->pStore, p->zSnap, pS, 0, zWhy, sizeof(zWhy));
+    if( rc==VLOG_NOTFOUND ){
+      return overlayError(p, SQLITE_CANTOPEN, "no snapshot named '%s' (it was "
+                          "dropped, or never taken)", p->zSnap);
+    }
+    if( rc==VLOG_CORRUPT ){
+      sqlite3_log(SQLITE_CORRUPT, "vlog: %s: %s", p->zPath, zWhy);
+      return SQLITE_CORRUPT;
+    }
+    if( rc ) return dbError(p, rc);
+    pS->bOk = 1;
+    pS->bDirty = 0;
+    return SQLITE_OK;
+  }
   rc = vlogGet(p->pStore, VFS_TREE_CATALOG, stateKey(pS), (int)strlen(stateKey(pS)),
                &pVal, &nVal);
   if( rc==VLOG_NOTFOUND ){
@@ -539,15 +610,21 @@ static int stateLoad(VfsDb *p, VfsState *pS){
     pS->bEntry = 0;
     pS->bOverlay = 0;
     pS->nBase = 0;
+    pS->iTop = pS->bWal ? VFS_TREE_WAL : VFS_TREE_MAIN;
+    pS->iBelow = 0;
+    pS->nLow = 0;
     memset(pS->aCommit, 0, sizeof(pS->aCommit));
   }else if( rc ){
     return dbError(p, rc);
   }else{
-    char zWhy[128];
-    if( entryDecode((const u8*)pVal, nVal, pS, zWhy, sizeof(zWhy)) ){
+    zWhy[0] = 0;
+    rc = entryDecode((const u8*)pVal, nVal, pS, zWhy, sizeof(zWhy));
+    if( rc==VLOG_OK ) rc = chainLoad(p->pStore, pS, zWhy, sizeof(zWhy));
+    if( rc==VLOG_CORRUPT && zWhy[0] ){
       sqlite3_log(SQLITE_CORRUPT, "vlog: %s: %s", p->zPath, zWhy);
       return SQLITE_CORRUPT;
     }
+    if( rc ) return dbError(p, rc);
     pS->bEntry = 1;
   }
   pS->bOk = 1;
@@ -574,22 +651,28 @@ static int stateCreate(VfsDb *p, VfsState *pS){
 
 /* Write the entry. */
 static int stateSave(VfsDb *p, VfsState *pS){
-  u8 a[VFS_WAL_ENTRY_SIZE];
-  int rc;
+  u8 a[VFS_LAYERED_ENTRY_SIZE];
+  int rc, bLayered = !pS->bWal && stateTree(pS)!=VFS_TREE_MAIN;
   if( !pS->bDirty ) return SQLITE_OK;
   assert( pS->bOk && pS->bEntry && vlogTxnState(p->pStore)==2 );
+  assert( p->zSnap==0 );
   memset(a, 0, sizeof(a));
-  a[0] = pS->bWal ? 2 : pS->bOverlay ? 3 : 1;
+  a[0] = pS->bWal ? 2 : bLayered ? 4 : pS->bOverlay ? 3 : 1;
   put32(&a[4], (unsigned int)pS->szChunk);
   put32(&a[8], (unsigned int)(pS->nSize>>32));
   put32(&a[12], (unsigned int)pS->nSize);
   if( pS->bWal ) memcpy(&a[16], pS->aCommit, sizeof(pS->aCommit));
-  if( pS->bOverlay ){
+  if( pS->bOverlay || bLayered ){
     put32(&a[16], (unsigned int)(pS->nBase>>32));
     put32(&a[20], (unsigned int)pS->nBase);
   }
+  if( bLayered ){
+    a[1] = (u8)pS->bOverlay;
+    put32(&a[24], stateTree(pS));
+    put32(&a[28], pS->iBelow);
+  }
   rc = vlogPut(p->pStore, VFS_TREE_CATALOG, stateKey(pS), (int)strlen(stateKey(pS)),
-               a, pS->bWal ? VFS_WAL_ENTRY_SIZE :
+               a, pS->bWal ? VFS_WAL_ENTRY_SIZE : bLayered ? VFS_LAYERED_ENTRY_SIZE :
                   pS->bOverlay ? VFS_OVERLAY_ENTRY_SIZE : VFS_ENTRY_SIZE);
   if( rc ) return dbError(p, rc);
   pS->bDirty = 0;
@@ -652,26 +735,83 @@ static sqlite3_int64 chunkOffset(const VfsState *pS, unsigned int iPg){
   return (sqlite3_int64)(iPg-1)*pS->szChunk;
 }
 
+/* Where chunkLookup() found a chunk */
+#define FROM_TOP   0              /* the file's tree (its top layer) */
+#define FROM_LAYER 1              /* a frozen layer under it */
+#define FROM_BASE  2              /* none: the overlay's base has it */
+#define FROM_NONE  3              /* none: zeros */
+
+/*
+** Chunk iPg of file pS, size sz, as store pStore has it, into aOut: the
+** top layer's key, else (below the layer's nBase) the next layer's, and
+** so on; zeros past that.  *peFrom says which; FROM_BASE leaves aOut for
+** the caller to read from the base, of which *pnBase bytes show.  A key
+** of no bytes is zeros (written over what is below).  VLOG_CORRUPT with
+** zWhy set for a chunk of the wrong size, an engine error without.
+*/
+static int chunkLookup(VlogStore *pStore, const VfsState *pS, unsigned int iPg,
+                       int sz, u8 *aOut, int *peFrom, sqlite3_int64 *pnBase,
+                       char *zWhy, int nWhy){
+  sqlite3_int64 iOff = chunkOffset(pS, iPg);
+  sqlite3_int64 nBase = pS->bWal ? 0 : pS->nBase;
+  unsigned int iTree = stateTree(pS);
+  int i = 0, bZeroKey = !pS->bWal && (pS->bOverlay || iTree!=VFS_TREE_MAIN);
+  u8 aKey[4];
+  zWhy[0] = 0;
+  put32(aKey, iPg);
+  for(;;){
+    const void *pVal;
+    int nVal;
+    int rc = vlogGet(pStore, iTree, aKey, 4, &pVal, &nVal);
+    if( rc==VLOG_OK ){
+      *peFrom = i==0 ? FROM_TOP : FROM_LAYER;
+      if( nVal==0 && bZeroKey ){
+        memset(aOut, 0, sz);              /* zeros written over what is below */
+      }else if( nVal!=sz ){
+        sqlite3_snprintf(nWhy, zWhy, "%s %u (offset %lld): stored with a size "
+                         "of %d, not %d", pS->bWal ? "WAL frame" : "page", iPg,
+                         iOff, nVal, sz);
+        return VLOG_CORRUPT;
+      }else{
+        memcpy(aOut, pVal, sz);
+      }
+      return VLOG_OK;
+    }
+    if( rc!=VLOG_NOTFOUND ) return rc;
+    if( iOff>=nBase ){
+      *peFrom = FROM_NONE;
+      memset(aOut, 0, sz);
+      return VLOG_OK;
+    }
+    if( i==pS->nLow ){
+      /* under the last layer: the base (chainLoad checked there is one) */
+      *peFrom = FROM_BASE;
+      *pnBase = nBase;
+      return VLOG_OK;
+    }
+    iTree = pS->aLow[i].iTree;
+    nBase = pS->aLow[i].nBase;
+    bZeroKey = 1;
+    i++;
+  }
+}
+
 /* Chunk iPg of file pS, size sz, as the store has it, into aOut: zeros
 ** when absent. */
 static int storeChunkRead(VfsDb *p, VfsState *pS, unsigned int iPg, int sz,
                           u8 *aOut){
-  u8 aKey[4];
-  const void *pVal;
-  int nVal, rc;
-  put32(aKey, iPg);
-  rc = vlogGet(p->pStore, stateTree(pS), aKey, 4, &pVal, &nVal);
-  if( rc==VLOG_NOTFOUND ){
-    if( pS->bOverlay && (sqlite3_int64)(iPg-1)*sz<pS->nBase ){
-      return baseRead(p, pS, iPg, sz, aOut);  /* not written: the base's */
-    }
-    memset(aOut, 0, sz);
+  sqlite3_int64 nBase = 0;
+  char zWhy[128];
+  int eFrom = FROM_NONE;
+  int rc = chunkLookup(p->pStore, pS, iPg, sz, aOut, &eFrom, &nBase, zWhy, sizeof(zWhy));
+  if( rc==VLOG_OK ){
+    if( eFrom==FROM_BASE ) return baseRead(p, nBase, iPg, sz, aOut);
+    if( p->pBase && !pS->bWal && eFrom==FROM_TOP ) p->pBase->nReadOverlay++;
     return SQLITE_OK;
   }
-  if( p->pBase && !pS->bWal ) p->pBase->nReadOverlay++;
-  if( rc==VLOG_OK && nVal==0 && pS->bOverlay ){
-    memset(aOut, 0, sz);                  /* zeros written over the base */
-    return SQLITE_OK;
+  if( rc==VLOG_CORRUPT && zWhy[0] ){
+    sqlite3_log(SQLITE_CORRUPT, "vlog: %s: %s", p->zPath, zWhy);
+    return SQLITE_CORRUPT;
   }
   if( rc==VLOG_CORRUPT ){
     sqlite3_log(SQLITE_CORRUPT, "vlog: %s: %s %u (offset %lld): %s", p->zPath,
@@ -679,15 +819,7 @@ static int storeChunkRead(VfsDb *p, VfsState *pS, unsigned int iPg, int sz,
                 vlogStoreErrMsg(p->pStore));
     return SQLITE_CORRUPT;
   }
-  if( rc ) return dbError(p, rc);
-  if( nVal!=sz ){
-    sqlite3_log(SQLITE_CORRUPT, "vlog: %s: %s %u (offset %lld): stored with a "
-                "size of %d, not %d", p->zPath, pS->bWal ? "WAL frame" : "page",
-                iPg, chunkOffset(pS, iPg), nVal, sz);
-    return SQLITE_CORRUPT;
-  }
-  memcpy(aOut, pVal, sz);
-  return SQLITE_OK;
+  return dbError(p, rc);
 }
 
 static int storeChunkWrite(VfsDb *p, unsigned int iTree, unsigned int iPg, int sz,
@@ -695,9 +827,10 @@ static int storeChunkWrite(VfsDb *p, unsigned int iTree, unsigned int iPg, int s
   u8 aKey[4];
   int rc;
   put32(aKey, iPg);
-  if( isZero(a, sz) && iTree==VFS_TREE_MAIN && p->st.bOverlay
+  if( isZero(a, sz) && iTree!=VFS_TREE_WAL
    && (sqlite3_int64)(iPg-1)*sz<p->st.nBase ){
-    /* over a page of the base: a key of no bytes, which reads as zeros */
+    /* over a page of the base or a frozen layer: a key of no bytes, which
+    ** reads as zeros */
     rc = vlogPutEx(p->pStore, iTree, aKey, 4, "", 0, 0, VFS_ZSTD_LEVEL);
   }else if( isZero(a, sz) ){
     rc = vlogDelete(p->pStore, iTree, aKey, 4);
@@ -1170,6 +1303,11 @@ static int rechunk(VfsDb *p, int szNew){
 ** own if the store's writer lock is free at once.
 */
 
+/* Does the overlay's base still show through its top layer?  (After a
+** snapshot the top shows the frozen layer instead: a snapshot is taken of
+** an overlay that stands alone.) */
+#define baseShows(pS) ((pS)->bOverlay && (pS)->iBelow==0 && (pS)->nBase>0)
+
 static int isPageSize(int n){
   return n>=VFS_MIN_CHUNK && n<=VFS_MAX_CHUNK && (n & (n-1))==0;
 }
@@ -1526,7 +1664,7 @@ static int overlayOpen(VfsDb *p){
   if( rc==SQLITE_OK && !bFound ){
     pB->zPath = baseFullPath(p, p->zBaseArg);
     rc = pB->zPath ? overlayCreate(p, pB) : SQLITE_NOMEM;
-  }else if( rc==SQLITE_OK && p->st.nBase>0 ){
+  }else if( rc==SQLITE_OK && baseShows(&p->st) ){
     /* pages still fall through: the base must be there, and the same */
     char *zPath = p->zBaseArg ? baseFullPath(p, p->zBaseArg) : 0;
     const char *zUse = zPath ? zPath : pB->zPath;
@@ -1567,10 +1705,11 @@ static int overlayOpen(VfsDb *p){
 }
 
 /* Read bytes of the base, with no figures counted: zeros past nBase. */
-static int baseReadRaw(VfsDb *p, VfsState *pS, unsigned int iPg, int sz, u8 *aOut){
+static int baseReadRaw(VfsDb *p, sqlite3_int64 nBase, unsigned int iPg, int sz,
+                       u8 *aOut){
   VfsBase *pB = p->pBase;
   sqlite3_int64 iOff = (sqlite3_int64)(iPg-1)*sz;
-  int n = pS->nBase-iOff<sz ? (int)(pS->nBase-iOff) : sz;
+  int n = nBase-iOff<sz ? (int)(nBase-iOff) : sz;
   int rc;
   if( pB==0 || pB->pFile==0 ){
     /* another connection made the (empty) database an overlay after this
@@ -1591,9 +1730,10 @@ static int baseReadRaw(VfsDb *p, VfsState *pS, unsigned int iPg, int sz, u8 *aOu
 }
 
 /* Chunk iPg, which the overlay has not written, from its base. */
-static int baseRead(VfsDb *p, VfsState *pS, unsigned int iPg, int sz, u8 *aOut){
+static int baseRead(VfsDb *p, sqlite3_int64 nBase, unsigned int iPg, int sz,
+                    u8 *aOut){
   VfsBase *pB = p->pBase;
-  int rc = baseReadRaw(p, pS, iPg, sz, aOut);
+  int rc = baseReadRaw(p, nBase, iPg, sz, aOut);
   if( rc==SQLITE_OK ){
     pB->nReadBase++;
     pB->nReuse++;
@@ -1619,20 +1759,20 @@ static int baseRead(VfsDb *p, VfsState *pS, unsigned int iPg, int sz, u8 *aOut){
 static int baseCopy(VfsDb *p, const unsigned int *aPg, int n, int sz,
                     sqlite3_int64 *pnCopied){
   int rc = stateLoad(p, &p->st), i;
-  for(i=0; rc==SQLITE_OK && i<n; i++){
+  for(i=0; rc==SQLITE_OK && i<n && baseShows(&p->st); i++){
     u8 aKey[4];
     const void *pVal;
     int nVal;
     if( p->st.szChunk!=sz || (sqlite3_int64)(aPg[i]-1)*sz>=p->st.nBase ) continue;
     put32(aKey, aPg[i]);
-    rc = vlogGet(p->pStore, VFS_TREE_MAIN, aKey, 4, &pVal, &nVal);
+    rc = vlogGet(p->pStore, stateTree(&p->st), aKey, 4, &pVal, &nVal);
     if( rc==VLOG_OK ) continue;             /* the overlay's already */
     if( rc!=VLOG_NOTFOUND ){
       rc = dbError(p, rc);
       break;
     }
-    rc = baseReadRaw(p, &p->st, aPg[i], sz, p->aChunk);
-    if( rc==SQLITE_OK ) rc = storeChunkWrite(p, VFS_TREE_MAIN, aPg[i], sz, p->aChunk);
+    rc = baseReadRaw(p, p->st.nBase, aPg[i], sz, p->aChunk);
+    if( rc==SQLITE_OK ) rc = storeChunkWrite(p, stateTree(&p->st), aPg[i], sz, p->aChunk);
     if( rc==SQLITE_OK ){
       p->pBase->nMaterialized++;
       (*pnCopied)++;
@@ -1691,8 +1831,8 @@ static int overlayMaterialize(VfsDb *p, sqlite3_int64 nMax,
   if( p->cfg.bReadOnly ) return SQLITE_READONLY;
   if( vlogTxnState(p->pStore)!=0 ) return SQLITE_LOCKED;
   while( rc==SQLITE_OK ){
-    sqlite3_int64 nPg;
-    unsigned int iPg;
+    sqlite3_int64 nPg, nCopied = 0;
+    unsigned int iPg = pB->iMatNext;
     int n = 0;
     rc = vlogBegin(p->pStore, 1);
     if( rc ){
@@ -1701,16 +1841,14 @@ static int overlayMaterialize(VfsDb *p, sqlite3_int64 nMax,
     }
     stateForget(p);
     rc = stateLoad(p, &p->st);
-    if( rc==SQLITE_OK && p->st.nBase>0 ){
+    if( rc==SQLITE_OK && baseShows(&p->st) ){
       int sz = p->st.szChunk;
       nPg = (p->st.nBase + sz - 1)/sz;
-      if( pB->iMatNext<1 ) pB->iMatNext = 1;
-      for(iPg=pB->iMatNext; iPg<=nPg && n<VFS_MAT_STEP
+      for(iPg = iPg<1 ? 1 : iPg; iPg<=nPg && n<VFS_MAT_STEP
                             && (nMax<0 || *pnCopied+n<nMax); iPg++){
         aPg[n++] = iPg;
       }
-      pB->iMatNext = iPg;
-      rc = baseCopy(p, aPg, n, sz, pnCopied);
+      rc = baseCopy(p, aPg, n, sz, &nCopied);
       if( rc==SQLITE_OK && iPg>nPg ){
         p->st.nBase = 0;                  /* nothing left: it stands alone */
         p->st.bDirty = 1;
@@ -1719,17 +1857,532 @@ static int overlayMaterialize(VfsDb *p, sqlite3_int64 nMax,
       *pnLeft = rc==SQLITE_OK && iPg<=nPg ? nPg-iPg+1 : 0;
     }
     if( rc==SQLITE_OK ){
-      (void)vlogStoreSetSync(p->pStore, p->st.nBase ? VLOG_SYNC_NORMAL : VLOG_SYNC_FULL);
+      (void)vlogStoreSetSync(p->pStore, baseShows(&p->st) ? VLOG_SYNC_NORMAL : VLOG_SYNC_FULL);
       rc = vlogCommit(p->pStore);
       if( rc ) rc = dbError(p, rc);
     }
     if( vlogTxnState(p->pStore) ) (void)vlogRollback(p->pStore);
-    if( rc==SQLITE_OK && p->st.nBase==0 ) baseClose(pB);
-    if( p->st.nBase==0 || (nMax>=0 && *pnCopied>=nMax) ){
+    if( rc==SQLITE_OK ){
+      pB->iMatNext = iPg;                 /* committed: go on from there (a
+                                          ** step rolled back is done again) */
+      *pnCopied += nCopied;
+    }
+    if( rc==SQLITE_OK && !baseShows(&p->st) ) baseClose(pB);
+    if( !baseShows(&p->st) || (nMax>=0 && *pnCopied>=nMax) ){
       stateForget(p);
       break;
     }
     stateForget(p);
+  }
+  return rc;
+}
+
+/* ---------------------------------------------------------------------
+** Snapshots (vlog_snapshot(), snapshot=, vlog_snapshot_drop()).  The
+** database file's pages are kept in layers: its top tree, written, over
+** frozen layers, each a tree written no more.  Where a layer has no key
+** for a chunk below its nBase bytes the chunk is the next layer's (under
+** the last, an overlay's base); past nBase it is zeros.  A store that
+** never took a snapshot has one layer, tree VFS_TREE_MAIN, and its entry
+** is the version it always was.
+**
+** Taking a snapshot is one commit and O(1): the top is frozen (its
+** catalog entry "layer" BE32 tree: the tree under it, its chunk size and
+** nBase), a new empty tree becomes the top with nBase the file's size,
+** and the entry "snap:NAME" records the frozen tree, the file's size and
+** chunk size, and when it was taken.  A snapshot connection (URI
+** snapshot=NAME) reads its database file along the chain from that tree,
+** read-only; SQLite is told the file is immutable (it reads without
+** locks, each read in an engine read transaction of its own, and the
+** snapshot's pages never change while it exists).  No page is copied and
+** nothing pins anything: a frozen layer's values are live records of its
+** tree, which maintenance moves (compare-and-swap) and GC keeps like any
+** other.
+**
+** Dropping one deletes its entry and marks its layer dropped in one
+** commit; then the layer is merged into the one above it (the top, or
+** the layer of a later snapshot): each of its chunks below that layer's
+** nBase that it has no key for is copied up, VFS_MAT_STEP a commit, and a
+** last commit links the upper layer to the one under, lowers its nBase to
+** the dropped layer's if that was less, and drops the tree (its values
+** go stale: GC reclaims them).  Every step leaves what each layer above
+** shows unchanged, so readers and writers go on meanwhile; a merge cut
+** short (a crash, a busy writer) is finished by the next vlog_snapshot(),
+** vlog_snapshot_drop() or vlog_snapshots() that can write.
+**
+** Rules: a snapshot is of what the database file holds, so in WAL mode
+** the -wal must hold no frame (PRAGMA wal_checkpoint(TRUNCATE) first); an
+** overlay is snapshotted once it stands alone (vlog_materialize()); a page
+** size change (VACUUM) writes every page into the top and sets its nBase
+** to 0, as for an overlay.  vlog tables of the store are not layered: a
+** snapshot connection reads their current rows.
+*/
+
+/* A frozen layer's catalog key: "layer" and its tree, BE32. */
+#define VFS_LAYER_KEY 9
+static void layerKey(u8 *aKey, unsigned int iTree){
+  memcpy(aKey, "layer", 5);
+  put32(&aKey[5], iTree);
+}
+
+/* Layer iTree's entry into *pL (VLOG_NOTFOUND: none; VLOG_CORRUPT with
+** zWhy: one that is not an entry). */
+static int layerGet(VlogStore *pStore, unsigned int iTree, VfsLayer *pL,
+                    char *zWhy, int nWhy){
+  u8 aKey[VFS_LAYER_KEY];
+  const void *pVal;
+  const u8 *a;
+  int nVal, rc;
+  layerKey(aKey, iTree);
+  rc = vlogGet(pStore, VFS_TREE_CATALOG, aKey, VFS_LAYER_KEY, &pVal, &nVal);
+  if( rc ) return rc;
+  a = (const u8*)pVal;
+  memset(pL, 0, sizeof(*pL));
+  pL->iTree = iTree;
+  if( nVal==VFS_LAYER_ENTRY_SIZE && a[0]==1 && a[1]<=1 ){
+    pL->bDropped = a[1];
+    pL->iBelow = get32(&a[4]);
+    pL->szChunk = (int)get32(&a[8]);
+    pL->nBase = (sqlite3_int64)get64(&a[12]);
+    if( (pL->iBelow==0 || pL->iBelow==VFS_TREE_MAIN || pL->iBelow>=VFS_TREE_LAYER)
+     && pL->iBelow!=iTree && isPageSize(pL->szChunk)
+     && pL->nBase>=0 && pL->nBase/pL->szChunk<0xffffffffLL ){
+      return VLOG_OK;
+    }
+  }
+  sqlite3_snprintf(nWhy, zWhy, "the entry of layer %u is not one (%d bytes, "
+                   "version %d)", iTree, nVal, nVal>0 ? a[0] : -1);
+  return VLOG_CORRUPT;
+}
+
+static int layerPut(VlogStore *pStore, const VfsLayer *pL){
+  u8 aKey[VFS_LAYER_KEY], a[VFS_LAYER_ENTRY_SIZE];
+  memset(a, 0, sizeof(a));
+  a[0] = 1;
+  a[1] = (u8)pL->bDropped;
+  put32(&a[4], pL->iBelow);
+  put32(&a[8], (unsigned int)pL->szChunk);
+  put64(&a[12], (sqlite3_uint64)pL->nBase);
+  layerKey(aKey, pL->iTree);
+  return vlogPut(pStore, VFS_TREE_CATALOG, aKey, VFS_LAYER_KEY, a, sizeof(a));
+}
+
+/*
+** The frozen layers under pS's top (pS->iBelow down) into pS->aLow, each
+** checked: its entry there, its chunk size the one above's where any of
+** it shows, no more than VFS_MAX_LAYERS (a loop), and the last showing
+** nothing unless the file is an overlay (its base is under it).
+*/
+static int chainLoad(VlogStore *pStore, VfsState *pS, char *zWhy, int nWhy){
+  unsigned int iTree = pS->iBelow;
+  sqlite3_int64 nAbove = pS->nBase;
+  int szAbove = pS->szChunk, rc = VLOG_OK;
+  pS->nLow = 0;
+  while( iTree ){
+    VfsLayer L;
+    if( pS->nLow>=VFS_MAX_LAYERS ){
+      sqlite3_snprintf(nWhy, zWhy, "more than %d layers under the file "
+                       "(a loop)", VFS_MAX_LAYERS);
+      return VLOG_CORRUPT;
+    }
+    rc = layerGet(pStore, iTree, &L, zWhy, nWhy);
+    if( rc==VLOG_NOTFOUND ){
+      sqlite3_snprintf(nWhy, zWhy, "layer %u of the file has no entry", iTree);
+      return VLOG_CORRUPT;
+    }
+    if( rc ) return rc;
+    if( nAbove>0 && L.szChunk!=szAbove ){
+      sqlite3_snprintf(nWhy, zWhy, "layer %u has chunks of %d bytes under "
+                       "chunks of %d", iTree, L.szChunk, szAbove);
+      return VLOG_CORRUPT;
+    }
+    if( pS->nLow==pS->nLowAlloc ){
+      int nNew = pS->nLowAlloc ? pS->nLowAlloc*2 : 8;
+      VfsLayer *aNew = (VfsLayer*)sqlite3_realloc64(pS->aLow, sizeof(VfsLayer)*nNew);
+      if( aNew==0 ) return VLOG_NOMEM;
+      pS->aLow = aNew;
+      pS->nLowAlloc = nNew;
+    }
+    pS->aLow[pS->nLow++] = L;
+    nAbove = L.nBase;
+    szAbove = L.szChunk;
+    iTree = L.iBelow;
+  }
+  if( pS->nLow>0 && nAbove>0 && !pS->bOverlay ){
+    sqlite3_snprintf(nWhy, zWhy, "layer %u shows %lld bytes of nothing under it",
+                     pS->aLow[pS->nLow-1].iTree, nAbove);
+    return VLOG_CORRUPT;
+  }
+  return VLOG_OK;
+}
+
+static void stateFree(VfsState *pS){
+  sqlite3_free(pS->aLow);
+  pS->aLow = 0;
+  pS->nLow = pS->nLowAlloc = 0;
+}
+
+/* A snapshot's catalog key: "snap:" and its name, into aKey; its length. */
+static int snapKey(u8 *aKey, const char *zName){
+  int n = (int)strlen(zName);
+  memcpy(aKey, "snap:", 5);
+  memcpy(&aKey[5], zName, n);
+  return 5 + n;
+}
+
+/* A snapshot's entry a[0..n) into *pS and *piTaken (Unix ms). */
+static int snapDecode(const u8 *a, int n, VfsState *pS, sqlite3_int64 *piTaken,
+                      char *zWhy, int nWhy){
+  int sz = n==VFS_SNAP_ENTRY_SIZE ? (int)get32(&a[4]) : 0;
+  sqlite3_int64 nSize = n==VFS_SNAP_ENTRY_SIZE ? (sqlite3_int64)get64(&a[8]) : -1;
+  unsigned int iTree = n==VFS_SNAP_ENTRY_SIZE ? get32(&a[16]) : 0;
+  if( n!=VFS_SNAP_ENTRY_SIZE || a[0]!=1 || !isPageSize(sz) || nSize<0
+   || nSize/sz>=0xffffffffLL || (iTree!=VFS_TREE_MAIN && iTree<VFS_TREE_LAYER) ){
+    sqlite3_snprintf(nWhy, zWhy, "a snapshot's entry is not one (%d bytes, "
+                     "version %d)", n, n>0 ? a[0] : -1);
+    return VLOG_CORRUPT;
+  }
+  memset(pS, 0, offsetof(VfsState, aLow));
+  pS->bEntry = 1;
+  pS->szChunk = sz;
+  pS->nSize = nSize;
+  pS->iTop = iTree;
+  if( piTaken ) *piTaken = (sqlite3_int64)get64(&a[24]);
+  return VLOG_OK;
+}
+
+/*
+** Snapshot zName's database file into *pS, in the open transaction: its
+** size and chunk size, its frozen layer as the top and the chain under
+** it.  VLOG_NOTFOUND: no such snapshot.
+*/
+static int snapLoad(VlogStore *pStore, const char *zName, VfsState *pS,
+                    sqlite3_int64 *piTaken, char *zWhy, int nWhy){
+  u8 aKey[5+VFS_SNAP_NAME_MAX];
+  const void *pVal;
+  VfsLayer L;
+  int nVal, rc;
+  if( strlen(zName)>VFS_SNAP_NAME_MAX ) return VLOG_NOTFOUND;
+  rc = vlogGet(pStore, VFS_TREE_CATALOG, aKey, snapKey(aKey, zName), &pVal, &nVal);
+  if( rc ) return rc;                     /* VLOG_NOTFOUND: no such one */
+  rc = snapDecode((const u8*)pVal, nVal, pS, piTaken, zWhy, nWhy);
+  if( rc==VLOG_OK ) rc = layerGet(pStore, pS->iTop, &L, zWhy, nWhy);
+  if( rc==VLOG_NOTFOUND ){
+    sqlite3_snprintf(nWhy, zWhy, "snapshot %s's layer %u has no entry", zName, pS->iTop);
+    rc = VLOG_CORRUPT;
+  }
+  if( rc==VLOG_OK && L.nBase>0 && L.szChunk!=pS->szChunk ){
+    sqlite3_snprintf(nWhy, zWhy, "snapshot %s's layer %u has chunks of %d "
+                     "bytes, not %d", zName, L.iTree, L.szChunk, pS->szChunk);
+    rc = VLOG_CORRUPT;
+  }
+  if( rc==VLOG_OK ){
+    pS->nBase = L.nBase;
+    pS->iBelow = L.iBelow;
+    rc = chainLoad(pStore, pS, zWhy, nWhy);
+  }
+  return rc;
+}
+
+/* Log a snapshot operation's error, with the file named, and return rc. */
+#define snapError overlayError
+
+/* snapshot=: is there such a snapshot?  (Its absence later, when it is
+** dropped, is the error of the next read.) */
+static int snapOpen(VfsDb *p){
+  int rc = vlogBegin(p->pStore, 0);
+  if( rc ) return rc==VLOG_BUSY ? SQLITE_BUSY : dbError(p, rc);
+  stateForget(p);
+  rc = stateLoad(p, &p->st);
+  (void)vlogCommit(p->pStore);            /* a read transaction's end */
+  stateForget(p);
+  return rc;
+}
+
+/*
+** One step of merging a dropped layer, in the engine write transaction
+** open: the first dropped layer of the chain has up to VFS_MAT_STEP of
+** its chunks copied into the layer above it; when none is left, it is
+** unlinked and its tree dropped.  *pbMore: a step is left to do.
+** *pnCopied counts the chunks copied.  Where the next step begins
+** (iMergeTree, iMergeNext) is set by the caller once the step committed:
+** a step rolled back (its commit busy) is done again.
+*/
+static int mergeStep(VfsDb *p, int *pbMore, sqlite3_int64 *pnCopied,
+                     unsigned int *piTree, unsigned int *piNext){
+  VfsState *pS = &p->st;
+  VfsLayer *pL = 0, *pUp = 0;
+  VlogCursor *pCsr = 0;
+  unsigned int iUpTree;
+  sqlite3_int64 nUpBase;
+  int i, n = 0, rc;
+  u8 aKey[4];
+  *pbMore = 0;
+  rc = stateLoad(p, pS);
+  if( rc ) return rc;
+  for(i=0; i<pS->nLow && !pS->aLow[i].bDropped; i++){}
+  if( i==pS->nLow ) return SQLITE_OK;
+  pL = &pS->aLow[i];
+  if( i>0 ) pUp = &pS->aLow[i-1];
+  iUpTree = pUp ? pUp->iTree : stateTree(pS);
+  nUpBase = pUp ? pUp->nBase : pS->nBase;
+  /* the chunks under the upper layer's nBase, from where the last step
+  ** ended (a key the upper layer has is skipped: copying is idempotent) */
+  put32(aKey, p->iMergeTree==pL->iTree ? p->iMergeNext : 1);
+  rc = vlogCursorOpen(p->pStore, pL->iTree, &pCsr);
+  if( rc==VLOG_OK ) rc = vlogCursorSeek(pCsr, aKey, 4, VLOG_SEEK_GE);
+  while( rc==VLOG_OK && vlogCursorValid(pCsr) && n<VFS_MAT_STEP ){
+    const void *pKey, *pVal;
+    int nKey, nVal;
+    unsigned int k;
+    rc = vlogCursorKey(pCsr, &pKey, &nKey);
+    if( rc ) break;
+    if( nKey!=4 ){
+      rc = snapError(p, SQLITE_CORRUPT, "layer %u has a key of %d bytes",
+                     pL->iTree, nKey);
+      break;
+    }
+    k = get32((const u8*)pKey);
+    if( (sqlite3_int64)(k-1)*pL->szChunk>=nUpBase ) break;   /* past: hidden */
+    put32(aKey, k);                       /* (the engine's bytes last only
+                                          ** until its next call) */
+    rc = vlogHas(p->pStore, iUpTree, aKey, 4);
+    if( rc==VLOG_NOTFOUND ){
+      rc = vlogCursorValue(pCsr, &pVal, &nVal);
+      if( rc==VLOG_OK && nVal!=0 && nVal!=pL->szChunk ){
+        rc = snapError(p, SQLITE_CORRUPT, "layer %u: page %u has %d bytes, not %d",
+                       pL->iTree, k, nVal, pL->szChunk);
+        break;
+      }
+      if( rc==VLOG_OK ){
+        memcpy(p->aChunk, pVal, nVal);
+        rc = vlogPutEx(p->pStore, iUpTree, aKey, 4, p->aChunk, nVal, 0, VFS_ZSTD_LEVEL);
+      }
+      if( rc==VLOG_OK ) (*pnCopied)++;
+    }
+    n++;
+    *piTree = pL->iTree;
+    *piNext = k+1;
+    if( rc==VLOG_OK ) rc = vlogCursorNext(pCsr);
+    if( rc==VLOG_OK && k==0xffffffff ) break;
+  }
+  if( rc==VLOG_NOTFOUND ) rc = VLOG_OK;
+  if( rc==VLOG_OK && n==VFS_MAT_STEP && vlogCursorValid(pCsr) ){
+    *pbMore = 1;                          /* more to copy */
+  }else if( rc==VLOG_OK ){
+    /* all copied: unlink the layer, drop its tree */
+    u8 aLK[VFS_LAYER_KEY];
+    sqlite3_int64 nBase = pL->nBase<nUpBase ? pL->nBase : nUpBase;
+    if( pUp ){
+      pUp->iBelow = pL->iBelow;
+      pUp->nBase = nBase;
+      rc = layerPut(p->pStore, pUp);
+    }else{
+      pS->iBelow = pL->iBelow;
+      pS->nBase = nBase;
+      pS->bDirty = 1;
+      rc = stateSave(p, pS);
+      if( rc ) rc = VLOG_ERROR;           /* logged */
+    }
+    layerKey(aLK, pL->iTree);
+    if( rc==VLOG_OK ) rc = vlogDelete(p->pStore, VFS_TREE_CATALOG, aLK, VFS_LAYER_KEY);
+    if( rc==VLOG_OK ) rc = vlogTreeDrop(p->pStore, pL->iTree);
+    if( rc==VLOG_NOTFOUND ) rc = VLOG_OK;
+    *piTree = 0;
+    *pbMore = 1;                          /* another dropped layer, maybe */
+  }
+  if( pCsr ) (void)vlogCursorClose(pCsr);
+  stateForget(p);                         /* the chain changed */
+  if( rc && rc!=SQLITE_ERROR && rc!=SQLITE_CORRUPT ) rc = dbError(p, rc);
+  return rc;
+}
+
+/*
+** Finish the merges of dropped layers, a commit a step, waiting up to
+** VFS_WAL_BUSY_MS for the writer lock.  SQLITE_BUSY: a writer kept it;
+** the rest waits for the next call.  *pnCopied: chunks copied.
+*/
+static int mergeAll(VfsDb *p, sqlite3_int64 *pnCopied){
+  int rc = SQLITE_OK, bMore = 1;
+  while( rc==SQLITE_OK && bMore ){
+    unsigned int iTree = 0, iNext = 0;
+    sqlite3_int64 nCopied = 0;
+    (void)vlogStoreSetBusyTimeout(p->pStore, VFS_WAL_BUSY_MS);
+    rc = vlogBegin(p->pStore, 1);
+    (void)vlogStoreSetBusyTimeout(p->pStore, p->bWalLock ? VFS_WAL_BUSY_MS : 0);
+    if( rc ) return rc==VLOG_BUSY ? SQLITE_BUSY : dbError(p, rc);
+    stateForget(p);
+    rc = mergeStep(p, &bMore, &nCopied, &iTree, &iNext);
+    if( rc==SQLITE_OK ){
+      (void)vlogStoreSetSync(p->pStore, VLOG_SYNC_NORMAL);
+      rc = vlogCommit(p->pStore);
+      if( rc ) rc = dbError(p, rc);
+    }
+    if( vlogTxnState(p->pStore) ) (void)vlogRollback(p->pStore);
+    stateForget(p);
+    if( rc==SQLITE_OK ){
+      p->iMergeTree = iTree;              /* committed: go on from there */
+      p->iMergeNext = iNext;
+      *pnCopied += nCopied;
+    }
+  }
+  return rc;
+}
+
+/* Can this connection change the store's snapshots now? */
+static int snapWritable(VfsDb *p, const char *zWhat){
+  if( p->zSnap ){
+    return snapError(p, SQLITE_READONLY, "a snapshot connection cannot %s", zWhat);
+  }
+  if( p->cfg.bReadOnly ){
+    return snapError(p, SQLITE_READONLY, "a read-only connection cannot %s", zWhat);
+  }
+  if( vlogTxnState(p->pStore)!=0 || (p->eLock>SQLITE_LOCK_NONE && !p->bWalLock) ){
+    return SQLITE_LOCKED;                 /* inside a transaction */
+  }
+  return SQLITE_OK;
+}
+
+/*
+** vlog_snapshot(): freeze the top layer as snapshot zName and put a new
+** empty one over it, in one commit.
+*/
+static int snapshotTake(VfsDb *p, const char *zName){
+  sqlite3_int64 nCopied = 0, iNow = 0;
+  unsigned int iNew = VFS_TREE_LAYER;
+  u8 aKey[5+VFS_SNAP_NAME_MAX];
+  int nKey, rc = snapWritable(p, "take a snapshot");
+  if( rc ) return rc;
+  (void)mergeAll(p, &nCopied);            /* a drop's merge left over */
+  (void)vfsCurrentTimeInt64(&p->pVfs->base, &iNow);
+  (void)vlogStoreSetBusyTimeout(p->pStore, VFS_WAL_BUSY_MS);
+  rc = vlogBegin(p->pStore, 1);
+  (void)vlogStoreSetBusyTimeout(p->pStore, p->bWalLock ? VFS_WAL_BUSY_MS : 0);
+  if( rc ) return rc==VLOG_BUSY ? SQLITE_BUSY : dbError(p, rc);
+  stateForget(p);
+  rc = stateLoad(p, &p->st);
+  if( rc==SQLITE_OK ) rc = stateLoad(p, &p->wal);
+  nKey = snapKey(aKey, zName);
+  if( rc ){
+    /* logged */
+  }else if( !p->st.bEntry || p->st.szChunk==0 ){
+    rc = snapError(p, SQLITE_ERROR, "an empty database has no snapshot");
+  }else if( p->wal.nSize>VFS_WAL_HDR ){
+    rc = snapError(p, SQLITE_BUSY, "its WAL holds frames: a snapshot is of the "
+                   "database file (PRAGMA wal_checkpoint(TRUNCATE) first)");
+  }else if( baseShows(&p->st) ){
+    rc = snapError(p, SQLITE_ERROR, "an overlay whose base still shows has no "
+                   "snapshot: vlog_materialize() it first");
+  }else if( (rc = vlogHas(p->pStore, VFS_TREE_CATALOG, aKey, nKey))!=VLOG_NOTFOUND ){
+    rc = rc ? dbError(p, rc) : snapError(p, SQLITE_CONSTRAINT, "a snapshot named "
+                                         "'%s' exists", zName);
+  }else{
+    const void *pVal;
+    int nVal;
+    rc = vlogGet(p->pStore, VFS_TREE_CATALOG, "layernext", 9, &pVal, &nVal);
+    if( rc==VLOG_OK && nVal==4 ){
+      iNew = get32((const u8*)pVal);
+    }else if( rc==VLOG_OK ){
+      rc = snapError(p, SQLITE_CORRUPT, "the entry layernext has %d bytes", nVal);
+    }else if( rc==VLOG_NOTFOUND ){
+      rc = VLOG_OK;
+    }
+    if( rc==VLOG_OK && (iNew<VFS_TREE_LAYER || iNew>=VLOG_MAX_TREE) ){
+      rc = snapError(p, SQLITE_FULL, "no layer id is left for a snapshot (next %u)", iNew);
+    }
+    if( rc==VLOG_OK ){
+      VlogTreePolicy pol;
+      VfsLayer L;
+      u8 a[VFS_SNAP_ENTRY_SIZE];
+      vlogTreePolicyDefault(&pol);
+      pol.nInlineMax = 0;
+      pol.iZstdLevel = VFS_ZSTD_LEVEL;
+      memset(&L, 0, sizeof(L));
+      L.iTree = stateTree(&p->st);
+      L.iBelow = p->st.iBelow;
+      L.szChunk = p->st.szChunk;
+      L.nBase = p->st.nBase;
+      memset(a, 0, sizeof(a));
+      a[0] = 1;
+      put32(&a[4], (unsigned int)p->st.szChunk);
+      put64(&a[8], (sqlite3_uint64)p->st.nSize);
+      put32(&a[16], L.iTree);
+      put64(&a[24], (sqlite3_uint64)(iNow - 210866760000000LL));  /* Unix ms */
+      rc = vlogTreeSetPolicy(p->pStore, iNew, &pol);
+      if( rc==VLOG_OK ) rc = layerPut(p->pStore, &L);
+      if( rc==VLOG_OK ) rc = vlogPut(p->pStore, VFS_TREE_CATALOG, aKey, nKey, a, sizeof(a));
+      if( rc==VLOG_OK ){
+        put32(a, iNew+1);
+        rc = vlogPut(p->pStore, VFS_TREE_CATALOG, "layernext", 9, a, 4);
+      }
+      if( rc ) rc = dbError(p, rc);
+      if( rc==SQLITE_OK ){
+        p->st.iBelow = L.iTree;
+        p->st.iTop = iNew;
+        p->st.nBase = p->st.nSize;
+        p->st.bDirty = 1;
+        rc = stateSave(p, &p->st);
+      }
+    }
+  }
+  if( rc==SQLITE_OK ){
+    (void)vlogStoreSetSync(p->pStore, VLOG_SYNC_FULL);
+    rc = vlogCommit(p->pStore);
+    if( rc ) rc = dbError(p, rc);
+  }
+  if( vlogTxnState(p->pStore) ) (void)vlogRollback(p->pStore);
+  stateForget(p);
+  return rc;
+}
+
+/*
+** vlog_snapshot_drop(): snapshot zName's entry goes and its layer is
+** marked dropped, in one commit; then the merges (mergeAll).  *pnCopied:
+** chunks the merges copied.  A merge kept from finishing by a writer is
+** left for later: the drop itself is done.
+*/
+static int snapshotDrop(VfsDb *p, const char *zName, sqlite3_int64 *pnCopied){
+  u8 aKey[5+VFS_SNAP_NAME_MAX];
+  VfsState snap;
+  VfsLayer L;
+  char zWhy[160];
+  int rc = snapWritable(p, "drop a snapshot");
+  if( rc ) return rc;
+  memset(&snap, 0, sizeof(snap));
+  (void)vlogStoreSetBusyTimeout(p->pStore, VFS_WAL_BUSY_MS);
+  rc = vlogBegin(p->pStore, 1);
+  (void)vlogStoreSetBusyTimeout(p->pStore, p->bWalLock ? VFS_WAL_BUSY_MS : 0);
+  if( rc ) return rc==VLOG_BUSY ? SQLITE_BUSY : dbError(p, rc);
+  stateForget(p);
+  rc = snapLoad(p->pStore, zName, &snap, 0, zWhy, sizeof(zWhy));
+  if( rc==VLOG_NOTFOUND ){
+    rc = snapError(p, SQLITE_ERROR, "no snapshot named '%s'", zName);
+  }else if( rc==VLOG_CORRUPT ){
+    rc = snapError(p, SQLITE_CORRUPT, "%s", zWhy);
+  }else if( rc ){
+    rc = dbError(p, rc);
+  }else{
+    rc = layerGet(p->pStore, snap.iTop, &L, zWhy, sizeof(zWhy));
+    if( rc==VLOG_OK ){
+      L.bDropped = 1;
+      rc = layerPut(p->pStore, &L);
+    }
+    if( rc==VLOG_OK ){
+      rc = vlogDelete(p->pStore, VFS_TREE_CATALOG, aKey, snapKey(aKey, zName));
+    }
+    if( rc ) rc = dbError(p, rc);
+  }
+  stateFree(&snap);
+  if( rc==SQLITE_OK ){
+    (void)vlogStoreSetSync(p->pStore, VLOG_SYNC_FULL);
+    rc = vlogCommit(p->pStore);
+    if( rc ) rc = dbError(p, rc);
+  }
+  if( vlogTxnState(p->pStore) ) (void)vlogRollback(p->pStore);
+  stateForget(p);
+  if( rc==SQLITE_OK ){
+    rc = mergeAll(p, pnCopied);
+    if( rc==SQLITE_BUSY ) rc = SQLITE_OK; /* finished later */
   }
   return rc;
 }
@@ -1749,7 +2402,9 @@ static int storeOpen(VfsDb *p){
   ** virtual tables of the store roll back theirs (cannot fail) */
   if( rc==VLOG_OK ){
     (void)vlogStoreSavepointExempt(p->pStore, VFS_TREE_CATALOG, VFS_TREE_WAL);
-    rc = overlayOpen(p);                  /* base=, or an overlay's base */
+    (void)vlogStoreSavepointExemptHigh(p->pStore, VFS_TREE_LAYER);
+    rc = p->zSnap ? snapOpen(p) : overlayOpen(p);  /* base=, or an overlay's
+                                          ** base; or snapshot= */
     if( rc ){
       /* logged (SQLITE_BUSY: opened again at its first use) */
       (void)vlogStoreClose(p->pStore);
@@ -1872,6 +2527,9 @@ static int dbClose(sqlite3_file *pFile){
   sqlite3_free(p->zJournal);
   sqlite3_free(p->zPath);
   sqlite3_free(p->zBaseArg);
+  sqlite3_free(p->zSnap);
+  stateFree(&p->st);
+  stateFree(&p->wal);
   baseFree(p->pBase);
   return rc;
 }
@@ -2611,10 +3269,12 @@ static int dbSectorSize(sqlite3_file *pFile){
 static int dbDeviceCharacteristics(sqlite3_file *pFile){
   VfsDb *p = (VfsDb*)pFile;
   sqlite3_file *pReal = dbParent(p);
+  /* a snapshot never changes: SQLite reads it without locks or a WAL */
+  int iSnap = p->zSnap ? SQLITE_IOCAP_IMMUTABLE : 0;
   if( pReal && pReal->pMethods && pReal->pMethods->xDeviceCharacteristics ){
-    return pReal->pMethods->xDeviceCharacteristics(pReal);
+    return pReal->pMethods->xDeviceCharacteristics(pReal) | iSnap;
   }
-  return 0;
+  return iSnap;
 }
 
 /* Version 3 without shared memory (SQLite asks xShmMap before it uses
@@ -3438,11 +4098,32 @@ static int dbOpen(VlogVfs *pV, const char *zName, VfsDb *p, int flags, int *pOut
   }
   p->eMatReadArg = sqlite3_uri_parameter(zName, "materialize_on_read") ?
       sqlite3_uri_boolean(zName, "materialize_on_read", 0) : -1;
+  if( sqlite3_uri_parameter(zName, "snapshot") ){
+    /* a snapshot, read-only; its store is not created */
+    p->zSnap = sqlite3_mprintf("%s", sqlite3_uri_parameter(zName, "snapshot"));
+    if( p->zSnap==0 ){
+      rc = SQLITE_NOMEM;
+      goto open_failed;
+    }
+    if( p->zBaseArg ){
+      rc = overlayError(p, SQLITE_CANTOPEN, "snapshot= opens a snapshot "
+          "read-only: base= with it makes no sense (a branch is base=STORE"
+          "&base_snapshot=NAME)");
+      goto open_failed;
+    }
+    p->cfg.bReadOnly = 1;
+    p->cfg.bCreate = 0;
+    flags = (flags & ~(SQLITE_OPEN_READWRITE|SQLITE_OPEN_CREATE)) | SQLITE_OPEN_READONLY;
+  }
   rc = overlayPrecheck(p);
   if( rc ) goto open_failed;
   rc = storeOpen(p);
   if( rc==SQLITE_BUSY ){
     rc = SQLITE_OK;                   /* opened at the first use (storeOpen) */
+  }else if( rc==SQLITE_NOTADB && p->zSnap ){
+    rc = overlayError(p, SQLITE_CANTOPEN, "it is not a vlog store, and so has "
+                      "no snapshot '%s'", p->zSnap);
+    goto open_failed;
   }else if( rc==SQLITE_NOTADB && p->zBaseArg ){
     /* a plain database (else the parent's): not with base= */
     rc = overlayError(p, SQLITE_CANTOPEN, "it is a plain SQLite database: "
@@ -3465,6 +4146,7 @@ static int dbOpen(VlogVfs *pV, const char *zName, VfsDb *p, int flags, int *pOut
 
 open_failed:
   sqlite3_free(p->zBaseArg);
+  sqlite3_free(p->zSnap);
   sqlite3_free(p->aChunk);
   sqlite3_free(p->zJournal);
   sqlite3_free(p->zPath);
@@ -3848,10 +4530,11 @@ int vlogVfsOverlay(VlogStore *pStore, VlogVfsOverlayInfo *pInfo){
       rc = entryDecode((const u8*)pVal, nVal, &st, zWhy, sizeof(zWhy));
     }
     if( rc==VLOG_OK ){
-      sqlite3_int64 nPg = st.szChunk ? (st.nBase + st.szChunk - 1)/st.szChunk : 0;
+      sqlite3_int64 nBase = baseShows(&st) ? st.nBase : 0;
+      sqlite3_int64 nPg = st.szChunk ? (nBase + st.szChunk - 1)/st.szChunk : 0;
       sqlite3_int64 nOwnBelow = 0;
-      pInfo->nBaseBytes = st.nBase;
-      rc = vlogCursorOpen(pStore, VFS_TREE_MAIN, &pCsr);
+      pInfo->nBaseBytes = nBase;
+      rc = vlogCursorOpen(pStore, stateTree(&st), &pCsr);
       if( rc==VLOG_OK ) rc = vlogCursorFirst(pCsr);
       while( rc==VLOG_OK && vlogCursorValid(pCsr) ){
         const void *pKey;
@@ -3866,7 +4549,7 @@ int vlogVfsOverlay(VlogStore *pStore, VlogVfsOverlayInfo *pInfo){
       pInfo->nPagesBase = nPg - nOwnBelow;
     }
     if( rc==VLOG_OK ){
-      rc = vlogTreeSize(pStore, VFS_TREE_MAIN, &sz);
+      rc = vlogTreeSize(pStore, stateTree(&st), &sz);
       if( rc==VLOG_OK ) pInfo->nOwnBytes = sz.nStored;
       if( rc==VLOG_NOTFOUND ) rc = VLOG_OK;
     }
@@ -3930,14 +4613,18 @@ int vlogVfsFiles(VlogStore *pStore, VlogVfsFileInfo **paFile, int *pnFile){
     a = aNew;
     memset(&a[n], 0, sizeof(a[n]));
     memset(&st, 0, sizeof(st));
-    if( nKey==4 && memcmp(pKey, "base", 4)==0 ){
-      rc = vlogCursorNext(pCsr);          /* an overlay's base: no file */
+    if( (nKey==4 && memcmp(pKey, "base", 4)==0)
+     || (nKey==9 && memcmp(pKey, "layernext", 9)==0)
+     || (nKey==VFS_LAYER_KEY && memcmp(pKey, "layer", 5)==0)
+     || (nKey>5 && memcmp(pKey, "snap:", 5)==0) ){
+      rc = vlogCursorNext(pCsr);          /* an overlay's base, snapshots and
+                                          ** their layers: no file */
       continue;
     }
     if( nKey==3 && memcmp(pKey, "wal", 3)==0 ){
       st.bWal = 1;
     }else if( nKey!=4 || memcmp(pKey, "main", 4)!=0 ){
-      rc = VLOG_CORRUPT;         /* only "main", "wal" and "base" are written */
+      rc = VLOG_CORRUPT;         /* no other key is written */
       break;
     }
     memcpy(a[n].zName, stateKey(&st), strlen(stateKey(&st))+1);
@@ -3946,7 +4633,7 @@ int vlogVfsFiles(VlogStore *pStore, VlogVfsFileInfo **paFile, int *pnFile){
     a[n].szPage = st.szChunk;
     a[n].nLogical = st.nSize;
     a[n].bOverlay = st.bOverlay;
-    a[n].nBase = st.nBase;
+    a[n].nBase = baseShows(&st) ? st.nBase : 0;
     rc = vlogTreeSize(pStore, stateTree(&st), &sz);
     if( rc==VLOG_NOTFOUND ){
       memset(&sz, 0, sizeof(sz));         /* no page stored yet */
@@ -3988,17 +4675,14 @@ static int exportFile(VlogStore *pStore, const VfsState *pS, const char *zBase,
     rc = VLOG_CANTOPEN;
   }
   while( rc==VLOG_OK && iOfst<pS->nSize ){
-    int sz, iIn, n;
+    int sz, iIn, n, eFrom = FROM_NONE;
     unsigned int k = chunkSpan(pS, iOfst, pS->nSize, &iIn, &n, &sz);
-    u8 aKey[4];
-    const void *pVal;
-    int nVal;
-    put32(aKey, k);
-    rc = vlogGet(pStore, stateTree(pS), aKey, 4, &pVal, &nVal);
-    if( rc==VLOG_NOTFOUND && pS->bOverlay && (sqlite3_int64)(k-1)*sz<pS->nBase ){
+    sqlite3_int64 nBase = 0;
+    rc = chunkLookup(pStore, pS, k, sz, aChunk, &eFrom, &nBase, zErr, nErr);
+    if( rc==VLOG_OK && eFrom==FROM_BASE ){
       /* not written: the base's (zeros past nBase) */
       sqlite3_int64 iOff = (sqlite3_int64)(k-1)*sz;
-      size_t nWant = pS->nBase-iOff<sz ? (size_t)(pS->nBase-iOff) : (size_t)sz;
+      size_t nWant = nBase-iOff<sz ? (size_t)(nBase-iOff) : (size_t)sz;
       memset(aChunk, 0, sz);
       if( pBase==0 ){
         struct stat st;
@@ -4010,18 +4694,7 @@ static int exportFile(VlogStore *pStore, const VfsState *pS, const char *zBase,
         snprintf(zErr, nErr, "page %u is the base's, and the base %s cannot be "
                  "read there", k, zBase);
         rc = VLOG_CANTOPEN;
-      }else{
-        rc = VLOG_OK;
       }
-    }else if( rc==VLOG_NOTFOUND || (rc==VLOG_OK && nVal==0 && pS->bOverlay) ){
-      memset(aChunk, 0, sz);
-      rc = VLOG_OK;
-    }else if( rc==VLOG_OK && nVal!=sz ){
-      snprintf(zErr, nErr, "%s %u is stored with %d bytes, not %d",
-               pS->bWal ? "WAL frame" : "page", k, nVal, sz);
-      rc = VLOG_CORRUPT;
-    }else if( rc==VLOG_OK ){
-      memcpy(aChunk, pVal, nVal);
     }
     if( rc==VLOG_OK && fwrite(&aChunk[iIn], n, 1, pOut)!=1 ){
       snprintf(zErr, nErr, "cannot write %s", zOut);
@@ -4074,10 +4747,12 @@ int vlogVfsExport(VlogStore *pStore, const char *zOut, char *zErr, int nErr){
     rc = vlogGet(pStore, VFS_TREE_CATALOG, "main", 4, &pVal, &nVal);
     if( rc==VLOG_OK ){
       char zWhy[128];
+      zWhy[0] = 0;
       rc = entryDecode((const u8*)pVal, nVal, &st, zWhy, sizeof(zWhy));
-      if( rc ) snprintf(zErr, nErr, "%s", zWhy);
+      if( rc==VLOG_OK ) rc = chainLoad(pStore, &st, zWhy, sizeof(zWhy));
+      if( rc && zWhy[0] ) snprintf(zErr, nErr, "%s", zWhy);
     }
-    if( rc==VLOG_OK && st.bOverlay && st.nBase>0 ){
+    if( rc==VLOG_OK && baseShows(&st) ){
       zBase = (char*)sqlite3_malloc(VFS_PATH_MAX);
       rc = zBase ? vlogVfsBasePath(pStore, zBase, VFS_PATH_MAX) : VLOG_NOMEM;
       if( rc==VLOG_NOTFOUND || rc==VLOG_CORRUPT || (rc==VLOG_OK && zBase[0]==0) ){
@@ -4094,7 +4769,161 @@ int vlogVfsExport(VlogStore *pStore, const char *zOut, char *zErr, int nErr){
     sqlite3_free(zWal);
   }
   if( a ) vlogFree(vlogStoreEnv(pStore), a);
+  stateFree(&st);
   sqlite3_free(zBase);
   if( bRead && vlogTxnState(pStore) ) (void)vlogCommit(pStore);
   return rc;
+}
+
+/* ---------------------------------------------------------------------
+** Snapshots, as ext/ sees them (vlog_snapshot, vlog_snapshots,
+** vlog_snapshot_drop).
+*/
+static int snapNameCheck(const char *zName){
+  size_t n = zName ? strlen(zName) : 0;
+  return n>=1 && n<=VFS_SNAP_NAME_MAX ? SQLITE_OK : SQLITE_RANGE;
+}
+
+int vlogVfsSnapshot(sqlite3_file *pFile, const char *zName){
+  VfsDb *p = (VfsDb*)pFile;
+  int rc = snapNameCheck(zName);
+  if( rc ) return rc;
+  if( !vlogVfsIsStore(pFile) ) return SQLITE_NOTFOUND;
+  rc = dbReady(p);
+  if( rc ) return rc;
+  return snapshotTake(p, zName);
+}
+
+int vlogVfsSnapshotDrop(sqlite3_file *pFile, const char *zName,
+                        sqlite3_int64 *pnCopied){
+  VfsDb *p = (VfsDb*)pFile;
+  int rc = snapNameCheck(zName);
+  *pnCopied = 0;
+  if( rc ) return rc;
+  if( !vlogVfsIsStore(pFile) ) return SQLITE_NOTFOUND;
+  rc = dbReady(p);
+  if( rc ) return rc;
+  return snapshotDrop(p, zName, pnCopied);
+}
+
+/*
+** The pages of layer iTree that the layer above it in the chain of pMain
+** hides (written over since, or cut off by a truncation): what dropping
+** its snapshot frees.  *pnHidden counts them.
+*/
+static int layerHidden(VlogStore *pStore, const VfsState *pMain, unsigned int iTree,
+                       int szChunk, uint64_t *pnHidden){
+  unsigned int iUp = stateTree(pMain);
+  sqlite3_int64 nUpBase = pMain->nBase;
+  VlogCursor *pCsr = 0;
+  int i, rc;
+  *pnHidden = 0;
+  for(i=0; i<pMain->nLow && pMain->aLow[i].iTree!=iTree; i++){
+    iUp = pMain->aLow[i].iTree;
+    nUpBase = pMain->aLow[i].nBase;
+  }
+  if( i==pMain->nLow ) return VLOG_CORRUPT;   /* not in the chain */
+  rc = vlogCursorOpen(pStore, iTree, &pCsr);
+  if( rc==VLOG_OK ) rc = vlogCursorFirst(pCsr);
+  while( rc==VLOG_OK && vlogCursorValid(pCsr) ){
+    const void *pKey;
+    u8 aKey[4];
+    int nKey;
+    rc = vlogCursorKey(pCsr, &pKey, &nKey);
+    if( rc==VLOG_OK && nKey!=4 ) rc = VLOG_CORRUPT;
+    if( rc ) break;
+    memcpy(aKey, pKey, 4);
+    if( (sqlite3_int64)(get32(aKey)-1)*szChunk>=nUpBase ){
+      (*pnHidden)++;
+    }else{
+      rc = vlogHas(pStore, iUp, aKey, 4);
+      if( rc==VLOG_OK ) (*pnHidden)++;
+      if( rc==VLOG_NOTFOUND ) rc = VLOG_OK;
+    }
+    if( rc==VLOG_OK ) rc = vlogCursorSeek(pCsr, aKey, 4, VLOG_SEEK_GT);
+  }
+  if( pCsr ) (void)vlogCursorClose(pCsr);
+  return rc==VLOG_NOTFOUND ? VLOG_OK : rc;
+}
+
+int vlogVfsSnapshots(VlogStore *pStore, VlogVfsSnapshotInfo **paSnap, int *pnSnap){
+  VlogEnv *pEnv = vlogStoreEnv(pStore);
+  VlogVfsSnapshotInfo *a = 0;
+  VlogCursor *pCsr = 0;
+  VfsState main;
+  int n = 0, bRead = vlogTxnState(pStore)==0;
+  int rc = bRead ? vlogBegin(pStore, 0) : VLOG_OK;
+  *paSnap = 0;
+  *pnSnap = 0;
+  if( rc ) return rc;
+  memset(&main, 0, sizeof(main));
+  {
+    const void *pVal;
+    int nVal;
+    char zWhy[128];
+    rc = vlogGet(pStore, VFS_TREE_CATALOG, "main", 4, &pVal, &nVal);
+    if( rc==VLOG_OK ) rc = entryDecode((const u8*)pVal, nVal, &main, zWhy, sizeof(zWhy));
+    if( rc==VLOG_OK ) rc = chainLoad(pStore, &main, zWhy, sizeof(zWhy));
+  }
+  if( rc==VLOG_OK ) rc = vlogCursorOpen(pStore, VFS_TREE_CATALOG, &pCsr);
+  if( rc==VLOG_OK ) rc = vlogCursorSeek(pCsr, "snap:", 5, VLOG_SEEK_GE);
+  while( rc==VLOG_OK && vlogCursorValid(pCsr) ){
+    const void *pKey, *pVal;
+    int nKey, nVal;
+    VfsState st;
+    VlogTreeSize sz;
+    VlogVfsSnapshotInfo *aNew;
+    char zWhy[128];
+    rc = vlogCursorKey(pCsr, &pKey, &nKey);
+    if( rc || nKey<=5 || memcmp(pKey, "snap:", 5)!=0 ) break;
+    if( nKey-5>VFS_SNAP_NAME_MAX ){
+      rc = VLOG_CORRUPT;
+      break;
+    }
+    aNew = (VlogVfsSnapshotInfo*)vlogRealloc(pEnv, a, sizeof(*a)*(n+1));
+    if( aNew==0 ){ rc = VLOG_NOMEM; break; }
+    a = aNew;
+    memset(&a[n], 0, sizeof(a[n]));
+    memcpy(a[n].zName, &((const u8*)pKey)[5], nKey-5);
+    memset(&st, 0, sizeof(st));
+    rc = vlogCursorValue(pCsr, &pVal, &nVal);
+    if( rc==VLOG_OK ) rc = snapDecode((const u8*)pVal, nVal, &st, &a[n].iTaken,
+                                      zWhy, sizeof(zWhy));
+    if( rc ) break;
+    a[n].nSize = st.nSize;
+    a[n].szPage = st.szChunk;
+    a[n].iTree = st.iTop;
+    rc = vlogTreeSize(pStore, st.iTop, &sz);
+    if( rc==VLOG_NOTFOUND ){
+      memset(&sz, 0, sizeof(sz));
+      rc = VLOG_OK;
+    }
+    a[n].nPage = sz.nKey;
+    a[n].nBytes = sz.nStored;
+    if( rc==VLOG_OK ){
+      rc = layerHidden(pStore, &main, st.iTop, st.szChunk, &a[n].nPinPage);
+    }
+    if( rc==VLOG_OK && sz.nKey>0 ){
+      a[n].nPinBytes = (uint64_t)((double)sz.nStored*a[n].nPinPage/sz.nKey);
+    }
+    n++;
+    /* the cursor's position: vlogTreeSize() ran on the same handle */
+    if( rc==VLOG_OK ){
+      u8 aKey[5+VFS_SNAP_NAME_MAX];
+      memcpy(aKey, "snap:", 5);
+      memcpy(&aKey[5], a[n-1].zName, strlen(a[n-1].zName));
+      rc = vlogCursorSeek(pCsr, aKey, 5+(int)strlen(a[n-1].zName), VLOG_SEEK_GT);
+    }
+  }
+  if( pCsr ) (void)vlogCursorClose(pCsr);
+  stateFree(&main);
+  if( rc==VLOG_NOTFOUND ) rc = VLOG_OK;   /* no catalog: no snapshot */
+  if( bRead ) (void)vlogCommit(pStore);   /* a read transaction's end */
+  if( rc ){
+    vlogFree(pEnv, a);
+    return rc;
+  }
+  *paSnap = a;
+  *pnSnap = n;
+  return VLOG_OK;
 }

@@ -95,4 +95,38 @@ int vlogVfsOverlay(VlogStore *pStore, VlogVfsOverlayInfo *pInfo);
 int vlogVfsMaterialize(sqlite3_file *pFile, sqlite3_int64 nMax,
                        sqlite3_int64 *pnCopied, sqlite3_int64 *pnLeft);
 
+/* vlog_snapshot(): take snapshot zName (1 to 200 bytes) of the database
+** pFile, in one commit.  SQLITE_RANGE: a name of no or too many bytes;
+** SQLITE_NOTFOUND: not a database of the VFS; SQLITE_LOCKED inside a
+** transaction of the connection; SQLITE_CONSTRAINT: the name is taken;
+** SQLITE_READONLY: a read-only or snapshot connection; SQLITE_BUSY: a
+** writer kept the lock, or (logged) the -wal holds frames; others logged. */
+int vlogVfsSnapshot(sqlite3_file *pFile, const char *zName);
+
+/* vlog_snapshot_drop(): drop snapshot zName and merge its layer away
+** (*pnCopied: pages the merge copied up).  Codes as vlogVfsSnapshot's;
+** SQLITE_ERROR (logged): no such snapshot. */
+int vlogVfsSnapshotDrop(sqlite3_file *pFile, const char *zName,
+                        sqlite3_int64 *pnCopied);
+
+/* The snapshots of the database pStore holds (vlog_snapshots), by name,
+** in an array the caller frees with vlogFree(vlogStoreEnv(pStore), ...). */
+typedef struct VlogVfsSnapshotInfo VlogVfsSnapshotInfo;
+struct VlogVfsSnapshotInfo {
+  char zName[204];                /* its name */
+  sqlite3_int64 iTaken;           /* taken at (Unix ms) */
+  sqlite3_int64 nSize;            /* the database file's size then */
+  int szPage;                     /* ... and its page size */
+  uint32_t iTree;                 /* its layer's tree */
+  uint64_t nPage;                 /* pages its layer holds (those written
+                                  ** since the snapshot before it) */
+  uint64_t nBytes;                /* ... and their bytes in the store */
+  uint64_t nPinPage;              /* ... of them, those the database (or a
+                                  ** later snapshot) has written over since:
+                                  ** kept for it alone */
+  uint64_t nPinBytes;             /* ... and their bytes (at the layer's
+                                  ** mean per page): what dropping it frees */
+};
+int vlogVfsSnapshots(VlogStore *pStore, VlogVfsSnapshotInfo **paSnap, int *pnSnap);
+
 #endif /* VLOG_VFS_H */
