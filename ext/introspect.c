@@ -702,7 +702,10 @@ static void overlayColumn(sqlite3_context *ctx, const void *aRow, int iRow, int 
     case 13: resultU64(ctx, p->nReadBase); break;
     case 14: resultU64(ctx, p->nMaterialized); break;
     case 15: resultU64(ctx, p->nOpen); break;
-    default: resultU64(ctx, p->nReuse); break;
+    case 16: resultU64(ctx, p->nReuse); break;
+    default:
+      if( p->zSnap[0] ) sqlite3_result_text(ctx, p->zSnap, -1, SQLITE_TRANSIENT);
+      break;
   }
 }
 
@@ -747,8 +750,8 @@ static const IntroTable aTable[] = {
     " base_bytes INTEGER, pages_from_base INTEGER, pages_own INTEGER,"
     " own_bytes INTEGER, standalone INTEGER, materialize_on_read INTEGER,"
     " reads_overlay INTEGER, reads_base INTEGER, pages_materialized INTEGER,"
-    " base_opens INTEGER, base_reuses INTEGER, arg HIDDEN)",
-    18, overlayLoad, overlayColumn },
+    " base_opens INTEGER, base_reuses INTEGER, base_snapshot TEXT, arg HIDDEN)",
+    19, overlayLoad, overlayColumn },
   { "vlog_stats",
     "CREATE TABLE x(store TEXT, name TEXT, value, scope TEXT, arg HIDDEN)",
     5, statsLoad, statsColumn },

@@ -8,7 +8,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$dir/build"
 db=$dir/build/demo.db
 rm -f "$db" "$dir/build/demo.vlog" "$dir"/build/demo-app.db* \
-      "$dir"/build/demo-base.db "$dir"/build/demo-work.db*
+      "$dir"/build/demo-base.db "$dir"/build/demo-work.db* \
+      "$dir"/build/demo-branch.db*
 if [ -t 0 ]; then
   echo "vlog demo: sqlite3 shell on $db with vlog loaded (.quit to leave)"
 fi

@@ -1,6 +1,7 @@
 -- demo.sql: what vlog does so far, run by `make demo` in the sqlite3 shell
 -- after `.load ./vlog`, on build/demo.db (its store: build/demo.vlog), with
--- build/demo-app.db on the vlog VFS and build/demo-work.db an overlay of a
+-- build/demo-app.db on the vlog VFS (with a snapshot, and demo-branch.db a
+-- branch of it) and build/demo-work.db an overlay of a
 -- plain copy of it.
 .headers on
 .mode box
@@ -67,6 +68,18 @@ ATTACH 'file:demo-work.db?vfs=vlog&base=demo-base.db' AS work;
 UPDATE work.orders SET note = 'changed in the overlay' WHERE id <= 10;
 SELECT (SELECT count(*) FROM work.orders) AS rows, pages_from_base, pages_own,
        own_bytes FROM vlog_overlay('work');
+.print
+.print '-- A snapshot of demo-app.db in O(1), then 5% of its orders changed: the'
+.print '-- snapshot keeps what they were; a branch of it (demo-branch.db) is writable'
+SELECT vlog_snapshot('app', 'nightly') AS snapshot;
+UPDATE app.orders SET note = 'after the snapshot' WHERE id % 20 = 0;
+ATTACH 'file:demo-app.db?vfs=vlog&snapshot=nightly' AS night;
+ATTACH 'file:demo-branch.db?vfs=vlog&base=demo-app.db&base_snapshot=nightly' AS branch;
+DELETE FROM branch.orders WHERE id > 100;
+SELECT (SELECT count(*) FROM app.orders WHERE note LIKE 'after%') AS changed_now,
+       (SELECT count(*) FROM night.orders WHERE note LIKE 'after%') AS changed_in_snapshot,
+       (SELECT count(*) FROM branch.orders) AS branch_rows,
+       name, pinned_pages, pinned_bytes FROM vlog_snapshots('app');
 .print
 .print "-- Try: SELECT * FROM vlog_btree('docs');  SELECT vlog_checkpoint('docs');"
 .print "--      SELECT vlog_materialize('work');  SELECT * FROM vlog_overlay('work');"

@@ -165,7 +165,7 @@ static int maintInfo(VlogStore *p, char **pz){
           (unsigned long long)aF[i].nStored);
       if( rc==VLOG_OK && aF[i].bOverlay ){
         char zBase[4096];
-        rc = vlogVfsBasePath(p, zBase, sizeof(zBase));
+        rc = vlogVfsBasePath(p, zBase, sizeof(zBase), 0);
         if( rc==VLOG_OK && aF[i].nBase>0 ){
           rc = vlogBufPrintf(pEnv, &b, "  an overlay of %s: %lld bytes still "
               "read from it where the overlay has no page\n", zBase,

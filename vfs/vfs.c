@@ -158,7 +158,12 @@
 **
 ** Overlays.  With URI base=FILE the store is a writable overlay of a plain
 ** SQLite file: pages it has no key for, below nBase bytes, are read from
-** the base (see "Overlays" below).
+** the base (see "Overlays" below); with base_snapshot=NAME too, of a
+** snapshot of the store FILE (a branch).
+**
+** Snapshots.  vlog_snapshot() freezes the file's tree as a layer and puts
+** a new one on top; reads walk the layers (see "Snapshots" below);
+** snapshot=NAME opens one read-only.
 **
 ** Other files.  Statement journals, temp databases and super-journals are
 ** the parent VFS's (SQLite's own handling; they hold no committed state).
@@ -317,6 +322,11 @@ struct VfsBase {
   sqlite3_uint64 nMaterialized;   /* ... copied into the overlay */
   sqlite3_uint64 nOpen, nReuse;   /* base handle opens, reads reusing one */
   unsigned int iMatNext;          /* vlog_materialize(): the next page */
+  char *zSnap;                    /* a branch's: the base store's snapshot */
+  sqlite3_int64 iTaken;           /* ... taken at (Unix ms; identity) */
+  VlogStore *pSnapStore;          /* ... the base store, read-only, or 0 */
+  VfsState snapSt;                /* ... the snapshot's file (snapLoad) */
+  u8 *aBuf;                       /* ... a chunk of it */
 };
 
 /* A main database file that is a store. */
@@ -394,6 +404,7 @@ struct VfsDb {
   u8 *aDirtyBuf;                  /* a page read back from it */
   int nDirtyBuf;
   char *zBaseArg;                 /* URI base=, or 0 */
+  char *zBaseSnapArg;             /* URI base_snapshot=, or 0 */
   int eMatReadArg;                /* URI materialize_on_read= (-1: none) */
   VfsBase *pBase;                 /* an overlay's base, or 0 */
   char *zSnap;                    /* URI snapshot=: the snapshot read */
@@ -459,6 +470,9 @@ static int baseRead(VfsDb*, sqlite3_int64, unsigned int, int, u8*);
 static int snapLoad(VlogStore*, const char*, VfsState*, sqlite3_int64*, char*, int);
 static int chainLoad(VlogStore*, VfsState*, char*, int);
 static int overlayError(VfsDb*, int, const char*, ...);
+static void stateFree(VfsState*);
+static int chunkLookup(VlogStore*, const VfsState*, unsigned int, int, u8*, int*,
+                       sqlite3_int64*, char*, int);
 static int vfsCurrentTimeInt64(sqlite3_vfs*, sqlite3_int64*);
 
 /* ---------------------------------------------------------------------
@@ -509,6 +523,15 @@ static void put32(u8 *a, unsigned int v){
   a[0] = (u8)(v>>24); a[1] = (u8)(v>>16); a[2] = (u8)(v>>8); a[3] = (u8)v;
 }
 
+/* 64-bit big-endian fields of the entries. */
+static sqlite3_uint64 get64(const u8 *a){
+  return ((sqlite3_uint64)get32(a)<<32) | get32(&a[4]);
+}
+static void put64(u8 *a, sqlite3_uint64 v){
+  put32(a, (unsigned int)(v>>32));
+  put32(&a[4], (unsigned int)v);
+}
+
 /*
 ** Decode a file's catalog entry a[0..n) into *pS (chunk size, logical size,
 ** and for the -wal its last commit).  Every field is checked (its checksum
@@ -534,13 +557,13 @@ static int entryDecode(const u8 *a, int n, VfsState *pS, char *zWhy, int nWhy){
     nWant = n;
     iVersion = 3;
     pS->bOverlay = 1;
-    pS->nBase = ((sqlite3_int64)get32(&a[16])<<32) | get32(&a[20]);
+    pS->nBase = (sqlite3_int64)get64(&a[16]);
   }else if( !pS->bWal && n==VFS_LAYERED_ENTRY_SIZE && a[0]==4 ){
     unsigned int iTop = get32(&a[24]), iBelow = get32(&a[28]);
     nWant = n;
     iVersion = 4;
     pS->bOverlay = a[1]==1;
-    pS->nBase = ((sqlite3_int64)get32(&a[16])<<32) | get32(&a[20]);
+    pS->nBase = (sqlite3_int64)get64(&a[16]);
     if( a[1]>1 || (iTop!=VFS_TREE_MAIN && iTop<VFS_TREE_LAYER)
      || (iBelow!=0 && iBelow!=VFS_TREE_MAIN && iBelow<VFS_TREE_LAYER)
      || iBelow==iTop || (iBelow==0 && !pS->bOverlay && pS->nBase!=0) ){
@@ -560,7 +583,7 @@ static int entryDecode(const u8 *a, int n, VfsState *pS, char *zWhy, int nWhy){
   }
   sz = (int)get32(&a[4]);
   szPage = pS->bWal ? sz - VFS_WAL_FRAME_HDR : sz;
-  nSize = ((sqlite3_int64)get32(&a[8])<<32) | get32(&a[12]);
+  nSize = (sqlite3_int64)get64(&a[8]);
   nMax = pS->bWal ? nSize - VFS_WAL_HDR : nSize;
   if( (sz!=0 && (szPage<VFS_MIN_CHUNK || szPage>VFS_MAX_CHUNK || (szPage & (szPage-1))))
    || nSize<0 || (sz==0 && nSize!=0) || (sz && nMax/sz>=0xffffffffLL)
@@ -1312,14 +1335,6 @@ static int isPageSize(int n){
   return n>=VFS_MIN_CHUNK && n<=VFS_MAX_CHUNK && (n & (n-1))==0;
 }
 
-/* 64-bit big-endian fields of the entries. */
-static sqlite3_uint64 get64(const u8 *a){
-  return ((sqlite3_uint64)get32(a)<<32) | get32(&a[4]);
-}
-static void put64(u8 *a, sqlite3_uint64 v){
-  put32(a, (unsigned int)(v>>32));
-  put32(&a[4], (unsigned int)v);
-}
 
 /* Log an overlay's error, with the file named, and return rc.  (SQLite's
 ** log takes 210 bytes: the messages are short, for the paths in them.) */
@@ -1371,6 +1386,12 @@ static sqlite3_int64 parentFileSize(sqlite3_vfs *pParent, const char *zPath,
 }
 
 static void baseClose(VfsBase *pB){
+  if( pB->pSnapStore ){
+    if( vlogTxnState(pB->pSnapStore) ) (void)vlogRollback(pB->pSnapStore);
+    (void)vlogStoreClose(pB->pSnapStore);
+    pB->pSnapStore = 0;
+  }
+  stateFree(&pB->snapSt);
   if( pB->pFile ){
     if( pB->pFile->pMethods ){
       (void)pB->pFile->pMethods->xUnlock(pB->pFile, SQLITE_LOCK_NONE);
@@ -1386,10 +1407,160 @@ static void baseClose(VfsBase *pB){
 static void baseFree(VfsBase *pB){
   if( pB ){
     baseClose(pB);
+    sqlite3_free(pB->zSnap);
+    sqlite3_free(pB->aBuf);
     sqlite3_free(pB->aPending);
     sqlite3_free(pB->zPath);
     sqlite3_free(pB);
   }
+}
+
+/*
+** A branch's base: snapshot pB->zSnap of the vlog store pB->pSnapStore,
+** read through its engine along the snapshot's layers.  Each read is a
+** read transaction of its own in which the snapshot is found again: one
+** dropped since, or taken again (another time), is an error, never
+** other pages.  n bytes at iOff into aOut (zeros past its size).
+*/
+static int snapBaseRead(VfsDb *p, VfsBase *pB, u8 *aOut, int n, sqlite3_int64 iOff){
+  VlogStore *pStore = pB->pSnapStore;
+  VfsState *pSt = &pB->snapSt;
+  sqlite3_int64 iTaken = 0;
+  char zWhy[160];
+  int rc;
+  zWhy[0] = 0;
+  if( pB->aBuf==0 ){
+    pB->aBuf = (u8*)sqlite3_malloc(VFS_MAX_CHUNK);
+    if( pB->aBuf==0 ) return SQLITE_NOMEM;
+  }
+  rc = vlogBegin(pStore, 0);
+  if( rc==VLOG_OK ) rc = snapLoad(pStore, pB->zSnap, pSt, &iTaken, zWhy, sizeof(zWhy));
+  if( rc==VLOG_OK && pB->iTaken && iTaken!=pB->iTaken ) rc = VLOG_NOTFOUND;
+  while( rc==VLOG_OK && n>0 ){
+    int sz = pSt->szChunk, eFrom = FROM_NONE, iIn, nCopy;
+    sqlite3_int64 nBase = 0;
+    unsigned int k;
+    if( iOff>=pSt->nSize ){
+      memset(aOut, 0, n);
+      break;
+    }
+    k = (unsigned int)(iOff/sz) + 1;
+    iIn = (int)(iOff % sz);
+    nCopy = sz - iIn < n ? sz - iIn : n;
+    rc = chunkLookup(pStore, pSt, k, sz, pB->aBuf, &eFrom, &nBase, zWhy, sizeof(zWhy));
+    if( rc==VLOG_OK && eFrom==FROM_BASE ){
+      sqlite3_snprintf(sizeof(zWhy), zWhy, "snapshot %s shows the base of an "
+                       "overlay", pB->zSnap);
+      rc = VLOG_CORRUPT;
+    }
+    if( rc==VLOG_OK ){
+      memcpy(aOut, &pB->aBuf[iIn], nCopy);
+      aOut += nCopy;
+      n -= nCopy;
+      iOff += nCopy;
+    }
+  }
+  if( vlogTxnState(pStore) ) (void)vlogCommit(pStore);   /* a read's end */
+  if( rc==VLOG_NOTFOUND ){
+    return overlayError(p, SQLITE_CANTOPEN, "its base %s has no snapshot '%s' "
+        "(dropped, or taken again, since)", pB->zPath, pB->zSnap);
+  }
+  if( rc==VLOG_CORRUPT && zWhy[0] ){
+    return overlayError(p, SQLITE_CORRUPT, "its base %s: %s", pB->zPath, zWhy);
+  }
+  if( rc ){
+    return overlayError(p, rc, "its base %s: %s", pB->zPath,
+                        vlogStoreErrMsg(pStore));
+  }
+  return SQLITE_OK;
+}
+
+/* n bytes of the base at iOff, a file or a snapshot. */
+static int baseReadAt(VfsDb *p, VfsBase *pB, u8 *a, int n, sqlite3_int64 iOff){
+  if( pB->pSnapStore ) return snapBaseRead(p, pB, a, n, iOff);
+  return pB->pFile->pMethods->xRead(pB->pFile, a, n, iOff);
+}
+
+/*
+** The base's identity checksum: of its first VFS_BASE_ID_BYTES bytes,
+** which hold SQLite's header and file change counter, and of
+** VFS_BASE_ID_SAMPLES pages spread over the rest (a change that leaves
+** the header alone, a WAL-mode base's checkpoint, may show there).
+*/
+static int baseSum(VfsDb *p, VfsBase *pB, sqlite3_int64 nSize, int szPage,
+                   sqlite3_uint64 *piSum){
+  int n = nSize<VFS_BASE_ID_BYTES ? (int)nSize : VFS_BASE_ID_BYTES;
+  u8 *a = (u8*)sqlite3_malloc(n>szPage ? n : szPage>0 ? szPage : 1);
+  sqlite3_uint64 iSum;
+  int rc = a ? SQLITE_OK : SQLITE_NOMEM;
+  if( rc==SQLITE_OK && n>0 ) rc = baseReadAt(p, pB, a, n, 0);
+  iSum = vlogChecksum(a, rc==SQLITE_OK ? n : 0, VFS_BASE_SEED);
+  if( rc==SQLITE_OK && nSize>VFS_BASE_ID_BYTES ){
+    sqlite3_int64 nPg = nSize/szPage, k;
+    for(k=1; rc==SQLITE_OK && k<=VFS_BASE_ID_SAMPLES; k++){
+      sqlite3_int64 iOff = (nPg-1)*k/VFS_BASE_ID_SAMPLES*szPage;
+      rc = baseReadAt(p, pB, a, szPage, iOff);
+      if( rc==SQLITE_OK ) iSum = vlogChecksum(a, szPage, iSum);
+    }
+  }
+  sqlite3_free(a);
+  *piSum = iSum;
+  return rc;
+}
+
+/*
+** Open a branch's base: the vlog store zPath, read-only, and its snapshot
+** pB->zSnap, whose identity (size, page size, checksum as for a file)
+** goes to *pnSize, *pszPage, *piSum; and when it was taken to pB->iTaken,
+** which, when set already (the branch's entry), must be the same.
+*/
+static int baseOpenSnap(VfsDb *p, VfsBase *pB, const char *zPath,
+                        sqlite3_int64 *pnSize, int *pszPage, sqlite3_uint64 *piSum){
+  VlogConfig cfg;
+  sqlite3_int64 iTaken = 0;
+  char zWhy[160];
+  int rc;
+  assert( pB->pSnapStore==0 && pB->zSnap );
+  vlogConfigDefault(&cfg);
+  cfg.bReadOnly = 1;
+  cfg.bCreate = 0;
+  cfg.bShmReadOnly = 1;
+  rc = vlogStoreOpen(p->pVfs->pEnv, zPath, &cfg, &pB->pSnapStore);
+  if( rc ){
+    baseClose(pB);
+    if( rc==VLOG_NOTADB ){
+      return overlayError(p, SQLITE_CANTOPEN, "its base %s is not a vlog store "
+          "(base_snapshot= names a snapshot of one)", zPath);
+    }
+    return overlayError(p, SQLITE_CANTOPEN, "its base %s cannot be opened "
+                        "(it is missing or cannot be read)", zPath);
+  }
+  pB->nOpen++;
+  (void)vlogStoreSetBusyTimeout(pB->pSnapStore, VFS_WAL_BUSY_MS);
+  rc = vlogBegin(pB->pSnapStore, 0);
+  if( rc==VLOG_OK ){
+    rc = snapLoad(pB->pSnapStore, pB->zSnap, &pB->snapSt, &iTaken, zWhy, sizeof(zWhy));
+    (void)vlogCommit(pB->pSnapStore);     /* a read transaction's end */
+  }
+  if( rc==VLOG_NOTFOUND ){
+    rc = overlayError(p, SQLITE_CANTOPEN, "its base %s has no snapshot named "
+                      "'%s'", zPath, pB->zSnap);
+  }else if( rc==VLOG_CORRUPT ){
+    rc = overlayError(p, SQLITE_CORRUPT, "its base %s: %s", zPath, zWhy);
+  }else if( rc ){
+    rc = overlayError(p, rc, "its base %s: %s", zPath, vlogStoreErrMsg(pB->pSnapStore));
+  }else if( pB->iTaken && pB->iTaken!=iTaken ){
+    rc = overlayError(p, SQLITE_CANTOPEN, "its base %s's snapshot '%s' was "
+        "taken again since the branch was made", zPath, pB->zSnap);
+  }
+  if( rc==SQLITE_OK ){
+    pB->iTaken = iTaken;
+    *pnSize = pB->snapSt.nSize;
+    *pszPage = pB->snapSt.szChunk;
+    rc = baseSum(p, pB, *pnSize, *pszPage, piSum);
+  }
+  if( rc ) baseClose(pB);
+  return rc;
 }
 
 /*
@@ -1408,6 +1579,7 @@ static int baseOpen(VfsDb *p, VfsBase *pB, const char *zPath,
   int rc, n, szPage = 0;
   struct stat st;
   assert( pB->pFile==0 );
+  if( pB->zSnap ) return baseOpenSnap(p, pB, zPath, pnSize, pszPage, piSum);
   if( stat(zPath, &st)==0 && !S_ISREG(st.st_mode) ){
     /* (a FIFO would block the open; a directory is no database) */
     return overlayError(p, SQLITE_CANTOPEN, "its base %s is not a regular "
@@ -1463,8 +1635,9 @@ static int baseOpen(VfsDb *p, VfsBase *pB, const char *zPath,
     if( szPage==1 ) szPage = 65536;
     if( nSize>=16 && memcmp(a, "vlog-store", 11)==0 ){
       /* a store (a vlog-VFS database) changes: not a base */
-      rc = overlayError(p, SQLITE_CANTOPEN, "its base %s is a vlog store, not "
-          "a plain SQLite file: a copy made by vlogtool export-db is one", zPath);
+      rc = overlayError(p, SQLITE_CANTOPEN, "its base %s is a vlog store: a "
+          "base is a plain SQLite file (vlogtool export-db makes one) or a "
+          "snapshot of a store (base_snapshot=NAME)", zPath);
     }else if( nSize<100 || memcmp(a, "SQLite format 3", 16)!=0 ){
       /* (not SQLITE_NOTADB, which would open the file as a plain one) */
       rc = overlayError(p, SQLITE_CANTOPEN, "its base %s is not a SQLite "
@@ -1474,39 +1647,41 @@ static int baseOpen(VfsDb *p, VfsBase *pB, const char *zPath,
                         "has %lld bytes", zPath, szPage, nSize);
     }
   }
+  sqlite3_free(a);
   if( rc==SQLITE_OK ){
-    sqlite3_uint64 iSum = vlogChecksum(a, n, VFS_BASE_SEED);
-    if( nSize>VFS_BASE_ID_BYTES ){
-      /* and pages spread over the rest: a change that leaves the header
-      ** alone (a WAL-mode base's checkpoint) may show there */
-      sqlite3_int64 nPg = nSize/szPage, k;
-      u8 *aPg = (u8*)sqlite3_realloc(a, szPage);
-      if( aPg==0 ) rc = SQLITE_NOMEM;
-      else a = aPg;
-      for(k=1; rc==SQLITE_OK && k<=VFS_BASE_ID_SAMPLES; k++){
-        sqlite3_int64 iOff = (nPg-1)*k/VFS_BASE_ID_SAMPLES*szPage;
-        rc = pB->pFile->pMethods->xRead(pB->pFile, a, szPage, iOff);
-        if( rc==SQLITE_OK ) iSum = vlogChecksum(a, szPage, iSum);
-      }
-      if( rc ) rc = overlayError(p, rc, "its base %s cannot be read", zPath);
-    }
+    rc = baseSum(p, pB, nSize, szPage, piSum);
+    if( rc ) rc = overlayError(p, rc, "its base %s cannot be read", zPath);
     *pnSize = nSize;
     *pszPage = szPage;
-    *piSum = iSum;
   }
   if( rc ) baseClose(pB);
-  sqlite3_free(a);
   return rc;
 }
 
 /* The "base" entry, VFS_BASE_ENTRY_MIN bytes and the path:
 **   0  version (1), then 3 zero bytes   16  checksum of its first bytes
 **   4  its page size                    24  when the overlay was made (ms)
-**   8  its size                         32  the path's length, then it */
+**   8  its size                         32  the path's length, then it
+** A branch's (version 2) has after the path when its snapshot was taken
+** (ms, 8 bytes), its name's length (1 byte) and its name. */
 static int baseDecode(VfsDb *p, const u8 *a, int n, VfsBase *pB){
   int nPath = n>=VFS_BASE_ENTRY_MIN ? (int)get32(&a[32]) : -1;
-  if( n<VFS_BASE_ENTRY_MIN || a[0]!=1 || nPath!=n-VFS_BASE_ENTRY_MIN || nPath<1
-   || memchr(&a[VFS_BASE_ENTRY_MIN], 0, nPath) ){
+  int nTail = 0, nName = 0;
+  if( n>=VFS_BASE_ENTRY_MIN && a[0]==2 && nPath>=0 && nPath<=n-VFS_BASE_ENTRY_MIN-9 ){
+    const u8 *t = &a[VFS_BASE_ENTRY_MIN + nPath];
+    nName = t[8];
+    nTail = 9 + nName;
+    if( nName<1 || nTail!=n-VFS_BASE_ENTRY_MIN-nPath || memchr(&t[9], 0, nName) ){
+      nTail = -1;
+    }else{
+      pB->iTaken = (sqlite3_int64)get64(t);
+      pB->zSnap = sqlite3_mprintf("%.*s", nName, &t[9]);
+      if( pB->zSnap==0 ) return SQLITE_NOMEM;
+    }
+  }
+  if( n<VFS_BASE_ENTRY_MIN || (a[0]!=1 && a[0]!=2) || nTail<0
+   || nPath!=n-VFS_BASE_ENTRY_MIN-nTail || nPath<1
+   || memchr(&a[VFS_BASE_ENTRY_MIN], 0, nPath) || (a[0]==2 && nTail==0) ){
     return overlayError(p, SQLITE_CORRUPT, "the base's catalog entry (%d bytes, "
                         "version %d) is not one", n, n>0 ? a[0] : -1);
   }
@@ -1525,18 +1700,28 @@ static int baseDecode(VfsDb *p, const u8 *a, int n, VfsBase *pB){
 
 static int baseSave(VfsDb *p, VfsBase *pB){
   int nPath = (int)strlen(pB->zPath);
-  u8 *a = (u8*)sqlite3_malloc(VFS_BASE_ENTRY_MIN + nPath);
+  int nName = pB->zSnap ? (int)strlen(pB->zSnap) : 0;
+  int nTail = pB->zSnap ? 9 + nName : 0;
+  u8 *a = (u8*)sqlite3_malloc(VFS_BASE_ENTRY_MIN + nPath + nTail);
   int rc;
   if( a==0 ) return SQLITE_NOMEM;
+  assert( nName<=VFS_SNAP_NAME_MAX );
   memset(a, 0, VFS_BASE_ENTRY_MIN);
-  a[0] = 1;
+  a[0] = pB->zSnap ? 2 : 1;
+  if( pB->zSnap ){
+    u8 *t = &a[VFS_BASE_ENTRY_MIN + nPath];
+    put64(t, (sqlite3_uint64)pB->iTaken);
+    t[8] = (u8)nName;
+    memcpy(&t[9], pB->zSnap, nName);
+  }
   put32(&a[4], (unsigned int)pB->szPage);
   put64(&a[8], (sqlite3_uint64)pB->nSize);
   put64(&a[16], pB->iSum);
   put64(&a[24], (sqlite3_uint64)pB->iMade);
   put32(&a[32], (unsigned int)nPath);
   memcpy(&a[VFS_BASE_ENTRY_MIN], pB->zPath, nPath);
-  rc = vlogPut(p->pStore, VFS_TREE_CATALOG, "base", 4, a, VFS_BASE_ENTRY_MIN + nPath);
+  rc = vlogPut(p->pStore, VFS_TREE_CATALOG, "base", 4, a,
+               VFS_BASE_ENTRY_MIN + nPath + nTail);
   sqlite3_free(a);
   return rc ? dbError(p, rc) : SQLITE_OK;
 }
@@ -1615,12 +1800,14 @@ static int overlayPrecheck(VfsDb *p){
   memset(&b, 0, sizeof(b));
   b.zPath = baseFullPath(p, p->zBaseArg);
   if( b.zPath==0 ) return SQLITE_NOMEM;
+  b.zSnap = p->zBaseSnapArg;
   if( strcmp(b.zPath, p->zPath)==0 ){
     rc = overlayError(p, SQLITE_CANTOPEN, "a database cannot be its own base");
   }else{
     rc = baseOpen(p, &b, b.zPath, &nSize, &szPage, &iSum);
   }
   baseClose(&b);
+  sqlite3_free(b.aBuf);
   sqlite3_free(b.zPath);
   return rc;
 }
@@ -1661,9 +1848,19 @@ static int overlayOpen(VfsDb *p){
   memset(pB, 0, sizeof(*pB));
   if( bFound ) rc = baseDecode(p, (const u8*)pVal, nVal, pB);
   (void)vlogCommit(p->pStore);            /* a read transaction's end */
+  if( rc==SQLITE_OK && bFound && p->zBaseSnapArg
+   && (pB->zSnap==0 || strcmp(pB->zSnap, p->zBaseSnapArg)!=0) ){
+    rc = overlayError(p, SQLITE_CANTOPEN, "it was made from %s%s%s, not snapshot "
+        "'%s'", pB->zSnap ? "snapshot '" : "a plain file", pB->zSnap ? pB->zSnap : "",
+        pB->zSnap ? "'" : "", p->zBaseSnapArg);
+  }
   if( rc==SQLITE_OK && !bFound ){
     pB->zPath = baseFullPath(p, p->zBaseArg);
-    rc = pB->zPath ? overlayCreate(p, pB) : SQLITE_NOMEM;
+    if( p->zBaseSnapArg ){
+      pB->zSnap = sqlite3_mprintf("%s", p->zBaseSnapArg);
+      if( pB->zSnap==0 ) rc = SQLITE_NOMEM;
+    }
+    if( rc==SQLITE_OK ) rc = pB->zPath ? overlayCreate(p, pB) : SQLITE_NOMEM;
   }else if( rc==SQLITE_OK && baseShows(&p->st) ){
     /* pages still fall through: the base must be there, and the same */
     char *zPath = p->zBaseArg ? baseFullPath(p, p->zBaseArg) : 0;
@@ -1711,11 +1908,16 @@ static int baseReadRaw(VfsDb *p, sqlite3_int64 nBase, unsigned int iPg, int sz,
   sqlite3_int64 iOff = (sqlite3_int64)(iPg-1)*sz;
   int n = nBase-iOff<sz ? (int)(nBase-iOff) : sz;
   int rc;
-  if( pB==0 || pB->pFile==0 ){
+  if( pB==0 || (pB->pFile==0 && pB->pSnapStore==0) ){
     /* another connection made the (empty) database an overlay after this
     ** one opened it */
     return overlayError(p, SQLITE_CANTOPEN, "page %u is its base's, which this "
                         "connection has not opened: open the database again", iPg);
+  }
+  if( pB->pSnapStore ){
+    rc = snapBaseRead(p, pB, aOut, n, iOff);
+    if( rc==SQLITE_OK && n<sz ) memset(&aOut[n], 0, sz-n);
+    return rc;
   }
   rc = pB->pFile->pMethods->xRead(pB->pFile, aOut, n, iOff);
   if( rc==SQLITE_IOERR_SHORT_READ ){
@@ -2527,6 +2729,7 @@ static int dbClose(sqlite3_file *pFile){
   sqlite3_free(p->zJournal);
   sqlite3_free(p->zPath);
   sqlite3_free(p->zBaseArg);
+  sqlite3_free(p->zBaseSnapArg);
   sqlite3_free(p->zSnap);
   stateFree(&p->st);
   stateFree(&p->wal);
@@ -4096,6 +4299,20 @@ static int dbOpen(VlogVfs *pV, const char *zName, VfsDb *p, int flags, int *pOut
       goto open_failed;
     }
   }
+  if( sqlite3_uri_parameter(zName, "base_snapshot") ){
+    /* a branch: base= is a vlog store, and this its snapshot */
+    const char *zS = sqlite3_uri_parameter(zName, "base_snapshot");
+    p->zBaseSnapArg = sqlite3_mprintf("%s", zS);
+    if( p->zBaseSnapArg==0 ){
+      rc = SQLITE_NOMEM;
+      goto open_failed;
+    }
+    if( p->zBaseArg==0 || zS[0]==0 || strlen(zS)>VFS_SNAP_NAME_MAX ){
+      rc = overlayError(p, SQLITE_CANTOPEN, "base_snapshot= names a snapshot "
+          "(1 to %d bytes) of the store that base= names", VFS_SNAP_NAME_MAX);
+      goto open_failed;
+    }
+  }
   p->eMatReadArg = sqlite3_uri_parameter(zName, "materialize_on_read") ?
       sqlite3_uri_boolean(zName, "materialize_on_read", 0) : -1;
   if( sqlite3_uri_parameter(zName, "snapshot") ){
@@ -4146,6 +4363,7 @@ static int dbOpen(VlogVfs *pV, const char *zName, VfsDb *p, int flags, int *pOut
 
 open_failed:
   sqlite3_free(p->zBaseArg);
+  sqlite3_free(p->zBaseSnapArg);
   sqlite3_free(p->zSnap);
   sqlite3_free(p->aChunk);
   sqlite3_free(p->zJournal);
@@ -4507,6 +4725,9 @@ int vlogVfsOverlay(VlogStore *pStore, VlogVfsOverlayInfo *pInfo){
   pB = p->pBase;
   pInfo->zBase = sqlite3_mprintf("%s", pB->zPath);
   if( pInfo->zBase==0 ) return VLOG_NOMEM;
+  if( pB->zSnap ){
+    sqlite3_snprintf(sizeof(pInfo->zSnap), pInfo->zSnap, "%s", pB->zSnap);
+  }
   pInfo->nBaseSize = pB->nSize;
   pInfo->szBasePage = pB->szPage;
   pInfo->iBaseSum = pB->iSum;
@@ -4563,7 +4784,7 @@ int vlogVfsOverlay(VlogStore *pStore, VlogVfsOverlayInfo *pInfo){
   return rc;
 }
 
-int vlogVfsBasePath(VlogStore *pStore, char *zOut, int nOut){
+int vlogVfsBasePath(VlogStore *pStore, char *zOut, int nOut, int *pbBranch){
   const void *pVal;
   int nVal, rc, bRead = vlogTxnState(pStore)==0;
   assert( nOut>0 );
@@ -4573,11 +4794,13 @@ int vlogVfsBasePath(VlogStore *pStore, char *zOut, int nOut){
   if( rc==VLOG_OK ){
     const u8 *a = (const u8*)pVal;
     int nPath = nVal>=VFS_BASE_ENTRY_MIN ? (int)get32(&a[32]) : -1;
-    if( nVal<VFS_BASE_ENTRY_MIN || a[0]!=1 || nPath!=nVal-VFS_BASE_ENTRY_MIN
-     || nPath>=nOut ){
+    if( nVal<VFS_BASE_ENTRY_MIN || nPath<0 || nPath>=nOut
+     || (a[0]==1 && nPath!=nVal-VFS_BASE_ENTRY_MIN)
+     || (a[0]==2 && nPath>nVal-VFS_BASE_ENTRY_MIN-10) || (a[0]!=1 && a[0]!=2) ){
       rc = VLOG_CORRUPT;
     }else{
       sqlite3_snprintf(nOut, zOut, "%.*s", nPath, &a[VFS_BASE_ENTRY_MIN]);
+      if( pbBranch ) *pbBranch = a[0]==2;
     }
   }
   if( bRead && vlogTxnState(pStore) ) (void)vlogCommit(pStore);
@@ -4754,7 +4977,13 @@ int vlogVfsExport(VlogStore *pStore, const char *zOut, char *zErr, int nErr){
     }
     if( rc==VLOG_OK && baseShows(&st) ){
       zBase = (char*)sqlite3_malloc(VFS_PATH_MAX);
-      rc = zBase ? vlogVfsBasePath(pStore, zBase, VFS_PATH_MAX) : VLOG_NOMEM;
+      int bBranch = 0;
+      rc = zBase ? vlogVfsBasePath(pStore, zBase, VFS_PATH_MAX, &bBranch) : VLOG_NOMEM;
+      if( rc==VLOG_OK && bBranch ){
+        snprintf(zErr, nErr, "a branch of a snapshot of %s, which it still reads: "
+                 "vlog_materialize() it first, or export it with VACUUM INTO", zBase);
+        rc = VLOG_ERROR;
+      }
       if( rc==VLOG_NOTFOUND || rc==VLOG_CORRUPT || (rc==VLOG_OK && zBase[0]==0) ){
         snprintf(zErr, nErr, "an overlay without a base entry that is one");
         rc = VLOG_CORRUPT;

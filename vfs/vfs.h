@@ -49,10 +49,11 @@ struct VlogVfsFileInfo {
                                   ** from its base where it has no page */
 };
 
-/* An overlay's base as its store records it: its path into zOut[nOut].
+/* An overlay's base as its store records it: its path into zOut[nOut];
+** *pbBranch (unless 0): it is a snapshot of the store there (a branch).
 ** VLOG_NOTFOUND: not an overlay; VLOG_CORRUPT: the entry is not one (or
 ** its path does not fit).  In a read transaction of its own unless one is open. */
-int vlogVfsBasePath(VlogStore *pStore, char *zOut, int nOut);
+int vlogVfsBasePath(VlogStore *pStore, char *zOut, int nOut, int *pbBranch);
 int vlogVfsFiles(VlogStore *pStore, VlogVfsFileInfo **paFile, int *pnFile);
 
 /* Write the database that pStore holds for the VFS to the new plain file
@@ -68,6 +69,8 @@ int vlogVfsExport(VlogStore *pStore, const char *zOut, char *zErr, int nErr);
 typedef struct VlogVfsOverlayInfo VlogVfsOverlayInfo;
 struct VlogVfsOverlayInfo {
   char *zBase;                    /* the base's path */
+  char zSnap[204];                /* a branch: the snapshot of it ("": a
+                                  ** plain file) */
   sqlite3_int64 nBaseSize;        /* its identity: size, */
   int szBasePage;                 /* page size, */
   sqlite3_uint64 iBaseSum;        /* checksum of its first 64 KiB */
