@@ -1635,9 +1635,8 @@ static int baseOpen(VfsDb *p, VfsBase *pB, const char *zPath,
     if( szPage==1 ) szPage = 65536;
     if( nSize>=16 && memcmp(a, "vlog-store", 11)==0 ){
       /* a store (a vlog-VFS database) changes: not a base */
-      rc = overlayError(p, SQLITE_CANTOPEN, "its base %s is a vlog store: a "
-          "base is a plain SQLite file (vlogtool export-db makes one) or a "
-          "snapshot of a store (base_snapshot=NAME)", zPath);
+      rc = overlayError(p, SQLITE_CANTOPEN, "its base %s is a vlog store: "
+          "name a snapshot of it (base_snapshot=), or export-db a copy", zPath);
     }else if( nSize<100 || memcmp(a, "SQLite format 3", 16)!=0 ){
       /* (not SQLITE_NOTADB, which would open the file as a plain one) */
       rc = overlayError(p, SQLITE_CANTOPEN, "its base %s is not a SQLite "
