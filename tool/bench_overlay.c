@@ -16,7 +16,14 @@
 **      unix VFS, both after a warm-up pass (goal: at most 1.2x);
 **   3. an update of 1% of the rows (random ids, 1,000 a transaction): the
 **      overlay's file against the bytes of the pages it changed (its pages
-**      in vlog_overlay times the page size; goal: at most 3x).
+**      in vlog_overlay times the page size; goal: at most 3x);
+**   4. snapshots and branches, on a vlog database of a quarter of the
+**      base's rows: vlog_snapshot() (against the database's size: O(1)),
+**      a branch's open and first query, random point reads of the
+**      database after 1% of its rows were updated over the snapshot
+**      against the same reads before the snapshot (the cost of a layer
+**      under the top), reads of the snapshot, and vlog_snapshot_drop()
+**      (its merge).
 ** The machine is shared: compare the ratios, not the seconds.
 */
 #include <stdio.h>
@@ -251,6 +258,76 @@ int main(int argc, char **argv){
            fileSize(zOv, 1)/1048576.0, "", rRatioDisk);
     printf("   (%lld rows updated in %.2f s; they changed %lld of the %lld pages)\n",
            (long long)nUpd, rUpd, (long long)nOwn, (long long)nPages);
+  }
+
+  /* 4. snapshots and branches */
+  {
+    char zApp[512], zBr[512];
+    sqlite3_int64 nApp = nRow/4, k;
+    double rSnap, rBrOpen, rPre, rPost, rSnapRead, rDrop;
+    sqlite3_stmt *p = 0;
+    snprintf(zApp, sizeof(zApp), "%s/app.db", zDir);
+    snprintf(zBr, sizeof(zBr), "%s/branch.db", zDir);
+    unlink(zApp); unlink(zBr);
+    snprintf(zCmd, sizeof(zCmd), "%s-shm", zApp); unlink(zCmd);
+    snprintf(zCmd, sizeof(zCmd), "%s-shm", zBr); unlink(zCmd);
+    snprintf(zUri, sizeof(zUri), "file:%s?vfs=vlog", zApp);
+    db = openDb(zUri);
+    snprintf(zCmd, sizeof(zCmd), "ATTACH '%s' AS b", zBase);
+    exec(db, zCmd);
+    exec(db, "PRAGMA page_size=4096");
+    exec(db, "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT, w INTEGER)");
+    snprintf(zCmd, sizeof(zCmd), "INSERT INTO t SELECT * FROM b.t WHERE id<=%lld",
+             (long long)nApp);
+    exec(db, zCmd);
+    exec(db, "CREATE INDEX tw ON t(w)");
+    exec(db, "DETACH b");
+    (void)reads(db, nApp, nRead, 777);
+    rPre = reads(db, nApp, nRead, 999);
+    t0 = now();
+    exec(db, "SELECT vlog_snapshot('main', 'bench')");
+    rSnap = now()-t0;
+    iRng = 4343;
+    if( sqlite3_prepare_v2(db, "UPDATE t SET v=?1 WHERE id=?2", -1, &p, 0) ) die(db, "update");
+    for(k=0; k<nApp/100; k++){
+      if( k%1000==0 ) exec(db, "BEGIN");
+      sqlite3_bind_text(p, 1, "updated over the snapshot", -1, SQLITE_STATIC);
+      sqlite3_bind_int64(p, 2, 1 + (sqlite3_int64)(rnd() % (unsigned int)nApp));
+      if( sqlite3_step(p)!=SQLITE_DONE ) die(db, "update");
+      sqlite3_reset(p);
+      if( k%1000==999 || k==nApp/100-1 ) exec(db, "COMMIT");
+    }
+    sqlite3_finalize(p);
+    (void)reads(db, nApp, nRead, 777);
+    rPost = reads(db, nApp, nRead, 999);
+    sqlite3_close(db);
+    snprintf(zUri, sizeof(zUri), "file:%s?vfs=vlog&snapshot=bench", zApp);
+    db = openDb(zUri);
+    (void)reads(db, nApp, nRead, 777);
+    rSnapRead = reads(db, nApp, nRead, 999);
+    sqlite3_close(db);
+    snprintf(zUri, sizeof(zUri), "file:%s?vfs=vlog&base=%s&base_snapshot=bench", zBr, zApp);
+    t0 = now();
+    db = openDb(zUri);
+    if( one(db, "SELECT length(v) FROM t WHERE id=4242")<=0 ) die(db, "branch query");
+    rBrOpen = now()-t0;
+    sqlite3_close(db);
+    snprintf(zUri, sizeof(zUri), "file:%s?vfs=vlog", zApp);
+    db = openDb(zUri);
+    t0 = now();
+    k = one(db, "SELECT vlog_snapshot_drop('main', 'bench')");
+    rDrop = now()-t0;
+    sqlite3_close(db);
+    printf("\n%-44s %12s %12s %8s\n", "snapshots and branches", "", "against", "ratio");
+    printf("%-44s %10.1f ms %9.1f MiB\n", "4. vlog_snapshot() / database size",
+           rSnap*1e3, fileSize(zApp, 0)/1048576.0);
+    printf("%-44s %10.1f ms\n", "   branch: open + first query", rBrOpen*1e3);
+    printf("%-44s %11.3f s %11.3f s %8.2f\n",
+           "   point reads, 1% written over it / before", rPost, rPre, rPost/rPre);
+    printf("%-44s %11.3f s %11.3f s %8.2f\n",
+           "   point reads of the snapshot / before", rSnapRead, rPre, rSnapRead/rPre);
+    printf("%-44s %10.1f ms   (%lld pages merged)\n", "   vlog_snapshot_drop()",
+           rDrop*1e3, (long long)k);
   }
   return 0;
 }

@@ -224,6 +224,9 @@
                                   ** VFS_TREE_MAIN (ids never handed out to
                                   ** vlog tables) */
 #define VFS_MAX_LAYERS    4096    /* frozen layers a chain may have */
+#define VFS_SNAP_TXN_READS 4096   /* a snapshot connection's reads in one */
+#define VFS_SNAP_TXN_MS   20      /* engine read transaction, at most, and
+                                  ** for at most so long */
 #define VFS_WAL_HDR       32      /* SQLite's WAL header */
 #define VFS_WAL_FRAME_HDR 24      /* ... and a frame's */
 #define VFS_MIN_CHUNK     512
@@ -327,6 +330,9 @@ struct VfsBase {
   VlogStore *pSnapStore;          /* ... the base store, read-only, or 0 */
   VfsState snapSt;                /* ... the snapshot's file (snapLoad) */
   u8 *aBuf;                       /* ... a chunk of it */
+  int nSnapReads;                 /* ... reads in the engine transaction
+                                  ** open on pSnapStore (snapBaseRead) */
+  sqlite3_int64 iSnapTxnStart;    /* ... begun then (Julian day ms) */
 };
 
 /* A main database file that is a store. */
@@ -408,6 +414,8 @@ struct VfsDb {
   int eMatReadArg;                /* URI materialize_on_read= (-1: none) */
   VfsBase *pBase;                 /* an overlay's base, or 0 */
   char *zSnap;                    /* URI snapshot=: the snapshot read */
+  int nSnapReads;                 /* ... calls in its engine transaction */
+  sqlite3_int64 iSnapTxnStart;    /* ... begun then (Julian day ms) */
   unsigned int iMergeTree;        /* a dropped layer being merged ... */
   unsigned int iMergeNext;        /* ... and its next chunk (mergeStep) */
   VfsDb *pNext;                   /* the process's list */
@@ -503,6 +511,10 @@ static int txnEnter(VfsDb *p, int bWrite){
   if( eTxn==0 ){
     stateForget(p);                      /* a new snapshot */
     p->bCallTxn = (p->eHold==SQLITE_LOCK_NONE);
+    if( p->zSnap ){
+      p->nSnapReads = 0;
+      (void)vfsCurrentTimeInt64(&p->pVfs->base, &p->iSnapTxnStart);
+    }
   }
   return SQLITE_OK;
 }
@@ -511,6 +523,17 @@ static int txnEnter(VfsDb *p, int bWrite){
 ** that a virtual table of the store has open). */
 static void txnLeave(VfsDb *p){
   if( p->bCallTxn && vlogTxnState(p->pStore)==1 ){
+    if( p->zSnap ){
+      /* a snapshot connection (SQLite takes no lock): the transaction
+      ** serves the next reads too, for a while: a snapshot's pages are the
+      ** same in every engine snapshot in which it exists */
+      sqlite3_int64 iNow = 0;
+      (void)vfsCurrentTimeInt64(&p->pVfs->base, &iNow);
+      if( ++p->nSnapReads<VFS_SNAP_TXN_READS
+       && iNow-p->iSnapTxnStart<VFS_SNAP_TXN_MS ){
+        return;
+      }
+    }
     (void)vlogCommit(p->pStore);          /* a read transaction's end */
   }
   if( vlogTxnState(p->pStore)!=2 ) p->bCallTxn = 0;
@@ -1433,9 +1456,17 @@ static int snapBaseRead(VfsDb *p, VfsBase *pB, u8 *aOut, int n, sqlite3_int64 iO
     pB->aBuf = (u8*)sqlite3_malloc(VFS_MAX_CHUNK);
     if( pB->aBuf==0 ) return SQLITE_NOMEM;
   }
-  rc = vlogBegin(pStore, 0);
-  if( rc==VLOG_OK ) rc = snapLoad(pStore, pB->zSnap, pSt, &iTaken, zWhy, sizeof(zWhy));
-  if( rc==VLOG_OK && pB->iTaken && iTaken!=pB->iTaken ) rc = VLOG_NOTFOUND;
+  /* the read transaction serves the next reads too, for a while (as a
+  ** snapshot connection's: txnLeave) */
+  if( vlogTxnState(pStore)==0 ){
+    rc = vlogBegin(pStore, 0);
+    pB->nSnapReads = 0;
+    (void)vfsCurrentTimeInt64(&p->pVfs->base, &pB->iSnapTxnStart);
+    if( rc==VLOG_OK ) rc = snapLoad(pStore, pB->zSnap, pSt, &iTaken, zWhy, sizeof(zWhy));
+    if( rc==VLOG_OK && pB->iTaken && iTaken!=pB->iTaken ) rc = VLOG_NOTFOUND;
+  }else{
+    rc = VLOG_OK;
+  }
   while( rc==VLOG_OK && n>0 ){
     int sz = pSt->szChunk, eFrom = FROM_NONE, iIn, nCopy;
     sqlite3_int64 nBase = 0;
@@ -1460,7 +1491,14 @@ static int snapBaseRead(VfsDb *p, VfsBase *pB, u8 *aOut, int n, sqlite3_int64 iO
       iOff += nCopy;
     }
   }
-  if( vlogTxnState(pStore) ) (void)vlogCommit(pStore);   /* a read's end */
+  if( vlogTxnState(pStore) ){
+    sqlite3_int64 iNow = 0;
+    (void)vfsCurrentTimeInt64(&p->pVfs->base, &iNow);
+    if( rc || ++pB->nSnapReads>=VFS_SNAP_TXN_READS
+     || iNow-pB->iSnapTxnStart>=VFS_SNAP_TXN_MS ){
+      (void)vlogCommit(pStore);           /* a read transaction's end */
+    }
+  }
   if( rc==VLOG_NOTFOUND ){
     return overlayError(p, SQLITE_CANTOPEN, "its base %s has no snapshot '%s' "
         "(dropped, or taken again, since)", pB->zPath, pB->zSnap);
