@@ -514,13 +514,16 @@ static int cursorRawValue(VlogCursor *pCsr, const u8 **ppVal, int *pnVal){
 }
 
 /*
-** The size of tree iTree (engine.h): one walk of its leaves, values not
-** read (their pointers say their size).
+** One walk of tree iTree's leaves, in a read transaction of its own unless
+** one is open: xEntry(p, pCtx, key, leaf value) for each entry (the value
+** as stored: a user tree's is tagged, its pointers not followed), until it
+** returns an error.
 */
-int vlogTreeSize(VlogStore *p, uint32_t iTree, VlogTreeSize *pSize){
+static int treeWalk(VlogStore *p, uint32_t iTree,
+                    int (*xEntry)(VlogStore*, void*, const u8*, int, const u8*, int),
+                    void *pCtx){
   VlogCursor *pCsr = 0;
   int bAuto, rc;
-  memset(pSize, 0, sizeof(*pSize));
   rc = vlogAutoBegin(p, 0, &bAuto);
   if( rc ) return rc;
   rc = vlogCursorOpen(p, iTree, &pCsr);
@@ -531,45 +534,54 @@ int vlogTreeSize(VlogStore *p, uint32_t iTree, VlogTreeSize *pSize){
     int nKey, nVal;
     rc = vlogCursorKey(pCsr, &pKey, &nKey);
     if( rc==VLOG_OK ) rc = cursorRawValue(pCsr, &pVal, &nVal);
-    if( rc==VLOG_OK ){
-      pSize->nKey++;
-      if( iTree>=VLOG_TREE_FIRST_USER ){
-        rc = vlogValueSize(p, iTree, (const u8*)pKey, nKey, pVal, nVal,
-                           &pSize->nValue, &pSize->nStored);
-      }else{
-        pSize->nValue += (u64)nVal;
-        pSize->nStored += (u64)nVal;
-      }
-    }
+    if( rc==VLOG_OK ) rc = xEntry(p, pCtx, (const u8*)pKey, nKey, pVal, nVal);
     if( rc==VLOG_OK ) rc = vlogCursorNext(pCsr);
   }
   if( pCsr ) (void)vlogCursorClose(pCsr);       /* cannot fail */
   return vlogAutoEnd(p, bAuto, rc);
 }
 
-/*
-** The bytes of value-log records tree iTree's values have in each segment
-** (engine.h): one walk of its leaves.
-*/
-int vlogTreeSegmentBytes(VlogStore *p, uint32_t iTree, uint64_t *aBytes, int nSeg){
-  VlogCursor *pCsr = 0;
-  int bAuto, rc;
-  if( iTree<VLOG_TREE_FIRST_USER ) return VLOG_OK;      /* all in leaves */
-  rc = vlogAutoBegin(p, 0, &bAuto);
-  if( rc ) return rc;
-  rc = vlogCursorOpen(p, iTree, &pCsr);
-  if( rc==VLOG_OK ) rc = vlogCursorFirst(pCsr);
-  while( rc==VLOG_OK && pCsr->bValid ){
-    const void *pKey;
-    const u8 *pVal;
-    int nKey, nVal;
-    rc = vlogCursorKey(pCsr, &pKey, &nKey);
-    if( rc==VLOG_OK ) rc = cursorRawValue(pCsr, &pVal, &nVal);
-    if( rc==VLOG_OK ) rc = vlogValueSegBytes(p, iTree, nKey, pVal, nVal, aBytes, (u64)nSeg);
-    if( rc==VLOG_OK ) rc = vlogCursorNext(pCsr);
+/* The size of tree iTree (engine.h): values not read (their pointers say
+** their size). */
+typedef struct SizeCtx SizeCtx;
+struct SizeCtx { uint32_t iTree; VlogTreeSize *pSize; };
+static int sizeEntry(VlogStore *p, void *pCtx, const u8 *pKey, int nKey,
+                     const u8 *pVal, int nVal){
+  SizeCtx *pC = (SizeCtx*)pCtx;
+  pC->pSize->nKey++;
+  if( pC->iTree>=VLOG_TREE_FIRST_USER ){
+    return vlogValueSize(p, pC->iTree, pKey, nKey, pVal, nVal,
+                         &pC->pSize->nValue, &pC->pSize->nStored);
   }
-  if( pCsr ) (void)vlogCursorClose(pCsr);       /* cannot fail */
-  return vlogAutoEnd(p, bAuto, rc);
+  pC->pSize->nValue += (u64)nVal;
+  pC->pSize->nStored += (u64)nVal;
+  return VLOG_OK;
+}
+int vlogTreeSize(VlogStore *p, uint32_t iTree, VlogTreeSize *pSize){
+  SizeCtx c;
+  memset(pSize, 0, sizeof(*pSize));
+  c.iTree = iTree;
+  c.pSize = pSize;
+  return treeWalk(p, iTree, sizeEntry, &c);
+}
+
+/* The bytes of value-log records tree iTree's values have in each segment
+** (engine.h). */
+typedef struct SegCtx SegCtx;
+struct SegCtx { uint32_t iTree; uint64_t *aBytes; int nSeg; };
+static int segEntry(VlogStore *p, void *pCtx, const u8 *pKey, int nKey,
+                    const u8 *pVal, int nVal){
+  SegCtx *pC = (SegCtx*)pCtx;
+  (void)pKey;
+  return vlogValueSegBytes(p, pC->iTree, nKey, pVal, nVal, pC->aBytes, (u64)pC->nSeg);
+}
+int vlogTreeSegmentBytes(VlogStore *p, uint32_t iTree, uint64_t *aBytes, int nSeg){
+  SegCtx c;
+  if( iTree<VLOG_TREE_FIRST_USER ) return VLOG_OK;      /* all in leaves */
+  c.iTree = iTree;
+  c.aBytes = aBytes;
+  c.nSeg = nSeg;
+  return treeWalk(p, iTree, segEntry, &c);
 }
 
 int vlogCursorValue(VlogCursor *pCsr, const void **ppVal, int *pnVal){
