@@ -2354,7 +2354,7 @@ static int mergeStep(VfsDb *p, int *pbMore, sqlite3_int64 *pnCopied,
   VlogCursor *pCsr = 0;
   unsigned int iUpTree;
   sqlite3_int64 nUpBase;
-  int i, n = 0, rc;
+  int i, n = 0, rc, bLast = 0;
   u8 aKey[4];
   *pbMore = 0;
   rc = stateLoad(p, pS);
@@ -2402,11 +2402,14 @@ static int mergeStep(VfsDb *p, int *pbMore, sqlite3_int64 *pnCopied,
     n++;
     *piTree = pL->iTree;
     *piNext = k+1;
+    if( k==0xffffffff ){
+      bLast = 1;                          /* no key can follow */
+      break;
+    }
     if( rc==VLOG_OK ) rc = vlogCursorNext(pCsr);
-    if( rc==VLOG_OK && k==0xffffffff ) break;
   }
   if( rc==VLOG_NOTFOUND ) rc = VLOG_OK;
-  if( rc==VLOG_OK && n==VFS_MAT_STEP && vlogCursorValid(pCsr) ){
+  if( rc==VLOG_OK && n==VFS_MAT_STEP && vlogCursorValid(pCsr) && !bLast ){
     *pbMore = 1;                          /* more to copy */
   }else if( rc==VLOG_OK ){
     /* all copied: unlink the layer, drop its tree */
