@@ -2694,16 +2694,40 @@ static void walPartClear(VfsDb *p){
   p->bCkptTxn = 0;
 }
 
+/*
+** At the commit of a transaction that wrote the database file in a
+** rollback mode: if page 1's header names a page size that is not the
+** chunk size (VACUUM to a new page size: SQLite's backup writes the new
+** pages at the old size, so no write re-chunked the file), re-chunk now,
+** so that each page is one chunk again.
+*/
+static int chunkFollowHeader(VfsDb *p){
+  VfsState *pS = &p->st;
+  u8 aHdr[100];
+  int rc, bShort = 0, sz;
+  if( !pS->bOk || !pS->szChunk || pS->nSize<(sqlite3_int64)sizeof(aHdr) ){
+    return SQLITE_OK;
+  }
+  rc = fileRead(p, pS, aHdr, (int)sizeof(aHdr), 0, &bShort);
+  if( rc || bShort || memcmp(aHdr, "SQLite format 3", 16)!=0 ) return rc;
+  sz = (aHdr[16]<<8) | aHdr[17];
+  if( sz==1 ) sz = 65536;
+  if( !isPageSize(sz) || sz==pS->szChunk || pS->nSize%sz ) return SQLITE_OK;
+  return rechunk(p, sz);
+}
+
 static int dbCommit(VfsDb *p){
   int rc = SQLITE_OK;
   int bPart = vfsHasPart(p) || p->bWalPart || p->bWalTrunc;
+  int bFile = vfsHasPart(p) && !p->bWalLock && !p->bWal;
   walPartClear(p);
   p->bCallTxn = 0;
   p->eJrnl = JRNL_NONE;
   p->bPlayback = 0;
   p->bPart = 0;
   if( vlogTxnState(p->pStore)==2 ){
-    rc = dirtyFlush(p, 1);
+    rc = bFile ? chunkFollowHeader(p) : SQLITE_OK;
+    if( rc==SQLITE_OK ) rc = dirtyFlush(p, 1);
     if( rc==SQLITE_OK ) rc = stateSave(p, &p->st);
     if( rc==SQLITE_OK ) rc = stateSave(p, &p->wal);
     if( rc==SQLITE_OK ){
