@@ -521,19 +521,20 @@ static int txnEnter(VfsDb *p, int bWrite){
 
 /* End the read transaction txnEnter() began for this call alone (not one
 ** that a virtual table of the store has open). */
+/* A reader of a snapshot (a snapshot connection, a branch's base) keeps
+** its engine read transaction for the next reads too, for a while: a
+** snapshot's pages are the same in every engine snapshot in which it
+** exists.  Has the one begun at iStart served its turn, *pnReads reads? */
+static int snapTxnDone(VfsDb *p, int *pnReads, sqlite3_int64 iStart){
+  sqlite3_int64 iNow = 0;
+  (void)vfsCurrentTimeInt64(&p->pVfs->base, &iNow);
+  return ++*pnReads>=VFS_SNAP_TXN_READS || iNow-iStart>=VFS_SNAP_TXN_MS;
+}
+
 static void txnLeave(VfsDb *p){
   if( p->bCallTxn && vlogTxnState(p->pStore)==1 ){
-    if( p->zSnap ){
-      /* a snapshot connection (SQLite takes no lock): the transaction
-      ** serves the next reads too, for a while: a snapshot's pages are the
-      ** same in every engine snapshot in which it exists */
-      sqlite3_int64 iNow = 0;
-      (void)vfsCurrentTimeInt64(&p->pVfs->base, &iNow);
-      if( ++p->nSnapReads<VFS_SNAP_TXN_READS
-       && iNow-p->iSnapTxnStart<VFS_SNAP_TXN_MS ){
-        return;
-      }
-    }
+    /* (SQLite takes no lock on a snapshot connection: snapTxnDone) */
+    if( p->zSnap && !snapTxnDone(p, &p->nSnapReads, p->iSnapTxnStart) ) return;
     (void)vlogCommit(p->pStore);          /* a read transaction's end */
   }
   if( vlogTxnState(p->pStore)!=2 ) p->bCallTxn = 0;
@@ -565,16 +566,21 @@ static void put64(u8 *a, sqlite3_uint64 v){
 ** overlay's version 3 (nBase appended); a layered one's version 4 (nBase,
 ** flags in byte 1: 1 an overlay, and the top and lower layers' trees).
 */
-static int entryDecode(const u8 *a, int n, VfsState *pS, char *zWhy, int nWhy){
-  int nWant = pS->bWal ? VFS_WAL_ENTRY_SIZE : VFS_ENTRY_SIZE;
-  int iVersion = pS->bWal ? 2 : 1;
-  sqlite3_int64 nSize, nMax;
-  int sz, szPage;
+/* pS as a file of one layer, no base under it. */
+static void stateOneLayer(VfsState *pS){
   pS->bOverlay = 0;
   pS->nBase = 0;
   pS->iTop = pS->bWal ? VFS_TREE_WAL : VFS_TREE_MAIN;
   pS->iBelow = 0;
   pS->nLow = 0;
+}
+
+static int entryDecode(const u8 *a, int n, VfsState *pS, char *zWhy, int nWhy){
+  int nWant = pS->bWal ? VFS_WAL_ENTRY_SIZE : VFS_ENTRY_SIZE;
+  int iVersion = pS->bWal ? 2 : 1;
+  sqlite3_int64 nSize, nMax;
+  int sz, szPage;
+  stateOneLayer(pS);
   if( !pS->bWal && n==VFS_OVERLAY_ENTRY_SIZE && a[0]==3 ){
     /* an overlay's: the bytes of its base that show through */
     nWant = n;
@@ -654,11 +660,7 @@ static int stateLoad(VfsDb *p, VfsState *pS){
     pS->nSize = 0;
     pS->szChunk = 0;
     pS->bEntry = 0;
-    pS->bOverlay = 0;
-    pS->nBase = 0;
-    pS->iTop = pS->bWal ? VFS_TREE_WAL : VFS_TREE_MAIN;
-    pS->iBelow = 0;
-    pS->nLow = 0;
+    stateOneLayer(pS);
     memset(pS->aCommit, 0, sizeof(pS->aCommit));
   }else if( rc ){
     return dbError(p, rc);
@@ -705,13 +707,9 @@ static int stateSave(VfsDb *p, VfsState *pS){
   memset(a, 0, sizeof(a));
   a[0] = pS->bWal ? 2 : bLayered ? 4 : pS->bOverlay ? 3 : 1;
   put32(&a[4], (unsigned int)pS->szChunk);
-  put32(&a[8], (unsigned int)(pS->nSize>>32));
-  put32(&a[12], (unsigned int)pS->nSize);
+  put64(&a[8], (sqlite3_uint64)pS->nSize);
   if( pS->bWal ) memcpy(&a[16], pS->aCommit, sizeof(pS->aCommit));
-  if( pS->bOverlay || bLayered ){
-    put32(&a[16], (unsigned int)(pS->nBase>>32));
-    put32(&a[20], (unsigned int)pS->nBase);
-  }
+  if( pS->bOverlay || bLayered ) put64(&a[16], (sqlite3_uint64)pS->nBase);
   if( bLayered ){
     a[1] = (u8)pS->bOverlay;
     put32(&a[24], stateTree(pS));
@@ -1440,10 +1438,11 @@ static void baseFree(VfsBase *pB){
 
 /*
 ** A branch's base: snapshot pB->zSnap of the vlog store pB->pSnapStore,
-** read through its engine along the snapshot's layers.  Each read is a
-** read transaction of its own in which the snapshot is found again: one
-** dropped since, or taken again (another time), is an error, never
-** other pages.  n bytes at iOff into aOut (zeros past its size).
+** read through its engine along the snapshot's layers, in a read
+** transaction that serves a turn of reads (snapTxnDone) and at its start
+** finds the snapshot again: one dropped since, or taken again (another
+** time), is an error, never other pages.  n bytes at iOff into aOut
+** (zeros past its size).
 */
 static int snapBaseRead(VfsDb *p, VfsBase *pB, u8 *aOut, int n, sqlite3_int64 iOff){
   VlogStore *pStore = pB->pSnapStore;
@@ -1491,13 +1490,9 @@ static int snapBaseRead(VfsDb *p, VfsBase *pB, u8 *aOut, int n, sqlite3_int64 iO
       iOff += nCopy;
     }
   }
-  if( vlogTxnState(pStore) ){
-    sqlite3_int64 iNow = 0;
-    (void)vfsCurrentTimeInt64(&p->pVfs->base, &iNow);
-    if( rc || ++pB->nSnapReads>=VFS_SNAP_TXN_READS
-     || iNow-pB->iSnapTxnStart>=VFS_SNAP_TXN_MS ){
-      (void)vlogCommit(pStore);           /* a read transaction's end */
-    }
+  if( vlogTxnState(pStore)
+   && (rc || snapTxnDone(p, &pB->nSnapReads, pB->iSnapTxnStart)) ){
+    (void)vlogCommit(pStore);             /* a read transaction's end */
   }
   if( rc==VLOG_NOTFOUND ){
     return overlayError(p, SQLITE_CANTOPEN, "its base %s has no snapshot '%s' "
@@ -1577,8 +1572,10 @@ static int baseOpenSnap(VfsDb *p, VfsBase *pB, const char *zPath,
   (void)vlogStoreSetBusyTimeout(pB->pSnapStore, VFS_WAL_BUSY_MS);
   rc = vlogBegin(pB->pSnapStore, 0);
   if( rc==VLOG_OK ){
+    /* (the transaction serves the identity's reads: snapBaseRead) */
+    pB->nSnapReads = 0;
+    (void)vfsCurrentTimeInt64(&p->pVfs->base, &pB->iSnapTxnStart);
     rc = snapLoad(pB->pSnapStore, pB->zSnap, &pB->snapSt, &iTaken, zWhy, sizeof(zWhy));
-    (void)vlogCommit(pB->pSnapStore);     /* a read transaction's end */
   }
   if( rc==VLOG_NOTFOUND ){
     rc = overlayError(p, SQLITE_CANTOPEN, "its base %s has no snapshot named "
@@ -1597,7 +1594,7 @@ static int baseOpenSnap(VfsDb *p, VfsBase *pB, const char *zPath,
     *pszPage = pB->snapSt.szChunk;
     rc = baseSum(p, pB, *pnSize, *pszPage, piSum);
   }
-  if( rc ) baseClose(pB);
+  if( rc ) baseClose(pB);                 /* (which ends the transaction) */
   return rc;
 }
 
@@ -1701,26 +1698,42 @@ static int baseOpen(VfsDb *p, VfsBase *pB, const char *zPath,
 **   8  its size                         32  the path's length, then it
 ** A branch's (version 2) has after the path when its snapshot was taken
 ** (ms, 8 bytes), its name's length (1 byte) and its name. */
-static int baseDecode(VfsDb *p, const u8 *a, int n, VfsBase *pB){
+/* The layout of the "base" entry a[0..n): its path's length into *pnPath
+** and, for a branch's, its snapshot name's into *pnName (else 0).  1 for
+** an entry that is not one.  (vlogVfsBasePath() reads it too.) */
+static int baseSplit(const u8 *a, int n, int *pnPath, int *pnName){
   int nPath = n>=VFS_BASE_ENTRY_MIN ? (int)get32(&a[32]) : -1;
-  int nTail = 0, nName = 0;
-  if( n>=VFS_BASE_ENTRY_MIN && a[0]==2 && nPath>=0 && nPath<=n-VFS_BASE_ENTRY_MIN-9 ){
-    const u8 *t = &a[VFS_BASE_ENTRY_MIN + nPath];
-    nName = t[8];
-    nTail = 9 + nName;
-    if( nName<1 || nTail!=n-VFS_BASE_ENTRY_MIN-nPath || memchr(&t[9], 0, nName) ){
-      nTail = -1;
-    }else{
-      pB->iTaken = (sqlite3_int64)get64(t);
-      pB->zSnap = sqlite3_mprintf("%.*s", nName, &t[9]);
-      if( pB->zSnap==0 ) return SQLITE_NOMEM;
-    }
+  int nName = 0;
+  if( nPath<1 || nPath>n-VFS_BASE_ENTRY_MIN || (a[0]!=1 && a[0]!=2)
+   || memchr(&a[VFS_BASE_ENTRY_MIN], 0, nPath) ){
+    return 1;
   }
-  if( n<VFS_BASE_ENTRY_MIN || (a[0]!=1 && a[0]!=2) || nTail<0
-   || nPath!=n-VFS_BASE_ENTRY_MIN-nTail || nPath<1
-   || memchr(&a[VFS_BASE_ENTRY_MIN], 0, nPath) || (a[0]==2 && nTail==0) ){
+  if( a[0]==2 ){
+    const u8 *t = &a[VFS_BASE_ENTRY_MIN + nPath];
+    if( nPath>n-VFS_BASE_ENTRY_MIN-10 ) return 1;
+    nName = t[8];
+    if( nName<1 || 9+nName!=n-VFS_BASE_ENTRY_MIN-nPath || memchr(&t[9], 0, nName) ){
+      return 1;
+    }
+  }else if( nPath!=n-VFS_BASE_ENTRY_MIN ){
+    return 1;
+  }
+  *pnPath = nPath;
+  *pnName = nName;
+  return 0;
+}
+
+static int baseDecode(VfsDb *p, const u8 *a, int n, VfsBase *pB){
+  int nPath = 0, nName = 0;
+  if( baseSplit(a, n, &nPath, &nName) ){
     return overlayError(p, SQLITE_CORRUPT, "the base's catalog entry (%d bytes, "
                         "version %d) is not one", n, n>0 ? a[0] : -1);
+  }
+  if( nName ){
+    const u8 *t = &a[VFS_BASE_ENTRY_MIN + nPath];
+    pB->iTaken = (sqlite3_int64)get64(t);
+    pB->zSnap = sqlite3_mprintf("%.*s", nName, &t[9]);
+    if( pB->zSnap==0 ) return SQLITE_NOMEM;
   }
   pB->szPage = (int)get32(&a[4]);
   pB->nSize = (sqlite3_int64)get64(&a[8]);
@@ -2132,8 +2145,8 @@ static int overlayMaterialize(VfsDb *p, sqlite3_int64 nMax,
 ** chunk size, and when it was taken.  A snapshot connection (URI
 ** snapshot=NAME) reads its database file along the chain from that tree,
 ** read-only; SQLite is told the file is immutable (it reads without
-** locks, each read in an engine read transaction of its own, and the
-** snapshot's pages never change while it exists).  No page is copied and
+** locks; the reads share an engine read transaction for a turn,
+** snapTxnDone, since the snapshot's pages never change while it exists).  No page is copied and
 ** nothing pins anything: a frozen layer's values are live records of its
 ** tree, which maintenance moves (compare-and-swap) and GC keeps like any
 ** other.
@@ -2146,8 +2159,8 @@ static int overlayMaterialize(VfsDb *p, sqlite3_int64 nMax,
 ** the dropped layer's if that was less, and drops the tree (its values
 ** go stale: GC reclaims them).  Every step leaves what each layer above
 ** shows unchanged, so readers and writers go on meanwhile; a merge cut
-** short (a crash, a busy writer) is finished by the next vlog_snapshot(),
-** vlog_snapshot_drop() or vlog_snapshots() that can write.
+** short (a crash, a busy writer) is finished by the next vlog_snapshot()
+** or vlog_snapshot_drop().
 **
 ** Rules: a snapshot is of what the database file holds, so in WAL mode
 ** the -wal must hold no frame (PRAGMA wal_checkpoint(TRUNCATE) first); an
@@ -4857,14 +4870,12 @@ int vlogVfsBasePath(VlogStore *pStore, char *zOut, int nOut, int *pbBranch){
   if( rc==VLOG_OK ) rc = vlogGet(pStore, VFS_TREE_CATALOG, "base", 4, &pVal, &nVal);
   if( rc==VLOG_OK ){
     const u8 *a = (const u8*)pVal;
-    int nPath = nVal>=VFS_BASE_ENTRY_MIN ? (int)get32(&a[32]) : -1;
-    if( nVal<VFS_BASE_ENTRY_MIN || nPath<0 || nPath>=nOut
-     || (a[0]==1 && nPath!=nVal-VFS_BASE_ENTRY_MIN)
-     || (a[0]==2 && nPath>nVal-VFS_BASE_ENTRY_MIN-10) || (a[0]!=1 && a[0]!=2) ){
+    int nPath = 0, nName = 0;
+    if( baseSplit(a, nVal, &nPath, &nName) || nPath>=nOut ){
       rc = VLOG_CORRUPT;
     }else{
       sqlite3_snprintf(nOut, zOut, "%.*s", nPath, &a[VFS_BASE_ENTRY_MIN]);
-      if( pbBranch ) *pbBranch = a[0]==2;
+      if( pbBranch ) *pbBranch = nName>0;
     }
   }
   if( bRead && vlogTxnState(pStore) ) (void)vlogCommit(pStore);
