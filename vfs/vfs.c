@@ -1362,9 +1362,25 @@ static int isPageSize(int n){
 static int overlayError(VfsDb *p, int rc, const char *zFmt, ...){
   va_list ap;
   char *zMsg;
+  const char *zSlash = strrchr(p->zPath, '/');
   va_start(ap, zFmt);
   zMsg = sqlite3_vmprintf(zFmt, ap);
   va_end(ap);
+  if( zMsg && zSlash ){
+    /* Other files in the database's directory are named relative to it:
+    ** sqlite3_log() cuts a message at about 200 bytes, and two long paths
+    ** would cut off the advice at its end. */
+    size_t nDir = (size_t)(zSlash - p->zPath) + 1;
+    char *zIn = zMsg, *zOut = zMsg;
+    while( *zIn ){
+      if( strncmp(zIn, p->zPath, nDir)==0 ){
+        zIn += nDir;
+      }else{
+        *zOut++ = *zIn++;
+      }
+    }
+    *zOut = 0;
+  }
   sqlite3_log(rc, "vlog: %s: %s", p->zPath, zMsg ? zMsg : "out of memory");
   sqlite3_free(zMsg);
   return rc;
