@@ -210,6 +210,7 @@
 #define VFS_BASE_ID_SAMPLES 16    /* ... and of as many pages spread over
                                   ** the rest (the last one among them) */
 #define VFS_BASE_SEED     0x626173656964ULL   /* the checksum's: "baseid" */
+#define VFS_WAL_READ_LOCK0 3      /* WAL_READ_LOCK(0) in a -shm (wal.c) */
 #define VFS_PATH_MAX      4096    /* a base's path, read back whole */
 #define VFS_MAT_STEP      256     /* pages a vlog_materialize() commit copies */
 #define VFS_MAT_PENDING   1024    /* base pages read, to copy at the end of
@@ -311,6 +312,7 @@ struct VfsLayer {
 struct VfsBase {
   char *zPath;                    /* its full path */
   sqlite3_file *pFile;            /* open, read-only, under SHARED; or 0 */
+  int bShmPin;                    /* ... holding WAL read lock 0 (basePin) */
   char *zOpen;                    /* the name pFile was opened with (it
                                   ** lives as long: extra NULs end it) */
   sqlite3_int64 nSize;            /* identity: its size ... */
@@ -1430,6 +1432,12 @@ static void baseClose(VfsBase *pB){
   }
   stateFree(&pB->snapSt);
   if( pB->pFile ){
+    if( pB->bShmPin ){
+      (void)pB->pFile->pMethods->xShmLock(pB->pFile, VFS_WAL_READ_LOCK0, 1,
+                                          SQLITE_SHM_UNLOCK|SQLITE_SHM_SHARED);
+      (void)pB->pFile->pMethods->xShmUnmap(pB->pFile, 0);
+      pB->bShmPin = 0;
+    }
     if( pB->pFile->pMethods ){
       (void)pB->pFile->pMethods->xUnlock(pB->pFile, SQLITE_LOCK_NONE);
       (void)pB->pFile->pMethods->xClose(pB->pFile);
@@ -1439,6 +1447,44 @@ static void baseClose(VfsBase *pB){
   }
   sqlite3_free(pB->zOpen);
   pB->zOpen = 0;
+}
+
+/* A base in WAL mode is pinned: the SHARED lock that stops a rollback-mode
+** writer does not stop a WAL-mode one, whose checkpoints would write its
+** pages under the overlay.  So the handle holds WAL read lock 0 in the
+** base's -shm, shared, as a reader of the database file alone does, and
+** no checkpoint copies a frame back while it is held (SQLite's
+** walCheckpoint() needs that lock exclusive); writers may go on adding to
+** the WAL.  The -shm is the parent VFS's and is opened (made, if need be)
+** as any reader of a WAL database would.  Where it cannot be (a read-only
+** directory without one), no WAL writer can have made one either: the
+** base goes unpinned.  SQLITE_BUSY while a checkpoint runs. */
+static int basePin(VfsBase *pB){
+  sqlite3_file *pF = pB->pFile;
+  u8 aMode[2];
+  volatile void *pMap = 0;
+  int rc;
+  if( pF->pMethods->iVersion<2 || pF->pMethods->xShmMap==0 ) return SQLITE_OK;
+  rc = pF->pMethods->xRead(pF, aMode, 2, 18);
+  if( rc==SQLITE_IOERR_SHORT_READ || (rc==SQLITE_OK && aMode[0]!=2
+                                      && aMode[1]!=2) ){
+    return SQLITE_OK;                     /* not in WAL mode */
+  }
+  if( rc ) return rc;
+  rc = pF->pMethods->xShmMap(pF, 0, 32768, 0, &pMap);
+  if( rc!=SQLITE_OK && rc!=SQLITE_READONLY_CANTINIT ){
+    (void)pF->pMethods->xShmUnmap(pF, 0);
+    return (rc&0xff)==SQLITE_CANTOPEN || (rc&0xff)==SQLITE_READONLY
+           ? SQLITE_OK : rc;
+  }
+  rc = pF->pMethods->xShmLock(pF, VFS_WAL_READ_LOCK0, 1,
+                              SQLITE_SHM_LOCK|SQLITE_SHM_SHARED);
+  if( rc ){
+    (void)pF->pMethods->xShmUnmap(pF, 0);
+    return rc;
+  }
+  pB->bShmPin = 1;
+  return SQLITE_OK;
 }
 
 static void baseFree(VfsBase *pB){
@@ -1657,6 +1703,14 @@ static int baseOpen(VfsDb *p, VfsBase *pB, const char *zPath,
       return overlayError(p, rc, "its base %s is being written", zPath);
     }
     return overlayError(p, rc, "its base %s cannot be locked", zPath);
+  }
+  rc = basePin(pB);
+  if( rc ){
+    baseClose(pB);
+    if( rc==SQLITE_BUSY ){
+      return overlayError(p, rc, "its base %s is being checkpointed", zPath);
+    }
+    return overlayError(p, rc, "its base %s's -shm cannot be locked", zPath);
   }
   nSide = parentFileSize(pParent, zPath, "-journal");
   if( nSide>0 ){
