@@ -430,8 +430,10 @@ struct DirtyPage {
   int sz;
   u8 *a;                          /* its sz bytes in memory, or 0: */
   sqlite3_int64 iFile;            /* ... at this offset of pDirtyFile */
-  DirtyPage *pHash, *pNext;
-  DirtyPage *pMemNext;            /* in memory: the next written after it */
+  DirtyPage *pHash;
+  DirtyPage *pNext, *pPrev;       /* the list of all (p->pDirty) */
+  DirtyPage *pMemNext, *pMemPrev; /* in memory: the next written after it,
+                                  ** the one before */
 };
 
 /* The rollback journal of a VfsDb, in memory. */
@@ -966,11 +968,12 @@ static int dirtySet(VfsDb *p, DirtyPage *d, const u8 *a){
 
 /* Take d, in memory, off the list of those in memory. */
 static void dirtyMemUnlink(VfsDb *p, DirtyPage *d){
-  DirtyPage **pp, *pPrev = 0;
-  for(pp=&p->pMemFirst; *pp!=d; pp=&(*pp)->pMemNext) pPrev = *pp;
-  *pp = d->pMemNext;
-  if( p->pMemLast==d ) p->pMemLast = pPrev;
-  d->pMemNext = 0;
+  assert( d->a );
+  if( d->pMemPrev ) d->pMemPrev->pMemNext = d->pMemNext;
+  else p->pMemFirst = d->pMemNext;
+  if( d->pMemNext ) d->pMemNext->pMemPrev = d->pMemPrev;
+  else p->pMemLast = d->pMemPrev;
+  d->pMemNext = d->pMemPrev = 0;
   p->nDirtyMem -= d->sz;
 }
 
@@ -999,10 +1002,32 @@ static void dirtyFree(DirtyPage *d){
   sqlite3_free(d);
 }
 
+#ifndef NDEBUG
+/* The dirty chunks' structure holds: each in the hash, once, and both
+** lists linked both ways; the byte counts are theirs.  (An assert, at
+** each flush: O(n).) */
+static int dirtyOk(VfsDb *p){
+  DirtyPage *d, *pPrev = 0;
+  sqlite3_int64 nAll = 0, nMem = 0;
+  for(d=p->pDirty; d; pPrev=d, d=d->pNext){
+    if( d->pPrev!=pPrev || dirtyFind(p, d->iTree, d->iPg)!=d ) return 0;
+    if( (d->a==0)!=(d->iFile>=0) ) return 0;
+    if( d->a==0 && d->iFile+d->sz>p->nDirtyFile ) return 0;
+    nAll += d->sz;
+  }
+  for(pPrev=0, d=p->pMemFirst; d; pPrev=d, d=d->pMemNext){
+    if( d->pMemPrev!=pPrev || d->a==0 ) return 0;
+    nMem += d->sz;
+  }
+  return nAll==p->nDirty && nMem==p->nDirtyMem && pPrev==p->pMemLast;
+}
+#endif
+
 /* Forget every dirty chunk (bWrite 0), or write each to the store first. */
 static int dirtyFlush(VfsDb *p, int bWrite){
   int rc = SQLITE_OK;
   DirtyPage *d, *pNext;
+  assert( dirtyOk(p) );
   for(d=p->pDirty; d; d=pNext){
     pNext = d->pNext;
     if( bWrite && rc==SQLITE_OK ){
@@ -1038,8 +1063,9 @@ static void dirtyRemove(VfsDb *p, unsigned int iTree, unsigned int iPg){
   if( d==0 ) return;
   for(pp=&p->apDirty[iPg % VFS_DIRTY_HASH]; *pp!=d; pp=&(*pp)->pHash){}
   *pp = d->pHash;
-  for(pp=&p->pDirty; *pp!=d; pp=&(*pp)->pNext){}
-  *pp = d->pNext;
+  if( d->pPrev ) d->pPrev->pNext = d->pNext;
+  else p->pDirty = d->pNext;
+  if( d->pNext ) d->pNext->pPrev = d->pPrev;
   p->nDirty -= d->sz;
   if( d->a ) dirtyMemUnlink(p, d);            /* a file slot stays unused */
   dirtyFree(d);
@@ -1117,6 +1143,7 @@ static int dirtyAdd(VfsDb *p, unsigned int iTree, unsigned int iPg, int sz,
     return rc;
   }
   if( d->a ){
+    d->pMemPrev = p->pMemLast;
     if( p->pMemLast ) p->pMemLast->pMemNext = d;
     else p->pMemFirst = d;
     p->pMemLast = d;
@@ -1127,6 +1154,7 @@ static int dirtyAdd(VfsDb *p, unsigned int iTree, unsigned int iPg, int sz,
   d->pHash = p->apDirty[iPg % VFS_DIRTY_HASH];
   p->apDirty[iPg % VFS_DIRTY_HASH] = d;
   d->pNext = p->pDirty;
+  if( p->pDirty ) p->pDirty->pPrev = d;
   p->pDirty = d;
   p->nDirty += sz;
   return SQLITE_OK;
