@@ -210,7 +210,8 @@
 #define VFS_BASE_ID_SAMPLES 16    /* ... and of as many pages spread over
                                   ** the rest (the last one among them) */
 #define VFS_BASE_SEED     0x626173656964ULL   /* the checksum's: "baseid" */
-#define VFS_WAL_READ_LOCK0 3      /* WAL_READ_LOCK(0) in a -shm (wal.c) */
+#define VFS_LOG_MAX       209     /* the bytes of a message sqlite3_log()
+                                  ** keeps (printf.c renderLogMsg) */
 #define VFS_PATH_MAX      4096    /* a base's path, read back whole */
 #define VFS_MAT_STEP      256     /* pages a vlog_materialize() commit copies */
 #define VFS_MAT_PENDING   1024    /* base pages read, to copy at the end of
@@ -491,9 +492,11 @@ static int vfsCurrentTimeInt64(sqlite3_vfs*, sqlite3_int64*);
 ** Errors.  Engine codes are SQLite's; the message goes to sqlite3_log()
 ** (a VFS has no other way to say it), with the file named.
 */
+static void dbLog(VfsDb *p, int rc, char *zMsg);
+
 static int dbError(VfsDb *p, int rc){
   if( rc!=SQLITE_OK && rc!=SQLITE_BUSY ){
-    sqlite3_log(rc, "vlog: %s: %s", p->zPath, vlogStoreErrMsg(p->pStore));
+    dbLog(p, rc, sqlite3_mprintf("%s", vlogStoreErrMsg(p->pStore)));
   }
   return rc;
 }
@@ -1389,17 +1392,17 @@ static int isPageSize(int n){
 
 /* Log an overlay's error, with the file named, and return rc.  (SQLite's
 ** log takes 210 bytes: the messages are short, for the paths in them.) */
-static int overlayError(VfsDb *p, int rc, const char *zFmt, ...){
-  va_list ap;
-  char *zMsg;
+/* Log zMsg (from sqlite3_mprintf(), which this frees; 0 when it failed)
+** for database p.  sqlite3_log() keeps VFS_LOG_MAX bytes of a message, and
+** what to do comes last in ours: so other files in the database's
+** directory, and the store itself, are named in zMsg relative to that
+** directory, and a path too long for the rest to fit loses its start
+** ("vlog: ...ep/app.db: ..."). */
+static void dbLog(VfsDb *p, int rc, char *zMsg){
   const char *zSlash = strrchr(p->zPath, '/');
-  va_start(ap, zFmt);
-  zMsg = sqlite3_vmprintf(zFmt, ap);
-  va_end(ap);
+  const char *zName = p->zPath, *zDots = "";
+  int nRoom;
   if( zMsg && zSlash ){
-    /* Other files in the database's directory are named relative to it:
-    ** sqlite3_log() cuts a message at about 200 bytes, and two long paths
-    ** would cut off the advice at its end. */
     size_t nDir = (size_t)(zSlash - p->zPath) + 1;
     char *zIn = zMsg, *zOut = zMsg;
     while( *zIn ){
@@ -1411,8 +1414,20 @@ static int overlayError(VfsDb *p, int rc, const char *zFmt, ...){
     }
     *zOut = 0;
   }
-  sqlite3_log(rc, "vlog: %s: %s", p->zPath, zMsg ? zMsg : "out of memory");
+  nRoom = VFS_LOG_MAX - (int)strlen("vlog: ...: ") - (zMsg ? (int)strlen(zMsg) : 13);
+  if( nRoom>=16 && (int)strlen(zName)>nRoom ){
+    zName += strlen(zName) - nRoom;
+    zDots = "...";
+  }
+  sqlite3_log(rc, "vlog: %s%s: %s", zDots, zName, zMsg ? zMsg : "out of memory");
   sqlite3_free(zMsg);
+}
+
+static int overlayError(VfsDb *p, int rc, const char *zFmt, ...){
+  va_list ap;
+  va_start(ap, zFmt);
+  dbLog(p, rc, sqlite3_vmprintf(zFmt, ap));
+  va_end(ap);
   return rc;
 }
 
