@@ -23,7 +23,9 @@
 ** 18, else to the first layer tree (0x70000000).  Then the store is
 ** listed (files and snapshots, with what each pins) and, when its entry
 ** decodes to at most 1 MiB, exported to a file that is removed
-** afterwards (along the layers).  An error is expected; a crash, a hang, an
+** afterwards (along the layers), twice: layer by layer and through a
+** layer map (vfs.c "Snapshots: the layer map"), the same bytes when both
+** succeed.  An error is expected; a crash, a hang, an
 ** out-of-bounds read or a wrong claim of success is a finding.
 */
 #include "fuzz_common.h"
@@ -36,6 +38,20 @@
 #define VFS_TREE_MAIN    18
 #define VFS_TREE_WAL     19
 #define VFS_TREE_LAYER   0x70000000
+
+/* Do files zA and zB hold the same bytes? */
+static int fuzzSameFile(const char *zA, const char *zB){
+  FILE *pA = fopen(zA, "rb"), *pB = fopen(zB, "rb");
+  int bSame = (pA==0)==(pB==0);
+  while( bSame && pA ){
+    int cA = getc(pA), cB = getc(pB);
+    if( cA!=cB ) bSame = 0;
+    if( cA==EOF ) break;
+  }
+  if( pA ) fclose(pA);
+  if( pB ) fclose(pB);
+  return bSame;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *aIn, size_t nIn){
   VlogStore *p = 0;
@@ -126,13 +142,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *aIn, size_t nIn){
       }
     }
     if( a[n-1].nLogical<=(1<<20) ){
-      char zOut[64], zErr[256];
+      /* exported twice: reading each layer in turn, and through a layer
+      ** map made at the first lookup under the top; when both succeed the
+      ** files are the same, byte for byte */
+      char zOut[64], zOut2[64], zErr[256];
+      int rc1, rc2;
       snprintf(zOut, sizeof(zOut), "/tmp/fuzz_vfsentry.%d.db", (int)getpid());
+      snprintf(zOut2, sizeof(zOut2), "/tmp/fuzz_vfsentry.%d.map.db", (int)getpid());
       (void)remove(zOut);
-      (void)vlogVfsExport(p, zOut, zErr, sizeof(zErr));
+      (void)remove(zOut2);
+      vlogVfsMapLimits(((sqlite3_int64)1)<<62, 0);
+      rc1 = vlogVfsExport(p, zOut, zErr, sizeof(zErr));
+      vlogVfsMapLimits(1, 0);
+      rc2 = vlogVfsExport(p, zOut2, zErr, sizeof(zErr));
+      vlogVfsMapLimits(0, 0);
+      if( rc1==VLOG_OK && rc2==VLOG_OK && !fuzzSameFile(zOut, zOut2) ) abort();
       (void)remove(zOut);
+      (void)remove(zOut2);
       strcat(zOut, "-wal");
       (void)remove(zOut);
+      strcat(zOut2, "-wal");
+      (void)remove(zOut2);
     }
     vlogFree(fuzzEnv(0), a);
   }

@@ -1270,6 +1270,53 @@ static int vlogVfsRegisterCmd(void *pUnused, Tcl_Interp *interp, int objc,
   return TCL_OK;
 }
 
+/*
+** vlog_vfs_map DB: the layer map of DB's main database file, a list: its
+** frozen layers as last loaded, how many the map has, whether it gave up.
+** vlog_vfs_map -limits PROBES MAXPAGES: the lookups before a map is made,
+** the largest page one has (0 0: the defaults).
+*/
+static int vlogVfsMapCmd(void *pUnused, Tcl_Interp *interp, int objc,
+                         Tcl_Obj *const objv[]){
+#ifdef VLOG_DEBUG
+  (void)pUnused;
+  if( objc==4 && strcmp(Tcl_GetString(objv[1]), "-limits")==0 ){
+    Tcl_WideInt nProbes;
+    int nMax;
+    if( Tcl_GetWideIntFromObj(interp, objv[2], &nProbes)
+     || Tcl_GetIntFromObj(interp, objv[3], &nMax) ){
+      return TCL_ERROR;
+    }
+    vlogVfsMapLimits((sqlite3_int64)nProbes, (unsigned int)nMax);
+    return TCL_OK;
+  }
+  if( objc==2 ){
+    sqlite3 *db;
+    sqlite3_file *pFile = 0;
+    int nLow = 0, nMapped = 0, bNoMap = 0;
+    Tcl_Obj *pRes;
+    if( getDbPointer(interp, Tcl_GetString(objv[1]), &db) ) return TCL_ERROR;
+    sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &pFile);
+    if( !vlogVfsMapState(pFile, &nLow, &nMapped, &bNoMap) ){
+      Tcl_AppendResult(interp, "not a vlog database", (char*)0);
+      return TCL_ERROR;
+    }
+    pRes = Tcl_NewListObj(0, 0);
+    Tcl_ListObjAppendElement(interp, pRes, Tcl_NewIntObj(nLow));
+    Tcl_ListObjAppendElement(interp, pRes, Tcl_NewIntObj(nMapped));
+    Tcl_ListObjAppendElement(interp, pRes, Tcl_NewIntObj(bNoMap));
+    Tcl_SetObjResult(interp, pRes);
+    return TCL_OK;
+  }
+  Tcl_WrongNumArgs(interp, 1, objv, "DB | -limits PROBES MAXPAGES");
+  return TCL_ERROR;
+#else
+  (void)pUnused; (void)objc; (void)objv;
+  Tcl_AppendResult(interp, "not a VLOG_DEBUG build", (char*)0);
+  return TCL_ERROR;
+#endif
+}
+
 int vlogCrashvfsInit(Tcl_Interp*);   /* test_crashvfs.c */
 
 static int Vlogtest_Init(Tcl_Interp *interp){
@@ -1284,6 +1331,7 @@ static int Vlogtest_Init(Tcl_Interp *interp){
     { "vlog_fix",   vlogFixCmd },
     { "vlog_txn_limit", vlogTxnLimitCmd },
     { "vlog_vfs_register", vlogVfsRegisterCmd },
+    { "vlog_vfs_map", vlogVfsMapCmd },
   };
   int i;
   for(i=0; i<(int)(sizeof(aCmd)/sizeof(aCmd[0])); i++){

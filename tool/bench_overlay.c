@@ -23,7 +23,11 @@
 **      database after 1% of its rows were updated over the snapshot
 **      against the same reads before the snapshot (the cost of a layer
 **      under the top), reads of the snapshot, and vlog_snapshot_drop()
-**      (its merge).
+**      (its merge);
+**   5. many snapshots: 200 more taken, 50 random rows updated after each,
+**      then random point reads against the same reads before the first
+**      snapshot (pages read through up to 200 frozen layers: one lookup
+**      under the top once the connection's layer map is made).
 ** The machine is shared: compare the ratios, not the seconds.
 */
 #include <stdio.h>
@@ -35,6 +39,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include "sqlite3.h"
+
+#define VFS_BENCH_SNAPS 200        /* part 5's snapshots */
 
 static double now(void){
   struct timespec t;
@@ -265,6 +271,7 @@ int main(int argc, char **argv){
     char zApp[512], zBr[512];
     sqlite3_int64 nApp = nRow/4, k;
     double rSnap, rBrOpen, rPre, rPost, rSnapRead, rDrop;
+    double rManyTake, rManyFirst, rMany;
     sqlite3_stmt *p = 0;
     snprintf(zApp, sizeof(zApp), "%s/app.db", zDir);
     snprintf(zBr, sizeof(zBr), "%s/branch.db", zDir);
@@ -317,6 +324,34 @@ int main(int argc, char **argv){
     t0 = now();
     k = one(db, "SELECT vlog_snapshot_drop('main', 'bench')");
     rDrop = now()-t0;
+    /* 5. many snapshots */
+    {
+      int j;
+      iRng = 9191;
+      if( sqlite3_prepare_v2(db, "UPDATE t SET v=?1 WHERE id=?2", -1, &p, 0) ) die(db, "update");
+      t0 = now();
+      for(j=0; j<VFS_BENCH_SNAPS; j++){
+        char zSql[64];
+        snprintf(zSql, sizeof(zSql), "SELECT vlog_snapshot('main', 'many%d')", j);
+        exec(db, zSql);
+        exec(db, "BEGIN");
+        for(k=0; k<50; k++){
+          sqlite3_bind_text(p, 1, "updated between snapshots", -1, SQLITE_STATIC);
+          sqlite3_bind_int64(p, 2, 1 + (sqlite3_int64)(rnd() % (unsigned int)nApp));
+          if( sqlite3_step(p)!=SQLITE_DONE ) die(db, "update");
+          sqlite3_reset(p);
+        }
+        exec(db, "COMMIT");
+      }
+      rManyTake = now()-t0;
+      sqlite3_finalize(p);
+      sqlite3_close(db);
+      db = openDb(zUri);
+      t0 = now();
+      (void)reads(db, nApp, nRead, 777);
+      rManyFirst = now()-t0;
+      rMany = reads(db, nApp, nRead, 999);
+    }
     sqlite3_close(db);
     printf("\n%-44s %12s %12s %8s\n", "snapshots and branches", "", "against", "ratio");
     printf("%-44s %10.1f ms %9.1f MiB\n", "4. vlog_snapshot() / database size",
@@ -328,6 +363,13 @@ int main(int argc, char **argv){
            "   point reads of the snapshot / before", rSnapRead, rPre, rSnapRead/rPre);
     printf("%-44s %10.1f ms   (%lld pages merged)\n", "   vlog_snapshot_drop()",
            rDrop*1e3, (long long)k);
+    printf("%-44s %10.1f ms\n", "5. 200 snapshots, 50 updates after each",
+           rManyTake*1e3);
+    printf("%-44s %11.3f s %11.3f s %8.2f\n",
+           "   point reads over them / before", rMany, rPre, rMany/rPre);
+    printf("%-44s %11.3f s %11.3f s %8.2f\n",
+           "   first pass (the map made in it) / before", rManyFirst, rPre,
+           rManyFirst/rPre);
   }
   return 0;
 }

@@ -226,6 +226,11 @@
                                   ** VFS_TREE_MAIN (ids never handed out to
                                   ** vlog tables) */
 #define VFS_MAX_LAYERS    4096    /* frozen layers a chain may have */
+#define VFS_MAP_PROBES    65536   /* lookups in unmapped frozen layers
+                                  ** before they are mapped */
+#define VFS_MAP_MAX_PAGES (1u<<25)  /* the largest page number a map has
+                                  ** (64 MiB of it) */
+#define VFS_MAP_NONE      0xffff  /* a map's: no layer has the page */
 #define VFS_SNAP_TXN_READS 4096   /* a snapshot connection's reads in one */
 #define VFS_SNAP_TXN_MS   20      /* engine read transaction, at most, and
                                   ** for at most so long */
@@ -264,6 +269,7 @@ typedef struct VfsBase VfsBase;
 typedef struct VfsJrnl VfsJrnl;
 typedef struct VfsState VfsState;
 typedef struct VfsLayer VfsLayer;
+typedef struct VfsLayerMap VfsLayerMap;
 typedef struct VfsWal VfsWal;
 
 struct VlogVfs {
@@ -296,6 +302,7 @@ struct VfsState {
   unsigned int iBelow;            /* the frozen layer under it (0: none) */
   VfsLayer *aLow;                 /* the frozen layers under it, top down */
   int nLow, nLowAlloc;            /* ... how many; entries of aLow */
+  VfsLayerMap *pMap;              /* ... which holds each page, or 0 */
 };
 
 /* A frozen layer of the database file (see "Snapshots"): a tree that is
@@ -306,6 +313,22 @@ struct VfsLayer {
   int szChunk;                    /* its chunk size */
   int bDropped;                   /* its snapshot dropped: to merge */
   sqlite3_int64 nBase;            /* bytes of the one under it that show */
+  sqlite3_int64 nShow;            /* bytes of it that show at the top (the
+                                  ** least nBase above it; chainLoad) */
+};
+
+/* Which frozen layer holds each page (see "Snapshots: the layer map"):
+** for a chain's bottom nL layers, the topmost with a key for page k is
+** aTop[k] (0: the bottom one), VFS_MAP_NONE for none. */
+struct VfsLayerMap {
+  VfsLayer *aL;                   /* the layers it maps, bottom up */
+  int nL, nLAlloc;                /* ... how many; entries of aL */
+  unsigned short *aTop;           /* per page number */
+  unsigned int nPg;               /* ... entries of aTop */
+  sqlite3_int64 nProbe;           /* lookups in frozen layers it does not
+                                  ** map, since it last grew or was reset */
+  int bNoMap;                     /* too large, or out of memory: no more
+                                  ** until the chain changes */
 };
 
 /* An overlay's base (see "Overlays" below): a plain SQLite file, read,
@@ -484,7 +507,7 @@ static int snapLoad(VlogStore*, const char*, VfsState*, sqlite3_int64*, char*, i
 static int chainLoad(VlogStore*, VfsState*, char*, int);
 static int overlayError(VfsDb*, int, const char*, ...);
 static void stateFree(VfsState*);
-static int chunkLookup(VlogStore*, const VfsState*, unsigned int, int, u8*, int*,
+static int chunkLookup(VlogStore*, VfsState*, unsigned int, int, u8*, int*,
                        sqlite3_int64*, char*, int);
 static int vfsCurrentTimeInt64(sqlite3_vfs*, sqlite3_int64*);
 
@@ -793,26 +816,156 @@ static sqlite3_int64 chunkOffset(const VfsState *pS, unsigned int iPg){
 #define FROM_NONE  3              /* none: zeros */
 
 /*
+** The layer map.  A page the database has not written since the oldest
+** snapshot is found in the bottom layer, after a lookup that misses in
+** every layer above it: with hundreds of snapshots that is hundreds of
+** lookups a read (a full scan took 46x its time under 500).  So once a
+** connection has made VFS_MAP_PROBES lookups in frozen layers, it reads
+** the keys of the layers once (no values) into a map of which layer
+** holds each page, and a read then takes at most one lookup under the
+** top.  A frozen layer's keys change in one way only: a merge copies keys
+** into it from the dropped layer under it, and until the merge ends that
+** layer is still in the chain with the same chunks, so the map's answer
+** reads the same bytes.  The merge's end changes the entry of the layer
+** above (its iBelow, its nBase): chainLoad compares the entries the map
+** was made from (mapCheck) and the map is made again later.  A snapshot
+** taken adds layers on top; the map keeps the ones under them and maps
+** the new ones when the lookups in them add up again.  Layer ids are
+** never reused (layernext).
+*/
+#ifdef VLOG_DEBUG
+/* Tests set them lower (vlogVfsMapLimits), to map after a few lookups or
+** to find a page past the largest a map has. */
+static sqlite3_int64 vfsMapProbes = VFS_MAP_PROBES;
+static unsigned int vfsMapMaxPages = VFS_MAP_MAX_PAGES;
+#else
+# define vfsMapProbes   VFS_MAP_PROBES
+# define vfsMapMaxPages VFS_MAP_MAX_PAGES
+#endif
+
+static void mapReset(VfsLayerMap *pM){
+  sqlite3_free(pM->aTop);
+  pM->aTop = 0;
+  pM->nPg = 0;
+  pM->nL = 0;
+  pM->nProbe = 0;
+}
+
+static void mapFree(VfsState *pS){
+  if( pS->pMap ){
+    mapReset(pS->pMap);
+    sqlite3_free(pS->pMap->aL);
+    sqlite3_free(pS->pMap);
+    pS->pMap = 0;
+  }
+}
+
+/* After chainLoad: the map goes if a layer it maps is no longer the same
+** (the chain's bottom layers, as it read them). */
+static void mapCheck(VfsState *pS){
+  VfsLayerMap *pM = pS->pMap;
+  int b, bSame;
+  if( pM==0 ) return;
+  bSame = pM->nL<=pS->nLow;
+  for(b=0; bSame && b<pM->nL; b++){
+    const VfsLayer *pL = &pS->aLow[pS->nLow-1-b], *pW = &pM->aL[b];
+    bSame = pL->iTree==pW->iTree && pL->iBelow==pW->iBelow
+         && pL->szChunk==pW->szChunk && pL->nBase==pW->nBase;
+  }
+  if( !bSame ){
+    mapReset(pM);
+    pM->bNoMap = 0;
+  }
+}
+
+/* Map the layers of pS's chain that the map does not, bottom up.  A page
+** number past VFS_MAP_MAX_PAGES leaves the chain unmapped (bNoMap). */
+static int mapGrow(VlogStore *pStore, VfsState *pS, char *zWhy, int nWhy){
+  VfsLayerMap *pM = pS->pMap;
+  int j, rc = VLOG_OK;
+  if( pM->nLAlloc<pS->nLow ){
+    VfsLayer *aNew = (VfsLayer*)sqlite3_realloc64(pM->aL, sizeof(VfsLayer)*pS->nLow);
+    if( aNew==0 ) return VLOG_NOMEM;
+    pM->aL = aNew;
+    pM->nLAlloc = pS->nLow;
+  }
+  for(j=pS->nLow-1-pM->nL; rc==VLOG_OK && j>=0 && !pM->bNoMap; j--){
+    const VfsLayer *pL = &pS->aLow[j];
+    unsigned short b = (unsigned short)(pS->nLow-1-j);
+    VlogCursor *pCsr = 0;
+    rc = vlogCursorOpen(pStore, pL->iTree, &pCsr);
+    if( rc==VLOG_OK ) rc = vlogCursorFirst(pCsr);
+    while( rc==VLOG_OK && vlogCursorValid(pCsr) ){
+      const void *pKey;
+      int nKey;
+      unsigned int k;
+      rc = vlogCursorKey(pCsr, &pKey, &nKey);
+      if( rc ) break;
+      if( nKey!=4 ){
+        sqlite3_snprintf(nWhy, zWhy, "layer %u has a key of %d bytes",
+                         pL->iTree, nKey);
+        rc = VLOG_CORRUPT;
+        break;
+      }
+      k = get32((const u8*)pKey);
+      if( k>=vfsMapMaxPages ){
+        pM->bNoMap = 1;
+        break;
+      }
+      if( k>=pM->nPg ){
+        unsigned int nNew = pM->nPg ? pM->nPg : 1024;
+        unsigned short *aNew;
+        while( nNew<=k ) nNew *= 2;
+        if( nNew>vfsMapMaxPages ) nNew = vfsMapMaxPages;
+        aNew = (unsigned short*)sqlite3_realloc64(pM->aTop, sizeof(unsigned short)*nNew);
+        if( aNew==0 ){
+          rc = VLOG_NOMEM;
+          break;
+        }
+        memset(&aNew[pM->nPg], 0xff, sizeof(unsigned short)*(nNew - pM->nPg));
+        pM->aTop = aNew;
+        pM->nPg = nNew;
+      }
+      pM->aTop[k] = b;                    /* (a layer above comes later) */
+      rc = vlogCursorNext(pCsr);
+    }
+    (void)vlogCursorClose(pCsr);
+    if( rc==VLOG_OK ) pM->aL[pM->nL++] = *pL;
+  }
+  if( rc || pM->bNoMap ) mapReset(pM);   /* (a half-mapped layer) */
+  pM->nProbe = 0;
+  return rc;
+}
+
+/*
 ** Chunk iPg of file pS, size sz, as store pStore has it, into aOut: the
 ** top layer's key, else (below the layer's nBase) the next layer's, and
 ** so on; zeros past that.  *peFrom says which; FROM_BASE leaves aOut for
 ** the caller to read from the base, of which *pnBase bytes show.  A key
 ** of no bytes is zeros (written over what is below).  VLOG_CORRUPT with
-** zWhy set for a chunk of the wrong size, an engine error without.
+** zWhy set for a chunk of the wrong size, an engine error without.  Under
+** the layers the map has (pS->pMap), it says which one to look in.
 */
-static int chunkLookup(VlogStore *pStore, const VfsState *pS, unsigned int iPg,
+static int chunkLookup(VlogStore *pStore, VfsState *pS, unsigned int iPg,
                        int sz, u8 *aOut, int *peFrom, sqlite3_int64 *pnBase,
                        char *zWhy, int nWhy){
   sqlite3_int64 iOff = chunkOffset(pS, iPg);
-  sqlite3_int64 nBase = pS->bWal ? 0 : pS->nBase;
-  unsigned int iTree = stateTree(pS);
-  int i = 0, bZeroKey = !pS->bWal && (pS->bOverlay || iTree!=VFS_TREE_MAIN);
+  sqlite3_int64 nBase;
+  unsigned int iTree;
+  int i, bZeroKey, bJumped;
   u8 aKey[4];
   zWhy[0] = 0;
   put32(aKey, iPg);
+ restart:
+  nBase = pS->bWal ? 0 : pS->nBase;
+  iTree = stateTree(pS);
+  i = 0;
+  bZeroKey = !pS->bWal && (pS->bOverlay || iTree!=VFS_TREE_MAIN);
+  bJumped = 0;
   for(;;){
     const void *pVal;
     int nVal;
+    VfsLayerMap *pM;
     int rc = vlogGet(pStore, iTree, aKey, 4, &pVal, &nVal);
     if( rc==VLOG_OK ){
       *peFrom = i==0 ? FROM_TOP : FROM_LAYER;
@@ -829,6 +982,11 @@ static int chunkLookup(VlogStore *pStore, const VfsState *pS, unsigned int iPg,
       return VLOG_OK;
     }
     if( rc!=VLOG_NOTFOUND ) return rc;
+    if( bJumped ){
+      mapReset(pS->pMap);                 /* the map named a layer without
+                                          ** the key: not to be trusted */
+      goto restart;
+    }
     if( iOff>=nBase ){
       *peFrom = FROM_NONE;
       memset(aOut, 0, sz);
@@ -839,6 +997,40 @@ static int chunkLookup(VlogStore *pStore, const VfsState *pS, unsigned int iPg,
       *peFrom = FROM_BASE;
       *pnBase = nBase;
       return VLOG_OK;
+    }
+    /* aLow[i] is next */
+    if( pS->pMap==0 ){
+      pS->pMap = (VfsLayerMap*)sqlite3_malloc(sizeof(VfsLayerMap));
+      if( pS->pMap==0 ) return VLOG_NOMEM;
+      memset(pS->pMap, 0, sizeof(VfsLayerMap));
+    }
+    pM = pS->pMap;
+    if( pM->nL<pS->nLow-i && !pM->bNoMap && ++pM->nProbe>=vfsMapProbes ){
+      rc = mapGrow(pStore, pS, zWhy, nWhy);
+      if( rc ) return rc;
+    }
+    if( pM->nL>=pS->nLow-i ){
+      /* aLow[i] and every layer under it mapped: at most one lookup */
+      const VfsLayer *pLast = &pS->aLow[pS->nLow-1];
+      unsigned int b = iPg<pM->nPg ? pM->aTop[iPg] : VFS_MAP_NONE;
+      if( b==VFS_MAP_NONE ){
+        if( iOff>=pLast->nShow || iOff>=pLast->nBase ){
+          *peFrom = FROM_NONE;
+          memset(aOut, 0, sz);
+        }else{
+          *peFrom = FROM_BASE;
+          *pnBase = pLast->nBase;
+        }
+        return VLOG_OK;
+      }
+      assert( b<(unsigned int)pM->nL && (int)(pS->nLow-1-b)>=i );
+      i = pS->nLow-1-(int)b;
+      if( iOff>=pS->aLow[i].nShow ){
+        *peFrom = FROM_NONE;              /* hidden by a truncation above */
+        memset(aOut, 0, sz);
+        return VLOG_OK;
+      }
+      bJumped = 1;
     }
     iTree = pS->aLow[i].iTree;
     nBase = pS->aLow[i].nBase;
@@ -2340,7 +2532,7 @@ static int layerPut(VlogStore *pStore, const VfsLayer *pL){
 */
 static int chainLoad(VlogStore *pStore, VfsState *pS, char *zWhy, int nWhy){
   unsigned int iTree = pS->iBelow;
-  sqlite3_int64 nAbove = pS->nBase;
+  sqlite3_int64 nAbove = pS->nBase, nShow = pS->nBase;
   int szAbove = pS->szChunk, rc = VLOG_OK;
   pS->nLow = 0;
   while( iTree ){
@@ -2368,6 +2560,8 @@ static int chainLoad(VlogStore *pStore, VfsState *pS, char *zWhy, int nWhy){
       pS->aLow = aNew;
       pS->nLowAlloc = nNew;
     }
+    L.nShow = nShow;
+    if( L.nBase<nShow ) nShow = L.nBase;
     pS->aLow[pS->nLow++] = L;
     nAbove = L.nBase;
     szAbove = L.szChunk;
@@ -2378,10 +2572,12 @@ static int chainLoad(VlogStore *pStore, VfsState *pS, char *zWhy, int nWhy){
                      pS->aLow[pS->nLow-1].iTree, nAbove);
     return VLOG_CORRUPT;
   }
+  mapCheck(pS);
   return VLOG_OK;
 }
 
 static void stateFree(VfsState *pS){
+  mapFree(pS);
   sqlite3_free(pS->aLow);
   pS->aLow = 0;
   pS->nLow = pS->nLowAlloc = 0;
@@ -4886,6 +5082,23 @@ VlogStore *vlogVfsStore(sqlite3_file *pFile){
   return vlogVfsIsStore(pFile) ? ((VfsDb*)pFile)->pStore : 0;
 }
 
+#ifdef VLOG_DEBUG
+void vlogVfsMapLimits(sqlite3_int64 nProbes, unsigned int nMaxPages){
+  vfsMapProbes = nProbes>0 ? nProbes : VFS_MAP_PROBES;
+  vfsMapMaxPages = nMaxPages>0 && nMaxPages<=VFS_MAP_MAX_PAGES ? nMaxPages
+                                                               : VFS_MAP_MAX_PAGES;
+}
+
+int vlogVfsMapState(sqlite3_file *pFile, int *pnLow, int *pnMapped, int *pbNoMap){
+  VfsDb *p = (VfsDb*)pFile;
+  if( !vlogVfsIsStore(pFile) ) return 0;
+  *pnLow = p->st.nLow;
+  *pnMapped = p->st.pMap ? p->st.pMap->nL : 0;
+  *pbNoMap = p->st.pMap ? p->st.pMap->bNoMap : 0;
+  return 1;
+}
+#endif
+
 /* ---------------------------------------------------------------------
 ** Overlays, as ext/ sees them (vlog_overlay, vlog_materialize).
 */
@@ -5071,7 +5284,7 @@ int vlogVfsFiles(VlogStore *pStore, VlogVfsFileInfo **paFile, int *pnFile){
 ** vlogtool export-db: the database a store holds, as a plain file (and
 ** its -wal, when the store has one with frames: SQLite recovers it).
 */
-static int exportFile(VlogStore *pStore, const VfsState *pS, const char *zBase,
+static int exportFile(VlogStore *pStore, VfsState *pS, const char *zBase,
                       const char *zOut, char *zErr, int nErr){
   FILE *pOut = fopen(zOut, "wbx");        /* never over an existing file */
   FILE *pBase = 0;                        /* an overlay's base */

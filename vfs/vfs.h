@@ -22,6 +22,15 @@ sqlite3_vfs *vlogVfsParent(sqlite3_vfs*);
 int vlogVfsIsStore(sqlite3_file*);
 VlogStore *vlogVfsStore(sqlite3_file*);
 
+#ifdef VLOG_DEBUG
+/* Tests: the layer map (vfs.c "Snapshots: the layer map") made after
+** nProbes lookups in frozen layers, and none past page nMaxPages (0: the
+** defaults); and, for a database file, its frozen layers as last loaded,
+** how many of them its map has, whether it has given up (0: not a store). */
+void vlogVfsMapLimits(sqlite3_int64 nProbes, unsigned int nMaxPages);
+int vlogVfsMapState(sqlite3_file*, int *pnLow, int *pnMapped, int *pbNoMap);
+#endif
+
 /* For a virtual table in its database's own store (ext/vtab.c), about the
 ** engine write transaction open on it: VLOG_VFS_PART if the VFS ends it
 ** (SQLite's pages are in it, or its journal started: the journal's end or
