@@ -269,7 +269,7 @@ int main(int argc, char **argv){
   /* 4. snapshots and branches */
   {
     char zApp[512], zBr[512];
-    sqlite3_int64 nApp = nRow/4, k;
+    sqlite3_int64 nApp = nRow/4, k, nMerged;
     double rSnap, rBrOpen, rPre, rPost, rSnapRead, rDrop;
     double rManyTake, rManyFirst, rMany;
     sqlite3_stmt *p = 0;
@@ -322,7 +322,7 @@ int main(int argc, char **argv){
     snprintf(zUri, sizeof(zUri), "file:%s?vfs=vlog", zApp);
     db = openDb(zUri);
     t0 = now();
-    k = one(db, "SELECT vlog_snapshot_drop('main', 'bench')");
+    nMerged = one(db, "SELECT vlog_snapshot_drop('main', 'bench')");
     rDrop = now()-t0;
     /* 5. many snapshots */
     {
@@ -362,7 +362,7 @@ int main(int argc, char **argv){
     printf("%-44s %11.3f s %11.3f s %8.2f\n",
            "   point reads of the snapshot / before", rSnapRead, rPre, rSnapRead/rPre);
     printf("%-44s %10.1f ms   (%lld pages merged)\n", "   vlog_snapshot_drop()",
-           rDrop*1e3, (long long)k);
+           rDrop*1e3, (long long)nMerged);
     printf("%-44s %10.1f ms\n", "5. 200 snapshots, 50 updates after each",
            rManyTake*1e3);
     printf("%-44s %11.3f s %11.3f s %8.2f\n",
