@@ -206,7 +206,12 @@ static void checkCache(CheckCtx *c){
   }
   if( p->rootsTree.pRoot ) countRef(c, p->rootsTree.pRoot, "the roots tree's pin");
   for(pT=p->pTrees; pT; pT=pT->pNext){
+    Tree *pH;
     if( pT->pRoot ) countRef(c, pT->pRoot, "a tree's pin");
+    for(pH=p->apTreeHash[pT->iTree % VLOG_TREE_HASH]; pH && pH!=pT; pH=pH->pHashNext){
+      if( pH->iTree==pT->iTree ) checkFail(c, "tree %u is loaded twice", pT->iTree);
+    }
+    if( pH==0 ) checkFail(c, "tree %u is not in the trees' hash", pT->iTree);
   }
   for(i=0; i<p->log.nTree; i++){
     /* the root of a tree the transaction cleared or dropped, pinned for

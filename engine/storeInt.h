@@ -291,6 +291,8 @@ struct Node {
 #define TREEF_ALL        0x03  /* every flag a roots entry may have */
 
 /* A tree: an entry of the roots tree, in memory. */
+#define VLOG_TREE_HASH 256      /* buckets of VlogStore.apTreeHash */
+
 struct Tree {
   u32 iTree;
   u32 nLevel;                  /* levels: 1 = the root is a leaf; 0 empty */
@@ -303,6 +305,7 @@ struct Tree {
                                ** cleared: its roots entry is rewritten at
                                ** the next checkpoint */
   Tree *pNext;
+  Tree *pHashNext;             /* in VlogStore.apTreeHash[iTree % ...] */
 };
 
 /* What a REC_TREE change of the open transaction replaced (its undo
@@ -533,6 +536,8 @@ struct VlogStore {
                                ** (Bucket.iZombieSeq) */
   u64 nWithheld;               /* buckets it freed (Bucket.bWithheld) */
   Tree *pTrees;                /* trees loaded */
+  Tree *apTreeHash[VLOG_TREE_HASH];  /* ... by id (a store's VFS holds a
+                               ** tree per snapshot: hundreds) */
   Tree rootsTree;              /* TREE_ROOTS: root in the superblock */
   Node **apHash;               /* node cache: gen -> Node */
   int nHash;

@@ -17,7 +17,7 @@
 ** reads the pages the store lacks from the file it names), beside a
 ** version 3 database entry (an overlay's) of 3 pages, all the base's.
 ** The database entry itself may be version 3 too.  With both bits (0xc0)
-** the entry is a layered one's (version 4: snapshots), and the 20 bytes
+** the entry is a layered one's (version 4 or 5: snapshots), and the 20 bytes
 ** after it are the entry of the frozen layer tree 18 ("layer" BE32), the
 ** 32 after those snapshot "s"'s; a page record with bit 0x08 goes to tree
 ** 18, else to the first layer tree (0x70000000).  Then the store is
@@ -208,8 +208,18 @@ int LLVMFuzzerInitialize(int *pArgc, char ***pArgv){
       0,0,0,0,0,0,0,0,
       3, 0,0,1, 64,   0x0b, 0,0,2, 64,   0x0b, 0,0,3, 64
     };
+    /* the same as version 5 (the chain's generation appended) */
+    static const u8 aSeed5[] = {
+      0xc0|40,  5,0,0,0, 0,0,0x10,0, 0,0,0,0,0,0,0x30,0,
+      0,0,0,0,0,0,0x20,0, 0x70,0,0,0, 0,0,0,18, 1,2,3,4,5,6,7,8,
+      1,0,0,0, 0,0,0,0, 0,0,0x10,0, 0,0,0,0,0,0,0,0,
+      1,0,0,0, 0,0,0x10,0, 0,0,0,0,0,0,0x20,0, 0,0,0,18, 0,0,0,0,
+      0,0,0,0,0,0,0,0,
+      3, 0,0,1, 64,   0x0b, 0,0,2, 64,   0x0b, 0,0,3, 64
+    };
     fuzzWriteSeed(0, aSeed, sizeof(aSeed));
     fuzzWriteSeed(3, aSeed4, sizeof(aSeed4));
+    fuzzWriteSeed(4, aSeed5, sizeof(aSeed5));
     fuzzWriteSeed(1, aSeed2, sizeof(aSeed2));
     fuzzWriteSeed(2, aSeed3, sizeof(aSeed3));
     exit(0);

@@ -219,6 +219,8 @@
 #define VFS_WAL_ENTRY_SIZE 28     /* ... the -wal's */
 #define VFS_LAYERED_ENTRY_SIZE 32 /* ... a layered one's (version 4: its top
                                   ** tree and the one below; snapshots) */
+#define VFS_LAYERED_GEN_SIZE 40   /* ... version 5: and the chain's
+                                  ** generation (session 19) */
 #define VFS_LAYER_ENTRY_SIZE 20   /* a frozen layer's ("layer" BE32 tree) */
 #define VFS_SNAP_ENTRY_SIZE 32    /* a snapshot's ("snap:" name) */
 #define VFS_SNAP_NAME_MAX 200     /* bytes of a snapshot's name */
@@ -303,6 +305,13 @@ struct VfsState {
   VfsLayer *aLow;                 /* the frozen layers under it, top down */
   int nLow, nLowAlloc;            /* ... how many; entries of aLow */
   VfsLayerMap *pMap;              /* ... which holds each page, or 0 */
+  sqlite3_uint64 iGen;            /* the chain's generation (entry version
+                                  ** 5): new at each change of a layer */
+  int bGen;                       /* ... the entry has one */
+  int bChain;                     /* aLow holds the chain of ... */
+  sqlite3_uint64 iChainGen;       /* ... this generation, ... */
+  unsigned int iChainBelow;       /* ... under this layer, ... */
+  int nChainLow, bChainOverlay;   /* ... of so many layers, over a base */
 };
 
 /* A frozen layer of the database file (see "Snapshots"): a tree that is
@@ -505,6 +514,8 @@ static int walBeginWrite(VfsDb*);
 static int baseRead(VfsDb*, sqlite3_int64, unsigned int, int, u8*);
 static int snapLoad(VlogStore*, const char*, VfsState*, sqlite3_int64*, char*, int);
 static int chainLoad(VlogStore*, VfsState*, char*, int);
+static int chainSame(const VfsState*);
+static void chainShow(VfsState*);
 static int overlayError(VfsDb*, int, const char*, ...);
 static void stateFree(VfsState*);
 static int chunkLookup(VlogStore*, VfsState*, unsigned int, int, u8*, int*,
@@ -594,10 +605,14 @@ static void put64(u8 *a, sqlite3_uint64 v){
 ** one.  The database file's entry is version 1, VFS_ENTRY_SIZE bytes; the
 ** -wal's version 2, VFS_WAL_ENTRY_SIZE bytes (aCommit appended); an
 ** overlay's version 3 (nBase appended); a layered one's version 4 (nBase,
-** flags in byte 1: 1 an overlay, and the top and lower layers' trees).
+** flags in byte 1: 1 an overlay, and the top and lower layers' trees),
+** written as version 5 since session 19: the chain's generation appended,
+** a random number each commit that changes a layer writes (chainChanged),
+** by which a connection knows the chain it loaded is still the chain.
 */
 /* pS as a file of one layer, no base under it. */
 static void stateOneLayer(VfsState *pS){
+  pS->bGen = 0;
   pS->bOverlay = 0;
   pS->nBase = 0;
   pS->iTop = pS->bWal ? VFS_TREE_WAL : VFS_TREE_MAIN;
@@ -617,10 +632,13 @@ static int entryDecode(const u8 *a, int n, VfsState *pS, char *zWhy, int nWhy){
     iVersion = 3;
     pS->bOverlay = 1;
     pS->nBase = (sqlite3_int64)get64(&a[16]);
-  }else if( !pS->bWal && n==VFS_LAYERED_ENTRY_SIZE && a[0]==4 ){
+  }else if( !pS->bWal && ((n==VFS_LAYERED_ENTRY_SIZE && a[0]==4)
+                          || (n==VFS_LAYERED_GEN_SIZE && a[0]==5)) ){
     unsigned int iTop = get32(&a[24]), iBelow = get32(&a[28]);
     nWant = n;
-    iVersion = 4;
+    iVersion = a[0];
+    pS->bGen = a[0]==5;
+    if( pS->bGen ) pS->iGen = get64(&a[32]);
     pS->bOverlay = a[1]==1;
     pS->nBase = (sqlite3_int64)get64(&a[16]);
     if( a[1]>1 || (iTop!=VFS_TREE_MAIN && iTop<VFS_TREE_LAYER)
@@ -697,7 +715,19 @@ static int stateLoad(VfsDb *p, VfsState *pS){
   }else{
     zWhy[0] = 0;
     rc = entryDecode((const u8*)pVal, nVal, pS, zWhy, sizeof(zWhy));
-    if( rc==VLOG_OK ) rc = chainLoad(p->pStore, pS, zWhy, sizeof(zWhy));
+    if( rc==VLOG_OK && chainSame(pS) ){
+      chainShow(pS);                      /* the chain loaded before */
+    }else if( rc==VLOG_OK ){
+      pS->bChain = 0;
+      rc = chainLoad(p->pStore, pS, zWhy, sizeof(zWhy));
+      if( rc==VLOG_OK && pS->bGen ){
+        pS->bChain = 1;
+        pS->iChainGen = pS->iGen;
+        pS->iChainBelow = pS->iBelow;
+        pS->nChainLow = pS->nLow;
+        pS->bChainOverlay = pS->bOverlay;
+      }
+    }
     if( rc==VLOG_CORRUPT && zWhy[0] ){
       sqlite3_log(SQLITE_CORRUPT, "vlog: %s: %s", p->zPath, zWhy);
       return SQLITE_CORRUPT;
@@ -727,9 +757,47 @@ static int stateCreate(VfsDb *p, VfsState *pS){
   return SQLITE_OK;
 }
 
+/* The chain's generation: a new random one (no two commits that change
+** the chain can meet on one, rolled back or not). */
+static void chainNewGen(VfsState *pS){
+  sqlite3_uint64 g;
+  sqlite3_randomness(sizeof(g), &g);
+  pS->iGen = g;
+  pS->bGen = 1;
+}
+
+/* A layer of pS's chain changes in this transaction (or did in memory):
+** a new generation, in the entry the commit writes; the chain loaded is
+** not to be used again. */
+static void chainChanged(VfsState *pS){
+  chainNewGen(pS);
+  pS->bDirty = 1;
+  pS->bChain = 0;
+}
+
+/* Is the chain pS loaded last still the chain under the entry just
+** decoded?  Only with a generation (version 5), and the same one. */
+static int chainSame(const VfsState *pS){
+  return pS->bChain && pS->bGen && pS->iGen==pS->iChainGen
+      && pS->iBelow==pS->iChainBelow && pS->bOverlay==pS->bChainOverlay;
+}
+
+/* The chain loaded before, under the entry just decoded: what of each
+** layer shows at the top follows the top's nBase (a truncation changes it
+** and no layer). */
+static void chainShow(VfsState *pS){
+  sqlite3_int64 nShow = pS->nBase;
+  int i;
+  pS->nLow = pS->nChainLow;
+  for(i=0; i<pS->nLow; i++){
+    pS->aLow[i].nShow = nShow;
+    if( pS->aLow[i].nBase<nShow ) nShow = pS->aLow[i].nBase;
+  }
+}
+
 /* Write the entry. */
 static int stateSave(VfsDb *p, VfsState *pS){
-  u8 a[VFS_LAYERED_ENTRY_SIZE];
+  u8 a[VFS_LAYERED_GEN_SIZE];
   int rc, bLayered = !pS->bWal && stateTree(pS)!=VFS_TREE_MAIN;
   if( !pS->bDirty ) return SQLITE_OK;
   assert( pS->bOk && pS->bEntry && vlogTxnState(p->pStore)==2 );
@@ -741,12 +809,15 @@ static int stateSave(VfsDb *p, VfsState *pS){
   if( pS->bWal ) memcpy(&a[16], pS->aCommit, sizeof(pS->aCommit));
   if( pS->bOverlay || bLayered ) put64(&a[16], (sqlite3_uint64)pS->nBase);
   if( bLayered ){
+    a[0] = 5;
     a[1] = (u8)pS->bOverlay;
     put32(&a[24], stateTree(pS));
     put32(&a[28], pS->iBelow);
+    if( !pS->bGen ) chainNewGen(pS);     /* (a version 4 entry had none) */
+    put64(&a[32], pS->iGen);
   }
   rc = vlogPut(p->pStore, VFS_TREE_CATALOG, stateKey(pS), (int)strlen(stateKey(pS)),
-               a, pS->bWal ? VFS_WAL_ENTRY_SIZE : bLayered ? VFS_LAYERED_ENTRY_SIZE :
+               a, pS->bWal ? VFS_WAL_ENTRY_SIZE : bLayered ? VFS_LAYERED_GEN_SIZE :
                   pS->bOverlay ? VFS_OVERLAY_ENTRY_SIZE : VFS_ENTRY_SIZE);
   if( rc ) return dbError(p, rc);
   pS->bDirty = 0;
@@ -2676,7 +2747,7 @@ static int mergeStep(VfsDb *p, int *pbMore, sqlite3_int64 *pnCopied,
   VlogCursor *pCsr = 0;
   unsigned int iUpTree;
   sqlite3_int64 nUpBase;
-  int i, n = 0, rc, bLast = 0;
+  int i, n = 0, rc, bLast = 0, bLogged = 0;
   u8 aKey[4];
   *pbMore = 0;
   rc = stateLoad(p, pS);
@@ -2737,6 +2808,7 @@ static int mergeStep(VfsDb *p, int *pbMore, sqlite3_int64 *pnCopied,
     /* all copied: unlink the layer, drop its tree */
     u8 aLK[VFS_LAYER_KEY];
     sqlite3_int64 nBase = pL->nBase<nUpBase ? pL->nBase : nUpBase;
+    chainChanged(pS);
     if( pUp ){
       pUp->iBelow = pL->iBelow;
       pUp->nBase = nBase;
@@ -2744,9 +2816,10 @@ static int mergeStep(VfsDb *p, int *pbMore, sqlite3_int64 *pnCopied,
     }else{
       pS->iBelow = pL->iBelow;
       pS->nBase = nBase;
-      pS->bDirty = 1;
+    }
+    if( rc==VLOG_OK ){
       rc = stateSave(p, pS);
-      if( rc ) rc = VLOG_ERROR;           /* logged */
+      bLogged = rc!=SQLITE_OK;
     }
     layerKey(aLK, pL->iTree);
     if( rc==VLOG_OK ) rc = vlogDelete(p->pStore, VFS_TREE_CATALOG, aLK, VFS_LAYER_KEY);
@@ -2757,7 +2830,7 @@ static int mergeStep(VfsDb *p, int *pbMore, sqlite3_int64 *pnCopied,
   }
   if( pCsr ) (void)vlogCursorClose(pCsr);
   stateForget(p);                         /* the chain changed */
-  if( rc && rc!=SQLITE_ERROR && rc!=SQLITE_CORRUPT ) rc = dbError(p, rc);
+  if( rc && !bLogged && rc!=SQLITE_ERROR && rc!=SQLITE_CORRUPT ) rc = dbError(p, rc);
   return rc;
 }
 
@@ -2884,7 +2957,7 @@ static int snapshotTake(VfsDb *p, const char *zName){
         p->st.iBelow = L.iTree;
         p->st.iTop = iNew;
         p->st.nBase = p->st.nSize;
-        p->st.bDirty = 1;
+        chainChanged(&p->st);
         rc = stateSave(p, &p->st);
       }
     }
@@ -2935,6 +3008,11 @@ static int snapshotDrop(VfsDb *p, const char *zName, sqlite3_int64 *pnCopied){
       rc = vlogDelete(p->pStore, VFS_TREE_CATALOG, aKey, snapKey(aKey, zName));
     }
     if( rc ) rc = dbError(p, rc);
+    if( rc==SQLITE_OK ) rc = stateLoad(p, &p->st);
+    if( rc==SQLITE_OK ){
+      chainChanged(&p->st);               /* the layer's flag: to merge */
+      rc = stateSave(p, &p->st);
+    }
   }
   stateFree(&snap);
   if( rc==SQLITE_OK ){
