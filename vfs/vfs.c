@@ -694,7 +694,7 @@ static int stateLoad(VfsDb *p, VfsState *pS){
                           "dropped, or never taken)", p->zSnap);
     }
     if( rc==VLOG_CORRUPT ){
-      sqlite3_log(SQLITE_CORRUPT, "vlog: %s: %s", p->zPath, zWhy);
+      dbLog(p, SQLITE_CORRUPT, sqlite3_mprintf("%s", zWhy));
       return SQLITE_CORRUPT;
     }
     if( rc ) return dbError(p, rc);
@@ -716,7 +716,8 @@ static int stateLoad(VfsDb *p, VfsState *pS){
     zWhy[0] = 0;
     rc = entryDecode((const u8*)pVal, nVal, pS, zWhy, sizeof(zWhy));
     if( rc==VLOG_OK && chainSame(pS) ){
-      chainShow(pS);                      /* the chain loaded before */
+      pS->nLow = pS->nChainLow;           /* the chain loaded before */
+      chainShow(pS);
     }else if( rc==VLOG_OK ){
       pS->bChain = 0;
       rc = chainLoad(p->pStore, pS, zWhy, sizeof(zWhy));
@@ -729,7 +730,7 @@ static int stateLoad(VfsDb *p, VfsState *pS){
       }
     }
     if( rc==VLOG_CORRUPT && zWhy[0] ){
-      sqlite3_log(SQLITE_CORRUPT, "vlog: %s: %s", p->zPath, zWhy);
+      dbLog(p, SQLITE_CORRUPT, sqlite3_mprintf("%s", zWhy));
       return SQLITE_CORRUPT;
     }
     if( rc ) return dbError(p, rc);
@@ -782,13 +783,12 @@ static int chainSame(const VfsState *pS){
       && pS->iBelow==pS->iChainBelow && pS->bOverlay==pS->bChainOverlay;
 }
 
-/* The chain loaded before, under the entry just decoded: what of each
-** layer shows at the top follows the top's nBase (a truncation changes it
-** and no layer). */
+/* What of each layer of the chain shows at the top (nShow: the least
+** nBase above it), which follows the top's nBase: a truncation changes it
+** and no layer, so a chain kept (chainSame) has it computed again. */
 static void chainShow(VfsState *pS){
   sqlite3_int64 nShow = pS->nBase;
   int i;
-  pS->nLow = pS->nChainLow;
   for(i=0; i<pS->nLow; i++){
     pS->aLow[i].nShow = nShow;
     if( pS->aLow[i].nBase<nShow ) nShow = pS->aLow[i].nBase;
@@ -1124,7 +1124,7 @@ static int storeChunkRead(VfsDb *p, VfsState *pS, unsigned int iPg, int sz,
     return SQLITE_OK;
   }
   if( rc==VLOG_CORRUPT && zWhy[0] ){
-    sqlite3_log(SQLITE_CORRUPT, "vlog: %s: %s", p->zPath, zWhy);
+    dbLog(p, SQLITE_CORRUPT, sqlite3_mprintf("%s", zWhy));
     return SQLITE_CORRUPT;
   }
   if( rc==VLOG_CORRUPT ){
@@ -1653,8 +1653,6 @@ static int isPageSize(int n){
 }
 
 
-/* Log an overlay's error, with the file named, and return rc.  (SQLite's
-** log takes 210 bytes: the messages are short, for the paths in them.) */
 /* Log zMsg (from sqlite3_mprintf(), which this frees; 0 when it failed)
 ** for database p.  sqlite3_log() keeps VFS_LOG_MAX bytes of a message, and
 ** what to do comes last in ours: so other files in the database's
@@ -1686,6 +1684,7 @@ static void dbLog(VfsDb *p, int rc, char *zMsg){
   sqlite3_free(zMsg);
 }
 
+/* Log an overlay's error (dbLog) and return rc. */
 static int overlayError(VfsDb *p, int rc, const char *zFmt, ...){
   va_list ap;
   va_start(ap, zFmt);
@@ -2603,7 +2602,7 @@ static int layerPut(VlogStore *pStore, const VfsLayer *pL){
 */
 static int chainLoad(VlogStore *pStore, VfsState *pS, char *zWhy, int nWhy){
   unsigned int iTree = pS->iBelow;
-  sqlite3_int64 nAbove = pS->nBase, nShow = pS->nBase;
+  sqlite3_int64 nAbove = pS->nBase;
   int szAbove = pS->szChunk, rc = VLOG_OK;
   pS->nLow = 0;
   while( iTree ){
@@ -2631,8 +2630,6 @@ static int chainLoad(VlogStore *pStore, VfsState *pS, char *zWhy, int nWhy){
       pS->aLow = aNew;
       pS->nLowAlloc = nNew;
     }
-    L.nShow = nShow;
-    if( L.nBase<nShow ) nShow = L.nBase;
     pS->aLow[pS->nLow++] = L;
     nAbove = L.nBase;
     szAbove = L.szChunk;
@@ -2643,6 +2640,7 @@ static int chainLoad(VlogStore *pStore, VfsState *pS, char *zWhy, int nWhy){
                      pS->aLow[pS->nLow-1].iTree, nAbove);
     return VLOG_CORRUPT;
   }
+  chainShow(pS);
   mapCheck(pS);
   return VLOG_OK;
 }
